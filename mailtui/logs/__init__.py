@@ -1,0 +1,1 @@
+"""Log sources (files, journald, stdin), line parsing, sanitising and merging."""

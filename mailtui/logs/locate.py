@@ -1,0 +1,125 @@
+"""Find the mail server's logs: config overrides first, then what the daemons say, then distro paths.
+
+Facts behind the order: Debian/Ubuntu write /var/log/mail.log, RHEL and FreeBSD
+/var/log/maillog, openSUSE /var/log/mail; Postfix >= 3.4 may write its own
+``maillog_file``; Dovecot may write ``log_path``/``info_log_path``; fail2ban writes its
+``logtarget``. Debian 12 installs no syslog daemon, so journald is the fallback.
+"""
+
+from __future__ import annotations
+
+import configparser
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from mailtui.config import Config
+from mailtui.mta.run import find_tool, run_tool
+
+DISTRO_MAIL_LOGS = ("/var/log/mail.log", "/var/log/maillog", "/var/log/mail")
+FAIL2BAN_CONF_DIR = Path("/etc/fail2ban")
+
+
+@dataclass(frozen=True)
+class LogLocation:
+    kind: str  # mail | dovecot | fail2ban | journald | file
+    path: str  # empty for journald
+    origin: str  # why this path was chosen
+    problem: str = ""  # empty when readable
+
+    @property
+    def usable(self) -> bool:
+        return not self.problem
+
+    def to_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "path": self.path, "origin": self.origin, "problem": self.problem}
+
+
+def access_problem(path: str) -> str:
+    """Explain why ``path`` cannot be read, in the words an admin needs."""
+    p = Path(path)
+    try:
+        with p.open("rb"):
+            return ""
+    except FileNotFoundError:
+        return "does not exist"
+    except PermissionError:
+        return "permission denied: run as root or join group adm"
+    except IsADirectoryError:
+        return "is a directory"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+
+
+def _located(kind: str, path: str, origin: str) -> LogLocation:
+    return LogLocation(kind, path, origin, access_problem(path))
+
+
+def _postfix_maillog_file(cfg: Config) -> str:
+    argv = ["postconf", "-h"]
+    if cfg["postfix.config_dir"]:
+        argv += ["-c", cfg["postfix.config_dir"]]
+    res = run_tool([*argv, "maillog_file"])
+    value = res.stdout.strip() if res.ok else ""
+    return value if value.startswith("/") and not value.startswith("/dev/") else ""
+
+
+def _dovecot_log_paths(cfg: Config) -> list[str]:
+    argv = ["doveconf"]
+    if cfg["dovecot.config"]:
+        argv += ["-c", cfg["dovecot.config"]]
+    res = run_tool([*argv, "-h", "log_path", "info_log_path"])
+    if not res.ok:
+        return []
+    seen: list[str] = []
+    for value in res.stdout.split():
+        if value.startswith("/") and not value.startswith("/dev/") and value not in seen:
+            seen.append(value)
+    return seen
+
+
+def fail2ban_setting(name: str, conf_dir: Path = FAIL2BAN_CONF_DIR) -> str:
+    """Read ``[Definition] name`` from fail2ban.conf, overridden by fail2ban.local and fail2ban.d/*."""
+    parser = configparser.RawConfigParser(strict=False, interpolation=None)
+    files = [conf_dir / "fail2ban.conf", conf_dir / "fail2ban.local"]
+    dropins = conf_dir / "fail2ban.d"
+    if dropins.is_dir():
+        files += sorted(p for p in dropins.iterdir() if p.suffix in (".conf", ".local"))
+    try:
+        parser.read([str(f) for f in files], encoding="utf-8")
+    except (configparser.Error, UnicodeDecodeError, OSError):
+        return ""
+    return parser.get("Definition", name, fallback="").strip()
+
+
+def locate_logs(cfg: Config) -> list[LogLocation]:
+    """Return every log mailtui should follow, each with its origin and any access problem."""
+    if cfg["logs.files"]:
+        return [_located("file", p, cfg.sources["logs.files"]) for p in cfg["logs.files"]]
+    found: list[LogLocation] = []
+    if cfg["logs.mail"]:
+        found.append(_located("mail", cfg["logs.mail"], cfg.sources["logs.mail"]))
+    else:
+        for path in DISTRO_MAIL_LOGS:
+            if os.path.exists(path):
+                found.append(_located("mail", path, "distribution default"))
+                break
+        maillog = _postfix_maillog_file(cfg)
+        if maillog and all(loc.path != maillog for loc in found):
+            found.append(_located("mail", maillog, "postconf maillog_file"))
+    if cfg["logs.dovecot"]:
+        found.append(_located("dovecot", cfg["logs.dovecot"], cfg.sources["logs.dovecot"]))
+    else:
+        for path in _dovecot_log_paths(cfg):
+            found.append(_located("dovecot", path, "doveconf log_path"))
+    f2b = cfg["logs.fail2ban"] or fail2ban_setting("logtarget")
+    if f2b.startswith("/"):
+        origin = cfg.sources["logs.fail2ban"] if cfg["logs.fail2ban"] else "fail2ban logtarget"
+        found.append(_located("fail2ban", f2b, origin))
+    journald = cfg["logs.journald"]
+    has_mail_file = any(loc.kind == "mail" and loc.usable for loc in found)
+    if journald == "yes" or (journald == "auto" and not has_mail_file):
+        problem = "" if find_tool("journalctl") else "journalctl is not installed"
+        origin = "config" if journald == "yes" else "no readable mail log file"
+        found.append(LogLocation("journald", "", origin, problem))
+    return found

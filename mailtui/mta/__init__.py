@@ -1,0 +1,1 @@
+"""Readers for the live configuration of Postfix (postconf) and Dovecot (doveconf)."""

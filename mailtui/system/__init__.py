@@ -1,0 +1,1 @@
+"""The machine and its mail daemons: versions, processes, listening ports, queue, disk."""

@@ -1,0 +1,143 @@
+"""The mailtui Textual application: top bar, the five panes, footer, help and maximize.
+
+Wide terminals (>= 100x30) show every pane at once; smaller ones show one pane and a
+tab strip. The app exits by itself when its terminal goes away (SSH drop / SIGHUP)
+instead of spinning on a dead tty.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import termios
+from pathlib import Path
+from typing import Callable
+
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.content import Content
+from textual.events import Resize
+from textual.widgets import Footer, Static, Tab, Tabs
+
+from mailtui.config import Config
+from mailtui.ui.panes import PANE_ORDER, Pane
+from mailtui.ui.screens.help import HelpScreen
+
+NARROW_WIDTH = 100
+NARROW_HEIGHT = 30
+TTY_CHECK_SECONDS = 2.0
+
+
+def _detect_stack_summary() -> str:
+    from mailtui.system.versions import detect_versions
+
+    return detect_versions().summary()
+
+
+class MailTuiApp(App[int]):
+    CSS_PATH = Path(__file__).with_name("app.tcss")
+    TITLE = "mailtui"
+    BINDINGS = [
+        Binding("q", "quit", "Quit"),
+        Binding("question_mark", "help", "Help", key_display="?"),
+        Binding("m", "toggle_maximize", "Maximize"),
+        Binding("tab", "focus_next", "Next pane", show=False),
+        Binding("shift+tab", "focus_previous", "Previous pane", show=False),
+        Binding("1", "show_pane('bans')", "Bans", show=False),
+        Binding("2", "show_pane('services')", "Services", show=False),
+        Binding("3", "show_pane('problems')", "Problems", show=False),
+        Binding("4", "show_pane('logs')", "Logs", show=False),
+        Binding("5", "show_pane('dns')", "DNS", show=False),
+    ]
+
+    def __init__(
+        self,
+        cfg: Config,
+        *,
+        watch_tty: bool = True,
+        stack_summary: Callable[[], str] | None = None,
+    ) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self._stack_summary = stack_summary or _detect_stack_summary
+        self.read_only: bool = cfg["ui.read_only"]
+        self._watch_tty = watch_tty
+        self.panes: dict[str, Pane] = {}
+
+    def compose(self) -> ComposeResult:
+        yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
+        yield Tabs(*(Tab(cls.TITLE, id=f"tab-{cls.PANE_ID}") for cls in PANE_ORDER), id="pane-tabs")
+        with Container(id="panes"):
+            for cls in PANE_ORDER:
+                pane = cls()
+                self.panes[cls.PANE_ID] = pane
+                yield pane
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.panes[PANE_ORDER[0].PANE_ID].add_class("-active")
+        self.run_worker(self._detect_versions, thread=True, exit_on_error=False, group="versions")
+        if self._watch_tty:
+            self._install_hangup_handling()
+
+    # -- top bar -------------------------------------------------------------------------------
+    def _detect_versions(self) -> None:
+        self.call_from_thread(self._set_topbar, self._stack_summary())
+
+    def _set_topbar(self, summary: str) -> None:
+        parts: list[Content | str] = [Content.styled("mailtui", "bold"), Content(" · "), summary]
+        if self.read_only:
+            parts.append(Content.styled("  read-only", "$warning"))
+        self.query_one("#topbar", Static).update(Content.assemble(*parts))
+
+    # -- layout ----------------------------------------------------------------------------------
+    def on_resize(self, event: Resize) -> None:
+        narrow = event.size.width < NARROW_WIDTH or event.size.height < NARROW_HEIGHT
+        self.screen.set_class(narrow, "-narrow")
+
+    def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
+        if event.tab.id:
+            self._activate(event.tab.id.removeprefix("tab-"))
+
+    def _activate(self, pane_id: str) -> None:
+        for pid, pane in self.panes.items():
+            pane.set_class(pid == pane_id, "-active")
+
+    def action_show_pane(self, pane_id: str) -> None:
+        self.query_one(Tabs).active = f"tab-{pane_id}"
+        self._activate(pane_id)
+        self.panes[pane_id].focus()
+
+    def action_toggle_maximize(self) -> None:
+        screen = self.screen
+        if screen.maximized is not None:
+            screen.minimize()
+            return
+        focused = screen.focused
+        target = focused if focused is not None else self.panes[PANE_ORDER[0].PANE_ID]
+        screen.maximize(target)
+
+    def action_help(self) -> None:
+        bindings = [(b.key_display or b.key, b.description) for b in self.BINDINGS if b.description]
+        self.push_screen(HelpScreen(bindings))
+
+    # -- terminal gone -------------------------------------------------------------------------
+    def _install_hangup_handling(self) -> None:
+        import asyncio
+
+        try:
+            asyncio.get_running_loop().add_signal_handler(signal.SIGHUP, self._hangup)
+        except (NotImplementedError, RuntimeError, ValueError):
+            pass
+        self.set_interval(TTY_CHECK_SECONDS, self._check_tty)
+
+    def _check_tty(self) -> None:
+        # After an SSH drop the pty is hung up: termios calls fail with EIO.
+        try:
+            termios.tcgetattr(sys.stdin.fileno())
+        except (termios.error, OSError):
+            self._hangup()
+
+    def _hangup(self) -> None:
+        self.exit(return_code=129)

@@ -1,0 +1,8 @@
+"""The dashboard's panes: Bans, Services, Problems, Logs, DNS."""
+
+from mailtui.ui.panes.base import Pane
+from mailtui.ui.panes.placeholders import BansPane, DnsPane, LogsPane, ProblemsPane, ServicesPane
+
+PANE_ORDER: tuple[type[Pane], ...] = (BansPane, ServicesPane, ProblemsPane, LogsPane, DnsPane)
+
+__all__ = ["PANE_ORDER", "Pane", "BansPane", "DnsPane", "LogsPane", "ProblemsPane", "ServicesPane"]

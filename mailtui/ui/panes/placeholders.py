@@ -1,0 +1,45 @@
+"""Panes whose data source is not built yet: each says so plainly instead of showing fake data.
+
+Each class is replaced by a real pane module as its capability lands.
+"""
+
+from __future__ import annotations
+
+from mailtui.ui.panes.base import Pane, SourceResult
+
+
+class _NotConnected(Pane):
+    REASON = ""
+
+    def collect(self) -> SourceResult:
+        return SourceResult(error=f"{self.TITLE} pane: not connected — {self.REASON}")
+
+
+class BansPane(_NotConnected):
+    TITLE = "Bans"
+    PANE_ID = "bans"
+    REASON = "the fail2ban client is not built yet"
+
+
+class ServicesPane(_NotConnected):
+    TITLE = "Services"
+    PANE_ID = "services"
+    REASON = "the services collector is not built yet"
+
+
+class ProblemsPane(_NotConnected):
+    TITLE = "Problems"
+    PANE_ID = "problems"
+    REASON = "the recognizer engine is not built yet"
+
+
+class LogsPane(_NotConnected):
+    TITLE = "Logs"
+    PANE_ID = "logs"
+    REASON = "the live log tail is not built yet"
+
+
+class DnsPane(_NotConnected):
+    TITLE = "DNS"
+    PANE_ID = "dns"
+    REASON = "the DNS and autoconfig checks are not built yet"
