@@ -20,3 +20,6 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.C
     log = tmp_path / "mail.log"
     log.write_text("")
     return config.load(None, {"logs.files": [str(log)]})
+
+
+pytest_plugins = ["tests.rig.fixtures"]
