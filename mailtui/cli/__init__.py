@@ -19,6 +19,9 @@ from mailtui.cli.output import CliError
 
 # name -> module; order is the order shown in --help.
 SUBCOMMANDS: dict[str, str] = {
+    "scan": "mailtui.cli.scan_cmd",
+    "explain": "mailtui.cli.explain_cmd",
+    "where": "mailtui.cli.where_cmd",
     "config": "mailtui.cli.config_cmd",
 }
 

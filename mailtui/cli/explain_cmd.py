@@ -1,0 +1,56 @@
+"""``mailtui explain [LINE]``: recognise one log line (or each line on stdin) and explain it."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from mailtui.cli.output import CliError, print_json
+from mailtui.config import Config
+
+HELP = "explain a log line: what happened, the settings behind it (live values), the fix"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("line", nargs="?", help="the log line (default: read lines from stdin)")
+
+
+def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.logs.envelope import EnvelopeParser
+    from mailtui.mta.doveconf import DovecotConfig
+    from mailtui.mta.postconf import PostfixConfig
+    from mailtui.recognizers.engine import default_engine
+    from mailtui.recognizers.explain import Explainer, format_diagnosis
+    from mailtui.recognizers.loader import CatalogError
+
+    if args.line is not None:
+        lines = [args.line]
+    elif sys.stdin.isatty():
+        raise CliError("give a log line as argument, or pipe lines on stdin")
+    else:
+        lines = [ln.rstrip("\n") for ln in sys.stdin if ln.strip()]
+    try:
+        engine = default_engine()
+    except CatalogError as exc:
+        raise CliError(str(exc)) from None
+    explainer = Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
+    parser = EnvelopeParser(source="argument" if args.line is not None else "stdin")
+    results = []
+    unrecognized = 0
+    for lineno, line in enumerate(lines, 1):
+        record = parser.parse(line, lineno)
+        match = engine.recognize(record)
+        if match is None:
+            unrecognized += 1
+            results.append({"line": record.line, "recognizer": None})
+            if not args.json:
+                print(f"not recognized: {record.line}\n")
+            continue
+        diagnosis = explainer.diagnose(record, match)
+        if args.json:
+            results.append(diagnosis.to_dict())
+        else:
+            print(format_diagnosis(diagnosis) + "\n")
+    if args.json:
+        print_json(results[0] if args.line is not None else results)
+    return 1 if unrecognized == len(lines) else 0

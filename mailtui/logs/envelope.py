@@ -1,0 +1,197 @@
+"""Recognise a log line's envelope and split it into a :class:`LogRecord`.
+
+Formats: traditional syslog (``Feb 19 10:35:59 host prog[pid]: msg``, also Postfix's
+``maillog_file`` with its zero-padded day), RFC 3339 syslog (rsyslog's high-precision
+format), Dovecot's own log file (no host, ``%b %d %H:%M:%S`` or ``%Y-%m-%d %H:%M:%S``
+stamps, or TAI64N from multilog), and fail2ban.log. The format is found per line, so
+merged or odd files still parse; a line no format fits keeps its text as the message.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime, timedelta, timezone
+
+from mailtui.logs.record import LogRecord
+from mailtui.logs.sanitize import clean
+
+MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+
+_TRAD = re.compile(
+    r"(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
+    r"(?:\.(?P<frac>\d{1,6}))? (?P<rest>.*)", re.S)
+_ISO = re.compile(
+    r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)(?P<sep>[T ])(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
+    r"(?:[.,](?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d\d:?\d\d)? (?P<rest>.*)", re.S)
+_TAI = re.compile(r"@(?P<tai>[0-9a-f]{24}) (?P<rest>.*)", re.S)
+_TAG = re.compile(r"(?P<prog>[^\s\[\]:]+)(?:\[(?P<pid>\d+)\])?: ?(?P<msg>.*)", re.S)
+_SOLARIS_ID = re.compile(r"\[ID \d+ [\w.]+\] ")
+_DOVECOT_LEVEL = re.compile(
+    r"(?P<proc>[\w-]+(?:\([^)]*\))?(?:<[^>]*>)*): (?P<level>Debug|Info|Warning|Error|Fatal|Panic): ")
+_DOVECOT_PROC = re.compile(r"(?:dovecot: )?(?P<name>[a-z][\w-]*)[(:<]")
+_F2B = re.compile(
+    r"(?P<logger>fail2ban(?:\.[\w.]+)?)\s*\[(?P<pid>\d+)\]: (?P<level>[A-Z]+)\s+(?P<msg>.*)", re.S)
+_POSTFIX_LEVEL = re.compile(r"(warning|error|fatal|panic): ")
+
+TAI64_EPOCH = 2**62 + 10  # TAI64 label of 1970-01-01 00:00:10 TAI (close enough for logs)
+
+FAMILIES = (
+    ("postfix", "postfix"), ("dovecot", "dovecot"), ("fail2ban", "fail2ban"),
+    ("opendkim", "opendkim"), ("opendmarc", "opendmarc"), ("rspamd", "rspamd"),
+    ("postgrey", "postgrey"), ("policyd-spf", "policyd-spf"), ("amavis", "amavis"),
+    ("spamd", "spamassassin"), ("clamd", "clamav"), ("saslauthd", "saslauthd"),
+)
+
+
+class YearGuesser:
+    """Traditional stamps carry no year: take the reference's, or the one before for later dates.
+
+    With the file's mtime as the reference (the last line cannot be newer than the file),
+    December lines in a file written in January get the previous year.
+    """
+
+    def __init__(self, reference: float | None = None) -> None:
+        ref = datetime.fromtimestamp(reference if reference is not None else time.time())
+        self._year = ref.year
+        self._limit = (ref.month, ref.day + 1)
+        self._hour_cache: dict[tuple[int, int, int, int], float] = {}
+
+    def epoch(self, month: int, day: int, hour: int, minute: int, second: int) -> float:
+        year = self._year if (month, day) <= self._limit else self._year - 1
+        key = (year, month, day, hour)
+        base = self._hour_cache.get(key)
+        if base is None:
+            try:
+                base = datetime(year, month, day, hour).timestamp()  # local time, DST-aware
+            except ValueError:  # Feb 29 guessed into a non-leap year
+                base = datetime(year, month, 28, hour).timestamp() + 86400
+            self._hour_cache[key] = base
+        return base + minute * 60 + second
+
+
+def _family(program: str) -> str:
+    for prefix, family in FAMILIES:
+        if program.startswith(prefix):
+            return family
+    return ""
+
+
+class EnvelopeParser:
+    """Parse lines of any supported format into records (stateful only for year guessing)."""
+
+    def __init__(self, source: str = "", year_reference: float | None = None) -> None:
+        self.source = source
+        self.years = YearGuesser(year_reference)
+
+    def parse(self, line: str, lineno: int = 0) -> LogRecord:
+        line = clean(line)
+        rec = LogRecord(line=line, message=line, source=self.source, lineno=lineno)
+        m = _TRAD.match(line)
+        if m is not None:
+            month = MONTHS.get(m.group("mon"))
+            if month is not None:
+                rec.timestamp = self.years.epoch(month, int(m.group("day")), int(m.group("h")),
+                                                 int(m.group("m")), int(m.group("s")))
+                if m.group("frac"):
+                    rec.timestamp += float("0." + m.group("frac"))
+                self._after_stamp(rec, m.group("rest"), "syslog")
+                return rec
+        m = _ISO.match(line)
+        if m is not None:
+            rec.timestamp = _iso_epoch(m)
+            rest = m.group("rest")
+            if m.group("sep") == "T":
+                self._after_stamp(rec, rest, "rfc3339")
+            elif rest.startswith("fail2ban"):
+                self._fail2ban(rec, rest)
+            else:
+                self._dovecot_own(rec, rest)
+            return rec
+        m = _TAI.match(line)
+        if m is not None:
+            rec.timestamp = int(m.group("tai")[:16], 16) - TAI64_EPOCH + int(m.group("tai")[16:], 16) / 1e9
+            self._dovecot_own(rec, m.group("rest"))
+            return rec
+        rec.fmt = "unknown"
+        return rec
+
+    # -- pieces ------------------------------------------------------------------------------------
+    def _after_stamp(self, rec: LogRecord, rest: str, fmt: str) -> None:
+        host, _, after = rest.partition(" ")
+        if host.endswith(":") or not after:
+            # Dovecot's own log has no host: "Nov 29 01:58:37 pop3-login: Info: ..."
+            self._dovecot_own(rec, rest)
+            return
+        rec.host = host
+        rec.fmt = fmt
+        m = _TAG.match(after)
+        if m is None:
+            rec.message = after
+            return
+        rec.program = m.group("prog")
+        if m.group("pid"):
+            rec.pid = int(m.group("pid"))
+        msg = m.group("msg")
+        if msg.startswith("[ID "):
+            msg = _SOLARIS_ID.sub("", msg, count=1)
+        rec.family = _family(rec.program)
+        if rec.family == "postfix":
+            rec.daemon = rec.program.rsplit("/", 1)[-1]
+            lm = _POSTFIX_LEVEL.match(msg)
+            if lm is not None:
+                rec.level = lm.group(1)
+        elif rec.family == "dovecot":
+            self._dovecot_message(rec, msg)
+            return
+        elif rec.family == "fail2ban" and msg.startswith("fail2ban"):
+            self._fail2ban(rec, msg, keep_program=True)
+            return
+        rec.message = msg
+
+    def _dovecot_own(self, rec: LogRecord, rest: str) -> None:
+        rec.fmt = rec.fmt or "dovecot"
+        rec.program = "dovecot"
+        rec.family = "dovecot"
+        self._dovecot_message(rec, rest)
+
+    def _dovecot_message(self, rec: LogRecord, msg: str) -> None:
+        if msg.startswith("dovecot: "):  # "dovecot[442]: dovecot: auth(default): ..."
+            msg = msg[9:]
+        m = _DOVECOT_LEVEL.match(msg)
+        if m is not None:
+            rec.level = m.group("level")
+            msg = f"{m.group('proc')}: {msg[m.end():]}"
+        p = _DOVECOT_PROC.match(msg)
+        rec.daemon = p.group("name") if p is not None else ""
+        rec.message = msg
+
+    def _fail2ban(self, rec: LogRecord, rest: str, keep_program: bool = False) -> None:
+        rec.fmt = rec.fmt or "fail2ban"
+        rec.family = "fail2ban"
+        m = _F2B.match(rest)
+        if m is None:
+            rec.message = rest
+            return
+        if not keep_program:
+            rec.program = m.group("logger")
+            rec.pid = int(m.group("pid"))
+        rec.daemon = m.group("logger").rsplit(".", 1)[-1]
+        rec.level = m.group("level")
+        rec.message = m.group("msg")
+
+
+def _iso_epoch(m: re.Match[str]) -> float:
+    frac = m.group("frac")
+    dt = datetime(int(m.group("y")), int(m.group("mo")), int(m.group("d")), int(m.group("h")),
+                  int(m.group("m")), int(m.group("s")))
+    tz = m.group("tz")
+    if tz:
+        if tz == "Z":
+            dt = dt.replace(tzinfo=timezone.utc)
+        else:
+            sign = 1 if tz[0] == "+" else -1
+            hh, mm = int(tz[1:3]), int(tz[-2:])
+            dt = dt.replace(tzinfo=timezone(sign * timedelta(hours=hh, minutes=mm)))
+    return dt.timestamp() + (float("0." + frac) if frac else 0.0)

@@ -1,0 +1,30 @@
+"""One parsed log line: the envelope (time, host, program, pid) and the message."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(slots=True)
+class LogRecord:
+    line: str  # the whole line, already sanitised
+    message: str  # the text after the envelope (Dovecot's level prefix removed)
+    timestamp: float | None = None  # seconds since the epoch; None when the line had none
+    host: str = ""
+    program: str = ""  # syslog tag without pid: "postfix/submission/smtpd", "dovecot"
+    pid: int | None = None
+    family: str = ""  # postfix | dovecot | fail2ban | opendkim | ... | "" when unknown
+    daemon: str = ""  # smtpd, qmgr, pop3-login, imap, auth, filter, actions, ...
+    level: str = ""  # Dovecot's "Info"/"Error", fail2ban's "NOTICE", Postfix's "warning"
+    fmt: str = ""  # which envelope format matched
+    source: str = ""  # file name or "journald" / "stdin"
+    lineno: int = 0
+    extra: dict[str, str] = field(default_factory=dict)  # e.g. the journald cursor
+
+    @property
+    def service(self) -> str:
+        """Postfix service name from syslog_name: "submission" for postfix/submission/smtpd."""
+        if self.family != "postfix":
+            return ""
+        parts = self.program.split("/")
+        return parts[1] if len(parts) == 3 else ""

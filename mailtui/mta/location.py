@@ -1,0 +1,22 @@
+"""Where a configuration value is set: file, line, the value there, and whether it wins."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Location:
+    file: str
+    line: int
+    value: str
+    section: str = ""  # Dovecot section path ("protocol pop3"), Postfix master.cf service
+    effective: bool = False  # this assignment is the one in force (for its scope)
+
+    def to_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+    def describe(self) -> str:
+        scope = f" [{self.section}]" if self.section else ""
+        state = "" if self.effective else " (overridden — not effective)"
+        return f"{self.file}:{self.line}{scope}{state}"

@@ -1,0 +1,59 @@
+"""Fields every line of a family carries (``from=<…>``, ``rip=…``), extracted after a match.
+
+A recognizer's own named groups are more specific and win over these. Names are the
+canonical ones: client_ip, client_host, user, helo, sender, recipient, queue_id,
+session, dsn, relay, jail.
+"""
+
+from __future__ import annotations
+
+import re
+
+_POSTFIX_KV = re.compile(
+    r"\b(from|to|orig_to|helo|relay|dsn|status|sasl_username|sasl_method|proto)=(<[^>]*>|[^,;\s]*)")
+_POSTFIX_NAMES = {"from": "sender", "to": "recipient", "sasl_username": "user"}
+_POSTFIX_QID = re.compile(r"(?:(?:warning|error|fatal): )?(NOQUEUE|[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}): ")
+# the client in "... from host[ip]", "client=host[ip]" and postscreen's "from [ip]:port"
+_POSTFIX_CLIENT = re.compile(
+    r"(?:\bfrom |\bclient=)([^\s\[\]]*)\[([^\]\s]+)\](?::\d+)?|(?:^|\s)()\[([0-9A-Fa-f:.]+)\]:\d+")
+_POSTFIX_REPLY = re.compile(r": [245]\d\d ([245]\.\d{1,3}\.\d{1,3}) ")
+_DOVECOT_KV = re.compile(r"\b(user|rip|lip|method|session)=(<[^>]*>|[^,\s]*)")
+_DOVECOT_NAMES = {"rip": "client_ip", "lip": "local_ip"}
+_DOVECOT_MAILPROC = re.compile(r"[\w-]+\((?P<user>[^)]*)\)<\d+><(?P<session>[^>]*)>")
+_F2B_JAIL = re.compile(r"\[(?P<jail>[^\]\s]+)\] ")
+
+
+def _strip(value: str) -> str:
+    return value[1:-1] if value.startswith("<") and value.endswith(">") else value
+
+
+def common_fields(family: str, message: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if family == "postfix":
+        m = _POSTFIX_QID.match(message)
+        if m is not None:
+            out["queue_id"] = m.group(1)
+        c = _POSTFIX_CLIENT.search(message)
+        if c is not None:
+            host, ip = (c.group(1), c.group(2)) if c.group(2) else (c.group(3), c.group(4))
+            if host:
+                out["client_host"] = host
+            out["client_ip"] = ip
+        r = _POSTFIX_REPLY.search(message)
+        if r is not None:
+            out["dsn"] = r.group(1)
+        for key, value in _POSTFIX_KV.findall(message):
+            out.setdefault(_POSTFIX_NAMES.get(key, key), _strip(value))
+    elif family == "dovecot":
+        m = _DOVECOT_MAILPROC.match(message)
+        if m is not None:
+            out["user"], out["session"] = m.group("user"), m.group("session")
+        for key, value in _DOVECOT_KV.findall(message):
+            value = _strip(value)
+            if value:
+                out.setdefault(_DOVECOT_NAMES.get(key, key), value)
+    elif family == "fail2ban":
+        m = _F2B_JAIL.match(message)
+        if m is not None:
+            out["jail"] = m.group("jail")
+    return out

@@ -1,0 +1,159 @@
+"""Load and validate recognizer catalogs: the built-in one shipped in the package, then the user's.
+
+A catalog is a TOML file with ``[[recognizer]]`` tables and an optional ``[macros]``
+table. ``@NAME@`` in a pattern expands to a macro (the built-in macros are below; a
+file's own macros add to them). A user file in ``~/.config/mailtui/recognizers/`` may
+add recognizers or replace a built-in one by reusing its id. Every problem is reported
+as ``file: recognizer 'id': what is wrong``.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mailtui.config import user_config_dir
+from mailtui.recognizers.model import SEVERITIES, WEAKENS, Recognizer, Setting
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+
+class CatalogError(Exception):
+    """A catalog file is invalid; the message names the file and the entry."""
+
+
+BUILTIN_MACROS = {
+    # Postfix's namaddr: host[ip], with an optional :port (postscreen, some smtpd warnings)
+    "CLIENT": r"(?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\](?::\d+)?",
+    "QID": r"(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,})",
+    # "<QID>: reject: RCPT from host[ip]: 550 5.1.1 "
+    "REJECT": r"(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): (?P<action>reject|reject_warning|defer): "
+              r"(?P<stage>[A-Z]+) from (?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\]"
+              r"(?::\d+)?: (?P<code>\d{3}) (?P<dsn>\d\.\d{1,3}\.\d{1,3}) ",
+    # the same for temporary (4xx) replies only
+    "REJECT4": r"(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): (?P<action>reject|defer): "
+               r"(?P<stage>[A-Z]+) from (?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\]"
+               r"(?::\d+)?: (?P<code>4\d\d) (?P<dsn>\d\.\d{1,3}\.\d{1,3}) ",
+    "EMAIL": r"[^<>\s]*",
+    "DOVELOGIN": r"(?P<protocol>imap|pop3|submission|managesieve|lmtp)-login",
+}
+
+REQUIRED = ("id", "family", "match", "pattern", "severity", "title", "summary", "cause", "fix",
+            "samples")
+OPTIONAL = ("daemons", "settings", "server_fix", "weakens_security")
+_ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+_MACRO = re.compile(r"@([A-Z][A-Z0-9_]*)@")
+
+
+def expand(pattern: str, macros: dict[str, str]) -> str:
+    def sub(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name not in macros:
+            raise KeyError(name)
+        return macros[name]
+
+    return _MACRO.sub(sub, pattern)
+
+
+def _entry(raw: dict[str, Any], macros: dict[str, str], origin: str) -> Recognizer:
+    ident = raw.get("id", "?")
+    where = f"{origin}: recognizer {ident!r}"
+    missing = [k for k in REQUIRED if k not in raw]
+    if missing:
+        raise CatalogError(f"{where}: missing {', '.join(missing)}")
+    unknown = sorted(set(raw) - set(REQUIRED) - set(OPTIONAL))
+    if unknown:
+        raise CatalogError(f"{where}: unknown key(s) {', '.join(unknown)}")
+    for key in REQUIRED + OPTIONAL:
+        value = raw.get(key)
+        if key in ("daemons", "settings", "samples"):
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise CatalogError(f"{where}: {key} must be a list of strings")
+        elif value is not None and not isinstance(value, str):
+            raise CatalogError(f"{where}: {key} must be a string")
+    if not _ID.fullmatch(ident):
+        raise CatalogError(f"{where}: id must be lower-case letters, digits, '.', '_' or '-'")
+    if raw["severity"] not in SEVERITIES:
+        raise CatalogError(f"{where}: severity must be one of {', '.join(SEVERITIES)}")
+    weakens = raw.get("weakens_security", "no")
+    if weakens not in WEAKENS:
+        raise CatalogError(f"{where}: weakens_security must be one of {', '.join(WEAKENS)}")
+    if not raw["match"]:
+        raise CatalogError(f"{where}: match must not be empty")
+    try:
+        regex = re.compile(expand(raw["pattern"], macros))
+    except KeyError as exc:
+        raise CatalogError(f"{where}: unknown macro @{exc.args[0]}@") from None
+    except re.error as exc:
+        raise CatalogError(f"{where}: pattern does not compile: {exc}") from None
+    try:
+        settings = tuple(Setting.parse(s) for s in raw.get("settings", []))
+    except ValueError as exc:
+        raise CatalogError(f"{where}: {exc}") from None
+    if not raw["samples"]:
+        raise CatalogError(f"{where}: give at least one sample line")
+    return Recognizer(
+        id=ident, family=raw["family"], match=raw["match"], regex=regex,
+        severity=raw["severity"], title=raw["title"], summary=raw["summary"].strip(),
+        cause=raw["cause"].strip(), fix=raw["fix"].strip(),
+        daemons=frozenset(raw.get("daemons", [])), settings=settings,
+        server_fix=raw.get("server_fix", "").strip(), weakens_security=weakens,
+        samples=tuple(raw["samples"]), origin=origin,
+    )
+
+
+def parse_catalog(text: str, origin: str) -> list[Recognizer]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"{origin}: invalid TOML: {exc}") from None
+    unknown = sorted(set(data) - {"recognizer", "macros"})
+    if unknown:
+        raise CatalogError(f"{origin}: unknown top-level key(s) {', '.join(unknown)}")
+    macros = dict(BUILTIN_MACROS)
+    file_macros = data.get("macros", {})
+    if not isinstance(file_macros, dict) or not all(isinstance(v, str) for v in file_macros.values()):
+        raise CatalogError(f"{origin}: [macros] must map names to strings")
+    macros.update(file_macros)
+    entries = data.get("recognizer", [])
+    if not isinstance(entries, list):
+        raise CatalogError(f"{origin}: use [[recognizer]] tables")
+    return [_entry(raw, macros, origin) for raw in entries]
+
+
+def builtin_catalog_files() -> list[tuple[str, str]]:
+    folder = resources.files("mailtui.recognizers") / "catalog"
+    return sorted((f"catalog/{p.name}", p.read_text(encoding="utf-8"))
+                  for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+def user_catalog_dir() -> Path:
+    return user_config_dir() / "recognizers"
+
+
+def load_catalog(user_dir: Path | None = None, include_user: bool = True) -> list[Recognizer]:
+    """Built-in recognizers, then the user's (same id replaces). Raises CatalogError."""
+    by_id: dict[str, Recognizer] = {}
+    for origin, text in builtin_catalog_files():
+        for rec in parse_catalog(text, origin):
+            if rec.id in by_id:
+                raise CatalogError(f"{origin}: recognizer {rec.id!r}: duplicate id "
+                                   f"(also in {by_id[rec.id].origin})")
+            by_id[rec.id] = rec
+    if include_user:
+        folder = user_dir if user_dir is not None else user_catalog_dir()
+        if folder.is_dir():
+            for path in sorted(folder.glob("*.toml")):
+                try:
+                    text = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError) as exc:
+                    raise CatalogError(f"{path}: cannot read: {exc}") from None
+                for rec in parse_catalog(text, str(path)):
+                    by_id[rec.id] = rec
+    return list(by_id.values())

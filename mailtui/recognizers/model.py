@@ -1,0 +1,96 @@
+"""What a recognizer is, and what matching one produces."""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Any
+
+SEVERITIES = ("info", "notice", "warn", "error", "crit")
+SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
+WEAKENS = ("no", "slightly", "yes")
+#: field names every recognizer uses for the same things
+CANONICAL_FIELDS = ("client_ip", "client_host", "user", "helo", "sender", "recipient", "queue_id",
+                    "session", "dsn", "relay", "jail")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A configuration setting a recognizer depends on: ``postfix:NAME`` or ``dovecot:NAME23/NAME24``."""
+
+    daemon: str  # postfix | dovecot
+    name: str  # the name to ask the running version for (2.3 name for Dovecot)
+    name_24: str = ""  # Dovecot 2.4's name when it was renamed
+
+    @classmethod
+    def parse(cls, spec: str) -> Setting:
+        daemon, sep, names = spec.partition(":")
+        if not sep or daemon not in ("postfix", "dovecot") or not names:
+            raise ValueError(f"setting {spec!r} must look like postfix:NAME or dovecot:NAME[/NAME24]")
+        name, _, name_24 = names.partition("/")
+        return cls(daemon, name, name_24)
+
+    def __str__(self) -> str:
+        return f"{self.daemon}:{self.name}" + (f"/{self.name_24}" if self.name_24 else "")
+
+
+@dataclass(frozen=True)
+class Recognizer:
+    id: str
+    family: str
+    match: str  # a literal every matching message contains (cheap pre-filter)
+    regex: re.Pattern[str]
+    severity: str
+    title: str
+    summary: str
+    cause: str
+    fix: str
+    daemons: frozenset[str] = frozenset()
+    settings: tuple[Setting, ...] = ()
+    server_fix: str = ""
+    weakens_security: str = "no"
+    samples: tuple[str, ...] = ()
+    origin: str = ""  # catalog file it came from
+
+    @property
+    def rank(self) -> int:
+        return SEVERITY_RANK[self.severity]
+
+
+class _Blank(dict):
+    """Template fields: ``{f}`` shows ``?`` when missing, ``{f?}`` nothing, ``{f|text}`` the text."""
+
+    def __missing__(self, key: str) -> str:
+        if key.endswith("?"):
+            return self.get(key[:-1], "")
+        if "|" in key:
+            base, _, default = key.partition("|")
+            return self.get(base, default)
+        return "?"
+
+
+_FORMATTER = string.Formatter()
+
+
+def fill(template: str, fields: dict[str, str]) -> str:
+    """Fill ``{field}`` placeholders (see :class:`_Blank`); never raises."""
+    try:
+        return _FORMATTER.vformat(template, (), _Blank(fields))
+    except (ValueError, IndexError, AttributeError):
+        return template
+
+
+@dataclass
+class Match:
+    recognizer: Recognizer
+    fields: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def summary(self) -> str:
+        return fill(self.recognizer.summary, self.fields)
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.recognizer
+        return {"recognizer": r.id, "severity": r.severity, "title": r.title,
+                "summary": self.summary, "fields": dict(self.fields)}
