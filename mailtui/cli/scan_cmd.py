@@ -135,7 +135,7 @@ def _print_report(summary, order, files, limit) -> None:  # noqa: ANN001
     p(f"  {summary.lines:,} lines, {summary.recognized:,} recognized, {summary.unparsed:,} unparsed;"
       f" {_when(summary.first)} .. {_when(summary.last)}")
     d = summary.delivery
-    p(f"  delivered {d.get('delivered', 0):,}  deferred {d.get('deferred', 0):,}  "
+    p(f"  received {d.get('received', 0):,}  delivered {d.get('delivered', 0):,}  deferred {d.get('deferred', 0):,}  "
       f"bounced {d.get('bounced', 0):,}  rejected {d.get('rejected', 0):,}  expired {d.get('expired', 0):,}")
     p("  by severity: " + "  ".join(f"{s} {n:,}" for s, n in summary.severity.most_common()))
     for title, counter in (("top clients in problems", summary.clients),

@@ -46,14 +46,15 @@ class DovecotConfig:
         return self.version() >= (2, 4)
 
     def values(self, names: list[str]) -> dict[str, str]:
-        """Current values, asked one by one so an unknown name does not hide the others."""
+        """Current values. doveconf prints ``name = value`` for each name it knows, nothing otherwise."""
         out: dict[str, str] = {}
-        if not self.available:
+        if not self.available or not names:
             return out
-        for name in names:
-            res = run_tool(["doveconf", *self._conf_arg, "-h", name], timeout=5)
-            if res.ok:
-                out[name] = res.stdout.strip()
+        res = run_tool(["doveconf", *self._conf_arg, *names], timeout=5)
+        for line in res.stdout.splitlines():
+            m = _ASSIGN.match(line)
+            if m is not None and m.group(1) in names:
+                out[m.group(1)] = m.group(2).strip()
         return out
 
     def where(self, name: str) -> list[Location]:

@@ -30,14 +30,16 @@ class CatalogError(Exception):
 
 BUILTIN_MACROS = {
     # Postfix's namaddr: host[ip], with an optional :port (postscreen, some smtpd warnings)
-    "CLIENT": r"(?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\](?::\d+)?",
-    "QID": r"(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,})",
+    "CLIENT": r"(?<![^\s\[\]=])(?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\](?::\d+)?",
+    # \b and ^ below keep unanchored searches linear: a long run of letters is scanned from
+    # its start only, not again from each of its characters
+    "QID": r"\b(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,})",
     # "<QID>: reject: RCPT from host[ip]: 550 5.1.1 "
-    "REJECT": r"(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): (?P<action>reject|reject_warning|defer): "
+    "REJECT": r"^(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): (?P<action>reject|reject_warning|defer): "
               r"(?P<stage>[A-Z]+) from (?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\]"
               r"(?::\d+)?: (?P<code>\d{3}) (?P<dsn>\d\.\d{1,3}\.\d{1,3}) ",
     # the same for temporary (4xx) replies only
-    "REJECT4": r"(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): (?P<action>reject|defer): "
+    "REJECT4": r"^(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): (?P<action>reject|defer): "
                r"(?P<stage>[A-Z]+) from (?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\]"
                r"(?::\d+)?: (?P<code>4\d\d) (?P<dsn>\d\.\d{1,3}\.\d{1,3}) ",
     "EMAIL": r"[^<>\s]*",

@@ -18,6 +18,7 @@ DELIVERY_TOTALS = {
     "delivery.deferred": "deferred",
     "delivery.bounced": "bounced",
     "queue.expired": "expired",
+    "postfix.qmgr.queued": "received",
 }
 
 

@@ -1,0 +1,34 @@
+"""Untrusted log text is neutralised at ingestion: no control sequence survives, length is capped."""
+
+from __future__ import annotations
+
+from hypothesis import given, strategies as st
+
+from mailtui.logs.sanitize import MAX_LINE_CHARS, clean, decode
+
+
+def test_escape_sequences_become_visible_symbols() -> None:
+    out = clean("HELO \x1b]0;PWNED\x07 \x1b[2J evil\x9b31m")
+    assert "\x1b" not in out and "\x07" not in out and "\x9b" not in out
+    assert out == "HELO ␛]0;PWNED␇ ␛[2J evil\ufffd31m"
+
+
+def test_tab_kept_and_bidi_overrides_replaced() -> None:
+    assert clean("a\tb") == "a\tb"
+    assert clean("user\u202egnp.exe") == "user\ufffdgnp.exe"
+
+
+def test_invalid_utf8_and_nul() -> None:
+    assert decode(b"user=<\xff\xfe>\x00 done\r") == "user=<\ufffd\ufffd>␀ done"
+
+
+def test_long_lines_are_capped_and_say_so() -> None:
+    out = clean("x" * (MAX_LINE_CHARS + 50))
+    assert out.startswith("x" * MAX_LINE_CHARS)
+    assert out.endswith("… [50 more characters]")
+
+
+@given(st.binary(max_size=600))
+def test_no_control_character_survives_any_input(raw: bytes) -> None:
+    out = decode(raw)
+    assert not any(ord(c) < 0x20 and c != "\t" or 0x7F <= ord(c) <= 0x9F for c in out)
