@@ -117,6 +117,28 @@ class EnvelopeParser:
         rec.fmt = "unknown"
         return rec
 
+    def parse_journal(self, entry: dict, lineno: int = 0) -> LogRecord:
+        """A record from one ``journalctl -o json`` object (MESSAGE may be a list of byte values)."""
+        message = entry.get("MESSAGE", "")
+        if isinstance(message, list):
+            message = bytes(b & 0xFF for b in message if isinstance(b, int)).decode("utf-8", "replace")
+        elif not isinstance(message, str):
+            message = str(message)
+        program = str(entry.get("SYSLOG_IDENTIFIER") or entry.get("_COMM") or "")
+        pid = str(entry.get("SYSLOG_PID") or entry.get("_PID") or "")
+        host = str(entry.get("_HOSTNAME") or "")
+        tag = f"{program}[{pid}]" if pid.isdigit() else program
+        rec = LogRecord(line=clean(f"{host} {tag}: {message}"), message=clean(message),
+                        source=self.source or "journald", lineno=lineno)
+        try:
+            rec.timestamp = int(entry.get("__REALTIME_TIMESTAMP", "")) / 1e6
+        except ValueError:
+            rec.timestamp = None
+        rec.extra["cursor"] = str(entry.get("__CURSOR", ""))
+        self._after_stamp(rec, clean(f"{host or '-'} {tag}: {message}"), "journal")
+        rec.host = host
+        return rec
+
     # -- pieces ------------------------------------------------------------------------------------
     def _after_stamp(self, rec: LogRecord, rest: str, fmt: str) -> None:
         host, _, after = rest.partition(" ")

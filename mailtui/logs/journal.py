@@ -1,0 +1,133 @@
+"""Read journald through ``journalctl -o json``: follow it live and resume after a restart.
+
+journalctl is run without a shell; its JSON lines are parsed by the envelope parser, so a
+journal record becomes the same LogRecord a syslog line would. When journalctl exits (it
+is killed, the journal is rotated away), the follower restarts it after the last cursor
+it saw, so nothing is read twice and nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from dataclasses import dataclass, field
+
+from mailtui.logs.envelope import EnvelopeParser
+from mailtui.logs.record import LogRecord
+from mailtui.mta.run import find_tool
+
+#: the mail stack's units on Debian/Ubuntu (postfix@-) and RHEL/Fedora/Arch (postfix)
+MAIL_UNITS = ("postfix.service", "postfix@-.service", "dovecot.service", "fail2ban.service")
+MAX_LINE = 1 << 20
+
+
+@dataclass
+class JournalFollower:
+    files: list[str] = field(default_factory=list)  # --file; empty = the system journal
+    directory: str = ""  # -D
+    units: tuple[str, ...] = MAIL_UNITS
+    backfill: int = 500
+    follow: bool = True
+    cursor: str = ""
+    problem: str = ""
+    restarts: int = 0
+    _proc: subprocess.Popen | None = None
+    _buf: bytes = b""
+    _parser: EnvelopeParser = field(default_factory=lambda: EnvelopeParser(source="journald"))
+
+    def argv(self) -> list[str]:
+        exe = find_tool("journalctl") or "journalctl"
+        argv = [exe, "-o", "json", "--no-pager", "-q"]
+        for f in self.files:
+            argv += ["--file", f]
+        if self.directory:
+            argv += ["-D", self.directory]
+        if not self.files and not self.directory:
+            for unit in self.units:
+                argv += ["-u", unit]
+        if self.cursor:
+            argv += ["--after-cursor", self.cursor]
+        else:
+            argv += ["-n", str(self.backfill)]
+        if self.follow:
+            argv.append("-f")
+        return argv
+
+    def start(self) -> None:
+        if find_tool("journalctl") is None:
+            self.problem = "journalctl is not installed"
+            return
+        try:
+            self._proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                          stderr=subprocess.PIPE)
+        except OSError as exc:
+            self.problem = f"cannot run journalctl: {exc.strerror}"
+            return
+        assert self._proc.stdout is not None
+        os.set_blocking(self._proc.stdout.fileno(), False)
+        self.problem = ""
+
+    def poll(self) -> list[LogRecord]:
+        """Records journalctl has printed since the last poll; restarts it if it died."""
+        if self._proc is None:
+            self.start()
+            if self._proc is None:
+                return []
+        assert self._proc.stdout is not None
+        out: list[LogRecord] = []
+        while True:
+            try:
+                chunk = os.read(self._proc.stdout.fileno(), 1 << 16)
+            except BlockingIOError:
+                break
+            if not chunk:
+                break
+            self._buf += chunk
+            if len(self._buf) > MAX_LINE and b"\n" not in self._buf:
+                self._buf = b""  # one absurd record: drop it rather than grow forever
+        *complete, self._buf = self._buf.split(b"\n")
+        for raw in complete:
+            rec = self._record(raw)
+            if rec is not None:
+                out.append(rec)
+        if self._proc.poll() is not None:
+            self._finished()
+        return out
+
+    def _record(self, raw: bytes) -> LogRecord | None:
+        if not raw.strip():
+            return None
+        try:
+            entry = json.loads(raw)
+        except ValueError:
+            return None
+        if not isinstance(entry, dict):
+            return None
+        rec = self._parser.parse_journal(entry)
+        if rec.extra.get("cursor"):
+            self.cursor = rec.extra["cursor"]
+        return rec
+
+    def _finished(self) -> None:
+        assert self._proc is not None
+        err = self._proc.stderr.read().decode("utf-8", "replace").strip() if self._proc.stderr else ""
+        code = self._proc.returncode
+        self._proc = None
+        if code not in (0, None) and err:
+            low = err.lower()
+            if "permission" in low or "no journal files were opened" in low:
+                self.problem = "cannot read the journal: run as root or join group systemd-journal or adm"
+            else:
+                self.problem = f"journalctl: {err.splitlines()[-1]}"
+        if self.follow:
+            self.restarts += 1  # the next poll starts it again after self.cursor
+
+    def close(self) -> None:
+        if self._proc is not None and self._proc.poll() is None:
+            self._proc.terminate()
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        self._proc = None

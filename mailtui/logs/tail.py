@@ -1,0 +1,187 @@
+"""Follow log files like ``tail -F``: back-fill, then every new line exactly once, across rotation.
+
+Rotation handling, checked on every poll:
+* rename (logrotate's default) or delete + re-create: the path's inode changes. The old
+  file is drained to its end first, then the new one is read from its start.
+* copytruncate: same inode, but the file is shorter than what was read, or its first
+  line changed (it was truncated and refilled before this poll): read again from 0.
+A file that cannot be read is reported ("run as root or join group adm") and retried.
+Bytes are split on newlines here; a partial last line waits until its newline arrives.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from mailtui.logs.sanitize import decode
+
+READ_CHUNK = 1 << 20
+HEAD_BYTES = 256
+MAX_PARTIAL = 1 << 20  # a "line" longer than this is cut so memory stays bounded
+
+
+@dataclass
+class TailStatus:
+    path: str
+    problem: str = ""
+    rotations: int = 0
+    truncations: int = 0
+    lines: int = 0
+
+
+def _problem(exc: OSError) -> str:
+    if isinstance(exc, PermissionError):
+        return "permission denied: run as root or join group adm"
+    if isinstance(exc, FileNotFoundError):
+        return "does not exist (waiting for it to appear)"
+    return exc.strerror or str(exc)
+
+
+@dataclass
+class FileFollower:
+    path: str
+    backfill: int = 500
+    status: TailStatus = field(init=False)
+    _fd: int | None = field(default=None, init=False)
+    _ino: tuple[int, int] | None = field(default=None, init=False)
+    _pos: int = field(default=0, init=False)
+    _head: bytes = field(default=b"", init=False)
+    _partial: bytes = field(default=b"", init=False)
+    _started: bool = field(default=False, init=False)
+
+    def __post_init__(self) -> None:
+        self.status = TailStatus(self.path)
+
+    # -- public ------------------------------------------------------------------------------------
+    def poll(self) -> list[str]:
+        """Every complete line written since the last poll (the back-fill on the first call)."""
+        out: list[str] = []
+        if self._fd is None:
+            if not self._open(initial=not self._started):
+                return out
+            if not self._started:
+                self._started = True
+                out.extend(self._backfill_lines())
+        self._check_truncation(out)
+        out.extend(self._read_new())
+        self._check_replaced(out)
+        self.status.lines += len(out)
+        return out
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    # -- internals ---------------------------------------------------------------------------------
+    def _open(self, initial: bool) -> bool:
+        try:
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+        except OSError as exc:
+            self.status.problem = _problem(exc)
+            return False
+        st = os.fstat(fd)
+        self._fd, self._ino = fd, (st.st_dev, st.st_ino)
+        self.status.problem = ""
+        self._pos = st.st_size if initial else 0
+        self._head = os.pread(fd, HEAD_BYTES, 0)
+        return True
+
+    def _backfill_lines(self) -> list[str]:
+        """The last ``backfill`` complete lines before the end the follower started at."""
+        if self.backfill <= 0 or self._pos == 0:
+            return []
+        assert self._fd is not None
+        end = offset = self._pos
+        newlines = 0
+        while offset > 0 and newlines <= self.backfill:
+            size = min(READ_CHUNK, offset)
+            offset -= size
+            newlines += os.pread(self._fd, size, offset).count(b"\n")
+        parts = os.pread(self._fd, end - offset, offset).split(b"\n")
+        self._partial = parts.pop()  # b"" when the file ends with a newline
+        if offset > 0:
+            parts = parts[1:]  # the first piece is the tail of an older line
+        return [decode(p) for p in parts[-self.backfill:]]
+
+    def _read_new(self) -> list[str]:
+        assert self._fd is not None
+        out: list[str] = []
+        while True:
+            chunk = os.pread(self._fd, READ_CHUNK, self._pos)
+            if not chunk:
+                break
+            self._pos += len(chunk)
+            data = self._partial + chunk
+            parts = data.split(b"\n")
+            self._partial = parts.pop()
+            if len(self._partial) > MAX_PARTIAL:
+                parts.append(self._partial)
+                self._partial = b""
+            out.extend(decode(p) for p in parts)
+        return out
+
+    def _check_truncation(self, out: list[str]) -> None:
+        """copytruncate: the file was emptied (and maybe refilled) under us; read it from 0 again.
+
+        Checked before reading, so the middle of the refilled file is never read as lines.
+        Lines written after our last read but before the truncation live on only in the copy
+        (mail.log.1 or mail.log-DATE); they are read from there first."""
+        assert self._fd is not None
+        size = os.fstat(self._fd).st_size
+        head = os.pread(self._fd, HEAD_BYTES, 0) if self._head else b""
+        if size < self._pos or head[: len(self._head)] != self._head:
+            self.status.truncations += 1
+            out.extend(self._read_missed_from_copy())
+            self._partial = b""
+            self._pos = 0
+            self._head = head
+        elif len(self._head) < HEAD_BYTES and size > len(self._head):
+            self._head = os.pread(self._fd, HEAD_BYTES, 0)
+
+    def _check_replaced(self, out: list[str]) -> None:
+        """rename or delete + re-create: the old file was read to its end above; switch files."""
+        try:
+            st = os.stat(self.path)
+        except FileNotFoundError:
+            return  # renamed away and the new file is not there yet: keep the old fd
+        except OSError as exc:
+            self.status.problem = _problem(exc)
+            return
+        if (st.st_dev, st.st_ino) != self._ino:
+            out.extend(self._flush_partial())
+            self.close()
+            self.status.rotations += 1
+            if self._open(initial=False):
+                out.extend(self._read_new())
+
+    def _read_missed_from_copy(self) -> list[str]:
+        directory, name = os.path.split(self.path)
+        try:
+            candidates = [e for e in os.scandir(directory or ".")
+                          if e.name == name + ".1" or e.name.startswith(name + "-")]
+        except OSError:
+            return []
+        for entry in sorted(candidates, key=lambda e: e.stat().st_mtime, reverse=True)[:3]:
+            try:
+                fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
+            except OSError:
+                continue
+            try:
+                if os.pread(fd, len(self._head), 0) != self._head or os.fstat(fd).st_size < self._pos:
+                    continue
+                data = self._partial + os.pread(fd, os.fstat(fd).st_size - self._pos, self._pos)
+            finally:
+                os.close(fd)
+            parts = data.split(b"\n")
+            if parts and parts[-1] == b"":
+                parts.pop()
+            return [decode(p) for p in parts]
+        return []
+
+    def _flush_partial(self) -> list[str]:
+        if not self._partial:
+            return []
+        line, self._partial = self._partial, b""
+        return [decode(line)]
