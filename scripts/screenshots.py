@@ -25,8 +25,10 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str], log: Path) ->
     cfg = config.load(None, {"logs.files": [str(log)]})
     app = MailTuiApp(cfg, watch_tty=False)
     async with app.run_test(size=size) as pilot:
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        for worker in list(app.workers):
+            if worker.group != "log-tail":  # the tail runs until the app exits
+                await worker.wait()
+        await pilot.pause(0.5)
         for key in keys:
             await pilot.press(key)
         await pilot.pause()

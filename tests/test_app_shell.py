@@ -10,8 +10,11 @@ from tests.ui_apps import FIXED_SUMMARY, make_app
 
 
 async def settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    # the log tail worker runs forever: wait for the one-shot workers only
+    for worker in list(pilot.app.workers):
+        if worker.group != "log-tail":
+            await worker.wait()
+    await pilot.pause(0.2)
 
 
 async def test_wide_layout_shows_every_pane(isolated_config) -> None:

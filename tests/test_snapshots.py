@@ -9,8 +9,9 @@ from tests.ui_apps import make_app
 
 
 async def _settle(pilot) -> None:
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
+    from tests.test_app_shell import settle
+
+    await settle(pilot)
 
 
 def test_dashboard_wide(snap_compare, isolated_config) -> None:

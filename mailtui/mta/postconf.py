@@ -21,6 +21,11 @@ class PostfixConfig:
         self._dir_arg = ["-c", config_dir] if config_dir else []
         self._config_dir = config_dir
         self.problem = "" if find_tool("postconf") else "postconf is not installed (no Postfix here)"
+        if not self.problem:
+            main_cf = self.config_dir() / "main.cf"
+            if not main_cf.exists():
+                # postconf would fail (and Postfix's fatal() sleeps a second before exiting)
+                self.problem = f"{main_cf} does not exist: Postfix is installed but not configured"
 
     @property
     def available(self) -> bool:
@@ -40,6 +45,8 @@ class PostfixConfig:
         if not self.available or not names:
             return {}
         res = run_tool(["postconf", *self._dir_arg, *names], timeout=5)
+        if not res.ok and not res.stdout:
+            self.problem = res.error
         out: dict[str, str] = {}
         for line in res.stdout.splitlines():
             m = _ASSIGN.match(line)

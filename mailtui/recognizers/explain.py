@@ -57,30 +57,35 @@ class Explainer:
         self.dovecot = dovecot or DovecotConfig()
         self._cache: dict[str, SettingReport] = {}
 
-    def report(self, setting: Setting) -> SettingReport:
-        key = str(setting)
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._lookup(setting)
-            self._cache[key] = cached
-        return cached
+    def reports(self, settings: tuple[Setting, ...] | list[Setting]) -> list[SettingReport]:
+        """Reports for these settings; what is not cached is asked in one call per daemon."""
+        missing = [s for s in settings if str(s) not in self._cache]
+        postfix = [s for s in missing if s.daemon == "postfix"]
+        dovecot = [s for s in missing if s.daemon == "dovecot"]
+        if postfix:
+            values = self.postfix.values([s.name for s in postfix]) if self.postfix.available else {}
+            for s in postfix:
+                self._cache[str(s)] = self._report(s, s.name, values, self.postfix)
+        if dovecot:
+            is_24 = self.dovecot.available and self.dovecot.is_24()
+            names = {str(s): (s.name_24 if s.name_24 and is_24 else s.name) for s in dovecot}
+            values = self.dovecot.values(sorted(set(names.values()))) if self.dovecot.available else {}
+            for s in dovecot:
+                self._cache[str(s)] = self._report(s, names[str(s)], values, self.dovecot)
+        return [self._cache[str(s)] for s in settings]
 
-    def _lookup(self, setting: Setting) -> SettingReport:
-        if setting.daemon == "postfix":
-            if not self.postfix.available:
-                return SettingReport(setting, setting.name, None, note=self.postfix.problem)
-            value = self.postfix.values([setting.name]).get(setting.name)
-            note = "" if value is not None else "not known to this Postfix version"
-            return SettingReport(setting, setting.name, value, self.postfix.where(setting.name), note)
-        name = setting.name_24 if setting.name_24 and self.dovecot.is_24() else setting.name
-        if not self.dovecot.available:
-            return SettingReport(setting, name, None, note=self.dovecot.problem)
-        value = self.dovecot.values([name]).get(name)
-        note = "" if value is not None else "not known to this Dovecot version"
-        return SettingReport(setting, name, value, self.dovecot.where(name), note)
+    @staticmethod
+    def _report(setting: Setting, name: str, values: dict[str, str],
+                reader: PostfixConfig | DovecotConfig) -> SettingReport:
+        if not reader.available:
+            return SettingReport(setting, name, None, note=reader.problem)
+        value = values.get(name)
+        which = "Postfix" if setting.daemon == "postfix" else "Dovecot"
+        note = "" if value is not None else f"not known to this {which} version"
+        return SettingReport(setting, name, value, reader.where(name), note)
 
     def diagnose(self, record: LogRecord, match: Match) -> Diagnosis:
-        return Diagnosis(record, match, [self.report(s) for s in match.recognizer.settings])
+        return Diagnosis(record, match, self.reports(match.recognizer.settings))
 
 
 def format_diagnosis(d: Diagnosis) -> str:

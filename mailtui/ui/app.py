@@ -20,9 +20,13 @@ from textual.content import Content
 from textual.events import Resize
 from textual.widgets import Footer, Static, Tab, Tabs
 
+from textual.message import Message
+
 from mailtui.config import Config
-from mailtui.ui.panes import PANE_ORDER, Pane
+from mailtui.logs.live import LiveEntry
+from mailtui.ui.panes import PANE_ORDER, LogsPane, Pane, ProblemsPane
 from mailtui.ui.screens.help import HelpScreen
+from mailtui.ui.widgets.log_lines import LogLines
 
 NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
@@ -33,6 +37,21 @@ def _detect_stack_summary() -> str:
     from mailtui.system.versions import detect_versions
 
     return detect_versions().summary()
+
+
+class LogBatch(Message):
+    """New log entries from the tail worker (one message per batch, not per line)."""
+
+    def __init__(self, entries: list[LiveEntry]) -> None:
+        super().__init__()
+        self.entries = entries
+
+
+class LogSources(Message):
+    def __init__(self, names: list[str], problems: list[str]) -> None:
+        super().__init__()
+        self.names = names
+        self.problems = problems
 
 
 class MailTuiApp(App[int]):
@@ -64,13 +83,15 @@ class MailTuiApp(App[int]):
         self.read_only: bool = cfg["ui.read_only"]
         self._watch_tty = watch_tty
         self.panes: dict[str, Pane] = {}
+        self._stop_tail = None  # asyncio.Event, created on the app's loop
+        self._explainer = None
 
     def compose(self) -> ComposeResult:
         yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
         yield Tabs(*(Tab(cls.TITLE, id=f"tab-{cls.PANE_ID}") for cls in PANE_ORDER), id="pane-tabs")
         with Container(id="panes"):
             for cls in PANE_ORDER:
-                pane = cls()
+                pane = cls(self.cfg["logs.max_lines"]) if cls is LogsPane else cls()
                 self.panes[cls.PANE_ID] = pane
                 yield pane
         yield Footer()
@@ -78,6 +99,7 @@ class MailTuiApp(App[int]):
     def on_mount(self) -> None:
         self.panes[PANE_ORDER[0].PANE_ID].add_class("-active")
         self.run_worker(self._detect_versions, thread=True, exit_on_error=False, group="versions")
+        self.run_worker(self._tail_logs(), exclusive=True, exit_on_error=False, group="log-tail")
         if self._watch_tty:
             self._install_hangup_handling()
 
@@ -90,6 +112,61 @@ class MailTuiApp(App[int]):
         if self.read_only:
             parts.append(Content.styled("  read-only", "$warning"))
         self.query_one("#topbar", Static).update(Content.assemble(*parts))
+
+    # -- logs --------------------------------------------------------------------------------------
+    @property
+    def explainer(self):  # noqa: ANN201 - created lazily: it is only needed when explaining
+        if self._explainer is None:
+            from mailtui.mta.doveconf import DovecotConfig
+            from mailtui.mta.postconf import PostfixConfig
+            from mailtui.recognizers.explain import Explainer
+
+            self._explainer = Explainer(PostfixConfig(self.cfg["postfix.config_dir"]),
+                                        DovecotConfig(self.cfg["dovecot.config"]))
+        return self._explainer
+
+    async def _tail_logs(self) -> None:
+        import asyncio
+
+        from mailtui.logs.live import LiveLogs
+        from mailtui.logs.locate import locate_logs
+        from mailtui.recognizers.engine import default_engine
+
+        self._stop_tail = asyncio.Event()
+        locations = await asyncio.to_thread(locate_logs, self.cfg)
+        engine = await asyncio.to_thread(default_engine)
+        live = LiveLogs(locations, engine, backfill=self.cfg["logs.backfill"])
+        try:
+            first = True
+            async for batch in live.watch(self._stop_tail):
+                if first or batch:
+                    self.post_message(LogSources(live.names, live.problems()))
+                    first = False
+                if batch:
+                    self.post_message(LogBatch(batch))
+        finally:
+            live.close()
+
+    def on_log_sources(self, message: LogSources) -> None:
+        logs = self.panes["logs"]
+        assert isinstance(logs, LogsPane)
+        logs.set_sources(message.names, message.problems)
+
+    def on_log_batch(self, message: LogBatch) -> None:
+        logs, problems = self.panes["logs"], self.panes["problems"]
+        assert isinstance(logs, LogsPane) and isinstance(problems, ProblemsPane)
+        logs.add(message.entries)
+        problems.add(message.entries)
+
+    def on_log_lines_selected(self, message: LogLines.Selected) -> None:
+        from mailtui.ui.screens.explain import ExplainScreen
+
+        self.push_screen(ExplainScreen(message.entry))
+
+    async def action_quit(self) -> None:
+        if self._stop_tail is not None:
+            self._stop_tail.set()
+        self.exit(return_code=0)
 
     # -- layout ----------------------------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:
@@ -140,4 +217,6 @@ class MailTuiApp(App[int]):
             self._hangup()
 
     def _hangup(self) -> None:
+        if self._stop_tail is not None:
+            self._stop_tail.set()
         self.exit(return_code=129)

@@ -1,7 +1,9 @@
 """The dashboard's panes: Bans, Services, Problems, Logs, DNS."""
 
 from mailtui.ui.panes.base import Pane
-from mailtui.ui.panes.placeholders import BansPane, DnsPane, LogsPane, ProblemsPane, ServicesPane
+from mailtui.ui.panes.logs import LogsPane
+from mailtui.ui.panes.placeholders import BansPane, DnsPane, ServicesPane
+from mailtui.ui.panes.problems import ProblemsPane
 
 PANE_ORDER: tuple[type[Pane], ...] = (BansPane, ServicesPane, ProblemsPane, LogsPane, DnsPane)
 

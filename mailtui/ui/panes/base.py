@@ -33,6 +33,8 @@ class Pane(Vertical, can_focus=True):
     PANE_ID: ClassVar[str] = ""
     #: seconds between polls; 0 means poll once at mount.
     POLL_SECONDS: ClassVar[float] = 0.0
+    #: False for panes fed by the app (the log panes) instead of their own poll.
+    POLLED: ClassVar[bool] = True
 
     DEFAULT_CSS = """
     Pane {
@@ -67,7 +69,8 @@ class Pane(Vertical, can_focus=True):
         yield from self.compose_body()
 
     def on_mount(self) -> None:
-        self.start_poll()
+        if self.POLLED:
+            self.start_poll()
 
     def start_poll(self) -> None:
         self.run_worker(self._poll_thread, thread=True, exclusive=True,

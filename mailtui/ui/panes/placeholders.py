@@ -27,18 +27,6 @@ class ServicesPane(_NotConnected):
     REASON = "the services collector is not built yet"
 
 
-class ProblemsPane(_NotConnected):
-    TITLE = "Problems"
-    PANE_ID = "problems"
-    REASON = "the recognizer engine is not built yet"
-
-
-class LogsPane(_NotConnected):
-    TITLE = "Logs"
-    PANE_ID = "logs"
-    REASON = "the live log tail is not built yet"
-
-
 class DnsPane(_NotConnected):
     TITLE = "DNS"
     PANE_ID = "dns"

@@ -1,0 +1,203 @@
+"""A Line-API log view: only visible rows are rendered, lines arrive in batches, memory is capped.
+
+Text from logs is put into Rich ``Text`` objects as plain strings (never parsed as markup)
+after the ingest-time sanitising, so brackets and escape sequences show literally.
+Following: the view sticks to the newest line until the user moves up; then it counts
+the lines that arrived meanwhile, and ``end`` jumps back and follows again.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from datetime import datetime
+from typing import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from mailtui.logs.live import LiveEntry
+
+SEVERITY_MARK = {"crit": ("✖", "bold red"), "error": ("✖", "red"), "warn": ("⚠", "yellow"),
+                 "notice": ("•", "cyan"), "info": (" ", "")}
+PROGRAM_WIDTH = 24
+CURSOR_STYLE = Style(bgcolor="grey27")
+
+
+def entry_text(entry: LiveEntry) -> Text:
+    rec = entry.record
+    when = datetime.fromtimestamp(rec.timestamp).strftime("%H:%M:%S") if rec.timestamp else "--:--:--"
+    program = rec.program + (f"[{rec.pid}]" if rec.pid else "") if rec.program else ""
+    severity = entry.match.recognizer.severity if entry.match else "info"
+    mark, mark_style = SEVERITY_MARK[severity]
+    text = Text(no_wrap=True, overflow="ellipsis")
+    text.append(mark, mark_style)
+    text.append(" ")
+    text.append(when, "dim")
+    text.append(" ")
+    text.append(program[:PROGRAM_WIDTH].ljust(PROGRAM_WIDTH), "cyan")
+    text.append(" ")
+    text.append(rec.message if rec.fmt != "unknown" else rec.line,
+                "bold" if severity in ("error", "crit") else "")
+    return text
+
+
+class LogLines(ScrollView, can_focus=True):
+    DEFAULT_CSS = """
+    LogLines { height: 1fr; }
+    """
+    BINDINGS = [
+        Binding("up", "cursor(-1)", "Up", show=False),
+        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor(-20)", "Page up", show=False),
+        Binding("pagedown", "cursor(20)", "Page down", show=False),
+        Binding("home", "first", "First", show=False),
+        Binding("end", "follow", "Follow"),
+        Binding("enter", "select", "Explain"),
+    ]
+
+    following: reactive[bool] = reactive(True)
+    """Stick to the newest line."""
+
+    class Selected(Message):
+        def __init__(self, entry: LiveEntry) -> None:
+            super().__init__()
+            self.entry = entry
+
+    class FollowChanged(Message):
+        def __init__(self, following: bool, pending: int) -> None:
+            super().__init__()
+            self.following = following
+            self.pending = pending
+
+    def __init__(self, max_lines: int = 20000, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.max_lines = max_lines
+        self.entries: deque[LiveEntry] = deque(maxlen=max_lines)  # everything kept
+        self.view: deque[LiveEntry] = deque(maxlen=max_lines)  # what the filter lets through
+        self.cursor = -1
+        self.pending = 0
+        self.dropped = 0  # lines pushed out by max_lines since the start
+        self._filter: Callable[[LiveEntry], bool] | None = None
+        self._cache: dict[tuple[int, int, bool], Strip] = {}
+
+    # -- data --------------------------------------------------------------------------------------
+    def add(self, batch: list[LiveEntry]) -> None:
+        """Append a batch: one call per batch keeps rendering cost per batch, not per line."""
+        overflow = max(0, len(self.entries) + len(batch) - self.max_lines)
+        self.dropped += overflow
+        self.entries.extend(batch)
+        shown = batch if self._filter is None else [e for e in batch if self._filter(e)]
+        removed = max(0, len(self.view) + len(shown) - self.max_lines)
+        self.view.extend(shown)
+        if removed:
+            self._cache.clear()
+            if self.cursor >= 0:
+                self.cursor = max(0, self.cursor - removed)
+        self._resize()
+        if self.following:
+            self.scroll_end(animate=False, immediate=True)
+        elif shown:
+            self.pending += len(shown)
+            self.post_message(self.FollowChanged(False, self.pending))
+        self.refresh()
+
+    def set_filter(self, predicate: Callable[[LiveEntry], bool] | None) -> None:
+        self._filter = predicate
+        self.view = deque((e for e in self.entries if predicate is None or predicate(e)),
+                          maxlen=self.max_lines)
+        self.cursor = min(self.cursor, len(self.view) - 1)
+        self._cache.clear()
+        self._resize()
+        if self.following:
+            self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    def _resize(self) -> None:
+        self.virtual_size = Size(max(self.size.width, 1), len(self.view))
+
+    @property
+    def selected(self) -> LiveEntry | None:
+        return self.view[self.cursor] if 0 <= self.cursor < len(self.view) else None
+
+    # -- rendering ---------------------------------------------------------------------------------
+    def render_line(self, y: int) -> Strip:
+        _, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        if index >= len(self.view):
+            return Strip.blank(width, self.rich_style)
+        entry = self.view[index]
+        highlighted = index == self.cursor
+        key = (id(entry), width, highlighted)
+        strip = self._cache.get(key)
+        if strip is None:
+            text = entry_text(entry)
+            text.truncate(width, overflow="ellipsis", pad=True)
+            segments = list(text.render(self.app.console))
+            segments = [s for s in segments if s.text != "\n"]
+            if highlighted:
+                segments = list(Segment.apply_style(segments, post_style=CURSOR_STYLE))
+            strip = Strip(segments, width).crop_extend(0, width, self.rich_style)
+            if len(self._cache) > 4000:
+                self._cache.clear()
+            self._cache[key] = strip
+        return strip
+
+    # -- navigation --------------------------------------------------------------------------------
+    def _set_following(self, value: bool) -> None:
+        if value != self.following:
+            self.following = value
+            if value:
+                self.pending = 0
+            self.post_message(self.FollowChanged(value, self.pending))
+
+    def action_cursor(self, delta: int) -> None:
+        if not self.view:
+            return
+        start = self.cursor if self.cursor >= 0 else len(self.view) - 1 + (1 if delta < 0 else 0)
+        self.cursor = max(0, min(len(self.view) - 1, start + delta))
+        self._set_following(self.cursor == len(self.view) - 1 and delta > 0)
+        self._cache.clear()
+        self.scroll_to_region_cursor()
+        self.refresh()
+
+    def scroll_to_region_cursor(self) -> None:
+        _, top = self.scroll_offset
+        height = self.scrollable_content_region.height
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= top + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+
+    def action_first(self) -> None:
+        self.cursor = 0 if self.view else -1
+        self._set_following(False)
+        self._cache.clear()
+        self.scroll_home(animate=False, immediate=True)
+        self.refresh()
+
+    def action_follow(self) -> None:
+        self.cursor = -1
+        self._cache.clear()
+        self._set_following(True)
+        self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    def action_select(self) -> None:
+        entry = self.selected if self.cursor >= 0 else (self.view[-1] if self.view else None)
+        if entry is not None:
+            self.post_message(self.Selected(entry))
+
+    def on_mouse_scroll_up(self, event) -> None:  # noqa: ANN001 - Textual event
+        self._set_following(False)
+
+    def on_resize(self) -> None:
+        self._cache.clear()
+        self._resize()

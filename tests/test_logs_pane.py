@@ -1,0 +1,134 @@
+"""Pilot tests of the live Logs and Problems panes against real files being appended to."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import DataTable, Static
+
+from mailtui import config
+from mailtui.ui.panes import LogsPane, ProblemsPane
+from mailtui.ui.screens.explain import ExplainScreen
+from mailtui.ui.widgets.log_lines import LogLines
+from tests.ui_apps import make_app
+
+DATA = Path(__file__).parent / "data"
+HELO = ("Feb 19 10:41:49 mx postfix/smtpd[8343]: NOQUEUE: reject: RCPT from c.example.org[192.0.2.9]: "
+        "504 5.5.2 <pc1>: Helo command rejected: need fully-qualified hostname; from=<ann@example.org> "
+        "to=<bob@example.com> proto=ESMTP helo=<pc1>\n")
+
+
+def app_for(tmp_path: Path, monkeypatch, text: str = ""):
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
+    log = tmp_path / "mail.log"
+    log.write_text(text)
+    cfg = config.load(None, {"logs.files": [str(log)], "logs.max_lines": 200})
+    return make_app(cfg), log
+
+
+async def wait_lines(pilot, widget: LogLines, count: int, tries: int = 100) -> None:
+    for _ in range(tries):
+        if len(widget.view) >= count:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"only {len(widget.view)} of {count} lines arrived")
+
+
+def rendered(widget: LogLines) -> list[str]:
+    return [widget.render_line(y).text for y in range(widget.size.height)]
+
+
+async def test_backfill_and_appended_lines_appear(tmp_path: Path, monkeypatch) -> None:
+    app, log = app_for(tmp_path, monkeypatch, (DATA / "relay_denied" / "syslog.log").read_text())
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 3)
+        with log.open("a") as fh:
+            fh.write(HELO)
+        await wait_lines(pilot, lines, 4)
+        assert lines.view[-1].match.recognizer.id == "postfix.helo.non_fqdn"
+        assert "Logs · following · mail.log" in str(app.query_one(LogsPane).border_title)
+        assert any("NOQUEUE: reject: RCPT from c.example.org" in row for row in rendered(lines))
+
+
+async def test_scrolling_up_stops_following_and_end_resumes(tmp_path: Path, monkeypatch) -> None:
+    app, log = app_for(tmp_path, monkeypatch, "".join(
+        f"Feb 19 10:00:{i % 60:02d} mx postfix/smtpd[1]: connect from a[192.0.2.{i}]\n" for i in range(80)))
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 80)
+        lines.focus()
+        await pilot.press("up", "up", "up")
+        assert not lines.following
+        with log.open("a") as fh:
+            fh.write(HELO * 2)
+        await wait_lines(pilot, lines, 82)
+        await pilot.pause(0.1)
+        assert lines.pending == 2
+        assert "paused · +2 new" in str(app.query_one(LogsPane).border_title)
+        assert lines.scroll_offset.y < lines.max_scroll_y
+        await pilot.press("end")
+        await pilot.pause(0.1)
+        assert lines.following and lines.scroll_offset.y == lines.max_scroll_y
+
+
+async def test_enter_explains_with_cause_and_fix(tmp_path: Path, monkeypatch) -> None:
+    app, _ = app_for(tmp_path, monkeypatch, HELO)
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 1)
+        lines.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ExplainScreen)
+        for _ in range(100):  # the settings lookup runs in a worker
+            if app.screen.diagnosis is not None:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.05)
+        text = str(app.screen.query_one(Static).render())
+        assert "need fully-qualified hostname" in text and "smtpd_helo_restrictions" in text
+        assert "587" in text
+        await pilot.press("escape")
+        assert not isinstance(app.screen, ExplainScreen)
+
+
+async def test_problems_pane_groups_by_recognizer(tmp_path: Path, monkeypatch) -> None:
+    text = "".join((DATA / n / "syslog.log").read_text() for n in ("sasl_auth_failed", "relay_denied"))
+    app, log = app_for(tmp_path, monkeypatch, text + HELO + HELO)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await wait_lines(pilot, app.query_one(LogLines), 5)
+        await pilot.pause(0.1)
+        pane = app.query_one(ProblemsPane)
+        counts = {rid: g.count for rid, g in pane.groups.items()}
+        assert counts["postfix.helo.non_fqdn"] == 2 and counts["postfix.relay.deferred"] == 1
+        table = pane.query_one(DataTable)
+        first_row = [str(c) for c in table.get_row_at(0)]
+        assert first_row[2] == "Relay access denied (4xx): client not authenticated"  # warn sorts first
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, ExplainScreen)
+
+
+HOSTILE = [
+    "Feb 19 10:00:00 mx postfix/smtpd[1]: HELO [bold]x[/bold] [/] [link=http://x]y[/link] [@click=quit]z[/] [$accent]w",
+    "Feb 19 10:00:01 mx postfix/smtpd[1]: audit [/usr/sbin/postfix] denied \x1b]0;PWNED\x07\x1b[2J\x9b31m",
+]
+
+
+async def test_hostile_lines_render_literally(tmp_path: Path, monkeypatch) -> None:
+    raw = ("\n".join(HOSTILE) + "\n").encode() + b"Feb 19 10:00:02 mx postfix/smtpd[1]: bad \xff\xfe utf8\n" \
+        + b"Feb 19 10:00:03 mx postfix/smtpd[1]: " + b"L" * 1_000_000 + b"\n"
+    app, log = app_for(tmp_path, monkeypatch)
+    log.write_bytes(raw)
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 4)
+        rows = "\n".join(rendered(lines))
+        assert "[bold]x[/bold] [/] [link=http://x]y[/link] [@click=quit]z[/] [$accent]w" in rows
+        assert "audit [/usr/sbin/postfix] denied ␛]0;PWNED␇␛[2J" in rows
+        assert "bad \ufffd\ufffd utf8" in rows
+        assert "\x1b" not in rows and "\x9b" not in rows
+        assert app.is_running
