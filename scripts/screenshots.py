@@ -14,16 +14,18 @@ sys.path.insert(0, str(ROOT))
 SHOTS = [
     ("dashboard-120x35.svg", (120, 35), []),
     ("dashboard-80x24.svg", (80, 24), []),
+    ("logs-80x24.svg", (80, 24), ["4"]),
+    ("explain.svg", (120, 35), ["4", "up", "enter"]),
     ("help.svg", (120, 35), ["question_mark"]),
 ]
 
 
-async def shoot(name: str, size: tuple[int, int], keys: list[str], log: Path) -> None:
+async def shoot(name: str, size: tuple[int, int], keys: list[str], logs: list[str]) -> None:
     from mailtui import config
     from mailtui.ui.app import MailTuiApp
 
-    cfg = config.load(None, {"logs.files": [str(log)]})
-    app = MailTuiApp(cfg, watch_tty=False)
+    cfg = config.load(None, {"logs.files": logs, "ui.read_only": True})
+    app = MailTuiApp(cfg, watch_tty=False, demo=True)
     async with app.run_test(size=size) as pilot:
         for worker in list(app.workers):
             if worker.group != "log-tail":  # the tail runs until the app exits
@@ -31,18 +33,24 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str], log: Path) ->
         await pilot.pause(0.5)
         for key in keys:
             await pilot.press(key)
-        await pilot.pause()
+            await pilot.pause(0.3)
+        await pilot.pause(0.5)
         app.save_screenshot(filename=name, path=str(ROOT / "screenshots"))
     print(f"screenshots/{name}")
 
 
 async def main() -> None:
+    from mailtui.demo.replay import DemoReplay
+
     with tempfile.TemporaryDirectory() as tmp:
         os.environ["XDG_CONFIG_HOME"] = tmp
-        log = Path(tmp) / "mail.log"
-        log.write_text("")
+        # the demo's captured daemon logs, all written at once (no replay pacing needed here)
+        replay = DemoReplay(Path(tmp) / "logs", backfill=10_000)
+        replay.start()
+        replay.stop()
+        logs = [str(p) for p in replay.paths.values()]
         for name, size, keys in SHOTS:
-            await shoot(name, size, keys, log)
+            await shoot(name, size, keys, logs)
 
 
 if __name__ == "__main__":

@@ -10,12 +10,29 @@ from mailtui.config import Config
 
 
 def run_tui(args: argparse.Namespace, cfg: Config) -> int:
-    if args.demo:
-        raise CliError("--demo is not available yet: the demo replay is not built")
     if not sys.stdout.isatty():
         raise CliError("the dashboard needs a terminal; use a subcommand (see --help) for scripts")
     from mailtui.ui.app import MailTuiApp
 
-    app = MailTuiApp(cfg)
-    app.run()
+    if not args.demo:
+        app = MailTuiApp(cfg)
+        app.run()
+        return app.return_code or 0
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from mailtui.demo.replay import DemoReplay
+
+    directory = Path(tempfile.mkdtemp(prefix="mailtui-demo-"))
+    replay = DemoReplay(directory)
+    replay.start()
+    cfg.set("logs.files", [str(p) for p in replay.paths.values()], "--demo")
+    cfg.set("ui.read_only", True, "--demo")
+    try:
+        app = MailTuiApp(cfg, demo=True)
+        app.run()
+    finally:
+        replay.stop()
+        shutil.rmtree(directory, ignore_errors=True)
     return app.return_code or 0

@@ -76,8 +76,10 @@ class MailTuiApp(App[int]):
         *,
         watch_tty: bool = True,
         stack_summary: Callable[[], str] | None = None,
+        demo: bool = False,
     ) -> None:
         super().__init__()
+        self.demo = demo
         self.cfg = cfg
         self._stack_summary = stack_summary or _detect_stack_summary
         self.read_only: bool = cfg["ui.read_only"]
@@ -109,7 +111,9 @@ class MailTuiApp(App[int]):
 
     def _set_topbar(self, summary: str) -> None:
         parts: list[Content | str] = [Content.styled("mailtui", "bold"), Content(" · "), summary]
-        if self.read_only:
+        if self.demo:
+            parts.append(Content.styled("  DEMO · replaying captured daemon logs", "bold $warning"))
+        elif self.read_only:
             parts.append(Content.styled("  read-only", "$warning"))
         self.query_one("#topbar", Static).update(Content.assemble(*parts))
 

@@ -4,8 +4,9 @@
 
 For each scenario and each log format it writes ``tests/data/<scenario>/<log>.log``
 (only the lines that mention the scenario's source address), and ``tests/data/VERSIONS``
-with the daemon versions that produced them. Fast unit tests and the demo read these
-files instead of starting daemons.
+with the daemon versions that produced them, and merges them into mailtui/demo/data
+(``--demo-only`` rebuilds just that). Fast unit tests and the demo read these files
+instead of starting daemons.
 """
 
 from __future__ import annotations
@@ -63,8 +64,32 @@ def main() -> int:
         rig.stop()
         shutil.rmtree(base, ignore_errors=True)
     (DATA / "VERSIONS").write_text(json.dumps(versions(), indent=2) + "\n")
+    build_demo_data()
     return 1 if failures else 0
 
 
+
+
+DEMO_DATA = Path(__file__).resolve().parents[2] / "mailtui" / "demo" / "data"
+DEMO_SOURCES = {"mail.log": "syslog.log", "dovecot.log": "dovecot.log", "fail2ban.log": "fail2ban.log"}
+
+
+def build_demo_data() -> None:
+    """Merge every scenario's captured lines into the three logs the demo replays."""
+    from mailtui.logs.envelope import EnvelopeParser
+
+    DEMO_DATA.mkdir(parents=True, exist_ok=True)
+    for demo_name, captured in DEMO_SOURCES.items():
+        lines = []
+        for path in sorted(DATA.glob(f"*/{captured}")):
+            lines += path.read_text().splitlines()
+        parser = EnvelopeParser()
+        lines.sort(key=lambda ln: parser.parse(ln).timestamp or 0.0)
+        (DEMO_DATA / demo_name).write_text("\n".join(lines) + "\n")
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--demo-only"]:
+        build_demo_data()
+        raise SystemExit(0)
     raise SystemExit(main())

@@ -72,6 +72,13 @@ class Pane(Vertical, can_focus=True):
         if self.POLLED:
             self.start_poll()
 
+    def on_focus(self) -> None:
+        # the pane is focusable so empty panes can be selected and maximized; when it holds a
+        # focusable widget (log view, table), that widget takes the keys
+        child = next((w for w in self.query("*") if w.focusable and w is not self), None)
+        if child is not None:
+            child.focus()
+
     def start_poll(self) -> None:
         self.run_worker(self._poll_thread, thread=True, exclusive=True,
                         group=f"poll-{self.PANE_ID}", exit_on_error=False)

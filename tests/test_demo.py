@@ -1,0 +1,39 @@
+"""The demo replays the captured daemon logs through the real tailing pipeline."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from mailtui.demo import DEMO_LOGS, demo_data_text
+from mailtui.demo.replay import DemoReplay, restamp
+from mailtui.logs.envelope import EnvelopeParser
+from mailtui.recognizers.engine import default_engine
+
+
+def test_demo_data_ships_real_recognizable_lines() -> None:
+    engine = default_engine()
+    for name in DEMO_LOGS:
+        lines = demo_data_text(name).splitlines()
+        assert lines, name
+        parser = EnvelopeParser()
+        assert all(engine.recognize(parser.parse(line)) for line in lines), name
+
+
+def test_restamp_keeps_each_format() -> None:
+    now = time.mktime((2026, 3, 7, 9, 5, 1, 0, 0, -1)) + 0.25
+    assert restamp("Nov 29 02:05:18 vm postfix/smtpd[1]: x", now) == "Mar  7 09:05:01 vm postfix/smtpd[1]: x"
+    assert restamp("2026-11-29 02:05:21,832 fail2ban.filter [1]: x", now) == \
+        "2026-03-07 09:05:01,250 fail2ban.filter [1]: x"
+
+
+def test_replay_appends_at_a_pace(tmp_path: Path) -> None:
+    replay = DemoReplay(tmp_path, min_gap=0.01, max_gap=0.02, backfill=5)
+    replay.start()
+    first = sum(len(p.read_text().splitlines()) for p in replay.paths.values())
+    time.sleep(0.6)
+    replay.stop()
+    later = sum(len(p.read_text().splitlines()) for p in replay.paths.values())
+    assert first == 5 and later > first + 5
+    line = replay.paths["mail.log"].read_text().splitlines()[-1]
+    assert abs(EnvelopeParser().parse(line).timestamp - time.time()) < 60
