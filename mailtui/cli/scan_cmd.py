@@ -77,7 +77,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         mtime = os.path.getmtime(name) if name != "-" else None
         parser = EnvelopeParser(source=name, year_reference=mtime)
         for lineno, line in iter_lines(name):
-            record = parser.parse(line, lineno)
+            record = parser.parse(line, lineno, sanitized=True)
             ts = record.timestamp
             if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):
                 continue

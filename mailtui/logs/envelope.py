@@ -84,10 +84,34 @@ class EnvelopeParser:
     def __init__(self, source: str = "", year_reference: float | None = None) -> None:
         self.source = source
         self.years = YearGuesser(year_reference)
+        self._last_stamp = ""
+        self._last_epoch = 0.0
+        self._programs: dict[str, tuple[str, str]] = {}
 
-    def parse(self, line: str, lineno: int = 0) -> LogRecord:
-        line = clean(line)
+    def parse(self, line: str, lineno: int = 0, sanitized: bool = False) -> LogRecord:
+        """``sanitized``: the line already went through sanitize (the file readers do that)."""
+        if not sanitized:
+            line = clean(line)
         rec = LogRecord(line=line, message=line, source=self.source, lineno=lineno)
+        # fast path for "Mmm dd hh:mm:ss " (most lines of a busy log share the second before)
+        if len(line) > 16 and line[15] == " " and line[12] == ":" and line[9] == ":" and line[6] == " ":
+            stamp = line[:15]
+            if stamp == self._last_stamp:
+                rec.timestamp = self._last_epoch
+                self._after_stamp(rec, line[16:], "syslog")
+                return rec
+            month = MONTHS.get(line[:3])
+            if month is not None and line[7:9].isdigit() and line[10:12].isdigit() and line[13:15].isdigit():
+                try:
+                    day = int(line[4:6])
+                except ValueError:
+                    day = 0
+                if day:
+                    rec.timestamp = self.years.epoch(month, day, int(line[7:9]), int(line[10:12]),
+                                                     int(line[13:15]))
+                    self._last_stamp, self._last_epoch = stamp, rec.timestamp
+                    self._after_stamp(rec, line[16:], "syslog")
+                    return rec
         m = _TRAD.match(line)
         if m is not None:
             month = MONTHS.get(m.group("mon"))
@@ -152,15 +176,21 @@ class EnvelopeParser:
         if m is None:
             rec.message = after
             return
-        rec.program = m.group("prog")
+        rec.program = program = m.group("prog")
         if m.group("pid"):
             rec.pid = int(m.group("pid"))
         msg = m.group("msg")
         if msg.startswith("[ID "):
             msg = _SOLARIS_ID.sub("", msg, count=1)
-        rec.family = _family(rec.program)
+        known = self._programs.get(program)
+        if known is None:
+            family = _family(program)
+            known = (family, program.rsplit("/", 1)[-1] if family == "postfix" else "")
+            if len(self._programs) < 4096:
+                self._programs[program] = known
+        rec.family = known[0]
         if rec.family == "postfix":
-            rec.daemon = rec.program.rsplit("/", 1)[-1]
+            rec.daemon = known[1]
             lm = _POSTFIX_LEVEL.match(msg)
             if lm is not None:
                 rec.level = lm.group(1)

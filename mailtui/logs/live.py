@@ -69,7 +69,7 @@ class LiveLogs:
             n = self._lineno.get(follower.path, 0)
             for line in lines:
                 n += 1
-                rec = parser.parse(line, n)
+                rec = parser.parse(line, n, sanitized=True)
                 entries.append(LiveEntry(rec, self.engine.recognize(rec)))
             self._lineno[follower.path] = n
         if self.journal is not None:

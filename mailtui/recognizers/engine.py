@@ -1,54 +1,45 @@
-"""Match log records against the catalog: family dispatch, literal pre-filter, then the regex.
+"""Match log records against the catalog: (family, daemon) dispatch, literal pre-filter, regex.
 
-The first recognizer (in catalog order) whose literal occurs in the message, whose
-daemon fits, and whose pattern matches wins. A pattern with alternatives names the same
-field in each branch with a numeric suffix (``user``, ``user2``); they are merged.
+The first recognizer (in catalog order) whose literal occurs in the message and whose
+pattern matches wins. Candidate lists are built once per (family, daemon) pair, so the
+daemon test is not repeated per line. A pattern with alternatives names the same field in
+each branch with a numeric suffix (``user``, ``user2``); they are merged (see Match.fields).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import re
 
 from mailtui.logs.record import LogRecord
-from mailtui.recognizers.fields import common_fields
 from mailtui.recognizers.model import Match, Recognizer
+
+Candidate = tuple[str, re.Pattern[str], Recognizer]
 
 
 class Engine:
     def __init__(self, recognizers: list[Recognizer]) -> None:
         self.recognizers = list(recognizers)
-        self._by_family: dict[str, list[Recognizer]] = defaultdict(list)
-        for rec in self.recognizers:
-            self._by_family[rec.family].append(rec)
         self.by_id = {r.id: r for r in self.recognizers}
-        # family "*" recognizers (e.g. PAM lines under any program name) are tried last
-        anywhere = self._by_family.pop("*", [])
-        self._tail = anywhere
-        self._lists: dict[str, tuple[Recognizer, ...]] = {}
+        self._lists: dict[tuple[str, str], tuple[Candidate, ...]] = {}
 
-    def _candidates(self, family: str) -> tuple[Recognizer, ...]:
-        lst = self._lists.get(family)
+    def _candidates(self, family: str, daemon: str) -> tuple[Candidate, ...]:
+        key = (family, daemon)
+        lst = self._lists.get(key)
         if lst is None:
-            lst = tuple(self._by_family.get(family, ())) + tuple(self._tail)
-            self._lists[family] = lst
+            # family "*" recognizers (PAM lines under any program name) are tried last
+            ordered = [r for r in self.recognizers if r.family == family] + \
+                      [r for r in self.recognizers if r.family == "*"]
+            lst = tuple((r.match, r.regex, r) for r in ordered if not r.daemons or daemon in r.daemons)
+            self._lists[key] = lst
         return lst
 
     def recognize(self, record: LogRecord) -> Match | None:
         message = record.message
-        for rec in self._candidates(record.family):
-            if rec.match not in message:
-                continue
-            if rec.daemons and record.daemon not in rec.daemons:
-                continue
-            m = rec.regex.search(message)
-            if m is None:
-                continue
-            fields = common_fields(record.family, message)
-            for key, value in m.groupdict().items():
-                if value is not None:
-                    # alternatives in one pattern name their groups user, user2, user3, ...
-                    fields[key.rstrip("0123456789") or key] = value
-            return Match(rec, fields)
+        for literal, regex, rec in self._candidates(record.family, record.daemon):
+            if literal in message:
+                m = regex.search(message)
+                if m is not None:
+                    return Match(rec, m.groupdict(), record.family, message)
         return None
 
 

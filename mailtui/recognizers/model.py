@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 SEVERITIES = ("info", "notice", "warn", "error", "crit")
@@ -81,10 +81,32 @@ def fill(template: str, fields: dict[str, str]) -> str:
         return template
 
 
-@dataclass
 class Match:
-    recognizer: Recognizer
-    fields: dict[str, str] = field(default_factory=dict)
+    """A recognizer that matched a message. ``fields`` is computed on first use: a scan over
+    millions of routine lines never pays for field extraction it does not look at."""
+
+    __slots__ = ("recognizer", "_groups", "_family", "_message", "_fields")
+
+    def __init__(self, recognizer: Recognizer, groups: dict[str, str | None], family: str = "",
+                 message: str = "") -> None:
+        self.recognizer = recognizer
+        self._groups = groups
+        self._family = family
+        self._message = message
+        self._fields: dict[str, str] | None = None
+
+    @property
+    def fields(self) -> dict[str, str]:
+        if self._fields is None:
+            from mailtui.recognizers.fields import common_fields
+
+            fields = common_fields(self._family, self._message) if self._message else {}
+            for key, value in self._groups.items():
+                if value is not None:
+                    # alternatives in one pattern name their groups user, user2, user3, ...
+                    fields[key.rstrip("0123456789") or key] = value
+            self._fields = fields
+        return self._fields
 
     @property
     def summary(self) -> str:
