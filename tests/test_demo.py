@@ -34,6 +34,6 @@ def test_replay_appends_at_a_pace(tmp_path: Path) -> None:
     time.sleep(0.6)
     replay.stop()
     later = sum(len(p.read_text().splitlines()) for p in replay.paths.values())
-    assert first == 5 and later > first + 5
+    assert 5 <= first <= 8 and later > first + 5  # the replay thread may already have added a line
     line = replay.paths["mail.log"].read_text().splitlines()[-1]
     assert abs(EnvelopeParser().parse(line).timestamp - time.time()) < 60

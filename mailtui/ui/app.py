@@ -31,6 +31,7 @@ from mailtui.ui.widgets.log_lines import LogLines
 NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
 TTY_CHECK_SECONDS = 2.0
+HANGUP_GRACE_SECONDS = 3.0
 
 
 def _detect_stack_summary() -> str:
@@ -223,4 +224,11 @@ class MailTuiApp(App[int]):
     def _hangup(self) -> None:
         if self._stop_tail is not None:
             self._stop_tail.set()
+        # Restoring a terminal that no longer exists can block; never outlive it by much.
+        import os
+        import threading
+
+        timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(129,))
+        timer.daemon = True
+        timer.start()
         self.exit(return_code=129)
