@@ -21,6 +21,7 @@ from mailtui.cli.output import CliError
 SUBCOMMANDS: dict[str, str] = {
     "scan": "mailtui.cli.scan_cmd",
     "explain": "mailtui.cli.explain_cmd",
+    "who": "mailtui.cli.who_cmd",
     "where": "mailtui.cli.where_cmd",
     "config": "mailtui.cli.config_cmd",
 }

@@ -75,18 +75,19 @@ DEMO_SOURCES = {"mail.log": "syslog.log", "dovecot.log": "dovecot.log", "fail2ba
 
 
 def build_demo_data() -> None:
-    """Merge every scenario's captured lines into the three logs the demo replays."""
-    from mailtui.logs.envelope import EnvelopeParser
+    """Concatenate every scenario's captured lines into the three logs the demo replays.
 
+    Scenarios ran one after another, so their order is the order the daemons wrote the
+    lines in; sorting by the one-second timestamps would interleave connections that share
+    an smtpd process and break the correlation the demo is meant to show."""
     DEMO_DATA.mkdir(parents=True, exist_ok=True)
     for demo_name, captured in DEMO_SOURCES.items():
         lines = []
-        for path in sorted(DATA.glob(f"*/{captured}")):
-            lines += path.read_text().splitlines()
-        parser = EnvelopeParser()
-        lines.sort(key=lambda ln: parser.parse(ln).timestamp or 0.0)
+        for scenario in SCENARIOS:
+            path = DATA / scenario.name / captured
+            if path.exists():
+                lines += path.read_text().splitlines()
         (DEMO_DATA / demo_name).write_text("\n".join(lines) + "\n")
-
 
 if __name__ == "__main__":
     if sys.argv[1:] == ["--demo-only"]:
