@@ -132,3 +132,59 @@ async def test_hostile_lines_render_literally(tmp_path: Path, monkeypatch) -> No
         assert "bad \ufffd\ufffd utf8" in rows
         assert "\x1b" not in rows and "\x9b" not in rows
         assert app.is_running
+
+
+async def test_filter_words_apply_live(tmp_path: Path, monkeypatch) -> None:
+    text = (DATA / "relay_denied" / "syslog.log").read_text() + HELO
+    app, log = app_for(tmp_path, monkeypatch, text)
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 4)
+        pane = app.query_one(LogsPane)
+        lines.focus()
+        await pilot.press("slash")
+        await pilot.pause(0.05)
+        pane.filter_input.value = "sev:warn"
+        await pilot.press("enter")
+        await pilot.pause(0.05)
+        assert [e.match.recognizer.id for e in lines.view] == ["postfix.relay.deferred"]
+        assert "filter: sev:warn" in str(pane.border_title)
+        with log.open("a") as fh:
+            fh.write(HELO)  # notice: filtered out even when it arrives later
+        await wait_lines(pilot, app.query_one(LogLines), 1)
+        await pilot.pause(0.3)
+        assert len(lines.view) == 1 and len(lines.entries) == 5
+        for words, count in (("!connect prog:smtpd", 3), ("re:Helo.*fully", 2), ("known", 5), ("", 5)):
+            lines.focus()
+            await pilot.press("slash")
+            pane.filter_input.value = words
+            await pilot.press("enter")
+            await pilot.pause(0.05)
+            assert len(lines.view) == count, words
+
+
+async def test_pause_key_and_who_lookup(tmp_path: Path, monkeypatch) -> None:
+    from mailtui.ui.screens.who import WhoScreen
+
+    text = (DATA / "sasl_auth_failed" / "syslog.log").read_text() + HELO
+    app, log = app_for(tmp_path, monkeypatch, text)
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 3)
+        lines.focus()
+        await pilot.press("p")
+        assert not lines.following
+        await pilot.press("p")
+        assert lines.following
+        await pilot.press("w")
+        await pilot.pause(0.1)
+        assert isinstance(app.screen, WhoScreen)
+        app.screen.query_one("#who-query").value = "alice"
+        await pilot.press("enter")
+        for _ in range(50):
+            if app.screen.result is not None:
+                break
+            await pilot.pause(0.05)
+        result = app.screen.result
+        assert result.kind == "name" and len(result.lines) == 2  # the AUTH failure and its disconnect
+        assert "SMTP AUTH failed" in str(app.screen.body.render())

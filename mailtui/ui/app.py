@@ -62,6 +62,7 @@ class MailTuiApp(App[int]):
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
         Binding("m", "toggle_maximize", "Maximize"),
+        Binding("w", "who", "Who?"),
         Binding("tab", "focus_next", "Next pane", show=False),
         Binding("shift+tab", "focus_previous", "Previous pane", show=False),
         Binding("1", "show_pane('bans')", "Bans", show=False),
@@ -162,6 +163,32 @@ class MailTuiApp(App[int]):
         assert isinstance(logs, LogsPane) and isinstance(problems, ProblemsPane)
         logs.add(message.entries)
         problems.add(message.entries)
+
+    def action_who(self, query: str = "") -> None:
+        from mailtui.ui.screens.who import WhoScreen
+
+        logs = self.panes["logs"]
+        assert isinstance(logs, LogsPane)
+        selected = logs.lines.selected
+        if not query and selected is not None and selected.match is not None:
+            query = selected.match.fields.get("user") or selected.match.fields.get("client_ip") or ""
+        self.push_screen(WhoScreen(list(logs.lines.entries), query))
+
+    def get_system_commands(self, screen):  # noqa: ANN001, ANN201 - Textual's signature
+        from textual.app import SystemCommand
+
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Who is complaining?", "Timeline of a user, address, IP or host",
+                            self.action_who)
+        yield SystemCommand("Filter logs", "Filter the Logs pane (text, !text, re:, sev:, prog:)",
+                            lambda: self._filter_logs())
+        yield SystemCommand("Maximize or restore pane", "Toggle the focused pane", self.action_toggle_maximize)
+
+    def _filter_logs(self) -> None:
+        logs = self.panes["logs"]
+        assert isinstance(logs, LogsPane)
+        self.action_show_pane("logs")
+        logs.action_filter()
 
     def on_log_lines_selected(self, message: LogLines.Selected) -> None:
         from mailtui.ui.screens.explain import ExplainScreen

@@ -1,10 +1,17 @@
-"""The Logs pane: every configured source, tailed live, recognized lines marked by severity."""
+"""The Logs pane: every configured source, tailed live, recognized lines marked by severity.
+
+``/`` opens the filter line (see mailtui.ui.logfilter for its words), ``p`` pauses and
+resumes following, ``end`` jumps to the newest line, Enter explains the selected line.
+"""
 
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.widgets import Input
 
 from mailtui.logs.live import LiveEntry
+from mailtui.ui.logfilter import FilterError, compile_filter
 from mailtui.ui.panes.base import Pane, SourceResult
 from mailtui.ui.widgets.log_lines import LogLines
 
@@ -13,14 +20,26 @@ class LogsPane(Pane):
     TITLE = "Logs"
     PANE_ID = "logs"
     POLLED = False  # fed by the app's tail worker
+    DEFAULT_CSS = """
+    LogsPane #log-filter { display: none; height: 3; }
+    LogsPane.-filtering #log-filter { display: block; }
+    """
+    BINDINGS = [
+        Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("p", "pause", "Pause"),
+    ]
 
     def __init__(self, max_lines: int = 20000) -> None:
         super().__init__()
         self.lines = LogLines(max_lines=max_lines, id="log-lines")
+        self.filter_input = Input(placeholder="words: text !text re:REGEX sev:warn prog:smtpd known",
+                                  id="log-filter")
         self.sources: list[str] = []
+        self.filter_text = ""
 
     def compose_body(self) -> ComposeResult:
         yield self.lines
+        yield self.filter_input
 
     def add(self, batch: list[LiveEntry]) -> None:
         self.lines.add(batch)
@@ -37,12 +56,48 @@ class LogsPane(Pane):
             self.set_status("")
         self.status.display = bool(problems) or not names
 
+    def action_filter(self) -> None:
+        self.add_class("-filtering")
+        self.filter_input.value = self.filter_text
+        self.filter_input.focus()
+
+    def action_pause(self) -> None:
+        if self.lines.following:
+            self.lines._set_following(False)
+        else:
+            self.lines.action_follow()
+        self._retitle()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is not self.filter_input:
+            return
+        event.stop()
+        try:
+            predicate = compile_filter(event.value)
+        except FilterError as exc:
+            self.notify(str(exc), severity="error", markup=False)
+            return
+        self.filter_text = event.value.strip()
+        self.lines.set_filter(predicate)
+        self.remove_class("-filtering")
+        self.lines.focus()
+        self._retitle()
+
+    def on_key(self, event) -> None:  # noqa: ANN001 - Textual event
+        if event.key == "escape" and self.has_class("-filtering"):
+            event.stop()
+            self.remove_class("-filtering")
+            self.lines.focus()
+
     def on_log_lines_follow_changed(self, message: LogLines.FollowChanged) -> None:
         self._retitle()
 
     def _retitle(self) -> None:
         state = "following" if self.lines.following else f"paused · +{self.lines.pending} new (end)"
-        self.border_title = f"Logs · {state} · {', '.join(self.sources) or 'no source'}"
+        title = f"Logs · {state} · {', '.join(self.sources) or 'no source'}"
+        if self.filter_text:
+            title += f" · filter: {self.filter_text}"
+        self.border_title = title
 
     def show(self, result: SourceResult) -> None:  # not polled
         pass
