@@ -19,7 +19,9 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.C
     monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
     log = tmp_path / "mail.log"
     log.write_text("")
-    return config.load(None, {"logs.files": [str(log)]})
+    # fixed, absent fail2ban paths: the Bans pane shows the same "not connected" text everywhere
+    return config.load(None, {"logs.files": [str(log)], "fail2ban.socket": "/nonexistent/fail2ban.sock",
+                              "logs.fail2ban": "/nonexistent/fail2ban.log"})
 
 
 pytest_plugins = ["tests.rig.fixtures"]

@@ -32,9 +32,12 @@ async def test_panes_without_a_source_say_so(isolated_config) -> None:
     app = make_app(isolated_config)
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
-        bans = app.query_one("#bans", Pane)
-        assert str(bans.status.render()).startswith("Bans pane: not connected — ")
-        assert bans.status.has_class("-problem")
+        dns = app.query_one("#dns", Pane)
+        assert str(dns.status.render()).startswith("DNS pane: not connected — ")
+        assert dns.status.has_class("-problem")
+        bans = str(app.query_one("#bans", Pane).status.render())
+        assert bans.startswith("fail2ban: not connected — /nonexistent/fail2ban.sock does not exist")
+        assert "/nonexistent/fail2ban.log: does not exist" in bans
 
 
 async def test_narrow_layout_switches_panes_with_tabs_and_keys(isolated_config) -> None:

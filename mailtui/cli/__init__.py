@@ -22,6 +22,8 @@ SUBCOMMANDS: dict[str, str] = {
     "scan": "mailtui.cli.scan_cmd",
     "explain": "mailtui.cli.explain_cmd",
     "who": "mailtui.cli.who_cmd",
+    "bans": "mailtui.cli.bans_cmd",
+    "unban": "mailtui.cli.unban_cmd",
     "where": "mailtui.cli.where_cmd",
     "config": "mailtui.cli.config_cmd",
 }

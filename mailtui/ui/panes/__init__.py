@@ -1,8 +1,9 @@
 """The dashboard's panes: Bans, Services, Problems, Logs, DNS."""
 
+from mailtui.ui.panes.bans import BansPane
 from mailtui.ui.panes.base import Pane
 from mailtui.ui.panes.logs import LogsPane
-from mailtui.ui.panes.placeholders import BansPane, DnsPane, ServicesPane
+from mailtui.ui.panes.placeholders import DnsPane, ServicesPane
 from mailtui.ui.panes.problems import ProblemsPane
 
 PANE_ORDER: tuple[type[Pane], ...] = (BansPane, ServicesPane, ProblemsPane, LogsPane, DnsPane)

@@ -15,12 +15,6 @@ class _NotConnected(Pane):
         return SourceResult(error=f"{self.TITLE} pane: not connected — {self.REASON}")
 
 
-class BansPane(_NotConnected):
-    TITLE = "Bans"
-    PANE_ID = "bans"
-    REASON = "the fail2ban client is not built yet"
-
-
 class ServicesPane(_NotConnected):
     TITLE = "Services"
     PANE_ID = "services"

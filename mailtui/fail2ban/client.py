@@ -1,0 +1,125 @@
+"""A client for fail2ban-server's socket: safety checks first, one connection per refresh.
+
+Before connecting, the socket must be a socket owned by root (or the configured owner)
+and not accessible to group/others, and every directory above it must be root-owned and
+not writable by others (unless sticky, like /tmp), so no unprivileged user can put a
+fake server in its place. Every call has a timeout.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import stat
+from pathlib import Path
+from typing import Any
+
+from mailtui.fail2ban.protocol import CLOSE, END, ProtocolError, RemoteError, encode, loads, receive, unwrap
+
+DEFAULT_SOCKET = "/var/run/fail2ban/fail2ban.sock"
+TIMEOUT = 5.0
+
+
+class SocketUnavailable(Exception):
+    """The socket cannot be used (missing, permissions, unsafe, server down); the message says why."""
+
+
+def socket_path(configured: str = "") -> str:
+    if configured:
+        return configured
+    from mailtui.logs.locate import fail2ban_setting
+
+    return fail2ban_setting("socket") or DEFAULT_SOCKET
+
+
+def check_socket(path: str, owner_uid: int = 0) -> None:
+    """Refuse a socket an unprivileged user could have created or could replace."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        raise SocketUnavailable(f"{path} does not exist: fail2ban-server is not running "
+                                "(or uses another socket: set [fail2ban] socket)") from None
+    except PermissionError:
+        raise SocketUnavailable(f"{path}: permission denied: the fail2ban socket is root-only, "
+                                "run mailtui as root") from None
+    if not stat.S_ISSOCK(st.st_mode):
+        raise SocketUnavailable(f"{path} is not a socket")
+    if st.st_uid != owner_uid:
+        raise SocketUnavailable(f"{path} is owned by uid {st.st_uid}, not {owner_uid}: refusing to talk "
+                                "to it (it could be a fake fail2ban-server)")
+    if st.st_mode & 0o077:
+        raise SocketUnavailable(f"{path} is accessible to group/others (mode {st.st_mode & 0o777:o}): refusing")
+    for parent in Path(path).absolute().parents:
+        pst = os.stat(parent)
+        if pst.st_uid not in (0, owner_uid):
+            raise SocketUnavailable(f"{parent} is owned by uid {pst.st_uid}: another user could replace "
+                                    "the socket; refusing")
+        if pst.st_mode & 0o022 and not pst.st_mode & stat.S_ISVTX:
+            raise SocketUnavailable(f"{parent} is writable by group/others: another user could replace "
+                                    "the socket; refusing")
+
+
+class Fail2banClient:
+    def __init__(self, path: str = "", timeout: float = TIMEOUT, owner_uid: int = 0) -> None:
+        self.path = socket_path(path)
+        self.timeout = timeout
+        self.owner_uid = owner_uid
+        self._sock: socket.socket | None = None
+
+    def __enter__(self) -> Fail2banClient:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        check_socket(self.path, self.owner_uid)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(self.timeout)
+        try:
+            sock.connect(self.path)
+        except PermissionError:
+            sock.close()
+            raise SocketUnavailable(f"{self.path}: permission denied: run mailtui as root") from None
+        except (ConnectionRefusedError, FileNotFoundError):
+            sock.close()
+            raise SocketUnavailable(f"{self.path}: nobody answers: fail2ban-server is stopped or "
+                                    "restarting") from None
+        except OSError as exc:
+            sock.close()
+            raise SocketUnavailable(f"{self.path}: {exc.strerror or exc}") from None
+        self._sock = sock
+
+    def close(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.sendall(CLOSE + END)
+            except OSError:
+                pass
+            self._sock.close()
+            self._sock = None
+
+    def call(self, *command: str) -> Any:
+        """Send one command; return its result or raise RemoteError / ProtocolError / SocketUnavailable."""
+        if self._sock is None:
+            self.connect()
+        assert self._sock is not None
+        try:
+            self._sock.sendall(encode(list(command)))
+            data = receive(self._sock)
+        except socket.timeout:
+            self.close()
+            raise SocketUnavailable(f"fail2ban-server did not answer {command[0]!r} within "
+                                    f"{self.timeout:g}s") from None
+        except (ConnectionError, BrokenPipeError) as exc:
+            self.close()
+            raise SocketUnavailable(f"fail2ban-server went away: {exc}") from None
+        except ProtocolError:
+            self.close()
+            raise
+        return unwrap(loads(data))
+
+
+__all__ = ["Fail2banClient", "SocketUnavailable", "RemoteError", "ProtocolError", "check_socket",
+           "socket_path", "DEFAULT_SOCKET"]

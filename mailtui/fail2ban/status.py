@@ -1,0 +1,112 @@
+"""One refresh of every jail: counts, banned IPs with ban start, ban time and end.
+
+The commands used depend on the server's version (asked first): ``get <jail> banip
+--with-time`` exists from 0.11.1, ``status <jail> short`` from 0.10.6/0.11.2; older servers
+get the basic ``status <jail>`` and its IP list.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from typing import Any
+
+from mailtui.fail2ban.client import Fail2banClient
+
+_WITH_TIME = re.compile(
+    r"^(?P<ip>\S+)\s+(?P<start>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+ (?P<bantime>-?\d+) = "
+    r"(?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|permanent|\S+)")
+
+
+@dataclass
+class BannedIP:
+    ip: str
+    ban_start: float | None = None
+    ban_time: int | None = None  # seconds; -1 = permanent
+    ends: float | None = None
+
+    def time_left(self, now: float | None = None) -> float | None:
+        if self.ban_time == -1:
+            return float("inf")
+        if self.ends is None:
+            return None
+        return max(0.0, self.ends - (time.time() if now is None else now))
+
+
+@dataclass
+class JailStatus:
+    name: str
+    currently_failed: int = 0
+    total_failed: int = 0
+    currently_banned: int = 0
+    total_banned: int = 0
+    files: list[str] = field(default_factory=list)
+    banned: list[BannedIP] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Fail2banSnapshot:
+    jails: list[JailStatus]
+    source: str  # "socket" or "log"
+    version: str = ""
+    taken: float = field(default_factory=time.time)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"jails": [j.to_dict() for j in self.jails], "source": self.source, "version": self.version}
+
+    def find_ip(self, ip: str) -> list[tuple[JailStatus, BannedIP]]:
+        return [(j, b) for j in self.jails for b in j.banned if b.ip == ip]
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in re.findall(r"\d+", version)[:3]) or (0,)
+
+
+def _pairs(items: Any) -> dict[str, Any]:
+    return {k: v for k, v in items} if isinstance(items, list) else {}
+
+
+def _parse_jail(name: str, reply: Any) -> JailStatus:
+    parts = _pairs(reply)
+    flt, act = _pairs(parts.get("Filter", [])), _pairs(parts.get("Actions", []))
+    files = flt.get("File list") or flt.get("Journal matches") or []
+    jail = JailStatus(name, int(flt.get("Currently failed", 0)), int(flt.get("Total failed", 0)),
+                      int(act.get("Currently banned", 0)), int(act.get("Total banned", 0)),
+                      [str(f) for f in files] if isinstance(files, list) else [str(files)])
+    ips = act.get("Banned IP list")
+    if isinstance(ips, list):
+        jail.banned = [BannedIP(str(ip)) for ip in ips]
+    return jail
+
+
+def parse_with_time(entry: str) -> BannedIP:
+    m = _WITH_TIME.match(entry)
+    if m is None:
+        return BannedIP(entry.split()[0] if entry.split() else entry)
+    start = datetime.strptime(m.group("start"), "%Y-%m-%d %H:%M:%S").timestamp()
+    ban_time = int(m.group("bantime"))
+    try:
+        ends = datetime.strptime(m.group("end"), "%Y-%m-%d %H:%M:%S").timestamp()
+    except ValueError:
+        ends = None
+    return BannedIP(m.group("ip"), start, ban_time, ends)
+
+
+def collect(client: Fail2banClient, with_ips: bool = True) -> Fail2banSnapshot:
+    version = str(client.call("version"))
+    v = _version_tuple(version)
+    names = [n.strip() for n in str(_pairs(client.call("status")).get("Jail list", "")).split(",") if n.strip()]
+    short = v >= (0, 11, 2) or (0, 10, 6) <= v < (0, 11)
+    with_time = v >= (0, 11, 1)
+    jails = []
+    for name in names:
+        jail = _parse_jail(name, client.call("status", name, "short" if short and with_time else "basic"))
+        if with_ips and with_time:
+            jail.banned = [parse_with_time(str(e)) for e in client.call("get", name, "banip", "--with-time")]
+        jails.append(jail)
+    return Fail2banSnapshot(jails, "socket", version)

@@ -1,0 +1,161 @@
+"""The fail2ban client against the rig's real fail2ban-server, and against hostile sockets."""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from mailtui.fail2ban.actions import ActionRefused, unban
+from mailtui.fail2ban.client import Fail2banClient, SocketUnavailable, check_socket
+from mailtui.fail2ban.offline import from_log
+from mailtui.fail2ban.protocol import END, ProtocolError, loads
+from mailtui.fail2ban.status import collect
+from tests.rig.run import run_scenario
+from tests.rig.scenarios import BY_NAME
+
+
+@pytest.mark.daemons
+def test_counts_and_bans_equal_fail2ban_client(rig) -> None:
+    outcome = run_scenario(rig, BY_NAME["fail2ban_ban"], rig.postfix)
+    assert not outcome.missing
+    import time
+
+    def ours_and_peer():
+        with Fail2banClient(str(rig.fail2ban.socket)) as client:
+            snap = collect(client)
+        mine = {j.name: (j.currently_failed, j.total_failed, j.currently_banned, j.total_banned,
+                         sorted(b.ip for b in j.banned)) for j in snap.jails}
+        peer = {}
+        for name in mine:
+            st = rig.fail2ban.status(name)
+            peer[name] = (int(st["Currently failed"]), int(st["Total failed"]), int(st["Currently banned"]),
+                          int(st["Total banned"]), sorted(st["Banned IP list"].split()))
+        return snap, mine, peer
+
+    # fail2ban keeps working between the two reads (the dovecot jail bans a moment later):
+    # compare once the server has settled
+    for _ in range(20):
+        snap, mine, peer = ours_and_peer()
+        if mine == peer:
+            break
+        time.sleep(0.5)
+    assert mine == peer
+    assert snap.source == "socket" and snap.version.startswith(("0.", "1."))
+    ban = next(b for j, b in snap.find_ip(outcome.ip) if j.name == "postfix-sasl")
+    assert ban.ban_time == 600 and 0 < ban.time_left() <= 600
+
+
+@pytest.mark.daemons
+def test_unban_through_mailtui_removes_it_inside_fail2ban(rig) -> None:
+    outcome = run_scenario(rig, BY_NAME["fail2ban_ban"], rig.postfix)
+    assert outcome.ip in rig.fail2ban.banned("postfix-sasl")
+    assert unban(str(rig.fail2ban.socket), outcome.ip, "postfix-sasl") == 1
+    assert outcome.ip not in rig.fail2ban.banned("postfix-sasl")
+    with pytest.raises(ActionRefused, match="not banned"):
+        unban(str(rig.fail2ban.socket), outcome.ip, "postfix-sasl")
+    with pytest.raises(ActionRefused, match="not an IP address"):
+        unban(str(rig.fail2ban.socket), "1.2.3.4; rm -rf /", "postfix-sasl")
+
+
+@pytest.mark.daemons
+def test_bans_cli_json_and_log_fallback(rig, tmp_path: Path) -> None:
+    import json
+
+    outcome = run_scenario(rig, BY_NAME["fail2ban_ban"], rig.postfix)
+    proc = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--json", "--socket", str(rig.fail2ban.socket),
+                           "--ip", outcome.ip], capture_output=True, text=True, timeout=60)
+    data = json.loads(proc.stdout)
+    assert data["source"] == "socket"
+    assert {"postfix-sasl"} <= {b["jail"] for b in data["ip"]["banned_in"]}
+    jail = next(j for j in data["jails"] if j["name"] == "postfix-sasl")
+    assert {"name", "currently_failed", "total_failed", "currently_banned", "total_banned", "banned"} <= set(jail)
+    offline = from_log(rig.fail2ban.log.read_text().splitlines())
+    assert offline.source == "log"
+    assert outcome.ip in [b.ip for j in offline.jails if j.name == "postfix-sasl" for b in j.banned]
+
+
+@pytest.mark.daemons
+def test_server_stopped_and_restarted(rig) -> None:
+    rig.fail2ban.stop()
+    try:
+        with pytest.raises(SocketUnavailable, match="not running|nobody answers"):
+            with Fail2banClient(str(rig.fail2ban.socket)) as client:
+                collect(client)
+    finally:
+        rig.fail2ban.start()
+    with Fail2banClient(str(rig.fail2ban.socket)) as client:
+        assert len(collect(client).jails) == 4
+
+
+def _fake_server(path: Path, reply: bytes) -> threading.Thread:
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(path))
+    srv.listen(1)
+
+    def serve() -> None:
+        conn, _ = srv.accept()
+        buf = b""
+        while END not in buf:
+            buf += conn.recv(4096)
+        conn.sendall(reply + END)
+        conn.close()
+        srv.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return thread
+
+
+class _Evil:
+    def __reduce__(self):
+        return (os.system, ("touch /tmp/mailtui-pwned",))
+
+
+def test_malicious_pickle_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ProtocolError, match="refused to load"):
+        loads(pickle.dumps((0, _Evil())))
+    assert loads(pickle.dumps((1, ValueError("x")))) [1].kind == "ValueError"
+    tmp_path.chmod(0o700)
+    sock = tmp_path / "f2b.sock"
+    _fake_server(sock, pickle.dumps((0, _Evil())))
+    sock.chmod(0o600)
+    client = Fail2banClient(str(sock), owner_uid=os.geteuid())
+    client_check_parents = check_socket  # parents of tmp_path belong to root in CI
+    with pytest.raises(ProtocolError):
+        client.call("version")
+    assert not Path("/tmp/mailtui-pwned").exists()
+    assert client_check_parents is check_socket
+
+
+def test_socket_owned_by_another_user_is_refused(tmp_path: Path) -> None:
+    if os.geteuid() != 0:
+        pytest.skip("needs root to create a socket owned by another user")
+    tmp_path.chmod(0o755)
+    sock = tmp_path / "f2b.sock"
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.bind(str(sock))
+    os.chown(sock, 65534, 65534)
+    with pytest.raises(SocketUnavailable, match="owned by uid 65534"):
+        check_socket(str(sock))
+    os.chown(sock, 0, 0)
+    sock.chmod(0o666)
+    with pytest.raises(SocketUnavailable, match="accessible to group/others"):
+        check_socket(str(sock))
+    s.close()
+    evil_dir = tmp_path / "open"
+    evil_dir.mkdir()
+    evil_dir.chmod(0o777)
+    sock2 = evil_dir / "f2b.sock"
+    s2 = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s2.bind(str(sock2))
+    sock2.chmod(0o600)
+    with pytest.raises(SocketUnavailable, match="writable by group/others"):
+        check_socket(str(sock2))
+    s2.close()
