@@ -18,15 +18,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--socket", help="fail2ban-server socket (default: from fail2ban's config)")
 
 
-def _left(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    if seconds == float("inf"):
-        return "permanent"
-    s = int(seconds)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
-
-
 def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "?"
 
@@ -35,6 +26,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     import ipaddress
 
     from mailtui.fail2ban.source import read_bans
+    from mailtui.fail2ban.status import format_left as _left
 
     if args.ip:
         try:

@@ -35,6 +35,16 @@ class BannedIP:
         return max(0.0, self.ends - (time.time() if now is None else now))
 
 
+def format_left(seconds: float | None) -> str:
+    """Time left of a ban for people: 9m05s, 2h10m, permanent, ? when unknown."""
+    if seconds is None:
+        return "?"
+    if seconds == float("inf"):
+        return "permanent"
+    s = int(seconds)
+    return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
+
+
 @dataclass
 class JailStatus:
     name: str

@@ -97,6 +97,16 @@ def start_daemonizing(argv: list[str], errlog: Path, timeout: float = 30) -> Non
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {tail}")
 
 
+def stop_process(proc: subprocess.Popen) -> None:
+    """SIGTERM a daemon the rig started in the foreground; SIGKILL if it lingers."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
 def make_world_dir(path: Path) -> Path:
     """A directory daemons that drop privileges can traverse (pytest's tmp dirs are 0700)."""
     path.mkdir(parents=True, exist_ok=True)

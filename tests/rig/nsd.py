@@ -10,13 +10,12 @@ that must not resolve) and ``127.in-addr.arpa`` (PTRs for the client addresses).
 
 from __future__ import annotations
 
-import signal
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from tests.conftest import CORPUS
-from tests.rig.base import free_port, need, wait_for
+from tests.rig.base import free_port, need, stop_process, wait_for
 
 RESOLVER_IP = "127.0.0.153"
 CORPUS_ZONES = {
@@ -78,12 +77,7 @@ class Nsd:
         return f"127.0.0.1:{self.port}"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
 
 
 def _answers(port: int) -> bool:

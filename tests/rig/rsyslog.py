@@ -7,13 +7,12 @@ own that socket. It refuses to start when another syslog daemon already listens 
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.rig.base import need, wait_for
+from tests.rig.base import need, stop_process, wait_for
 
 DEV_LOG = "/dev/log"
 
@@ -52,12 +51,7 @@ class Rsyslog:
         return self.dir / "mail-rfc3339.log"
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
+        stop_process(self.proc)
         if os.path.exists(DEV_LOG) and not _socket_in_use(DEV_LOG):
             os.unlink(DEV_LOG)
 

@@ -11,16 +11,8 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from mailtui.fail2ban.source import BansResult
+from mailtui.fail2ban.status import format_left
 from mailtui.ui.panes.base import Pane, SourceResult
-
-
-def _left(seconds: float | None) -> str:
-    if seconds is None:
-        return "?"
-    if seconds == float("inf"):
-        return "permanent"
-    s = int(seconds)
-    return f"{s // 3600}h{s % 3600 // 60:02d}m left" if s >= 3600 else f"{s // 60}m{s % 60:02d}s left"
 
 
 class BansPane(Pane):
@@ -72,7 +64,7 @@ class BansPane(Pane):
                                key=f"jail:{jail.name}")
             for ban in jail.banned[:500]:
                 self.table.add_row(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(ban.ip),
-                                   Text(_left(ban.time_left(now))), key=f"ip:{jail.name}:{ban.ip}")
+                                   Text(format_left(ban.time_left(now)) + " left"), key=f"ip:{jail.name}:{ban.ip}")
         if cursor < self.table.row_count:
             self.table.move_cursor(row=cursor)
         banned = sum(j.currently_banned for j in snap.jails)
