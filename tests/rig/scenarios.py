@@ -271,9 +271,10 @@ SCENARIOS: tuple[Scenario, ...] = (
         _pf(_SMTPD + "warning: non-SMTP command from " + _CLIENT + ": GET / HTTP/1.1"),
     )),
     Scenario("improper_pipelining", "client talks before the greeting", improper_pipelining, (
-        _pf(_SMTPD + "improper command pipelining after CONNECT from " + _CLIENT + ": EHLO "
-            "client.rig.test\\r\\nMAIL FROM:<a@rig.test>\\r\\nRCPT TO:<alice@rig.test>\\r\\n"
-            "QUIT\\r\\n"),
+        # usually "after CONNECT" with the whole input; when the bytes race the greeting, Postfix
+        # reads EHLO normally and reports the rest "after EHLO"
+        _pf(_SMTPD + "improper command pipelining after {any} from " + _CLIENT + ": {any}"
+            "RCPT TO:<alice@rig.test>\\r\\nQUIT\\r\\n"),
     )),
     Scenario("too_many_errors", "too many bad commands", too_many_errors, (
         _pf(_SMTPD + "too many errors after UNKNOWN from " + _CLIENT),
