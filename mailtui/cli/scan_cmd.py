@@ -93,7 +93,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         sys.stderr.write("\r" + " " * 70 + "\r")
     order = {r.id: i for i, r in enumerate(engine.recognizers)}
     if events:
-        pass
+        pass  # the events were written as they were found
     elif args.json:
         report = summary.to_dict()
         report["files"] = files

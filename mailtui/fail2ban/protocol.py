@@ -74,9 +74,10 @@ def receive(sock: socket.socket, limit: int = MAX_REPLY) -> bytes:
         chunk = sock.recv(65536)
         if not chunk:
             raise ProtocolError("fail2ban-server closed the connection")
+        start = max(0, len(buf) - len(END))  # the marker may straddle two chunks
         buf += chunk
-        if buf.endswith(END) or END in buf[-len(END) - len(chunk):]:
-            end = buf.find(END)
+        end = buf.find(END, start)
+        if end >= 0:
             return bytes(buf[:end])
         if len(buf) > limit:
             raise ProtocolError(f"reply larger than {limit // (1024 * 1024)} MiB")

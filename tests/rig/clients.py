@@ -51,14 +51,17 @@ def smtp_auth_plain(client: smtplib.SMTP, user: str, password: str) -> tuple[int
     return client.docmd("AUTH", f"PLAIN {token}")
 
 
+def _connect_from(host: str, port: int, timeout: float | None, source: str) -> socket.socket:
+    return socket.create_connection((host, port), timeout, source_address=(source, 0))
+
+
 class _SourcePOP3(poplib.POP3):
     def __init__(self, host: str, port: int, source: str) -> None:
         self._source = source
         super().__init__(host, port, timeout=TIMEOUT)
 
     def _create_socket(self, timeout):  # noqa: ANN001 - poplib's signature
-        return socket.create_connection((self.host, self.port), timeout,
-                                        source_address=(self._source, 0))
+        return _connect_from(self.host, self.port, timeout, self._source)
 
 
 class _SourcePOP3_SSL(poplib.POP3_SSL):
@@ -67,8 +70,7 @@ class _SourcePOP3_SSL(poplib.POP3_SSL):
         super().__init__(host, port, timeout=TIMEOUT, context=tls_context())
 
     def _create_socket(self, timeout):  # noqa: ANN001
-        sock = socket.create_connection((self.host, self.port), timeout,
-                                        source_address=(self._source, 0))
+        sock = _connect_from(self.host, self.port, timeout, self._source)
         return self.context.wrap_socket(sock, server_hostname=self.host)
 
 
@@ -94,8 +96,7 @@ class _SourceIMAP4(imaplib.IMAP4):
         super().__init__(host, port, timeout=TIMEOUT)
 
     def _create_socket(self, timeout):  # noqa: ANN001
-        return socket.create_connection((self.host, self.port), timeout,
-                                        source_address=(self._source, 0))
+        return _connect_from(self.host, self.port, timeout, self._source)
 
 
 class _SourceIMAP4_SSL(imaplib.IMAP4_SSL):
@@ -104,8 +105,7 @@ class _SourceIMAP4_SSL(imaplib.IMAP4_SSL):
         super().__init__(host, port, ssl_context=tls_context(), timeout=TIMEOUT)
 
     def _create_socket(self, timeout):  # noqa: ANN001
-        sock = socket.create_connection((self.host, self.port), timeout,
-                                        source_address=(self._source, 0))
+        sock = _connect_from(self.host, self.port, timeout, self._source)
         return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
 
 

@@ -8,13 +8,15 @@ refused, which is what the plaintext-auth scenarios need.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.rig.base import (
-    file_size, free_port, make_world_dir, need, run, start_daemonizing, wait_for_port,
+    file_size, free_port, make_world_dir, need, pid_alive, run, start_daemonizing, wait_for,
+    wait_for_port,
 )
 from tests.rig.namespace import in_rig_namespace, resolv_conf
 from tests.rig.tls import make_cert
@@ -107,18 +109,15 @@ class Dovecot:
     def stop(self) -> None:
         run([self.exe, "-c", str(self.conf), "stop"], check=False)
         pidfile = self.dir / "run" / "master.pid"
-        if pidfile.exists():  # stop is asynchronous; make sure the master is gone
-            try:
-                pid = int(pidfile.read_text().strip())
-                import os
-                import time
-
-                for _ in range(100):
-                    os.kill(pid, 0)
-                    time.sleep(0.05)
-                os.kill(pid, signal.SIGKILL)
-            except (ProcessLookupError, ValueError, FileNotFoundError):
-                pass
+        try:
+            pid = int(pidfile.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return
+        # "dovecot stop" is asynchronous: give the master 5 s, then kill it
+        try:
+            wait_for(lambda: not pid_alive(pid), 5, what="dovecot to stop")
+        except TimeoutError:
+            os.kill(pid, signal.SIGKILL)
 
 
 def start_dovecot(dir: Path) -> Dovecot:

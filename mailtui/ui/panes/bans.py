@@ -68,7 +68,7 @@ class BansPane(Pane):
         if cursor < self.table.row_count:
             self.table.move_cursor(row=cursor)
         banned = sum(j.currently_banned for j in snap.jails)
-        self.border_title = f"Bans · {len(snap.jails)} jails · {banned} banned"
+        self.border_title = Content(f"Bans · {len(snap.jails)} jails · {banned} banned")
 
     def selected_ban(self) -> tuple[str, str] | None:
         if self.table.row_count == 0:

@@ -58,7 +58,7 @@ class Pane(Vertical, can_focus=True):
 
     def __init__(self) -> None:
         super().__init__(id=self.PANE_ID)
-        self.border_title = self.TITLE
+        self.border_title = Content(self.TITLE)
         self.status = Static("", markup=False, classes="pane-status")
 
     def compose_body(self):  # pragma: no cover - overridden

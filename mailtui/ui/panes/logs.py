@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.widgets import Input
 
 from mailtui.logs.live import LiveEntry
@@ -63,7 +64,7 @@ class LogsPane(Pane):
 
     def action_pause(self) -> None:
         if self.lines.following:
-            self.lines._set_following(False)
+            self.lines.set_following(False)
         else:
             self.lines.action_follow()
         self._retitle()
@@ -97,7 +98,8 @@ class LogsPane(Pane):
         title = f"Logs · {state} · {', '.join(self.sources) or 'no source'}"
         if self.filter_text:
             title += f" · filter: {self.filter_text}"
-        self.border_title = title
+        # a plain str border title is parsed as markup: a filter like re:[/x would crash it
+        self.border_title = Content(title)
 
     def show(self, result: SourceResult) -> None:  # not polled
         pass

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.widgets import DataTable
 
 from mailtui.logs.live import LiveEntry
@@ -79,7 +80,7 @@ class ProblemsPane(Pane):
             self.table.add_row(Text(mark, style), Text(str(group.count)), Text(group.recognizer.title),
                                Text(who), Text(_ago(group.last, now)), key=group.recognizer.id)
         self.status.display = not self.groups
-        self.border_title = f"Problems · {sum(g.count for g in self.groups.values())} recognized"
+        self.border_title = Content(f"Problems · {sum(g.count for g in self.groups.values())} recognized")
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         group = self.groups.get(str(event.row_key.value))

@@ -73,7 +73,8 @@ class ExplainScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
             match = self.entry.match
-            scroll.border_title = (f"{match.recognizer.title} · {match.recognizer.severity}"
+            # catalog text (users can write their own): never parsed as markup
+            scroll.border_title = Content(f"{match.recognizer.title} · {match.recognizer.severity}"
                                    if match else "Unrecognized line")
             yield self.body
 

@@ -151,7 +151,7 @@ class LogLines(ScrollView, can_focus=True):
         return strip
 
     # -- navigation --------------------------------------------------------------------------------
-    def _set_following(self, value: bool) -> None:
+    def set_following(self, value: bool) -> None:
         if value != self.following:
             self.following = value
             if value:
@@ -163,7 +163,7 @@ class LogLines(ScrollView, can_focus=True):
             return
         start = self.cursor if self.cursor >= 0 else len(self.view) - 1 + (1 if delta < 0 else 0)
         self.cursor = max(0, min(len(self.view) - 1, start + delta))
-        self._set_following(self.cursor == len(self.view) - 1 and delta > 0)
+        self.set_following(self.cursor == len(self.view) - 1 and delta > 0)
         self._cache.clear()
         self.scroll_to_region_cursor()
         self.refresh()
@@ -178,7 +178,7 @@ class LogLines(ScrollView, can_focus=True):
 
     def action_first(self) -> None:
         self.cursor = 0 if self.view else -1
-        self._set_following(False)
+        self.set_following(False)
         self._cache.clear()
         self.scroll_home(animate=False, immediate=True)
         self.refresh()
@@ -186,7 +186,7 @@ class LogLines(ScrollView, can_focus=True):
     def action_follow(self) -> None:
         self.cursor = -1
         self._cache.clear()
-        self._set_following(True)
+        self.set_following(True)
         self.scroll_end(animate=False, immediate=True)
         self.refresh()
 
@@ -196,7 +196,7 @@ class LogLines(ScrollView, can_focus=True):
             self.post_message(self.Selected(entry))
 
     def on_mouse_scroll_up(self, event) -> None:  # noqa: ANN001 - Textual event
-        self._set_following(False)
+        self.set_following(False)
 
     def on_resize(self) -> None:
         self._cache.clear()
