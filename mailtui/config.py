@@ -44,6 +44,10 @@ SCHEMA: dict[str, Setting] = {
     "dovecot.config": Setting("", str, "dovecot.conf passed to doveconf -c"),
     "dns.domain": Setting("", str, "domain checked by the DNS pane (auto: postconf mydomain)"),
     "dns.nameserver": Setting("", str, "resolver HOST[:PORT] for every DNS lookup (auto: system)"),
+    "alerts.deferred_max": Setting(100, int, "alert when the deferred queue holds more messages"),
+    "alerts.deferred_age_hours": Setting(24.0, float, "alert when a deferred message is older (hours)"),
+    "alerts.cert_days": Setting(14, int, "alert when a configured certificate expires within (days)"),
+    "alerts.disk_percent": Setting(90.0, float, "alert when the queue or mail store disk is fuller (%)"),
     "ui.read_only": Setting(False, bool, "disable every action that changes the server"),
     "ui.refresh_seconds": Setting(5.0, float, "seconds between polls of fail2ban and services"),
 }

@@ -29,3 +29,12 @@ def print_table(rows: list[list[str]], headers: list[str], out: TextIO | None = 
     out.write(fmt.format(*headers).rstrip() + "\n")
     for row in rows:
         out.write(fmt.format(*row).rstrip() + "\n")
+
+
+def confirm(question: str, assume_yes: bool) -> bool:
+    """Ask on the terminal; refuse to guess when there is none (scripts must pass --yes)."""
+    if assume_yes:
+        return True
+    if not sys.stdin.isatty():
+        raise CliError("confirmation needed: run in a terminal or pass --yes")
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")

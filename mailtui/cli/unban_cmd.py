@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
-from mailtui.cli.output import CliError, print_json
+from mailtui.cli.output import CliError, confirm, print_json
 from mailtui.config import Config
 
 HELP = "unban an IP in one jail or in all jails (asks for confirmation unless --yes)"
@@ -24,13 +23,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if cfg["ui.read_only"]:
         raise CliError("read-only mode: unban is disabled (drop --read-only / ui.read_only)")
     where = f"jail {args.jail}" if args.jail else "every jail"
-    if not args.yes:
-        if not sys.stdin.isatty():
-            raise CliError("confirmation needed: run in a terminal or pass --yes")
-        answer = input(f"Unban {args.ip} in {where}? fail2ban also forgets its ban history. [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
-            print("nothing done")
-            return 1
+    if not confirm(f"Unban {args.ip} in {where}? fail2ban also forgets its ban history.", args.yes):
+        print("nothing done")
+        return 1
     try:
         count = unban(args.socket or cfg["fail2ban.socket"], args.ip, args.jail)
     except ActionRefused as exc:

@@ -14,6 +14,7 @@ class ToolResult:
     ok: bool
     stdout: str
     error: str = ""
+    stderr: str = ""
 
 
 def find_tool(name: str) -> str | None:
@@ -34,7 +35,8 @@ def run_tool(argv: list[str], timeout: float = 5.0) -> ToolResult:
     except OSError as exc:
         return ToolResult(False, "", f"{argv[0]}: {exc.strerror}")
     out = proc.stdout.decode("utf-8", "replace")
+    stderr = proc.stderr.decode("utf-8", "replace")
     if proc.returncode != 0:
-        err = proc.stderr.decode("utf-8", "replace").strip().splitlines()
-        return ToolResult(False, out, err[-1] if err else f"{argv[0]} exited {proc.returncode}")
-    return ToolResult(True, out)
+        err = stderr.strip().splitlines()
+        return ToolResult(False, out, err[-1] if err else f"{argv[0]} exited {proc.returncode}", stderr)
+    return ToolResult(True, out, "", stderr)

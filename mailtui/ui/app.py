@@ -11,7 +11,7 @@ import signal
 import sys
 import termios
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
@@ -24,7 +24,7 @@ from textual.message import Message
 
 from mailtui.config import Config
 from mailtui.logs.live import LiveEntry
-from mailtui.ui.panes import PANE_ORDER, LogsPane, Pane, ProblemsPane
+from mailtui.ui.panes import PANE_ORDER, LogsPane, Pane, ProblemsPane, ServicesPane
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.widgets.log_lines import LogLines
 
@@ -78,6 +78,7 @@ class MailTuiApp(App[int]):
         *,
         watch_tty: bool = True,
         stack_summary: Callable[[], str] | None = None,
+        services: Any = None,
         demo: bool = False,
     ) -> None:
         super().__init__()
@@ -89,6 +90,7 @@ class MailTuiApp(App[int]):
         self.panes: dict[str, Pane] = {}
         self._stop_tail = None  # asyncio.Event, created on the app's loop
         self._explainer = None
+        self._services = services  # a ServicesCollector (tests pass a fixed one), made lazily
 
     def compose(self) -> ComposeResult:
         yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
@@ -98,6 +100,7 @@ class MailTuiApp(App[int]):
                 pane = cls(self.cfg["logs.max_lines"]) if cls is LogsPane else cls()
                 self.panes[cls.PANE_ID] = pane
                 yield pane
+        yield Static("", id="alertbar", markup=False)
         yield Footer()
 
     def on_mount(self) -> None:
@@ -118,6 +121,25 @@ class MailTuiApp(App[int]):
         elif self.read_only:
             parts.append(Content.styled("  read-only", "$warning"))
         self.query_one("#topbar", Static).update(Content.assemble(*parts))
+
+    # -- services and alerts ---------------------------------------------------------------------
+    @property
+    def services_collector(self):  # noqa: ANN201 - created lazily, polled from the Services pane's worker
+        if self._services is None:
+            from mailtui.system.report import ServicesCollector
+
+            self._services = ServicesCollector.from_config(self.cfg)
+        return self._services
+
+    def on_services_pane_alerts_changed(self, message: ServicesPane.AlertsChanged) -> None:
+        bar = self.query_one("#alertbar", Static)
+        alerts = message.alerts
+        bar.set_class(bool(alerts), "-on")
+        if alerts:
+            worst = "crit" if any(a.severity == "crit" for a in alerts) else alerts[0].severity
+            bar.set_class(worst in ("crit", "error"), "-bad")
+            head = Content.styled(f" ⚠ {len(alerts)} alert{'s' if len(alerts) != 1 else ''}: ", "bold")
+            bar.update(Content.assemble(head, Content(" · ").join(Content(a.message) for a in alerts[:6])))
 
     # -- logs --------------------------------------------------------------------------------------
     @property
@@ -182,7 +204,20 @@ class MailTuiApp(App[int]):
                             self.action_who)
         yield SystemCommand("Filter logs", "Filter the Logs pane (text, !text, re:, sev:, prog:)",
                             lambda: self._filter_logs())
+        yield SystemCommand("Mail queue", "Queued messages with hold / release / delete", self._open_queue)
+        yield SystemCommand("Flush mail queue", "Retry every deferred message now (asks first)",
+                            lambda: self._services_pane().action_flush())
         yield SystemCommand("Maximize or restore pane", "Toggle the focused pane", self.action_toggle_maximize)
+
+    def _services_pane(self) -> ServicesPane:
+        pane = self.panes["services"]
+        assert isinstance(pane, ServicesPane)
+        return pane
+
+    def _open_queue(self) -> None:
+        pane = self._services_pane()
+        self.action_show_pane("services")
+        pane.action_open_queue(everything=True)
 
     def _filter_logs(self) -> None:
         logs = self.panes["logs"]

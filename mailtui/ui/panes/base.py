@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 from textual.containers import Vertical
 from textual.content import Content
 from textual.message import Message
+from textual.timer import Timer
 from textual.widgets import Static
 
 
@@ -60,6 +61,7 @@ class Pane(Vertical, can_focus=True):
         super().__init__(id=self.PANE_ID)
         self.border_title = Content(self.TITLE)
         self.status = Static("", markup=False, classes="pane-status")
+        self._next_poll: Timer | None = None
 
     def compose_body(self):  # pragma: no cover - overridden
         return []
@@ -96,7 +98,10 @@ class Pane(Vertical, can_focus=True):
         message.stop()
         self.show(message.result)
         if self.POLL_SECONDS > 0 and self.is_mounted:
-            self.set_timer(self.POLL_SECONDS, self.start_poll)
+            # an extra poll (after an action) must not start a second chain of timers
+            if self._next_poll is not None:
+                self._next_poll.stop()
+            self._next_poll = self.set_timer(self.POLL_SECONDS, self.start_poll)
 
     # -- to override -------------------------------------------------------------------------
     def collect(self) -> SourceResult:

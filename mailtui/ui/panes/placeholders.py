@@ -15,12 +15,6 @@ class _NotConnected(Pane):
         return SourceResult(error=f"{self.TITLE} pane: not connected — {self.REASON}")
 
 
-class ServicesPane(_NotConnected):
-    TITLE = "Services"
-    PANE_ID = "services"
-    REASON = "the services collector is not built yet"
-
-
 class DnsPane(_NotConnected):
     TITLE = "DNS"
     PANE_ID = "dns"

@@ -1,0 +1,180 @@
+"""The Services pane: daemons, listening ports, queue (with reasons), disks and certificates.
+
+It also feeds the app's alert bar: every poll posts the current alerts upward.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.message import Message
+from textual.widgets import DataTable
+
+from mailtui.system.alerts import Alert
+from mailtui.system.report import ServicesReport
+from mailtui.system.units import human_age, human_bytes, sparkline
+from mailtui.ui.panes.base import Pane, SourceResult
+
+_STATE_STYLE = {"ok": "green", "missing": "bold red", "unexpected": "yellow", "not configured": "dim"}
+
+
+class ServicesPane(Pane):
+    TITLE = "Services"
+    PANE_ID = "services"
+    POLL_SECONDS = 5.0
+    BINDINGS = [
+        Binding("enter", "open_queue", "Queue", show=False),
+        Binding("f", "flush", "Flush queue"),
+    ]
+
+    class AlertsChanged(Message):
+        def __init__(self, alerts: list[Alert]) -> None:
+            super().__init__()
+            self.alerts = alerts
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.table = DataTable(cursor_type="row", id="services-table")
+        self.report: ServicesReport | None = None
+        self._alert_ids: tuple[str, ...] | None = None
+
+    def compose_body(self) -> ComposeResult:
+        yield self.table
+
+    def on_mount(self) -> None:
+        self.table.add_columns("what", "state", "detail")
+        self.POLL_SECONDS = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
+        self.set_status("looking at the daemons…")
+        super().on_mount()
+
+    def collect(self) -> SourceResult:
+        return SourceResult(data=self.app.services_collector.collect())  # type: ignore[attr-defined]
+
+    def show(self, result: SourceResult) -> None:
+        if result.error:
+            self.set_status(f"services: {result.error}", problem=True)
+            return
+        report: ServicesReport = result.data
+        self.report = report
+        self._fill(report)
+        ids = tuple(a.id for a in report.alerts)
+        if ids != self._alert_ids:  # coalesce: the bar only changes when the alerts do
+            self._alert_ids = ids
+            self.post_message(self.AlertsChanged(report.alerts))
+
+    def _fill(self, report: ServicesReport) -> None:
+        now = report.taken
+        cursor = self.table.cursor_row
+        self.table.clear()
+        add = self.table.add_row
+        for d in report.daemons:
+            if d.running:
+                detail = (f"pid {d.pid} · {sum(d.children.values())} children · "
+                          f"{'-' if d.cpu_percent is None else f'{d.cpu_percent:.1f}%'} cpu · {human_bytes(d.rss)}"
+                          + (f" · restarted {d.restarts}×" if d.restarts else ""))
+                add(Text(d.label, "bold"), Text(f"up {human_age(d.uptime(now))}", "green"), Text(detail),
+                    key=f"daemon:{d.key}")
+            else:
+                add(Text(d.label, "bold"), Text("DOWN", "bold red"), Text(d.note or "not running"),
+                    key=f"daemon:{d.key}")
+        for i, p in enumerate(report.ports):
+            where = f"{p.address}:{p.port}"
+            detail = " · ".join(x for x in (f"{p.daemon} {p.service}".strip(), p.tls,
+                                           f"held by {p.owner}" if p.owner else "") if x)
+            add(Text(f":{p.port}"), Text(p.state, _STATE_STYLE.get(p.state, "")), Text(f"{where}  {detail}"),
+                key=f"port:{i}")
+        queue = report.queue
+        if queue is not None:
+            if queue.error:
+                add(Text("queue", "bold"), Text("unreadable", "yellow"), Text(queue.error), key="queue")
+            else:
+                counts = " · ".join(f"{q} {n}" for q, n in queue.counts().items() if n)
+                trend = sparkline([n for _, n in report.queue_history], 24)
+                add(Text("queue", "bold"), Text(f"{queue.total} msgs", "yellow" if queue.total else "green"),
+                    Text(f"{counts or 'empty'}  oldest {human_age(queue.oldest_age())}  {trend}"), key="queue")
+                for i, group in enumerate(queue.reasons()[:20]):
+                    label = f"{group.title}: " if group.title else ""
+                    add(Text(f"  {group.count}×", "yellow"), Text("deferred"), Text(label + group.reason),
+                        key=f"reason:{i}")
+        for disk in report.disks:
+            if disk.error:
+                add(Text(f"disk {disk.label}"), Text("?", "yellow"), Text(f"{disk.path}: {disk.error}"))
+            else:
+                add(Text(f"disk {disk.label}"), Text(f"{disk.percent:.0f}%"),
+                    Text(f"{disk.path} · {human_bytes(disk.free)} free · inodes {disk.inodes_percent}%"))
+        if report.load is not None:
+            ld = report.load
+            add(Text("system"), Text(f"load {ld.load[0]:.2f}"),
+                Text(f"{ld.cpus} CPUs · memory {ld.memory_percent:.0f}% · swap {ld.swap_percent:.0f}%"))
+        for cert in report.certificates:
+            days = cert.days_left(now)
+            if days is None:
+                add(Text("certificate"), Text("?", "yellow"), Text(f"{cert.path}: {cert.error}"))
+            else:
+                style = "bold red" if days < 0 else "yellow" if days < 14 else "green"
+                add(Text("certificate"), Text(f"{days:.0f} days", style),
+                    Text(f"{cert.subject} · {cert.path} ({cert.used_by})"))
+        if cursor < self.table.row_count:
+            self.table.move_cursor(row=cursor)
+        up = sum(d.running for d in report.daemons)
+        missing = sum(p.state == "missing" for p in report.ports)
+        ports = f"{missing} port{'s' if missing != 1 else ''} missing"
+        status = f"{up}/{len(report.daemons)} daemons up · {ports}" if report.daemons else \
+            "no mail daemon installed or running here"
+        notes = f" · {report.notes[0]}" if report.notes else ""
+        self.set_status(status + notes, problem=bool(report.alerts))
+        self.border_title = Content(f"Services · {len(report.alerts)} alerts" if report.alerts else "Services")
+
+    def _selected_key(self) -> str:
+        if self.table.row_count == 0:
+            return ""
+        return self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value or ""
+
+    def action_open_queue(self, everything: bool = False) -> None:
+        from mailtui.ui.screens.queue import QueueScreen
+
+        report = self.report
+        if report is None or report.queue is None or report.queue.error:
+            self.notify("no queue to show", markup=False)
+            return
+        key = "queue" if everything else self._selected_key()
+        messages = report.queue.messages
+        title = "Mail queue"
+        if key.startswith("reason:"):
+            group = report.queue.reasons()[int(key.split(":", 1)[1])]
+            wanted = set(group.queue_ids)
+            messages = [m for m in messages if m.queue_id in wanted]
+            title = f"Deferred: {group.title or group.reason}"
+        elif key != "queue":
+            return
+        self.app.push_screen(QueueScreen(title, messages, report.taken), lambda _: self.start_poll())
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open_queue()
+
+    def action_flush(self) -> None:
+        from mailtui.ui.screens.confirm import ConfirmScreen
+
+        if self.app.read_only:  # type: ignore[attr-defined]
+            self.notify("read-only mode: flush is disabled", severity="warning", markup=False)
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(self._flush, thread=True, exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen(Content("Flush the mail queue?\nPostfix retries every deferred "
+                                                   "message now."), "Flush"), done)
+
+    def _flush(self) -> None:
+        from mailtui.system.queue_actions import QueueActionError, flush
+
+        try:
+            message, severity = flush(self.app.cfg["postfix.config_dir"]), "information"  # type: ignore[attr-defined]
+        except QueueActionError as exc:
+            message, severity = str(exc), "error"
+        self.app.call_from_thread(self.notify, message, severity=severity, markup=False)
+        self.app.call_from_thread(self.start_poll)

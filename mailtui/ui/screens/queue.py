@@ -1,0 +1,104 @@
+"""Queued messages (all, or those deferred for one reason) with hold / release / delete."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.content import Content
+from textual.screen import ModalScreen
+from textual.widgets import DataTable, Static
+
+from mailtui.system.queue import QueuedMessage
+from mailtui.system.units import human_age, human_bytes
+
+#: key -> (action, verb shown in the confirmation)
+ACTIONS = {"h": ("hold", "Hold"), "r": ("release", "Release"), "d": ("delete", "Delete")}
+
+
+class QueueScreen(ModalScreen[None]):
+    DEFAULT_CSS = """
+    QueueScreen { align: center middle; }
+    QueueScreen > Vertical {
+        width: 120; max-width: 98%; height: 80%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    QueueScreen DataTable { height: 1fr; }
+    QueueScreen #queue-reason { height: auto; max-height: 4; color: $text-muted; }
+    """
+    BINDINGS = [
+        Binding("escape", "dismiss", "Close"),
+        Binding("h", "act('h')", "Hold"),
+        Binding("r", "act('r')", "Release"),
+        Binding("d", "act('d')", "Delete"),
+    ]
+
+    def __init__(self, title: str, messages: list[QueuedMessage], now: float) -> None:
+        super().__init__()
+        self.title_text = title
+        self.messages = {m.queue_id: m for m in messages}
+        self.now = now
+        self.table = DataTable(cursor_type="row", id="queue-table")
+        self.reason = Static("", markup=False, id="queue-reason")
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = Content(f"{self.title_text} · {len(self.messages)} messages")
+            box.border_subtitle = Content("h hold · r release · d delete · esc close")
+            yield self.table
+            yield self.reason
+
+    def on_mount(self) -> None:
+        self.table.add_columns("queue id", "queue", "age", "size", "sender", "recipients")
+        for m in self.messages.values():
+            self.table.add_row(Text(m.queue_id), Text(m.queue), Text(human_age(self.now - m.arrival)),
+                               Text(human_bytes(m.size)), Text(m.sender or "<>"),
+                               Text(", ".join(r.address for r in m.recipients)), key=m.queue_id)
+        self.table.focus()
+
+    def selected(self) -> QueuedMessage | None:
+        if self.table.row_count == 0:
+            return None
+        key = self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value
+        return self.messages.get(key or "")
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        m = self.selected()
+        reasons = sorted({r.reason for r in m.recipients if r.reason}) if m else []
+        self.reason.update(Content("\n".join(reasons)))
+
+    def action_act(self, key: str) -> None:
+        from mailtui.ui.screens.confirm import ConfirmScreen
+
+        if self.app.read_only:  # type: ignore[attr-defined]
+            self.notify("read-only mode: queue actions are disabled", severity="warning", markup=False)
+            return
+        message = self.selected()
+        if message is None:
+            return
+        action, verb = ACTIONS[key]
+        question = Content.assemble(f"{verb} message ", (message.queue_id, "bold"), " from ",
+                                    (message.sender or "<>", "bold"), "?")
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self.run_worker(lambda: self._run(action, message.queue_id), thread=True, exit_on_error=False)
+
+        self.app.push_screen(ConfirmScreen(question, verb), done)
+
+    def _run(self, action: str, queue_id: str) -> None:
+        from mailtui.system.queue_actions import QueueActionError, change
+
+        try:
+            result, severity = change(action, queue_id, self.app.cfg["postfix.config_dir"]), "information"  # type: ignore[attr-defined]
+        except QueueActionError as exc:
+            result, severity = str(exc), "error"
+        self.app.call_from_thread(self.notify, result, severity=severity, markup=False)
+        if severity == "information":
+            self.app.call_from_thread(self._mark, queue_id, action)
+
+    def _mark(self, queue_id: str, action: str) -> None:
+        state = {"hold": "hold", "release": "deferred", "delete": "deleted"}[action]
+        row = list(self.messages).index(queue_id)
+        self.table.update_cell_at((row, 1), Text(state, "bold"))
