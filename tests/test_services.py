@@ -62,6 +62,12 @@ def test_rig_daemons_and_ports_are_found(rig) -> None:
     assert ("postfix", other) not in ports
     assert not [a for a in report.alerts if a.id.startswith(("down:", "port:"))], report.alerts
     assert report.queue is not None and not report.queue.error
+    certs = {c.used_by: c for c in report.certificates}
+    for used_by, path in (("postfix smtpd_tls_cert_file", rig.postfix.dir / "cert.pem"),
+                          ("dovecot ssl_cert", rig.dovecot.dir / "cert.pem")):
+        cert = certs[used_by]
+        assert cert.path == str(path) and cert.subject == "mail.rig.test" and cert.names == ["mail.rig.test"]
+        assert 29 < cert.days_left() <= 30  # the rig's certificates are made for 30 days
 
 
 @pytest.mark.daemons

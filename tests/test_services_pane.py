@@ -32,6 +32,7 @@ async def test_report_rows_and_alert_bar(isolated_config) -> None:
         assert any(r.startswith("Dovecot | DOWN") for r in rows)
         assert any(r.startswith(":993 | missing") for r in rows)
         assert any(r.startswith("queue | 3 msgs | deferred 3") for r in rows)
+        assert any(r.startswith("  to |  | example.org 3") for r in rows)
         # three messages stuck behind the same cause are one group, titled by the recognizer
         assert any(r.startswith("  3× | deferred | Cannot connect to the destination: connect to mx.example.org")
                    for r in rows)

@@ -94,6 +94,9 @@ class ServicesPane(Pane):
                 trend = sparkline([n for _, n in report.queue_history], 24)
                 add(Text("queue", "bold"), Text(f"{queue.total} msgs", "yellow" if queue.total else "green"),
                     Text(f"{counts or 'empty'}  oldest {human_age(queue.oldest_age())}  {trend}"), key="queue")
+                domains = queue.top_domains(5)
+                if domains:
+                    add(Text("  to"), Text(""), Text(" · ".join(f"{d} {n}" for d, n in domains)), key="domains")
                 for i, group in enumerate(queue.reasons()[:20]):
                     label = f"{group.title}: " if group.title else ""
                     add(Text(f"  {group.count}×", "yellow"), Text("deferred"), Text(label + group.reason),
