@@ -24,6 +24,7 @@ SUBCOMMANDS: dict[str, str] = {
     "who": "mailtui.cli.who_cmd",
     "bans": "mailtui.cli.bans_cmd",
     "unban": "mailtui.cli.unban_cmd",
+    "check": "mailtui.cli.check_cmd",
     "services": "mailtui.cli.services_cmd",
     "queue": "mailtui.cli.queue_cmd",
     "where": "mailtui.cli.where_cmd",

@@ -30,7 +30,7 @@ state_dir = {dir}/state
 log_path = {dir}/dovecot.log
 log_timestamp = "%b %d %H:%M:%S "
 protocols = imap pop3
-listen = 127.0.0.1
+listen = {host}
 ssl = yes
 ssl_cert = <{cert}
 ssl_key = <{key}
@@ -88,6 +88,7 @@ class Dovecot:
     conf: Path
     exe: str
     users: dict[str, str] = field(default_factory=lambda: dict(USERS))
+    host: str = "127.0.0.1"
 
     @property
     def log(self) -> Path:
@@ -104,7 +105,7 @@ class Dovecot:
         argv = in_rig_namespace([self.exe, "-c", str(self.conf)], resolv_conf(self.dir))
         start_daemonizing(argv, self.dir / "start.err")
         for port in self.ports.values():
-            wait_for_port(port)
+            wait_for_port(port, self.host)
 
     def stop(self) -> None:
         run([self.exe, "-c", str(self.conf), "stop"], check=False)
@@ -120,7 +121,9 @@ class Dovecot:
             os.kill(pid, signal.SIGKILL)
 
 
-def start_dovecot(dir: Path) -> Dovecot:
+def start_dovecot(dir: Path, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> Dovecot:
+    """``ports`` (imap, imaps, pop3, pop3s) default to free high ports; the certificate is
+    ``dir/cert.pem`` when the caller put one there (the DNS lab's CA-issued one)."""
     exe = need("dovecot")
     make_world_dir(dir)
     for sub in ("run", "state"):
@@ -129,9 +132,9 @@ def start_dovecot(dir: Path) -> Dovecot:
     subprocess.run(["chown", f"{NOBODY_UID}:{NOBODY_UID}", str(mail)], check=True)
     cert, key = make_cert(dir)
     (dir / "users").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in USERS.items()))
-    ports = {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
+    ports = ports or {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
     conf = dir / "dovecot.conf"
-    conf.write_text(CONF.format(dir=dir, cert=cert, key=key, uid=NOBODY_UID, **ports))
-    dc = Dovecot(dir, ports, conf, exe)
+    conf.write_text(CONF.format(dir=dir, cert=cert, key=key, uid=NOBODY_UID, host=host, **ports))
+    dc = Dovecot(dir, ports, conf, exe, host=host)
     dc.start()
     return dc

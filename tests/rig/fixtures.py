@@ -29,3 +29,23 @@ def rig() -> Iterator[Rig]:
             import shutil
 
             shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dnslab() -> Iterator["DnsLab"]:
+    """NSD with the lab's test domains, an HTTPS server with a throwaway CA, and mail daemons
+    with that CA's certificate on 127.0.0.25's standard ports (see tests/rig/dnslab.py)."""
+    from tests.rig.dnslab import DnsLab, start_dnslab  # noqa: F401 - DnsLab for the annotation
+
+    need_root()
+    base = Path(tempfile.mkdtemp(prefix="mailtui-dnslab-"))
+    base.chmod(0o755)
+    lab = start_dnslab(base)
+    try:
+        yield lab
+    finally:
+        lab.stop()
+        if not os.environ.get("MAILTUI_RIG_KEEP"):
+            import shutil
+
+            shutil.rmtree(base, ignore_errors=True)

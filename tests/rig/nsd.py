@@ -49,8 +49,7 @@ RIG_ZONES = {
 CONF = """\
 server:
     ip-address: 127.0.0.1@{port}
-    ip-address: {resolver_ip}@53
-    do-ip6: no
+{extra_listen}    do-ip6: no
     username: ""
     chroot: ""
     zonesdir: "{dir}"
@@ -85,22 +84,26 @@ def _answers(port: int) -> bool:
     import dns.query
 
     try:
-        dns.query.udp(dns.message.make_query("rig.test.", "SOA"), "127.0.0.1", timeout=0.5,
+        dns.query.udp(dns.message.make_query("nonexistent.invalid.", "SOA"), "127.0.0.1", timeout=0.5,
                       port=port)
         return True
     except Exception:
         return False
 
 
-def start_nsd(dir: Path) -> Nsd:
+def start_nsd(dir: Path, zones: dict[str, str] | None = None, resolver_ip: str | None = RESOLVER_IP,
+              corpus: bool = True) -> Nsd:
+    """The rig's NSD; ``zones`` (name -> zone text) replace the rig zones (the DNS lab's own),
+    and ``resolver_ip=None`` leaves port 53 alone so it can run beside the rig's."""
     exe = need("nsd")
     dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
-    conf = CONF.format(dir=dir, port=port, resolver_ip=RESOLVER_IP)
-    for name, filename in CORPUS_ZONES.items():
+    extra = f"    ip-address: {resolver_ip}@53\n" if resolver_ip else ""
+    conf = CONF.format(dir=dir, port=port, extra_listen=extra)
+    for name, filename in (CORPUS_ZONES.items() if corpus else ()):
         (dir / filename).write_bytes((CORPUS / "zones" / filename).read_bytes())
         conf += f'zone:\n    name: "{name}"\n    zonefile: "{filename}"\n'
-    for name, text in RIG_ZONES.items():
+    for name, text in (RIG_ZONES if zones is None else zones).items():
         (dir / f"{name}.zone").write_text(text)
         conf += f'zone:\n    name: "{name}"\n    zonefile: "{name}.zone"\n'
     (dir / "nsd.conf").write_text(conf)

@@ -31,7 +31,7 @@ myhostname = {hostname}
 mydomain = rig.test
 myorigin = $mydomain
 mydestination = $myhostname, localhost, rig.test
-inet_interfaces = 127.0.0.1
+inet_interfaces = {interfaces}
 inet_protocols = ipv4
 mynetworks = 127.0.0.1/32
 alias_maps =
@@ -60,8 +60,8 @@ maillog_file_prefixes = {dir}
 """
 
 MASTER_CF = """\
-127.0.0.1:{smtp} inet n - n - - smtpd
-127.0.0.1:{submission} inet n - n - - smtpd
+{host}:{smtp} inet n - n - - smtpd
+{host}:{submission} inet n - n - - smtpd
   -o syslog_name=postfix/submission
   -o smtpd_tls_security_level=encrypt
   -o smtpd_sasl_auth_enable=yes
@@ -99,6 +99,7 @@ class Postfix:
     exe: str
     log_to: str  # "syslog" or "file"
     resolv: Path
+    host: str = "127.0.0.1"
 
     @property
     def maillog_file(self) -> Path:
@@ -114,7 +115,7 @@ class Postfix:
         argv = [self.exe, "-c", str(self.conf_dir), "start"]
         start_daemonizing(in_rig_namespace(argv, self.resolv), self.dir / "postfix.err")
         for port in self.ports.values():
-            wait_for_port(port)
+            wait_for_port(port, self.host)
 
     def stop(self) -> None:
         try:
@@ -144,7 +145,9 @@ def _uid(user: str) -> int:
     return pwd.getpwnam(user).pw_uid
 
 
-def start_postfix(dir: Path, sasl_socket: Path, log_to: str = "syslog") -> Postfix:
+def start_postfix(dir: Path, sasl_socket: Path, log_to: str = "syslog", host: str = "127.0.0.1",
+                  ports: dict[str, int] | None = None) -> Postfix:
+    """``ports`` (smtp, submission) default to free high ports on ``host``."""
     exe = need("postfix")
     make_world_dir(dir)
     conf_dir = make_world_dir(dir / "etc")
@@ -152,14 +155,17 @@ def start_postfix(dir: Path, sasl_socket: Path, log_to: str = "syslog") -> Postf
     make_world_dir(dir / "data")
     os.chown(dir / "data", _uid("postfix"), -1)
     cert, key = make_cert(dir, RIG_HOSTNAME)
-    ports = {"smtp": free_port(), "submission": free_port()}
+    ports = ports or {"smtp": free_port(), "submission": free_port()}
     inline = "inline:{" + ", ".join(f"{u}=ok" for u in LOCAL_USERS) + "}"
     (conf_dir / "main.cf").write_text(MAIN_CF.format(
         dir=dir, hostname=RIG_HOSTNAME, local_maps=inline, size_limit=MESSAGE_SIZE_LIMIT,
         cert=cert, key=key, sasl_path=sasl_socket, dead_port=free_port(),
+        # Postfix only accepts inet_interfaces that are interface addresses; 127.0.0.25 is not
+        # (lo has 127.0.0.1/8), so other loopback hosts are named in master.cf only
+        interfaces=host if host == "127.0.0.1" else "all",
         maillog_file=(dir / "postfix.log") if log_to == "file" else "",
     ))
-    (conf_dir / "master.cf").write_text(MASTER_CF.format(**ports))
-    pf = Postfix(dir, conf_dir, ports, exe, log_to, resolv_conf(dir))
+    (conf_dir / "master.cf").write_text(MASTER_CF.format(host=host, **ports))
+    pf = Postfix(dir, conf_dir, ports, exe, log_to, resolv_conf(dir), host)
     pf.start()
     return pf

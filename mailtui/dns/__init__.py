@@ -1,0 +1,1 @@
+"""DNS and autoconfig checks: what mail clients and other MTAs look up, and whether it is true."""

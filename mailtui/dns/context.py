@@ -1,0 +1,100 @@
+"""State shared by the checks of one run: options, resolver, HTTP client, findings, service map."""
+
+from __future__ import annotations
+
+import asyncio
+import ssl
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from mailtui.dns.clientconfig import ServerEntry
+from mailtui.dns.model import Finding
+from mailtui.dns.probe import ProbeResult
+from mailtui.dns.resolver import Resolver, to_name
+from mailtui.dns.web import Web, make_ssl_context
+
+DEFAULT_SELECTORS = ("default",)
+
+
+@dataclass
+class CheckOptions:
+    domain: str
+    email: str = ""
+    nameserver: str = ""
+    selectors: tuple[str, ...] = DEFAULT_SELECTORS
+    ca_file: str = ""
+    timeout: float = 3.0  # one DNS query / connect / read
+    deadline: float = 25.0  # the whole run
+    probes: bool = True
+    postfix_dir: str = ""
+    dovecot_config: str = ""
+    #: addresses the checks may connect to (HTTP and probes); None allows all. The tests allow
+    #: loopback only, so a zone naming a public address can never make them leave the machine.
+    allow_connect: Callable[[str], bool] | None = None
+
+
+@dataclass
+class LocalView:
+    """What this machine's configuration says (for the consistency check)."""
+
+    addresses: set[str] = field(default_factory=set)
+    listeners: list[Any] = field(default_factory=list)  # mailtui.system.listeners.Expected
+    dovecot: dict[str, str] = field(default_factory=dict)
+    postfix: dict[str, str] = field(default_factory=dict)
+
+
+class CheckContext:
+    def __init__(self, options: CheckOptions, on_finding: Callable[[Finding], None] | None = None) -> None:
+        self.options = options
+        self.domain = to_name(options.domain).to_text(omit_final_dot=True)
+        self.unicode_domain = to_name(options.domain).to_unicode(omit_final_dot=True)
+        self.email = options.email or f"postmaster@{self.domain}"
+        self.resolver = Resolver(options.nameserver, timeout=options.timeout)
+        self.ssl_context: ssl.SSLContext = make_ssl_context(options.ca_file)
+        self.web = Web(self.resolver, self.ssl_context, timeout=options.timeout, allow=options.allow_connect)
+        self.findings: list[Finding] = []
+        self._on_finding = on_finding
+        self.services: list[ServerEntry] = []  # everything advertised (SRV, autoconfig, autodiscover)
+        self.probes: dict[tuple[str, int, str], asyncio.Future[ProbeResult]] = {}
+        self.mx_hosts: list[str] = []
+        self.mx_done = asyncio.Event()
+        self.local: LocalView | None = None
+        self.started = time.monotonic()
+
+    def add(self, finding: Finding) -> Finding:
+        self.findings.append(finding)
+        if self._on_finding is not None:
+            self._on_finding(finding)
+        return finding
+
+    def advertise(self, entry: ServerEntry) -> None:
+        if entry not in self.services:
+            self.services.append(entry)
+
+    async def probe(self, host: str, port: int, protocol: str, mode: str) -> ProbeResult:
+        """One live probe per (host, port, mode), shared by every check that needs it."""
+        key = (host.lower(), port, mode)
+        fut = self.probes.get(key)
+        if fut is None:
+            fut = self.probes[key] = asyncio.ensure_future(self._probe(host, port, protocol, mode))
+        return await asyncio.shield(fut)
+
+    async def _probe(self, host: str, port: int, protocol: str, mode: str) -> ProbeResult:
+        from mailtui.dns.probe import probe
+
+        addresses, lookups = await self.resolver.addresses(host)
+        if not addresses:
+            failed = ProbeResult(host, "", port, protocol, mode)
+            failed.error = f"no address: {lookups[0].describe()}"
+            return failed
+        address = sorted(addresses, key=lambda a: ":" in a)[0]
+        if self.options.allow_connect is not None and not self.options.allow_connect(address):
+            refused = ProbeResult(host, address, port, protocol, mode)
+            refused.error = f"not connecting to {address}: outside the allowed addresses"
+            return refused
+        return await asyncio.to_thread(probe, host, address, port, protocol, mode, self.options.timeout,
+                                       self.ssl_context)
+
+    async def close(self) -> None:
+        await self.web.close()

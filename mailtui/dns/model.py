@@ -1,0 +1,35 @@
+"""What a check reports: findings with a status, grouped the way the pane shows them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+GROUPS = ("Mail routing", "Client discovery", "Sender authentication", "Transport security", "Consistency")
+ROUTING, DISCOVERY, AUTH, TRANSPORT, CONSISTENCY = GROUPS
+
+STATUSES = ("ok", "info", "not_offered", "warn", "fail", "timeout", "error")
+#: how bad a status is, for sorting and for the exit code
+RANK = {"ok": 0, "info": 0, "not_offered": 0, "warn": 1, "fail": 2, "timeout": 3, "error": 3}
+
+
+@dataclass
+class Finding:
+    id: str
+    group: str
+    status: str
+    summary: str
+    detail: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.status not in STATUSES:
+            raise ValueError(f"unknown status {self.status!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "group": self.group, "status": self.status, "summary": self.summary,
+                "detail": self.detail, **({"data": self.data} if self.data else {})}
+
+
+def worst(findings: list[Finding]) -> str:
+    return max((f.status for f in findings), key=lambda s: RANK[s], default="ok")

@@ -1,0 +1,187 @@
+"""The one resolver every DNS lookup, HTTP fetch and TCP probe of the checks goes through.
+
+Queries are sent as a stub resolver would (recursion desired) to the configured name server
+(``--nameserver HOST[:PORT]`` or ``[dns] nameserver``), else to the first servers of
+/etc/resolv.conf. The answer's rcode is interpreted here rather than by dnspython's
+high-level resolver, so NXDOMAIN, NODATA, SERVFAIL, REFUSED and timeout stay apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import dns.asyncquery
+import dns.exception
+import dns.flags
+import dns.message
+import dns.name
+import dns.rcode
+import dns.rdataclass
+import dns.rdatatype
+import dns.resolver
+
+MAX_CNAME_HOPS = 8
+
+# statuses of a lookup
+OK, NXDOMAIN, NODATA, SERVFAIL, REFUSED, TIMEOUT, ERROR = (
+    "ok", "nxdomain", "nodata", "servfail", "refused", "timeout", "error")
+
+DESCRIBE = {
+    NXDOMAIN: "does not exist (NXDOMAIN)",
+    NODATA: "exists but has no such record (NODATA)",
+    SERVFAIL: "the name server failed (SERVFAIL)",
+    REFUSED: "the name server refused to answer (REFUSED)",
+    TIMEOUT: "no answer in time (timeout)",
+}
+
+
+@dataclass
+class Lookup:
+    name: str
+    rdtype: str
+    status: str
+    records: list[Any] = field(default_factory=list)
+    cnames: list[str] = field(default_factory=list)  # the alias chain followed, in order
+    error: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == OK
+
+    def describe(self) -> str:
+        if self.status == ERROR:
+            return f"{self.name} {self.rdtype}: {self.error}"
+        return f"{self.name} {self.rdtype}: {DESCRIBE.get(self.status, self.status)}"
+
+    def texts(self) -> list[str]:
+        """TXT records with their 255-byte strings joined (as RFC 7208/6376 read them)."""
+        return [b"".join(r.strings).decode("utf-8", "replace") for r in self.records
+                if hasattr(r, "strings")]
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """HOST, HOST:PORT, [V6]:PORT or a bare IPv6 address -> (host, port)."""
+    text = text.strip()
+    if text.startswith("["):
+        host, _, rest = text[1:].partition("]")
+        return host, int(rest[1:]) if rest.startswith(":") else 53
+    if text.count(":") == 1:
+        host, port = text.split(":")
+        return host, int(port)
+    return text, 53
+
+
+def to_name(domain: str) -> dns.name.Name:
+    """An absolute DNS name from user input; IDN domains become their xn-- form."""
+    domain = domain.strip().rstrip(".")
+    if not domain:
+        raise ValueError("empty domain name")
+    return dns.name.from_unicode(domain + ".")
+
+
+class Resolver:
+    def __init__(self, nameserver: str = "", timeout: float = 3.0, tries: int = 2) -> None:
+        if nameserver:
+            self.servers = [parse_nameserver(nameserver)]
+        else:
+            system = dns.resolver.Resolver(configure=True)
+            self.servers = [(str(s), 53) for s in system.nameservers[:3]]
+        if not self.servers:
+            raise ValueError("no name server: /etc/resolv.conf lists none; pass --nameserver")
+        self.timeout = timeout
+        self.tries = tries
+        self._cache: dict[tuple[str, str], asyncio.Future[Lookup]] = {}
+        self.count = 0  # queries sent, for the benchmark and the report
+        self.slowest = 0.0  # the longest single lookup, for the benchmark
+
+    def describe(self) -> str:
+        return ", ".join(f"{h}:{p}" if p != 53 else h for h, p in self.servers)
+
+    async def query(self, name: str | dns.name.Name, rdtype: str) -> Lookup:
+        """One lookup, memoized for the life of this resolver (one check run)."""
+        key = (str(name).lower(), rdtype)
+        fut = self._cache.get(key)
+        if fut is None:
+            fut = self._cache[key] = asyncio.ensure_future(self._lookup(name, rdtype))
+        return await asyncio.shield(fut)
+
+    async def _lookup(self, name: str | dns.name.Name, rdtype: str) -> Lookup:
+        started = time.monotonic()
+        try:
+            qname = name if isinstance(name, dns.name.Name) else to_name(name)
+        except (ValueError, dns.exception.DNSException) as exc:
+            return Lookup(str(name), rdtype, ERROR, error=f"not a valid name: {exc}")
+        result = Lookup(qname.to_text(omit_final_dot=True), rdtype, ERROR)
+        want = dns.rdatatype.from_text(rdtype)
+        current = qname
+        for _ in range(MAX_CNAME_HOPS):
+            response, status = await self._ask(current, want, result)
+            if response is None:
+                result.status = status
+                break
+            rrset = response.get_rrset(response.answer, current, dns.rdataclass.IN, want)
+            chased = current
+            # follow the alias chain inside this answer (recursive resolvers send all of it)
+            while rrset is None:
+                alias = response.get_rrset(response.answer, chased, dns.rdataclass.IN, dns.rdatatype.CNAME)
+                if alias is None or want == dns.rdatatype.CNAME:
+                    break
+                chased = alias[0].target
+                result.cnames.append(chased.to_text(omit_final_dot=True))
+                rrset = response.get_rrset(response.answer, chased, dns.rdataclass.IN, want)
+            if rrset is not None:
+                result.status, result.records = OK, list(rrset)
+                break
+            if chased != current:  # the chain leaves this answer: ask for the target itself
+                current = chased
+                continue
+            result.status = NXDOMAIN if response.rcode() == dns.rcode.NXDOMAIN else NODATA
+            break
+        else:
+            result.status, result.error = ERROR, "CNAME chain too long"
+        result.elapsed = time.monotonic() - started
+        self.slowest = max(self.slowest, result.elapsed)
+        return result
+
+    async def _ask(self, qname: dns.name.Name, want: int, result: Lookup) -> tuple[Any, str]:
+        statuses = []
+        for _ in range(self.tries):
+            for host, port in self.servers:
+                query = dns.message.make_query(qname, want, want_dnssec=False)
+                query.flags |= dns.flags.RD
+                self.count += 1
+                try:
+                    response, _tcp = await dns.asyncquery.udp_with_fallback(query, host, timeout=self.timeout,
+                                                                           port=port)
+                except dns.exception.Timeout:
+                    statuses.append(TIMEOUT)
+                    continue
+                except (OSError, dns.exception.DNSException) as exc:
+                    statuses.append(ERROR)
+                    result.error = f"{host}:{port}: {exc}"
+                    continue
+                rcode = response.rcode()
+                if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
+                    return response, OK
+                statuses.append(SERVFAIL if rcode == dns.rcode.SERVFAIL else
+                                REFUSED if rcode == dns.rcode.REFUSED else ERROR)
+                if statuses[-1] == ERROR:
+                    result.error = f"{host}:{port} answered {dns.rcode.to_text(rcode)}"
+                elif statuses[-1] == REFUSED:
+                    break  # asking the same server again will not change its mind
+            if statuses and statuses[-1] == REFUSED:
+                break
+        # report the most telling failure: an answer (REFUSED/SERVFAIL) beats silence
+        for status in (REFUSED, SERVFAIL, ERROR, TIMEOUT):
+            if status in statuses:
+                return None, status
+        return None, TIMEOUT
+
+    async def addresses(self, host: str) -> tuple[list[str], list[Lookup]]:
+        """A and AAAA of a host name, asked together."""
+        a, aaaa = await asyncio.gather(self.query(host, "A"), self.query(host, "AAAA"))
+        return [r.address for r in a.records] + [r.address for r in aaaa.records], [a, aaaa]
