@@ -21,7 +21,10 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.C
     log.write_text("")
     # fixed, absent fail2ban paths: the Bans pane shows the same "not connected" text everywhere
     return config.load(None, {"logs.files": [str(log)], "fail2ban.socket": "/nonexistent/fail2ban.sock",
-                              "logs.fail2ban": "/nonexistent/fail2ban.log"})
+                              "logs.fail2ban": "/nonexistent/fail2ban.log",
+                              # no domain to check by default: the DNS pane shows its prompt
+                              "postfix.config_dir": "/nonexistent/postfix",
+                              "dovecot.config": "/nonexistent/dovecot.conf"})
 
 
 pytest_plugins = ["tests.rig.fixtures"]

@@ -26,31 +26,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--verbose", "-v", action="store_true", help="print each finding's detail")
 
 
-def default_domain(cfg: Config) -> str:
-    if cfg["dns.domain"]:
-        return cfg["dns.domain"]
-    from mailtui.mta.postconf import PostfixConfig
-
-    postfix = PostfixConfig(cfg["postfix.config_dir"])
-    return postfix.values(["mydomain"]).get("mydomain", "") if postfix.available else ""
-
-
-def options_from(cfg: Config, domain: str, **kw) -> "CheckOptions":  # noqa: F821 - imported lazily
-    from mailtui.dns.context import CheckOptions
-
-    return CheckOptions(domain=domain, nameserver=kw.pop("nameserver", None) or cfg["dns.nameserver"],
-                        ca_file=cfg["dns.ca_file"], postfix_dir=cfg["postfix.config_dir"],
-                        dovecot_config=cfg["dovecot.config"], **kw)
-
-
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.dns.context import default_domain, options_from_config
     from mailtui.dns.run import check_domain
 
     domain = args.domain or default_domain(cfg)
     if not domain:
         raise CliError("no domain given, no [dns] domain configured and no Postfix mydomain to default to")
     try:
-        options = options_from(cfg, domain, email=args.email or "", nameserver=args.nameserver,
+        options = options_from_config(cfg, domain, email=args.email or "", nameserver=args.nameserver,
                                selectors=tuple(args.selector or ("default",)), probes=not args.no_probes,
                                deadline=args.deadline)
         report = check_domain(options)

@@ -115,8 +115,9 @@ async def _against_local(ctx: CheckContext, entries: list[ServerEntry], local: L
         if not any(_is_local(a, local) for a in addresses):
             continue  # served by another machine: the local configuration says nothing about it
         daemon = _LOCAL_PROTOCOL.get(e.protocol, "")
-        configured = [x for x in local.listeners if x.port == e.port and x.daemon == daemon]
-        if local.listeners and daemon and not configured:
+        ours = [x for x in local.listeners if x.daemon == daemon]
+        configured = [x for x in ours if x.port == e.port]
+        if ours and not configured:  # no verdict when that daemon's configuration is unknown here
             ctx.add(Finding(f"consistency:local:{e.host}:{e.port}", CONSISTENCY, "fail",
                             f"{e.source} says {e.protocol} on port {e.port}, but this machine's {daemon} "
                             "configuration has no listener there",

@@ -98,3 +98,19 @@ class CheckContext:
 
     async def close(self) -> None:
         await self.web.close()
+
+
+def default_domain(cfg: Any) -> str:
+    """[dns] domain, else Postfix's mydomain, else "" (the pane then asks)."""
+    if cfg["dns.domain"]:
+        return cfg["dns.domain"]
+    from mailtui.mta.postconf import PostfixConfig
+
+    postfix = PostfixConfig(cfg["postfix.config_dir"])
+    return postfix.values(["mydomain"]).get("mydomain", "") if postfix.available else ""
+
+
+def options_from_config(cfg: Any, domain: str, **kw: Any) -> CheckOptions:
+    nameserver = kw.pop("nameserver", None) or cfg["dns.nameserver"]
+    return CheckOptions(domain=domain, nameserver=nameserver, ca_file=cfg["dns.ca_file"],
+                        postfix_dir=cfg["postfix.config_dir"], dovecot_config=cfg["dovecot.config"], **kw)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailtui.logs.sanitize import clean
+
 GROUPS = ("Mail routing", "Client discovery", "Sender authentication", "Transport security", "Consistency")
 ROUTING, DISCOVERY, AUTH, TRANSPORT, CONSISTENCY = GROUPS
 
@@ -25,6 +27,9 @@ class Finding:
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
             raise ValueError(f"unknown status {self.status!r}")
+        # summaries quote TXT records, XML and server greetings: attacker-controlled text
+        self.summary = clean(self.summary.replace("\n", " "))
+        self.detail = "\n".join(clean(line) for line in self.detail.split("\n"))
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "group": self.group, "status": self.status, "summary": self.summary,

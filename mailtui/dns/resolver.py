@@ -80,7 +80,10 @@ def to_name(domain: str) -> dns.name.Name:
     domain = domain.strip().rstrip(".")
     if not domain:
         raise ValueError("empty domain name")
-    return dns.name.from_unicode(domain + ".")
+    try:
+        return dns.name.from_unicode(domain + ".")
+    except (dns.exception.DNSException, UnicodeError) as exc:
+        raise ValueError(f"{domain!r} is not a valid domain name: {exc}") from None
 
 
 class Resolver:

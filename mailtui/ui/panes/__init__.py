@@ -3,7 +3,7 @@
 from mailtui.ui.panes.bans import BansPane
 from mailtui.ui.panes.base import Pane
 from mailtui.ui.panes.logs import LogsPane
-from mailtui.ui.panes.placeholders import DnsPane
+from mailtui.ui.panes.dns import DnsPane
 from mailtui.ui.panes.problems import ProblemsPane
 from mailtui.ui.panes.services import ServicesPane
 

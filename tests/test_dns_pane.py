@@ -1,0 +1,60 @@
+"""Pilot tests of the DNS pane against the DNS lab (real NSD, HTTPS server and mail daemons)."""
+
+from __future__ import annotations
+
+import pytest
+from textual.widgets import DataTable
+
+from mailtui.ui.panes.dns import DnsPane
+from tests.test_app_shell import settle
+from tests.ui_apps import make_app
+
+
+async def wait_done(pilot, pane: DnsPane, timeout: float = 30.0) -> str:
+    for _ in range(int(timeout / 0.1)):
+        status = str(pane.status.render())
+        if "findings" in status or "is not a valid" in status:
+            return status
+        await pilot.pause(0.1)
+    raise AssertionError(f"the check did not finish: {pane.status.render()}")
+
+
+@pytest.mark.daemons
+async def test_typed_domain_is_checked_and_explained(dnslab, isolated_config) -> None:
+    for key, value in (("dns.nameserver", dnslab.nameserver), ("dns.ca_file", str(dnslab.ca_file)),
+                       ("postfix.config_dir", str(dnslab.postfix.conf_dir)),
+                       ("dovecot.config", str(dnslab.dovecot.conf))):
+        isolated_config.set(key, value, "test")
+    app = make_app(isolated_config)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("5")
+        pane = app.query_one(DnsPane)
+        assert pane.domain_input.has_focus  # no domain yet: the input asks for one
+        await pilot.press(*"broken.test", "enter")
+        status = await wait_done(pilot, pane)
+        await pilot.press("m")  # the table has the focus now, so keys are commands again
+        assert pane.is_maximized
+        assert status.startswith("broken.test: ") and "fail" in status
+        await pilot.pause(0.3)
+        table = app.query_one("#dns-table", DataTable)
+        rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+        assert rows[0][1] == "Mail routing"  # grouped in the fixed group order
+        groups = [r[1] for r in rows]
+        assert groups == sorted(groups, key=["Mail routing", "Client discovery", "Sender authentication",
+                                              "Transport security", "Consistency"].index)
+        row = next(i for i, r in enumerate(rows) if "but the port speaks starttls" in r[2])
+        table.focus()
+        table.move_cursor(row=row)
+        await pilot.pause(0.2)
+        detail = str(pane.detail.render())
+        assert detail.startswith("FAIL consistency:") and "Clients configured from" in detail
+        # a bad domain is a status line, not a crash
+        pane.domain_input.focus()
+        pane.domain_input.value = ""
+        await pilot.press(*"bad..name", "enter")
+        for _ in range(50):
+            if "not a valid" in str(pane.status.render()):
+                break
+            await pilot.pause(0.1)
+        assert "not a valid domain name" in str(pane.status.render())
