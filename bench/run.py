@@ -71,16 +71,12 @@ def versions() -> dict[str, str]:
             "fail2ban-regex": first(["fail2ban-regex", "--version"])}
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--lines", type=int, default=1_000_000)
-    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
-    args = ap.parse_args()
+def scan_section(lines: int) -> str:
     rows: list[str] = []
     with tempfile.TemporaryDirectory() as tmp:
         big, small = Path(tmp) / "big.log", Path(tmp) / "small.log"
-        write_log(big, args.lines)
-        write_log(small, args.lines // 10)
+        write_log(big, lines)
+        write_log(small, lines // 10)
         mailtui = [PYTHON, "-m", "mailtui", "scan", str(big)]
         t_ours, _ = timed(mailtui)
         rss_big = peak_rss(mailtui)
@@ -89,21 +85,14 @@ def main() -> int:
         t_f2b, _ = timed(["fail2ban-regex", str(big), "/etc/fail2ban/filter.d/postfix.conf"], repeat=1)
         t_help, _ = timed([PYTHON, "-m", "mailtui", "--help"], repeat=5)
         t_py, _ = timed([PYTHON, "-c", "pass"], repeat=5)
-    n = args.lines
+    n = lines
     rate = n / t_ours
     rows += [
         f"| `mailtui scan` ({n:,} lines) | {t_ours:.2f} s | {rate:,.0f} lines/s | 1.00 |",
         f"| pflogsumm, same file | {t_pfl:.2f} s | {n / t_pfl:,.0f} lines/s | {t_pfl / t_ours:.2f} |",
         f"| fail2ban-regex postfix filter, same file | {t_f2b:.2f} s | {n / t_f2b:,.0f} lines/s | {t_f2b / t_ours:.2f} |",
     ]
-    v = versions()
-    text = f"""# Benchmarks
-
-Written by `bench/run.py` on {time.strftime('%Y-%m-%d')}; machine: {platform.machine()},
-{os.cpu_count()} cores, Python {v['python']}; peers: pflogsumm {v['pflogsumm']},
-{v['fail2ban-regex']}. Re-run: `.venv/bin/python bench/run.py` (add `--lines N` for a quicker run).
-
-## Scan throughput (one core)
+    return f"""## Scan throughput (one core)
 
 A generated realistic log (`bench/gen_log.py`: deliveries, rejects, SASL failures, Dovecot
 logins). mailtui parses every envelope and runs all 168 recognizers; pflogsumm builds its
@@ -129,8 +118,50 @@ Target (issue 4): 1,000,000 lines/s, about 4x pflogsumm. **Not reached**: see th
 | `mailtui --help` | {t_help * 1000:.0f} ms |
 | `python -c pass` (the interpreter alone) | {t_py * 1000:.0f} ms |
 """
-    Path(args.out).write_text(text)
-    print(text)
+
+
+def dns_section(_lines: int) -> str:
+    from bench.dns_check import measure, section
+
+    return section(measure())
+
+
+#: name -> function returning the section's markdown; each lands between its markers
+SECTIONS = {"scan": scan_section, "dns": dns_section}
+
+
+def replace_section(text: str, name: str, body: str) -> str:
+    start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
+    block = f"{start}\n{body.rstrip()}\n{end}"
+    if start in text and end in text:
+        return text[:text.index(start)] + block + text[text.index(end) + len(end):]
+    return text.rstrip() + "\n\n" + block + "\n"
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, default=1_000_000)
+    ap.add_argument("--only", action="append", choices=sorted(SECTIONS),
+                    help="re-run only this section (repeatable); the others stay as they are")
+    ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
+    args = ap.parse_args()
+    out = Path(args.out)
+    v = versions()
+    header = f"""# Benchmarks
+
+Written by `bench/run.py`; machine: {platform.machine()}, {os.cpu_count()} cores, Python {v['python']};
+peers: pflogsumm {v['pflogsumm']}, {v['fail2ban-regex']}. Re-run everything with
+`.venv/bin/python bench/run.py` (as root, with the rig's Debian packages installed), or one
+section with `--only NAME` ({", ".join(SECTIONS)}). Each section says when it was measured.
+"""
+    text = out.read_text() if out.exists() else ""
+    text = replace_section(text, "header", header) if "<!-- bench:header -->" in text else \
+        f"<!-- bench:header -->\n{header.rstrip()}\n<!-- /bench:header -->\n"
+    for name in args.only or SECTIONS:
+        body = SECTIONS[name](args.lines)
+        text = replace_section(text, name, f"{body.rstrip()}\n\n_Measured {time.strftime('%Y-%m-%d')}._")
+        print(body)
+    out.write_text(text)
     return 0
 
 

@@ -175,6 +175,7 @@ class DkimKey:
 
 
 def parse_dkim(text: str) -> DkimKey:
+    from cryptography.exceptions import UnsupportedAlgorithm
     from cryptography.hazmat.primitives.serialization import load_der_public_key
 
     tags, errors = parse_tags(text)
@@ -205,7 +206,7 @@ def parse_dkim(text: str) -> DkimKey:
     try:
         public = load_der_public_key(der)
         key.bits = getattr(public, "key_size", None)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):
         errors.append("p= does not hold a public key")
         return key
     if key.bits is not None and key.bits < 1024:

@@ -154,7 +154,8 @@ class Resolver:
         statuses = []
         for _ in range(self.tries):
             for host, port in self.servers:
-                query = dns.message.make_query(qname, want, want_dnssec=False)
+                # EDNS with a 1232-byte buffer (the DNS flag day value): DKIM keys fit without TCP
+                query = dns.message.make_query(qname, want, use_edns=0, payload=1232)
                 query.flags |= dns.flags.RD
                 self.count += 1
                 try:
@@ -183,6 +184,10 @@ class Resolver:
             if status in statuses:
                 return None, status
         return None, TIMEOUT
+
+    def asked(self) -> list[tuple[str, str]]:
+        """Every (name, type) looked up by this resolver, in first-asked order."""
+        return list(self._cache)
 
     async def addresses(self, host: str) -> tuple[list[str], list[Lookup]]:
         """A and AAAA of a host name, asked together."""

@@ -31,6 +31,7 @@ class CheckReport:
     elapsed: float = 0.0
     queries: int = 0
     slowest_lookup: float = 0.0
+    lookups: list[tuple[str, str]] = field(default_factory=list)
 
     def worst(self) -> str:
         return worst(self.findings)
@@ -115,6 +116,7 @@ async def run_checks(options: CheckOptions, on_finding: Callable[[Finding], None
     report.elapsed = time.monotonic() - started
     report.queries = ctx.resolver.count
     report.slowest_lookup = ctx.resolver.slowest
+    report.lookups = ctx.resolver.asked()
     return report
 
 
