@@ -189,3 +189,40 @@ async def test_pause_key_and_who_lookup(tmp_path: Path, monkeypatch) -> None:
         result = app.screen.result
         assert result.kind == "name" and len(result.lines) == 2  # the AUTH failure and its disconnect
         assert "SMTP AUTH failed" in str(app.screen.body.render())
+
+
+async def test_search_next_previous_and_conversation(tmp_path: Path, monkeypatch) -> None:
+    """Two interleaved smtpd connections (real rig lines, two pids): search finds rejects, c
+    shows only the selected connection's lines."""
+    relay = (DATA / "relay_denied" / "syslog.log").read_text()
+    other = relay.replace("[10758]", "[10999]").replace("127.0.0.111", "127.0.0.222")
+    first, second = relay.splitlines(keepends=True), other.splitlines(keepends=True)
+    mixed = "".join(a + b for a, b in zip(first, second))
+    app, _ = app_for(tmp_path, monkeypatch, mixed)
+    async with app.run_test(size=(120, 35)) as pilot:
+        from mailtui.ui.screens.who import ConversationScreen
+
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 6)
+        await pilot.press("4")
+        await pilot.press("s", *"Relay", "enter")
+        assert "search: Relay (n/N)" in str(app.query_one(LogsPane).border_title)
+        assert "127.0.0.222" in lines.selected.record.message  # the newest match first
+        await pilot.press("N")
+        assert "127.0.0.111" in lines.selected.record.message
+        await pilot.press("n")
+        assert "127.0.0.222" in lines.selected.record.message
+        await pilot.press("c")
+        await pilot.pause(0.3)
+        screen = app.screen
+        assert isinstance(screen, ConversationScreen)
+        for _ in range(40):
+            if screen.result is not None:
+                break
+            await pilot.pause(0.05)
+        messages = [t.record.message for t in screen.result.lines]
+        assert len(messages) == 3 and all("127.0.0.222" in m for m in messages)
+        assert messages[0].startswith("connect from") and messages[-1].startswith("disconnect from")
+        await pilot.press("escape")
+        await pilot.press("s", *"nothing-like-this", "enter")
+        assert "127.0.0.222" in lines.selected.record.message  # the cursor stays where it was

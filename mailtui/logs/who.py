@@ -98,6 +98,30 @@ def lookup(records: Callable[[], Iterable[Pair]], query: str) -> WhoResult:
     return result
 
 
+def conversation(records: Callable[[], Iterable[Pair]], target: LogRecord) -> WhoResult:
+    """Every line of the conversations ``target`` belongs to: its queue ID, smtpd connection or
+    Dovecot session. ``target`` is found by identity, so the same text twice is no confusion."""
+    corr = Correlator()
+    wanted: set[str] = set()
+    for rec, match in records():
+        keys = corr.keys(rec, match)
+        if rec is target:
+            wanted.update(keys)
+            break
+    label = ", ".join(sorted(wanted)) or "this line"
+    result = WhoResult(label, "conversation")
+    corr = Correlator()
+    for rec, match in records():
+        keys = corr.keys(rec, match)
+        if rec is target or wanted.intersection(keys):
+            if len(result.lines) >= MAX_LINES:
+                result.truncated = True
+                break
+            note = context_note(rec, match, keys, corr) if match is not None else ""
+            result.lines.append(TimelineLine(rec, match, keys, rec is target, note))
+    return result
+
+
 def iterate_files(paths: list[str], since: float | None = None) -> Callable[[], Iterator[Pair]]:
     """A re-iterable source of (record, match) over whole files, for the CLI."""
     import os

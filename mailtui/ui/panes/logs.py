@@ -1,7 +1,9 @@
 """The Logs pane: every configured source, tailed live, recognized lines marked by severity.
 
-``/`` opens the filter line (see mailtui.ui.logfilter for its words), ``p`` pauses and
-resumes following, ``end`` jumps to the newest line, Enter explains the selected line.
+``/`` opens the filter line (see mailtui.ui.logfilter for its words), ``s`` searches with
+the same words and ``n``/``N`` go to the next/previous match, ``c`` shows the selected line's
+whole conversation (queue ID, smtpd connection, Dovecot session), ``p`` pauses and resumes
+following, ``end`` jumps to the newest line, Enter explains the selected line.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ class LogsPane(Pane):
     """
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
+        Binding("s", "search", "Search"),
+        Binding("n", "find(True)", "Next", show=False),
+        Binding("N", "find(False)", "Previous", show=False),
+        Binding("c", "conversation", "Conversation"),
         Binding("p", "pause", "Pause"),
     ]
 
@@ -37,6 +43,9 @@ class LogsPane(Pane):
                                   id="log-filter")
         self.sources: list[str] = []
         self.filter_text = ""
+        self.search_text = ""
+        self._search = None  # compiled search predicate
+        self._input_mode = "filter"  # what the input line is editing: "filter" or "search"
 
     def compose_body(self) -> ComposeResult:
         yield self.lines
@@ -58,9 +67,36 @@ class LogsPane(Pane):
         self.status.display = bool(problems) or not names
 
     def action_filter(self) -> None:
+        self._open_input("filter", self.filter_text)
+
+    def action_search(self) -> None:
+        self._open_input("search", self.search_text)
+
+    def _open_input(self, mode: str, value: str) -> None:
+        self._input_mode = mode
+        self.filter_input.placeholder = ("search (same words as the filter), then n / N"
+                                         if mode == "search" else
+                                         "words: text !text re:REGEX sev:warn prog:smtpd known")
         self.add_class("-filtering")
-        self.filter_input.value = self.filter_text
+        self.filter_input.value = value
         self.filter_input.focus()
+
+    def action_find(self, forward: bool) -> None:
+        if self._search is None:
+            self.action_search()
+            return
+        if not self.lines.find(self._search, forward):
+            self.notify(f"no line matches {self.search_text}", markup=False)
+        self._retitle()
+
+    def action_conversation(self) -> None:
+        from mailtui.ui.screens.who import ConversationScreen
+
+        entry = self.lines.selected
+        if entry is None:
+            self.notify("select a line first (up/down)", markup=False)
+            return
+        self.app.push_screen(ConversationScreen(list(self.lines.entries), entry))
 
     def action_pause(self) -> None:
         if self.lines.following:
@@ -78,10 +114,16 @@ class LogsPane(Pane):
         except FilterError as exc:
             self.notify(str(exc), severity="error", markup=False)
             return
-        self.filter_text = event.value.strip()
-        self.lines.set_filter(predicate)
         self.remove_class("-filtering")
         self.lines.focus()
+        if self._input_mode == "search":
+            self.search_text = event.value.strip()
+            self._search = predicate if self.search_text else None
+            if self._search is not None:
+                self.action_find(False)  # the newest match first, as an admin reads a log
+        else:
+            self.filter_text = event.value.strip()
+            self.lines.set_filter(predicate)
         self._retitle()
 
     def on_key(self, event) -> None:  # noqa: ANN001 - Textual event
@@ -98,6 +140,8 @@ class LogsPane(Pane):
         title = f"Logs · {state} · {', '.join(self.sources) or 'no source'}"
         if self.filter_text:
             title += f" · filter: {self.filter_text}"
+        if self.search_text:
+            title += f" · search: {self.search_text} (n/N)"
         # a plain str border title is parsed as markup: a filter like re:[/x would crash it
         self.border_title = Content(title)
 

@@ -8,11 +8,13 @@ from dataclasses import dataclass, field
 
 from rich.text import Text
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable
 
 from mailtui.logs.live import LiveEntry
 from mailtui.recognizers.model import Recognizer
+from mailtui.system.units import sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
@@ -24,6 +26,18 @@ class ProblemGroup:
     last: float = 0.0
     last_entry: LiveEntry | None = None
     who: Counter[str] = field(default_factory=Counter)
+    ips: Counter[str] = field(default_factory=Counter)
+    buckets: Counter[int] = field(default_factory=Counter)  # count per 5-minute slot, for the trend
+
+
+BUCKET = 300  # seconds per trend slot: 12 slots make the last hour
+TREND_SLOTS = 12
+
+
+def trend(group: ProblemGroup, now: float) -> str:
+    last = int(now // BUCKET)
+    return sparkline([group.buckets.get(slot, 0) for slot in range(last - TREND_SLOTS + 1, last + 1)],
+                     TREND_SLOTS)
 
 
 def _ago(ts: float, now: float) -> str:
@@ -35,6 +49,7 @@ class ProblemsPane(Pane):
     TITLE = "Problems"
     PANE_ID = "problems"
     POLLED = False
+    BINDINGS = [Binding("b", "bans", "IP in Bans"), Binding("l", "who", "Look up")]
 
     def __init__(self) -> None:
         super().__init__()
@@ -45,7 +60,7 @@ class ProblemsPane(Pane):
         yield self.table
 
     def on_mount(self) -> None:
-        self.table.add_columns("", "count", "problem", "who", "last")
+        self.table.add_columns("", "count", "last hour", "problem", "who", "last")
         self.set_status("no problems recognized yet")
 
     def add(self, batch: list[LiveEntry]) -> None:
@@ -63,6 +78,9 @@ class ProblemsPane(Pane):
             who = m.fields.get("user") or m.fields.get("client_ip")
             if who:
                 group.who[who] += 1
+            if m.fields.get("client_ip"):
+                group.ips[m.fields["client_ip"]] += 1
+            group.buckets[int(group.last // BUCKET)] += 1
             changed = True
         if changed:
             self.refresh_table()
@@ -77,10 +95,35 @@ class ProblemsPane(Pane):
             mark, style = SEVERITY_MARK[group.recognizer.severity]
             who = ", ".join(f"{k} ×{n}" for k, n in group.who.most_common(2))
             # cells are Text objects: DataTable would parse plain strings as markup
-            self.table.add_row(Text(mark, style), Text(str(group.count)), Text(group.recognizer.title),
+            self.table.add_row(Text(mark, style), Text(str(group.count)), Text(trend(group, now), "yellow"),
+                               Text(group.recognizer.title),
                                Text(who), Text(_ago(group.last, now)), key=group.recognizer.id)
         self.status.display = not self.groups
         self.border_title = Content(f"Problems · {sum(g.count for g in self.groups.values())} recognized")
+
+    def selected_group(self) -> ProblemGroup | None:
+        if self.table.row_count == 0:
+            return None
+        key = self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value
+        return self.groups.get(str(key))
+
+    def action_bans(self) -> None:
+        """Jump to the Bans pane, searching the group's most frequent client address."""
+        group = self.selected_group()
+        if group is None or not group.ips:
+            self.notify("this problem has no client address", markup=False)
+            return
+        ip = group.ips.most_common(1)[0][0]
+        self.app.action_show_pane("bans")  # type: ignore[attr-defined]
+        self.app.panes["bans"].search_ip(ip)  # type: ignore[attr-defined]
+
+    def action_who(self) -> None:
+        group = self.selected_group()
+        if group is None or not (group.who or group.ips):
+            self.notify("this problem names no user or address", markup=False)
+            return
+        top = (group.who or group.ips).most_common(1)[0][0]
+        self.app.action_who(top)  # type: ignore[attr-defined]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         group = self.groups.get(str(event.row_key.value))

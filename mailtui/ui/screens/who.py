@@ -12,7 +12,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from mailtui.logs.live import LiveEntry
-from mailtui.logs.who import WhoResult, lookup
+from mailtui.logs.who import WhoResult, conversation, lookup
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
 
@@ -84,6 +84,48 @@ class WhoScreen(ModalScreen[None]):
     def _lookup(self, query: str) -> None:
         entries = self.entries
         result = lookup(lambda: ((e.record, e.match) for e in entries), query)
+        self.app.call_from_thread(self._show, result)
+
+    def _show(self, result: WhoResult) -> None:
+        self.result = result
+        self.body.update(timeline_content(result))
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+class ConversationScreen(ModalScreen[None]):
+    """Every line of the selected line's conversation (queue ID, smtpd connection, Dovecot session)."""
+
+    DEFAULT_CSS = """
+    ConversationScreen { align: center middle; }
+    ConversationScreen > Vertical {
+        width: 120; max-width: 98%; height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    ConversationScreen VerticalScroll { height: 1fr; }
+    """
+    BINDINGS = [Binding("escape,c", "dismiss", "Close")]
+
+    def __init__(self, entries: list[LiveEntry], target: LiveEntry) -> None:
+        super().__init__()
+        self.entries = entries
+        self.target = target
+        self.result: WhoResult | None = None
+        self.body = Static(Content.styled(f"collecting from {len(entries):,} lines…", "italic"), markup=False)
+
+    def compose(self) -> ComposeResult:
+        with Vertical() as box:
+            box.border_title = "Conversation"
+            with VerticalScroll():
+                yield self.body
+
+    def on_mount(self) -> None:
+        self.run_worker(self._collect, thread=True, exit_on_error=False)
+
+    def _collect(self) -> None:
+        entries = self.entries
+        result = conversation(lambda: ((e.record, e.match) for e in entries), self.target.record)
         self.app.call_from_thread(self._show, result)
 
     def _show(self, result: WhoResult) -> None:

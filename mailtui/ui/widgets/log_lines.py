@@ -190,6 +190,23 @@ class LogLines(ScrollView, can_focus=True):
         self.scroll_end(animate=False, immediate=True)
         self.refresh()
 
+    def find(self, predicate: Callable[[LiveEntry], bool], forward: bool = True) -> bool:
+        """Move the cursor to the next (or previous) shown line the predicate accepts."""
+        if not self.view:
+            return False
+        n = len(self.view)
+        start = self.cursor if self.cursor >= 0 else (n - 1 if not forward else -1)
+        for step in range(1, n + 1):
+            index = (start + step) % n if forward else (start - step) % n
+            if predicate(self.view[index]):
+                self.cursor = index
+                self.set_following(False)
+                self._cache.clear()
+                self.scroll_to_region_cursor()
+                self.refresh()
+                return True
+        return False
+
     def action_select(self) -> None:
         entry = self.selected if self.cursor >= 0 else (self.view[-1] if self.view else None)
         if entry is not None:
