@@ -105,7 +105,24 @@ async def test_problems_pane_groups_by_recognizer(tmp_path: Path, monkeypatch) -
         assert counts["postfix.helo.non_fqdn"] == 2 and counts["postfix.relay.deferred"] == 1
         table = pane.query_one(DataTable)
         first_row = [str(c) for c in table.get_row_at(0)]
-        assert first_row[2] == "Relay access denied (4xx): client not authenticated"  # warn sorts first
+        assert first_row[3] == "Relay access denied (4xx): client not authenticated"  # warn sorts first
+        assert first_row[2] == "▁" * 12  # February's lines: nothing in the last hour
+        # a reject stamped now shows in the last slot of its group's trend
+        from datetime import datetime
+
+        with log.open("a") as fh:
+            fh.write(datetime.now().strftime("%b %d %H:%M:%S") + HELO[15:])
+        await wait_lines(pilot, app.query_one(LogLines), 6)
+        await pilot.pause(0.1)
+        helo = next([str(c) for c in table.get_row_at(i)] for i in range(table.row_count)
+                    if "fully-qualified" in str(table.get_row_at(i)[3]))
+        assert helo[1] == "3" and helo[2].endswith("█") and helo[2].startswith("▁")
+        # b jumps to the Bans pane with the group's client address as the search
+        table.focus()
+        table.move_cursor(row=[str(table.get_row_at(i)[3]) for i in range(table.row_count)].index(helo[3]))
+        await pilot.press("b")
+        assert app.panes["bans"].ip_filter == "192.0.2.9"
+        table.move_cursor(row=0)
         table.focus()
         await pilot.press("enter")
         await pilot.pause(0.1)

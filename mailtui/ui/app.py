@@ -24,7 +24,7 @@ from textual.message import Message
 
 from mailtui.config import Config
 from mailtui.logs.live import LiveEntry
-from mailtui.ui.panes import PANE_ORDER, LogsPane, Pane, ProblemsPane, ServicesPane
+from mailtui.ui.panes import PANE_ORDER, BansPane, LogsPane, Pane, ProblemsPane, ServicesPane
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.widgets.log_lines import LogLines
 
@@ -185,6 +185,9 @@ class MailTuiApp(App[int]):
         assert isinstance(logs, LogsPane) and isinstance(problems, ProblemsPane)
         logs.add(message.entries)
         problems.add(message.entries)
+        bans = self.panes["bans"]
+        assert isinstance(bans, BansPane)
+        bans.add_log_entries(message.entries)
 
     def action_who(self, query: str = "") -> None:
         from mailtui.ui.screens.who import WhoScreen

@@ -1,84 +1,248 @@
-"""The Bans pane: every fail2ban jail at once, banned IPs with time left, unban with confirmation."""
+"""The Bans pane: every fail2ban jail at once, banned IPs with time left and reverse DNS name,
+why the selected IP is banned, the live stream of bans, IP search, unban and manual ban.
+
+Keys: ``/`` search an IP across all jails, ``u`` unban the selected IP, ``b`` ban an IP in the
+selected jail (both ask first and are disabled by --read-only).
+"""
 
 from __future__ import annotations
 
 import time
+from collections import deque
+from datetime import datetime
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input, Static
 
+from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import format_left
+from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
+from mailtui.logs.live import LiveEntry
+from mailtui.system.units import sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
+
+MAX_ROWS_PER_JAIL = 500
+EVENTS_KEPT = 500
+
+
+def _hm(ts: float) -> str:
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "--:--:--"
 
 
 class BansPane(Pane):
     TITLE = "Bans"
     PANE_ID = "bans"
     POLL_SECONDS = 5.0
-    BINDINGS = [Binding("u", "unban", "Unban")]
+    BINDINGS = [
+        Binding("u", "unban", "Unban"),
+        Binding("b", "ban", "Ban IP"),
+        Binding("slash", "search", "Find IP", key_display="/"),
+        Binding("escape", "clear_search", "Clear", show=False),
+    ]
+    DEFAULT_CSS = """
+    BansPane #bans-search { display: none; height: 3; }
+    BansPane.-searching #bans-search { display: block; }
+    BansPane #bans-table { height: 2fr; }
+    BansPane #bans-why { height: 1fr; min-height: 2; color: $text-muted; }
+    """
 
     def __init__(self) -> None:
         super().__init__()
+        self.search_input = Input(placeholder="IP address to find in every jail, then Enter", id="bans-search")
         self.table = DataTable(cursor_type="row", id="bans-table")
+        self.why = Static("", markup=False, id="bans-why")
         self.result: BansResult | None = None
+        self.ip_filter = ""
+        self.events: deque[BanEvent] = deque(maxlen=EVENTS_KEPT)
+        self.rdns: ReverseNames | None = None
 
     def compose_body(self) -> ComposeResult:
+        yield self.search_input
         yield self.table
+        yield self.why
 
     def on_mount(self) -> None:
-        self.table.add_columns("jail", "failed now/total", "banned now/total", "IP", "left")
+        self.table.add_columns("jail", "failed now/total", "banned now/total", "bans/h", "IP", "name", "left")
         self.POLL_SECONDS = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
+        self.rdns = ReverseNames(self.app.cfg["dns.nameserver"])  # type: ignore[attr-defined]
         super().on_mount()
 
+    # -- data ------------------------------------------------------------------------------------
     def collect(self) -> SourceResult:
         from mailtui.fail2ban.source import read_bans
 
         cfg = self.app.cfg  # type: ignore[attr-defined]
-        return SourceResult(data=read_bans(cfg["fail2ban.socket"], cfg["logs.fail2ban"]))
+        bans = read_bans(cfg["fail2ban.socket"], cfg["logs.fail2ban"])
+        if bans.snapshot is not None and self.rdns is not None:
+            self.rdns.resolve([b.ip for j in bans.snapshot.jails for b in j.banned])
+        return SourceResult(data=bans)
+
+    def add_log_entries(self, batch: list[LiveEntry]) -> None:
+        """Ban/Unban lines from the live tail: the event stream and the bans-per-hour trend."""
+        changed = False
+        for entry in batch:
+            event = event_of(entry.record, entry.match)
+            if event is not None:
+                self.events.append(event)
+                changed = True
+        if changed and self.result is not None:
+            self._fill()
 
     def show(self, result: SourceResult) -> None:
         if result.error:
             self.set_status(f"fail2ban: not connected — {result.error}", problem=True)
             return
-        bans: BansResult = result.data
-        self.result = bans
+        self.result = result.data
+        self._fill()
+
+    def _bans_last_hour(self, jail: str, now: float) -> list[int]:
+        slots = [0] * 12
+        for e in self.events:
+            if e.jail == jail and e.action != "Unban" and now - e.timestamp < 3600:
+                slots[min(11, int((now - e.timestamp) // 300))] += 1
+        return slots[::-1]
+
+    def _fill(self) -> None:
+        bans = self.result
+        assert bans is not None
         if bans.snapshot is None:
             self.set_status(f"fail2ban: not connected — {bans.reason}", problem=True)
             self.table.clear()
             return
         snap = bans.snapshot
-        if bans.mode == "log":
-            self.set_status(f"log mode: {bans.reason}", problem=True)
-        else:
-            self.set_status(f"fail2ban {snap.version} · socket")
+        status = f"log mode: {bans.reason}" if bans.mode == "log" else f"fail2ban {snap.version} · socket"
         now = time.time()
+        if self.ip_filter:
+            hits = snap.find_ip(self.ip_filter)
+            where = ", ".join(f"{j.name} ({format_left(b.time_left(now))} left)" for j, b in hits)
+            status = f"{self.ip_filter}: " + (f"banned in {where}" if hits else "not banned in any jail") + \
+                " (esc clears)"
+        self.set_status(status, problem=bans.mode == "log")
         cursor = self.table.cursor_row
         self.table.clear()
         for jail in snap.jails:
+            shown = [b for b in jail.banned if not self.ip_filter or b.ip == self.ip_filter]
+            if self.ip_filter and not shown:
+                continue
+            trend = sparkline(self._bans_last_hour(jail.name, now), 12)
             self.table.add_row(Text(jail.name, "bold"), Text(f"{jail.currently_failed} / {jail.total_failed}"),
-                               Text(f"{jail.currently_banned} / {jail.total_banned}"), Text(""), Text(""),
-                               key=f"jail:{jail.name}")
-            for ban in jail.banned[:500]:
-                self.table.add_row(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(ban.ip),
-                                   Text(format_left(ban.time_left(now)) + " left"), key=f"ip:{jail.name}:{ban.ip}")
+                               Text(f"{jail.currently_banned} / {jail.total_banned}"), Text(trend, "yellow"),
+                               Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
+            for ban in shown[:MAX_ROWS_PER_JAIL]:
+                name = self.rdns.get(ban.ip) if self.rdns else ""
+                self.table.add_row(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(""), Text(ban.ip),
+                                   Text(name, "dim"), Text(format_left(ban.time_left(now)) + " left"),
+                                   key=f"ip:{jail.name}:{ban.ip}")
         if cursor < self.table.row_count:
             self.table.move_cursor(row=cursor)
         banned = sum(j.currently_banned for j in snap.jails)
         self.border_title = Content(f"Bans · {len(snap.jails)} jails · {banned} banned")
+        if not self.table.row_count or not self._selected_key().startswith("ip:"):
+            self._show_events()
+
+    # -- selection and why ---------------------------------------------------------------------------
+    def _selected_key(self) -> str:
+        if self.table.row_count == 0:
+            return ""
+        return self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value or ""
 
     def selected_ban(self) -> tuple[str, str] | None:
-        if self.table.row_count == 0:
-            return None
-        key = self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value or ""
+        key = self._selected_key()
         if not key.startswith("ip:"):
             return None
         _, jail, ip = key.split(":", 2)
         return jail, ip
 
+    def selected_jail(self) -> str | None:
+        key = self._selected_key()
+        return key.split(":", 2)[1] if key else None
+
+    def _show_events(self) -> None:
+        recent = list(self.events)[-6:]
+        if not recent:
+            self.why.update(Content("No ban events seen in the logs yet."))
+            return
+        lines = [Content.styled("Recent ban events", "bold")]
+        for e in reversed(recent):
+            lines.append(Content.assemble((_hm(e.timestamp), "dim"), " ", (e.jail, "bold"), " ",
+                                          (e.action, "red" if e.action != "Unban" else "green"), " ", e.ip))
+        self.why.update(Content("\n").join(lines))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        chosen = self.selected_ban()
+        if chosen is None:
+            self._show_events()
+            return
+        jail, ip = chosen
+        logs = getattr(self.app, "panes", {}).get("logs")
+        entries = list(logs.lines.entries) if logs is not None else []
+        self.run_worker(lambda: self._why(entries, ip, jail), thread=True, exclusive=True, group="bans-why",
+                        exit_on_error=False)
+
+    def _why(self, entries: list[LiveEntry], ip: str, jail: str) -> None:
+        reason = why_banned(((e.record, e.match) for e in entries), ip, jail)
+        self.app.call_from_thread(self._show_why, reason, jail)
+
+    def _show_why(self, reason: BanReason, jail: str) -> None:
+        if self.selected_ban() != (jail, reason.ip):
+            return  # the cursor moved on meanwhile
+        name = self.rdns.get(reason.ip) if self.rdns else ""
+        head = f"Why {reason.ip}{f' ({name})' if name else ''} is banned in {jail}"
+        lines = [Content.styled(head, "bold")]
+        for rec, _ in reason.found[-5:]:
+            lines.append(Content.assemble((_hm(rec.timestamp), "dim"), " fail2ban ", rec.message))
+        # the lines a recognizer calls a problem are the reason; connects and disconnects are not
+        problems = [(r, m) for r, m in reason.mail if m is not None and m.recognizer.rank >= 1]
+        shown = (problems or reason.mail)[-8:]
+        for rec, match in shown:
+            title = f" → {match.recognizer.title}" if match is not None and match.recognizer.rank >= 1 else ""
+            lines.append(Content.assemble((_hm(rec.timestamp), "dim"), " ", (rec.program, "cyan"), " ",
+                                          rec.message, (title, "yellow")))
+        if len(reason.mail) > len(shown):
+            lines.append(Content.styled(f"(+{len(reason.mail) - len(shown)} more lines about {reason.ip}: "
+                                        "w looks them all up)", "dim"))
+        if len(lines) == 1:
+            lines.append(Content("The lines that caused it are older than what the log view holds "
+                                 "(mailtui bans --ip reads the whole logs)."))
+        self.why.update(Content("\n").join(lines))
+
+    # -- search ------------------------------------------------------------------------------------
+    def action_search(self) -> None:
+        self.add_class("-searching")
+        self.search_input.value = self.ip_filter
+        self.search_input.focus()
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input is not self.search_input:
+            return
+        event.stop()
+        self.remove_class("-searching")
+        self.search_ip(event.value.strip())
+        self.table.focus()
+
+    def search_ip(self, ip: str) -> None:
+        import ipaddress
+
+        if ip:
+            try:
+                ip = str(ipaddress.ip_address(ip))
+            except ValueError:
+                self.notify(f"{ip!r} is not an IP address", severity="error", markup=False)
+                return
+        self.ip_filter = ip
+        if self.result is not None:
+            self._fill()
+
+    def action_clear_search(self) -> None:
+        self.remove_class("-searching")
+        if self.ip_filter:
+            self.search_ip("")
+
+    # -- actions -----------------------------------------------------------------------------------
     def action_unban(self) -> None:
         from mailtui.ui.screens.confirm import ConfirmScreen
 
@@ -95,16 +259,50 @@ class BansPane(Pane):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.run_worker(lambda: self._unban(jail, ip), thread=True, exit_on_error=False)
+                self.run_worker(lambda: self._act("unban", jail, ip), thread=True, exit_on_error=False)
 
         self.app.push_screen(ConfirmScreen(question, "Unban"), done)
 
-    def _unban(self, jail: str, ip: str) -> None:
-        from mailtui.fail2ban.actions import ActionRefused, unban
+    def action_ban(self) -> None:
+        from mailtui.ui.screens.ban import BanScreen
 
+        if self.app.read_only:  # type: ignore[attr-defined]
+            self.notify("read-only mode: ban is disabled", severity="warning", markup=False)
+            return
+        snap = self.result.snapshot if self.result else None
+        if snap is None or not snap.jails:
+            self.notify("fail2ban is not connected: nothing to ban in", markup=False)
+            return
+        jail = self.selected_jail() or snap.jails[0].name
+
+        def chosen(answer: tuple[str, str] | None) -> None:
+            from mailtui.ui.screens.confirm import ConfirmScreen
+
+            if answer is None:
+                return
+            ip, where = answer
+            question = Content.assemble("Ban ", (ip, "bold"), " in jail ", (where, "bold"), "?\n"
+                                        "Its actions run as for any ban (a firewall rule, usually).")
+
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self.run_worker(lambda: self._act("ban", where, ip), thread=True, exit_on_error=False)
+
+            self.app.push_screen(ConfirmScreen(question, "Ban"), confirmed)
+
+        self.app.push_screen(BanScreen([j.name for j in snap.jails], jail), chosen)
+
+    def _act(self, action: str, jail: str, ip: str) -> None:
+        from mailtui.fail2ban.actions import ActionRefused, ban, unban
+
+        socket = self.app.cfg["fail2ban.socket"]  # type: ignore[attr-defined]
         try:
-            count = unban(self.app.cfg["fail2ban.socket"], ip, jail)  # type: ignore[attr-defined]
-            message, severity = f"unbanned {ip} in {jail} ({count})", "information"
+            if action == "ban":
+                ban(socket, ip, jail)
+                message, severity = f"banned {ip} in {jail}", "information"
+            else:
+                count = unban(socket, ip, jail)
+                message, severity = f"unbanned {ip} in {jail} ({count})", "information"
         except ActionRefused as exc:
             message, severity = str(exc), "error"
         self.app.call_from_thread(self.notify, message, severity=severity, markup=False)

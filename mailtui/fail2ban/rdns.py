@@ -1,0 +1,60 @@
+"""Reverse DNS names of banned IPs, looked up in the background and cached.
+
+One batch per refresh, all PTR lookups concurrent through the checks' resolver (the
+configured name server), bounded by a time budget so a slow resolver only delays names.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+NEGATIVE_TTL = 600.0  # retry names that failed after this long
+BATCH = 200
+
+
+class ReverseNames:
+    def __init__(self, nameserver: str = "", budget: float = 1.5) -> None:
+        self.nameserver = nameserver
+        self.budget = budget
+        self.names: dict[str, str] = {}  # ip -> name ("" when it has none)
+        self._failed: dict[str, float] = {}
+
+    def get(self, ip: str) -> str:
+        return self.names.get(ip, "")
+
+    def resolve(self, ips: list[str]) -> int:
+        """Look up the IPs not known yet (at most BATCH); returns how many were asked."""
+        now = time.monotonic()
+        todo = [ip for ip in dict.fromkeys(ips) if ip not in self.names
+                and now - self._failed.get(ip, -NEGATIVE_TTL) >= NEGATIVE_TTL][:BATCH]
+        if todo:
+            asyncio.run(self._lookup(todo))
+        return len(todo)
+
+    async def _lookup(self, ips: list[str]) -> None:
+        import dns.reversename
+
+        from mailtui.dns.resolver import NODATA, NXDOMAIN, Resolver
+
+        resolver = Resolver(self.nameserver, timeout=min(1.0, self.budget), tries=1)
+
+        async def one(ip: str) -> None:
+            try:
+                lookup = await resolver.query(dns.reversename.from_address(ip), "PTR")
+            except ValueError:
+                self.names[ip] = ""
+                return
+            if lookup.ok:
+                self.names[ip] = lookup.records[0].target.to_text(omit_final_dot=True)
+            elif lookup.status in (NXDOMAIN, NODATA):
+                self.names[ip] = ""
+            else:
+                self._failed[ip] = time.monotonic()
+
+        try:
+            await asyncio.wait_for(asyncio.gather(*(one(ip) for ip in ips)), self.budget)
+        except asyncio.TimeoutError:
+            for ip in ips:
+                if ip not in self.names:
+                    self._failed[ip] = time.monotonic()

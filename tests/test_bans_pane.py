@@ -1,0 +1,123 @@
+"""Pilot tests of the Bans pane against the rig's real fail2ban-server and the logs it reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import DataTable
+
+from mailtui import config
+from mailtui.ui.app import MailTuiApp
+from mailtui.ui.panes.bans import BansPane
+from mailtui.ui.screens.ban import BanScreen
+from mailtui.ui.screens.confirm import ConfirmScreen
+from tests.rig.run import run_scenario
+from tests.rig.scenarios import BY_NAME
+from tests.ui_apps import FIXED_SUMMARY, FixedServices
+
+pytestmark = pytest.mark.daemons
+
+
+def app_for(rig, tmp_path: Path, monkeypatch, read_only: bool = False) -> MailTuiApp:
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
+    cfg = config.load(None, {
+        "logs.files": [str(rig.rsyslog.traditional), str(rig.fail2ban.log)],
+        "fail2ban.socket": str(rig.fail2ban.socket), "logs.fail2ban": str(rig.fail2ban.log),
+        "dns.nameserver": rig.nsd.nameserver, "ui.refresh_seconds": 0.5, "ui.read_only": read_only,
+        "logs.backfill": 2000, "postfix.config_dir": "/nonexistent", "dovecot.config": "/nonexistent"})
+    return MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
+
+
+def rows(table: DataTable) -> list[list[str]]:
+    return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
+
+
+async def until(pilot, predicate, tries: int = 100, what: str = "condition"):
+    for _ in range(tries):
+        value = predicate()
+        if value:
+            return value
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def test_ban_reason_search_and_events(rig, tmp_path: Path, monkeypatch) -> None:
+    outcome = run_scenario(rig, BY_NAME["fail2ban_ban"], rig.postfix)
+    ip = outcome.ip
+    app = app_for(rig, tmp_path, monkeypatch)
+    async with app.run_test(size=(140, 45)) as pilot:
+        pane = app.query_one(BansPane)
+        await pilot.press("1", "m")
+        row = await until(pilot, lambda: next((i for i, r in enumerate(rows(pane.table)) if r[4] == ip), None)
+                          is not None, what="the banned IP row")
+        assert row
+        # the event stream saw the Ban line in fail2ban.log
+        assert any(e.ip == ip and e.action == "Ban" and e.jail == "postfix-sasl" for e in pane.events)
+        index = next(i for i, r in enumerate(rows(pane.table)) if r[4] == ip and "postfix-sasl" in r[0])
+        pane.table.focus()
+        pane.table.move_cursor(row=index)
+        why = await until(pilot, lambda: "Why " + ip in str(pane.why.render()) and str(pane.why.render()),
+                          what="the why panel")
+        assert "Found " + ip in why, why  # fail2ban's own lines
+        # the mail-log lines that caused it, with their recognizer's title
+        assert "SASL PLAIN authentication failed" in why and "→ SMTP AUTH failed" in why
+        # search across all jails
+        await pilot.press("slash", *ip, "enter")
+        status = str(pane.status.render())
+        assert status.startswith(f"{ip}: banned in ") and "postfix-sasl" in status
+        assert all(r[4] in ("", ip) for r in rows(pane.table))
+        await pilot.press("escape")
+        assert not pane.ip_filter
+        pane.search_ip("127.0.0.250")
+        assert "not banned in any jail" in str(pane.status.render())
+        pane.search_ip("")
+
+
+async def test_manual_ban_with_reverse_name_then_unban(rig, tmp_path: Path, monkeypatch) -> None:
+    target = "127.0.0.3"  # the rig's PTR zone names it client.rig.test
+    app = app_for(rig, tmp_path, monkeypatch)
+    try:
+        async with app.run_test(size=(140, 45)) as pilot:
+            pane = app.query_one(BansPane)
+            await pilot.press("1")
+            await until(pilot, lambda: pane.result is not None and pane.result.snapshot is not None,
+                        what="the first refresh")
+            pane.table.focus()
+            jail_row = next(i for i, r in enumerate(rows(pane.table)) if r[0] == "postfix")
+            pane.table.move_cursor(row=jail_row)
+            await pilot.press("b")
+            assert isinstance(app.screen, BanScreen)
+            await pilot.press(*"not-an-ip", "enter")
+            assert "is not an IP address" in str(app.screen.error.render())
+            app.screen.ip_input.value = ""
+            await pilot.press(*target, "enter")
+            assert isinstance(app.screen, ConfirmScreen)
+            assert target in str(app.screen.question) and "postfix" in str(app.screen.question)
+            await pilot.press("y")
+            await until(pilot, lambda: target in rig.fail2ban.banned("postfix"), what="fail2ban to ban it")
+            await until(pilot, lambda: any(r[4] == target and r[5] == "client.rig.test" for r in rows(pane.table)),
+                        what="the row with its reverse name")
+            index = next(i for i, r in enumerate(rows(pane.table)) if r[4] == target)
+            pane.table.move_cursor(row=index)
+            await pilot.press("u")
+            assert isinstance(app.screen, ConfirmScreen)
+            await pilot.press("y")
+            await until(pilot, lambda: target not in rig.fail2ban.banned("postfix"), what="the unban")
+    finally:
+        if target in rig.fail2ban.banned("postfix"):
+            from mailtui.fail2ban.actions import unban
+
+            unban(str(rig.fail2ban.socket), target, "postfix")
+
+
+async def test_read_only_refuses_ban(rig, tmp_path: Path, monkeypatch) -> None:
+    app = app_for(rig, tmp_path, monkeypatch, read_only=True)
+    async with app.run_test(size=(140, 45)) as pilot:
+        pane = app.query_one(BansPane)
+        await pilot.press("1")
+        await until(pilot, lambda: pane.result is not None, what="the first refresh")
+        pane.table.focus()
+        await pilot.press("b")
+        assert not isinstance(app.screen, BanScreen)
