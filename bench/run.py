@@ -126,8 +126,14 @@ def dns_section(_lines: int) -> str:
     return section(measure())
 
 
+def bans_section(_lines: int) -> str:
+    from bench.bans_refresh import measure, section
+
+    return section(measure())
+
+
 #: name -> function returning the section's markdown; each lands between its markers
-SECTIONS = {"scan": scan_section, "dns": dns_section}
+SECTIONS = {"scan": scan_section, "dns": dns_section, "bans": bans_section}
 
 
 def replace_section(text: str, name: str, body: str) -> str:

@@ -69,11 +69,21 @@ def test_bans_cli_json_and_log_fallback(rig, tmp_path: Path) -> None:
     import json
 
     outcome = run_scenario(rig, BY_NAME["fail2ban_ban"], rig.postfix)
+    logs = ["--log", str(rig.rsyslog.traditional), "--log", str(rig.fail2ban.log)]
     proc = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--json", "--socket", str(rig.fail2ban.socket),
-                           "--ip", outcome.ip], capture_output=True, text=True, timeout=60)
+                           "--ip", outcome.ip, *logs], capture_output=True, text=True, timeout=60)
     data = json.loads(proc.stdout)
     assert data["source"] == "socket"
     assert {"postfix-sasl"} <= {b["jail"] for b in data["ip"]["banned_in"]}
+    # why: fail2ban's Found lines and the SASL failures in the mail log, recognized
+    why = data["ip"]["why"]
+    assert len(why["found"]) >= 3 and all(outcome.ip in f["message"] for f in why["found"])
+    assert any(m["recognizer"] == "postfix.sasl.auth_failed" for m in why["mail"]), why["mail"]
+    assert any(e["action"] == "Ban" and e["jail"] == "postfix-sasl" for e in why["events"])
+    text = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--socket", str(rig.fail2ban.socket),
+                           "--ip", outcome.ip, *logs], capture_output=True, text=True, timeout=60).stdout
+    assert f"{outcome.ip} is banned by postfix-sasl since" in text
+    assert "→ SMTP AUTH failed: wrong user name or password" in text
     jail = next(j for j in data["jails"] if j["name"] == "postfix-sasl")
     assert {"name", "currently_failed", "total_failed", "currently_banned", "total_banned", "banned"} <= set(jail)
     offline = from_log(rig.fail2ban.log.read_text().splitlines())
@@ -157,3 +167,25 @@ def test_socket_owned_by_another_user_is_refused(tmp_path: Path) -> None:
     with pytest.raises(SocketUnavailable, match="writable by group/others"):
         check_socket(str(sock2))
     s2.close()
+
+
+@pytest.mark.daemons
+def test_refresh_reuses_unchanged_lists_and_sees_every_change(rig) -> None:
+    from mailtui.fail2ban.actions import ban
+
+    sock = str(rig.fail2ban.socket)
+    with Fail2banClient(sock) as client:
+        first = collect(client)
+        second = collect(client, previous=first)
+    jail = next(j for j in second.jails if j.name == "dovecot")
+    assert jail.banned is next(j for j in first.jails if j.name == "dovecot").banned  # not fetched again
+    ban(sock, "127.0.0.77", "dovecot")
+    try:
+        with Fail2banClient(sock) as client:
+            third = collect(client, previous=second)
+        assert "127.0.0.77" in [b.ip for j in third.jails if j.name == "dovecot" for b in j.banned]
+    finally:
+        unban(sock, "127.0.0.77", "dovecot")
+    with Fail2banClient(sock) as client:
+        fourth = collect(client, previous=third)
+    assert "127.0.0.77" not in [b.ip for j in fourth.jails if j.name == "dovecot" for b in j.banned]

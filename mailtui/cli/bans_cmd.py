@@ -16,6 +16,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jail", help="only this jail")
     parser.add_argument("--ip", help="where this IP stands: banned by which jail, since when")
     parser.add_argument("--socket", help="fail2ban-server socket (default: from fail2ban's config)")
+    parser.add_argument("--log", dest="why_logs", action="append", metavar="FILE",
+                        help="with --ip: logs to read for the reason (default: the configured logs)")
+
+
+def _why(args: argparse.Namespace, cfg: Config, ip: str):  # noqa: ANN202 - BanReason, imported lazily
+    """Read the configured logs (mail + fail2ban) for the lines that got ``ip`` banned."""
+    from mailtui.logs.locate import access_problem, locate_logs
+    from mailtui.logs.who import iterate_files
+    from mailtui.fail2ban.why import why_banned
+
+    files = args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable]
+    if cfg["logs.fail2ban"] and cfg["logs.fail2ban"] not in files and not access_problem(cfg["logs.fail2ban"]):
+        files.append(cfg["logs.fail2ban"])
+    files = [f for f in files if not access_problem(f)]
+    return why_banned(iterate_files(files)(), ip, args.jail), files
 
 
 def _when(ts: float | None) -> str:
@@ -45,9 +60,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         data["jails"] = [j.to_dict() for j in jails]
         data["note"] = result.reason
         if args.ip:
+            reason, files = _why(args, cfg, args.ip)
             data["ip"] = {"ip": args.ip, "banned_in": [
                 {"jail": j.name, "ban_start": b.ban_start, "ban_time": b.ban_time, "ends": b.ends}
-                for j, b in snap.find_ip(args.ip) if j in jails]}
+                for j, b in snap.find_ip(args.ip) if j in jails], "why": reason.to_dict(), "logs_read": files}
         print_json(data)
         return 0
     if result.mode == "log":
@@ -64,6 +80,18 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         for j, b in hits:
             print(f"{args.ip} is banned by {j.name} since {_when(b.ban_start)}, "
                   f"{_left(b.time_left(now))} left (ban time {b.ban_time if b.ban_time is not None else '?'} s)")
+        reason, files = _why(args, cfg, args.ip)
+        print(f"\nwhy (from {', '.join(files) or 'no readable log'}):")
+        for rec, _ in reason.found[-10:]:
+            print(f"  {_when(rec.timestamp)} fail2ban {rec.message}")
+        problems = [(r, m) for r, m in reason.mail if m is not None and m.recognizer.rank >= 1]
+        for rec, match in problems[-15:]:
+            print(f"  {_when(rec.timestamp)} {rec.program} {rec.message}")
+            print(f"      → {match.recognizer.title}")
+        for e in reason.events[-10:]:
+            print(f"  {_when(e.timestamp)} [{e.jail}] {e.action} {e.ip}")
+        if not (reason.found or problems or reason.events):
+            print("  nothing in these logs mentions it")
         return 0
     rows = [[j.name, b.ip, _when(b.ban_start), _left(b.time_left(now))] for j in jails for b in j.banned]
     if rows:

@@ -16,10 +16,12 @@ class BansResult:
     reason: str = ""  # why the socket was not used / what went wrong
 
 
-def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "") -> BansResult:
+def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
+              previous: Fail2banSnapshot | None = None) -> BansResult:
+    """``previous``: the last socket snapshot, so unchanged jails' IP lists are not fetched again."""
     try:
         with Fail2banClient(socket_path) as client:
-            return BansResult(collect(client), "socket")
+            return BansResult(collect(client, previous=previous), "socket")
     except (SocketUnavailable, ProtocolError, RemoteError, OSError) as exc:
         reason = str(exc)
     from mailtui.fail2ban.offline import add_database_times, from_log

@@ -26,6 +26,7 @@ from mailtui.system.units import sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
 
 MAX_ROWS_PER_JAIL = 500
+FULL_EVERY = 12  # polls between complete re-reads of every jail's IP list
 EVENTS_KEPT = 500
 
 
@@ -59,6 +60,7 @@ class BansPane(Pane):
         self.ip_filter = ""
         self.events: deque[BanEvent] = deque(maxlen=EVENTS_KEPT)
         self.rdns: ReverseNames | None = None
+        self._polls = 0
 
     def compose_body(self) -> ComposeResult:
         yield self.search_input
@@ -76,7 +78,11 @@ class BansPane(Pane):
         from mailtui.fail2ban.source import read_bans
 
         cfg = self.app.cfg  # type: ignore[attr-defined]
-        bans = read_bans(cfg["fail2ban.socket"], cfg["logs.fail2ban"])
+        # unchanged jails keep their IP lists between polls; every FULL_EVERY polls all are re-read
+        self._polls += 1
+        last = self.result.snapshot if self.result is not None and self.result.mode == "socket" else None
+        previous = last if self._polls % FULL_EVERY else None
+        bans = read_bans(cfg["fail2ban.socket"], cfg["logs.fail2ban"], previous=previous)
         if bans.snapshot is not None and self.rdns is not None:
             self.rdns.resolve([b.ip for j in bans.snapshot.jails for b in j.banned])
         return SourceResult(data=bans)
