@@ -132,8 +132,14 @@ def bans_section(_lines: int) -> str:
     return section(measure())
 
 
+def ui_section(_lines: int) -> str:
+    from bench.ui_ingest import measure, section
+
+    return section(measure())
+
+
 #: name -> function returning the section's markdown; each lands between its markers
-SECTIONS = {"scan": scan_section, "dns": dns_section, "bans": bans_section}
+SECTIONS = {"scan": scan_section, "dns": dns_section, "bans": bans_section, "ui": ui_section}
 
 
 def replace_section(text: str, name: str, body: str) -> str:

@@ -70,6 +70,11 @@ async def test_ban_reason_search_and_events(rig, tmp_path: Path, monkeypatch) ->
         assert all(r[4] in ("", ip) for r in rows(pane.table))
         await pilot.press("escape")
         assert not pane.ip_filter
+        await pilot.press("s")  # sort by currently banned: the jail with most bans first
+        assert "sorted by banned" in str(pane.status.render())
+        jail_rows = [r for r in rows(pane.table) if not r[0].startswith("  ")]
+        counts = [int(r[2].split("/")[0]) for r in jail_rows]
+        assert counts == sorted(counts, reverse=True)
         pane.search_ip("127.0.0.250")
         assert "not banned in any jail" in str(pane.status.render())
         pane.search_ip("")
@@ -101,8 +106,9 @@ async def test_manual_ban_with_reverse_name_then_unban(rig, tmp_path: Path, monk
                         what="the row with its reverse name")
             index = next(i for i, r in enumerate(rows(pane.table)) if r[4] == target)
             pane.table.move_cursor(row=index)
-            await pilot.press("u")
+            await pilot.press("U")  # in every jail
             assert isinstance(app.screen, ConfirmScreen)
+            assert "every jail" in str(app.screen.question)
             await pilot.press("y")
             await until(pilot, lambda: target not in rig.fail2ban.banned("postfix"), what="the unban")
     finally:

@@ -113,7 +113,7 @@ async def test_problems_pane_groups_by_recognizer(tmp_path: Path, monkeypatch) -
         with log.open("a") as fh:
             fh.write(datetime.now().strftime("%b %d %H:%M:%S") + HELO[15:])
         await wait_lines(pilot, app.query_one(LogLines), 6)
-        await pilot.pause(0.1)
+        await pilot.pause(0.6)  # the table is redrawn at most twice a second
         helo = next([str(c) for c in table.get_row_at(i)] for i in range(table.row_count)
                     if "fully-qualified" in str(table.get_row_at(i)[3]))
         assert helo[1] == "3" and helo[2].endswith("█") and helo[2].startswith("▁")
@@ -229,6 +229,8 @@ async def test_search_next_previous_and_conversation(tmp_path: Path, monkeypatch
         assert "127.0.0.111" in lines.selected.record.message
         await pilot.press("n")
         assert "127.0.0.222" in lines.selected.record.message
+        await pilot.press("y")
+        assert app.clipboard == lines.selected.record.line
         await pilot.press("c")
         await pilot.pause(0.3)
         screen = app.screen

@@ -10,6 +10,7 @@ from __future__ import annotations
 import signal
 import sys
 import termios
+import time
 from pathlib import Path
 from typing import Any, Callable
 
@@ -32,6 +33,7 @@ NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
 TTY_CHECK_SECONDS = 2.0
 HANGUP_GRACE_SECONDS = 3.0
+BATCH_SLICE = 1000  # log entries per LogBatch message
 
 
 def _detect_stack_summary() -> str:
@@ -79,6 +81,7 @@ class MailTuiApp(App[int]):
         watch_tty: bool = True,
         stack_summary: Callable[[], str] | None = None,
         services: Any = None,
+        clock: Callable[[], float] | None = None,
         demo: bool = False,
     ) -> None:
         super().__init__()
@@ -91,6 +94,8 @@ class MailTuiApp(App[int]):
         self._stop_tail = None  # asyncio.Event, created on the app's loop
         self._explainer = None
         self._services = services  # a ServicesCollector (tests pass a fixed one), made lazily
+        # "now" for ages and trends; snapshot tests fix it so "3m ago" does not drift
+        self.clock: Callable[[], float] = clock or time.time
 
     def compose(self) -> ComposeResult:
         yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
@@ -165,13 +170,17 @@ class MailTuiApp(App[int]):
         engine = await asyncio.to_thread(default_engine)
         live = LiveLogs(locations, engine, backfill=self.cfg["logs.backfill"])
         try:
-            first = True
+            shown: tuple | None = None
             async for batch in live.watch(self._stop_tail):
-                if first or batch:
-                    self.post_message(LogSources(live.names, live.problems()))
-                    first = False
-                if batch:
-                    self.post_message(LogBatch(batch))
+                sources = (live.names, live.problems())
+                if sources != shown:  # only when a source appears, fails or recovers
+                    shown = sources
+                    self.post_message(LogSources(*sources))
+                # a burst (a log rotated in, 50,000 lines/s) is handed over in slices, so the
+                # screen is redrawn between them instead of once after all of it
+                for start in range(0, len(batch), BATCH_SLICE):
+                    self.post_message(LogBatch(batch[start:start + BATCH_SLICE]))
+                    await asyncio.sleep(0)
         finally:
             live.close()
 

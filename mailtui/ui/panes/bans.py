@@ -1,8 +1,9 @@
 """The Bans pane: every fail2ban jail at once, banned IPs with time left and reverse DNS name,
 why the selected IP is banned, the live stream of bans, IP search, unban and manual ban.
 
-Keys: ``/`` search an IP across all jails, ``u`` unban the selected IP, ``b`` ban an IP in the
-selected jail (both ask first and are disabled by --read-only).
+Keys: ``/`` search an IP across all jails, ``s`` sort the jails, ``u`` unban the selected IP
+(``U`` in every jail), ``b`` ban an IP in the selected jail (these ask first and are disabled
+by --read-only).
 """
 
 from __future__ import annotations
@@ -27,6 +28,13 @@ from mailtui.ui.panes.base import Pane, SourceResult
 
 MAX_ROWS_PER_JAIL = 500
 FULL_EVERY = 12  # polls between complete re-reads of every jail's IP list
+#: s cycles through these orders of the jails
+SORTS = {
+    "name": lambda j: j.name,
+    "banned": lambda j: (-j.currently_banned, j.name),
+    "failed": lambda j: (-j.currently_failed, j.name),
+    "total banned": lambda j: (-j.total_banned, j.name),
+}
 EVENTS_KEPT = 500
 
 
@@ -40,6 +48,8 @@ class BansPane(Pane):
     POLL_SECONDS = 5.0
     BINDINGS = [
         Binding("u", "unban", "Unban"),
+        Binding("U", "unban(True)", "Unban everywhere", show=False),
+        Binding("s", "sort", "Sort"),
         Binding("b", "ban", "Ban IP"),
         Binding("slash", "search", "Find IP", key_display="/"),
         Binding("escape", "clear_search", "Clear", show=False),
@@ -61,6 +71,7 @@ class BansPane(Pane):
         self.events: deque[BanEvent] = deque(maxlen=EVENTS_KEPT)
         self.rdns: ReverseNames | None = None
         self._polls = 0
+        self.sort = "name"
 
     def compose_body(self) -> ComposeResult:
         yield self.search_input
@@ -121,6 +132,7 @@ class BansPane(Pane):
             return
         snap = bans.snapshot
         status = f"log mode: {bans.reason}" if bans.mode == "log" else f"fail2ban {snap.version} · socket"
+        status += f" · sorted by {self.sort} (s)"
         now = time.time()
         if self.ip_filter:
             hits = snap.find_ip(self.ip_filter)
@@ -130,7 +142,7 @@ class BansPane(Pane):
         self.set_status(status, problem=bans.mode == "log")
         cursor = self.table.cursor_row
         self.table.clear()
-        for jail in snap.jails:
+        for jail in sorted(snap.jails, key=SORTS[self.sort]):
             shown = [b for b in jail.banned if not self.ip_filter or b.ip == self.ip_filter]
             if self.ip_filter and not shown:
                 continue
@@ -248,8 +260,14 @@ class BansPane(Pane):
         if self.ip_filter:
             self.search_ip("")
 
+    def action_sort(self) -> None:
+        order = list(SORTS)
+        self.sort = order[(order.index(self.sort) + 1) % len(order)]
+        if self.result is not None:
+            self._fill()
+
     # -- actions -----------------------------------------------------------------------------------
-    def action_unban(self) -> None:
+    def action_unban(self, everywhere: bool = False) -> None:
         from mailtui.ui.screens.confirm import ConfirmScreen
 
         if self.app.read_only:  # type: ignore[attr-defined]
@@ -260,12 +278,13 @@ class BansPane(Pane):
             self.notify("select a banned IP first", markup=False)
             return
         jail, ip = chosen
-        question = Content.assemble("Unban ", (ip, "bold"), " in jail ", (jail, "bold"),
+        where = ("every jail", "") if everywhere else (f"jail {jail}", jail)
+        question = Content.assemble("Unban ", (ip, "bold"), " in ", (where[0], "bold"),
                                     "?\nfail2ban also deletes this IP's ban history.")
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.run_worker(lambda: self._act("unban", jail, ip), thread=True, exit_on_error=False)
+                self.run_worker(lambda: self._act("unban", where[1], ip), thread=True, exit_on_error=False)
 
         self.app.push_screen(ConfirmScreen(question, "Unban"), done)
 
@@ -307,8 +326,8 @@ class BansPane(Pane):
                 ban(socket, ip, jail)
                 message, severity = f"banned {ip} in {jail}", "information"
             else:
-                count = unban(socket, ip, jail)
-                message, severity = f"unbanned {ip} in {jail} ({count})", "information"
+                count = unban(socket, ip, jail or None)
+                message, severity = f"unbanned {ip} in {jail or 'every jail'} ({count})", "information"
         except ActionRefused as exc:
             message, severity = str(exc), "error"
         self.app.call_from_thread(self.notify, message, severity=severity, markup=False)

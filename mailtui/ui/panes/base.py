@@ -113,5 +113,9 @@ class Pane(Vertical, can_focus=True):
         self.set_status(result.error, problem=bool(result.error))
 
     def set_status(self, text: str, problem: bool = False) -> None:
+        # an unchanged status is not re-set: Static.update re-lays out the screen
+        if (text, problem) == getattr(self, "_status_shown", None):
+            return
+        self._status_shown = (text, problem)
         self.status.update(Content(text))
         self.status.set_class(problem, "-problem")

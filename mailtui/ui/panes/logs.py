@@ -2,7 +2,8 @@
 
 ``/`` opens the filter line (see mailtui.ui.logfilter for its words), ``s`` searches with
 the same words and ``n``/``N`` go to the next/previous match, ``c`` shows the selected line's
-whole conversation (queue ID, smtpd connection, Dovecot session), ``p`` pauses and resumes
+whole conversation (queue ID, smtpd connection, Dovecot session), ``y`` copies the selected
+line to the clipboard (OSC 52; Enter then ``c`` copies a whole diagnosis), ``p`` pauses and resumes
 following, ``end`` jumps to the newest line, Enter explains the selected line.
 """
 
@@ -33,6 +34,7 @@ class LogsPane(Pane):
         Binding("n", "find(True)", "Next", show=False),
         Binding("N", "find(False)", "Previous", show=False),
         Binding("c", "conversation", "Conversation"),
+        Binding("y", "copy_line", "Copy line"),
         Binding("p", "pause", "Pause"),
     ]
 
@@ -88,6 +90,15 @@ class LogsPane(Pane):
         if not self.lines.find(self._search, forward):
             self.notify(f"no line matches {self.search_text}", markup=False)
         self._retitle()
+
+    def action_copy_line(self) -> None:
+        """The selected raw line to the terminal's clipboard (OSC 52: works over SSH)."""
+        entry = self.lines.selected
+        if entry is None:
+            self.notify("select a line first (up/down)", markup=False)
+            return
+        self.app.copy_to_clipboard(entry.record.line)
+        self.notify("line copied to the clipboard (OSC 52)", markup=False)
 
     def action_conversation(self) -> None:
         from mailtui.ui.screens.who import ConversationScreen

@@ -30,6 +30,7 @@ class ProblemGroup:
     buckets: Counter[int] = field(default_factory=Counter)  # count per 5-minute slot, for the trend
 
 
+REDRAW_SECONDS = 0.5
 BUCKET = 300  # seconds per trend slot: 12 slots make the last hour
 TREND_SLOTS = 12
 
@@ -60,7 +61,11 @@ class ProblemsPane(Pane):
         yield self.table
 
     def on_mount(self) -> None:
-        self.table.add_columns("", "count", "last hour", "problem", "who", "last")
+        self._dirty = False
+        self._drawn = 0.0
+        self.set_interval(REDRAW_SECONDS, self._redraw)
+        self._columns = self.table.add_columns("", "count", "last hour", "problem", "who", "last")
+        self._keys: list[str] = []
         self.set_status("no problems recognized yet")
 
     def add(self, batch: list[LiveEntry]) -> None:
@@ -73,7 +78,7 @@ class ProblemsPane(Pane):
             if group is None:
                 group = self.groups[m.recognizer.id] = ProblemGroup(m.recognizer)
             group.count += 1
-            group.last = entry.record.timestamp or time.time()
+            group.last = entry.record.timestamp or self.app.clock()  # type: ignore[attr-defined]
             group.last_entry = entry
             who = m.fields.get("user") or m.fields.get("client_ip")
             if who:
@@ -83,23 +88,45 @@ class ProblemsPane(Pane):
             group.buckets[int(group.last // BUCKET)] += 1
             changed = True
         if changed:
+            # rebuilding the table costs more than counting: at most REDRAW_SECONDS apart
+            self._dirty = True
+            if time.monotonic() - self._drawn >= REDRAW_SECONDS:
+                self._redraw()
+
+    def _redraw(self) -> None:
+        if self._dirty:
+            self._dirty = False
+            self._drawn = time.monotonic()
             self.refresh_table()
 
     def ordered(self) -> list[ProblemGroup]:
         return sorted(self.groups.values(), key=lambda g: (-g.recognizer.rank, -g.last))
 
     def refresh_table(self, now: float | None = None) -> None:
-        now = time.time() if now is None else now
-        self.table.clear()
-        for group in self.ordered():
-            mark, style = SEVERITY_MARK[group.recognizer.severity]
-            who = ", ".join(f"{k} ×{n}" for k, n in group.who.most_common(2))
-            # cells are Text objects: DataTable would parse plain strings as markup
-            self.table.add_row(Text(mark, style), Text(str(group.count)), Text(trend(group, now), "yellow"),
-                               Text(group.recognizer.title),
-                               Text(who), Text(_ago(group.last, now)), key=group.recognizer.id)
+        now = self.app.clock() if now is None else now  # type: ignore[attr-defined]
+        ordered = self.ordered()
+        rows = {g.recognizer.id: self._cells(g, now) for g in ordered}
+        keys = list(rows)
+        if keys == self._keys:
+            # same groups in the same order: change the cells, which costs no re-layout
+            for key, cells in rows.items():
+                for column, cell in zip(self._columns, cells):
+                    self.table.update_cell(key, column, cell)
+        else:
+            self.table.clear()
+            for key, cells in rows.items():
+                self.table.add_row(*cells, key=key)
+            self._keys = keys
         self.status.display = not self.groups
         self.border_title = Content(f"Problems · {sum(g.count for g in self.groups.values())} recognized")
+
+    @staticmethod
+    def _cells(group: ProblemGroup, now: float) -> list[Text]:
+        mark, style = SEVERITY_MARK[group.recognizer.severity]
+        who = ", ".join(f"{k} ×{n}" for k, n in group.who.most_common(2))
+        # cells are Text objects: DataTable would parse plain strings as markup
+        return [Text(mark, style), Text(str(group.count)), Text(trend(group, now), "yellow"),
+                Text(group.recognizer.title), Text(who), Text(_ago(group.last, now))]
 
     def selected_group(self) -> ProblemGroup | None:
         if self.table.row_count == 0:

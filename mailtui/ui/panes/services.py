@@ -39,6 +39,7 @@ class ServicesPane(Pane):
         self.table = DataTable(cursor_type="row", id="services-table")
         self.report: ServicesReport | None = None
         self._alert_ids: tuple[str, ...] | None = None
+        self._rows_shown: list | None = None
 
     def compose_body(self) -> ComposeResult:
         yield self.table
@@ -66,9 +67,11 @@ class ServicesPane(Pane):
 
     def _fill(self, report: ServicesReport) -> None:
         now = report.taken
-        cursor = self.table.cursor_row
-        self.table.clear()
-        add = self.table.add_row
+        rows: list[tuple[tuple[Text, ...], str | None]] = []
+
+        def add(*cells: Text, key: str | None = None) -> None:
+            rows.append((cells, key))
+
         for d in report.daemons:
             if d.running:
                 detail = (f"pid {d.pid} · {sum(d.children.values())} children · "
@@ -119,8 +122,15 @@ class ServicesPane(Pane):
                 style = "bold red" if days < 0 else "yellow" if days < 14 else "green"
                 add(Text("certificate"), Text(f"{days:.0f} days", style),
                     Text(f"{cert.subject} · {cert.path} ({cert.used_by})"))
-        if cursor < self.table.row_count:
-            self.table.move_cursor(row=cursor)
+        plain = [([c.plain for c in cells], key) for cells, key in rows]
+        if plain != self._rows_shown:  # unchanged rows: no rebuild (a rebuild re-lays out the screen)
+            self._rows_shown = plain
+            cursor = self.table.cursor_row
+            self.table.clear()
+            for cells, key in rows:
+                self.table.add_row(*cells, key=key)
+            if cursor < self.table.row_count:
+                self.table.move_cursor(row=cursor)
         up = sum(d.running for d in report.daemons)
         missing = sum(p.state == "missing" for p in report.ports)
         ports = f"{missing} port{'s' if missing != 1 else ''} missing"

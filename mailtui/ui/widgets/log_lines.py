@@ -218,3 +218,6 @@ class LogLines(ScrollView, can_focus=True):
     def on_resize(self) -> None:
         self._cache.clear()
         self._resize()
+        if self.following:
+            # the backfill can arrive before the first layout: stick to the end once the size is known
+            self.call_after_refresh(self.scroll_end, animate=False, immediate=True)
