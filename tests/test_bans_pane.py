@@ -53,6 +53,8 @@ async def test_ban_reason_search_and_events(rig, tmp_path: Path, monkeypatch) ->
         row = await until(pilot, lambda: next((i for i, r in enumerate(rows(pane.table)) if r[4] == ip), None)
                           is not None, what="the banned IP row")
         assert row
+        ip_row = next(r for r in rows(pane.table) if r[4] == ip and "postfix-sasl" in r[0])
+        assert ip_row[6].count(":") == 2 and ip_row[7].endswith(" / 10m")  # since HH:MM:SS, the rig's 10 min
         # the event stream saw the Ban line in fail2ban.log
         assert any(e.ip == ip and e.action == "Ban" and e.jail == "postfix-sasl" for e in pane.events)
         index = next(i for i, r in enumerate(rows(pane.table)) if r[4] == ip and "postfix-sasl" in r[0])

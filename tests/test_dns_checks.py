@@ -114,6 +114,11 @@ def test_dns_failures_stay_apart(dnslab) -> None:
     assert by_id(run(dnslab, "elsewhere.test", probes=False))["spf"].summary == "no SPF record"  # NODATA
 
 
+def test_mx_written_as_an_address(dnslab) -> None:
+    f = by_id(run(dnslab, "iplit.test", probes=False))
+    assert f["mx:127.0.0.25"].status == "fail" and "is an IP address" in f["mx:127.0.0.25"].summary
+
+
 def test_public_addresses_are_never_contacted(dnslab) -> None:
     """The corpus zone names 192.0.2.10: with the loopback filter, nothing leaves the machine."""
     f = by_id(run(dnslab, "example.test", timeout=1.0))

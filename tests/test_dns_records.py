@@ -177,3 +177,16 @@ def test_srv_order_keeps_every_record(records) -> None:
     ordered = srv_order(records)
     assert sorted((p, w, port, t) for p, w, port, t, _ in ordered) == sorted(records)
     assert [p for p, *_ in ordered] == sorted(p for p, *_ in ordered)
+
+
+def test_local_dkim_selectors_from_opendkim_and_rspamd(tmp_path) -> None:
+    from mailtui.dns.senders import local_dkim_selectors
+
+    (tmp_path / "etc" / "opendkim").mkdir(parents=True)
+    (tmp_path / "etc" / "rspamd" / "local.d").mkdir(parents=True)
+    (tmp_path / "etc" / "opendkim.conf").write_text("Domain example.org\nSelector mail2026\n")
+    (tmp_path / "etc" / "opendkim" / "KeyTable").write_text(
+        "mail._domainkey.example.org example.org:mail:/etc/opendkim/keys/example.org/mail.private\n")
+    (tmp_path / "etc" / "rspamd" / "local.d" / "dkim_signing.conf").write_text('selector = "dkim";\npath = "x";\n')
+    assert local_dkim_selectors(str(tmp_path)) == ["mail2026", "mail", "dkim"]
+    assert local_dkim_selectors(str(tmp_path / "nothing")) == []

@@ -189,3 +189,67 @@ def test_refresh_reuses_unchanged_lists_and_sees_every_change(rig) -> None:
     with Fail2banClient(sock) as client:
         fourth = collect(client, previous=third)
     assert "127.0.0.77" not in [b.ip for j in fourth.jails if j.name == "dovecot" for b in j.banned]
+
+
+def _fake_f2b_11(path: Path) -> list[list[str]]:
+    """A server speaking fail2ban's protocol with 1.1's reply shapes (fail2ban 1.1 does not
+    install here: Debian 12 ships 1.0.2). Shapes as recorded from a 1.1.2.dev server in
+    ../shared/research/fail2ban_ops.md §1.3. Returns the list the commands are recorded in."""
+    seen: list[list[str]] = []
+    status = {
+        "dovecot": [("Filter", [("Currently failed", 0), ("Total failed", 2), ("File list", ["/var/log/dovecot.log"])]),
+                    ("Actions", [("Currently banned", 1), ("Total banned", 1)])],
+        "postfix": [("Filter", [("Currently failed", 1), ("Total failed", 4), ("File list", ["/var/log/mail.log"])]),
+                    ("Actions", [("Currently banned", 2), ("Total banned", 2)])],
+    }
+    replies = {
+        ("version",): "1.1.0",
+        ("status", "--all", "short"): [("Number of jail", 2), ("Jail list", "dovecot, postfix"), status],
+        ("get", "dovecot", "banip", "--with-time"): ["198.51.100.7 \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54"],
+        ("get", "postfix", "banip", "--with-time"): [
+            "192.0.2.10 \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54",
+            "2001:db8::5 \t2026-11-29 01:09:15 + -1 = 9999-12-31 23:59:59"],
+    }
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(path))
+    srv.listen(1)
+
+    def serve() -> None:
+        conn, _ = srv.accept()
+        buf = b""
+        while True:
+            chunk = conn.recv(4096)
+            if not chunk:
+                break
+            buf += chunk
+            while END in buf:
+                raw, buf = buf.split(END, 1)
+                if raw.startswith(b"<F2B_CLOSE"):
+                    continue  # the client says goodbye
+                command = pickle.loads(raw)
+                seen.append(command)
+                key = tuple(command)
+                reply = (0, replies[key]) if key in replies else (1, ValueError(f"unexpected {command}"))
+                conn.sendall(pickle.dumps(reply, protocol=2) + END)
+        conn.close()
+        srv.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    return seen
+
+
+def test_fail2ban_11_status_all_in_one_round_trip(tmp_path: Path) -> None:
+    tmp_path.chmod(0o700)
+    sock = tmp_path / "f2b.sock"
+    seen = _fake_f2b_11(sock)
+    sock.chmod(0o600)
+    with Fail2banClient(str(sock), owner_uid=os.geteuid()) as client:
+        snap = collect(client)
+    assert seen[:2] == [["version"], ["status", "--all", "short"]]
+    assert not any(c[0] == "status" and len(c) > 1 and c[1] not in ("--all",) for c in seen)  # no per-jail status
+    jails = {j.name: j for j in snap.jails}
+    assert (jails["postfix"].currently_failed, jails["postfix"].total_failed,
+            jails["postfix"].currently_banned) == (1, 4, 2)
+    assert [b.ip for b in jails["postfix"].banned] == ["192.0.2.10", "2001:db8::5"]
+    assert jails["postfix"].banned[1].time_left() == float("inf")  # bantime -1: permanent
+    assert jails["dovecot"].files == ["/var/log/dovecot.log"]

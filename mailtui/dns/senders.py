@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import os
 import re
 
 from mailtui.dns.context import CheckContext
@@ -154,14 +155,17 @@ async def _external_report(ctx: CheckContext, dest: str, problems: list[str], wa
         warnings.append(f"could not check report authorization at {name}: {txt.describe()}")
 
 
-def local_dkim_selectors() -> list[str]:
-    """Selectors in a readable OpenDKIM or rspamd configuration (empty when there is none)."""
+def local_dkim_selectors(root: str = "/") -> list[str]:
+    """Selectors in a readable OpenDKIM or rspamd configuration under ``root`` (empty when none)."""
+    def paths(*patterns: str) -> list[str]:
+        return [p for pattern in patterns for p in sorted(glob.glob(os.path.join(root, pattern)))]
+
     found: list[str] = []
-    for path in ("/etc/opendkim.conf", *glob.glob("/etc/opendkim/*.conf")):
+    for path in paths("etc/opendkim.conf", "etc/opendkim/*.conf"):
         found += _grep(path, r"^\s*Selector\s+(\S+)")
-    for path in glob.glob("/etc/opendkim/KeyTable") + glob.glob("/etc/opendkim/keytable"):
+    for path in paths("etc/opendkim/KeyTable", "etc/opendkim/keytable"):
         found += _grep(path, r"^\s*\S+\s+[^:\s]+:([^:\s]+):")
-    for path in glob.glob("/etc/rspamd/local.d/dkim_signing.conf") + glob.glob("/etc/rspamd/override.d/dkim_signing.conf"):
+    for path in paths("etc/rspamd/local.d/dkim_signing.conf", "etc/rspamd/override.d/dkim_signing.conf"):
         found += _grep(path, r"selector\s*=\s*\"?([A-Za-z0-9._-]+)")
     return list(dict.fromkeys(s for s in found if re.fullmatch(r"[A-Za-z0-9._-]{1,63}", s)))
 

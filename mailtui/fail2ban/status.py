@@ -1,8 +1,9 @@
 """One refresh of every jail: counts, banned IPs with ban start, ban time and end.
 
-The commands used depend on the server's version (asked first): ``get <jail> banip
---with-time`` exists from 0.11.1, ``status <jail> short`` from 0.10.6/0.11.2; older servers
-get the basic ``status <jail>`` and its IP list.
+The commands used depend on the server's version (asked first): 1.1+ answers every jail's
+counters in one ``status --all short``; ``get <jail> banip --with-time`` exists from 0.11.1,
+``status <jail> short`` from 0.10.6/0.11.2; older servers get the basic ``status <jail>`` and
+its IP list.
 """
 
 from __future__ import annotations
@@ -81,6 +82,11 @@ def _pairs(items: Any) -> dict[str, Any]:
     return {k: v for k, v in items} if isinstance(items, list) else {}
 
 
+def _jail_names(reply: Any) -> list[str]:
+    pairs = _pairs([x for x in reply if not isinstance(x, dict)] if isinstance(reply, (list, tuple)) else reply)
+    return [n.strip() for n in str(pairs.get("Jail list", "")).split(",") if n.strip()]
+
+
 def _parse_jail(name: str, reply: Any) -> JailStatus:
     parts = _pairs(reply)
     flt, act = _pairs(parts.get("Filter", [])), _pairs(parts.get("Actions", []))
@@ -144,12 +150,23 @@ def collect(client: Fail2banClient, with_ips: bool = True,
     known = {j.name: j for j in previous.jails} if previous is not None else {}
     version = str(client.call("version"))
     v = _version_tuple(version)
-    names = [n.strip() for n in str(_pairs(client.call("status")).get("Jail list", "")).split(",") if n.strip()]
     short = v >= (0, 11, 2) or (0, 10, 6) <= v < (0, 11)
     with_time = v >= (0, 11, 1)
+    statuses: dict[str, Any] = {}
+    if v >= (1, 1):
+        # one round trip for every jail's counters: [count, list, {jail: status}] (1.1.0+)
+        reply = client.call("status", "--all", "short")
+        names = _jail_names(reply)
+        table = next((x for x in reply if isinstance(x, dict)), {}) if isinstance(reply, (list, tuple)) else {}
+        statuses = {name: table[name] for name in names if name in table}
+    else:
+        names = _jail_names(client.call("status"))
     jails = []
     for name in names:
-        jail = _parse_jail(name, client.call("status", name, "short" if short and with_time else "basic"))
+        reply = statuses.get(name)
+        if reply is None:
+            reply = client.call("status", name, "short" if short and with_time else "basic")
+        jail = _parse_jail(name, reply)
         before = known.get(name)
         if with_ips and with_time:
             if before is not None and previous is not None and previous.version == version and \

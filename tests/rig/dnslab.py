@@ -267,6 +267,8 @@ def zones(mail_cert_pem: bytes) -> dict[str, str]:
         "elsewhere.test": "$ORIGIN elsewhere.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\n",
         "xn--bcher-kva.test": "$ORIGIN xn--bcher-kva.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\n",
         "servfail.test": "this is not a zone file\n",
+        # an MX whose target is an address written as a name: what some control panels produce
+        "iplit.test": "$ORIGIN iplit.test.\n$TTL 300\n" + SOA + "@ IN MX 10 127.0.0.25.\n",
         "127.in-addr.arpa": "$ORIGIN 127.in-addr.arpa.\n$TTL 300\n" + SOA.replace("ns1 IN A 127.0.0.1\n", "")
         .replace("IN NS ns1", "IN NS ns1.good.test.") + "25.0.0 IN PTR mail.good.test.\n",
     }

@@ -9,6 +9,7 @@ syslog (the rig's rsyslogd) or through Postfix's own ``maillog_file`` (postlogd)
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -100,6 +101,10 @@ class Postfix:
     log_to: str  # "syslog" or "file"
     resolv: Path
     host: str = "127.0.0.1"
+    #: bound, never listening: the relayhost's port refuses every connection for the rig's life
+    #: (a port merely found free could be taken by a later test's server, which would then get
+    #: Postfix's relay attempts and keep "deferred" mail active)
+    dead_relay: socket.socket | None = None
 
     @property
     def maillog_file(self) -> Path:
@@ -128,6 +133,8 @@ class Postfix:
                 os.kill(int(pidfile.read_text().split()[0]), 9)
             except (ProcessLookupError, ValueError, IndexError):
                 pass
+        if self.dead_relay is not None:
+            self.dead_relay.close()
 
     def queue_ids(self) -> list[str]:
         out = run([need("postqueue"), "-c", str(self.conf_dir), "-j"], check=False).stdout
@@ -156,16 +163,18 @@ def start_postfix(dir: Path, sasl_socket: Path, log_to: str = "syslog", host: st
     os.chown(dir / "data", _uid("postfix"), -1)
     cert, key = make_cert(dir, RIG_HOSTNAME)
     ports = ports or {"smtp": free_port(), "submission": free_port()}
+    dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    dead.bind(("127.0.0.1", 0))
     inline = "inline:{" + ", ".join(f"{u}=ok" for u in LOCAL_USERS) + "}"
     (conf_dir / "main.cf").write_text(MAIN_CF.format(
         dir=dir, hostname=RIG_HOSTNAME, local_maps=inline, size_limit=MESSAGE_SIZE_LIMIT,
-        cert=cert, key=key, sasl_path=sasl_socket, dead_port=free_port(),
+        cert=cert, key=key, sasl_path=sasl_socket, dead_port=dead.getsockname()[1],
         # Postfix only accepts inet_interfaces that are interface addresses; 127.0.0.25 is not
         # (lo has 127.0.0.1/8), so other loopback hosts are named in master.cf only
         interfaces=host if host == "127.0.0.1" else "all",
         maillog_file=(dir / "postfix.log") if log_to == "file" else "",
     ))
     (conf_dir / "master.cf").write_text(MASTER_CF.format(host=host, **ports))
-    pf = Postfix(dir, conf_dir, ports, exe, log_to, resolv_conf(dir), host)
+    pf = Postfix(dir, conf_dir, ports, exe, log_to, resolv_conf(dir), host, dead)
     pf.start()
     return pf

@@ -38,6 +38,25 @@ SORTS = {
 EVENTS_KEPT = 500
 
 
+def _since(ts: float | None, now: float) -> str:
+    if not ts:
+        return "?"
+    fmt = "%H:%M:%S" if now - ts < 86400 else "%b %d %H:%M"
+    return datetime.fromtimestamp(ts).strftime(fmt)
+
+
+def _span(seconds: int | None) -> str:
+    """A ban time as fail2ban's bantime.increment makes it: 10m, 2h, 1w3d, permanent."""
+    if seconds is None:
+        return "?"
+    if seconds < 0:
+        return "permanent"
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 def _hm(ts: float) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "--:--:--"
 
@@ -79,7 +98,8 @@ class BansPane(Pane):
         yield self.why
 
     def on_mount(self) -> None:
-        self.table.add_columns("jail", "failed now/total", "banned now/total", "bans/h", "IP", "name", "left")
+        self.table.add_columns("jail", "failed now/total", "banned now/total", "bans/h", "IP", "name", "since",
+                               "left / ban time")
         self.POLL_SECONDS = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
         self.rdns = ReverseNames(self.app.cfg["dns.nameserver"])  # type: ignore[attr-defined]
         super().on_mount()
@@ -149,11 +169,12 @@ class BansPane(Pane):
             trend = sparkline(self._bans_last_hour(jail.name, now), 12)
             self.table.add_row(Text(jail.name, "bold"), Text(f"{jail.currently_failed} / {jail.total_failed}"),
                                Text(f"{jail.currently_banned} / {jail.total_banned}"), Text(trend, "yellow"),
-                               Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
+                               Text(""), Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
             for ban in shown[:MAX_ROWS_PER_JAIL]:
                 name = self.rdns.get(ban.ip) if self.rdns else ""
                 self.table.add_row(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(""), Text(ban.ip),
-                                   Text(name, "dim"), Text(format_left(ban.time_left(now)) + " left"),
+                                   Text(name, "dim"), Text(_since(ban.ban_start, now)),
+                                   Text(f"{format_left(ban.time_left(now))} / {_span(ban.ban_time)}"),
                                    key=f"ip:{jail.name}:{ban.ip}")
         if cursor < self.table.row_count:
             self.table.move_cursor(row=cursor)
