@@ -79,7 +79,17 @@ def _version_tuple(version: str) -> tuple[int, ...]:
 
 
 def _pairs(items: Any) -> dict[str, Any]:
-    return {k: v for k, v in items} if isinstance(items, list) else {}
+    """fail2ban's [(name, value), ...] as a dict; anything else in the list is ignored."""
+    if not isinstance(items, (list, tuple)):
+        return {}
+    return {str(x[0]): x[1] for x in items if isinstance(x, (list, tuple)) and len(x) == 2}
+
+
+def _int(value: Any) -> int:
+    try:
+        return int(value)
+    except (TypeError, ValueError, OverflowError):
+        return 0
 
 
 def _jail_names(reply: Any) -> list[str]:
@@ -91,8 +101,8 @@ def _parse_jail(name: str, reply: Any) -> JailStatus:
     parts = _pairs(reply)
     flt, act = _pairs(parts.get("Filter", [])), _pairs(parts.get("Actions", []))
     files = flt.get("File list") or flt.get("Journal matches") or []
-    jail = JailStatus(name, int(flt.get("Currently failed", 0)), int(flt.get("Total failed", 0)),
-                      int(act.get("Currently banned", 0)), int(act.get("Total banned", 0)),
+    jail = JailStatus(name, _int(flt.get("Currently failed", 0)), _int(flt.get("Total failed", 0)),
+                      _int(act.get("Currently banned", 0)), _int(act.get("Total banned", 0)),
                       [str(f) for f in files] if isinstance(files, list) else [str(files)])
     ips = act.get("Banned IP list")
     if isinstance(ips, list):

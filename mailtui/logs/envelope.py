@@ -148,15 +148,16 @@ class EnvelopeParser:
             message = bytes(b & 0xFF for b in message if isinstance(b, int)).decode("utf-8", "replace")
         elif not isinstance(message, str):
             message = str(message)
-        program = str(entry.get("SYSLOG_IDENTIFIER") or entry.get("_COMM") or "")
+        # journald fields are strings, but a record is still untrusted input: take what is given
+        program = clean(str(entry.get("SYSLOG_IDENTIFIER") or entry.get("_COMM") or ""))
         pid = str(entry.get("SYSLOG_PID") or entry.get("_PID") or "")
-        host = str(entry.get("_HOSTNAME") or "")
+        host = clean(str(entry.get("_HOSTNAME") or ""))
         tag = f"{program}[{pid}]" if pid.isdigit() else program
         rec = LogRecord(line=clean(f"{host} {tag}: {message}"), message=clean(message),
                         source=self.source or "journald", lineno=lineno)
         try:
-            rec.timestamp = int(entry.get("__REALTIME_TIMESTAMP", "")) / 1e6
-        except ValueError:
+            rec.timestamp = int(str(entry.get("__REALTIME_TIMESTAMP", ""))) / 1e6
+        except (ValueError, OverflowError):
             rec.timestamp = None
         rec.extra["cursor"] = str(entry.get("__CURSOR", ""))
         self._after_stamp(rec, clean(f"{host or '-'} {tag}: {message}"), "journal")
