@@ -24,8 +24,13 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str], logs: list[st
     from mailtui import config
     from mailtui.ui.app import MailTuiApp
 
-    cfg = config.load(None, {"logs.files": logs, "ui.read_only": True})
-    app = MailTuiApp(cfg, watch_tty=False, demo=True)
+    from mailtui.demo import DEMO_LOGS, configure
+    from mailtui.demo.services import DemoServices
+
+    cfg = config.load(None, {})
+    configure(cfg, dict(zip(DEMO_LOGS, (Path(p) for p in logs))), Path(logs[0]).parent)
+
+    app = MailTuiApp(cfg, watch_tty=False, demo=True, services=DemoServices())
     async with app.run_test(size=size) as pilot:
         for worker in list(app.workers):
             if worker.group != "log-tail":  # the tail runs until the app exits

@@ -37,3 +37,23 @@ def test_replay_appends_at_a_pace(tmp_path: Path) -> None:
     assert 5 <= first <= 8 and later > first + 5  # the replay thread may already have added a line
     line = replay.paths["mail.log"].read_text().splitlines()[-1]
     assert abs(EnvelopeParser().parse(line).timestamp - time.time()) < 60
+
+
+def test_demo_services_are_the_rigs_shifted_to_now() -> None:
+    import json
+    import time
+
+    from mailtui.demo import demo_data_text
+    from mailtui.demo.services import DemoServices
+
+    captured = json.loads(demo_data_text("services.json"))
+    demo = DemoServices()
+    report = demo.collect()
+    assert {d.key for d in report.daemons if d.running} == {"postfix", "dovecot", "fail2ban"}
+    assert abs(report.taken - time.time()) < 5
+    for d, raw in zip(report.daemons, captured["daemons"]):
+        assert abs(d.uptime(report.taken) - raw["uptime"]) < 1  # the captured uptime, as of now
+    assert report.queue.counts()["deferred"] == captured["queue"]["counts"]["deferred"] >= 1
+    assert report.queue.reasons()[0].recognizer == "delivery.connect_failed"
+    assert report.notes[0].startswith("demo:")
+    assert len(demo.collect().queue_history) == 2  # the sparkline grows as the demo runs

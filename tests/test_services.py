@@ -174,7 +174,7 @@ def test_cli_services_json_and_queue_actions(rig, deferred_message, tmp_path: Pa
     assert held.returncode == 0, held.stderr
     assert read_queue(str(rig.postfix.conf_dir)).find(deferred_message).queue == "hold"
     listing = subprocess.run([*base, "queue", "--json"], capture_output=True, text=True, env=env, cwd=REPO)
-    assert any(m["queue_id"] == deferred_message and m["queue"] == "hold"
+    assert any(m["queue_id"] == deferred_message and m["queue_name"] == "hold"
                for m in json.loads(listing.stdout)["messages"])
     no_tty = subprocess.run([*base, "queue", "release", deferred_message], capture_output=True, text=True,
                             env=env, cwd=REPO, stdin=subprocess.DEVNULL)

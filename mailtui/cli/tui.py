@@ -27,10 +27,13 @@ def run_tui(args: argparse.Namespace, cfg: Config) -> int:
     directory = Path(tempfile.mkdtemp(prefix="mailtui-demo-"))
     replay = DemoReplay(directory)
     replay.start()
-    cfg.set("logs.files", [str(p) for p in replay.paths.values()], "--demo")
-    cfg.set("ui.read_only", True, "--demo")
+    from mailtui.demo import configure
+
+    configure(cfg, replay.paths, directory)
     try:
-        app = MailTuiApp(cfg, demo=True)
+        from mailtui.demo.services import DemoServices
+
+        app = MailTuiApp(cfg, demo=True, services=DemoServices())
         app.run()
     finally:
         replay.stop()

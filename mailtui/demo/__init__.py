@@ -13,3 +13,12 @@ DEMO_LOGS = ("mail.log", "dovecot.log", "fail2ban.log")
 
 def demo_data_text(name: str) -> str:
     return (resources.files("mailtui.demo") / "data" / name).read_text(encoding="utf-8")
+
+
+def configure(cfg, logs: dict, directory) -> None:  # noqa: ANN001 - Config, {name: Path}, Path
+    """Point the configuration at the replayed logs: the panes tail them, the Bans pane reads the
+    replayed fail2ban.log (there is no fail2ban socket in a demo), and nothing may be changed."""
+    cfg.set("logs.files", [str(p) for p in logs.values()], "--demo")
+    cfg.set("logs.fail2ban", str(logs["fail2ban.log"]), "--demo")
+    cfg.set("fail2ban.socket", str(directory / "no-fail2ban-in-the-demo.sock"), "--demo")
+    cfg.set("ui.read_only", True, "--demo")

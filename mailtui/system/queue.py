@@ -36,8 +36,9 @@ class QueuedMessage:
     recipients: list[Recipient] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"queue_id": self.queue_id, "queue": self.queue, "arrival_time": self.arrival,
-                "size": self.size, "sender": self.sender,
+        # postqueue -j's own member names, so the output reads like Postfix's
+        return {"queue_id": self.queue_id, "queue_name": self.queue, "arrival_time": self.arrival,
+                "message_size": self.size, "sender": self.sender,
                 "recipients": [{"address": r.address, "delay_reason": r.reason} for r in self.recipients]}
 
 

@@ -52,6 +52,40 @@ class ServicesReport:
                 "alerts": [a.to_dict() for a in self.alerts], "notes": self.notes}
 
 
+def report_from_dict(data: dict[str, Any]) -> ServicesReport:
+    """The inverse of ServicesReport.to_dict (the demo replays a report captured from the rig)."""
+    from mailtui.system.alerts import Alert
+    from mailtui.system.queue import parse_postqueue_json
+
+    report = ServicesReport(taken=float(data.get("taken") or time.time()))
+    for d in data.get("daemons", []):
+        report.daemons.append(DaemonStatus(d["key"], d["label"], bool(d["running"]), bool(d["core"]), d.get("pid"),
+                                           d.get("started"), dict(d.get("children") or {}), d.get("cpu_percent"),
+                                           int(d.get("rss") or 0), int(d.get("restarts") or 0), d.get("note", "")))
+    for p in data.get("ports", []):
+        report.ports.append(PortStatus(p["port"], p["address"], p["service"], p["daemon"], p["tls"],
+                                       bool(p["expected"]), bool(p["listening"]), p["owner"]))
+    queue = data.get("queue")
+    if queue is not None:
+        import json
+
+        report.queue = parse_postqueue_json("\n".join(json.dumps(m) for m in queue.get("messages", [])))
+        report.queue.error = queue.get("error", "")
+        report.queue.taken = report.taken
+    for disk in data.get("disks", []):
+        report.disks.append(DiskUse(disk["label"], disk["path"], disk.get("percent"), int(disk.get("free") or 0),
+                                    disk.get("inodes_percent"), disk.get("error", "")))
+    load = data.get("load")
+    if load:
+        report.load = SystemLoad(tuple(load["load"]), load["cpus"], load["memory_percent"], load["swap_percent"])
+    for c in data.get("certificates", []):
+        report.certificates.append(CertInfo(c["path"], c["used_by"], c.get("subject", ""), list(c.get("names") or []),
+                                            c.get("not_after"), c.get("error", "")))
+    report.alerts = [Alert(a["id"], a["severity"], a["message"]) for a in data.get("alerts", [])]
+    report.notes = list(data.get("notes", []))
+    return report
+
+
 @dataclass
 class _Derived:
     """What the configuration says; re-read every CONFIG_TTL seconds."""

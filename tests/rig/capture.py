@@ -15,6 +15,7 @@ import json
 import shutil
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from tests.rig.base import run
@@ -89,8 +90,37 @@ def build_demo_data() -> None:
                 lines += path.read_text().splitlines()
         (DEMO_DATA / demo_name).write_text("\n".join(lines) + "\n")
 
+def capture_demo_services() -> None:
+    """Start the rig, leave one message deferred behind the dead relay, and save what the
+    Services collector sees as the demo's services.json."""
+    import smtplib
+
+    from mailtui.system.report import ServicesCollector
+    from tests.rig.base import wait_for
+
+    base = Path(tempfile.mkdtemp(prefix="mailtui-capture-"))
+    base.chmod(0o755)
+    rig = start_rig(base)
+    try:
+        with smtplib.SMTP("127.0.0.1", rig.postfix.ports["smtp"], timeout=10) as client:
+            client.ehlo("client.rig.test")
+            client.sendmail("alice@rig.test", ["someone@example.org"], b"Subject: demo\r\n\r\nstuck\r\n")
+        collector = ServicesCollector(str(rig.postfix.conf_dir), str(rig.dovecot.conf), str(rig.fail2ban.socket))
+        wait_for(lambda: (r := collector.collect()).queue and r.queue.counts().get("deferred"), 30, 0.5,
+                 "the deferred message")
+        time.sleep(1.5)  # a CPU sample needs two polls
+        report = collector.collect()
+        (DEMO_DATA / "services.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
+    finally:
+        rig.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
 if __name__ == "__main__":
     if sys.argv[1:] == ["--demo-only"]:
         build_demo_data()
+        raise SystemExit(0)
+    if sys.argv[1:] == ["--demo-services"]:
+        capture_demo_services()
         raise SystemExit(0)
     raise SystemExit(main())

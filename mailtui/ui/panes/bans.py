@@ -151,7 +151,9 @@ class BansPane(Pane):
             self.table.clear()
             return
         snap = bans.snapshot
-        status = f"log mode: {bans.reason}" if bans.mode == "log" else f"fail2ban {snap.version} · socket"
+        # in log mode the last clause says what is read; why the socket is not used is in `mailtui bans`
+        status = f"log mode (no socket): {bans.reason.rsplit('; ', 1)[-1]}" if bans.mode == "log" \
+            else f"fail2ban {snap.version} · socket"
         status += f" · sorted by {self.sort} (s)"
         now = time.time()
         if self.ip_filter:
