@@ -15,6 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailtui.dns.records import name_matches
 from mailtui.logs.sanitize import decode
 
 MAX_REPLY = 16 * 1024
@@ -56,15 +57,6 @@ class ProbeResult:
                 "tls_version": self.tls_version, "subject": self.subject, "names": self.names,
                 "not_after": self.not_after, "verify_error": self.verify_error, "name_ok": self.name_ok,
                 "error": self.error}
-
-
-def name_matches(host: str, pattern: str) -> bool:
-    """RFC 6125: exact, or a wildcard standing for exactly the left-most label."""
-    host, pattern = host.lower().rstrip("."), pattern.lower().rstrip(".")
-    if pattern.startswith("*."):
-        label, _, rest = host.partition(".")
-        return bool(label) and rest == pattern[2:]
-    return host == pattern
 
 
 class _Conn:

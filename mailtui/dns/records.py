@@ -262,13 +262,19 @@ def parse_sts_policy(body: str) -> StsPolicy:
     return pol
 
 
-def sts_mx_matches(host: str, pattern: str) -> bool:
-    """RFC 8461 §4.1: exact, or ``*.`` matching exactly one left-most label."""
+def name_matches(host: str, pattern: str) -> bool:
+    """A host against a name pattern: exact, or ``*.`` standing for exactly the left-most label.
+
+    The rule of certificate names (RFC 6125) and of MTA-STS ``mx:`` lines (RFC 8461 §4.1).
+    """
     host, pattern = host.lower().rstrip("."), pattern.lower().rstrip(".")
     if pattern.startswith("*."):
         label, _, rest = host.partition(".")
         return bool(label) and rest == pattern[2:]
     return host == pattern
+
+
+sts_mx_matches = name_matches
 
 
 def srv_order(records: list[tuple[int, int, int, str]]) -> list[tuple[int, int, int, str, float]]:

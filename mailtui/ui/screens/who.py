@@ -41,16 +41,24 @@ def timeline_content(result: WhoResult) -> Content:
     return Content("\n").join(parts)
 
 
-class WhoScreen(ModalScreen[None]):
+class TimelineScreen(ModalScreen[None]):
+    """A large modal holding a scrollable timeline; closed with escape."""
+
     DEFAULT_CSS = """
-    WhoScreen { align: center middle; }
-    WhoScreen > Vertical {
+    TimelineScreen { align: center middle; }
+    TimelineScreen > Vertical {
         width: 120; max-width: 98%; height: 90%;
         border: round $accent; background: $surface; padding: 0 1;
     }
-    WhoScreen VerticalScroll { height: 1fr; }
+    TimelineScreen VerticalScroll { height: 1fr; }
     """
     BINDINGS = [Binding("escape", "dismiss", "Close")]
+
+    async def action_dismiss(self, result: None = None) -> None:
+        self.dismiss(result)
+
+
+class WhoScreen(TimelineScreen):
 
     def __init__(self, entries: list[LiveEntry], query: str = "") -> None:
         super().__init__()
@@ -90,22 +98,12 @@ class WhoScreen(ModalScreen[None]):
         self.result = result
         self.body.update(timeline_content(result))
 
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)
 
 
-class ConversationScreen(ModalScreen[None]):
+class ConversationScreen(TimelineScreen):
     """Every line of the selected line's conversation (queue ID, smtpd connection, Dovecot session)."""
 
-    DEFAULT_CSS = """
-    ConversationScreen { align: center middle; }
-    ConversationScreen > Vertical {
-        width: 120; max-width: 98%; height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
-    ConversationScreen VerticalScroll { height: 1fr; }
-    """
-    BINDINGS = [Binding("escape,c", "dismiss", "Close")]
+    BINDINGS = [Binding("c", "dismiss", "Close")]
 
     def __init__(self, entries: list[LiveEntry], target: LiveEntry) -> None:
         super().__init__()
@@ -132,5 +130,3 @@ class ConversationScreen(ModalScreen[None]):
         self.result = result
         self.body.update(timeline_content(result))
 
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)
