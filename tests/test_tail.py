@@ -168,3 +168,29 @@ def test_rotation_soak_counts_every_line_once(tmp_path: Path) -> None:
     seen += f.poll()
     assert seen == [f"line {i}" for i in range(n)]
     assert f.status.rotations >= 6 and f.status.truncations >= 6
+
+
+def test_a_burst_is_read_in_bounded_polls_even_across_a_rotation(tmp_path: Path) -> None:
+    from mailtui.logs import tail
+
+    log = tmp_path / "mail.log"
+    log.write_text("")
+    follower = FileFollower(str(log), backfill=0)
+    assert follower.poll() == []
+    line = "x" * 99 + "\n"  # 100 bytes
+    count = tail.POLL_BYTES // 100 * 2 + 7  # a bit more than two polls' worth
+    with log.open("a") as fh:
+        fh.write("".join(f"{i:08d}{line[8:]}" for i in range(count)))
+    log.rename(tmp_path / "mail.log.1")  # rotated while most of it is still unread
+    (tmp_path / "mail.log").write_text("after 1\nafter 2\n")
+    got, polls = [], 0
+    while True:
+        batch = follower.poll()
+        polls += 1
+        assert len(batch) <= tail.POLL_BYTES // 100 + 2
+        got += batch
+        if not follower.more:
+            break
+    assert polls >= 3
+    assert [int(x[:8]) for x in got[:count]] == list(range(count))  # every line once, in order
+    assert got[count:] == ["after 1", "after 2"]

@@ -59,6 +59,11 @@ class LiveLogs:
             out.append(f"journald: {self.journal.problem}")
         return out
 
+    @property
+    def more(self) -> bool:
+        """A follower stopped at its per-poll limit: poll again at once."""
+        return any(f.more for f, _ in self.files)
+
     def watch_dirs(self) -> list[str]:
         dirs = {os.path.dirname(os.path.abspath(f.path)) for f, _ in self.files}
         return sorted(d for d in dirs if os.path.isdir(d))
@@ -92,12 +97,16 @@ class LiveLogs:
 
         first = await asyncio.to_thread(self.poll)
         yield first
+        async for batch in self._drain(stop):
+            yield batch
         dirs = self.watch_dirs()
         if not dirs:
             while not stop.is_set():
                 batch = await asyncio.to_thread(self.poll)
                 if batch:
                     yield batch
+                async for more in self._drain(stop):
+                    yield more
                 try:
                     await asyncio.wait_for(stop.wait(), FALLBACK_MS / 1000)
                 except asyncio.TimeoutError:
@@ -105,6 +114,15 @@ class LiveLogs:
             return
         async for _changes in awatch(*dirs, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop,
                                      rust_timeout=FALLBACK_MS, yield_on_timeout=True, recursive=False):
+            batch = await asyncio.to_thread(self.poll)
+            if batch:
+                yield batch
+            async for more in self._drain(stop):
+                yield more
+
+    async def _drain(self, stop: asyncio.Event) -> AsyncIterator[list[LiveEntry]]:
+        """The rest of a burst, one bounded poll at a time, without waiting for a file event."""
+        while self.more and not stop.is_set():
             batch = await asyncio.to_thread(self.poll)
             if batch:
                 yield batch

@@ -19,6 +19,7 @@ from mailtui.logs.sanitize import decode
 READ_CHUNK = 1 << 20
 HEAD_BYTES = 256
 MAX_PARTIAL = 1 << 20  # a "line" longer than this is cut so memory stays bounded
+POLL_BYTES = 4 << 20  # read at most this much per poll; ``more`` says the rest is waiting
 
 
 @dataclass
@@ -49,6 +50,8 @@ class FileFollower:
     _head: bytes = field(default=b"", init=False)
     _partial: bytes = field(default=b"", init=False)
     _started: bool = field(default=False, init=False)
+    #: the last poll stopped at POLL_BYTES: more is already written and waits for the next poll
+    more: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.status = TailStatus(self.path)
@@ -65,7 +68,8 @@ class FileFollower:
                 out.extend(self._backfill_lines())
         self._check_truncation(out)
         out.extend(self._read_new())
-        self._check_replaced(out)
+        if not self.more:  # a rotated-away file is switched only once it has been read to its end
+            self._check_replaced(out)
         self.status.lines += len(out)
         return out
 
@@ -108,10 +112,17 @@ class FileFollower:
     def _read_new(self) -> list[str]:
         assert self._fd is not None
         out: list[str] = []
+        read = 0
+        self.more = False
         while True:
+            if read >= POLL_BYTES:
+                # a burst is handed over in pieces: bounded batches, bounded memory per poll
+                self.more = True
+                break
             chunk = os.pread(self._fd, READ_CHUNK, self._pos)
             if not chunk:
                 break
+            read += len(chunk)
             self._pos += len(chunk)
             data = self._partial + chunk
             parts = data.split(b"\n")
