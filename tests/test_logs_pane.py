@@ -127,6 +127,10 @@ async def test_problems_pane_groups_by_recognizer(tmp_path: Path, monkeypatch) -
         await pilot.press("enter")
         await pilot.pause(0.1)
         assert isinstance(app.screen, ExplainScreen)
+        # a group's explanation starts with how often, who is affected and its latest lines
+        shown = str(app.screen.body.render())
+        assert "Seen           1 time\n" in shown and "Affected" in shown and "127.0.0.111" in shown
+        assert "Latest lines" in shown and "Relay access denied" in shown
 
 
 HOSTILE = [

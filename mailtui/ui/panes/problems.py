@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from rich.text import Text
@@ -28,9 +28,25 @@ class ProblemGroup:
     who: Counter[str] = field(default_factory=Counter)
     ips: Counter[str] = field(default_factory=Counter)
     buckets: Counter[int] = field(default_factory=Counter)  # count per 5-minute slot, for the trend
+    samples: deque[LiveEntry] = field(default_factory=lambda: deque(maxlen=SAMPLES))
+
+    def overview(self) -> Content:
+        """Count, who is affected and the latest sample lines: the top of the group's explanation."""
+        parts = [Content.assemble(("Seen".ljust(15), "bold"), f"{self.count} time{'s' if self.count != 1 else ''}")]
+        if self.who:
+            parts.append(Content.assemble(("Affected".ljust(15), "bold"),
+                                          ", ".join(f"{k} ×{n}" for k, n in self.who.most_common(8))))
+        if self.ips and set(self.ips) != set(self.who):
+            parts.append(Content.assemble(("Addresses".ljust(15), "bold"),
+                                          ", ".join(f"{k} ×{n}" for k, n in self.ips.most_common(8))))
+        for i, entry in enumerate(reversed(self.samples)):
+            parts.append(Content.assemble(("Latest lines" if i == 0 else "").ljust(15),
+                                          (entry.record.line, "dim")))
+        return Content("\n").join(parts)
 
 
 REDRAW_SECONDS = 0.5
+SAMPLES = 5  # latest lines kept per group for its explanation
 BUCKET = 300  # seconds per trend slot: 12 slots make the last hour
 TREND_SLOTS = 12
 
@@ -86,6 +102,7 @@ class ProblemsPane(Pane):
             if m.fields.get("client_ip"):
                 group.ips[m.fields["client_ip"]] += 1
             group.buckets[int(group.last // BUCKET)] += 1
+            group.samples.append(entry)
             changed = True
         if changed:
             # rebuilding the table costs more than counting: at most REDRAW_SECONDS apart
@@ -157,7 +174,7 @@ class ProblemsPane(Pane):
         if group is not None and group.last_entry is not None:
             from mailtui.ui.screens.explain import ExplainScreen
 
-            self.app.push_screen(ExplainScreen(group.last_entry))
+            self.app.push_screen(ExplainScreen(group.last_entry, group.overview()))
 
     def show(self, result: SourceResult) -> None:  # not polled
         pass

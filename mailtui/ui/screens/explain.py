@@ -64,11 +64,17 @@ class ExplainScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q", "dismiss", "Close"), Binding("c", "copy", "Copy")]
 
-    def __init__(self, entry: LiveEntry) -> None:
+    def __init__(self, entry: LiveEntry, group: Content | None = None) -> None:
+        """``group``: for a Problems-pane group, its count, who is affected and sample lines."""
         super().__init__()
         self.entry = entry
+        self.group = group
         self.diagnosis: Diagnosis | None = None
-        self.body = Static(diagnosis_content(entry, None), markup=False)
+        self.body = Static(self._content(None, ""), markup=False)
+
+    def _content(self, diagnosis: Diagnosis | None, error: str) -> Content:
+        base = diagnosis_content(self.entry, diagnosis, error)
+        return base if self.group is None else Content("\n").join([self.group, Content(""), base])
 
     def compose(self) -> ComposeResult:
         with VerticalScroll() as scroll:
@@ -92,7 +98,7 @@ class ExplainScreen(ModalScreen[None]):
 
     def _show(self, diagnosis: Diagnosis | None, error: str) -> None:
         self.diagnosis = diagnosis
-        self.body.update(diagnosis_content(self.entry, diagnosis, error))
+        self.body.update(self._content(diagnosis, error))
 
     def action_copy(self) -> None:
         from mailtui.recognizers.explain import format_diagnosis
