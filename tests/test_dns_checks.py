@@ -114,6 +114,13 @@ def test_dns_failures_stay_apart(dnslab) -> None:
     assert by_id(run(dnslab, "elsewhere.test", probes=False))["spf"].summary == "no SPF record"  # NODATA
 
 
+def test_expired_certificate_is_named_as_such(dnslab) -> None:
+    f = by_id(run(dnslab, "expired.test"))
+    probe = f["probe:mail.expired.test:993:implicit"]
+    assert probe.status == "fail" and "expired" in probe.summary, probe.to_dict()
+    assert probe.data["names"] == ["mail.expired.test"] and probe.data["not_after"] < time.time()
+
+
 def test_mx_written_as_an_address(dnslab) -> None:
     f = by_id(run(dnslab, "iplit.test", probes=False))
     assert f["mx:127.0.0.25"].status == "fail" and "is an IP address" in f["mx:127.0.0.25"].summary

@@ -13,6 +13,8 @@ Domains (all answered by the lab's NSD only, on a high port):
 - ``mailcow.test``: mailcow-style names (autoconfig/autodiscover as CNAMEs; autodiscover 401).
 - ``xn--bcher-kva.test`` (bücher.test): an IDN domain.
 - ``servfail.test``: configured in NSD with an unloadable zone file, so NSD answers SERVFAIL.
+- ``expired.test``: ``_imaps._tcp`` to a Dovecot on 127.0.0.26 whose certificate expired yesterday.
+- ``iplit.test``: an MX written as an address.
 - the corpus's ``example.test`` (null MX at ``nomail``).
 
 Mail daemons listen on 127.0.0.25 (``mail.good.test``): Postfix 25/587, Dovecot
@@ -36,6 +38,7 @@ from tests.rig.nsd import Nsd, start_nsd
 from tests.rig.postfix import Postfix, start_postfix
 
 MAIL_IP = "127.0.0.25"
+EXPIRED_IP = "127.0.0.26"  # a Dovecot whose certificate has expired (mail.expired.test)
 WEB_IP = "127.0.0.80"
 MAIL_HOST = "mail.good.test"
 
@@ -267,6 +270,8 @@ def zones(mail_cert_pem: bytes) -> dict[str, str]:
         "elsewhere.test": "$ORIGIN elsewhere.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\n",
         "xn--bcher-kva.test": "$ORIGIN xn--bcher-kva.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\n",
         "servfail.test": "this is not a zone file\n",
+        "expired.test": "$ORIGIN expired.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\n"
+        "mail IN A 127.0.0.26\n_imaps._tcp IN SRV 0 1 993 mail\n",
         # an MX whose target is an address written as a name: what some control panels produce
         "iplit.test": "$ORIGIN iplit.test.\n$TTL 300\n" + SOA + "@ IN MX 10 127.0.0.25.\n",
         "127.in-addr.arpa": "$ORIGIN 127.in-addr.arpa.\n$TTL 300\n" + SOA.replace("ns1 IN A 127.0.0.1\n", "")
@@ -282,13 +287,17 @@ class DnsLab:
     dovecot: Dovecot
     postfix: Postfix
     ca_file: Path
+    expired: Dovecot | None = None
 
     @property
     def nameserver(self) -> str:
         return self.nsd.nameserver
 
     def stop(self) -> None:
-        for stop in (self.web.stop, self.postfix.stop, self.dovecot.stop, self.nsd.stop):
+        parts = [self.web.stop, self.postfix.stop, self.dovecot.stop, self.nsd.stop]
+        if self.expired is not None:
+            parts.append(self.expired.stop)
+        for stop in parts:
             try:
                 stop()
             except Exception:  # noqa: BLE001 - tear down as much as possible
@@ -302,20 +311,28 @@ def start_dnslab(dir: Path) -> DnsLab:
     ca_file = dir / "ca.pem"
     dir.mkdir(parents=True, exist_ok=True)
     ca.cert_pem.write_to_path(str(ca_file))
+    import datetime
+
     mail = ca.issue_cert(MAIL_HOST)
+    now = datetime.datetime.now(datetime.timezone.utc)
+    expired = ca.issue_cert("mail.expired.test", not_before=now - datetime.timedelta(days=90),
+                            not_after=now - datetime.timedelta(days=1))
     started: list = []
     try:
-        for sub in ("dovecot", "postfix"):
+        for sub, leaf in (("dovecot", mail), ("postfix", mail), ("dovecot-expired", expired)):
             (dir / sub).mkdir(parents=True, exist_ok=True)
             (dir / sub).chmod(0o755)
             with open(dir / sub / "cert.pem", "wb") as fh:
-                for pem in mail.cert_chain_pems:
+                for pem in leaf.cert_chain_pems:
                     fh.write(pem.bytes())
-            mail.private_key_pem.write_to_path(str(dir / sub / "key.pem"))
+            leaf.private_key_pem.write_to_path(str(dir / sub / "key.pem"))
             (dir / sub / "key.pem").chmod(0o600)
         dovecot = start_dovecot(dir / "dovecot", host=MAIL_IP,
                                 ports={"imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995})
         started.append(dovecot)
+        old_dovecot = start_dovecot(dir / "dovecot-expired", host=EXPIRED_IP,
+                                    ports={"imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995})
+        started.append(old_dovecot)
         postfix = start_postfix(dir / "postfix", dovecot.auth_socket, host=MAIL_IP,
                                 ports={"smtp": 25, "submission": 587})
         started.append(postfix)
@@ -329,4 +346,4 @@ def start_dnslab(dir: Path) -> DnsLab:
         for part in reversed(started):
             part.stop()
         raise
-    return DnsLab(dir, nsd, web, dovecot, postfix, ca_file)
+    return DnsLab(dir, nsd, web, dovecot, postfix, ca_file, old_dovecot)
