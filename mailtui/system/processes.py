@@ -136,6 +136,8 @@ class ProcessWatch:
             status = self._one(spec, table, by_pid, children_of, pid_files.get(spec.key, ""))
             if status.running or (spec.core and installed.get(spec.key, False)):
                 result.append(status)
+        # smtpd and imap children come and go all day: keep CPU baselines only for live pids
+        self._procs = {pid: p for pid, p in self._procs.items() if pid in by_pid}
         return result
 
     def _one(self, spec: DaemonSpec, table: list[ProcInfo], by_pid: dict[int, ProcInfo],
@@ -198,9 +200,6 @@ class ProcessWatch:
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             self._procs.pop(pid, None)
             return None
-
-    def forget_dead(self) -> None:
-        self._procs = {pid: p for pid, p in self._procs.items() if psutil.pid_exists(pid)}
 
 
 def _descendants(pid: int, children_of: dict[int, list[ProcInfo]]) -> list[ProcInfo]:

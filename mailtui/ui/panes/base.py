@@ -62,6 +62,7 @@ class Pane(Vertical, can_focus=True):
         self.border_title = Content(self.TITLE)
         self.status = Static("", markup=False, classes="pane-status")
         self._next_poll: Timer | None = None
+        self._status_shown: tuple[str, bool] | None = None
 
     def compose_body(self):  # pragma: no cover - overridden
         return []
@@ -114,7 +115,7 @@ class Pane(Vertical, can_focus=True):
 
     def set_status(self, text: str, problem: bool = False) -> None:
         # an unchanged status is not re-set: Static.update re-lays out the screen
-        if (text, problem) == getattr(self, "_status_shown", None):
+        if (text, problem) == self._status_shown:
             return
         self._status_shown = (text, problem)
         self.status.update(Content(text))
