@@ -22,23 +22,10 @@ from pathlib import Path
 JAILS = 20
 PER_JAIL = 1000
 
-BENCH_JAILS = """\
-[DEFAULT]
-backend = polling
-usedns = no
-ignoreself = false
-ignoreip =
-maxretry = 3
-findtime = 10m
-bantime = 1h
-banaction =
-action =
-""" + "".join(f"""
-[bench{i:02d}]
-enabled = true
-filter = postfix
-logpath = {{mail_log}}
-""" for i in range(1, JAILS + 1))
+def _jails() -> str:
+    from tests.rig.fail2ban import many_jails_conf
+
+    return many_jails_conf(JAILS)
 
 
 def measure() -> dict[str, float]:
@@ -49,7 +36,7 @@ def measure() -> dict[str, float]:
     base = Path(tempfile.mkdtemp(prefix="mailtui-bench-f2b-"))
     base.chmod(0o755)
     (base / "mail.log").touch()
-    f2b = start_fail2ban(base / "f2b", base / "mail.log", base / "dovecot.log", jail_conf=BENCH_JAILS)
+    f2b = start_fail2ban(base / "f2b", base / "mail.log", base / "dovecot.log", jail_conf=_jails())
     try:
         net = ipaddress.ip_network("10.77.0.0/16")
         addresses = [str(a) for a in net.hosts()]

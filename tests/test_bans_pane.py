@@ -129,3 +129,43 @@ async def test_read_only_refuses_ban(rig, tmp_path: Path, monkeypatch) -> None:
         pane.table.focus()
         await pilot.press("b")
         assert not isinstance(app.screen, BanScreen)
+
+
+async def test_twenty_thousand_bans_stay_browsable(tmp_path: Path, monkeypatch) -> None:
+    """20 jails x 1,000 bans on a fail2ban-server of the test's own: the table holds a bounded
+    number of rows, says how many more each jail has, and / still finds any of them."""
+    import ipaddress
+
+    from mailtui.fail2ban.client import Fail2banClient
+    from mailtui.ui.panes import bans as bans_module
+    from tests.rig.fail2ban import many_jails_conf, start_fail2ban
+
+    (tmp_path / "mail.log").touch()
+    f2b = start_fail2ban(tmp_path / "f2b", tmp_path / "mail.log", tmp_path / "dovecot.log",
+                         jail_conf=many_jails_conf(20))
+    try:
+        addresses = [str(a) for a in ipaddress.ip_network("10.77.0.0/16").hosts()][:20_000]
+        with Fail2banClient(str(f2b.socket), timeout=120) as client:
+            for i in range(20):
+                client.call("set", f"bench{i + 1:02d}", "banip", *addresses[i * 1000:(i + 1) * 1000])
+        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+        monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
+        cfg = config.load(None, {"logs.files": [str(tmp_path / "mail.log")], "fail2ban.socket": str(f2b.socket),
+                                 "logs.fail2ban": str(f2b.log), "dns.nameserver": "127.0.0.1:9",
+                                 "postfix.config_dir": "/nonexistent", "dovecot.config": "/nonexistent"})
+        app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
+        async with app.run_test(size=(140, 45)) as pilot:
+            pane = app.query_one(BansPane)
+            await until(pilot, lambda: pane.result is not None and pane.result.snapshot is not None, 300,
+                        "the first refresh")
+            table = rows(pane.table)
+            assert len(table) <= bans_module.MAX_ROWS + 2 * 20
+            assert sum(1 for r in table if r[0].startswith("  … ")) >= 12  # jails with more than they show
+            assert str(pane.border_title) == "Bans · 20 jails · 20000 banned"
+            hidden = addresses[19 * 1000]  # the last jail's bans are beyond the row budget
+            assert all(r[4] != hidden for r in table)
+            pane.search_ip(hidden)
+            found = rows(pane.table)
+            assert [r[4] for r in found if r[4]] == [hidden] and "banned in bench20" in str(pane.status.render())
+    finally:
+        f2b.stop()

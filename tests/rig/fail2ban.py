@@ -138,3 +138,11 @@ def start_fail2ban(dir: Path, mail_log: Path, dovecot_log: Path, jail_conf: str 
     f2b = Fail2ban(dir, conf_dir, client)
     f2b.start()
     return f2b
+
+
+def many_jails_conf(count: int) -> str:
+    """``count`` jails named bench01.. with no action (bans are only recorded inside fail2ban)."""
+    head = ("[DEFAULT]\nbackend = polling\nusedns = no\nignoreself = false\nignoreip =\nmaxretry = 3\n"
+            "findtime = 10m\nbantime = 1h\nbanaction =\naction =\n")
+    return head + "".join(f"\n[bench{i:02d}]\nenabled = true\nfilter = postfix\nlogpath = {{mail_log}}\n"
+                          for i in range(1, count + 1))

@@ -26,7 +26,9 @@ from mailtui.logs.live import LiveEntry
 from mailtui.system.units import sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
 
-MAX_ROWS_PER_JAIL = 500
+# a table of 20,000 rows costs the UI over a second per refresh; nobody scrolls it: / finds any IP
+MAX_ROWS_PER_JAIL = 50
+MAX_ROWS = 400
 FULL_EVERY = 12  # polls between complete re-reads of every jail's IP list
 #: s cycles through these orders of the jails
 SORTS = {
@@ -91,6 +93,8 @@ class BansPane(Pane):
         self.rdns: ReverseNames | None = None
         self._polls = 0
         self.sort = "name"
+        self._keys: list[str] = []
+        self._cells: list[list[str]] = []
 
     def compose_body(self) -> ComposeResult:
         yield self.search_input
@@ -98,8 +102,8 @@ class BansPane(Pane):
         yield self.why
 
     def on_mount(self) -> None:
-        self.table.add_columns("jail", "failed now/total", "banned now/total", "bans/h", "IP", "name", "since",
-                               "left / ban time")
+        self._columns = self.table.add_columns("jail", "failed now/total", "banned now/total", "bans/h", "IP",
+                                               "name", "since", "left / ban time")
         self.POLL_SECONDS = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
         self.rdns = ReverseNames(self.app.cfg["dns.nameserver"])  # type: ignore[attr-defined]
         super().on_mount()
@@ -149,6 +153,7 @@ class BansPane(Pane):
         if bans.snapshot is None:
             self.set_status(f"fail2ban: not connected — {bans.reason}", problem=True)
             self.table.clear()
+            self._keys = []
             return
         snap = bans.snapshot
         # in log mode the last clause says what is read; why the socket is not used is in `mailtui bans`
@@ -162,24 +167,50 @@ class BansPane(Pane):
             status = f"{self.ip_filter}: " + (f"banned in {where}" if hits else "not banned in any jail") + \
                 " (esc clears)"
         self.set_status(status, problem=bans.mode == "log")
-        cursor = self.table.cursor_row
-        self.table.clear()
+        rows: list[tuple[list[Text], str]] = []
+
+        def add(*cells: Text, key: str) -> None:
+            rows.append((list(cells), key))
+
+        budget = MAX_ROWS
         for jail in sorted(snap.jails, key=SORTS[self.sort]):
             shown = [b for b in jail.banned if not self.ip_filter or b.ip == self.ip_filter]
             if self.ip_filter and not shown:
                 continue
+            limit = max(0, min(MAX_ROWS_PER_JAIL, budget))
+            # the bans that end last are the newest: show those
+            hidden = len(shown) - limit
+            shown = sorted(shown, key=lambda b: b.ends or 0.0, reverse=True)[:limit] if hidden > 0 else shown
+            budget -= len(shown)
             trend = sparkline(self._bans_last_hour(jail.name, now), 12)
-            self.table.add_row(Text(jail.name, "bold"), Text(f"{jail.currently_failed} / {jail.total_failed}"),
-                               Text(f"{jail.currently_banned} / {jail.total_banned}"), Text(trend, "yellow"),
-                               Text(""), Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
-            for ban in shown[:MAX_ROWS_PER_JAIL]:
+            add(Text(jail.name, "bold"), Text(f"{jail.currently_failed} / {jail.total_failed}"),
+                Text(f"{jail.currently_banned} / {jail.total_banned}"), Text(trend, "yellow"),
+                Text(""), Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
+            for ban in shown:
                 name = self.rdns.get(ban.ip) if self.rdns else ""
-                self.table.add_row(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(""), Text(ban.ip),
-                                   Text(name, "dim"), Text(_since(ban.ban_start, now)),
-                                   Text(f"{format_left(ban.time_left(now))} / {_span(ban.ban_time)}"),
-                                   key=f"ip:{jail.name}:{ban.ip}")
-        if cursor < self.table.row_count:
-            self.table.move_cursor(row=cursor)
+                add(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(""), Text(ban.ip),
+                    Text(name, "dim"), Text(_since(ban.ban_start, now)),
+                    Text(f"{format_left(ban.time_left(now))} / {_span(ban.ban_time)}"), key=f"ip:{jail.name}:{ban.ip}")
+            if hidden > 0:
+                add(Text(f"  … {hidden:,} more in {jail.name}", "dim italic"), Text(""), Text(""), Text(""),
+                    Text("/ finds any IP", "dim"), Text(""), Text(""), Text(""), key=f"more:{jail.name}")
+        keys = [key for _, key in rows]
+        if keys == self._keys:
+            # the same rows as last poll: change only the cells that changed (time left, mostly);
+            # rebuilding hundreds of rows every poll re-lays out the table
+            for (cells, key), before in zip(rows, self._cells):
+                for column, cell, old in zip(self._columns, cells, before):
+                    if cell.plain != old:
+                        self.table.update_cell(key, column, cell)
+        else:
+            cursor = self.table.cursor_row
+            self.table.clear()
+            for cells, key in rows:
+                self.table.add_row(*cells, key=key)
+            self._keys = keys
+            if cursor < self.table.row_count:
+                self.table.move_cursor(row=cursor)
+        self._cells = [[c.plain for c in cells] for cells, _ in rows]
         banned = sum(j.currently_banned for j in snap.jails)
         self.border_title = Content(f"Bans · {len(snap.jails)} jails · {banned} banned")
         if not self.table.row_count or not self._selected_key().startswith("ip:"):
