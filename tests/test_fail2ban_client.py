@@ -104,7 +104,10 @@ def test_server_stopped_and_restarted(rig) -> None:
         assert len(collect(client).jails) == 4
 
 
-def _fake_server(path: Path, reply: bytes) -> threading.Thread:
+def _fake_server(path: Path, reply: bytes, end: bool = True) -> threading.Thread:
+    """Answers one request with ``reply`` (and the end marker unless ``end`` is False), then closes."""
+    if path.exists():
+        path.unlink()
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(str(path))
     srv.listen(1)
@@ -114,7 +117,7 @@ def _fake_server(path: Path, reply: bytes) -> threading.Thread:
         buf = b""
         while END not in buf:
             buf += conn.recv(4096)
-        conn.sendall(reply + END)
+        conn.sendall(reply + (END if end else b""))
         conn.close()
         srv.close()
 
@@ -253,3 +256,25 @@ def test_fail2ban_11_status_all_in_one_round_trip(tmp_path: Path) -> None:
     assert [b.ip for b in jails["postfix"].banned] == ["192.0.2.10", "2001:db8::5"]
     assert jails["postfix"].banned[1].time_left() == float("inf")  # bantime -1: permanent
     assert jails["dovecot"].files == ["/var/log/dovecot.log"]
+
+
+def test_server_dying_mid_reply_is_a_clear_fallback(tmp_path: Path) -> None:
+    """The server reads the request, sends half a reply and dies: no hang, no traceback; the
+    Bans source says what happened and falls back to fail2ban.log."""
+    from mailtui.fail2ban.source import read_bans
+
+    tmp_path.chmod(0o700)
+    sock = tmp_path / "f2b.sock"
+    half = pickle.dumps((0, "1.0.2"), protocol=2)[:5]  # no end marker, then the connection drops
+    _fake_server(sock, half, end=False)
+    sock.chmod(0o600)
+    client = Fail2banClient(str(sock), owner_uid=os.geteuid())
+    with pytest.raises(ProtocolError, match="closed the connection"):
+        client.call("version")
+    log = tmp_path / "fail2ban.log"
+    log.write_text("2026-11-29 01:08:54,123 fail2ban.actions [1]: NOTICE  [postfix] Ban 192.0.2.10\n")
+    _fake_server(sock, half, end=False)
+    sock.chmod(0o600)
+    result = read_bans(str(sock), str(log))
+    assert result.mode == "log" and "closed the connection" in result.reason
+    assert [b.ip for j in result.snapshot.jails for b in j.banned] == ["192.0.2.10"]
