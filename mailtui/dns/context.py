@@ -11,7 +11,7 @@ from typing import Any, Callable
 from mailtui.dns.clientconfig import ServerEntry
 from mailtui.dns.model import Finding
 from mailtui.dns.probe import ProbeResult
-from mailtui.dns.resolver import Resolver, to_name
+from mailtui.dns.resolver import NODATA, NXDOMAIN, TIMEOUT, Lookup, Resolver, to_name
 from mailtui.dns.web import Web, make_ssl_context
 
 DEFAULT_SELECTORS = ("default",)
@@ -44,6 +44,11 @@ class LocalView:
     postfix: dict[str, str] = field(default_factory=dict)
 
 
+def lookup_status(lookup: Lookup) -> str:
+    """The finding status of a lookup that failed for a reason other than absence."""
+    return "timeout" if lookup.status == TIMEOUT else "error"
+
+
 class CheckContext:
     def __init__(self, options: CheckOptions, on_finding: Callable[[Finding], None] | None = None) -> None:
         self.options = options
@@ -67,6 +72,25 @@ class CheckContext:
         if self._on_finding is not None:
             self._on_finding(finding)
         return finding
+
+    async def answer(self, fid: str, group: str, label: str, name: Any, rdtype: str,
+                     absent: tuple[str, ...] | None = None) -> Lookup | None:
+        """The answer to one lookup, or None once the reason there is none is reported.
+
+        A failed lookup (SERVFAIL, REFUSED, timeout, ...) is reported as ``label: why``. For
+        NXDOMAIN/NODATA, ``absent`` is the finding's (status, summary[, detail]); without it the
+        empty lookup is returned, for checks where "no such record" is judged with the records.
+        """
+        found = await self.resolver.query(name, rdtype)
+        if found.status in (NXDOMAIN, NODATA):
+            if absent is None:
+                return found
+            self.add(Finding(fid, group, *absent))
+            return None
+        if not found.ok:
+            self.add(Finding(fid, group, lookup_status(found), f"{label}: {found.describe()}"))
+            return None
+        return found
 
     def advertise(self, entry: ServerEntry) -> None:
         if entry not in self.services:

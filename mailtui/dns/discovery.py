@@ -17,8 +17,6 @@ from mailtui.dns.clientconfig import (
 from mailtui.dns.context import CheckContext
 from mailtui.dns.model import DISCOVERY, Finding
 from mailtui.dns.records import srv_order
-from mailtui.dns.resolver import NODATA, NXDOMAIN
-from mailtui.dns.routing import lookup_status
 from mailtui.dns.web import Fetch
 
 #: SRV owner label -> (protocol, TLS mode it implies, standard port)
@@ -37,12 +35,8 @@ MAX_AUTODISCOVER_REDIRECTS = 10
 async def check_srv(ctx: CheckContext, label: str) -> None:
     fid = f"srv:{label}"
     name = f"{label}.{ctx.domain}"
-    srv = await ctx.resolver.query(name, "SRV")
-    if srv.status in (NXDOMAIN, NODATA):
-        ctx.add(Finding(fid, DISCOVERY, "info", f"{label}: not published"))
-        return
-    if not srv.ok:
-        ctx.add(Finding(fid, DISCOVERY, lookup_status(srv), f"{label}: {srv.describe()}"))
+    srv = await ctx.answer(fid, DISCOVERY, label, name, "SRV", absent=("info", f"{label}: not published"))
+    if srv is None:
         return
     records = [(r.priority, r.weight, r.port, r.target.to_text(omit_final_dot=True) if r.target != dns.name.root
                 else ".") for r in srv.records]

@@ -8,14 +8,9 @@ import ipaddress
 import dns.name
 import dns.reversename
 
-from mailtui.dns.context import CheckContext
+from mailtui.dns.context import CheckContext, lookup_status
 from mailtui.dns.model import ROUTING, Finding
-from mailtui.dns.resolver import NODATA, NXDOMAIN, OK, TIMEOUT, Lookup
-
-
-def lookup_status(lookup: Lookup) -> str:
-    """The finding status of a lookup that failed for a reason other than absence."""
-    return "timeout" if lookup.status == TIMEOUT else "error"
+from mailtui.dns.resolver import NODATA, NXDOMAIN, OK
 
 
 async def check_mx(ctx: CheckContext) -> None:
@@ -87,14 +82,12 @@ async def _check_mx_host(ctx: CheckContext, host: str) -> None:
 async def check_ptr(ctx: CheckContext, host: str, address: str) -> None:
     """PTR and forward confirmation: what reject_unknown_client_hostname and receivers judge by."""
     fid = f"ptr:{address}"
-    ptr = await ctx.resolver.query(dns.reversename.from_address(address), "PTR")
-    if ptr.status in (NXDOMAIN, NODATA):
-        ctx.add(Finding(fid, ROUTING, "warn", f"{address} ({host}) has no PTR record",
-                        "Receivers using reject_unknown_client_hostname (or their equivalent) answer "
-                        "'450 4.7.1 Client host rejected: cannot find your hostname' to mail sent from it."))
-        return
-    if not ptr.ok:
-        ctx.add(Finding(fid, ROUTING, lookup_status(ptr), f"PTR of {address}: {ptr.describe()}"))
+    ptr = await ctx.answer(fid, ROUTING, f"PTR of {address}", dns.reversename.from_address(address), "PTR",
+                           absent=("warn", f"{address} ({host}) has no PTR record",
+                                   "Receivers using reject_unknown_client_hostname (or their equivalent) answer "
+                                   "'450 4.7.1 Client host rejected: cannot find your hostname' to mail sent "
+                                   "from it."))
+    if ptr is None:
         return
     names = [r.target.to_text(omit_final_dot=True) for r in ptr.records]
     for name in names:

@@ -11,7 +11,6 @@ from mailtui.dns.context import CheckContext
 from mailtui.dns.model import AUTH, Finding
 from mailtui.dns.records import is_spf, mailto_domain, parse_dkim, parse_dmarc, parse_spf
 from mailtui.dns.resolver import NODATA, NXDOMAIN, TIMEOUT
-from mailtui.dns.routing import lookup_status
 
 MAX_SPF_LOOKUPS = 10
 MAX_VOID_LOOKUPS = 2
@@ -26,9 +25,8 @@ class _SpfCount:
 
 
 async def check_spf(ctx: CheckContext) -> None:
-    txt = await ctx.resolver.query(ctx.domain, "TXT")
-    if txt.status not in ("ok", NODATA, NXDOMAIN):
-        ctx.add(Finding("spf", AUTH, lookup_status(txt), f"SPF lookup failed: {txt.describe()}"))
+    txt = await ctx.answer("spf", AUTH, "SPF lookup failed", ctx.domain, "TXT")
+    if txt is None:
         return
     records = [t for t in txt.texts() if is_spf(t)]
     if not records:
@@ -109,9 +107,8 @@ async def _include(ctx: CheckContext, target: str, count: _SpfCount, depth: int,
 
 async def check_dmarc(ctx: CheckContext) -> None:
     name = f"_dmarc.{ctx.domain}"
-    txt = await ctx.resolver.query(name, "TXT")
-    if txt.status not in ("ok", NODATA, NXDOMAIN):
-        ctx.add(Finding("dmarc", AUTH, lookup_status(txt), f"DMARC lookup failed: {txt.describe()}"))
+    txt = await ctx.answer("dmarc", AUTH, "DMARC lookup failed", name, "TXT")
+    if txt is None:
         return
     records = [t for t in txt.texts() if t.strip().lower().startswith("v=dmarc1")]
     if not records:
@@ -182,16 +179,11 @@ def _grep(path: str, pattern: str) -> list[str]:
 async def check_dkim(ctx: CheckContext, selector: str, guessed: bool) -> None:
     name = f"{selector}._domainkey.{ctx.domain}"
     fid = f"dkim:{selector}"
-    txt = await ctx.resolver.query(name, "TXT")
-    if txt.status in (NXDOMAIN, NODATA):
-        if guessed:
-            ctx.add(Finding(fid, AUTH, "info", f"no DKIM key at selector '{selector}' (a guess: pass --selector)"))
-        else:
-            ctx.add(Finding(fid, AUTH, "fail", f"no DKIM key published for selector '{selector}'",
-                            f"The local signer uses '{selector}' but {name} has no TXT record: every signature fails."))
-        return
-    if not txt.ok:
-        ctx.add(Finding(fid, AUTH, lookup_status(txt), f"DKIM lookup failed: {txt.describe()}"))
+    absent = ("info", f"no DKIM key at selector '{selector}' (a guess: pass --selector)") if guessed else \
+        ("fail", f"no DKIM key published for selector '{selector}'",
+         f"The local signer uses '{selector}' but {name} has no TXT record: every signature fails.")
+    txt = await ctx.answer(fid, AUTH, "DKIM lookup failed", name, "TXT", absent=absent)
+    if txt is None:
         return
     texts = txt.texts()
     if len(texts) > 1:

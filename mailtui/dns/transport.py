@@ -6,23 +6,19 @@ import asyncio
 import hashlib
 import time
 
-from mailtui.dns.context import CheckContext
+from mailtui.dns.context import CheckContext, lookup_status
 from mailtui.dns.model import TRANSPORT, Finding
 from mailtui.dns.probe import ProbeResult
 from mailtui.dns.records import parse_sts_policy, parse_tags, sts_mx_matches
 from mailtui.dns.resolver import NODATA, NXDOMAIN
-from mailtui.dns.routing import lookup_status
 
 CERT_WARN_DAYS = 14
 
 
 async def check_mta_sts(ctx: CheckContext) -> None:
-    txt = await ctx.resolver.query(f"_mta-sts.{ctx.domain}", "TXT")
-    if txt.status in (NXDOMAIN, NODATA):
-        ctx.add(Finding("mta-sts", TRANSPORT, "info", "MTA-STS: not published"))
-        return
-    if not txt.ok:
-        ctx.add(Finding("mta-sts", TRANSPORT, lookup_status(txt), f"MTA-STS: {txt.describe()}"))
+    txt = await ctx.answer("mta-sts", TRANSPORT, "MTA-STS", f"_mta-sts.{ctx.domain}", "TXT",
+                           absent=("info", "MTA-STS: not published"))
+    if txt is None:
         return
     records = [t for t in txt.texts() if t.strip().startswith("v=STSv1")]
     if len(records) != 1:
@@ -61,13 +57,10 @@ async def check_mta_sts(ctx: CheckContext) -> None:
 
 
 async def check_tlsrpt(ctx: CheckContext) -> None:
-    txt = await ctx.resolver.query(f"_smtp._tls.{ctx.domain}", "TXT")
-    if txt.status in (NXDOMAIN, NODATA):
-        ctx.add(Finding("tls-rpt", TRANSPORT, "info", "TLS-RPT: not published",
-                        "Without it, senders cannot tell you when TLS to your MX fails."))
-        return
-    if not txt.ok:
-        ctx.add(Finding("tls-rpt", TRANSPORT, lookup_status(txt), f"TLS-RPT: {txt.describe()}"))
+    txt = await ctx.answer("tls-rpt", TRANSPORT, "TLS-RPT", f"_smtp._tls.{ctx.domain}", "TXT",
+                           absent=("info", "TLS-RPT: not published",
+                                   "Without it, senders cannot tell you when TLS to your MX fails."))
+    if txt is None:
         return
     records = [t for t in txt.texts() if t.strip().startswith("v=TLSRPTv1")]
     if len(records) != 1:
@@ -110,12 +103,9 @@ async def check_caa(ctx: CheckContext) -> None:
 
 async def check_tlsa(ctx: CheckContext, host: str) -> None:
     fid = f"tlsa:{host}"
-    tlsa = await ctx.resolver.query(f"_25._tcp.{host}", "TLSA")
-    if tlsa.status in (NXDOMAIN, NODATA):
-        ctx.add(Finding(fid, TRANSPORT, "info", f"DANE: no TLSA record for {host}"))
-        return
-    if not tlsa.ok:
-        ctx.add(Finding(fid, TRANSPORT, lookup_status(tlsa), f"DANE {host}: {tlsa.describe()}"))
+    tlsa = await ctx.answer(fid, TRANSPORT, f"DANE {host}", f"_25._tcp.{host}", "TLSA",
+                            absent=("info", f"DANE: no TLSA record for {host}"))
+    if tlsa is None:
         return
     records = [(r.usage, r.selector, r.mtype, r.cert.hex()) for r in tlsa.records]
     text = "\n".join(f"{u} {s} {m} {h}" for u, s, m, h in records)
