@@ -190,3 +190,36 @@ def test_local_dkim_selectors_from_opendkim_and_rspamd(tmp_path) -> None:
     (tmp_path / "etc" / "rspamd" / "local.d" / "dkim_signing.conf").write_text('selector = "dkim";\npath = "x";\n')
     assert local_dkim_selectors(str(tmp_path)) == ["mail2026", "mail", "dkim"]
     assert local_dkim_selectors(str(tmp_path / "nothing")) == []
+
+
+def test_a_trickling_server_cannot_hold_a_probe() -> None:
+    """One byte every 0.2 s never trips the 0.5 s read timeout; the probe's own deadline ends it."""
+    import socket
+    import threading
+    import time
+
+    from mailtui.dns.probe import probe
+
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(1)
+    stop = threading.Event()
+
+    def trickle() -> None:
+        conn, _ = srv.accept()
+        try:
+            while not stop.is_set():
+                conn.sendall(b"2")
+                time.sleep(0.2)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    threading.Thread(target=trickle, daemon=True).start()
+    try:
+        result = probe("mail.example.test", "127.0.0.1", srv.getsockname()[1], "smtp", "starttls", timeout=0.5)
+    finally:
+        stop.set()
+        srv.close()
+    assert result.connected and result.error == "no complete answer in time"

@@ -19,6 +19,7 @@ from mailtui.dns.records import name_matches
 from mailtui.logs.sanitize import decode
 
 MAX_REPLY = 16 * 1024
+PROBE_DEADLINE_FACTOR = 3  # a whole conversation may take this many read timeouts
 PROTOCOL_OF_PORT = {25: "smtp", 465: "smtp", 587: "smtp", 143: "imap", 993: "imap", 110: "pop3", 995: "pop3"}
 
 
@@ -60,15 +61,29 @@ class ProbeResult:
 
 
 class _Conn:
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, deadline: float) -> None:
         self.sock = sock
         self.buf = b""
+        # the socket timeout bounds each read; the deadline bounds the whole conversation, so a
+        # server sending one byte just before each timeout cannot hold the probe
+        self.deadline = deadline
+        self.read_timeout = sock.gettimeout()
 
     def line(self) -> str:
         while b"\n" not in self.buf:
             if len(self.buf) > MAX_REPLY:
                 raise OSError("reply line too long")
-            chunk = self.sock.recv(4096)
+            remaining = self.deadline - time.monotonic()
+            if remaining <= 0:
+                raise OSError("no complete answer in time")
+            limited = self.read_timeout is None or remaining < self.read_timeout
+            self.sock.settimeout(remaining if limited else self.read_timeout)
+            try:
+                chunk = self.sock.recv(4096)
+            except TimeoutError:
+                if limited:
+                    raise OSError("no complete answer in time") from None
+                raise
             if not chunk:
                 raise OSError("connection closed by the server")
             self.buf += chunk
@@ -174,7 +189,7 @@ def _probe(result: ProbeResult, timeout: float, verified: ssl.SSLContext) -> Non
     try:
         if result.mode == "implicit":
             sock = _wrap(result, sock, verified, timeout)
-        conn = _Conn(sock)
+        conn = _Conn(sock, time.monotonic() + PROBE_DEADLINE_FACTOR * timeout)
         result.greeting = _greeting(conn, result.protocol)
         caps = _capabilities(conn, result.protocol)
         if result.mode != "implicit":
@@ -214,7 +229,7 @@ def _unverified(result: ProbeResult, timeout: float) -> socket.socket:
     ctx.verify_mode = ssl.CERT_NONE
     sock = socket.create_connection((result.address, result.port), timeout=timeout)
     if result.mode == "starttls":
-        conn = _Conn(sock)
+        conn = _Conn(sock, time.monotonic() + PROBE_DEADLINE_FACTOR * timeout)
         _greeting(conn, result.protocol)
         _capabilities(conn, result.protocol)
         _starttls(conn, result.protocol)
