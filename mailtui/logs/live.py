@@ -26,9 +26,6 @@ STEP_MS = 10
 FALLBACK_MS = 1000
 
 
-YIELD_EVERY = 200  # lines parsed between voluntary GIL releases during a burst
-
-
 @dataclass(slots=True)
 class LiveEntry:
     record: LogRecord
@@ -79,9 +76,6 @@ class LiveLogs:
                 n += 1
                 rec = parser.parse(line, n, sanitized=True)
                 entries.append(LiveEntry(rec, self.engine.recognize(rec)))
-                if not n % YIELD_EVERY:
-                    # let the UI thread take the GIL now rather than at a forced switch mid-frame
-                    time.sleep(0)
             self._lineno[follower.path] = n
         if self.journal is not None:
             for rec in self.journal.poll():

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import psutil
@@ -55,7 +56,7 @@ class ProcInfo:
     username: str
     create_time: float
 
-    @property
+    @cached_property  # matched against every daemon pattern: built once per process
     def key(self) -> str:
         return "\0".join((self.name, self.cmdline[0] if self.cmdline else "", " ".join(self.cmdline)))
 

@@ -110,6 +110,7 @@ class ServicesCollector:
         self.watch = ProcessWatch()
         self.history: deque[tuple[float, int]] = deque(maxlen=HISTORY)
         self._derived: _Derived | None = None
+        self._certs: dict[str, tuple[float, CertInfo]] = {}
 
     @classmethod
     def from_config(cls, cfg: Any) -> ServicesCollector:
@@ -151,6 +152,20 @@ class ServicesCollector:
 
         return fail2ban_setting("pidfile") or "/var/run/fail2ban/fail2ban.pid"
 
+    def _certificate(self, path: str, used_by: str) -> CertInfo:
+        """Certificates change a few times a year: parse again only when the file did."""
+        try:
+            stamp = os.stat(path).st_mtime
+        except OSError:
+            stamp = None
+        cached = self._certs.get(path)
+        if cached is not None and stamp is not None and cached[0] == stamp:
+            return cached[1]
+        info = read_certificate(path, used_by)
+        if stamp is not None:
+            self._certs[path] = (stamp, info)
+        return info
+
     def invalidate(self) -> None:
         """Re-read the configuration on the next poll (after an action or a config change)."""
         self._derived = None
@@ -181,6 +196,6 @@ class ServicesCollector:
         if derived.mail_store:
             report.disks.append(disk_use("mail store", derived.mail_store))
         report.load = system_load()
-        report.certificates = [read_certificate(p, u) for p, u in derived.cert_paths]
+        report.certificates = [self._certificate(p, u) for p, u in derived.cert_paths]
         report.alerts = evaluate(report, self.limits)
         return report
