@@ -94,3 +94,19 @@ async def test_read_only_is_shown(isolated_config) -> None:
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
         assert "read-only" in str(app.query_one("#topbar", Static).render())
+
+
+async def test_long_lived_objects_leave_the_collector_while_running(isolated_config) -> None:
+    """Full collections would otherwise rescan Textual's DOM and the catalog on every pause."""
+    import gc
+
+    assert gc.get_freeze_count() == 0
+    before = gc.get_threshold()
+    app = make_app(isolated_config)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        assert gc.get_freeze_count() > 10_000
+        assert all(o is not app for o in gc.get_objects(generation=2))  # frozen: not scanned
+        assert gc.get_threshold()[2] >= 40
+    assert gc.get_freeze_count() == 0  # after exit, what the app leaves is collectable again
+    assert gc.get_threshold() == before

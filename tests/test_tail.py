@@ -194,3 +194,30 @@ def test_a_burst_is_read_in_bounded_polls_even_across_a_rotation(tmp_path: Path)
     assert polls >= 3
     assert [int(x[:8]) for x in got[:count]] == list(range(count))  # every line once, in order
     assert got[count:] == ["after 1", "after 2"]
+
+
+def test_live_entries_are_one_collectable_object_per_line(tmp_path: Path) -> None:
+    """The view holds tens of thousands of lines: each must cost the garbage collector one object."""
+    import gc
+
+    from mailtui.logs.live import LiveLogs
+    from mailtui.logs.locate import LogLocation
+    from mailtui.recognizers.engine import default_engine
+
+    log = tmp_path / "mail.log"
+    log.write_text(
+        "Feb 19 10:35:59 mx dovecot: pop3-login: Disconnected (tried to use disallowed plaintext auth): "
+        "user=<ann@example.net>, rip=192.0.2.9, lip=192.0.2.1, session=<brxUt4ZlTfPbavEx>\n"
+        "Feb 19 10:36:00 mx postfix/smtpd[11]: something no recognizer knows\n")
+    live = LiveLogs([LogLocation("mail", str(log), "test")], default_engine(), backfill=10)
+    known, unknown = live.poll()
+    live.close()
+    assert known.record is known and known.match is known
+    assert known.match.recognizer.id == "dovecot.login.plaintext_refused"
+    assert known.match.fields["user"] == "ann@example.net" and known.fields["client_ip"] == "192.0.2.9"
+    assert "ann@example.net" in known.match.summary and known.match.to_dict()["severity"] == "warn"
+    assert unknown.match is None and unknown.message == "something no recognizer knows"
+    gc.collect()  # lets the collector untrack the atomic dicts and tuples
+    for entry in (known, unknown):
+        tracked = [o for o in gc.get_referents(entry) if gc.is_tracked(o) and o is not type(entry)]
+        assert tracked in ([], [known.recognizer]), tracked  # the recognizer is shared by every line

@@ -81,8 +81,10 @@ def _family(program: str) -> str:
 class EnvelopeParser:
     """Parse lines of any supported format into records (stateful only for year guessing)."""
 
-    def __init__(self, source: str = "", year_reference: float | None = None) -> None:
+    def __init__(self, source: str = "", year_reference: float | None = None,
+                 record_type: type[LogRecord] = LogRecord) -> None:
         self.source = source
+        self.record_type = record_type  # the live view's entries are records with a match slot
         self.years = YearGuesser(year_reference)
         self._last_stamp = ""
         self._last_epoch = 0.0
@@ -92,7 +94,7 @@ class EnvelopeParser:
         """``sanitized``: the line already went through sanitize (the file readers do that)."""
         if not sanitized:
             line = clean(line)
-        rec = LogRecord(line=line, message=line, source=self.source, lineno=lineno)
+        rec = self.record_type(line=line, message=line, source=self.source, lineno=lineno)
         # fast path for "Mmm dd hh:mm:ss " (most lines of a busy log share the second before)
         if len(line) > 16 and line[15] == " " and line[12] == ":" and line[9] == ":" and line[6] == " ":
             stamp = line[:15]
@@ -153,8 +155,8 @@ class EnvelopeParser:
         pid = str(entry.get("SYSLOG_PID") or entry.get("_PID") or "")
         host = clean(str(entry.get("_HOSTNAME") or ""))
         tag = f"{program}[{pid}]" if pid.isdigit() else program
-        rec = LogRecord(line=clean(f"{host} {tag}: {message}"), message=clean(message),
-                        source=self.source or "journald", lineno=lineno)
+        rec = self.record_type(line=clean(f"{host} {tag}: {message}"), message=clean(message),
+                               source=self.source or "journald", lineno=lineno)
         try:
             rec.timestamp = int(str(entry.get("__REALTIME_TIMESTAMP", ""))) / 1e6
         except (ValueError, OverflowError):

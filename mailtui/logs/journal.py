@@ -36,6 +36,10 @@ class JournalFollower:
     _buf: bytes = b""
     _parser: EnvelopeParser = field(default_factory=lambda: EnvelopeParser(source="journald"))
 
+    def use_record_type(self, record_type: type) -> None:
+        """Build records of this LogRecord subclass (the live view's entries)."""
+        self._parser.record_type = record_type
+
     def argv(self) -> list[str]:
         exe = find_tool("journalctl") or "journalctl"
         argv = [exe, "-o", "json", "--no-pager", "-q"]

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import os
 import time
-from dataclasses import dataclass
-from typing import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
 
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.journal import JournalFollower
@@ -19,17 +19,53 @@ from mailtui.logs.locate import LogLocation
 from mailtui.logs.record import LogRecord
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
-from mailtui.recognizers.model import Match
+from mailtui.recognizers.model import Match, Recognizer, fill, match_dict, match_fields
 
 DEBOUNCE_MS = 50
 STEP_MS = 10
 FALLBACK_MS = 1000
 
 
-@dataclass(slots=True)
-class LiveEntry:
-    record: LogRecord
-    match: Match | None
+@dataclass(slots=True, eq=False)
+class LiveEntry(LogRecord):
+    """A line as the live view keeps it: the record itself, and what recognized it.
+
+    One object per line, where a record, a match and a pair holding both were three: the view
+    holds tens of thousands of lines, and every full garbage collection walks each object
+    they consist of (bench/ui_ingest.py). ``entry.record`` and ``entry.match`` are the entry
+    itself; as a match it offers what :class:`Match` offers (recognizer, fields, summary, to_dict).
+    """
+
+    recognizer: Recognizer | None = None
+    groups: dict[str, str | None] = field(default_factory=dict)
+    _fields: dict[str, str] | None = None
+
+    @property
+    def record(self) -> LogRecord:
+        return self
+
+    @property
+    def match(self) -> LiveEntry | None:
+        return self if self.recognizer is not None else None
+
+    def recognized(self, match: Match | None) -> LiveEntry:
+        if match is not None:
+            self.recognizer, self.groups = match.recognizer, match.groups
+        return self
+
+    @property
+    def fields(self) -> dict[str, str]:
+        if self._fields is None:
+            self._fields = match_fields(self.family, self.message, self.groups)
+        return self._fields
+
+    @property
+    def summary(self) -> str:
+        return fill(self.recognizer.summary, self.fields) if self.recognizer else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        assert self.recognizer is not None
+        return match_dict(self.recognizer, self.fields)
 
 
 class LiveLogs:
@@ -40,9 +76,10 @@ class LiveLogs:
         for loc in locations:
             if loc.kind == "journald":
                 self.journal = JournalFollower(backfill=backfill)
+                self.journal.use_record_type(LiveEntry)
             elif loc.path:
                 self.files.append((FileFollower(loc.path, backfill=backfill),
-                                   EnvelopeParser(source=loc.path)))
+                                   EnvelopeParser(source=loc.path, record_type=LiveEntry)))
         self._lineno: dict[str, int] = {}
 
     @property
@@ -67,6 +104,7 @@ class LiveLogs:
 
     def poll(self) -> list[LiveEntry]:
         entries: list[LiveEntry] = []
+        recognize = self.engine.recognize
         for follower, parser in self.files:
             lines = follower.poll()
             if not lines:
@@ -74,15 +112,15 @@ class LiveLogs:
             n = self._lineno.get(follower.path, 0)
             for line in lines:
                 n += 1
-                rec = parser.parse(line, n, sanitized=True)
-                entries.append(LiveEntry(rec, self.engine.recognize(rec)))
+                entry = parser.parse(line, n, sanitized=True)
+                entries.append(entry.recognized(recognize(entry)))
             self._lineno[follower.path] = n
         if self.journal is not None:
-            for rec in self.journal.poll():
-                entries.append(LiveEntry(rec, self.engine.recognize(rec)))
+            for entry in self.journal.poll():
+                entries.append(entry.recognized(recognize(entry)))
         if len(self.files) + (self.journal is not None) > 1:
             now = time.time()
-            entries.sort(key=lambda e: e.record.timestamp if e.record.timestamp is not None else now)
+            entries.sort(key=lambda e: e.timestamp if e.timestamp is not None else now)
         return entries
 
     async def watch(self, stop: asyncio.Event) -> AsyncIterator[list[LiveEntry]]:

@@ -81,16 +81,34 @@ def fill(template: str, fields: dict[str, str]) -> str:
         return template
 
 
+def match_fields(family: str, message: str, groups: dict[str, str | None]) -> dict[str, str]:
+    """The fields of a match: the ones every line of the family carries, then the pattern's groups."""
+    from mailtui.recognizers.fields import common_fields
+
+    fields = common_fields(family, message) if message else {}
+    for key, value in groups.items():
+        if value is not None:
+            # alternatives in one pattern name their groups user, user2, user3, ...
+            fields[key.rstrip("0123456789") or key] = value
+    return fields
+
+
+def match_dict(recognizer: Recognizer, fields: dict[str, str]) -> dict[str, Any]:
+    return {"recognizer": recognizer.id, "severity": recognizer.severity, "title": recognizer.title,
+            "summary": fill(recognizer.summary, fields), "fields": dict(fields)}
+
+
 class Match:
     """A recognizer that matched a message. ``fields`` is computed on first use: a scan over
-    millions of routine lines never pays for field extraction it does not look at."""
+    millions of routine lines never pays for field extraction it does not look at.
+    (The live view's entries carry the same attributes themselves: see logs.live.LiveEntry.)"""
 
-    __slots__ = ("recognizer", "_groups", "_family", "_message", "_fields")
+    __slots__ = ("recognizer", "groups", "_family", "_message", "_fields")
 
     def __init__(self, recognizer: Recognizer, groups: dict[str, str | None], family: str = "",
                  message: str = "") -> None:
         self.recognizer = recognizer
-        self._groups = groups
+        self.groups = groups
         self._family = family
         self._message = message
         self._fields: dict[str, str] | None = None
@@ -98,14 +116,7 @@ class Match:
     @property
     def fields(self) -> dict[str, str]:
         if self._fields is None:
-            from mailtui.recognizers.fields import common_fields
-
-            fields = common_fields(self._family, self._message) if self._message else {}
-            for key, value in self._groups.items():
-                if value is not None:
-                    # alternatives in one pattern name their groups user, user2, user3, ...
-                    fields[key.rstrip("0123456789") or key] = value
-            self._fields = fields
+            self._fields = match_fields(self._family, self._message, self.groups)
         return self._fields
 
     @property
@@ -113,6 +124,4 @@ class Match:
         return fill(self.recognizer.summary, self.fields)
 
     def to_dict(self) -> dict[str, Any]:
-        r = self.recognizer
-        return {"recognizer": r.id, "severity": r.severity, "title": r.title,
-                "summary": self.summary, "fields": dict(self.fields)}
+        return match_dict(self.recognizer, self.fields)

@@ -28,6 +28,10 @@ SEVERITY_MARK = {"crit": ("✖", "bold red"), "error": ("✖", "red"), "warn": (
                  "notice": ("•", "cyan"), "info": (" ", "")}
 PROGRAM_WIDTH = 24
 CURSOR_STYLE = Style(bgcolor="grey27")
+#: rendered rows kept, oldest dropped first: a few screens' worth. Rows that die young are
+#: reclaimed by the cheap young-generation collections (a Strip is a dozen objects that
+#: Textual links into cycles), instead of piling up for the full collections that pause the UI.
+STRIP_CACHE = 256
 
 
 def entry_text(entry: LiveEntry) -> Text:
@@ -85,7 +89,8 @@ class LogLines(ScrollView, can_focus=True):
         self.pending = 0
         self.dropped = 0  # lines pushed out by max_lines since the start
         self._filter: Callable[[LiveEntry], bool] | None = None
-        self._cache: dict[tuple[int, int, bool], Strip] = {}
+        # (id, width, highlighted) -> (entry, strip): the entry is kept so its id cannot be reused
+        self._cache: dict[tuple[int, int, bool], tuple[LiveEntry, Strip]] = {}
 
     # -- data --------------------------------------------------------------------------------------
     def add(self, batch: list[LiveEntry]) -> None:
@@ -97,7 +102,6 @@ class LogLines(ScrollView, can_focus=True):
         removed = max(0, len(self.view) + len(shown) - self.max_lines)
         self.view.extend(shown)
         if removed:
-            self._cache.clear()
             if self.cursor >= 0:
                 self.cursor = max(0, self.cursor - removed)
         self._resize()
@@ -136,18 +140,19 @@ class LogLines(ScrollView, can_focus=True):
         entry = self.view[index]
         highlighted = index == self.cursor
         key = (id(entry), width, highlighted)
-        strip = self._cache.get(key)
-        if strip is None:
-            text = entry_text(entry)
-            text.truncate(width, overflow="ellipsis", pad=True)
-            segments = list(text.render(self.app.console))
-            segments = [s for s in segments if s.text != "\n"]
-            if highlighted:
-                segments = list(Segment.apply_style(segments, post_style=CURSOR_STYLE))
-            strip = Strip(segments, width).crop_extend(0, width, self.rich_style)
-            if len(self._cache) > 4000:
-                self._cache.clear()
-            self._cache[key] = strip
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] is entry:
+            return hit[1]
+        text = entry_text(entry)
+        text.truncate(width, overflow="ellipsis", pad=True)
+        segments = list(text.render(self.app.console))
+        segments = [s for s in segments if s.text != "\n"]
+        if highlighted:
+            segments = list(Segment.apply_style(segments, post_style=CURSOR_STYLE))
+        strip = Strip(segments, width).crop_extend(0, width, self.rich_style)
+        if len(self._cache) >= STRIP_CACHE:
+            del self._cache[next(iter(self._cache))]
+        self._cache[key] = (entry, strip)
         return strip
 
     # -- navigation --------------------------------------------------------------------------------
