@@ -133,9 +133,9 @@ def bans_section(_lines: int) -> str:
 
 
 def ui_section(_lines: int) -> str:
-    from bench.ui_ingest import measure, section
+    from bench.ui_ingest import first_frame, measure, section
 
-    return section(measure())
+    return section(measure(), first_frame())
 
 
 #: name -> function returning the section's markdown; each lands between its markers

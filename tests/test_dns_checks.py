@@ -204,3 +204,55 @@ def test_background_thread_does_not_block(dnslab) -> None:
     t.start()
     t.join(20)
     assert result and by_id(result[0])["mx"].status == "ok"
+
+
+def test_a_truncated_answer_is_asked_again_over_tcp(dnslab) -> None:
+    import asyncio
+
+    import dns.flags
+    import dns.message
+    import dns.query
+
+    from mailtui.dns.resolver import Resolver, parse_nameserver
+
+    host, port = parse_nameserver(dnslab.nameserver)
+    query = dns.message.make_query("big.test", "TXT", use_edns=0, payload=1232)
+    udp = dns.query.udp(query, host, port=port, timeout=2)
+    assert udp.flags & dns.flags.TC  # the lab's NSD really truncates this answer
+
+    lookup = asyncio.run(Resolver(dnslab.nameserver, timeout=1.0).query("big.test", "TXT"))
+    assert lookup.ok and lookup.tcp and len(lookup.records) == 13
+    spf = by_id(run(dnslab, "big.test", probes=False))["spf"]
+    assert spf.status == "ok" and "ip4:127.0.0.25" in json.dumps(spf.to_dict())
+
+
+def test_truncated_answer_without_tcp_says_so(tmp_path: Path) -> None:
+    """A server that truncates every answer over UDP and has no TCP listener."""
+    import asyncio
+
+    import dns.flags
+    import dns.message
+
+    from mailtui.dns.resolver import ERROR, Resolver
+
+    udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    udp.bind(("127.0.0.1", 0))
+    port = udp.getsockname()[1]
+
+    def serve() -> None:
+        while True:
+            try:
+                data, peer = udp.recvfrom(4096)
+            except OSError:
+                return
+            reply = dns.message.make_response(dns.message.from_wire(data))
+            reply.flags |= dns.flags.TC
+            udp.sendto(reply.to_wire(), peer)
+
+    threading.Thread(target=serve, daemon=True).start()
+    try:
+        lookup = asyncio.run(Resolver(f"127.0.0.1:{port}", timeout=0.5, tries=1).query("big.test", "TXT"))
+    finally:
+        udp.close()
+    assert lookup.status == ERROR and lookup.tcp
+    assert "truncated, TC" in lookup.describe() and "over TCP failed" in lookup.describe()

@@ -223,3 +223,39 @@ def test_a_trickling_server_cannot_hold_a_probe() -> None:
         stop.set()
         srv.close()
     assert result.connected and result.error == "no complete answer in time"
+
+
+_CERT_DER: list[bytes] = []
+
+
+def _some_certificate() -> bytes:
+    if not _CERT_DER:
+        import trustme
+        from cryptography import x509
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        pem = trustme.CA().issue_cert("mail.test").cert_chain_pems[0].bytes()
+        _CERT_DER.append(x509.load_pem_x509_certificate(pem).public_bytes(Encoding.DER))
+    return _CERT_DER[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.tuples(st.integers(-1, 256), st.integers(-1, 256), st.integers(-1, 256),
+                 st.text(max_size=140) | st.text("0123456789abcdefABCDEF", min_size=64, max_size=64)))
+def test_tlsa_records_from_the_zone_never_raise(record) -> None:
+    """TLSA fields come from DNS: any usage/selector/type/data is an answer, never an exception."""
+    from mailtui.dns.transport import tlsa_matches
+
+    assert tlsa_matches(_some_certificate(), record) in (True, False)
+
+
+def test_tlsa_matches_the_right_digest_only() -> None:
+    import hashlib
+
+    from mailtui.dns.transport import tlsa_matches
+
+    der = _some_certificate()
+    digest = hashlib.sha256(der).hexdigest()
+    assert tlsa_matches(der, (3, 0, 1, digest.upper()))
+    assert not tlsa_matches(der, (3, 0, 1, digest[:-1] + ("0" if digest[-1] != "0" else "1")))
+    assert not tlsa_matches(der, (2, 0, 1, digest))  # a CA usage cannot be shown by one certificate

@@ -47,6 +47,7 @@ class Lookup:
     cnames: list[str] = field(default_factory=list)  # the alias chain followed, in order
     error: str = ""
     elapsed: float = 0.0
+    tcp: bool = False  # the UDP answer was truncated (TC) and the whole one came over TCP
 
     @property
     def ok(self) -> bool:
@@ -84,6 +85,10 @@ def to_name(domain: str) -> dns.name.Name:
         return dns.name.from_unicode(domain + ".")
     except (dns.exception.DNSException, UnicodeError) as exc:
         raise ValueError(f"{domain!r} is not a valid domain name: {exc}") from None
+
+
+class _TcpAfterTruncation(Exception):
+    """The UDP answer was truncated and the TCP retry failed."""
 
 
 class Resolver:
@@ -159,8 +164,11 @@ class Resolver:
                 query.flags |= dns.flags.RD
                 self.count += 1
                 try:
-                    response, _tcp = await dns.asyncquery.udp_with_fallback(query, host, timeout=self.timeout,
-                                                                           port=port)
+                    response = await self._exchange(query, host, port, result)
+                except _TcpAfterTruncation as exc:
+                    statuses.append(ERROR)
+                    result.error = str(exc)
+                    continue
                 except dns.exception.Timeout:
                     statuses.append(TIMEOUT)
                     continue
@@ -184,6 +192,21 @@ class Resolver:
             if status in statuses:
                 return None, status
         return None, TIMEOUT
+
+    async def _exchange(self, query: dns.message.Message, host: str, port: int, result: Lookup) -> Any:
+        """UDP first; a truncated answer (TC) is asked again over TCP, as RFC 7766 wants."""
+        try:
+            return await dns.asyncquery.udp(query, host, timeout=self.timeout, port=port,
+                                            raise_on_truncation=True)
+        except dns.message.Truncated:
+            pass
+        result.tcp = True
+        try:
+            return await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
+        except (OSError, EOFError, dns.exception.DNSException) as exc:
+            why = "no answer in time" if isinstance(exc, dns.exception.Timeout) else (str(exc) or type(exc).__name__)
+            raise _TcpAfterTruncation(f"{host}:{port}: the answer was too large for UDP (truncated, TC) "
+                                      f"and asking again over TCP failed: {why}") from None
 
     def asked(self) -> list[tuple[str, str]]:
         """Every (name, type) looked up by this resolver, in first-asked order."""

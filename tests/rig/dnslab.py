@@ -15,6 +15,8 @@ Domains (all answered by the lab's NSD only, on a high port):
 - ``servfail.test``: configured in NSD with an unloadable zone file, so NSD answers SERVFAIL.
 - ``expired.test``: ``_imaps._tcp`` to a Dovecot on 127.0.0.26 whose certificate expired yesterday.
 - ``iplit.test``: an MX written as an address.
+- ``big.test``: so many TXT records at the apex (site verifications and the SPF record) that
+  the answer does not fit a 1232-byte UDP reply: NSD truncates it (TC) and it needs TCP.
 - the corpus's ``example.test`` (null MX at ``nomail``).
 
 Mail daemons listen on 127.0.0.25 (``mail.good.test``): Postfix 25/587, Dovecot
@@ -274,6 +276,9 @@ def zones(mail_cert_pem: bytes) -> dict[str, str]:
         "mail IN A 127.0.0.26\n_imaps._tcp IN SRV 0 1 993 mail\n",
         # an MX whose target is an address written as a name: what some control panels produce
         "iplit.test": "$ORIGIN iplit.test.\n$TTL 300\n" + SOA + "@ IN MX 10 127.0.0.25.\n",
+        "big.test": "$ORIGIN big.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\n"
+        + "".join(f'@ IN TXT "site-verification-{i:02d}={"x" * 150}"\n' for i in range(12))
+        + '@ IN TXT "v=spf1 ip4:127.0.0.25 -all"\n',
         "127.in-addr.arpa": "$ORIGIN 127.in-addr.arpa.\n$TTL 300\n" + SOA.replace("ns1 IN A 127.0.0.1\n", "")
         .replace("IN NS ns1", "IN NS ns1.good.test.") + "25.0.0 IN PTR mail.good.test.\n",
     }
