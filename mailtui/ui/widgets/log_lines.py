@@ -34,6 +34,26 @@ CURSOR_STYLE = Style(bgcolor="grey27")
 STRIP_CACHE = 256
 
 
+class RowStrip(Strip):
+    """A rendered row that never caches itself.
+
+    A Strip asked to extend or crop-and-extend to the length it already has returns itself and
+    remembers that in its own cache: a reference cycle, so every row the view dropped became
+    garbage that only a full collection could reclaim (the pauses bench/ui_ingest.py measured).
+    Rows here are exactly the view's width, so those answers need no cache at all.
+    """
+
+    def extend_cell_length(self, cell_length: int, style: Style | None = None) -> Strip:
+        if cell_length == self.cell_length:
+            return self
+        return super().extend_cell_length(cell_length, style)
+
+    def crop_extend(self, start: int, end: int, style: Style | None) -> Strip:
+        if start == 0 and end == self.cell_length:
+            return self
+        return super().crop_extend(start, end, style)
+
+
 def entry_text(entry: LiveEntry) -> Text:
     rec = entry.record
     when = datetime.fromtimestamp(rec.timestamp).strftime("%H:%M:%S") if rec.timestamp else "--:--:--"
@@ -149,7 +169,9 @@ class LogLines(ScrollView, can_focus=True):
         segments = [s for s in segments if s.text != "\n"]
         if highlighted:
             segments = list(Segment.apply_style(segments, post_style=CURSOR_STYLE))
-        strip = Strip(segments, width).crop_extend(0, width, self.rich_style)
+        strip = RowStrip(segments)
+        if strip.cell_length != width:  # wide characters at the edge
+            strip = RowStrip(list(Strip(segments).crop_extend(0, width, self.rich_style)))
         if len(self._cache) >= STRIP_CACHE:
             del self._cache[next(iter(self._cache))]
         self._cache[key] = (entry, strip)
