@@ -168,15 +168,17 @@ async def _run(rate: int, seconds: float, max_lines: int, rotate_every: float,
         thread = threading.Thread(target=writer)
         t_start = time.perf_counter()
         thread.start()
-        rss_capped = 0
+        rss_capped = blocks_capped = 0
         held_max = 0
         while thread.is_alive():
             await asyncio.sleep(0.05)
             held_max = max(held_max, len(view.entries))
             if not rss_capped and len(view.entries) >= max_lines:
                 rss_capped = proc.memory_info().rss
+                blocks_capped = sys.getallocatedblocks()
         wrote_in = time.perf_counter() - t_start  # includes the writer's start-up and line generation
         rss_end_of_writing = proc.memory_info().rss
+        blocks_end = sys.getallocatedblocks()  # live Python objects, unlike RSS not fragmentation
         deadline = time.perf_counter() + 30
         while acct.expected < total and time.perf_counter() < deadline:
             await asyncio.sleep(0.05)
@@ -206,6 +208,7 @@ async def _run(rate: int, seconds: float, max_lines: int, rotate_every: float,
             "lag_p50": statistics.median(lags), "stalls_over_50ms": sum(lag > 0.05 for lag in lags),
             "samples": len(lags), "rss_before": rss_before, "rss_capped": rss_capped,
             "rss_end_of_writing": rss_end_of_writing, "rss_after": rss_after, "max_lines": max_lines,
+            "blocks_capped": blocks_capped, "blocks_end": blocks_end,
             "load_p50": statistics.median(acct.latencies) if acct.latencies else 0.0,
             "load_p99": _percentile(acct.latencies, 0.99), "load_samples": len(acct.latencies),
             "calm_p50": statistics.median(calm) if calm else 0.0, "calm_p99": _percentile(calm, 0.99)}
@@ -243,7 +246,9 @@ async def _first_frame_in_process(t0: float) -> float:
 
 def section(m: dict[str, float], start: float) -> str:
     mib = 1024 * 1024
-    met = m["lag_max"] <= 0.05 and m["lost"] == 0 and m["repeated"] == 0
+    growth = 100 * (m["blocks_end"] / m["blocks_capped"] - 1) if m["blocks_capped"] else 0.0
+    rss_note = (" (objects level, RSS rising: the allocator keeping freed memory, its high-water mark)"
+                if abs(growth) < 10 and m["rss_end_of_writing"] > m["rss_capped"] * 1.05 else "")
     return f"""## Live ingest with the dashboard running (soak with rotation)
 
 The whole app, headless at 160x50, tailing a log that another process appends to at
@@ -263,14 +268,21 @@ line carries its sequence number, checked as it reaches the Logs pane.
 | append → in the Logs pane under load, p50 / p99 ({m['load_samples']:,} stamped lines) | {m['load_p50'] * 1000:.0f} / {m['load_p99'] * 1000:.0f} ms |
 | append → in the Logs pane at a calm rate, p50 / p99 (one line every 0.1 s) | {m['calm_p50'] * 1000:.0f} / {m['calm_p99'] * 1000:.0f} ms |
 | RSS before / when the cap is first reached / at the end of the writing / after | {m['rss_before'] / mib:.0f} / {m['rss_capped'] / mib:.0f} / {m['rss_end_of_writing'] / mib:.0f} / {m['rss_after'] / mib:.0f} MiB |
+| Python memory blocks in use when the cap is first reached / at the end of the writing | {m['blocks_capped'] / 1000:,.0f}k / {m['blocks_end'] / 1000:,.0f}k |
 | start-up: fresh interpreter → first frame of the dashboard (median of 5) | {start * 1000:.0f} ms |
 
 Target (issue 5): no frame over ~50 ms while ingesting 50,000 lines/s, memory bounded by the
-cap — {"**met**" if met else "**not met** in this run"}. What it took: full garbage collections were the only pauses over
-~25 ms (with the collector off, the same run's worst wake-up was 25 ms), so the app freezes its
-long-lived objects out of the collector's view once the first screen is up, makes full
-collections a quarter as frequent, keeps one object per log line instead of three, and keeps
-only a few screens of rendered rows; bursts reach the panes in slices of 1,000 lines.
+cap. Frames: {m['stalls_over_50ms']} of {m['samples']:,} wake-ups later than 50 ms (worst {m['lag_max'] * 1000:.0f} ms), p99 {m['lag_p99'] * 1000:.0f} ms.
+Memory: the pane held at most {m['held_max']:,} lines; live Python blocks went from {m['blocks_capped'] / 1000:,.0f}k to
+{m['blocks_end'] / 1000:,.0f}k ({growth:+.0f}%) while RSS went from {m['rss_capped'] / mib:.0f} to {m['rss_end_of_writing'] / mib:.0f} MiB{rss_note}.
+
+What it took: full garbage collections were the only pauses over ~25 ms (with the collector
+off, a 10 s run's worst wake-up was 25 ms). The app now freezes its long-lived objects (DOM,
+catalog, modules) out of the collector once the first screen is up and makes full collections
+a quarter as frequent; a log line is one object instead of three; the Logs pane keeps only a few
+screens of rendered rows, and its rows never cache themselves (Textual's Strip does, which made
+every dropped row cyclic garbage: 4x less garbage reaching full collections). What remains over
+50 ms is a full collection meeting Textual's own per-frame garbage (the compositor's strips).
 """
 
 

@@ -267,3 +267,34 @@ def test_rendered_rows_do_not_reference_themselves() -> None:
         grown = sys.getrefcount(strip) - before
         assert (grown >= 1) if strip is plain else (grown == 0), grown  # Textual's own Strip keeps itself
     assert row.crop_extend(0, 12, None).cell_length == 12 and row.crop(2, 5).text == "xxx"
+
+
+async def test_slow_panes_hold_the_backlog_in_the_file_not_in_memory(tmp_path: Path, monkeypatch) -> None:
+    """While the panes are behind, at most two batches wait in the message queue."""
+    import asyncio
+
+    from mailtui.ui.app import MailTuiApp
+
+    app, log = app_for(tmp_path, monkeypatch)
+    handle = MailTuiApp.on_log_batch
+
+    async def slow_handler(self, message) -> None:  # noqa: ANN001
+        await asyncio.sleep(0.02)  # panes that take 20 ms per batch, letting the worker run meanwhile
+        handle(self, message)
+
+    monkeypatch.setattr(MailTuiApp, "on_log_batch", slow_handler)
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await pilot.pause(0.3)
+        with log.open("a") as fh:
+            fh.write("".join(f"Feb 19 10:00:00 mx postfix/smtpd[1]: connect from a[192.0.2.1] #{i}\n"
+                             for i in range(30_000)))
+        in_flight = []
+        for _ in range(400):
+            in_flight.append(app._batches_in_flight)
+            if len(lines.entries) + lines.dropped >= 30_000:
+                break
+            await pilot.pause(0.01)
+        assert len(lines.entries) + lines.dropped == 30_000
+        assert lines.entries[-1].line.endswith("#29999")
+        assert 1 <= max(in_flight) <= 2  # without backpressure, all 30 slices would be queued at once

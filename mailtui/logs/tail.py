@@ -19,7 +19,10 @@ from mailtui.logs.sanitize import decode
 READ_CHUNK = 1 << 20
 HEAD_BYTES = 256
 MAX_PARTIAL = 1 << 20  # a "line" longer than this is cut so memory stays bounded
-POLL_BYTES = 4 << 20  # read at most this much per poll; ``more`` says the rest is waiting
+# read at most this much per poll (~6,000 lines); ``more`` says the rest is waiting. While the
+# panes are behind, the batch being shown and the one being parsed are what this process
+# holds of the backlog: the rest stays in the file
+POLL_BYTES = 1 << 20
 
 
 @dataclass

@@ -35,6 +35,7 @@ NARROW_HEIGHT = 30
 TTY_CHECK_SECONDS = 2.0
 HANGUP_GRACE_SECONDS = 3.0
 BATCH_SLICE = 1000  # log entries per LogBatch message
+MAX_BATCHES_IN_FLIGHT = 2  # posted LogBatch messages the panes have not handled yet
 
 
 def _detect_stack_summary() -> str:
@@ -98,6 +99,8 @@ class MailTuiApp(App[int]):
         # "now" for ages and trends; snapshot tests fix it so "3m ago" does not drift
         self.clock: Callable[[], float] = clock or time.time
         self._gc_saved: tuple[int, ...] | None = None  # thresholds to restore on exit
+        self._batches_in_flight = 0  # LogBatch messages posted and not yet handled
+        self._batch_done: Any = None  # asyncio.Event, created on the app's loop
 
     def compose(self) -> ComposeResult:
         yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
@@ -187,6 +190,7 @@ class MailTuiApp(App[int]):
         from mailtui.recognizers.engine import default_engine
 
         self._stop_tail = asyncio.Event()
+        self._batch_done = asyncio.Event()
         locations = await asyncio.to_thread(locate_logs, self.cfg)
         engine = await asyncio.to_thread(default_engine)
         live = LiveLogs(locations, engine, backfill=self.cfg["logs.backfill"])
@@ -200,6 +204,13 @@ class MailTuiApp(App[int]):
                 # a burst (a log rotated in, 50,000 lines/s) is handed over in slices, so the
                 # screen is redrawn between them instead of once after all of it
                 for start in range(0, len(batch), BATCH_SLICE):
+                    # backpressure: while the panes are behind, lines wait in the log file, not
+                    # in this process (a backlog of queued batches grew the heap, which made
+                    # every full collection longer and the panes slower still)
+                    while self._batches_in_flight >= MAX_BATCHES_IN_FLIGHT:
+                        self._batch_done.clear()
+                        await self._batch_done.wait()
+                    self._batches_in_flight += 1
                     self.post_message(LogBatch(batch[start:start + BATCH_SLICE]))
                     await asyncio.sleep(0)
         finally:
@@ -211,13 +222,17 @@ class MailTuiApp(App[int]):
         logs.set_sources(message.names, message.problems)
 
     def on_log_batch(self, message: LogBatch) -> None:
-        logs, problems = self.panes["logs"], self.panes["problems"]
-        assert isinstance(logs, LogsPane) and isinstance(problems, ProblemsPane)
-        logs.add(message.entries)
-        problems.add(message.entries)
-        bans = self.panes["bans"]
-        assert isinstance(bans, BansPane)
-        bans.add_log_entries(message.entries)
+        try:
+            logs, problems = self.panes["logs"], self.panes["problems"]
+            assert isinstance(logs, LogsPane) and isinstance(problems, ProblemsPane)
+            logs.add(message.entries)
+            problems.add(message.entries)
+            bans = self.panes["bans"]
+            assert isinstance(bans, BansPane)
+            bans.add_log_entries(message.entries)
+        finally:
+            self._batches_in_flight -= 1
+            self._batch_done.set()
 
     def action_who(self, query: str = "") -> None:
         from mailtui.ui.screens.who import WhoScreen
