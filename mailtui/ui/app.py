@@ -126,7 +126,7 @@ class MailTuiApp(App[int]):
         # do; under a stream of log lines they were the UI's only pauses over ~25 ms
         # (bench/ui_ingest.py). Textual's DOM, the recognizer catalog and the imported modules
         # live as long as the app, so they leave the collector's view; and full collections
-        # come a quarter as often (young ones still reclaim most garbage, freed Strips above all).
+        # come a quarter as often (measured at 50,000 lines/s: p99 lateness 24 -> 15 ms).
         gc.collect()
         gc.freeze()
         self._gc_saved = gc.get_threshold()
@@ -205,8 +205,8 @@ class MailTuiApp(App[int]):
                 # screen is redrawn between them instead of once after all of it
                 for start in range(0, len(batch), BATCH_SLICE):
                     # backpressure: while the panes are behind, lines wait in the log file, not
-                    # in this process (a backlog of queued batches grew the heap, which made
-                    # every full collection longer and the panes slower still)
+                    # in queued messages (a bigger heap makes every full collection longer, and
+                    # the panes slower still)
                     while self._batches_in_flight >= MAX_BATCHES_IN_FLIGHT:
                         self._batch_done.clear()
                         await self._batch_done.wait()
