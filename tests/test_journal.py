@@ -69,7 +69,7 @@ def test_records_from_a_real_journal(tmp_path: Path) -> None:
     assert records[1].message.startswith("pop3-login: Disconnected (tried to use disallowed")
     assert records[2].message == "HELO bad \ufffd byte ␛[2J"  # MESSAGE arrived as a byte array
     assert records[0].timestamp == pytest.approx(1_780_000_001.0)
-    assert records[0].host == "mx" and records[0].extra["cursor"]
+    assert records[0].host == "mx" and records[0].cursor
 
 
 def test_follow_and_resume_after_journalctl_dies(tmp_path: Path) -> None:

@@ -33,7 +33,7 @@ _DOVECOT_LEVEL = re.compile(
 _DOVECOT_PROC = re.compile(r"(?:dovecot: )?(?P<name>[a-z][\w-]*)[(:<]")
 _F2B = re.compile(
     r"(?P<logger>fail2ban(?:\.[\w.]+)?)\s*\[(?P<pid>\d+)\]: (?P<level>[A-Z]+)\s+(?P<msg>.*)", re.S)
-_POSTFIX_LEVEL = re.compile(r"(warning|error|fatal|panic): ")
+_POSTFIX_LEVELS = ("warning: ", "error: ", "fatal: ", "panic: ")
 
 TAI64_EPOCH = 2**62 + 10  # TAI64 label of 1970-01-01 00:00:10 TAI (close enough for logs)
 
@@ -161,7 +161,7 @@ class EnvelopeParser:
             rec.timestamp = int(str(entry.get("__REALTIME_TIMESTAMP", ""))) / 1e6
         except (ValueError, OverflowError):
             rec.timestamp = None
-        rec.extra["cursor"] = str(entry.get("__CURSOR", ""))
+        rec.cursor = str(entry.get("__CURSOR", ""))
         self._after_stamp(rec, clean(f"{host or '-'} {tag}: {message}"), "journal")
         rec.host = host
         return rec
@@ -179,10 +179,10 @@ class EnvelopeParser:
         if m is None:
             rec.message = after
             return
-        rec.program = program = m.group("prog")
-        if m.group("pid"):
-            rec.pid = int(m.group("pid"))
-        msg = m.group("msg")
+        program, pid, msg = m.groups()
+        rec.program = program
+        if pid:
+            rec.pid = int(pid)
         if msg.startswith("[ID "):
             msg = _SOLARIS_ID.sub("", msg, count=1)
         known = self._programs.get(program)
@@ -194,9 +194,8 @@ class EnvelopeParser:
         rec.family = known[0]
         if rec.family == "postfix":
             rec.daemon = known[1]
-            lm = _POSTFIX_LEVEL.match(msg)
-            if lm is not None:
-                rec.level = lm.group(1)
+            if msg.startswith(_POSTFIX_LEVELS):
+                rec.level = msg[:msg.index(":")]
         elif rec.family == "dovecot":
             self._dovecot_message(rec, msg)
             return

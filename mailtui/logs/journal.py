@@ -109,8 +109,8 @@ class JournalFollower:
         if not isinstance(entry, dict):
             return None
         rec = self._parser.parse_journal(entry)
-        if rec.extra.get("cursor"):
-            self.cursor = rec.extra["cursor"]
+        if rec.cursor:
+            self.cursor = rec.cursor
         return rec
 
     def _finished(self) -> None:

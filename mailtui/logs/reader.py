@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-from mailtui.logs.sanitize import decode
+from mailtui.logs.sanitize import MAX_LINE_CHARS, clean, decode, is_safe
 
 CHUNK = 1 << 20
+CAP_BYTES = MAX_LINE_CHARS  # longer lines take the general path (and may be cut there)
 
 
 def _open(path: str) -> BinaryIO:
@@ -26,7 +27,13 @@ def iter_lines(path: str) -> Iterator[tuple[int, str]]:
     fh = _open(path)
     try:
         for lineno, raw in enumerate(fh, 1):
-            yield lineno, decode(raw.rstrip(b"\n"))
+            # decode() inlined for the common case (a scan reads millions of lines); anything
+            # long or with a control character still goes through it
+            if len(raw) > CAP_BYTES:
+                yield lineno, decode(raw.rstrip(b"\n"))
+                continue
+            text = raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
+            yield lineno, text if is_safe(text) else clean(text)
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()

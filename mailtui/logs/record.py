@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 @dataclass(slots=True)
@@ -19,7 +19,7 @@ class LogRecord:
     fmt: str = ""  # which envelope format matched
     source: str = ""  # file name or "journald" / "stdin"
     lineno: int = 0
-    extra: dict[str, str] = field(default_factory=dict)  # e.g. the journald cursor
+    cursor: str = ""  # journald's cursor of this entry (resume point)
 
     @property
     def service(self) -> str:

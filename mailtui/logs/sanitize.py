@@ -25,6 +25,11 @@ def _visible(m: re.Match[str]) -> str:
     return "\ufffd"
 
 
+def is_safe(text: str) -> bool:
+    """Short enough and free of anything :func:`clean` would replace."""
+    return len(text) <= MAX_LINE_CHARS and _UNSAFE.search(text) is None
+
+
 def clean(text: str) -> str:
     """Replace every unsafe character with a visible stand-in and cap the length."""
     if len(text) > MAX_LINE_CHARS:

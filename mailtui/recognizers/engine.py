@@ -35,7 +35,10 @@ class Engine:
 
     def recognize(self, record: LogRecord) -> Match | None:
         message = record.message
-        for literal, regex, rec in self._candidates(record.family, record.daemon):
+        candidates = self._lists.get((record.family, record.daemon))
+        if candidates is None:
+            candidates = self._candidates(record.family, record.daemon)
+        for literal, regex, rec in candidates:
             if literal in message:
                 m = regex.search(message)
                 if m is not None:

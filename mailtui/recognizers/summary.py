@@ -35,50 +35,64 @@ class RecognizerStats:
 
 
 @dataclass
+class _Plan:
+    """What one recognizer's lines add to the report, decided at its first line, not at each."""
+
+    stats: RecognizerStats
+    problem: bool  # severity notice or worse: who is involved is counted
+    rejects: bool  # a Postfix/postscreen recognizer: its ": reject: " lines are rejections
+    delivery_status: bool  # a delivery recognizer without a fixed total: the status= decides
+
+
+@dataclass
 class ScanSummary:
     lines: int = 0
     unparsed: int = 0
     recognized: int = 0
     by_recognizer: dict[str, RecognizerStats] = field(default_factory=dict)
-    severity: Counter[str] = field(default_factory=Counter)
     clients: Counter[str] = field(default_factory=Counter)
     users: Counter[str] = field(default_factory=Counter)
     senders: Counter[str] = field(default_factory=Counter)
-    delivery: Counter[str] = field(default_factory=Counter)
     first: float | None = None
     last: float | None = None
+    # delivery totals that depend on the line, not only on its recognizer
+    _by_status: Counter[str] = field(default_factory=Counter)
+    _plans: dict[str, _Plan] = field(default_factory=dict)
 
     def add(self, record: LogRecord, match: Match | None) -> None:
+        # runs once per line of files of millions of lines: per-recognizer facts are looked up
+        # once (_plan), severity and delivery totals are summed from the counts at the end
         self.lines += 1
         if record.fmt == "unknown":
             self.unparsed += 1
         ts = record.timestamp
         if ts is not None:
-            self.first = ts if self.first is None else min(self.first, ts)
-            self.last = ts if self.last is None else max(self.last, ts)
+            if self.first is None or ts < self.first:
+                self.first = ts
+            if self.last is None or ts > self.last:
+                self.last = ts
         if match is None:
             return
         self.recognized += 1
-        r = match.recognizer
-        stats = self.by_recognizer.get(r.id)
-        if stats is None:
-            stats = self.by_recognizer[r.id] = RecognizerStats(
-                sample=record.line, sample_record=record, sample_match=match)
+        plan = self._plans.get(match.recognizer.id)
+        if plan is None:
+            plan = self._plan(record, match)
+        stats = plan.stats
         stats.count += 1
         if ts is not None:
-            stats.first = ts if stats.first is None else min(stats.first, ts)
-            stats.last = ts if stats.last is None else max(stats.last, ts)
-        self.severity[r.severity] += 1
-        if r.id.startswith(("postfix.", "postscreen.")) and ": reject: " in record.message:
-            self.delivery["rejected"] += 1
-        total = DELIVERY_TOTALS.get(r.id)
-        if total is not None:
-            self.delivery[total] += 1
-        elif r.id.startswith("delivery.") and "status=deferred" in record.message:
-            self.delivery["deferred"] += 1
-        elif r.id.startswith("delivery.") and "status=bounced" in record.message:
-            self.delivery["bounced"] += 1
-        if r.rank >= 1:  # who is involved in problems, not in routine traffic
+            if stats.first is None or ts < stats.first:
+                stats.first = ts
+            if stats.last is None or ts > stats.last:
+                stats.last = ts
+        if plan.rejects and ": reject: " in record.message:
+            self._by_status["rejected"] += 1
+        if plan.delivery_status:
+            message = record.message
+            if "status=deferred" in message:
+                self._by_status["deferred"] += 1
+            elif "status=bounced" in message:
+                self._by_status["bounced"] += 1
+        if plan.problem:  # who is involved in problems, not in routine traffic
             f = match.fields
             if "client_ip" in f:
                 stats.clients[f["client_ip"]] += 1
@@ -88,6 +102,35 @@ class ScanSummary:
                 self.users[f["user"]] += 1
             if "sender" in f and f["sender"]:
                 self.senders[f["sender"]] += 1
+
+    def _plan(self, record: LogRecord, match: Match) -> _Plan:
+        r = match.recognizer
+        stats = self.by_recognizer[r.id] = RecognizerStats(sample=record.line, sample_record=record,
+                                                           sample_match=match)
+        plan = self._plans[r.id] = _Plan(
+            stats, problem=r.rank >= 1, rejects=r.id.startswith(("postfix.", "postscreen.")),
+            delivery_status=r.id.startswith("delivery.") and r.id not in DELIVERY_TOTALS)
+        return plan
+
+    @property
+    def severity(self) -> Counter[str]:
+        """Recognized lines per severity."""
+        out: Counter[str] = Counter()
+        for stats in self.by_recognizer.values():
+            if stats.sample_match is not None:
+                out[stats.sample_match.recognizer.severity] += stats.count
+        return out
+
+    @property
+    def delivery(self) -> Counter[str]:
+        """pflogsumm-style totals: received, delivered, deferred, bounced, rejected, expired."""
+        out: Counter[str] = Counter()
+        for rid, stats in self.by_recognizer.items():
+            total = DELIVERY_TOTALS.get(rid)
+            if total is not None:
+                out[total] += stats.count
+        out.update(self._by_status)
+        return +out  # only the totals that occurred
 
     def ordered(self, engine_order: dict[str, int]) -> list[tuple[str, RecognizerStats]]:
         """Most severe first, then most frequent."""
