@@ -42,7 +42,7 @@ class Engine:
             if literal in message:
                 m = regex.search(message)
                 if m is not None:
-                    return Match(rec, m.groupdict(), record.family, message)
+                    return Match(rec, None, record.family, message, m)
         return None
 
 

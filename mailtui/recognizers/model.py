@@ -103,15 +103,23 @@ class Match:
     millions of routine lines never pays for field extraction it does not look at.
     (The live view's entries carry the same attributes themselves: see logs.live.LiveEntry.)"""
 
-    __slots__ = ("recognizer", "groups", "_family", "_message", "_fields")
+    __slots__ = ("recognizer", "_groups", "_regex_match", "_family", "_message", "_fields")
 
-    def __init__(self, recognizer: Recognizer, groups: dict[str, str | None], family: str = "",
-                 message: str = "") -> None:
+    def __init__(self, recognizer: Recognizer, groups: dict[str, str | None] | None, family: str = "",
+                 message: str = "", regex_match: re.Match[str] | None = None) -> None:
         self.recognizer = recognizer
-        self.groups = groups
+        self._groups = groups
+        self._regex_match = regex_match  # groups are taken from it on first use
         self._family = family
         self._message = message
         self._fields: dict[str, str] | None = None
+
+    @property
+    def groups(self) -> dict[str, str | None]:
+        if self._groups is None:
+            self._groups = self._regex_match.groupdict() if self._regex_match is not None else {}
+            self._regex_match = None
+        return self._groups
 
     @property
     def fields(self) -> dict[str, str]:
