@@ -281,8 +281,10 @@ off, a 10 s run's worst wake-up was 25 ms). The app now freezes its long-lived o
 catalog, modules) out of the collector once the first screen is up and makes full collections
 a quarter as frequent; a log line is one object instead of three; the Logs pane keeps only a few
 screens of rendered rows, and its rows never cache themselves (Textual's Strip does, which made
-every dropped row cyclic garbage: 4x less garbage reaching full collections); while the panes
-are behind, the backlog waits in the log file (at most two batches in flight, 1 MiB per read).
+every dropped row cyclic garbage: 4x less garbage reaching full collections); the Logs pane is
+redrawn at most ten times a second while lines stream in (a lone line still shows at once);
+while the panes are behind, the backlog waits in the log file (at most two batches in flight,
+1 MiB per read).
 What remains over 50 ms are full collections themselves (30-60 ms each on this machine under
 this load), and their cost hardly depends on the line cap any more (a 2,000-line cap measured
 the same), so the rest is Textual's and the interpreter's own objects. Before this work (same

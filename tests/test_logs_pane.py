@@ -298,3 +298,41 @@ async def test_slow_panes_hold_the_backlog_in_the_file_not_in_memory(tmp_path: P
         assert len(lines.entries) + lines.dropped == 30_000
         assert lines.entries[-1].line.endswith("#29999")
         assert 1 <= max(in_flight) <= 2  # without backpressure, all 30 slices would be queued at once
+
+
+async def test_a_stream_of_batches_is_drawn_a_few_times_a_second(tmp_path: Path, monkeypatch) -> None:
+    """Every frame re-renders each visible row: a stream costs a few frames, a lone line shows at once."""
+    import time
+
+    from mailtui.logs.envelope import EnvelopeParser
+    from mailtui.logs.live import LiveEntry
+
+    app, _log = app_for(tmp_path, monkeypatch)
+    parser = EnvelopeParser(record_type=LiveEntry)
+
+    def entry(i: int) -> LiveEntry:
+        return parser.parse(f"Feb 19 10:00:00 mx postfix/smtpd[1]: connect from a[192.0.2.1] #{i}")
+
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await pilot.pause(0.3)
+        redraws: list[float] = []
+        real = lines._redraw
+
+        def counted() -> None:
+            redraws.append(time.monotonic())
+            real()
+
+        lines._redraw = counted
+        started = time.monotonic()
+        for i in range(50):
+            lines.add([entry(i)])
+            await pilot.pause(0.005)
+        elapsed = time.monotonic() - started
+        await pilot.pause(0.3)
+        assert 1 <= len(redraws) <= elapsed / 0.1 + 2, (len(redraws), elapsed)  # not one per batch
+        assert all(b - a >= 0.09 for a, b in zip(redraws, redraws[1:]))
+        assert any("#49" in row for row in rendered(lines))  # the last batch was drawn in the end
+        before = len(redraws)
+        lines.add([entry(50)])  # after a quiet spell: drawn at once, not after a delay
+        assert len(redraws) == before + 1

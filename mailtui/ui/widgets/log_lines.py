@@ -8,6 +8,7 @@ the lines that arrived meanwhile, and ``end`` jumps back and follows again.
 
 from __future__ import annotations
 
+import time
 from collections import deque
 from datetime import datetime
 from typing import Callable
@@ -21,6 +22,7 @@ from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
+from textual.timer import Timer
 
 from mailtui.logs.live import LiveEntry
 
@@ -32,6 +34,7 @@ CURSOR_STYLE = Style(bgcolor="grey27")
 #: reclaimed by the cheap young-generation collections (a Strip is a dozen objects that
 #: Textual links into cycles), instead of piling up for the full collections that pause the UI.
 STRIP_CACHE = 256
+REDRAW_EVERY = 0.1  # seconds between redraws while lines stream in
 
 
 class RowStrip(Strip):
@@ -109,6 +112,9 @@ class LogLines(ScrollView, can_focus=True):
         self.pending = 0
         self.dropped = 0  # lines pushed out by max_lines since the start
         self._filter: Callable[[LiveEntry], bool] | None = None
+        self._redraw_timer: Timer | None = None
+        self._last_redraw = 0.0
+        self._pending_shown = 0  # the "+N new lines" count last announced
         # (id, width, highlighted) -> (entry, strip): the entry is kept so its id cannot be reused
         self._cache: dict[tuple[int, int, bool], tuple[LiveEntry, Strip]] = {}
 
@@ -124,11 +130,26 @@ class LogLines(ScrollView, can_focus=True):
         if removed:
             if self.cursor >= 0:
                 self.cursor = max(0, self.cursor - removed)
+        if shown and not self.following:
+            self.pending += len(shown)
+        # the view is redrawn at most REDRAW_EVERY: a lone line shows at once, a stream of
+        # batches costs a few frames a second instead of one per batch (each frame re-renders
+        # every visible row, and the rows it drops are garbage to collect)
+        if self._redraw_timer is None:
+            wait = self._last_redraw + REDRAW_EVERY - time.monotonic()
+            if wait <= 0:
+                self._redraw()
+            else:
+                self._redraw_timer = self.set_timer(wait, self._redraw)
+
+    def _redraw(self) -> None:
+        self._redraw_timer = None
+        self._last_redraw = time.monotonic()
         self._resize()
         if self.following:
             self.scroll_end(animate=False, immediate=True)
-        elif shown:
-            self.pending += len(shown)
+        elif self.pending != self._pending_shown:
+            self._pending_shown = self.pending
             self.post_message(self.FollowChanged(False, self.pending))
         self.refresh()
 
@@ -183,6 +204,7 @@ class LogLines(ScrollView, can_focus=True):
             self.following = value
             if value:
                 self.pending = 0
+            self._pending_shown = self.pending
             self.post_message(self.FollowChanged(value, self.pending))
 
     def action_cursor(self, delta: int) -> None:
