@@ -30,9 +30,8 @@ SEVERITY_MARK = {"crit": ("✖", "bold red"), "error": ("✖", "red"), "warn": (
                  "notice": ("•", "cyan"), "info": (" ", "")}
 PROGRAM_WIDTH = 24
 CURSOR_STYLE = Style(bgcolor="grey27")
-#: rendered rows kept, oldest dropped first: a few screens' worth. Rows that die young are
-#: reclaimed by the cheap young-generation collections (a Strip is a dozen objects that
-#: Textual links into cycles), instead of piling up for the full collections that pause the UI.
+#: rendered rows kept, oldest dropped first: a few screens' worth (each is a dozen objects that
+#: every full garbage collection walks, so more would lengthen the pauses while logs stream in)
 STRIP_CACHE = 256
 REDRAW_EVERY = 0.1  # seconds between redraws while lines stream in
 
@@ -40,16 +39,11 @@ REDRAW_EVERY = 0.1  # seconds between redraws while lines stream in
 class RowStrip(Strip):
     """A rendered row that never caches itself.
 
-    A Strip asked to extend or crop-and-extend to the length it already has returns itself and
-    remembers that in its own cache: a reference cycle, so every row the view dropped became
-    garbage that only a full collection could reclaim (the pauses bench/ui_ingest.py measured).
-    Rows here are exactly the view's width, so those answers need no cache at all.
+    A Strip asked to crop-and-extend to the size it already has returns itself and remembers
+    that in its own cache: a reference cycle, so every row the view dropped became garbage that
+    only a full collection could reclaim (the pauses bench/ui_ingest.py measured). Rows here are
+    exactly the view's width, so that answer needs no cache.
     """
-
-    def extend_cell_length(self, cell_length: int, style: Style | None = None) -> Strip:
-        if cell_length == self.cell_length:
-            return self
-        return super().extend_cell_length(cell_length, style)
 
     def crop_extend(self, start: int, end: int, style: Style | None) -> Strip:
         if start == 0 and end == self.cell_length:
