@@ -65,6 +65,26 @@ def test_year_inference_across_new_year() -> None:
     assert jan.timestamp - dec.timestamp == 2
 
 
+def test_a_live_parser_follows_the_clock_across_days_and_new_year(monkeypatch) -> None:
+    """The live view parses for days: its year must come from today, not from start-up."""
+    import mailtui.logs.envelope as envelope
+
+    clock = [datetime(2026, 3, 1, 10, 0).timestamp()]
+    monkeypatch.setattr(envelope.time, "time", lambda: clock[0])
+    parser = EnvelopeParser()  # no reference: the clock's
+    assert datetime.fromtimestamp(parser.parse("Mar  1 10:00:00 h p[1]: a").timestamp).year == 2026
+    clock[0] = datetime(2026, 3, 3, 9, 0).timestamp()  # two days later, same process
+    assert datetime.fromtimestamp(parser.parse("Mar  3 08:59:00 h p[1]: b").timestamp).year == 2026
+    clock[0] = datetime(2026, 12, 20, 12, 0).timestamp()
+    parser = EnvelopeParser()
+    parser.parse("Dec 20 11:59:00 h p[1]: c")
+    clock[0] = datetime(2027, 1, 2, 0, 0, 5).timestamp()  # left running over New Year
+    jan = parser.parse("Jan  2 00:00:04 h p[1]: d")
+    dec = parser.parse("Dec 31 23:59:59 h p[1]: e")  # a late line from the old year
+    assert datetime.fromtimestamp(jan.timestamp) == datetime(2027, 1, 2, 0, 0, 4)
+    assert datetime.fromtimestamp(dec.timestamp) == datetime(2026, 12, 31, 23, 59, 59)
+
+
 def test_feb_29_in_a_guessed_non_leap_year_does_not_crash() -> None:
     g = YearGuesser(datetime(2027, 3, 1).timestamp())
     assert g.epoch(2, 29, 0, 0, 0) > 0

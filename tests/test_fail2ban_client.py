@@ -278,3 +278,19 @@ def test_server_dying_mid_reply_is_a_clear_fallback(tmp_path: Path) -> None:
     result = read_bans(str(sock), str(log))
     assert result.mode == "log" and "closed the connection" in result.reason
     assert [b.ip for j in result.snapshot.jails for b in j.banned] == ["192.0.2.10"]
+
+
+def test_reverse_names_keep_only_the_addresses_banned_now() -> None:
+    from mailtui.fail2ban.rdns import PRUNE_SLACK, ReverseNames
+
+    names = ReverseNames("127.0.0.1")
+    # a month of bans: every name known already, so nothing is asked of the network here
+    names.names = {f"10.0.{i // 256}.{i % 256}": f"h{i}.example" for i in range(3 * PRUNE_SLACK)}
+    banned_now = ["10.0.0.5", "10.0.1.7"]
+    assert names.resolve(banned_now) == 0
+    assert names.names == {"10.0.0.5": "h5.example", "10.0.1.7": "h263.example"}
+    assert names.get("10.0.1.7") == "h263.example" and names.get("10.0.0.6") == ""
+    # a cache no bigger than what is banned is left alone
+    names.names = {f"10.1.0.{i}": "" for i in range(200)}
+    names.resolve([f"10.1.0.{i}" for i in range(150)])
+    assert len(names.names) == 200

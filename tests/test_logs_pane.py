@@ -337,3 +337,34 @@ async def test_a_stream_of_batches_is_drawn_a_few_times_a_second(tmp_path: Path,
         before = len(redraws)
         lines.add([entry(50)])  # after a quiet spell: drawn at once, not after a delay
         assert len(redraws) == before + 1
+
+
+def test_a_problem_group_stays_small_through_a_long_brute_force() -> None:
+    """Weeks of the pane open: who is counted is capped, the trend keeps only its own slots."""
+    from mailtui.logs.envelope import EnvelopeParser
+    from mailtui.logs.live import LiveEntry
+    from mailtui.recognizers.engine import default_engine
+    from mailtui.ui.panes.problems import BUCKET, TREND_SLOTS, WHO_KEPT, ProblemGroup
+
+    engine = default_engine()
+    parser = EnvelopeParser(record_type=LiveEntry)
+    group: ProblemGroup | None = None
+    regular = "203.0.113.7"
+    start = 1_780_000_000.0
+    for i in range(6 * WHO_KEPT):
+        ip = regular if i % 3 == 0 else f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"
+        entry = parser.parse(f"Mar  1 10:00:00 mx postfix/smtpd[9]: warning: unknown[{ip}]: "
+                             "SASL LOGIN authentication failed: UGFzc3dvcmQ6", i)
+        entry.recognized(engine.recognize(entry))
+        group = group or ProblemGroup(entry.recognizer)
+        group.add(entry, start + i * 60)  # one a minute: 100 hours
+    assert group.count == 6 * WHO_KEPT
+    assert len(group.who) <= 2 * WHO_KEPT and len(group.ips) <= 2 * WHO_KEPT
+    assert group.who.most_common(1) == [(regular, 2 * WHO_KEPT)]  # the one that matters is exact
+    assert len(group.buckets) <= 2 * TREND_SLOTS
+    # the last hour, which the trend draws, is counted in full
+    stamps = [start + i * 60 for i in range(6 * WHO_KEPT)]
+    last = int(stamps[-1] // BUCKET)
+    hour = range(last - TREND_SLOTS + 1, last + 1)
+    assert [group.buckets.get(slot, 0) for slot in hour] == \
+        [sum(1 for t in stamps if int(t // BUCKET) == slot) for slot in hour]

@@ -89,3 +89,29 @@ def test_who_cli_across_postfix_and_dovecot_logs(tmp_path: Path) -> None:
     text = subprocess.run([sys.executable, "-m", "mailtui", "who", "nobody@nowhere.example", str(mail)],
                           capture_output=True, text=True, timeout=60)
     assert text.returncode == 1 and "nothing in" in text.stdout
+
+
+def test_an_authenticated_connection_is_forgotten_at_disconnect() -> None:
+    from mailtui.logs.correlate import Correlator, context_note
+
+    engine = default_engine()
+    parser = EnvelopeParser()
+    corr = Correlator()
+    lines = [
+        "Mar  1 10:00:00 mx postfix/smtpd[7]: connect from pc.example.org[192.0.2.9]",
+        "Mar  1 10:00:01 mx postfix/smtpd[7]: 4A1B2C3D4F: client=pc.example.org[192.0.2.9], "
+        "sasl_method=PLAIN, sasl_username=ann@example.org",
+        "Mar  1 10:00:02 mx postfix/smtpd[7]: NOQUEUE: reject: RCPT from pc.example.org[192.0.2.9]: 454 4.7.1 "
+        "<bob@example.com>: Relay access denied; from=<ann@example.org> to=<bob@example.com> proto=ESMTP helo=<pc>",
+    ]
+    for line in lines:
+        rec = parser.parse(line)
+        match = engine.recognize(rec)
+        keys = corr.keys(rec, match)
+    assert corr.authenticated == {keys[0]}
+    # while the connection lasts, its AUTH still rules out "never authenticated"
+    assert "never authenticated" not in context_note(rec, match, keys, corr)
+    rec = parser.parse("Mar  1 10:00:03 mx postfix/smtpd[7]: disconnect from pc.example.org[192.0.2.9] "
+                       "ehlo=1 auth=1 mail=1 rcpt=0/1 quit=1 commands=4/5")
+    corr.keys(rec, engine.recognize(rec))
+    assert corr.authenticated == set() and corr._open == {}

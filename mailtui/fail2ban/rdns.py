@@ -11,6 +11,7 @@ import time
 
 NEGATIVE_TTL = 600.0  # retry names that failed after this long
 BATCH = 200
+PRUNE_SLACK = 1000  # names of addresses no longer banned kept before the cache is pruned
 
 
 class ReverseNames:
@@ -24,9 +25,18 @@ class ReverseNames:
         return self.names.get(ip, "")
 
     def resolve(self, ips: list[str]) -> int:
-        """Look up the IPs not known yet (at most BATCH); returns how many were asked."""
+        """Look up the IPs not known yet (at most BATCH); returns how many were asked.
+
+        ``ips`` are the addresses banned now; names of the others are forgotten once they
+        outnumber those, since a server bans thousands of addresses a day and the pane runs
+        for weeks. (The UI thread reads ``names`` meanwhile: the dict is replaced, not edited.)
+        """
         now = time.monotonic()
-        todo = [ip for ip in dict.fromkeys(ips) if ip not in self.names
+        current = dict.fromkeys(ips)
+        if len(self.names) + len(self._failed) > 2 * len(current) + PRUNE_SLACK:
+            self.names = {ip: name for ip, name in self.names.items() if ip in current}
+            self._failed = {ip: at for ip, at in self._failed.items() if ip in current}
+        todo = [ip for ip in current if ip not in self.names
                 and now - self._failed.get(ip, -NEGATIVE_TTL) >= NEGATIVE_TTL][:BATCH]
         if todo:
             asyncio.run(self._lookup(todo))

@@ -48,7 +48,9 @@ class Correlator:
                     if "sasl_username=" in message:
                         self.authenticated.add(conn)
                     if message.startswith("disconnect from "):
+                        # a connection key is never reused: what it did can be forgotten
                         del self._open[who]
+                        self.authenticated.discard(conn)
         elif record.family == "dovecot":
             session = fields.get("session")
             if session:

@@ -49,16 +49,28 @@ class YearGuesser:
     """Traditional stamps carry no year: take the reference's, or the one before for later dates.
 
     With the file's mtime as the reference (the last line cannot be newer than the file),
-    December lines in a file written in January get the previous year.
+    December lines in a file written in January get the previous year. Without a reference
+    the clock is the reference, read again every second: the live view runs for days, and a
+    reference fixed at start-up would put tomorrow's lines a year back.
     """
 
     def __init__(self, reference: float | None = None) -> None:
-        ref = datetime.fromtimestamp(reference if reference is not None else time.time())
+        self._follow_clock = reference is None
+        self._recheck = 0.0
+        self._hour_cache: dict[tuple[int, int, int, int], float] = {}
+        self._set_reference(time.time() if reference is None else reference)
+
+    def _set_reference(self, reference: float) -> None:
+        ref = datetime.fromtimestamp(reference)
         self._year = ref.year
         self._limit = (ref.month, ref.day + 1)
-        self._hour_cache: dict[tuple[int, int, int, int], float] = {}
+        self._recheck = reference + 1.0
 
     def epoch(self, month: int, day: int, hour: int, minute: int, second: int) -> float:
+        if self._follow_clock:
+            now = time.time()
+            if now >= self._recheck:
+                self._set_reference(now)
         year = self._year if (month, day) <= self._limit else self._year - 1
         key = (year, month, day, hour)
         base = self._hour_cache.get(key)

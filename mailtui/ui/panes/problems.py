@@ -30,6 +30,30 @@ class ProblemGroup:
     buckets: Counter[int] = field(default_factory=Counter)  # count per 5-minute slot, for the trend
     samples: deque[LiveEntry] = field(default_factory=lambda: deque(maxlen=SAMPLES))
 
+    def add(self, entry: LiveEntry, when: float) -> None:
+        """One more line of this problem, seen at ``when``.
+
+        The pane stays open for weeks, and a brute-force campaign brings thousands of new
+        addresses a day: who is counted is capped (the most frequent are kept, WHO_KEPT of
+        them, once twice as many have gathered) and only the trend's own slots are kept.
+        """
+        self.count += 1
+        self.last = when
+        self.last_entry = entry
+        fields = entry.fields
+        who = fields.get("user") or fields.get("client_ip")
+        if who:
+            _tally(self.who, who)
+        if fields.get("client_ip"):
+            _tally(self.ips, fields["client_ip"])
+        slot = int(when // BUCKET)
+        self.buckets[slot] += 1
+        if len(self.buckets) > 2 * TREND_SLOTS:
+            newest = max(self.buckets)
+            for old in [s for s in self.buckets if s <= newest - TREND_SLOTS]:
+                del self.buckets[old]
+        self.samples.append(entry)
+
     def overview(self) -> Content:
         """Count, who is affected and the latest sample lines: the top of the group's explanation."""
         parts = [Content.assemble(("Seen".ljust(15), "bold"), f"{self.count} time{'s' if self.count != 1 else ''}")]
@@ -49,6 +73,14 @@ REDRAW_SECONDS = 0.5
 SAMPLES = 5  # latest lines kept per group for its explanation
 BUCKET = 300  # seconds per trend slot: 12 slots make the last hour
 TREND_SLOTS = 12
+WHO_KEPT = 1000  # distinct users/addresses counted per problem (the pane shows the top 8)
+
+
+def _tally(counter: Counter[str], key: str) -> None:
+    counter[key] += 1
+    if len(counter) > 2 * WHO_KEPT:
+        for rare, _ in counter.most_common()[WHO_KEPT:]:
+            del counter[rare]
 
 
 def trend(group: ProblemGroup, now: float) -> str:
@@ -93,16 +125,7 @@ class ProblemsPane(Pane):
             group = self.groups.get(m.recognizer.id)
             if group is None:
                 group = self.groups[m.recognizer.id] = ProblemGroup(m.recognizer)
-            group.count += 1
-            group.last = entry.record.timestamp or self.app.clock()  # type: ignore[attr-defined]
-            group.last_entry = entry
-            who = m.fields.get("user") or m.fields.get("client_ip")
-            if who:
-                group.who[who] += 1
-            if m.fields.get("client_ip"):
-                group.ips[m.fields["client_ip"]] += 1
-            group.buckets[int(group.last // BUCKET)] += 1
-            group.samples.append(entry)
+            group.add(entry, entry.record.timestamp or self.app.clock())  # type: ignore[attr-defined]
             changed = True
         if changed:
             # rebuilding the table costs more than counting: at most REDRAW_SECONDS apart
