@@ -140,8 +140,8 @@ What one core of this interpreter does with the same file, as a floor (best of 3
 | read, decode, one envelope regex per line (no recognizer at all) | {t_env:.2f} s | {n / t_env:,.0f} lines/s |
 
 A regex per line already costs most of the 1 µs a line the target allows; recognition needs at
-least one more. The target needs the per-line work out of the interpreter (a native multi-pattern
-matcher such as Hyperscan/Vectorscan as a pre-filter, or a compiled extension), not tuning.
+least one more. The target needs the per-line work out of the interpreter, not tuning; a native
+matcher called from Python is not enough either (see "Native matchers" below).
 
 ## Memory flat in file size
 
