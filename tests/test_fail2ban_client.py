@@ -294,3 +294,30 @@ def test_reverse_names_keep_only_the_addresses_banned_now() -> None:
     names.names = {f"10.1.0.{i}": "" for i in range(200)}
     names.resolve([f"10.1.0.{i}" for i in range(150)])
     assert len(names.names) == 200
+
+
+def test_bans_per_hour_counts_a_wave_beyond_the_events_kept() -> None:
+    from datetime import datetime
+
+    from mailtui.logs.envelope import EnvelopeParser
+    from mailtui.logs.live import LiveEntry
+    from mailtui.recognizers.engine import default_engine
+    from mailtui.ui.panes.bans import EVENTS_KEPT, BansPane
+
+    engine = default_engine()
+    parser = EnvelopeParser(record_type=LiveEntry)
+    start = datetime(2026, 11, 29, 10, 0)
+    entries = []
+    for i in range(3 * EVENTS_KEPT):  # 1,500 bans in 25 minutes
+        when = datetime.fromtimestamp(start.timestamp() + i)
+        action = "Restore Ban" if i % 10 == 0 else "Ban"  # a restart's restored bans are not new ones
+        line = (f"{when:%Y-%m-%d %H:%M:%S},000 fail2ban.actions        [77]: NOTICE  [postfix-sasl] "
+                f"{action} 10.9.{i // 256}.{i % 256}")
+        entry = parser.parse(line, i)
+        entries.append(entry.recognized(engine.recognize(entry)))
+    pane = BansPane()
+    pane.add_log_entries(entries)
+    assert len(pane.events) == EVENTS_KEPT
+    now = start.timestamp() + 3 * EVENTS_KEPT
+    assert sum(pane.ban_rate["postfix-sasl"].last_hour(now)) == 3 * EVENTS_KEPT * 9 // 10
+    assert sum(pane.ban_rate["postfix-sasl"].last_hour(now + 7200)) == 0  # two hours later: none

@@ -344,7 +344,8 @@ def test_a_problem_group_stays_small_through_a_long_brute_force() -> None:
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.logs.live import LiveEntry
     from mailtui.recognizers.engine import default_engine
-    from mailtui.ui.panes.problems import BUCKET, TREND_SLOTS, WHO_KEPT, ProblemGroup
+    from mailtui.system.units import HOUR_SLOTS, SLOT_SECONDS
+    from mailtui.ui.panes.problems import WHO_KEPT, ProblemGroup
 
     engine = default_engine()
     parser = EnvelopeParser(record_type=LiveEntry)
@@ -361,10 +362,9 @@ def test_a_problem_group_stays_small_through_a_long_brute_force() -> None:
     assert group.count == 6 * WHO_KEPT
     assert len(group.who) <= 2 * WHO_KEPT and len(group.ips) <= 2 * WHO_KEPT
     assert group.who.most_common(1) == [(regular, 2 * WHO_KEPT)]  # the one that matters is exact
-    assert len(group.buckets) <= 2 * TREND_SLOTS
+    assert len(group.buckets) <= 2 * HOUR_SLOTS
     # the last hour, which the trend draws, is counted in full
     stamps = [start + i * 60 for i in range(6 * WHO_KEPT)]
-    last = int(stamps[-1] // BUCKET)
-    hour = range(last - TREND_SLOTS + 1, last + 1)
-    assert [group.buckets.get(slot, 0) for slot in hour] == \
-        [sum(1 for t in stamps if int(t // BUCKET) == slot) for slot in hour]
+    last = int(stamps[-1] // SLOT_SECONDS)
+    assert group.buckets.last_hour(stamps[-1]) == \
+        [sum(1 for t in stamps if int(t // SLOT_SECONDS) == slot) for slot in range(last - HOUR_SLOTS + 1, last + 1)]

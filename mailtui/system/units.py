@@ -1,4 +1,5 @@
-"""Human-readable durations and sizes for the Services pane and ``mailtui services``."""
+"""Human-readable durations and sizes for the Services pane and ``mailtui services``; the
+last-hour counts and text sparklines the panes draw trends with."""
 
 from __future__ import annotations
 
@@ -39,3 +40,37 @@ def sparkline(values: list[int] | list[float], width: int = 24) -> str:
     if top <= 0:
         return _BARS[0] * len(tail)
     return "".join(_BARS[min(len(_BARS) - 1, int(v / top * (len(_BARS) - 1) + 0.5))] for v in tail)
+
+
+SLOT_SECONDS = 300  # one sparkline cell: 12 of them make the last hour
+HOUR_SLOTS = 12
+
+
+class HourCounts:
+    """Events per 5-minute slot, kept for the last hour only.
+
+    The panes that draw a last-hour trend stay open for weeks: slots older than the hour
+    before the newest are dropped as new ones arrive.
+    """
+
+    __slots__ = ("_counts",)
+
+    def __init__(self) -> None:
+        self._counts: dict[int, int] = {}
+
+    def add(self, when: float) -> None:
+        slot = int(when // SLOT_SECONDS)
+        self._counts[slot] = self._counts.get(slot, 0) + 1
+        if len(self._counts) > 2 * HOUR_SLOTS:
+            newest = max(self._counts)
+            for old in [s for s in self._counts if s <= newest - HOUR_SLOTS]:
+                del self._counts[old]
+
+    def last_hour(self, now: float) -> list[int]:
+        """The counts of the 12 slots up to the one holding ``now``, oldest first."""
+        last = int(now // SLOT_SECONDS)
+        return [self._counts.get(slot, 0) for slot in range(last - HOUR_SLOTS + 1, last + 1)]
+
+    def __len__(self) -> int:
+        """Slots held (at most twice the hour's)."""
+        return len(self._counts)

@@ -23,7 +23,7 @@ from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
 from mailtui.logs.live import LiveEntry
-from mailtui.system.units import sparkline
+from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
 
 # a table of 20,000 rows costs the UI over a second per refresh; nobody scrolls it: / finds any IP
@@ -38,6 +38,8 @@ SORTS = {
     "total banned": lambda j: (-j.total_banned, j.name),
 }
 EVENTS_KEPT = 500
+#: what the bans/h trend counts: a restart's "Restore Ban" and an action's "Reban" are not new bans
+NEW_BANS = ("Ban", "Increase Ban")
 
 
 def _since(ts: float | None, now: float) -> str:
@@ -90,6 +92,8 @@ class BansPane(Pane):
         self.result: BansResult | None = None
         self.ip_filter = ""
         self.events: deque[BanEvent] = deque(maxlen=EVENTS_KEPT)
+        # counted apart from the events kept: a wave of bans outnumbers EVENTS_KEPT in minutes
+        self.ban_rate: dict[str, HourCounts] = {}
         self.rdns: ReverseNames | None = None
         self._polls = 0
         self.sort = "name"
@@ -129,6 +133,8 @@ class BansPane(Pane):
             event = event_of(entry.record, entry.match)
             if event is not None:
                 self.events.append(event)
+                if event.action in NEW_BANS and event.timestamp:
+                    self.ban_rate.setdefault(event.jail, HourCounts()).add(event.timestamp)
                 changed = True
         if changed and self.result is not None:
             self._fill()
@@ -139,13 +145,6 @@ class BansPane(Pane):
             return
         self.result = result.data
         self._fill()
-
-    def _bans_last_hour(self, jail: str, now: float) -> list[int]:
-        slots = [0] * 12
-        for e in self.events:
-            if e.jail == jail and e.action != "Unban" and now - e.timestamp < 3600:
-                slots[min(11, int((now - e.timestamp) // 300))] += 1
-        return slots[::-1]
 
     def _fill(self) -> None:
         bans = self.result
@@ -182,7 +181,8 @@ class BansPane(Pane):
             hidden = len(shown) - limit
             shown = sorted(shown, key=lambda b: b.ends or 0.0, reverse=True)[:limit] if hidden > 0 else shown
             budget -= len(shown)
-            trend = sparkline(self._bans_last_hour(jail.name, now), 12)
+            rate = self.ban_rate.get(jail.name)
+            trend = sparkline(rate.last_hour(now) if rate is not None else [0] * HOUR_SLOTS, HOUR_SLOTS)
             add(Text(jail.name, "bold"), Text(f"{jail.currently_failed} / {jail.total_failed}"),
                 Text(f"{jail.currently_banned} / {jail.total_banned}"), Text(trend, "yellow"),
                 Text(""), Text(""), Text(""), Text(""), key=f"jail:{jail.name}")

@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 
 from mailtui.logs.live import LiveEntry
 from mailtui.recognizers.model import Recognizer
-from mailtui.system.units import sparkline
+from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
@@ -27,7 +27,7 @@ class ProblemGroup:
     last_entry: LiveEntry | None = None
     who: Counter[str] = field(default_factory=Counter)
     ips: Counter[str] = field(default_factory=Counter)
-    buckets: Counter[int] = field(default_factory=Counter)  # count per 5-minute slot, for the trend
+    buckets: HourCounts = field(default_factory=HourCounts)  # the last hour, for the trend
     samples: deque[LiveEntry] = field(default_factory=lambda: deque(maxlen=SAMPLES))
 
     def add(self, entry: LiveEntry, when: float) -> None:
@@ -35,7 +35,7 @@ class ProblemGroup:
 
         The pane stays open for weeks, and a brute-force campaign brings thousands of new
         addresses a day: who is counted is capped (the most frequent are kept, WHO_KEPT of
-        them, once twice as many have gathered) and only the trend's own slots are kept.
+        them, once twice as many have gathered); the trend keeps only its last hour.
         """
         self.count += 1
         self.last = when
@@ -46,12 +46,7 @@ class ProblemGroup:
             _tally(self.who, who)
         if fields.get("client_ip"):
             _tally(self.ips, fields["client_ip"])
-        slot = int(when // BUCKET)
-        self.buckets[slot] += 1
-        if len(self.buckets) > 2 * TREND_SLOTS:
-            newest = max(self.buckets)
-            for old in [s for s in self.buckets if s <= newest - TREND_SLOTS]:
-                del self.buckets[old]
+        self.buckets.add(when)
         self.samples.append(entry)
 
     def overview(self) -> Content:
@@ -71,8 +66,6 @@ class ProblemGroup:
 
 REDRAW_SECONDS = 0.5
 SAMPLES = 5  # latest lines kept per group for its explanation
-BUCKET = 300  # seconds per trend slot: 12 slots make the last hour
-TREND_SLOTS = 12
 WHO_KEPT = 1000  # distinct users/addresses counted per problem (the pane shows the top 8)
 
 
@@ -84,9 +77,7 @@ def _tally(counter: Counter[str], key: str) -> None:
 
 
 def trend(group: ProblemGroup, now: float) -> str:
-    last = int(now // BUCKET)
-    return sparkline([group.buckets.get(slot, 0) for slot in range(last - TREND_SLOTS + 1, last + 1)],
-                     TREND_SLOTS)
+    return sparkline(group.buckets.last_hour(now), HOUR_SLOTS)
 
 
 def _ago(ts: float, now: float) -> str:
