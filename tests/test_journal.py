@@ -98,3 +98,23 @@ def test_unreadable_journal_is_explained(tmp_path: Path) -> None:
     follower.poll()
     follower.close()
     assert follower.problem
+
+
+
+def test_a_backlog_of_thousands_arrives_once_and_in_order(tmp_path: Path) -> None:
+    """A start after a long gap: journalctl dumps thousands of records and, without -f, exits
+    while the last of them still wait in the pipe; they are read before it is written off."""
+    need("journalctl")
+    journal = tmp_path / "mail.journal"
+    n = 4000
+    write_journal(journal, [("postfix/smtpd", f"connect from unknown[192.0.2.{i % 250}] #{i:05d} " + "x" * 200)
+                            for i in range(n)], 1)
+    follower = JournalFollower(files=[str(journal)], follow=False, backfill=n)
+    got: list = []
+    deadline = time.monotonic() + 30
+    while len(got) < n and time.monotonic() < deadline:
+        got += follower.poll()
+        time.sleep(0.2)  # slower than journalctl: it fills the pipe and exits before we are done
+    follower.close()
+    assert [r.pid for r in got] == [101 + i for i in range(n)], "a record was lost or repeated"
+    assert follower.problem == "" and follower._proc is None

@@ -80,12 +80,16 @@ class JournalFollower:
                 return []
         assert self._proc.stdout is not None
         out: list[LogRecord] = []
+        ended = False
+        # the pipe holds 64 KiB and journalctl waits while it is full, so a backlog (a restart
+        # after a long gap) comes a pipeful per read, never as one giant batch
         while True:
             try:
                 chunk = os.read(self._proc.stdout.fileno(), 1 << 16)
             except BlockingIOError:
                 break
             if not chunk:
+                ended = True
                 break
             self._buf += chunk
             if len(self._buf) > MAX_LINE and b"\n" not in self._buf:
@@ -95,7 +99,8 @@ class JournalFollower:
             rec = self._record(raw)
             if rec is not None:
                 out.append(rec)
-        if self._proc.poll() is not None:
+        # only at the end of its output: an exited journalctl may have left records in the pipe
+        if ended:
             self._finished()
         return out
 
@@ -115,6 +120,11 @@ class JournalFollower:
 
     def _finished(self) -> None:
         assert self._proc is not None
+        try:
+            self._proc.wait(5)  # its output ended: it is exiting, if not gone already
+        except subprocess.TimeoutExpired:
+            self._proc.kill()
+            self._proc.wait()
         err = self._proc.stderr.read().decode("utf-8", "replace").strip() if self._proc.stderr else ""
         code = self._proc.returncode
         self._proc = None
