@@ -118,3 +118,19 @@ def test_a_backlog_of_thousands_arrives_once_and_in_order(tmp_path: Path) -> Non
     follower.close()
     assert [r.pid for r in got] == [101 + i for i in range(n)], "a record was lost or repeated"
     assert follower.problem == "" and follower._proc is None
+
+
+def test_a_journal_that_cannot_be_read_is_retried_ever_more_slowly(tmp_path: Path) -> None:
+    need("journalctl")
+    follower = JournalFollower(files=[str(tmp_path / "missing.journal")], follow=True)
+    problems = []
+    deadline = time.monotonic() + 3.5
+    while time.monotonic() < deadline:
+        follower.poll()
+        problems.append(follower.problem)
+        time.sleep(0.05)
+    follower.close()
+    first = next(i for i, p in enumerate(problems) if p)
+    assert all(problems[first:]), "the problem flickered off between attempts"
+    # attempts at 0, 1, 1+2 s: without the back-off it would be one every other poll (~35)
+    assert 2 <= follower.restarts <= 4

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from dataclasses import dataclass, field
 
 from mailtui.logs.envelope import EnvelopeParser
@@ -20,6 +21,8 @@ from mailtui.mta.run import find_tool
 #: the mail stack's units on Debian/Ubuntu (postfix@-) and RHEL/Fedora/Arch (postfix)
 MAIL_UNITS = ("postfix.service", "postfix@-.service", "dovecot.service", "fail2ban.service")
 MAX_LINE = 1 << 20
+RETRY_MAX = 60.0  # seconds between attempts once journalctl keeps failing (1, 2, 4, ... 60)
+SETTLED = 2.0  # a journalctl still running this long after its start has overcome the last problem
 
 
 @dataclass
@@ -33,6 +36,9 @@ class JournalFollower:
     problem: str = ""
     restarts: int = 0
     _proc: subprocess.Popen | None = None
+    _started: float = 0.0
+    _failures: int = 0  # failed runs in a row
+    _retry_at: float = 0.0
     _buf: bytes = b""
     _parser: EnvelopeParser = field(default_factory=lambda: EnvelopeParser(source="journald"))
 
@@ -59,22 +65,32 @@ class JournalFollower:
         return argv
 
     def start(self) -> None:
+        # the problem of a previous run stays until this one proves better (see poll)
         if find_tool("journalctl") is None:
             self.problem = "journalctl is not installed"
+            self._failed()
             return
         try:
             self._proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                           stderr=subprocess.PIPE)
         except OSError as exc:
             self.problem = f"cannot run journalctl: {exc.strerror}"
+            self._failed()
             return
         assert self._proc.stdout is not None
         os.set_blocking(self._proc.stdout.fileno(), False)
-        self.problem = ""
+        self._started = time.monotonic()
+
+    def _failed(self) -> None:
+        """Try again later, later each time: a journal we may not read is not retried every second."""
+        self._failures += 1
+        self._retry_at = time.monotonic() + min(RETRY_MAX, 2.0 ** (self._failures - 1))
 
     def poll(self) -> list[LogRecord]:
         """Records journalctl has printed since the last poll; restarts it if it died."""
         if self._proc is None:
+            if time.monotonic() < self._retry_at:
+                return []
             self.start()
             if self._proc is None:
                 return []
@@ -99,6 +115,9 @@ class JournalFollower:
             rec = self._record(raw)
             if rec is not None:
                 out.append(rec)
+        if out or (not ended and time.monotonic() - self._started >= SETTLED):
+            self.problem = ""
+            self._failures = 0
         # only at the end of its output: an exited journalctl may have left records in the pipe
         if ended:
             self._finished()
@@ -134,6 +153,7 @@ class JournalFollower:
                 self.problem = "cannot read the journal: run as root or join group systemd-journal or adm"
             else:
                 self.problem = f"journalctl: {err.splitlines()[-1]}"
+            self._failed()
         if self.follow:
             self.restarts += 1  # the next poll starts it again after self.cursor
 
