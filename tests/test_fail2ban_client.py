@@ -104,13 +104,19 @@ def test_server_stopped_and_restarted(rig) -> None:
         assert len(collect(client).jails) == 4
 
 
-def _fake_server(path: Path, reply: bytes, end: bool = True) -> threading.Thread:
-    """Answers one request with ``reply`` (and the end marker unless ``end`` is False), then closes."""
+def _listening(path: Path) -> socket.socket:
+    """A Unix socket at ``path`` (replacing a stale one) that takes one connection."""
     if path.exists():
         path.unlink()
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     srv.bind(str(path))
     srv.listen(1)
+    return srv
+
+
+def _fake_server(path: Path, reply: bytes, end: bool = True) -> threading.Thread:
+    """Answers one request with ``reply`` (and the end marker unless ``end`` is False), then closes."""
+    srv = _listening(path)
 
     def serve() -> None:
         conn, _ = srv.accept()
@@ -213,9 +219,7 @@ def _fake_f2b_11(path: Path) -> list[list[str]]:
             "192.0.2.10 \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54",
             "2001:db8::5 \t2026-11-29 01:09:15 + -1 = 9999-12-31 23:59:59"],
     }
-    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    srv.bind(str(path))
-    srv.listen(1)
+    srv = _listening(path)
 
     def serve() -> None:
         conn, _ = srv.accept()
