@@ -56,7 +56,128 @@ def test_postfix_where_reads_main_cf_and_master_cf_overrides(tmp_path: Path) -> 
     assert [(Path(w.file).name, w.line, w.value, w.section, w.effective) for w in where] == [
         ("main.cf", 2, "permit_mynetworks, reject_non_fqdn_helo_hostname", "", False),
         ("main.cf", 5, "permit_sasl_authenticated", "", True),
-        ("master.cf", 2, "", "submission/inet", True)]
+        ("master.cf", 4, "", "submission/inet", True)]
+
+
+# master.cf entries as admins write them: Debian's submission/smtps, Postfix 3.5's submissions
+# with $service_name, a { spaced } value, a custom port entry with its own syslog_name, and a
+# second smtpd without one (it logs as postfix/smtpd, like smtp/inet)
+MASTER_CF_SERVICES = """\
+smtp      inet  n       -       y       -       -       smtpd
+submission inet n       -       y       -       -       smtpd
+  -o syslog_name=postfix/submission
+  -o smtpd_sasl_auth_enable=yes
+smtps     inet  n       -       y       -       -       smtpd
+  -o syslog_name=postfix/$service_name
+  -o smtpd_tls_wrappermode=yes
+  -o smtpd_sasl_auth_enable=yes
+submissions inet n      -       y       -       -       smtpd
+  -o syslog_name=postfix/$service_name
+  -o { smtpd_sasl_auth_enable = yes }
+127.0.0.1:10587 inet n  -       n       -       -       smtpd
+  -o syslog_name=postfix/mua
+  -o smtpd_sasl_auth_enable=yes
+127.0.0.1:10026 inet n  -       n       -       -       smtpd
+  -o smtpd_sasl_auth_enable=no
+pickup    unix  n       -       n       60      1       pickup
+"""
+SERVICE_PROGRAMS = {"submission/inet": "postfix/submission/smtpd", "smtps/inet": "postfix/smtps/smtpd",
+                    "submissions/inet": "postfix/submissions/smtpd",
+                    "127.0.0.1:10587/inet": "postfix/mua/smtpd"}
+SASL_LINE = ("Nov 29 02:05:19 mx {program}[4242]: warning: unknown[192.0.2.9]: SASL PLAIN authentication "
+             "failed: (reason unavailable), sasl_username=alice")
+
+
+def _services_tree(tmp_path: Path) -> Path:
+    (tmp_path / "main.cf").write_text("compatibility_level = 3.6\nsmtpd_sasl_auth_enable = no\n")
+    (tmp_path / "master.cf").write_text(MASTER_CF_SERVICES)
+    return tmp_path
+
+
+def test_postconf_services_map_program_names_to_master_cf_entries(tmp_path: Path) -> None:
+    need("postconf")
+    reader = PostfixConfig(str(_services_tree(tmp_path)))
+    for service, program in SERVICE_PROGRAMS.items():
+        assert [s.name for s in reader.services_of(program)] == [service]
+        assert reader.services_of(program)[0].overrides["smtpd_sasl_auth_enable"] == "yes"
+    # two entries without their own syslog_name both log as postfix/smtpd
+    assert [s.name for s in reader.services_of("postfix/smtpd")] == ["smtp/inet", "127.0.0.1:10026/inet"]
+    where = reader.where("smtpd_sasl_auth_enable")
+    lines = MASTER_CF_SERVICES.splitlines()
+    for loc in where:
+        if loc.section:  # the -o's own line, braces included
+            assert "smtpd_sasl_auth_enable" in lines[loc.line - 1], loc
+
+
+def test_explanation_shows_the_value_in_force_for_the_lines_service(tmp_path: Path) -> None:
+    need("postconf")
+    from mailtui.logs.envelope import EnvelopeParser
+    from mailtui.recognizers.engine import default_engine
+    from mailtui.recognizers.explain import Explainer, format_diagnosis
+
+    explainer = Explainer(PostfixConfig(str(_services_tree(tmp_path))), DovecotConfig(str(tmp_path / "none")))
+    engine = default_engine()
+
+    def sasl(program: str):
+        rec = EnvelopeParser().parse(SASL_LINE.format(program=program))
+        match = engine.recognize(rec)
+        assert match is not None and match.recognizer.id == "postfix.sasl.auth_failed"
+        diagnosis = explainer.diagnose(rec, match)
+        return diagnosis, next(s for s in diagnosis.settings if s.name == "smtpd_sasl_auth_enable")
+
+    for service, program in SERVICE_PROGRAMS.items():
+        diagnosis, report = sasl(program)
+        assert (report.value, report.main_value, report.service) == ("yes", "no", service)
+        in_force = [loc for loc in report.locations if loc.effective]
+        assert [(Path(loc.file).name, loc.section) for loc in in_force] == [("master.cf", service)]
+        text = format_diagnosis(diagnosis)
+        assert f"smtpd_sasl_auth_enable = yes   (for {service}, from its master.cf -o override; main.cf: no)" in text
+        assert "smtpd_sasl_auth_enable = no" not in text
+    # port 25 (and the content-filter port, which logs alike and also says no): main.cf's no
+    _, report = sasl("postfix/smtpd")
+    assert report.value == "no" and report.main_value is None
+    assert {loc.section for loc in report.locations if loc.effective} == {"", "127.0.0.1:10026/inet"}
+    assert all(not loc.effective for loc in report.locations if loc.section in SERVICE_PROGRAMS)
+
+
+def test_services_sharing_a_program_name_that_disagree_are_said(tmp_path: Path) -> None:
+    need("postconf")
+    from mailtui.logs.envelope import EnvelopeParser
+    from mailtui.recognizers.engine import default_engine
+    from mailtui.recognizers.explain import Explainer
+
+    tree = _services_tree(tmp_path)
+    (tree / "master.cf").write_text(MASTER_CF_SERVICES.replace("smtpd_sasl_auth_enable=no", "smtpd_sasl_auth_enable=yes"))
+    rec = EnvelopeParser().parse(SASL_LINE.format(program="postfix/smtpd"))
+    diagnosis = Explainer(PostfixConfig(str(tree)), DovecotConfig(str(tmp_path / "none"))).diagnose(
+        rec, default_engine().recognize(rec))
+    report = next(s for s in diagnosis.settings if s.name == "smtpd_sasl_auth_enable")
+    assert "smtp/inet: no" in report.note and "127.0.0.1:10026/inet: yes" in report.note
+
+
+def test_where_lists_the_value_in_force_per_service(tmp_path: Path) -> None:
+    need("postconf")
+    import json
+    import os
+    import subprocess
+    import sys
+
+    tree = _services_tree(tmp_path)
+    conf = tmp_path / "mailtui.toml"
+    conf.write_text(f'[postfix]\nconfig_dir = "{tree}"\n[dovecot]\nconfig = "{tmp_path}/none.conf"\n')
+    argv = [sys.executable, "-m", "mailtui", "--config", str(conf), "where"]
+    out = subprocess.run([*argv, "--json", "smtpd_sasl_auth_enable"], check=False, capture_output=True, text=True,
+                         timeout=60, env=os.environ.copy())
+    found = json.loads(out.stdout)["found"][0]
+    assert found["value"] == "no"
+    assert {(s["service"], s["program"], s["value"]) for s in found["services"]} == {
+        *((svc, prog, "yes") for svc, prog in SERVICE_PROGRAMS.items()),
+        ("127.0.0.1:10026/inet", "postfix/smtpd", "no")}
+    text = subprocess.run([*argv, "smtpd_sasl_auth_enable"], check=False, capture_output=True, text=True,
+                          timeout=60).stdout
+    assert ("submission/inet (logs as postfix/submission/smtpd): smtpd_sasl_auth_enable = yes  "
+            "<- in force for this service") in text
+    assert "main.cf:2: smtpd_sasl_auth_enable = no  <- in force for the other services" in text
 
 
 def test_postconf_values_from_a_config_dir(tmp_path: Path) -> None:
@@ -68,7 +189,7 @@ def test_postconf_values_from_a_config_dir(tmp_path: Path) -> None:
 
 def test_missing_tools_are_said_not_crashed(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PATH", "/nonexistent")
-    import mailtui.mta.run as run
+    from mailtui.mta import run
 
     monkeypatch.setattr(run, "TOOL_DIRS", "/nonexistent")
     monkeypatch.setattr("mailtui.mta.postconf.find_tool", run.find_tool)

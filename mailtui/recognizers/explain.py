@@ -1,8 +1,11 @@
 """Turn a recognized line into a diagnosis: the recognizer's text plus the live settings behind it.
 
 Each setting a recognizer names is looked up in the running configuration (postconf /
-doveconf, the 2.4 name on Dovecot 2.4) with every place it is set. Lookups are cached per
-setting for the life of the Explainer, so a scan of a million lines asks each tool once.
+doveconf, the 2.4 name on Dovecot 2.4) with every place it is set. A Postfix setting is the
+value in force for the service the line came from: ``postfix/submission/smtpd`` runs with
+master.cf's ``-o`` overrides of the entry whose syslog_name gives that program name, not
+with main.cf's value. Lookups are cached per setting (and service) for the life of the
+Explainer, so a scan of a million lines asks each tool once.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from typing import Any
 from mailtui.logs.record import LogRecord
 from mailtui.mta.doveconf import DovecotConfig
 from mailtui.mta.location import Location
-from mailtui.mta.postconf import PostfixConfig
+from mailtui.mta.postconf import PostfixConfig, Service
 from mailtui.recognizers.model import Match, Setting
 
 
@@ -25,10 +28,21 @@ class SettingReport:
     value: str | None  # None when it could not be read
     locations: list[Location] = field(default_factory=list)
     note: str = ""
+    service: str = ""  # the master.cf service whose value this is ("submission/inet")
+    main_value: str | None = None  # main.cf's value, when a per-service override replaced it
 
     def to_dict(self) -> dict[str, Any]:
         return {"daemon": self.setting.daemon, "name": self.name, "value": self.value,
+                "service": self.service, "main_value": self.main_value,
                 "set_in": [loc.to_dict() for loc in self.locations], "note": self.note}
+
+    def scope(self) -> str:
+        """What the value is for, when it is not simply main.cf's ("" then)."""
+        if self.service and self.main_value is not None:
+            return f"for {self.service}, from its master.cf -o override; main.cf: {self.main_value}"
+        if self.service and any(loc.section for loc in self.locations):
+            return f"for {self.service}: main.cf's value, no master.cf override"
+        return ""
 
 
 @dataclass
@@ -57,22 +71,34 @@ class Explainer:
         self.dovecot = dovecot or DovecotConfig()
         self._cache: dict[str, SettingReport] = {}
 
-    def reports(self, settings: tuple[Setting, ...] | list[Setting]) -> list[SettingReport]:
-        """Reports for these settings; what is not cached is asked in one call per daemon."""
-        missing = [s for s in settings if str(s) not in self._cache]
+    def services_of(self, record: LogRecord | None) -> list[Service]:
+        """The master.cf entries a Postfix line came from (by its program name)."""
+        if record is None or record.family != "postfix" or not self.postfix.available:
+            return []
+        return self.postfix.services_of(record.program)
+
+    def reports(self, settings: tuple[Setting, ...] | list[Setting],
+                record: LogRecord | None = None) -> list[SettingReport]:
+        """Reports for these settings (Postfix ones as in force for ``record``'s service);
+        what is not cached is asked in one call per daemon."""
+        services = self.services_of(record)
+        scope = ",".join(s.name for s in services)
+        key = {str(s): (f"{s}@{scope}" if s.daemon == "postfix" and scope else str(s)) for s in settings}
+        missing = [s for s in settings if key[str(s)] not in self._cache]
         postfix = [s for s in missing if s.daemon == "postfix"]
         dovecot = [s for s in missing if s.daemon == "dovecot"]
         if postfix:
             values = self.postfix.values([s.name for s in postfix]) if self.postfix.available else {}
             for s in postfix:
-                self._cache[str(s)] = self._report(s, s.name, values, self.postfix)
+                report = self._report(s, s.name, values, self.postfix)
+                self._cache[key[str(s)]] = _in_service(report, services)
         if dovecot:
             is_24 = self.dovecot.available and self.dovecot.is_24()
             names = {str(s): (s.name_24 if s.name_24 and is_24 else s.name) for s in dovecot}
             values = self.dovecot.values(sorted(set(names.values()))) if self.dovecot.available else {}
             for s in dovecot:
                 self._cache[str(s)] = self._report(s, names[str(s)], values, self.dovecot)
-        return [self._cache[str(s)] for s in settings]
+        return [self._cache[key[str(s)]] for s in settings]
 
     @staticmethod
     def _report(setting: Setting, name: str, values: dict[str, str],
@@ -85,7 +111,40 @@ class Explainer:
         return SettingReport(setting, name, value, reader.where(name), note)
 
     def diagnose(self, record: LogRecord, match: Match) -> Diagnosis:
-        return Diagnosis(record, match, self.reports(match.recognizer.settings))
+        return Diagnosis(record, match, self.reports(match.recognizer.settings, record))
+
+
+def _in_service(report: SettingReport, services: list[Service]) -> SettingReport:
+    """``report`` (main.cf's value, every place it is written) as in force for ``services``
+    (the entries the line's program name belongs to; none when it is not known)."""
+    if report.value is None and not report.locations:
+        return report
+    name = report.name
+    mine = {s.name for s in services}
+    own = {s.overrides[name] for s in services if name in s.overrides}
+    overridden = bool(own) and all(name in s.overrides for s in services)
+    locations = []
+    for loc in report.locations:
+        if loc.section:  # a master.cf -o override: in force for its own service only
+            if loc.section in mine:
+                locations.append(Location(loc.file, loc.line, loc.value, loc.section, True,
+                                          f"in force for {loc.section}, the service of this line"))
+            else:
+                locations.append(Location(loc.file, loc.line, loc.value, loc.section, False,
+                                          f"for {loc.section} only"))
+        elif overridden and loc.effective:
+            locations.append(Location(loc.file, loc.line, loc.value, loc.section, False,
+                                      f"not used by {', '.join(sorted(mine))}: master.cf overrides it"))
+        else:
+            locations.append(loc)
+    out = SettingReport(report.setting, name, report.value, locations, report.note,
+                        service=", ".join(sorted(mine)))
+    if overridden and len(own) == 1:
+        out.main_value, out.value = report.value, own.pop()
+    elif own:  # entries sharing one program name disagree: say so rather than pick one
+        values = "; ".join(f"{s.name}: {s.overrides.get(name, report.value)}" for s in services)
+        out.note = (out.note + "; " if out.note else "") + f"these services log alike but differ: {values}"
+    return out
 
 
 def format_diagnosis(d: Diagnosis) -> str:
@@ -96,7 +155,8 @@ def format_diagnosis(d: Diagnosis) -> str:
     for s in d.settings:
         shown = "(unknown)" if s.value is None else s.value
         alias = f" (Dovecot 2.4: {s.setting.name_24})" if s.setting.name_24 and s.name != s.setting.name_24 else ""
-        out.append(f"  setting       {s.name} = {shown}{alias}")
+        scope = f"   ({s.scope()})" if s.scope() else ""
+        out.append(f"  setting       {s.name} = {shown}{alias}{scope}")
         for loc in s.locations:
             out.append(f"                  set in {loc.describe()}: {loc.value}")
         if s.note:
