@@ -1,4 +1,9 @@
-"""``mailtui explain [LINE]``: recognise one log line (or each line on stdin) and explain it."""
+"""``mailtui explain [LINE]``: recognise one log line (or each line on stdin) and explain it.
+
+Lines on stdin are correlated in order (logs.correlate), so a line is explained with what the
+lines before it say (its session, its connection); a single line is explained alone, and
+says so where the other lines or a setting would decide.
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.logs.correlate import Correlator, context
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.mta.doveconf import DovecotConfig
     from mailtui.mta.postconf import PostfixConfig
@@ -37,16 +43,18 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     parser = EnvelopeParser(source="argument" if args.line is not None else "stdin")
     results = []
     unrecognized = 0
+    corr = Correlator()
     for lineno, line in enumerate(lines, 1):
         record = parser.parse(line, lineno)
         match = engine.recognize(record)
+        keys = corr.keys(record, match)
         if match is None:
             unrecognized += 1
             results.append({"line": record.line, "recognizer": None})
             if not args.json:
                 print(f"not recognized: {record.line}\n")
             continue
-        diagnosis = explainer.diagnose(record, match)
+        diagnosis = explainer.diagnose(record, match, context(record, match, keys, corr))
         if args.json:
             results.append(diagnosis.to_dict())
         else:

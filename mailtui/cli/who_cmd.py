@@ -22,6 +22,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.locate import access_problem
     from mailtui.logs.who import iterate_files, lookup
+    from mailtui.mta.doveconf import DovecotConfig
+    from mailtui.mta.postconf import PostfixConfig
+    from mailtui.recognizers.explain import Explainer
 
     if not args.query.strip():
         raise CliError("give a user, address, IP or host name to look up")
@@ -32,29 +35,41 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         if problem:
             raise CliError(f"{name}: {problem}")
     since = parse_time(args.since) if args.since else None
-    result = lookup(iterate_files(files, since), args.query)
+    explainer = Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
+    result = lookup(iterate_files(files, since), args.query, settle=explainer.settle)
+    summary = result.summary()
     if args.json:
         print_json({"query": result.query, "kind": result.kind, "truncated": result.truncated,
-                    "problems": len(result.problems), "lines": [t.to_dict() for t in result.lines]})
+                    "problems": len(result.problems), "summary": summary.to_dict(),
+                    "lines": [t.to_dict() for t in result.lines]})
         return 0 if result.lines else 1
     if not result.lines:
         print(f"nothing in {', '.join(files)} mentions {args.query}")
         return 1
     print(f"{args.query}: {len(result.lines)} lines, {len(result.problems)} recognized problems")
-    last_conv = None
+    for line in summary.text_lines():
+        print(f"  {line}")
+    last_ts: float | None = None
     for t in result.lines:
-        conv = t.keys[0] if t.keys else None
-        if conv != last_conv:
+        ts = t.record.timestamp
+        if last_ts is None or (ts is not None and ts - last_ts >= GAP):
             print()
-            last_conv = conv
-        when = datetime.fromtimestamp(t.record.timestamp).strftime("%b %d %H:%M:%S") if t.record.timestamp else "-"
+        last_ts = ts if ts is not None else last_ts
+        headline = t.headline
         mark = {"crit": "✖", "error": "✖", "warn": "⚠", "notice": "•"}.get(
-            t.match.recognizer.severity if t.match else "", " ")
-        print(f"{mark} {when} {t.record.program:<24} {t.record.message}")
-        if t.match is not None and t.match.recognizer.rank >= 1:
-            print(f"    → {t.match.recognizer.title}: {t.match.summary}")
+            headline.severity if headline else "", " ")
+        print(f"{mark} {_when(ts)} {t.record.program:<24} {t.record.message}")
+        if t.match is not None and headline is not None and headline.rank >= 1:
+            print(f"    → {headline.title}: {t.match.summary}")
             if t.note:
                 print(f"    → {t.note}")
     if result.truncated:
         print("\n(timeline cut: narrow it with --since)")
     return 0
+
+
+GAP = 60  # seconds of silence that start a new paragraph of the timeline
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts).strftime("%b %d %H:%M:%S") if ts is not None else "-"

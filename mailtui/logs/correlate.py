@@ -5,19 +5,83 @@ Each record gets the keys of the conversations it belongs to:
 * ``smtpd:<host>/<pid>#<n>``: an smtpd process serves one client at a time, so every line
   of that pid between "connect from" and "disconnect from" belongs to the connection
   (this is how NOQUEUE rejects are tied to their client's later lines);
-* ``dovecot:<session>``: Dovecot's session=<…> / <pid><session> id.
+* ``dovecot:<session>``: Dovecot's session=<…> / <pid><session> id, also on the auth
+  process's ``passwd-file(user,ip,<session>)`` lines.
 The correlator also remembers facts used for context diagnoses: which connections
-authenticated, and which client addresses logged in successfully to IMAP/POP3.
+authenticated, which client addresses logged in successfully to IMAP/POP3, and which Dovecot
+sessions the auth process failed (a password was checked) or refused as cleartext.
+
+A context diagnosis (:class:`Context`) is what a line means given the others — and sometimes
+given the live configuration too, which this module does not read: a context that ``needs``
+a condition (:data:`CONDITIONS`) is settled by whoever has the settings
+(``recognizers.explain.Explainer.settle``). The classic case is Dovecot's
+``Disconnected: Aborted login (auth failed, 2 attempts …)``: read alone it says "wrong
+password", but on a connection without TLS whose password never reached the auth process
+(no ``method=``, no auth line for the session) while ``disable_plaintext_auth = yes`` is in
+force, it is a refused cleartext login — a mail client set to 110/143 without SSL/TLS.
 """
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 from mailtui.logs.record import LogRecord
 from mailtui.recognizers.model import Match
 
 MAX_OPEN = 50_000  # open smtpd connections / facts kept; old ones are forgotten first
+PLAINTEXT_REFUSED = "dovecot.login.plaintext_refused"
+LOGIN_AUTH_FAILED = "dovecot.login.auth_failed"
+#: the auth process checked a password (or user) and said no
+AUTH_FAILURES = ("dovecot.auth.password_mismatch", "dovecot.auth.unknown_user", "dovecot.auth.pam_failed",
+                 "dovecot.auth.invalid_credentials")
+#: mechanisms that carry the password itself, which Dovecot refuses without TLS
+CLEARTEXT_MECHANISMS = ("PLAIN", "LOGIN")
+_AUTH_SESSION = re.compile(r"\([^()]*,<([A-Za-z0-9+/=]+)>\)")
+_ANGLED = re.compile(r"<[^>]*>")
+_SECURED = re.compile(r"(?:^|, )(?:TLS|secured)(?:,|$| )")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a line means given the other lines (and, once settled, the live configuration).
+
+    ``means`` names the recognizer that explains the line in this context (its cause and fix
+    replace the line's own when ``certain``); ``needs`` names a :data:`CONDITIONS` entry not yet
+    checked against the configuration; ``decided_by`` says which setting value settled it."""
+
+    note: str
+    means: str = ""
+    needs: str = ""
+    certain: bool = True
+    decided_by: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"note": self.note, "recognizer": self.means or None, "certain": self.certain,
+                "needs": self.needs or None, "decided_by": self.decided_by or None}
+
+
+#: conditions on the live configuration a context can depend on: the settings to read
+#: (recognizer setting syntax) and what has to hold
+CONDITIONS: dict[str, tuple[str, ...]] = {
+    # Dovecot refuses passwords on connections without TLS: disable_plaintext_auth = yes
+    # (2.4: auth_allow_cleartext = no), or ssl = required
+    "cleartext_refused": ("dovecot:disable_plaintext_auth/auth_allow_cleartext", "dovecot:ssl"),
+}
+
+
+def refuses_cleartext(values: dict[str, str | None]) -> tuple[bool | None, str]:
+    """Does this Dovecot refuse cleartext logins without TLS? (None: cannot tell), and the
+    setting value that decides it, from ``values`` keyed by the names the running version uses."""
+    if values.get("ssl") == "required":
+        return True, "ssl = required"
+    for name, refusing in (("disable_plaintext_auth", "yes"), ("auth_allow_cleartext", "no")):
+        value = values.get(name)
+        if value is not None:
+            return value == refusing, f"{name} = {value}"
+    return None, ""
 
 
 @dataclass
@@ -26,6 +90,8 @@ class Correlator:
     _seq: int = 0
     authenticated: set[str] = field(default_factory=set)  # connection keys that did SMTP AUTH
     mailbox_logins: dict[str, str] = field(default_factory=dict)  # client ip -> user
+    auth_failed: dict[str, str] = field(default_factory=dict)  # Dovecot session -> auth's verdict
+    cleartext_refused: dict[str, bool] = field(default_factory=dict)  # Dovecot sessions refused
 
     def keys(self, record: LogRecord, match: Match | None) -> list[str]:
         keys: list[str] = []
@@ -53,14 +119,20 @@ class Correlator:
                         self.authenticated.discard(conn)
         elif record.family == "dovecot":
             session = fields.get("session")
+            rid = match.recognizer.id if match is not None else ""
+            if not session and record.daemon.startswith("auth"):
+                m = _AUTH_SESSION.search(record.message)
+                session = m.group(1) if m is not None else ""
             if session:
                 keys.append(f"dovecot:{session}")
-            if match is not None and match.recognizer.id == "dovecot.login.success":
+                if rid in AUTH_FAILURES:
+                    _remember(self.auth_failed, session, match.recognizer.title if match else "")
+                elif rid == PLAINTEXT_REFUSED:
+                    _remember(self.cleartext_refused, session, True)
+            if rid == "dovecot.login.success":
                 ip, user = fields.get("client_ip"), fields.get("user")
                 if ip and user:
-                    self.mailbox_logins[ip] = user
-                    if len(self.mailbox_logins) > MAX_OPEN:
-                        self.mailbox_logins.pop(next(iter(self.mailbox_logins)))
+                    _remember(self.mailbox_logins, ip, user)
         return keys
 
     def connection_of(self, record: LogRecord) -> str | None:
@@ -68,18 +140,69 @@ class Correlator:
         return self._open.get(who)
 
 
-def context_note(record: LogRecord, match: Match, keys: list[str], corr: Correlator) -> str:
-    """A sentence that sharpens the diagnosis with what else the logs say about this client."""
+def _remember(facts: dict, key: str, value: object) -> None:  # type: ignore[type-arg]
+    facts[key] = value
+    if len(facts) > MAX_OPEN:
+        facts.pop(next(iter(facts)))
+
+
+def secured(message: str) -> bool:
+    """Does a Dovecot login line say its connection was TLS (or trusted: "secured")?
+    User names are in <…> and are left out, so a user called "TLS" cannot say so."""
+    return _SECURED.search(_ANGLED.sub("<>", message.partition(": user=")[2] or message)) is not None
+
+
+def context(record: LogRecord, match: Match, keys: list[str], corr: Correlator) -> Context | None:
+    """What else the logs say about this line's client or session, as a context diagnosis."""
     rid = match.recognizer.id
     fields = match.fields
     conn = next((k for k in keys if k.startswith("smtpd:")), None)
-    if rid in ("postfix.relay.deferred", "postfix.relay.denied"):
-        if record.service == "" and (conn is None or conn not in corr.authenticated):
-            return ("This client never authenticated and is on the port-25 service: a mail client set to "
-                    "port 25 without SMTP AUTH. Use 587 (STARTTLS) or 465 (SSL/TLS) with a password.")
-    if rid.startswith("postfix.helo.") or rid.startswith("postfix.client."):
+    if rid in ("postfix.relay.deferred", "postfix.relay.denied") and record.service == "" and (
+            conn is None or conn not in corr.authenticated):
+        return Context("This client never authenticated and is on the port-25 service: a mail client set "
+                           "to port 25 without SMTP AUTH. Use 587 (STARTTLS) or 465 (SSL/TLS) with a password.")
+    if rid.startswith(("postfix.helo.", "postfix.client.")):
         user = corr.mailbox_logins.get(fields.get("client_ip", ""))
         if user:
-            return (f"This address logged in to IMAP/POP3 as {user}: it is your own user's mail client, "
-                    "sending on port 25. Set it to 587/465 with authentication.")
-    return ""
+            return Context(f"This address logged in to IMAP/POP3 as {user}: it is your own user's mail client, "
+                           "sending on port 25. Set it to 587/465 with authentication.")
+    if rid == LOGIN_AUTH_FAILED:
+        return _login_failed(record, fields, corr)
+    return None
+
+
+def _login_failed(record: LogRecord, fields: dict[str, str], corr: Correlator) -> Context | None:
+    """"auth failed" on a Dovecot login: a wrong password, or a cleartext login refused?"""
+    session = fields.get("session", "")
+    if session and session in corr.auth_failed:
+        return None  # the auth process checked the password and said no: it is what the line says
+    if secured(record.message):
+        return None
+    if session and session in corr.cleartext_refused:
+        return Context("An earlier line of this session says Dovecot refused the login as cleartext "
+                       "(Plaintext authentication disabled): the password was never checked. The mail client "
+                       "logs in without SSL/TLS; it is not a wrong password.", PLAINTEXT_REFUSED)
+    method = fields.get("method", "")
+    if method:
+        # the auth process was asked with this mechanism: the password was checked (a non-cleartext
+        # mechanism such as CRAM-MD5 is allowed without TLS; PLAIN without TLS means cleartext is allowed)
+        return None
+    return Context("This connection had no TLS (the line has no TLS flag) and the password never reached "
+                   "the auth process (no method=, no auth line for the session).", PLAINTEXT_REFUSED,
+                   needs="cleartext_refused", certain=False)
+
+
+def context_note(record: LogRecord, match: Match, keys: list[str], corr: Correlator) -> str:
+    """The context diagnosis's sentence, "" when there is none (settled or not)."""
+    found = context(record, match, keys, corr)
+    return found.note if found is not None else ""
+
+
+def context_of(pairs: Iterable[tuple[LogRecord, Match | None]], target: LogRecord) -> Context | None:
+    """The context of ``target`` (found by identity) given the lines before it in ``pairs``."""
+    corr = Correlator()
+    for rec, match in pairs:
+        keys = corr.keys(rec, match)
+        if rec is target:
+            return context(rec, match, keys, corr) if match is not None else None
+    return None

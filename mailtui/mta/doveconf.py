@@ -28,6 +28,7 @@ class DovecotConfig:
         self._conf_arg = ["-c", config_file] if config_file else []
         self.problem = "" if find_tool("doveconf") else "doveconf is not installed (no Dovecot here)"
         self._version: tuple[int, int] | None = None
+        self.error = ""  # why the last values() call read nothing
 
     @property
     def available(self) -> bool:
@@ -45,12 +46,16 @@ class DovecotConfig:
     def is_24(self) -> bool:
         return self.version() >= (2, 4)
 
-    def values(self, names: list[str]) -> dict[str, str]:
-        """Current values. doveconf prints ``name = value`` for each name it knows, nothing otherwise."""
+    def values(self, names: list[str], protocol: str = "") -> dict[str, str]:
+        """Current values (as in force for ``protocol``: ``protocol pop3 { … }`` sections apply).
+        doveconf prints ``name = value`` for each name it knows, nothing otherwise; when it fails,
+        ``error`` says why."""
         out: dict[str, str] = {}
         if not self.available or not names:
             return out
-        res = run_tool(["doveconf", *self._conf_arg, *names], timeout=5)
+        scope = ["-f", f"protocol={protocol}"] if protocol else []
+        res = run_tool(["doveconf", *self._conf_arg, *scope, *names], timeout=5)
+        self.error = res.error if not res.ok and not res.stdout.strip() else ""
         for line in res.stdout.splitlines():
             m = _ASSIGN.match(line)
             if m is not None and m.group(1) in names:

@@ -14,11 +14,12 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailtui.logs.correlate import CONDITIONS, Context, refuses_cleartext
 from mailtui.logs.record import LogRecord
 from mailtui.mta.doveconf import DovecotConfig
 from mailtui.mta.location import Location
 from mailtui.mta.postconf import PostfixConfig, Service
-from mailtui.recognizers.model import Match, Setting
+from mailtui.recognizers.model import Match, Recognizer, Setting
 
 
 @dataclass
@@ -50,11 +51,20 @@ class Diagnosis:
     record: LogRecord
     match: Match
     settings: list[SettingReport]
+    context: Context | None = None  # what the other lines (and the configuration) say
+    meaning: Recognizer | None = None  # the recognizer that explains the line in that context
+
+    @property
+    def headline(self) -> Recognizer:
+        """Whose title, cause and fix are the explanation: the context's when it is certain."""
+        if self.meaning is not None and self.context is not None and self.context.certain:
+            return self.meaning
+        return self.match.recognizer
 
     def to_dict(self) -> dict[str, Any]:
         r = self.match.recognizer
         rec = self.record
-        return {
+        out = {
             "file": rec.source, "lineno": rec.lineno, "timestamp": rec.timestamp,
             "program": rec.program, "line": rec.line,
             **self.match.to_dict(),
@@ -62,6 +72,19 @@ class Diagnosis:
             "weakens_security": r.weakens_security,
             "settings": [s.to_dict() for s in self.settings],
         }
+        if self.context is not None:
+            out["context"] = context_dict(self.context, self.meaning)
+        return out
+
+
+def context_dict(ctx: Context, meaning: Recognizer | None) -> dict[str, Any]:
+    """A context diagnosis for JSON: the sentence, and what the line means in it."""
+    out = ctx.to_dict()
+    if meaning is not None:
+        out.update({"title": meaning.title, "severity": meaning.severity, "cause": meaning.cause,
+                    "fix": meaning.fix, "server_fix": meaning.server_fix,
+                    "weakens_security": meaning.weakens_security})
+    return out
 
 
 class Explainer:
@@ -70,6 +93,7 @@ class Explainer:
         self.postfix = postfix or PostfixConfig()
         self.dovecot = dovecot or DovecotConfig()
         self._cache: dict[str, SettingReport] = {}
+        self._conditions: dict[tuple[str, str], tuple[bool | None, str]] = {}
 
     def services_of(self, record: LogRecord | None) -> list[Service]:
         """The master.cf entries a Postfix line came from (by its program name)."""
@@ -107,11 +131,61 @@ class Explainer:
             return SettingReport(setting, name, None, note=reader.problem)
         value = values.get(name)
         which = "Postfix" if setting.daemon == "postfix" else "Dovecot"
-        note = "" if value is not None else f"not known to this {which} version"
+        error = getattr(reader, "error", "")  # the tool failed: the name is not the problem
+        note = "" if value is not None else error or f"not known to this {which} version"
         return SettingReport(setting, name, value, reader.where(name), note)
 
-    def diagnose(self, record: LogRecord, match: Match) -> Diagnosis:
-        return Diagnosis(record, match, self.reports(match.recognizer.settings, record))
+    def diagnose(self, record: LogRecord, match: Match, context: Context | None = None) -> Diagnosis:
+        """``context``: from logs.correlate (settled here when it still needs the configuration)."""
+        context = self.settle(context, record)
+        meaning = None
+        settings = list(match.recognizer.settings)
+        if context is not None and context.means:
+            from mailtui.recognizers.engine import default_engine
+
+            meaning = default_engine().by_id.get(context.means)
+            if meaning is not None:
+                first = meaning.settings if context.certain else ()
+                settings = list(dict.fromkeys([*first, *settings, *meaning.settings]))
+        return Diagnosis(record, match, self.reports(settings, record), context, meaning)
+
+    def settle(self, context: Context | None, record: LogRecord | None = None) -> Context | None:
+        """Check a context's condition against the live configuration: confirmed (certain),
+        contradicted (None: the line means what it says), or unknown (both possibilities)."""
+        if context is None or not context.needs:
+            return context
+        if context.needs != "cleartext_refused":
+            return context
+        protocol = record.daemon.removesuffix("-login") if record is not None and record.family == "dovecot" else ""
+        verdict, said = self._cleartext_refused(protocol)
+        scope = f" for {protocol}" if protocol and said else ""
+        if verdict is True:
+            return Context(
+                f"{context.note} {said} is in force{scope}: Dovecot refused this cleartext login before "
+                "checking the password, so it is not a wrong password — the mail client logs in without "
+                "SSL/TLS. (Were cleartext logins allowed, the same line would mean a wrong password.)",
+                context.means, certain=True, decided_by=said)
+        if verdict is False:
+            return None
+        why = self.dovecot.problem or self.dovecot.error or "doveconf did not say"
+        return Context(
+            f"{context.note} Either Dovecot refused a cleartext login (disable_plaintext_auth = yes, "
+            "2.4: auth_allow_cleartext = no, or ssl = required: the client must use SSL/TLS — 995/993 or "
+            "STARTTLS), or the password was wrong (cleartext logins allowed). Those settings decide; they "
+            f"could not be read here ({why}).", context.means, certain=False)
+
+    def _cleartext_refused(self, protocol: str) -> tuple[bool | None, str]:
+        key = ("cleartext_refused", protocol)
+        if key not in self._conditions:
+            verdict: tuple[bool | None, str] = (None, "")
+            if self.dovecot.available:
+                is_24 = self.dovecot.is_24()
+                settings = [Setting.parse(spec) for spec in CONDITIONS["cleartext_refused"]]
+                names = [s.name_24 if s.name_24 and is_24 else s.name for s in settings]
+                values = self.dovecot.values(names, protocol)
+                verdict = refuses_cleartext({n: values.get(n) for n in names})
+            self._conditions[key] = verdict
+        return self._conditions[key]
 
 
 def _in_service(report: SettingReport, services: list[Service]) -> SettingReport:
@@ -149,8 +223,16 @@ def _in_service(report: SettingReport, services: list[Service]) -> SettingReport
 
 def format_diagnosis(d: Diagnosis) -> str:
     """Plain-text explanation for the CLI (the TUI renders the same parts as Content)."""
-    r = d.match.recognizer
-    out = [f"{r.title}  [{r.severity}] ({r.id})", f"  what happened  {d.match.summary}"]
+    r = d.headline
+    line = d.match.recognizer
+    if r is line:
+        out = [f"{r.title}  [{r.severity}] ({r.id})"]
+    else:
+        out = [f"{r.title}  [{r.severity}] ({r.id}, from the context)",
+               f"  the line says {line.title} ({line.id}), which it is not here"]
+    out.append(f"  what happened  {d.match.summary}")
+    if d.context is not None:
+        out += _block("  in context    ", d.context.note)
     out += _block("  why           ", r.cause)
     for s in d.settings:
         shown = "(unknown)" if s.value is None else s.value
@@ -166,6 +248,8 @@ def format_diagnosis(d: Diagnosis) -> str:
     if r.server_fix:
         warn = "⚠ weakens security: " if r.weakens_security == "yes" else ""
         out += _block("  fix (server)  ", warn + r.server_fix)
+    if d.meaning is not None and r is not d.meaning:  # uncertain: the other possibility's fix too
+        out += _block("  other fix     ", f"If it is '{d.meaning.title}': {d.meaning.fix}")
     if d.match.fields:
         out.append("  fields        " + ", ".join(f"{k}={v}" for k, v in sorted(d.match.fields.items())))
     return "\n".join(out)
