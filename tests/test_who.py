@@ -115,3 +115,61 @@ def test_an_authenticated_connection_is_forgotten_at_disconnect() -> None:
                        "ehlo=1 auth=1 mail=1 rcpt=0/1 quit=1 commands=4/5")
     corr.keys(rec, engine.recognize(rec))
     assert corr.authenticated == set() and corr._open == {}
+
+
+def _alice_logs(tmp_path: Path) -> tuple[Path, Path]:
+    """The issue's case: Postfix from 02:05:18, Dovecot 02:05:19-02:05:30, in two files."""
+    mail, dove = tmp_path / "mail.log", tmp_path / "dovecot.log"
+    mail.write_text((DATA / "sasl_auth_failed" / "syslog.log").read_text()
+                    + (DATA / "fail2ban_ban" / "syslog.log").read_text())
+    dove.write_text((DATA / "sasl_auth_failed" / "dovecot.log").read_text()
+                    + (DATA / "imap_auth_failed" / "dovecot.log").read_text())
+    return mail, dove
+
+
+def test_who_is_one_timeline_in_time_order_across_files(tmp_path: Path) -> None:
+    mail, dove = _alice_logs(tmp_path)
+    # Dovecot's file named first: the order of the arguments must not decide the order of time
+    proc = subprocess.run([sys.executable, "-m", "mailtui", "who", "--json", "alice", str(dove), str(mail)],
+                          capture_output=True, text=True, timeout=60, check=False)
+    data = json.loads(proc.stdout)
+    stamps = [line["timestamp"] for line in data["lines"]]
+    assert stamps == sorted(stamps) and len(set(stamps)) > 3
+    # equal times keep the order of their file (stable), and the two files interleave
+    files = [Path(line["file"]).name for line in data["lines"]]
+    assert files[0] == "mail.log" and "dovecot.log" in files[1:3] and files[-1] == "mail.log"
+    for a, b in zip(data["lines"], data["lines"][1:]):
+        if a["timestamp"] == b["timestamp"] and a["file"] == b["file"]:
+            assert a["lineno"] < b["lineno"]
+    summary = data["summary"]
+    assert summary["first"] == stamps[0] and summary["last"] == stamps[-1]
+    # 4 SMTP AUTH failures, 1 IMAP session (its auth line and its Disconnected line are one login)
+    assert summary["logins"] == {"ok": 0, "failed": 5}
+    assert set(summary["addresses"]) == {"127.0.0.113", "127.0.0.114", "127.0.0.127", "127.0.0.132"}
+    problems = {p["recognizer"]: p["count"] for p in summary["problems"]}
+    assert problems["postfix.sasl.auth_failed"] == 4 and problems["dovecot.login.auth_failed"] == 1
+    # the auth process's line joins its IMAP session (same conversation key)
+    imap = [line for line in data["lines"] if "127.0.0.127" in line["line"]]
+    assert len(imap) == 2 and imap[0]["conversations"] == imap[1]["conversations"] != []
+    text = subprocess.run([sys.executable, "-m", "mailtui", "who", "alice", str(dove), str(mail)],
+                          capture_output=True, text=True, timeout=60, check=False).stdout
+    head = text.splitlines()[:6]
+    assert head[0] == "alice: 14 lines, 10 recognized problems"
+    assert head[1].startswith("  seen Nov 29 02:05:18 .. Nov 29 02:05:30")
+    assert "  logins: 0 ok, 5 failed" in head
+    assert any(h.startswith("  problems: SMTP AUTH failed: wrong user name or password ×4") for h in head)
+    body = [m.group(1) for ln in text.splitlines()[6:] if (m := re.match(r"\S?\s{1,2}Nov 29 (\S+)", ln))]
+    assert body == sorted(body) and len(body) == 14
+
+
+def test_who_screen_shows_the_summary_and_the_merged_timeline(tmp_path: Path) -> None:
+    from mailtui.logs.who import iterate_files
+    from mailtui.ui.screens.who import timeline_content
+
+    mail, dove = _alice_logs(tmp_path)
+    result = lookup(iterate_files([str(dove), str(mail)]), "alice")
+    text = str(timeline_content(result))
+    assert "  logins: 0 ok, 5 failed" in text and "  seen Nov 29 02:05:18 .. Nov 29 02:05:30" in text
+    times = [m.group(0) for ln in text.splitlines() if (m := re.match(r"\S? ?(\d\d:\d\d:\d\d)", ln))]
+    times = [t[-8:] for t in times]
+    assert times == sorted(times) and times[0] == "02:05:18" and times[-1] == "02:05:30"

@@ -9,9 +9,13 @@ import sys
 import textwrap
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
+
+if TYPE_CHECKING:
+    from mailtui.recognizers.explain import Explainer
 
 HELP = "summarise log files: problems by recognizer and severity, top clients/users, delivery totals"
 
@@ -48,10 +52,12 @@ def _files(args: argparse.Namespace, cfg: Config) -> list[str]:
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.cli.timespec import parse_time
+    from mailtui.logs.correlate import Correlator, context
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.logs.locate import access_problem
     from mailtui.logs.reader import iter_lines
     from mailtui.recognizers.engine import default_engine
+    from mailtui.recognizers.explain import context_dict
     from mailtui.recognizers.loader import CatalogError
     from mailtui.recognizers.model import SEVERITY_RANK
     from mailtui.recognizers.summary import ScanSummary
@@ -70,6 +76,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         raise CliError(str(exc)) from None
     summary = ScanSummary()
     events = args.json and args.events
+    # events carry context diagnoses: the correlation runs only then (it costs per line)
+    corr, explainer = (Correlator(), _explainer(cfg)) if events else (None, None)
     progress = sys.stderr.isatty() and not events
     out = sys.stdout
     started = time.monotonic()
@@ -83,8 +91,15 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                 continue
             match = engine.recognize(record)
             summary.add(record, match)
-            if events and match is not None:
-                out.write(json.dumps(_event(record, match), ensure_ascii=False) + "\n")
+            if corr is not None and explainer is not None:
+                keys = corr.keys(record, match)
+                if match is not None:
+                    found = context(record, match, keys, corr) if match.recognizer.rank >= 1 else None
+                    event = _event(record, match)
+                    settled = explainer.settle(found, record)
+                    if settled is not None:
+                        event["context"] = context_dict(settled, engine.by_id.get(settled.means))
+                    out.write(json.dumps(event, ensure_ascii=False) + "\n")
             if progress and summary.lines % PROGRESS_EVERY == 0:
                 rate = summary.lines / max(time.monotonic() - started, 1e-6)
                 sys.stderr.write(f"\rscanning {name}: {summary.lines:,} lines ({rate:,.0f}/s)")
@@ -114,7 +129,15 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
-def _event(record, match) -> dict:  # noqa: ANN001 - internal helper
+def _explainer(cfg: Config) -> Explainer:
+    from mailtui.mta.doveconf import DovecotConfig
+    from mailtui.mta.postconf import PostfixConfig
+    from mailtui.recognizers.explain import Explainer
+
+    return Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
+
+
+def _event(record, match) -> dict:
     r = match.recognizer
     return {
         "file": record.source, "lineno": record.lineno, "timestamp": record.timestamp,
@@ -129,7 +152,7 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts is not None else "-"
 
 
-def _print_report(summary, order, files, limit) -> None:  # noqa: ANN001
+def _print_report(summary, order, files, limit) -> None:
     p = print
     p(f"mailtui scan: {', '.join(files)}")
     p(f"  {summary.lines:,} lines, {summary.recognized:,} recognized, {summary.unparsed:,} unparsed;"

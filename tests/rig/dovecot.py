@@ -121,9 +121,11 @@ class Dovecot:
             os.kill(pid, signal.SIGKILL)
 
 
-def start_dovecot(dir: Path, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> Dovecot:
+def start_dovecot(dir: Path, host: str = "127.0.0.1", ports: dict[str, int] | None = None,
+                  extra: str = "") -> Dovecot:
     """``ports`` (imap, imaps, pop3, pop3s) default to free high ports; the certificate is
-    ``dir/cert.pem`` when the caller put one there (the DNS lab's CA-issued one)."""
+    ``dir/cert.pem`` when the caller put one there (the DNS lab's CA-issued one); ``extra``
+    is appended to the configuration (a later top-level setting wins: ``auth_verbose = no``)."""
     exe = need("dovecot")
     make_world_dir(dir)
     for sub in ("run", "state"):
@@ -134,7 +136,7 @@ def start_dovecot(dir: Path, host: str = "127.0.0.1", ports: dict[str, int] | No
     (dir / "users").write_text("".join(f"{u}:{{PLAIN}}{p}\n" for u, p in USERS.items()))
     ports = ports or {name: free_port() for name in ("imap", "imaps", "pop3", "pop3s")}
     conf = dir / "dovecot.conf"
-    conf.write_text(CONF.format(dir=dir, cert=cert, key=key, uid=NOBODY_UID, host=host, **ports))
+    conf.write_text(CONF.format(dir=dir, cert=cert, key=key, uid=NOBODY_UID, host=host, **ports) + extra)
     dc = Dovecot(dir, ports, conf, exe, host=host)
     dc.start()
     return dc

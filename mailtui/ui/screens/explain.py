@@ -1,6 +1,14 @@
-"""The explanation panel (Enter on a recognized line): what happened, why, live settings, the fix."""
+"""The explanation panel (Enter on a recognized line): what happened, why, live settings, the fix.
+
+The line is explained in its context: the Logs pane's lines before it are correlated
+(logs.correlate) and the context settled against the live configuration, so a Dovecot
+"auth failed" that was really a refused cleartext login says so, with that fix.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +18,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from mailtui.logs.live import LiveEntry
+from mailtui.logs.record import LogRecord
 from mailtui.recognizers.explain import Diagnosis
+from mailtui.recognizers.model import Match
 
 LABEL = 15
 
@@ -27,8 +37,12 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
     if entry.match is None:
         parts.append(_row("", "No recognizer knows this line."))
         return Content("\n").join(parts)
-    r = entry.match.recognizer
+    r = entry.match.recognizer if diagnosis is None else diagnosis.headline
+    if r is not entry.match.recognizer:
+        parts.append(_row("The line says", f"{entry.match.recognizer.title} — which it is not here", "dim"))
     parts.append(_row("What happened", entry.match.summary))
+    if diagnosis is not None and diagnosis.context is not None:
+        parts.append(_row("In context", " ".join(diagnosis.context.note.split()), "bold"))
     parts.append(_row("Why", " ".join(r.cause.split())))
     if diagnosis is None:
         parts.append(_row("Settings", lookup_error or "looking up the live configuration…", "italic"))
@@ -49,6 +63,9 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
         warn = "⚠ weakens security: " if r.weakens_security == "yes" else ""
         parts.append(_row("Fix (server)", warn + " ".join(r.server_fix.split()),
                           "$warning" if warn else ""))
+    if diagnosis is not None and diagnosis.meaning is not None and r is not diagnosis.meaning:
+        parts.append(_row("Other fix", f"If it is '{diagnosis.meaning.title}': "
+                          + " ".join(diagnosis.meaning.fix.split())))
     if entry.match.fields:
         fields = ", ".join(f"{k}={v}" for k, v in sorted(entry.match.fields.items()))
         parts.append(_row("Fields", fields, "dim"))
@@ -65,11 +82,14 @@ class ExplainScreen(ModalScreen[None]):
     """
     BINDINGS = [Binding("escape,q", "dismiss", "Close"), Binding("c", "copy", "Copy")]
 
-    def __init__(self, entry: LiveEntry, group: Content | None = None) -> None:
-        """``group``: for a Problems-pane group, its count, who is affected and sample lines."""
+    def __init__(self, entry: LiveEntry, group: Content | None = None,
+                 entries: list[LiveEntry] | None = None) -> None:
+        """``group``: for a Problems-pane group, its count, who is affected and sample lines;
+        ``entries``: the lines to read the context from (default: the Logs pane's)."""
         super().__init__()
         self.entry = entry
         self.group = group
+        self.entries = entries
         self.diagnosis: Diagnosis | None = None
         self.body = Static(self._content(None, ""), markup=False)
 
@@ -86,13 +106,23 @@ class ExplainScreen(ModalScreen[None]):
             yield self.body
 
     def on_mount(self) -> None:
+        if self.entries is None:  # copied here, in the UI thread that appends to it
+            logs = getattr(self.app, "panes", {}).get("logs")
+            lines = getattr(logs, "lines", None)
+            self.entries = list(getattr(lines, "entries", ()))
         if self.entry.match is not None:
             self.run_worker(self._lookup, thread=True, exclusive=True, exit_on_error=False)
 
     def _lookup(self) -> None:
+        from mailtui.logs.correlate import context_of
+
         explainer = self.app.explainer  # type: ignore[attr-defined]
         try:
-            diagnosis = explainer.diagnose(self.entry.record, self.entry.match)
+            entries = self.entries or [self.entry]
+            # a LiveEntry is its own match (it offers what Match offers)
+            pairs = cast("Iterable[tuple[LogRecord, Match | None]]", ((e.record, e.match) for e in entries))
+            found = context_of(pairs, self.entry.record)
+            diagnosis = explainer.diagnose(self.entry.record, self.entry.match, found)
             self.app.call_from_thread(self._show, diagnosis, "")
         except Exception as exc:  # noqa: BLE001 - a failing postconf must not crash the panel
             self.app.call_from_thread(self._show, None, f"could not read the configuration: {exc}")
@@ -100,6 +130,10 @@ class ExplainScreen(ModalScreen[None]):
     def _show(self, diagnosis: Diagnosis | None, error: str) -> None:
         self.diagnosis = diagnosis
         self.body.update(self._content(diagnosis, error))
+        match = self.entry.match
+        if diagnosis is not None and match is not None and diagnosis.headline is not match.recognizer:
+            r = diagnosis.headline
+            self.query_one(VerticalScroll).border_title = Content(f"{r.title} · {r.severity} (in context)")
 
     def action_copy(self) -> None:
         from mailtui.recognizers.explain import format_diagnosis

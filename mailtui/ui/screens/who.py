@@ -1,8 +1,15 @@
-"""The "who is complaining?" lookup: a timeline of one user, address, IP or host, explained."""
+"""The "who is complaining?" lookup: a timeline of one user, address, IP or host, explained.
+
+One timeline in time order across every source, under a summary (addresses, users, first and
+last seen, logins that worked or failed, problems by kind); each problem with its context
+diagnosis settled against the live configuration (the app's Explainer).
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
+from typing import cast
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,28 +19,37 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from mailtui.logs.live import LiveEntry
-from mailtui.logs.who import WhoResult, conversation, lookup
+from mailtui.logs.who import Pair, WhoResult, conversation, lookup
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
+GAP = 60  # seconds of silence that start a new paragraph
 
-def timeline_content(result: WhoResult) -> Content:
+
+def _pairs(entries: list[LiveEntry]) -> Iterator[Pair]:
+    """(record, match) of each entry: a LiveEntry is its own match (it offers what Match offers)."""
+    return cast("Iterator[Pair]", ((e.record, e.match) for e in entries))
+
+
+def timeline_content(result: WhoResult, summary: bool = True) -> Content:
     if not result.lines:
         return Content(f"Nothing in the loaded lines mentions {result.query}.")
     parts = [Content.styled(f"{result.query}: {len(result.lines)} lines, {len(result.problems)} problems",
                             "bold")]
-    last = None
+    if summary:
+        parts += [Content.styled(f"  {line}", "$text-muted") for line in result.summary().text_lines()]
+    last_ts: float | None = None
     for t in result.lines:
-        conv = t.keys[0] if t.keys else None
-        if conv != last:
+        ts = t.record.timestamp
+        if last_ts is None or (ts is not None and ts - last_ts >= GAP):
             parts.append(Content(""))
-            last = conv
-        when = datetime.fromtimestamp(t.record.timestamp).strftime("%H:%M:%S") if t.record.timestamp else "--:--:--"
-        severity = t.match.recognizer.severity if t.match else "info"
-        mark, style = SEVERITY_MARK[severity]
+        last_ts = ts if ts is not None else last_ts
+        when = datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "--:--:--"
+        headline = t.headline
+        mark, style = SEVERITY_MARK[headline.severity if headline else "info"]
         parts.append(Content.assemble((mark, style), " ", (when, "dim"), " ",
                                       (t.record.program[:24].ljust(24), "$secondary"), " ", t.record.message))
-        if t.match is not None and t.match.recognizer.rank >= 1:
-            parts.append(Content.assemble("    → ", (t.match.recognizer.title, "bold"), ": ", t.match.summary))
+        if t.match is not None and headline is not None and headline.rank >= 1:
+            parts.append(Content.assemble("    → ", (headline.title, "bold"), ": ", t.match.summary))
             if t.note:
                 parts.append(Content.assemble("    → ", (t.note, "$warning")))
     if result.truncated:
@@ -91,13 +107,14 @@ class WhoScreen(TimelineScreen):
 
     def _lookup(self, query: str) -> None:
         entries = self.entries
-        result = lookup(lambda: ((e.record, e.match) for e in entries), query)
+        explainer = getattr(self.app, "explainer", None)
+        settle = explainer.settle if explainer is not None else None
+        result = lookup(lambda: _pairs(entries), query, settle)
         self.app.call_from_thread(self._show, result)
 
     def _show(self, result: WhoResult) -> None:
         self.result = result
         self.body.update(timeline_content(result))
-
 
 
 class ConversationScreen(TimelineScreen):
@@ -123,10 +140,12 @@ class ConversationScreen(TimelineScreen):
 
     def _collect(self) -> None:
         entries = self.entries
-        result = conversation(lambda: ((e.record, e.match) for e in entries), self.target.record)
+        explainer = getattr(self.app, "explainer", None)
+        settle = explainer.settle if explainer is not None else None
+        result = conversation(lambda: _pairs(entries), self.target.record, settle)
         self.app.call_from_thread(self._show, result)
 
     def _show(self, result: WhoResult) -> None:
         self.result = result
-        self.body.update(timeline_content(result))
+        self.body.update(timeline_content(result, summary=False))
 
