@@ -196,3 +196,28 @@ def test_missing_tools_are_said_not_crashed(monkeypatch: pytest.MonkeyPatch) -> 
     monkeypatch.setattr("mailtui.mta.doveconf.find_tool", run.find_tool)
     assert PostfixConfig().problem == "postconf is not installed (no Postfix here)"
     assert DovecotConfig().values(["ssl"]) == {}
+
+
+@pytest.mark.daemons
+def test_rig_submission_sasl_failure_shows_the_submission_value(rig) -> None:
+    """The issue's case: a real postfix/submission/smtpd SASL failure on the rig, whose main.cf
+    says smtpd_sasl_auth_enable = no and whose submission entry says -o ...=yes."""
+    from mailtui.logs.envelope import EnvelopeParser
+    from mailtui.recognizers.engine import default_engine
+    from mailtui.recognizers.explain import Explainer, format_diagnosis
+
+    data = Path(__file__).parent / "data" / "sasl_auth_failed"
+    explainer = Explainer(PostfixConfig(str(rig.postfix.conf_dir)), DovecotConfig(str(rig.dovecot.conf)))
+    engine = default_engine()
+    for log in ("syslog.log", "syslog-rfc3339.log", "maillog_file.log"):
+        line = next(ln for ln in (data / log).read_text().splitlines() if "SASL PLAIN authentication failed" in ln)
+        rec = EnvelopeParser().parse(line)
+        assert rec.program == "postfix/submission/smtpd", log
+        diagnosis = explainer.diagnose(rec, engine.recognize(rec))
+        report = next(s for s in diagnosis.settings if s.name == "smtpd_sasl_auth_enable")
+        service = f"127.0.0.1:{rig.postfix.ports['submission']}/inet"
+        assert (report.value, report.main_value, report.service) == ("yes", "no", service), log
+        text = format_diagnosis(diagnosis)
+        assert "smtpd_sasl_auth_enable = no" not in text
+        assert f"(in force for {service}, the service of this line): yes" in text
+        assert "(not used by" in text and "master.cf overrides it): no" in text
