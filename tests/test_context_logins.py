@@ -132,8 +132,11 @@ def test_the_configuration_settles_debians_quiet_lines(tmp_path: Path, setting: 
             assert text.startswith("Cleartext login refused") and f"{decided} is in force" in text
             assert "not a wrong password" in text and "995" in text
             assert "fix (server) ⚠ weakens security" in text
-        else:
-            assert diagnosis.context is None and diagnosis.headline.id == WRONG, text
+        else:  # cleartext allowed: the line means what it says, and the setting that decides is named
+            assert diagnosis.headline.id == WRONG and diagnosis.meaning is None, text
+            assert diagnosis.context.decided_by == "disable_plaintext_auth = no"
+            assert "so Dovecot does not refuse cleartext logins" in text
+            assert text.startswith("IMAP/POP3 login failed")
     assert checked == 4  # USER/PASS and LOGIN, good and wrong password
 
 

@@ -165,8 +165,12 @@ class Explainer:
                 "checking the password, so it is not a wrong password — the mail client logs in without "
                 "SSL/TLS. (Were cleartext logins allowed, the same line would mean a wrong password.)",
                 context.means, certain=True, decided_by=said)
-        if verdict is False:
-            return None
+        if verdict is False:  # cleartext is allowed now: the line means what it says, most likely
+            return Context(
+                f"{context.note} {said} is in force{scope}, so Dovecot does not refuse cleartext logins: "
+                "this is a failed login (a wrong password, sent in clear) — unless the setting was different "
+                "when the line was written, when it would have been a refused cleartext login.",
+                certain=True, decided_by=said)
         why = self.dovecot.problem or self.dovecot.error or "doveconf did not say"
         return Context(
             f"{context.note} Either Dovecot refused a cleartext login (disable_plaintext_auth = yes, "
