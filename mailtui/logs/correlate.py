@@ -37,8 +37,6 @@ LOGIN_AUTH_FAILED = "dovecot.login.auth_failed"
 #: the auth process checked a password (or user) and said no
 AUTH_FAILURES = ("dovecot.auth.password_mismatch", "dovecot.auth.unknown_user", "dovecot.auth.pam_failed",
                  "dovecot.auth.invalid_credentials")
-#: mechanisms that carry the password itself, which Dovecot refuses without TLS
-CLEARTEXT_MECHANISMS = ("PLAIN", "LOGIN")
 _AUTH_SESSION = re.compile(r"\([^()]*,<([A-Za-z0-9+/=]+)>\)")
 _ANGLED = re.compile(r"<[^>]*>")
 _SECURED = re.compile(r"(?:^|, )(?:TLS|secured)(?:,|$| )")
@@ -140,7 +138,7 @@ class Correlator:
         return self._open.get(who)
 
 
-def _remember(facts: dict, key: str, value: object) -> None:  # type: ignore[type-arg]
+def _remember(facts: dict[str, Any], key: str, value: object) -> None:
     facts[key] = value
     if len(facts) > MAX_OPEN:
         facts.pop(next(iter(facts)))

@@ -150,8 +150,9 @@ class Explainer:
         return Diagnosis(record, match, self.reports(settings, record), context, meaning)
 
     def settle(self, context: Context | None, record: LogRecord | None = None) -> Context | None:
-        """Check a context's condition against the live configuration: confirmed (certain),
-        contradicted (None: the line means what it says), or unknown (both possibilities)."""
+        """Check a context's condition against the live configuration: confirmed (certain, the
+        context's meaning), contradicted (a note naming the setting; the line means what it says),
+        or unknown (both possibilities, and which settings decide)."""
         if context is None or not context.needs:
             return context
         if context.needs != "cleartext_refused":
