@@ -200,7 +200,7 @@ def test_exec_runs_postconf_inside_the_container(lab: ContainerLab, client: Engi
     try:
         res = client.exec(cid, ["postconf", "-h", "myhostname", "smtpd_tls_security_level"])
         assert res.code == 0, res.stderr
-        assert res.stdout.split("\n") == ["mx.container.test", "may"]
+        assert res.stdout.splitlines() == ["mx.container.test", "may"]
         bad = client.exec(cid, ["postconf", "-h", "no_such_parameter_xyz"])
         assert "unknown parameter" in bad.stderr
         state = client.inspect(cid)
@@ -274,3 +274,37 @@ def test_hostile_output_is_sanitised_and_capped(lab: ContainerLab, client: Engin
     finally:
         follower.close()
         lab.podman("rm", "-f", "-t", "0", "hostile", check=False)
+
+
+def test_postfix_tools_and_files_routed_into_the_container(
+        lab: ContainerLab, client: EngineClient, tmp_path: Path) -> None:
+    from mailtui.containers.config import install_routes
+    from mailtui.mta import run as mta_run
+    etc = tmp_path / "conf-postfix"
+    etc.mkdir()
+    (etc / "main.cf").write_text("myhostname = mx.routed.test\nsmtpd_sasl_auth_enable = no\n")
+    lab.run("pf-route", "sleep 600", binds=[f"{etc}:/etc/postfix:ro"],
+            labels={**MAILCOW, "com.docker.compose.service": "postfix-mailcow"})
+    lab.run("dc-route", "echo 'protocols = imap' > /tmp/d.conf; sleep 600",
+            labels={**MAILCOW, "com.docker.compose.service": "dovecot-mailcow"})
+    try:
+        done = install_routes(client, detect(client.containers()))
+        assert done == ["postconf -> container pf-route", "doveconf -> container dc-route"]
+        res = mta_run.run_tool(["postconf", "-h", "myhostname"])
+        assert res.ok and res.stdout.strip() == "mx.routed.test"
+        # a file bind-mounted from the host is named both ways, and read
+        assert mta_run.config_label("/etc/postfix/main.cf", "postconf") == (
+            f"pf-route:/etc/postfix/main.cf (host {etc}/main.cf)")
+        assert "smtpd_sasl_auth_enable = no" in (mta_run.read_config("/etc/postfix/main.cf", "postconf") or "")
+        # a file only inside the container is read through it
+        assert mta_run.read_config("/tmp/d.conf", "doveconf") == "protocols = imap\n"
+        assert mta_run.config_exists("/tmp/d.conf", "doveconf")
+        assert not mta_run.config_exists("/tmp/none.conf", "doveconf")
+        assert mta_run.read_config("/tmp/none.conf", "doveconf") is None
+        route = mta_run.routed("doveconf")
+        assert route is not None
+        missing_tool = route.run(["mailtui-no-such-tool"], 5)
+        assert not missing_tool.ok and "not installed in container dc-route" in missing_tool.error
+    finally:
+        mta_run.route_tools([*mta_run.POSTFIX_TOOLS, *mta_run.DOVECOT_TOOLS], None)
+        lab.podman("rm", "-f", "-t", "0", "pf-route", "dc-route")

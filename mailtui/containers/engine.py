@@ -253,7 +253,7 @@ class EngineClient:
         exec_id = created.get("Id") if isinstance(created, dict) else None
         if not isinstance(exec_id, str):
             raise EngineError("container engine: exec was not created")
-        decoder = FrameDecoder(raw=tty)
+        decoder = FrameDecoder(raw=tty, split_lines=False)
         out: dict[int, list[bytes]] = {1: [], 2: []}
         size = 0
         with self._stream("POST", f"/exec/{quote(exec_id, safe='')}/start",
@@ -262,17 +262,15 @@ class EngineClient:
                 size += len(chunk)
                 if size > cap:
                     raise EngineError(f"{argv[0]} in the container printed more than {cap >> 20} MiB")
-                for stream, line in decoder.feed(chunk):
-                    out.setdefault(stream, []).append(line)
+                for stream, data in decoder.feed(chunk):
+                    out.setdefault(stream, []).append(data)
                 if time.monotonic() > deadline:
                     raise EngineError(f"{argv[0]} in the container did not finish within {limit:g} s")
-        for stream, line in decoder.flush():
-            out.setdefault(stream, []).append(line)
         info = self.request("GET", f"/exec/{quote(exec_id, safe='')}/json")
         code = info.get("ExitCode") if isinstance(info, dict) else None
         return ExecResult(code if isinstance(code, int) else None,
-                          b"\n".join(out.get(1, [])).decode("utf-8", "replace"),
-                          b"\n".join(out.get(2, [])).decode("utf-8", "replace"))
+                          b"".join(out.get(1, [])).decode("utf-8", "replace"),
+                          b"".join(out.get(2, [])).decode("utf-8", "replace"))
 
 
 def _reason(exc: Exception) -> str:

@@ -24,6 +24,7 @@ class FrameDecoder:
     """Feed it the bytes of a logs/exec stream as they come; it returns complete lines."""
 
     raw: bool = False  # a TTY container: no frame headers
+    split_lines: bool = True  # False: hand over each frame's bytes as they are (exec output)
     _buf: bytearray = field(default_factory=bytearray)
     _skip: int = 0  # bytes of an oversized frame still to discard
     _partial: dict[int, bytearray] = field(default_factory=dict)
@@ -67,6 +68,8 @@ class FrameDecoder:
         return out
 
     def _lines(self, stream: int, data: bytes) -> list[tuple[int, bytes]]:
+        if not self.split_lines:
+            return [(stream, data)] if data else []
         part = self._partial.setdefault(stream, bytearray())
         out: list[tuple[int, bytes]] = []
         start = 0
