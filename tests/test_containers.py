@@ -308,3 +308,29 @@ def test_postfix_tools_and_files_routed_into_the_container(
     finally:
         mta_run.route_tools([*mta_run.POSTFIX_TOOLS, *mta_run.DOVECOT_TOOLS], None)
         lab.podman("rm", "-f", "-t", "0", "pf-route", "dc-route")
+
+
+def test_services_report_state_restarts_and_a_stopped_container(lab: ContainerLab, client: EngineClient) -> None:
+    from mailtui.containers.services import collect
+    lab.run("svc-postfix", "sleep 600", labels={**MAILCOW, "com.docker.compose.service": "postfix-mailcow"})
+    lab.run("svc-dovecot", "exit 3", labels={**MAILCOW, "com.docker.compose.service": "dovecot-mailcow"})
+    try:
+        lab.podman("restart", "-t", "0", "svc-postfix")
+        _until(lambda: lab.podman("inspect", "-f", "{{.State.Status}}", "svc-dovecot") == "exited",
+               what="the dovecot container to exit")
+        report = collect(client)
+        by = {s.name: s for s in report.services}
+        assert report.appliance == "mailcow" and report.problem == ""
+        pf, dc = by["svc-postfix"], by["svc-dovecot"]
+        assert pf.state == "running" and pf.ok and (pf.uptime() or 0) < 60
+        assert dc.state == "exited" and dc.exit_code == 3 and not dc.ok and dc.uptime() is None
+        d = pf.to_dict()
+        assert d["roles"] == ["postfix"] and d["ok"] is True
+    finally:
+        lab.podman("rm", "-f", "-t", "0", "svc-postfix", "svc-dovecot")
+
+
+def test_services_without_an_engine_say_why(tmp_path: Path) -> None:
+    from mailtui.containers.services import collect
+    report = collect(EngineClient(str(tmp_path / "docker.sock")))
+    assert report.services == [] and report.problem.startswith("no container engine socket at ")

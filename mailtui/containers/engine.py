@@ -79,6 +79,7 @@ class Container:
     status: str = ""  # the engine's own words: "Up 3 hours (healthy)"
     labels: dict[str, str] = field(default_factory=dict)
     created: float = 0.0
+    ports: list[tuple[str, int, int, str]] = field(default_factory=list)  # (host IP, host port, container port, proto)
 
     @property
     def service(self) -> str:
@@ -201,11 +202,16 @@ class EngineClient:
             names = item.get("Names") if isinstance(item.get("Names"), list) else []
             name = _text(names[0]).lstrip("/") if names else item["Id"][:12]
             labels = item.get("Labels") if isinstance(item.get("Labels"), dict) else {}
+            ports: list[tuple[str, int, int, str]] = []
+            for p in item.get("Ports") if isinstance(item.get("Ports"), list) else []:
+                if isinstance(p, dict) and isinstance(p.get("PublicPort"), int) and isinstance(p.get("PrivatePort"), int):
+                    ports.append((_text(p.get("IP"), 64), p["PublicPort"], p["PrivatePort"], _text(p.get("Type"), 8)))
             out.append(Container(
                 id=item["Id"][:128], name=name, image=_text(item.get("Image")),
                 state=_text(item.get("State"), 32), status=_text(item.get("Status"), 128),
                 labels={_text(k, 128): _text(v) for k, v in labels.items() if isinstance(k, str)},
-                created=float(item["Created"]) if isinstance(item.get("Created"), (int, float)) else 0.0))
+                created=float(item["Created"]) if isinstance(item.get("Created"), (int, float)) else 0.0,
+                ports=ports))
         return out
 
     def inspect(self, ident: str) -> ContainerState:
