@@ -334,3 +334,28 @@ def test_services_without_an_engine_say_why(tmp_path: Path) -> None:
     from mailtui.containers.services import collect
     report = collect(EngineClient(str(tmp_path / "docker.sock")))
     assert report.services == [] and report.problem.startswith("no container engine socket at ")
+
+
+def test_cli_lists_the_appliance_and_exits_1_when_one_is_down(lab: ContainerLab, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+    lab.run("cli-postfix", "sleep 600", labels={**MAILCOW, "com.docker.compose.service": "postfix-mailcow"})
+    lab.run("cli-dovecot", "exit 1", labels={**MAILCOW, "com.docker.compose.service": "dovecot-mailcow"})
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    try:
+        _until(lambda: lab.podman("inspect", "-f", "{{.State.Status}}", "cli-dovecot") == "exited", what="exit")
+        out = subprocess.run([sys.executable, "-m", "mailtui", "containers", "--socket", lab.socket, "--json"],
+                             capture_output=True, text=True, timeout=60, env=env)
+        assert out.returncode == 1, out.stderr
+        data = json.loads(out.stdout)
+        assert {c["name"]: c["state"] for c in data["containers"]} == {"cli-postfix": "running",
+                                                                        "cli-dovecot": "exited"}
+        text = subprocess.run([sys.executable, "-m", "mailtui", "containers", "--socket", lab.socket],
+                              capture_output=True, text=True, timeout=60, env=env)
+        assert text.stdout.startswith("mailcow · ") and "cli-postfix" in text.stdout and text.stderr == ""
+        none = subprocess.run([sys.executable, "-m", "mailtui", "containers", "--socket", str(tmp_path / "x.sock")],
+                              capture_output=True, text=True, timeout=60, env=env)
+        assert none.returncode == 4 and none.stdout.strip() == f"no container engine socket at {tmp_path}/x.sock"
+    finally:
+        lab.podman("rm", "-f", "-t", "0", "cli-postfix", "cli-dovecot")
