@@ -359,3 +359,45 @@ def test_cli_lists_the_appliance_and_exits_1_when_one_is_down(lab: ContainerLab,
         assert none.returncode == 4 and none.stdout.strip() == f"no container engine socket at {tmp_path}/x.sock"
     finally:
         lab.podman("rm", "-f", "-t", "0", "cli-postfix", "cli-dovecot")
+
+
+def test_docker_mailserver_fail2ban_is_read_and_unbans_inside_the_container(
+        lab: ContainerLab, client: EngineClient, tmp_path: Path) -> None:
+    import shutil
+    from mailtui.containers.fail2ban import locate
+    from mailtui.fail2ban.actions import unban
+    from mailtui.fail2ban.source import read_bans
+    conf = tmp_path / "fail2ban"
+    shutil.copytree("/etc/fail2ban", conf)
+    for f in (conf / "jail.d").iterdir():
+        f.unlink()
+    (conf / "jail.local").write_text("[DEFAULT]\nbackend = polling\n[sshd]\nenabled = false\n"
+                                     "[postfix-sasl]\nenabled = true\nlogpath = /var/log/mail/mail.log\naction =\n")
+    script = ("mkdir -p /var/run/fail2ban /var/lib/fail2ban /var/log/mail; touch /var/log/mail/mail.log; "
+              "exec fail2ban-server -f -x -s /var/run/fail2ban/fail2ban.sock -p /var/run/fail2ban/f.pid "
+              "--logtarget /var/log/fail2ban.log")
+    image = lab.tag("localhost/docker-mailserver/docker-mailserver:f2b")
+    lab.run("dms-f2b", script, image=image, binds=[f"{conf}:/etc/fail2ban:ro"],
+            labels={"com.docker.compose.service": "mailserver"})
+    try:
+        def client_ok() -> bool:
+            res = lab.podman("exec", "dms-f2b", "fail2ban-client", "-s", "/var/run/fail2ban/fail2ban.sock",
+                             "ping", check=False)
+            return "pong" in res
+        _until(client_ok, timeout=30, what="fail2ban-server in the container")
+        lab.podman("exec", "dms-f2b", "fail2ban-client", "-s", "/var/run/fail2ban/fail2ban.sock",
+                   "set", "postfix-sasl", "banip", "203.0.113.9")
+        where = locate(client, detect(client.containers()))
+        assert where is not None and where.problem == "" and where.container == "dms-f2b"
+        assert where.socket.startswith("/proc/") and where.socket.endswith("/root/var/run/fail2ban/fail2ban.sock")
+        result = read_bans(where.socket)
+        assert result.mode == "socket", result.reason
+        assert result.snapshot is not None
+        (jail,) = result.snapshot.jails
+        assert jail.name == "postfix-sasl" and [b.ip for b in jail.banned] == ["203.0.113.9"]
+        assert unban(where.socket, "203.0.113.9", "postfix-sasl") == 1
+        status = lab.podman("exec", "dms-f2b", "fail2ban-client", "-s", "/var/run/fail2ban/fail2ban.sock",
+                            "status", "postfix-sasl")
+        assert "Currently banned:\t0" in status
+    finally:
+        lab.podman("rm", "-f", "-t", "0", "dms-f2b")

@@ -11,11 +11,11 @@ named as the container sees it, with the host's path beside it when there is one
 from __future__ import annotations
 
 import os
-import posixpath
 from dataclasses import dataclass, field
 
 from mailtui.containers.appliances import Detection, MailContainer
-from mailtui.containers.engine import EngineClient, EngineError
+from mailtui.containers.engine import ContainerState, EngineClient, EngineError
+from mailtui.containers.paths import host_path
 from mailtui.mta.run import DOVECOT_TOOLS, POSTFIX_TOOLS, ToolResult, route_tools
 
 MAX_FILE = 4 << 20
@@ -46,17 +46,9 @@ class ContainerRoute:
                           res.stderr)
 
     def host_path(self, path: str) -> str:
-        """The host's file behind a container path, through the longest bind mount that covers it."""
-        path = posixpath.normpath(path)
-        best = ("", "")
-        for source, dest in self.mounts:
-            dest = posixpath.normpath(dest)
-            if (path == dest or path.startswith(dest.rstrip("/") + "/")) and len(dest) > len(best[1]):
-                best = (source, dest)
-        if not best[1]:
-            return ""
-        rest = path[len(best[1]):].lstrip("/")
-        return posixpath.join(best[0], rest) if rest else best[0]
+        """The host's file behind a container path, through the longest bind mount that covers it
+        (not /proc/<pid>/root: a file named to the admin should be one they can open)."""
+        return host_path(ContainerState(mounts=self.mounts), path)
 
     def read_text(self, path: str) -> str | None:
         host = self.host_path(path)

@@ -102,6 +102,7 @@ class ContainerState:
     exit_code: int | None = None
     tty: bool = False
     mounts: list[tuple[str, str]] = field(default_factory=list)  # (host source, container path)
+    pid: int = 0  # its first process on this machine (0 when not running)
 
 
 @dataclass
@@ -227,12 +228,14 @@ class EngineClient:
                 mounts.append((m["Source"][:4096], m["Destination"][:4096]))
         restarts = data.get("RestartCount")
         code = st.get("ExitCode")
+        pid = st.get("Pid")
         return ContainerState(
             running=st.get("Running") is True, status=_text(st.get("Status"), 32),
             health=_text(health.get("Status"), 32), restarts=restarts if isinstance(restarts, int) else 0,
             started_at=_text(st.get("StartedAt"), 64),
             exit_code=code if isinstance(code, int) else None,
-            tty=cfg.get("Tty") is True, mounts=mounts)
+            tty=cfg.get("Tty") is True, mounts=mounts,
+            pid=pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else 0)
 
     @contextmanager
     def logs(self, ident: str, *, follow: bool, since: int = 0, tail: int | None = None,
