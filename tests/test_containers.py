@@ -401,3 +401,50 @@ def test_docker_mailserver_fail2ban_is_read_and_unbans_inside_the_container(
         assert "Currently banned:\t0" in status
     finally:
         lab.podman("rm", "-f", "-t", "0", "dms-f2b")
+
+
+def test_live_view_follows_mailcow_streams_and_the_docker_mailserver_log_file(
+        lab: ContainerLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from mailtui import config
+    from mailtui.containers.setup import discover
+    from mailtui.logs.live import LiveLogs
+    from mailtui.mta import run as mta_run
+    from mailtui.recognizers.engine import default_engine
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
+    sasl = ("echo \"$(date '+%b %e %H:%M:%S') 0a1b2c postfix/smtpd[77]: warning: unknown[198.51.100.7]: "
+            "SASL LOGIN authentication failed: UGFzc3dvcmQ6\"; sleep 600")
+    lab.run("mc-live-postfix", sasl, labels={**MAILCOW, "com.docker.compose.service": "postfix-mailcow"})
+    dms = ("mkdir -p /var/log/mail; echo \"$(date '+%b %e %H:%M:%S') mail postfix/smtpd[88]: NOQUEUE: reject: "
+           "RCPT from unknown[198.51.100.8]: 554 5.7.1 <x@example.org>: Relay access denied; from=<a@b.example> "
+           "to=<x@example.org> proto=ESMTP helo=<pc>\" >> /var/log/mail/mail.log; sleep 600")
+    lab.run("dms-live", dms, image=lab.tag("localhost/docker-mailserver/docker-mailserver:live"),
+            labels={"com.docker.compose.service": "mailserver"})
+    cfg = config.load(None, {"containers.socket": lab.socket, "logs.files": [str(tmp_path / "empty.log")]})
+    (tmp_path / "empty.log").write_text("")
+    setup = discover(cfg)
+    live = None
+    try:
+        assert setup.active, setup.reason
+        live = LiveLogs([], default_engine(), backfill=100, containers=setup)
+        assert sorted(live.names) == ["dms-live", "mc-live-postfix"]
+        got: list = []  # type: ignore[type-arg]
+
+        def seen() -> bool:
+            got.extend(live.poll())
+            return {e.source for e in got} >= {"dms-live", "mc-live-postfix"}
+        _until(seen, timeout=30, what="a line from each container")
+        by_source = {e.source: e for e in got}
+        pf = by_source["mc-live-postfix"]
+        assert pf.recognizer is not None and pf.fields.get("client_ip") == "198.51.100.7"
+        assert pf.program == "postfix/smtpd" and pf.timestamp is not None
+        relay = by_source["dms-live"]
+        assert relay.recognizer is not None and "relay" in relay.recognizer.id
+        assert live.problems() == []
+    finally:
+        if live is not None:
+            live.close()
+        mta_run.route_tools([*mta_run.POSTFIX_TOOLS, *mta_run.DOVECOT_TOOLS], None)
+        if setup.client is not None:
+            setup.client.close()
+        lab.podman("rm", "-f", "-t", "0", "mc-live-postfix", "dms-live")

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+from mailtui.containers.appliances import Detection, detect
 from mailtui.containers.engine import Container, EngineClient, EngineError, EngineTimeout
 from mailtui.containers.frames import FrameDecoder
 from mailtui.logs.sanitize import decode
@@ -183,3 +184,16 @@ def container_running(client: EngineClient, container: Container) -> bool:
         return client.inspect(container.id).running
     except EngineError:
         return False
+
+
+def resolver_for(client: EngineClient, key: str, detection: Detection) -> Callable[[], Container | None]:
+    """Find "the same" container again (by compose project/service, else name): after a
+    re-creation it has a new id, and of several the running, newest one is meant."""
+    names = {m.container.name: m.roles for m in detection.containers if m.appliance == "configured"} or None
+
+    def resolve() -> Container | None:
+        for m in detect(client.containers(), names).containers:
+            if m.key == key:
+                return m.container
+        return None
+    return resolve
