@@ -71,9 +71,10 @@ class ContainerLab:
                     "CONTAINERS_STORAGE_CONF": str(self.dir / "storage.conf"),
                     "XDG_RUNTIME_DIR": str(self.dir / "xdg-run")}
         (self.dir / "xdg-run").mkdir(mode=0o700, exist_ok=True)
-        self.proc = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{self.socket}"],
-                                     env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=open(self.dir / "service.log", "wb"))
+        with open(self.dir / "service.log", "wb") as log:  # the child keeps its own copy of the fd
+            self.proc = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{self.socket}"],
+                                         env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=log)
         deadline = time.monotonic() + 30
         while not os.path.exists(self.socket):
             if self.proc.poll() is not None or time.monotonic() > deadline:

@@ -120,7 +120,7 @@ class FakeMailcow:
             d = int(until - now)
             bans.append({"queued_for_unban": 1 if net in self.queue_unban else 0, "network": net,
                          "ip": net.split("/")[0],
-                         "banned_until": "%02dh %02dm %02ds" % (d // 3600, d // 60 % 60, d % 60)})
+                         "banned_until": f"{d // 3600:02d}h {d // 60 % 60:02d}m {d % 60:02d}s"})
         return {**self.options, "regex": {"1": "warning: .*SASL"}, "whitelist": self.whitelist,
                 "blacklist": self.blacklist,
                 "perm_bans": [{"network": p, "ip": p.split("/")[0]} for p in self.perm],

@@ -16,7 +16,7 @@ import pytest
 
 from mailtui.containers.appliances import detect
 from mailtui.containers.engine import Container, EngineClient, EngineError, access_problem
-from mailtui.containers.follow import ContainerLogFollower, ContainerLine
+from mailtui.containers.follow import ContainerLine, ContainerLogFollower
 from mailtui.containers.frames import FrameDecoder
 from tests.containerlab import ContainerLab, missing, start_lab
 from tests.rig.base import REQUIRE_ENV, daemons_required
@@ -364,6 +364,7 @@ def test_cli_lists_the_appliance_and_exits_1_when_one_is_down(lab: ContainerLab,
 def test_docker_mailserver_fail2ban_is_read_and_unbans_inside_the_container(
         lab: ContainerLab, client: EngineClient, tmp_path: Path) -> None:
     import shutil
+
     from mailtui.containers.fail2ban import locate
     from mailtui.fail2ban.actions import unban
     from mailtui.fail2ban.source import read_bans

@@ -116,6 +116,16 @@ def _text(value: Any, cap: int = 512) -> str:
     return value[:cap] if isinstance(value, str) else ""
 
 
+def _list(data: dict[str, Any], key: str) -> list[Any]:
+    value = data.get(key)
+    return value if isinstance(value, list) else []
+
+
+def _dict(data: dict[str, Any], key: str) -> dict[str, Any]:
+    value = data.get(key)
+    return value if isinstance(value, dict) else {}
+
+
 class EngineClient:
     def __init__(self, socket: str, timeout: float = TIMEOUT) -> None:
         self.socket = socket
@@ -200,13 +210,14 @@ class EngineClient:
         for item in data if isinstance(data, list) else []:
             if not isinstance(item, dict) or not isinstance(item.get("Id"), str):
                 continue
-            names = item.get("Names") if isinstance(item.get("Names"), list) else []
+            names = _list(item, "Names")
             name = _text(names[0]).lstrip("/") if names else item["Id"][:12]
-            labels = item.get("Labels") if isinstance(item.get("Labels"), dict) else {}
+            labels = _dict(item, "Labels")
             ports: list[tuple[str, int, int, str]] = []
-            for p in item.get("Ports") if isinstance(item.get("Ports"), list) else []:
-                if isinstance(p, dict) and isinstance(p.get("PublicPort"), int) and isinstance(p.get("PrivatePort"), int):
-                    ports.append((_text(p.get("IP"), 64), p["PublicPort"], p["PrivatePort"], _text(p.get("Type"), 8)))
+            for p in _list(item, "Ports"):
+                public, private = (p.get("PublicPort"), p.get("PrivatePort")) if isinstance(p, dict) else (0, 0)
+                if isinstance(p, dict) and isinstance(public, int) and isinstance(private, int):
+                    ports.append((_text(p.get("IP"), 64), public, private, _text(p.get("Type"), 8)))
             out.append(Container(
                 id=item["Id"][:128], name=name, image=_text(item.get("Image")),
                 state=_text(item.get("State"), 32), status=_text(item.get("Status"), 128),
@@ -219,11 +230,11 @@ class EngineClient:
         data = self.request("GET", f"/containers/{quote(ident, safe='')}/json")
         if not isinstance(data, dict):
             raise EngineError("container engine: inspect answered no object")
-        st = data.get("State") if isinstance(data.get("State"), dict) else {}
-        health = st.get("Health") if isinstance(st.get("Health"), dict) else {}
-        cfg = data.get("Config") if isinstance(data.get("Config"), dict) else {}
+        st = _dict(data, "State")
+        health = _dict(st, "Health")
+        cfg = _dict(data, "Config")
         mounts: list[tuple[str, str]] = []
-        for m in data.get("Mounts") if isinstance(data.get("Mounts"), list) else []:
+        for m in _list(data, "Mounts"):
             if isinstance(m, dict) and isinstance(m.get("Source"), str) and isinstance(m.get("Destination"), str):
                 mounts.append((m["Source"][:4096], m["Destination"][:4096]))
         restarts = data.get("RestartCount")

@@ -92,11 +92,13 @@ def parse_fail2ban(data: Any, now: float | None = None) -> MailcowBans:
     banned: list[BannedIP] = []
     queued: list[str] = []
     ban_time = _int(data.get("ban_time"))
-    for item in data.get("active_bans") if isinstance(data.get("active_bans"), list) else []:
+    active = data.get("active_bans")
+    for item in active if isinstance(active, list) else []:
         if not isinstance(item, dict):
             continue
-        network = item.get("network") if isinstance(item.get("network"), str) else ""
-        ip = item.get("ip") if isinstance(item.get("ip"), str) else network.split("/", 1)[0]
+        raw_net, raw_ip = item.get("network"), item.get("ip")
+        network = raw_net if isinstance(raw_net, str) else ""
+        ip = raw_ip if isinstance(raw_ip, str) else network.split("/", 1)[0]
         if not ip:
             continue
         left = seconds_left(item.get("banned_until"))
@@ -107,10 +109,12 @@ def parse_fail2ban(data: Any, now: float | None = None) -> MailcowBans:
         banned.append(entry)
         if item.get("queued_for_unban") in (1, "1", True):
             queued.append(network or ip)
-    for item in data.get("perm_bans") if isinstance(data.get("perm_bans"), list) else []:
-        network = item.get("network") if isinstance(item, dict) else item if isinstance(item, str) else ""
-        if isinstance(network, str) and network and not any(b.ip == network.split("/", 1)[0] for b in banned):
-            banned.append(BannedIP(network.split("/", 1)[0][:64], ban_time=-1))
+    perm = data.get("perm_bans")
+    for item in perm if isinstance(perm, list) else []:
+        value = item.get("network") if isinstance(item, dict) else item
+        perm_net = value if isinstance(value, str) else ""
+        if perm_net and not any(b.ip == perm_net.split("/", 1)[0] for b in banned):
+            banned.append(BannedIP(perm_net.split("/", 1)[0][:64], ban_time=-1))
     jail = JailStatus(JAIL, currently_banned=len(banned), banned=banned)
     return MailcowBans(Fail2banSnapshot([jail], "mailcow"), ban_time, _int(data.get("max_attempts")),
                        _int(data.get("retry_window")), _lines(data.get("whitelist")),

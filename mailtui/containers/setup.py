@@ -35,7 +35,7 @@ def names_from(cfg: Config) -> dict[str, tuple[str, ...]] | None:
     for role in ("postfix", "dovecot"):
         name = cfg[f"containers.{role}"]
         if name:
-            names[name] = names.get(name, ()) + (role,)
+            names[name] = (*names.get(name, ()), role)
     return names or None
 
 

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.journal import JournalFollower

@@ -29,7 +29,8 @@ class ToolResult:
 class Route(Protocol):
     """Where a tool runs instead of this machine, and how its configuration files are read there."""
 
-    where: str  # for messages: "container postfix-mailcow"
+    @property
+    def where(self) -> str: ...  # for messages: "container postfix-mailcow"
 
     def run(self, argv: list[str], timeout: float) -> ToolResult: ...
 
