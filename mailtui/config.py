@@ -51,6 +51,16 @@ SCHEMA: dict[str, Setting] = {
     "alerts.disk_percent": Setting(90.0, float, "alert when the queue or mail store disk is fuller (%)"),
     "ui.read_only": Setting(False, bool, "disable every action that changes the server"),
     "ui.refresh_seconds": Setting(5.0, float, "seconds between polls of fail2ban and services"),
+    "containers.mode": Setting("auto", str, "read a mail appliance in containers: auto (when its containers "
+                                            "run), yes, no"),
+    "containers.socket": Setting("", str, "container engine API socket (auto: DOCKER_HOST, /var/run/docker.sock, "
+                                          "/run/podman/podman.sock)"),
+    "containers.postfix": Setting("", str, "the Postfix container's name (auto: by compose service or image)"),
+    "containers.dovecot": Setting("", str, "the Dovecot container's name (auto: by compose service or image)"),
+    "containers.mailcow_url": Setting("", str, "mailcow's web address for its API (bans), e.g. https://127.0.0.1"),
+    "containers.mailcow_api_key": Setting("", str, "mailcow read-only API key (bans, why)"),
+    "containers.mailcow_api_key_rw": Setting("", str, "mailcow read-write API key (only for unban)"),
+    "containers.mailcow_verify_tls": Setting(True, bool, "check the mailcow API's certificate"),
 }
 
 SYSTEM_CONFIG = Path("/etc/mailtui/config.toml")

@@ -26,6 +26,7 @@ SUBCOMMANDS: dict[str, str] = {
     "unban": "mailtui.cli.unban_cmd",
     "check": "mailtui.cli.check_cmd",
     "services": "mailtui.cli.services_cmd",
+    "containers": "mailtui.cli.containers_cmd",
     "queue": "mailtui.cli.queue_cmd",
     "where": "mailtui.cli.where_cmd",
     "config": "mailtui.cli.config_cmd",

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.journal import JournalFollower
@@ -20,6 +21,10 @@ from mailtui.logs.record import LogRecord
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.model import Match, Recognizer, fill, match_dict, match_fields
+
+if TYPE_CHECKING:
+    from mailtui.containers.follow import ContainerLogFollower
+    from mailtui.containers.setup import ContainerSetup
 
 DEBOUNCE_MS = 50
 STEP_MS = 10
@@ -69,10 +74,14 @@ class LiveEntry(LogRecord):
 
 
 class LiveLogs:
-    def __init__(self, locations: list[LogLocation], engine: Engine, backfill: int = 500) -> None:
+    def __init__(self, locations: list[LogLocation], engine: Engine, backfill: int = 500,
+                 containers: ContainerSetup | None = None) -> None:
         self.engine = engine
         self.files: list[tuple[FileFollower, EnvelopeParser]] = []
         self.journal: JournalFollower | None = None
+        self.containers: list[tuple[ContainerLogFollower, EnvelopeParser]] = []
+        if containers is not None and containers.active:
+            self._follow_containers(containers, backfill)
         for loc in locations:
             if loc.kind == "journald":
                 self.journal = JournalFollower(backfill=backfill)
@@ -82,13 +91,34 @@ class LiveLogs:
                                    EnvelopeParser(source=loc.path, record_type=LiveEntry)))
         self._lineno: dict[str, int] = {}
 
+    def _follow_containers(self, setup: ContainerSetup, backfill: int) -> None:
+        """The appliance's mail containers, each followed through the engine (a thread each);
+        a container that logs to a file inside instead (docker-mailserver) is followed as a file."""
+        from mailtui.containers.follow import ContainerLogFollower, resolver_for
+        from mailtui.containers.logs import container_log_sources
+
+        assert setup.client is not None
+        for source in container_log_sources(setup.client, setup.detection):
+            if source.path:
+                self.files.append((FileFollower(source.path, backfill=backfill),
+                                   EnvelopeParser(source=source.name, record_type=LiveEntry)))
+                continue
+            follower = ContainerLogFollower(setup.client, source.name,
+                                            resolver_for(setup.client, source.key, setup.detection),
+                                            backfill=backfill)
+            follower.start()
+            self.containers.append((follower, EnvelopeParser(source=source.name, record_type=LiveEntry)))
+
     @property
     def names(self) -> list[str]:
-        names = [os.path.basename(f.path) for f, _ in self.files]
+        # a file's parser is named after its path, or after its container (docker-mailserver)
+        names = [os.path.basename(p.source) for _, p in self.files]
+        names += [f.name for f, _ in self.containers]
         return names + (["journald"] if self.journal else [])
 
     def problems(self) -> list[str]:
         out = [f"{f.path}: {f.status.problem}" for f, _ in self.files if f.status.problem]
+        out += [f"{f.name}: {f.problem}" for f, _ in self.containers if f.problem]
         if self.journal and self.journal.problem:
             out.append(f"journald: {self.journal.problem}")
         return out
@@ -96,7 +126,7 @@ class LiveLogs:
     @property
     def more(self) -> bool:
         """A follower stopped at its per-poll limit: poll again at once."""
-        return any(f.more for f, _ in self.files)
+        return any(f.more for f, _ in self.files) or any(f.more for f, _ in self.containers)
 
     def watch_dirs(self) -> list[str]:
         dirs = {os.path.dirname(os.path.abspath(f.path)) for f, _ in self.files}
@@ -118,7 +148,19 @@ class LiveLogs:
         if self.journal is not None:
             for entry in self.journal.poll():
                 entries.append(entry.recognized(recognize(entry)))
-        if len(self.files) + (self.journal is not None) > 1:
+        for cfollower, parser in self.containers:
+            lines = cfollower.poll()
+            if not lines:
+                continue
+            n = self._lineno.get(cfollower.name, 0)
+            for item in lines:
+                n += 1
+                entry = parser.parse(item.text, n, sanitized=True)
+                if entry.timestamp is None:
+                    entry.timestamp = item.timestamp  # a line without a stamp of its own: the engine's
+                entries.append(entry.recognized(recognize(entry)))
+            self._lineno[cfollower.name] = n
+        if len(self.files) + len(self.containers) + (self.journal is not None) > 1:
             now = time.time()
             entries.sort(key=lambda e: e.timestamp if e.timestamp is not None else now)
         return entries
@@ -162,5 +204,7 @@ class LiveLogs:
     def close(self) -> None:
         for follower, _ in self.files:
             follower.close()
+        for cfollower, _ in self.containers:
+            cfollower.close()
         if self.journal is not None:
             self.journal.close()

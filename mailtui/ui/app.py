@@ -191,9 +191,13 @@ class MailTuiApp(App[int]):
 
         self._stop_tail = asyncio.Event()
         self._batch_done = asyncio.Event()
+        from mailtui.containers.setup import discover
+
         locations = await asyncio.to_thread(locate_logs, self.cfg)
         engine = await asyncio.to_thread(default_engine)
-        live = LiveLogs(locations, engine, backfill=self.cfg["logs.backfill"])
+        # a mail appliance in containers: its logs come through the engine (and postconf runs inside)
+        containers = await asyncio.to_thread(discover, self.cfg)
+        live = LiveLogs(locations, engine, backfill=self.cfg["logs.backfill"], containers=containers)
         try:
             shown: tuple | None = None
             async for batch in live.watch(self._stop_tail):
