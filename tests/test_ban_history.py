@@ -1,0 +1,159 @@
+"""Ban history, read from a database that a real fail2ban-server wrote over several days.
+
+The days are made with libfaketime: the server is started four times, each time with its clock
+set back (5, 3 and 1 days, then today), bans addresses, and is stopped; its database keeps the
+bans across the restarts as it does on a real server.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from mailtui.fail2ban.history import DAY, HistoryError, read_history, sparkline
+from tests.rig.base import REQUIRE_ENV, daemons_required, need, wait_for
+
+CONF = """\
+[Definition]
+loglevel = INFO
+logtarget = {dir}/fail2ban.log
+socket = {dir}/f2b.sock
+pidfile = {dir}/f2b.pid
+dbfile = {dir}/f2b.sqlite3
+dbpurgeage = 60d
+"""
+
+JAILS = """\
+[DEFAULT]
+backend = polling
+usedns = no
+ignoreself = false
+maxretry = 3
+findtime = 10m
+bantime = 1h
+banaction =
+action =
+
+[postfix-sasl]
+enabled = true
+filter = postfix[mode=auth]
+logpath = {dir}/mail.log
+
+[dovecot]
+enabled = true
+filter = dovecot
+logpath = {dir}/mail.log
+
+[recidive]
+enabled = true
+filter = recidive
+logpath = {dir}/fail2ban.log
+bantime = 1w
+findtime = 1d
+"""
+
+# (days back, jail, address): 203.0.113.5 comes back every time (and lands in recidive),
+# 198.51.100.7 is banned by two jails on one day, the rest once each
+PLAN = [
+    (5, "postfix-sasl", "203.0.113.5"), (5, "postfix-sasl", "192.0.2.1"),
+    (3, "postfix-sasl", "203.0.113.5"), (3, "dovecot", "198.51.100.7"), (3, "postfix-sasl", "198.51.100.7"),
+    (1, "postfix-sasl", "203.0.113.5"), (1, "recidive", "203.0.113.5"), (1, "dovecot", "192.0.2.2"),
+    (0, "dovecot", "192.0.2.3"),
+]
+
+
+@pytest.fixture(scope="module")
+def history_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    server = need("fail2ban-server")
+    client = need("fail2ban-client")
+    if shutil.which("faketime") is None:
+        message = "faketime is not installed (sudo bash .ci/install-daemons.sh)"
+        if daemons_required():
+            pytest.fail(f"{message} ({REQUIRE_ENV} is set, so this is a failure)", pytrace=False)
+        pytest.skip(message)
+    d = tmp_path_factory.mktemp("f2bhist")
+    conf = d / "etc"
+    conf.mkdir()
+    for sub in ("filter.d", "action.d"):
+        (conf / sub).symlink_to(Path("/etc/fail2ban") / sub)
+    (conf / "fail2ban.conf").write_text(CONF.format(dir=d))
+    (conf / "jail.conf").write_text(JAILS.format(dir=d))
+    (d / "mail.log").touch()
+    (d / "fail2ban.log").touch()  # the recidive jail needs its log to exist
+    for back in sorted({p[0] for p in PLAN}, reverse=True):
+        proc = subprocess.Popen(["faketime", "-f", f"-{back}d", server, "-c", str(conf), "-f", "-x"],
+                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            def ping() -> bool:
+                res = subprocess.run([client, "-c", str(conf), "ping"], capture_output=True, text=True, timeout=10)
+                return "pong" in res.stdout
+            wait_for(ping, 30, what="fail2ban-server under faketime")
+            for when, jail, ip in PLAN:
+                if when == back:
+                    subprocess.run([client, "-c", str(conf), "set", jail, "banip", ip], check=True,
+                                   capture_output=True, timeout=10)
+            subprocess.run([client, "-c", str(conf), "stop"], capture_output=True, timeout=30)
+            proc.wait(30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+    yield d / "f2b.sqlite3"
+
+
+def test_bans_per_day_per_jail_from_a_database_fail2ban_wrote(history_db: Path) -> None:
+    hist = read_history(str(history_db), days=30)
+    assert set(hist.per_day) == {"postfix-sasl", "dovecot", "recidive"}
+    sasl = hist.per_day["postfix-sasl"]
+    assert len(sasl) == 30
+    # the last slot is today; the bans of 5, 3 and 1 days back sit 5, 3 and 1 slots before it
+    # (a slot is 24 h ending now, so a ban made "n days back" just before now falls in slot -1-n)
+    assert sum(sasl) == 5 and sasl[-6] == 2 and sasl[-4] == 2 and sasl[-2] == 1
+    assert hist.per_day["dovecot"][-1] == 1 and sum(hist.per_day["dovecot"]) == 3
+    assert hist.totals == {"dovecot": 3, "postfix-sasl": 5, "recidive": 1}
+    assert hist.note == ""
+
+
+def test_repeat_offenders_and_the_recidive_view(history_db: Path) -> None:
+    hist = read_history(str(history_db), days=30)
+    by_ip = {o.ip: o for o in hist.offenders}
+    assert list(by_ip) == ["203.0.113.5", "198.51.100.7"]  # most bans first; single bans are no repeat
+    repeat = by_ip["203.0.113.5"]
+    assert repeat.bans == 4 and repeat.jails == ["postfix-sasl", "recidive"] and repeat.recidive
+    assert repeat.again_after_expiry == 2  # 5 -> 3 -> 1 days back; the recidive ban came while banned
+    assert 4 * DAY < repeat.last - repeat.first < 6 * DAY
+    two = by_ip["198.51.100.7"]
+    assert two.jails == ["dovecot", "postfix-sasl"] and two.again_after_expiry == 0
+    assert [o.ip for o in hist.recidive] == ["203.0.113.5"]
+
+
+def test_days_outside_the_window_and_a_short_purge_age(history_db: Path) -> None:
+    later = read_history(str(history_db), days=30, now=time.time() + 40 * DAY)
+    assert later.per_day == {} and later.oldest is not None  # the bans are older than the window
+    short = read_history(str(history_db), days=30, purge_age=DAY)
+    assert short.note.startswith("fail2ban keeps bans for 24 hours only (dbpurgeage)")
+    assert "dbpurgeage = 30d" in short.note
+    assert read_history(str(history_db), days=30, purge_age=60 * DAY).note == ""
+
+
+def test_unreadable_and_wrong_databases_say_why(tmp_path: Path) -> None:
+    with pytest.raises(HistoryError, match="cannot open fail2ban's database"):
+        read_history(str(tmp_path / "missing.sqlite3"))
+    other = tmp_path / "other.sqlite3"
+    sqlite3.connect(other).execute("CREATE TABLE x(a)").connection.commit()
+    with pytest.raises(HistoryError, match="not a fail2ban database"):
+        read_history(str(other))
+    junk = tmp_path / "junk.sqlite3"
+    junk.write_bytes(b"not sqlite at all" * 100)
+    with pytest.raises(HistoryError, match="not a database"):
+        read_history(str(junk))
+
+
+def test_sparkline_scales_to_the_busiest_day() -> None:
+    assert sparkline([0, 1, 8, 4]) == " ▁█▄"
+    assert sparkline([0, 0]) == "  "
