@@ -7,9 +7,7 @@ bans across the restarts as it does on a real server.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,17 +15,7 @@ from pathlib import Path
 import pytest
 
 from mailtui.fail2ban.history import DAY, HistoryError, read_history, sparkline
-from tests.rig.base import REQUIRE_ENV, daemons_required, need, wait_for
-
-CONF = """\
-[Definition]
-loglevel = INFO
-logtarget = {dir}/fail2ban.log
-socket = {dir}/f2b.sock
-pidfile = {dir}/f2b.pid
-dbfile = {dir}/f2b.sqlite3
-dbpurgeage = 60d
-"""
+from tests.minif2b import MiniFail2ban, need_faketime, start_mini
 
 JAILS = """\
 [DEFAULT]
@@ -70,39 +58,20 @@ PLAN = [
 
 @pytest.fixture(scope="module")
 def history_db(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    server = need("fail2ban-server")
-    client = need("fail2ban-client")
-    if shutil.which("faketime") is None:
-        message = "faketime is not installed (sudo bash .ci/install-daemons.sh)"
-        if daemons_required():
-            pytest.fail(f"{message} ({REQUIRE_ENV} is set, so this is a failure)", pytrace=False)
-        pytest.skip(message)
+    need_faketime()
     d = tmp_path_factory.mktemp("f2bhist")
-    conf = d / "etc"
-    conf.mkdir()
-    for sub in ("filter.d", "action.d"):
-        (conf / sub).symlink_to(Path("/etc/fail2ban") / sub)
-    (conf / "fail2ban.conf").write_text(CONF.format(dir=d))
-    (conf / "jail.conf").write_text(JAILS.format(dir=d))
-    (d / "mail.log").touch()
-    (d / "fail2ban.log").touch()  # the recidive jail needs its log to exist
+    f2b: MiniFail2ban | None = None
     for back in sorted({p[0] for p in PLAN}, reverse=True):
-        proc = subprocess.Popen(["faketime", "-f", f"-{back}d", server, "-c", str(conf), "-f", "-x"],
-                                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        if f2b is None:
+            f2b = start_mini(d, JAILS, days_back=back)
+        else:
+            f2b.start(days_back=back)
         try:
-            def ping() -> bool:
-                res = subprocess.run([client, "-c", str(conf), "ping"], capture_output=True, text=True, timeout=10)
-                return "pong" in res.stdout
-            wait_for(ping, 30, what="fail2ban-server under faketime")
             for when, jail, ip in PLAN:
                 if when == back:
-                    subprocess.run([client, "-c", str(conf), "set", jail, "banip", ip], check=True,
-                                   capture_output=True, timeout=10)
-            subprocess.run([client, "-c", str(conf), "stop"], capture_output=True, timeout=30)
-            proc.wait(30)
+                    f2b.cli("set", jail, "banip", ip)
         finally:
-            if proc.poll() is None:
-                proc.kill()
+            f2b.stop()
     yield d / "f2b.sqlite3"
 
 
