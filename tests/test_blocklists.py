@@ -68,7 +68,7 @@ def test_findings_say_refused_is_a_resolver_problem(nsd: Nsd) -> None:
     assert "refused to answer" in warn and "not a listing" in warn
     assert any("203.0.113.9 is on none of 2 lists" in s for s in by_status["ok"])
     assert any("good.example is on none of 1 list " in s for s in by_status["ok"])
-    refused = [f for f in fs if f.status == "warn"][0]
+    refused = next(f for f in fs if f.status == "warn")
     assert "DQS" in refused.detail and "resolver of your own" in refused.detail
 
 

@@ -71,7 +71,8 @@ def load_previous(path: str) -> dict[str, Any]:
 
 
 def _key(finding: dict[str, Any]) -> tuple[str, ...]:
-    data = finding.get("data") if isinstance(finding.get("data"), dict) else {}
+    raw = finding.get("data")
+    data: dict[str, Any] = raw if isinstance(raw, dict) else {}
     subject = tuple(f"{k}={data[k]}" for k in SUBJECT_FIELDS if k in data and isinstance(data[k], (str, int)))
     return (str(finding.get("id", "")), *subject)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from itertools import pairwise
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -116,7 +117,7 @@ def _offenders(rows: list[tuple[Any, ...]]) -> tuple[list[Offender], list[Offend
     for ip, bans in by_ip.items():
         bans.sort()
         again = 0
-        for (t0, _j0, b0), (t1, _j1, _b1) in zip(bans, bans[1:]):
+        for (t0, _j0, b0), (t1, _j1, _b1) in pairwise(bans):
             if b0 >= 0 and t1 >= t0 + b0:
                 again += 1
         jails = sorted({j for _t, j, _b in bans})
