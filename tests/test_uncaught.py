@@ -54,7 +54,7 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MiniFail2ban
     for stock in Path("/etc/fail2ban/filter.d").iterdir():
         (filters / stock.name).symlink_to(stock)
     (filters / "sasl-login-only.conf").write_text(FILTER)
-    time.sleep(1.1)  # the line "before" predates fail2ban's log
+    time.sleep(2.1)  # the line "before" predates fail2ban's log by more than its one-second stamps
     server = start_mini(d, JAILS)
     lines = [before]
     for _ in range(3):

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from itertools import pairwise
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 from typing import Any
 
 DAY = 86_400

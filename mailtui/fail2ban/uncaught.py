@@ -96,7 +96,7 @@ def uncaught(mail_lines: Iterable[str], fail2ban_lines: Iterable[str], engine: E
     for n, line in enumerate(mail_lines, 1):
         rec = parser.parse(line, n)
         ts = rec.timestamp
-        if rec.family not in FAMILIES or ts is None or not first - 1 <= ts <= last + 1:
+        if rec.family not in FAMILIES or ts is None or not first <= ts <= last + 1:
             continue
         match = engine.recognize(rec)
         if match is None or match.recognizer.rank < 1:
