@@ -126,3 +126,22 @@ def test_unreadable_and_wrong_databases_say_why(tmp_path: Path) -> None:
 def test_sparkline_scales_to_the_busiest_day() -> None:
     assert sparkline([0, 1, 8, 4]) == " ▁█▄"
     assert sparkline([0, 0]) == "  "
+
+
+def test_cli_history_text_and_json(history_db: Path, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--history", "--db", str(history_db), "--json"],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["totals"] == {"dovecot": 3, "postfix-sasl": 5, "recidive": 1} and len(data["per_day"]["dovecot"]) == 30
+    text = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--history", "--days", "7", "--db",
+                           str(history_db)], capture_output=True, text=True, timeout=60, env=env)
+    assert "repeat offender" in text.stdout and "203.0.113.5" in text.stdout and text.returncode == 0
+    bad = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--history", "--days", "0"],
+                         capture_output=True, text=True, timeout=60, env=env)
+    assert bad.returncode == 2 and bad.stderr.strip() == "mailtui: --days must be from 1 to 366"

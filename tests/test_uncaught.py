@@ -82,7 +82,7 @@ def test_lines_no_jail_counted_are_listed_by_kind(run: tuple[MiniFail2ban, list[
     by_id = {k.recognizer: k for k in report.kinds}
     assert report.caught == 3  # the LOGIN failures the jail counted
     sasl = [k for k in report.kinds if dict(k.addresses) == {"198.51.100.4": 2}]
-    assert len(sasl) == 1 and sasl[0].count == 2 and "SASL PLAIN" in sasl[0].example
+    assert len(sasl) == 1 and sasl[0].count == 2 and "SASL PLAIN" in sasl[0].example, (report, settings)
     dove = [k for k in report.kinds if "198.51.100.5" in k.addresses]
     assert len(dove) == 1 and dove[0].recognizer.startswith("dovecot.")
     everyone = {ip for k in report.kinds for ip in k.addresses}
@@ -98,3 +98,22 @@ def test_without_fail2ban_lines_nothing_is_judged() -> None:
     report = uncaught([syslog_now("warning: unknown[198.51.100.4]: SASL PLAIN authentication failed: ")], [],
                       default_engine())
     assert report.kinds == [] and "nothing can be judged" in report.note
+
+
+def test_cli_uncaught_lists_the_missed_wording(run: tuple[MiniFail2ban, list[str]], tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    server, _lines = run
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    argv = [sys.executable, "-m", "mailtui", "--log", str(server.mail_log), "bans", "--uncaught",
+            "--socket", server.socket]
+    (tmp_path / "mailtui").mkdir()
+    (tmp_path / "mailtui" / "config.toml").write_text(f'[logs]\nfail2ban = "{server.log}"\n')
+    out = subprocess.run([*argv, "--json"], capture_output=True, text=True, timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["caught"] == 3 and sum(k["count"] for k in data["uncaught"]) == 3
+    text = subprocess.run(argv, capture_output=True, text=True, timeout=60, env=env)
+    assert text.returncode == 1 and "failures no jail counted" in text.stdout and "SASL PLAIN" in text.stdout
