@@ -101,3 +101,33 @@ def test_names_and_public_addresses() -> None:
         "8.8.4.4", "2606:4700::1111"]
     assert [b.zone for b in parse_lists(["zen.spamhaus.org", "domain:dbl.spamhaus.org", "bad:kind", ""])] == [
         "zen.spamhaus.org", "dbl.spamhaus.org"]
+
+
+def test_check_cli_reputation_diff_and_save(nsd: Nsd, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    (tmp_path / "mailtui").mkdir()
+    (tmp_path / "mailtui" / "config.toml").write_text(
+        '[dns]\nblocklists = ["zen.spamhaus.test", "bl.plain.test", "domain:dbl.spamhaus.test"]\n')
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    last = tmp_path / "last.json"
+    argv = [sys.executable, "-m", "mailtui", "check", "bad.example", "--nameserver", nsd.nameserver, "--no-probes",
+            "--deadline", "10", "--blocklists", "--send-address", "203.0.113.7", "--send-address", "203.0.113.8"]
+    first = subprocess.run([*argv, "--json", "--save", str(last)], capture_output=True, text=True, timeout=60, env=env)
+    data = json.loads(first.stdout)
+    reputation = {c["summary"] for c in data["checks"] if c["group"] == "Reputation"}
+    assert "203.0.113.7 is listed on zen.spamhaus.test (127.0.0.3)" in reputation
+    assert any("refused to answer" in s for s in reputation)
+    assert any(s.startswith("bad.example is listed on dbl.spamhaus.test") for s in reputation)
+    assert json.loads(last.read_text())["checks"] == data["checks"]
+    again = subprocess.run([*argv, "--diff", str(last)], capture_output=True, text=True, timeout=60, env=env)
+    assert again.stdout == "" and again.returncode == first.returncode  # nothing changed: cron stays quiet
+    old = json.loads(last.read_text())
+    old["checks"] = [c for c in old["checks"] if not c["id"].startswith("blocklist.listed")]
+    last.write_text(json.dumps(old))
+    changed = subprocess.run([*argv, "--diff", str(last)], capture_output=True, text=True, timeout=60, env=env)
+    assert sorted(changed.stdout.splitlines()) == [
+        "+ blocklist.listed.dbl.spamhaus.test: fail: bad.example is listed on dbl.spamhaus.test (127.0.1.2)",
+        "+ blocklist.listed.zen.spamhaus.test: fail: 203.0.113.7 is listed on zen.spamhaus.test (127.0.0.3)"]

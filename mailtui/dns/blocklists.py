@@ -19,9 +19,13 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from mailtui.dns.model import REPUTATION, Finding
 from mailtui.dns.resolver import NODATA, NXDOMAIN, OK, TIMEOUT, Resolver
+
+if TYPE_CHECKING:
+    from mailtui.dns.context import CheckContext
 
 GROUP = REPUTATION
 
@@ -179,3 +183,41 @@ def public(addresses: list[str]) -> list[str]:
         if addr.is_global:
             seen.setdefault(str(addr), addr)
     return sorted(seen, key=lambda s: (seen[s].version, seen[s]))
+
+
+def local_send_addresses(postfix_dir: str = "") -> tuple[list[str], str]:
+    """What Postfix binds outgoing connections to, else this machine's interface addresses, and
+    ``myhostname`` (whose A/AAAA records are looked up by the caller)."""
+    from mailtui.mta.run import run_tool
+
+    conf = ["-c", postfix_dir] if postfix_dir else []
+    res = run_tool(["postconf", *conf, "-h", "smtp_bind_address", "smtp_bind_address6", "myhostname"], timeout=5)
+    bind4, bind6, myhostname = ([*res.stdout.splitlines(), "", "", ""][:3]) if res.ok else ("", "", "")
+    out = [a.strip() for a in (bind4, bind6) if a.strip()]
+    if not out:
+        import psutil
+
+        for addrs in psutil.net_if_addrs().values():
+            out += [a.address for a in addrs if a.family.name in ("AF_INET", "AF_INET6")]
+    return out, myhostname.strip()
+
+
+async def check_reputation(ctx: CheckContext) -> None:
+    import asyncio as _asyncio
+
+    opts = ctx.options
+    lists = parse_lists(list(opts.blocklists))
+    addresses = list(opts.send_addresses)
+    if not addresses:
+        found, myhostname = await _asyncio.to_thread(local_send_addresses, opts.postfix_dir)
+        addresses = found
+        if myhostname:
+            resolved, _lookups = await ctx.resolver.addresses(myhostname)
+            addresses += resolved
+        addresses = public(addresses)
+        if not addresses:
+            ctx.add(Finding("blocklist.no_addresses", GROUP, "info",
+                            "no public sending address found here to look up (smtp_bind_address, "
+                            "interfaces, myhostname): pass them with --send-address"))
+    for finding in findings(await check_listings(ctx.resolver, addresses, ctx.domain, lists)):
+        ctx.add(finding)
