@@ -45,6 +45,8 @@ SCHEMA: dict[str, Setting] = {
     "dns.domain": Setting("", str, "domain checked by the DNS pane (auto: postconf mydomain)"),
     "dns.nameserver": Setting("", str, "resolver HOST[:PORT] for every DNS lookup (auto: system)"),
     "dns.ca_file": Setting("", str, "extra CA bundle trusted by the HTTPS and TLS checks (a private CA)"),
+    "dns.blocklists": Setting([], list, "DNS blocklists our sending addresses are looked up in (zone, or "
+                                        "domain:zone for domain lists); empty: not checked"),
     "alerts.deferred_max": Setting(100, int, "alert when the deferred queue holds more messages"),
     "alerts.deferred_age_hours": Setting(24.0, float, "alert when a deferred message is older (hours)"),
     "alerts.cert_days": Setting(14, int, "alert when a configured certificate expires within (days)"),

@@ -18,13 +18,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--socket", help="fail2ban-server socket (default: from fail2ban's config)")
     parser.add_argument("--log", dest="why_logs", action="append", metavar="FILE",
                         help="with --ip: logs to read for the reason (default: the configured logs)")
+    from mailtui.cli import bans_more
+
+    bans_more.add_arguments(parser)
 
 
-def _why(args: argparse.Namespace, cfg: Config, ip: str):  # noqa: ANN202 - BanReason, imported lazily
+def _why(args: argparse.Namespace, cfg: Config, ip: str):
     """Read the configured logs (mail + fail2ban) for the lines that got ``ip`` banned."""
+    from mailtui.fail2ban.why import why_banned
     from mailtui.logs.locate import access_problem, locate_logs
     from mailtui.logs.who import iterate_files
-    from mailtui.fail2ban.why import why_banned
 
     files = args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable]
     if cfg["logs.fail2ban"] and cfg["logs.fail2ban"] not in files and not access_problem(cfg["logs.fail2ban"]):
@@ -39,6 +42,11 @@ def _when(ts: float | None) -> str:
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
     import ipaddress
+
+    from mailtui.cli import bans_more
+
+    if bans_more.wanted(args):
+        return bans_more.run(args, cfg)
 
     from mailtui.fail2ban.source import read_bans
     from mailtui.fail2ban.status import format_left as _left

@@ -4,6 +4,7 @@ autodiscover, live TLS probes, and the consistency of all of it; exit code = wor
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
@@ -24,6 +25,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-probes", action="store_true", help="do not connect to the advertised ports")
     parser.add_argument("--deadline", type=float, default=25.0, help="seconds for the whole check (default 25)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print each finding's detail")
+    parser.add_argument("--blocklists", action="store_true",
+                        help="also look our sending addresses and the domain up on DNS blocklists "
+                             "([dns] blocklists, else Spamhaus ZEN/DBL, Barracuda, SpamCop, PSBL)")
+    parser.add_argument("--send-address", action="append", metavar="IP",
+                        help="with --blocklists: an address we send from (default: postconf, interfaces)")
+    parser.add_argument("--diff", metavar="LAST.json", help="print only what changed since that report (for cron)")
+    parser.add_argument("--save", metavar="FILE", help="write this run's report there (JSON) for the next --diff")
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
@@ -34,12 +42,20 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not domain:
         raise CliError("no domain given, no [dns] domain configured and no Postfix mydomain to default to")
     try:
+        extra: dict[str, Any] = {}
+        if args.blocklists or args.send_address:
+            from mailtui.dns.blocklists import DEFAULT_LISTS
+
+            extra["blocklists"] = tuple(cfg["dns.blocklists"] or DEFAULT_LISTS)
+            extra["send_addresses"] = tuple(args.send_address or ())
         options = options_from_config(cfg, domain, email=args.email or "", nameserver=args.nameserver,
                                selectors=tuple(args.selector or ("default",)), probes=not args.no_probes,
-                               deadline=args.deadline)
+                               deadline=args.deadline, **extra)
         report = check_domain(options)
     except ValueError as exc:
         raise CliError(str(exc)) from None
+    if args.diff or args.save:
+        return _diff_and_save(args, report.to_dict(), EXIT[report.worst()])
     if args.json:
         print_json(report.to_dict())
     else:
@@ -55,3 +71,29 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                 for line in f.detail.splitlines():
                     print(f"              {line}")
     return EXIT[report.worst()]
+
+
+def _diff_and_save(args: argparse.Namespace, current: dict[str, Any], code: int) -> int:
+    """``--diff``: only the changes (nothing when nothing changed, so cron stays quiet); ``--save``:
+    this report for the next run. The exit code stays the check's own."""
+    from mailtui.dns.diff import DiffError, diff, load_previous, save
+
+    if args.diff:
+        try:
+            previous = load_previous(args.diff)
+        except DiffError as exc:
+            raise CliError(str(exc)) from None
+        changes = diff(previous, current)
+        if args.json:
+            print_json(changes.to_dict())
+        else:
+            for change in changes.changes:
+                print(change.line())
+    elif args.json:
+        print_json(current)
+    if args.save:
+        try:
+            save(args.save, current)
+        except OSError as exc:
+            raise CliError(f"{args.save}: {exc.strerror}") from None
+    return code

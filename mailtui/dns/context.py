@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from mailtui.dns.clientconfig import ServerEntry
 from mailtui.dns.model import Finding
@@ -32,6 +33,11 @@ class CheckOptions:
     #: addresses the checks may connect to (HTTP and probes); None allows all. The tests allow
     #: loopback only, so a zone naming a public address can never make them leave the machine.
     allow_connect: Callable[[str], bool] | None = None
+    #: DNS blocklists to look our sending addresses and the domain up in ([dns] blocklists,
+    #: ``check --blocklists``); empty: not asked
+    blocklists: tuple[str, ...] = ()
+    #: the addresses we send from; empty: found from postconf, the interfaces and myhostname
+    send_addresses: tuple[str, ...] = ()
 
 
 @dataclass
@@ -136,5 +142,6 @@ def default_domain(cfg: Any) -> str:
 
 def options_from_config(cfg: Any, domain: str, **kw: Any) -> CheckOptions:
     nameserver = kw.pop("nameserver", None) or cfg["dns.nameserver"]
+    kw.setdefault("blocklists", tuple(cfg["dns.blocklists"]))
     return CheckOptions(domain=domain, nameserver=nameserver, ca_file=cfg["dns.ca_file"],
                         postfix_dir=cfg["postfix.config_dir"], dovecot_config=cfg["dovecot.config"], **kw)

@@ -7,8 +7,9 @@ from typing import Any
 
 from mailtui.logs.sanitize import clean
 
-GROUPS = ("Mail routing", "Client discovery", "Sender authentication", "Transport security", "Consistency")
-ROUTING, DISCOVERY, AUTH, TRANSPORT, CONSISTENCY = GROUPS
+GROUPS = ("Mail routing", "Client discovery", "Sender authentication", "Transport security", "Consistency",
+          "Reputation")
+ROUTING, DISCOVERY, AUTH, TRANSPORT, CONSISTENCY, REPUTATION = GROUPS
 
 STATUSES = ("ok", "info", "not_offered", "warn", "fail", "timeout", "error")
 #: how bad a status is, for sorting and for the exit code

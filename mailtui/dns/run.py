@@ -10,13 +10,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
+from mailtui.dns.blocklists import check_reputation
 from mailtui.dns.consistency import check_consistency, read_local_view
 from mailtui.dns.context import CheckContext, CheckOptions
 from mailtui.dns.discovery import MAIL_SRV, OTHER_SRV, check_autoconfig, check_autodiscover, check_srv
-from mailtui.dns.model import AUTH, CONSISTENCY, DISCOVERY, GROUPS, ROUTING, TRANSPORT, Finding, worst
+from mailtui.dns.model import AUTH, CONSISTENCY, DISCOVERY, GROUPS, REPUTATION, ROUTING, TRANSPORT, Finding, worst
 from mailtui.dns.routing import check_mx
 from mailtui.dns.senders import check_dkim, check_dmarc, check_spf, local_dkim_selectors
 from mailtui.dns.transport import check_advertised_ports, check_caa, check_mta_sts, check_tlsa, check_tlsrpt
@@ -99,6 +101,7 @@ async def run_checks(options: CheckOptions, on_finding: Callable[[Finding], None
               for s in selectors),
             g("mta-sts", TRANSPORT, check_mta_sts(ctx)), g("tls-rpt", TRANSPORT, check_tlsrpt(ctx)),
             g("caa", TRANSPORT, check_caa(ctx)), tlsa(), discovery(), g("local", CONSISTENCY, local_view()),
+            *([g("blocklists", REPUTATION, check_reputation(ctx))] if options.blocklists else []),
         )
         await first
         await g("consistency", CONSISTENCY, check_consistency(ctx))
