@@ -11,7 +11,8 @@ fi
 echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
 echo "postfix postfix/mailname string rig.mailtui.test" | debconf-set-selections
 PKGS=(postfix dovecot-core dovecot-imapd dovecot-pop3d dovecot-lmtpd fail2ban rsyslog nsd
-      systemd-journal-remote openssl pflogsumm sqlite3 iproute2 tmux procps)
+      systemd-journal-remote openssl pflogsumm sqlite3 iproute2 tmux procps
+      openssh-server openssh-client)   # the fleet tests: a real sshd on loopback (tests/sshlab.py)
 missing=()
 for p in "${PKGS[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
