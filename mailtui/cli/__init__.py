@@ -30,6 +30,7 @@ SUBCOMMANDS: dict[str, str] = {
     "queue": "mailtui.cli.queue_cmd",
     "where": "mailtui.cli.where_cmd",
     "config": "mailtui.cli.config_cmd",
+    "agent": "mailtui.cli.agent_cmd",
 }
 
 EXIT_OK = 0

@@ -12,6 +12,7 @@ Bytes are split on newlines here; a partial last line waits until its newline ar
 from __future__ import annotations
 
 import os
+import zlib
 from dataclasses import dataclass, field
 
 from mailtui.logs.sanitize import decode
@@ -55,6 +56,8 @@ class FileFollower:
     _started: bool = field(default=False, init=False)
     #: the last poll stopped at POLL_BYTES: more is already written and waits for the next poll
     more: bool = field(default=False, init=False)
+    #: resume() could not find the file it was to continue in (rotated twice, or deleted)
+    resume_gap: bool = field(default=False, init=False)
 
     def __post_init__(self) -> None:
         self.status = TailStatus(self.path)
@@ -80,6 +83,67 @@ class FileFollower:
         if self._fd is not None:
             os.close(self._fd)
             self._fd = None
+
+    @property
+    def position(self) -> tuple[int, int, int, int] | None:
+        """(device, inode, offset after the last complete line handed out, checksum of the file's
+        first bytes): where a later follower resumes with :meth:`resume`, so that nothing is read
+        twice or skipped. The checksum tells a re-created file that got the same inode apart."""
+        if self._ino is None or self._fd is None:
+            return None
+        offset = self._pos - len(self._partial)
+        return (self._ino[0], self._ino[1], offset, zlib.crc32(os.pread(self._fd, min(offset, HEAD_BYTES), 0)))
+
+    def _same_file(self, fd: int, offset: int, head_crc: int) -> bool:
+        return os.fstat(fd).st_size >= offset and zlib.crc32(os.pread(fd, min(offset, HEAD_BYTES), 0)) == head_crc
+
+    def resume(self, position: tuple[int, int, int, int]) -> list[str]:
+        """Start after ``position`` instead of back-filling. The same file: from that offset. A
+        file rotated away since: the rest of it (``path.1``, ``path-DATE``), then this one from
+        its start. Returns the lines of the rotated file; ``resume_gap`` says when the old file
+        could not be found (lines written to it after ``position`` are then missing)."""
+        dev, ino, offset, head_crc = position
+        self._started = True
+        if not self._open(initial=False):
+            return []
+        assert self._ino is not None and self._fd is not None
+        if self._ino == (dev, ino) and self._same_file(self._fd, offset, head_crc):
+            self._pos = offset
+            return []
+        old = self._rotated_file(dev, ino)
+        if old is not None and not self._same_file(old, offset, head_crc):
+            os.close(old)
+            old = None
+        if old is None:
+            self.resume_gap = True
+            return []
+        try:
+            size = os.fstat(old).st_size
+            data = os.pread(old, max(0, size - offset), offset) if size > offset else b""
+        finally:
+            os.close(old)
+        parts = data.split(b"\n")
+        if parts and parts[-1] == b"":
+            parts.pop()
+        return [decode(p[:MAX_PARTIAL]) for p in parts]
+
+    def _rotated_file(self, dev: int, ino: int) -> int | None:
+        directory, name = os.path.split(self.path)
+        try:
+            entries = [e for e in os.scandir(directory or ".") if e.name.startswith(name) and e.name != name]
+        except OSError:
+            return None
+        for entry in entries:
+            try:
+                st = entry.stat()
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == (dev, ino):
+                try:
+                    return os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
+                except OSError:
+                    return None
+        return None
 
     # -- internals ---------------------------------------------------------------------------------
     def _open(self, initial: bool) -> bool:

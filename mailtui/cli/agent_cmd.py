@@ -1,0 +1,23 @@
+"""``mailtui agent --stdio``: run on a mail host for a dashboard elsewhere (started over ssh)."""
+
+from __future__ import annotations
+
+import argparse
+
+from mailtui.cli.output import CliError
+from mailtui.config import Config
+
+HELP = "stream this host's logs, bans and services as JSON lines for a remote dashboard (over ssh)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--stdio", action="store_true", help="speak the agent protocol on stdin/stdout "
+                                                             "(docs/fleet.md); required")
+
+
+def run(args: argparse.Namespace, cfg: Config) -> int:
+    if not args.stdio:
+        raise CliError("mailtui agent is started by the dashboard as `mailtui agent --stdio` over ssh")
+    from mailtui.fleet.agent import serve
+
+    return serve(cfg, read_only=bool(cfg["ui.read_only"]))

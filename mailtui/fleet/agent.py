@@ -1,0 +1,288 @@
+"""``mailtui agent --stdio``: a mail host's collectors as a stream of JSON lines on stdout.
+
+Started by the dashboard through ``ssh host mailtui agent --stdio``; it runs with the SSH
+user's privileges on that host and says in its hello what they do not reach (the mail log,
+the fail2ban socket). One thread, one loop: requests are read from stdin, the logs are polled,
+fail2ban and the services are collected every ``refresh`` seconds, and everything is written
+to stdout without blocking. When the link is slow the unsent output grows; past a high mark
+the agent sends only problem lines and a count of the routine ones (and says so), and past a
+hard limit it stops reading the logs, so the backlog waits in the files: memory stays bounded
+and no line is lost, only summarised. Requests that change the server are refused under
+``--read-only``. The agent exits when stdin closes (the SSH session ended).
+"""
+
+from __future__ import annotations
+
+import os
+import select
+import socket
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailtui import __version__
+from mailtui.config import Config
+from mailtui.fleet.protocol import MAX_ENTRIES, MAX_LINE, VERSION, ProtocolError, decode, encode, position, text
+from mailtui.logs.envelope import EnvelopeParser
+from mailtui.logs.tail import FileFollower
+from mailtui.recognizers.engine import Engine
+
+HIGH = 4 << 20  # unsent bytes: from here on, problem lines and counts only
+LOW = 512 << 10  # back to every line below this
+LIMIT = 16 << 20  # stop reading logs: the backlog waits in the files
+TICK = 0.2
+SUBSCRIBE_WAIT = 10.0
+
+
+@dataclass
+class Outbox:
+    """stdout, written without blocking; what the pipe does not take waits here (bounded by the
+    callers, who check ``size`` before producing more)."""
+
+    fd: int
+    buf: bytearray = field(default_factory=bytearray)
+    closed: bool = False
+
+    @property
+    def size(self) -> int:
+        return len(self.buf)
+
+    def send(self, message: dict[str, Any]) -> None:
+        data = encode(message)
+        if len(data) > MAX_LINE:
+            data = encode({"type": "notice", "text": f"a {message.get('type')} message was too large to send"})
+        self.buf += data
+        self.flush()
+
+    def flush(self) -> None:
+        while self.buf and not self.closed:
+            try:
+                n = os.write(self.fd, self.buf[:1 << 16])
+            except BlockingIOError:
+                return
+            except (BrokenPipeError, OSError):
+                self.closed = True
+                return
+            del self.buf[:n]
+
+
+@dataclass
+class Source:
+    name: str
+    follower: FileFollower
+    parser: EnvelopeParser
+    lineno: int = 0
+
+
+class Agent:
+    def __init__(self, cfg: Config, engine: Engine, *, read_only: bool, stdin: int, stdout: int,
+                 refresh: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+        self.cfg = cfg
+        self.engine = engine
+        self.read_only = read_only
+        self.stdin = stdin
+        self.out = Outbox(stdout)
+        self.refresh = refresh if refresh is not None else float(cfg["ui.refresh_seconds"])
+        self.clock = clock
+        self.sources: dict[str, Source] = {}
+        self.summary_mode = False
+        self._inbuf = b""
+        self._next_collect = 0.0
+        self._subscribed = False
+
+    # -- the loop -----------------------------------------------------------------------------
+
+    def run(self) -> int:
+        os.set_blocking(self.out.fd, False)
+        self.out.send({"type": "hello", "v": VERSION, "host": socket.gethostname()[:255], "mailtui": __version__,
+                       "read_only": self.read_only, "problems": self._problems()})
+        started = self.clock()
+        while not self.out.closed:
+            wlist = [self.out.fd] if self.out.buf else []
+            try:
+                readable, writable, _ = select.select([self.stdin], wlist, [], TICK)
+            except InterruptedError:
+                continue
+            if writable:
+                self.out.flush()
+            if readable and not self._read_requests():
+                break  # stdin closed: the session is over
+            if not self._subscribed and self.clock() - started > SUBSCRIBE_WAIT:
+                self._subscribe({})  # an old dashboard: every log from its end
+            if self._subscribed:
+                self._poll_logs()
+                if self.clock() >= self._next_collect:
+                    self._collect()
+                    self._next_collect = self.clock() + self.refresh
+        for src in self.sources.values():
+            src.follower.close()
+        return 0
+
+    def _problems(self) -> list[str]:
+        from mailtui.fail2ban.client import socket_path
+        from mailtui.logs.locate import access_problem, locate_logs
+
+        out = [f"{loc.path or loc.kind}: {loc.problem}" for loc in locate_logs(self.cfg) if loc.problem]
+        sock = socket_path(self.cfg["fail2ban.socket"])
+        problem = access_problem(sock) if os.path.exists(sock) else ""
+        if problem:
+            out.append(f"{sock}: {problem} (bans from the log only)")
+        return out
+
+    # -- requests -----------------------------------------------------------------------------
+
+    def _read_requests(self) -> bool:
+        try:
+            chunk = os.read(self.stdin, 1 << 16)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        self._inbuf += chunk
+        if len(self._inbuf) > MAX_LINE and b"\n" not in self._inbuf:
+            self._inbuf = b""
+            self.out.send({"type": "notice", "text": "a request longer than 1 MiB was dropped"})
+        *lines, self._inbuf = self._inbuf.split(b"\n")
+        for raw in lines:
+            if raw.strip():
+                self._handle(raw)
+        return True
+
+    def _handle(self, raw: bytes) -> None:
+        try:
+            msg = decode(raw)
+        except ProtocolError as exc:
+            self.out.send({"type": "notice", "text": f"ignored {exc}"})
+            return
+        if msg["type"] == "subscribe":
+            logs = msg.get("logs")
+            self._subscribe(logs if isinstance(logs, dict) else {})
+        elif msg["type"] == "request":
+            ident = msg.get("id")
+            try:
+                result = self._request(msg)
+            except Exception as exc:  # noqa: BLE001 - every refusal becomes a reply, never an agent that dies
+                self.out.send({"type": "reply", "id": ident, "ok": False, "error": str(exc)[:500]})
+            else:
+                self.out.send({"type": "reply", "id": ident, "ok": True, "result": result})
+
+    def _request(self, msg: dict[str, Any]) -> Any:
+        op = text(msg.get("op"), 32)
+        if op in ("unban", "ban"):
+            if self.read_only:
+                raise PermissionError(f"{op} refused: the agent on {socket.gethostname()} runs --read-only")
+            from mailtui.fail2ban import actions
+
+            ip, jail = text(msg.get("ip"), 64), text(msg.get("jail"), 128)
+            if op == "ban":
+                if not jail:
+                    raise ValueError("ban needs a jail")
+                return actions.ban(self.cfg["fail2ban.socket"], ip, jail)
+            if "jail" in msg and not jail:
+                raise ValueError("an empty jail name: name the jail, or leave it out to unban everywhere")
+            return actions.unban(self.cfg["fail2ban.socket"], ip, jail or None)
+        if op == "where":
+            key = text(msg.get("key"), 128)
+            from mailtui.mta.doveconf import DovecotConfig
+            from mailtui.mta.postconf import PostfixConfig
+
+            found = PostfixConfig(self.cfg["postfix.config_dir"]).where(key)
+            found += DovecotConfig(self.cfg["dovecot.config"]).where(key)
+            return [loc.to_dict() for loc in found]
+        if op == "values":
+            names = [text(n, 128) for n in msg.get("names", []) if isinstance(n, str)][:200]
+            from mailtui.mta.postconf import PostfixConfig
+
+            return PostfixConfig(self.cfg["postfix.config_dir"]).values(names)
+        raise ValueError(f"unknown request {op!r}")
+
+    # -- logs ---------------------------------------------------------------------------------
+
+    def _subscribe(self, wanted: dict[str, Any]) -> None:
+        from mailtui.logs.locate import locate_logs
+
+        self._subscribed = True
+        for src in self.sources.values():
+            src.follower.close()
+        self.sources = {}
+        for loc in locate_logs(self.cfg):
+            if not loc.path:
+                continue  # journald: not streamed by the agent yet
+            follower = FileFollower(loc.path, backfill=int(self.cfg["logs.backfill"]))
+            src = Source(loc.path, follower, EnvelopeParser(source=loc.path))
+            self.sources[loc.path] = src
+            pos = position(wanted.get(loc.path))
+            if pos is not None:
+                lines = follower.resume(pos)
+                if follower.resume_gap:
+                    self.out.send({"type": "notice", "text": f"{loc.path} was rotated more than once while "
+                                                             "disconnected: some lines of the old file are missing"})
+                if lines:
+                    self._send_lines(src, lines, full=True)
+
+    def _poll_logs(self) -> None:
+        if self.out.size >= LIMIT:
+            return  # the link cannot take more: the backlog waits in the files
+        if self.summary_mode and self.out.size < LOW:
+            self.summary_mode = False
+            self.out.send({"type": "notice", "text": "the link caught up: every line again"})
+        elif not self.summary_mode and self.out.size >= HIGH:
+            self.summary_mode = True
+            self.out.send({"type": "notice", "text": "the link is slow: sending problem lines and counts "
+                                                     "of the routine ones until it catches up"})
+        for src in self.sources.values():
+            lines = src.follower.poll()
+            if lines:
+                self._send_lines(src, lines, full=not self.summary_mode)
+
+    def _send_lines(self, src: Source, lines: list[str], full: bool) -> None:
+        pos = src.follower.position
+        for start in range(0, len(lines), MAX_ENTRIES):
+            chunk = lines[start:start + MAX_ENTRIES]
+            entries: list[dict[str, Any]] = []
+            routine = 0
+            for line in chunk:
+                src.lineno += 1
+                rec = src.parser.parse(line, src.lineno, sanitized=True)
+                match = self.engine.recognize(rec)
+                if not full and (match is None or match.recognizer.rank < 1):
+                    routine += 1
+                    continue
+                entry: dict[str, Any] = {"line": line}
+                if match is not None:
+                    entry.update(rec=match.recognizer.id, sev=match.recognizer.severity, fields=match.fields)
+                entries.append(entry)
+            last = start + MAX_ENTRIES >= len(lines)
+            message: dict[str, Any] = {"type": "logs" if full else "summary", "src": src.name, "entries": entries,
+                                       "pos": list(pos) if last and pos else None}
+            if not full:
+                message["routine"] = routine
+            self.out.send(message)
+
+    # -- fail2ban and services ----------------------------------------------------------------
+
+    def _collect(self) -> None:
+        if self.out.size >= HIGH:
+            return  # snapshots can wait for a slow link; they are replaced by the next one anyway
+        from mailtui.fail2ban.source import read_bans
+
+        result = read_bans(self.cfg["fail2ban.socket"], self.cfg["logs.fail2ban"])
+        self.out.send({"type": "bans", "result": {
+            "mode": result.mode, "reason": result.reason,
+            "snapshot": result.snapshot.to_dict() if result.snapshot is not None else None}})
+        from mailtui.system.report import ServicesCollector
+
+        try:
+            report = ServicesCollector.from_config(self.cfg).collect()
+        except Exception as exc:  # noqa: BLE001 - a failing collector is a notice, not a dead agent
+            self.out.send({"type": "notice", "text": f"services: {exc}"[:500]})
+        else:
+            self.out.send({"type": "services", "report": report.to_dict()})
+
+
+def serve(cfg: Config, read_only: bool) -> int:
+    from mailtui.recognizers.engine import default_engine
+
+    agent = Agent(cfg, default_engine(), read_only=read_only, stdin=0, stdout=1)
+    return agent.run()

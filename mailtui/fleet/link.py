@@ -1,0 +1,209 @@
+"""The dashboard's end of the fleet: one ``ssh HOST mailtui agent --stdio`` per host.
+
+The system ``ssh`` is used as it is, so the user's ``~/.ssh/config``, agent, keys and
+``known_hosts`` apply; host-key checking is never turned off (``BatchMode=yes`` only stops
+ssh from asking a question nobody can answer). A reader thread per host checks every line
+(protocol.py), keeps where each log stopped, and queues the messages; when the connection
+drops, the host says "reconnecting (N s)" and is tried again after 1, 2, 4 … 30 s, and the new
+agent is told where each log stopped, so the stream goes on without loss or repetition.
+"""
+
+from __future__ import annotations
+
+import queue
+import shlex
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from mailtui.fleet.protocol import MAX_LINE, ProtocolError, decode, encode, position, text
+from mailtui.logs.sanitize import clean
+
+DEFAULT_COMMAND = "mailtui agent --stdio"
+QUEUE = 10_000  # messages waiting for the dashboard; the reader waits (and ssh with it) beyond
+RETRY_MAX = 30.0
+STABLE = 30.0  # a connection that lasted this long resets the backoff
+
+
+@dataclass
+class HostSpec:
+    name: str
+    ssh: str  # "admin@mx1.example.org", or a Host alias of ~/.ssh/config
+    command: str = DEFAULT_COMMAND
+    ssh_options: list[str] = field(default_factory=list)  # e.g. ["-F", "/path/config"]
+
+    def argv(self) -> list[str]:
+        return ["ssh", "-T", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=10",
+                "-o", "ServerAliveCountMax=3", *self.ssh_options, "--", self.ssh, *shlex.split(self.command)]
+
+
+class RemoteHost:
+    def __init__(self, spec: HostSpec) -> None:
+        self.spec = spec
+        self.state = "connecting"  # connecting | ok | reconnecting | stopped
+        self.problem = ""
+        self.hello: dict[str, Any] = {}
+        self.positions: dict[str, tuple[int, int, int, int]] = {}
+        self.connects = 0
+        self.retry_at = 0.0
+        self._queue: queue.Queue[dict[str, Any]] = queue.Queue(QUEUE)
+        self._proc: subprocess.Popen[bytes] | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+        self._next_id = 0
+        self._failures = 0
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name=f"fleet:{self.name}", daemon=True)
+            self._thread.start()
+
+    def close(self) -> None:
+        self._stop.set()
+        proc = self._proc
+        if proc is not None and proc.poll() is None:
+            proc.terminate()
+
+    def status(self, now: float | None = None) -> str:
+        """"mx1 ok", "mx2 reconnecting (12 s)", "imap1 connecting" for the header line."""
+        if self.state == "reconnecting":
+            left = max(0, round(self.retry_at - (time.monotonic() if now is None else now)))
+            return f"{self.name} reconnecting ({left} s)" + (f": {self.problem}" if self.problem else "")
+        return f"{self.name} {self.state}"
+
+    def poll(self, limit: int = 5_000) -> list[dict[str, Any]]:
+        out: list[dict[str, Any]] = []
+        while len(out) < limit:
+            try:
+                out.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return out
+
+    def request(self, op: str, **params: Any) -> int:
+        """Send a request to the host's agent; its reply arrives as a ``reply`` message with this id."""
+        with self._lock:
+            self._next_id += 1
+            ident = self._next_id
+            proc = self._proc
+        if proc is None or proc.stdin is None or self.state != "ok":
+            raise ConnectionError(f"{self.name} is not connected ({self.state})")
+        try:
+            proc.stdin.write(encode({"type": "request", "id": ident, "op": op, **params}))
+            proc.stdin.flush()
+        except OSError:
+            raise ConnectionError(f"{self.name}: the connection dropped") from None
+        return ident
+
+    # -- the thread ---------------------------------------------------------------------------
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            started = time.monotonic()
+            self._session()
+            if self._stop.is_set():
+                break
+            if time.monotonic() - started > STABLE:
+                self._failures = 0
+            self._failures += 1
+            delay = min(RETRY_MAX, 2.0 ** (self._failures - 1))
+            self.state = "reconnecting"
+            self.retry_at = time.monotonic() + delay
+            self._stop.wait(delay)
+        self.state = "stopped"
+
+    def _session(self) -> None:
+        try:
+            proc = subprocess.Popen(self.spec.argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    stderr=subprocess.PIPE, start_new_session=True)
+        except OSError as exc:
+            self.problem = f"cannot run ssh: {exc.strerror}"
+            return
+        self._proc = proc
+        assert proc.stdin is not None and proc.stdout is not None
+        self.connects += 1
+        try:
+            proc.stdin.write(encode({"type": "subscribe", "logs": {k: list(v) for k, v in self.positions.items()}}))
+            proc.stdin.flush()
+        except OSError:
+            pass  # it died at once; stderr below says why
+        while not self._stop.is_set():
+            raw = proc.stdout.readline(MAX_LINE + 1)
+            if not raw:
+                break
+            if not raw.endswith(b"\n"):
+                # longer than a message may be: skip to the end of that line, say so
+                while raw and not raw.endswith(b"\n"):
+                    raw = proc.stdout.readline(MAX_LINE + 1)
+                self._put({"type": "notice", "text": "dropped a message larger than 1 MiB"})
+                continue
+            try:
+                msg = decode(raw)
+            except ProtocolError as exc:
+                self._put({"type": "notice", "text": f"ignored {exc}"})
+                continue
+            self._take(msg)
+        self._finish(proc)
+
+    def _take(self, msg: dict[str, Any]) -> None:
+        kind = msg["type"]
+        if kind == "hello":
+            self.hello = {"host": clean(text(msg.get("host"), 255)), "mailtui": clean(text(msg.get("mailtui"), 32)),
+                          "read_only": msg.get("read_only") is True,
+                          "problems": [clean(text(p, 500)) for p in msg.get("problems", []) if isinstance(p, str)][:50]}
+            self.state, self.problem = "ok", ""
+        elif kind in ("logs", "summary"):
+            src = text(msg.get("src"), 4096)
+            pos = position(msg.get("pos"))
+            if src and pos is not None:
+                self.positions[src] = pos
+        msg["host"] = self.name
+        self._put(msg)
+
+    def _put(self, msg: dict[str, Any]) -> None:
+        msg.setdefault("host", self.name)
+        while not self._stop.is_set():
+            try:
+                self._queue.put(msg, timeout=0.5)
+                return
+            except queue.Full:
+                continue
+
+    def _finish(self, proc: subprocess.Popen[bytes]) -> None:
+        if proc.poll() is None:
+            proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        err = proc.stderr.read(64 << 10).decode("utf-8", "replace") if proc.stderr else ""
+        lines = [ln.strip() for ln in err.splitlines() if ln.strip() and not ln.startswith("Warning: Permanently")]
+        if lines:
+            self.problem = clean(lines[-1][:300])
+        elif proc.returncode not in (0, None, -15):
+            self.problem = f"ssh exited {proc.returncode}"
+        self._proc = None
+
+
+def hosts_from(entries: list[Any]) -> list[HostSpec]:
+    """``[[hosts]]`` tables: name, ssh, optional command and ssh_options; invalid ones are reported."""
+    out: list[HostSpec] = []
+    for i, entry in enumerate(entries, 1):
+        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("ssh"), str)):
+            raise ValueError(f"[[hosts]] entry {i}: needs name and ssh (strings)")
+        options = entry.get("ssh_options", [])
+        if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
+            raise ValueError(f"[[hosts]] {entry['name']}: ssh_options must be a list of strings")
+        command = entry.get("command", DEFAULT_COMMAND)
+        if not isinstance(command, str) or not command.strip():
+            raise ValueError(f"[[hosts]] {entry['name']}: command must be a non-empty string")
+        out.append(HostSpec(entry["name"], entry["ssh"], command, list(options)))
+    return out
