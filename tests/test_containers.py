@@ -301,6 +301,13 @@ def test_postfix_tools_and_files_routed_into_the_container(
         assert mta_run.config_exists("/tmp/d.conf", "doveconf")
         assert not mta_run.config_exists("/tmp/none.conf", "doveconf")
         assert mta_run.read_config("/tmp/none.conf", "doveconf") is None
+        # the readers above see the container's configuration, named as the container sees it
+        from mailtui.mta.postconf import PostfixConfig
+        pf = PostfixConfig()
+        assert pf.available, pf.problem
+        assert pf.values(["myhostname"]) == {"myhostname": "mx.routed.test"}
+        (loc,) = pf.where("smtpd_sasl_auth_enable")
+        assert (loc.file, loc.line, loc.value) == (f"pf-route:/etc/postfix/main.cf (host {etc}/main.cf)", 2, "no")
         route = mta_run.routed("doveconf")
         assert route is not None
         missing_tool = route.run(["mailtui-no-such-tool"], 5)

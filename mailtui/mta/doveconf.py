@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 
 from mailtui.mta.location import Location
-from mailtui.mta.run import find_tool, run_tool
+from mailtui.mta.run import config_label, find_tool, read_config, routed, run_tool
 
 DEFAULT_CONFIG = "/etc/dovecot/dovecot.conf"
 _INCLUDE = re.compile(r"!(include|include_try)\s+(\S+)")
@@ -82,9 +82,8 @@ def _last_in_section(found: list[Location], index: int) -> bool:
 def _scan(path: Path, name: str, found: list[Location], sections: list[str], depth: int) -> None:
     if depth > MAX_INCLUDE_DEPTH:
         return
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_config(path, "doveconf")  # in the Dovecot container when it runs in one
+    if text is None:
         return
     for number, raw in enumerate(text.splitlines(), 1):
         line = raw.split("#", 1)[0].strip() if not raw.lstrip().startswith("!") else raw.strip()
@@ -95,7 +94,9 @@ def _scan(path: Path, name: str, found: list[Location], sections: list[str], dep
             pattern = inc.group(2)
             if not pattern.startswith("/"):
                 pattern = str(path.parent / pattern)
-            for included in sorted(glob.glob(pattern)):
+            # inside a container the host's glob cannot see the files: a literal include is read there
+            matches = [pattern] if routed("doveconf") is not None else sorted(glob.glob(pattern))
+            for included in matches:
                 _scan(Path(included), name, found, sections, depth + 1)
             continue
         if line == "}":
@@ -109,4 +110,4 @@ def _scan(path: Path, name: str, found: list[Location], sections: list[str], dep
             continue
         m = _ASSIGN.match(line)
         if m is not None and m.group(1) == name:
-            found.append(Location(str(path), number, m.group(2).strip(), " / ".join(sections)))
+            found.append(Location(config_label(path, "doveconf"), number, m.group(2).strip(), " / ".join(sections)))

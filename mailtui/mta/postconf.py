@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from mailtui.mta.location import Location
-from mailtui.mta.run import find_tool, run_tool
+from mailtui.mta.run import config_exists, config_label, find_tool, read_config, run_tool
 
 _ASSIGN = re.compile(r"([A-Za-z0-9_]+)\s*=\s*(.*)")
 # "-o name=value" and Postfix 3.0's "-o { name = value with spaces }"
@@ -43,7 +43,7 @@ class PostfixConfig:
         self._services: list[Service] | None = None
         if not self.problem:
             main_cf = self.config_dir() / "main.cf"
-            if not main_cf.exists():
+            if not config_exists(main_cf, "postconf"):
                 # postconf would fail (and Postfix's fatal() sleeps a second before exiting)
                 self.problem = f"{main_cf} does not exist: Postfix is installed but not configured"
 
@@ -80,12 +80,12 @@ class PostfixConfig:
         base = self.config_dir()
         found = [loc for loc in _main_cf_assignments(base / "main.cf") if loc[0] == name]
         locations = [
-            Location(str(base / "main.cf"), line, value, effective=(i == len(found) - 1))
+            Location(config_label(base / "main.cf", "postconf"), line, value, effective=(i == len(found) - 1))
             for i, (_, line, value) in enumerate(found)
         ]
         for key, line, value, service in _master_cf_overrides(base / "master.cf"):
             if key == name:
-                locations.append(Location(str(base / "master.cf"), line, value, section=service,
+                locations.append(Location(config_label(base / "master.cf", "postconf"), line, value, section=service,
                                           effective=True))
         return locations
 
@@ -129,9 +129,8 @@ class PostfixConfig:
 
 def _logical_lines(path: Path) -> list[tuple[int, str]]:
     """main.cf/master.cf lines with continuations (leading whitespace) joined, comments dropped."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_config(path, "postconf")  # in the Postfix container when it runs in one
+    if text is None:
         return []
     lines: list[tuple[int, str]] = []
     for number, raw in enumerate(text.splitlines(), 1):
@@ -156,9 +155,8 @@ def _main_cf_assignments(path: Path) -> list[tuple[str, int, str]]:
 
 def _master_cf_overrides(path: Path) -> list[tuple[str, int, str, str]]:
     """(name, physical line of its ``-o``, value, "service/type") for every override."""
-    try:
-        text = path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_config(path, "postconf")  # in the Postfix container when it runs in one
+    if text is None:
         return []
     out = []
     service = ""
