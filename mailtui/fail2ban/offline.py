@@ -17,6 +17,9 @@ from mailtui.fail2ban.status import BannedIP, Fail2banSnapshot, JailStatus
 _LINE = re.compile(r"^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
                    r"\[(?P<jail>[^\]]+)\] (?P<event>Found|Ban|Restore Ban|Increase Ban|Unban|Repeal Ban) "
                    r"(?P<ip>\S+)")
+# jails with no ban or failure yet are known from their start/stop lines
+_JAIL = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
+                   r"(?:Jail '(?P<a>[^']+)' (?:started|stopped)|Creating new jail '(?P<b>[^']+)')")
 
 
 def from_log(lines: list[str]) -> Fail2banSnapshot:
@@ -25,6 +28,11 @@ def from_log(lines: list[str]) -> Fail2banSnapshot:
     for line in lines:
         m = _LINE.match(line)
         if m is None:
+            j = _JAIL.match(line) if "jail '" in line.lower() else None
+            if j is not None:
+                name = j.group("a") or j.group("b")
+                jails.setdefault(name, JailStatus(name))
+                current.setdefault(name, {})
             continue
         name, ip, event = m.group("jail"), m.group("ip"), m.group("event")
         jail = jails.setdefault(name, JailStatus(name))
