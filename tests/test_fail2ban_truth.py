@@ -55,8 +55,8 @@ def mailtui(server: Fail2ban, *args: str, user: str = "", stdin: str | None = No
     prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user == "nobody" else []
     where = ["--config", str(server.dir / "mailtui.toml"), args[0], "--socket", str(server.socket)]
     env = {**os.environ, "HOME": str(server.dir), "XDG_CONFIG_HOME": str(server.dir)}  # not root's
-    return subprocess.run([*prefix, sys.executable, "-m", "mailtui", *where, *args[1:]], capture_output=True, text=True,
-                          timeout=60, cwd=REPO, input=stdin, env=env)
+    return subprocess.run([*prefix, sys.executable, "-m", "mailtui", *where, *args[1:]], check=False, capture_output=True,
+                          text=True, timeout=60, cwd=REPO, input=stdin, env=env)
 
 
 def _kill(server: Fail2ban) -> None:

@@ -15,7 +15,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mailtui.fail2ban.client import Fail2banClient, SocketUnavailable, check_socket, socket_path
+from mailtui.fail2ban.client import (
+    Fail2banClient,
+    SocketUnavailable,
+    check_socket,
+    socket_path,
+)
 from mailtui.fail2ban.protocol import ProtocolError, RemoteError
 from mailtui.fail2ban.status import Fail2banSnapshot, collect
 
@@ -274,5 +279,16 @@ def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
                       log_as_of(lines, log_path))
 
 
-__all__ = ["BansResult", "ServerState", "read_bans", "server_state", "check_actions", "actions_blocked",
-           "RUNNING", "STOPPED", "DENIED", "UNSAFE", "NOT_ANSWERING"]
+__all__ = [
+    "DENIED",
+    "NOT_ANSWERING",
+    "RUNNING",
+    "STOPPED",
+    "UNSAFE",
+    "BansResult",
+    "ServerState",
+    "actions_blocked",
+    "check_actions",
+    "read_bans",
+    "server_state",
+]
