@@ -7,6 +7,7 @@ from datetime import datetime
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
+from mailtui.system.units import plural
 
 HELP = "who is complaining? everything the logs say about a user, email address, IP or host"
 
@@ -40,7 +41,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not result.lines:
         print(f"nothing in {', '.join(files)} mentions {args.query}")
         return 1
-    print(f"{args.query}: {len(result.lines)} lines, {len(result.problems)} recognized problems")
+    print(f"{args.query}: {plural(len(result.lines), 'line')}, {plural(len(result.problems), 'recognized problem')}")
     last_conv = None
     for t in result.lines:
         conv = t.keys[0] if t.keys else None
