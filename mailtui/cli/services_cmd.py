@@ -72,7 +72,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
               f"memory {ld.memory_percent:.0f}%, swap {ld.swap_percent:.0f}%")
     for cert in report.certificates:
         days = cert.days_left(now)
-        state = cert.error or f"{cert.subject}, expires in {plural(round(days), 'day')}"
+        if cert.error or days is None:
+            state = cert.error or f"{cert.subject}, expiry unknown"
+        elif days < 0:
+            state = f"{cert.subject}, EXPIRED {plural(round(-days), 'day')} ago"
+        else:
+            state = f"{cert.subject}, expires in {plural(round(days), 'day')}"
         print(f"certificate {cert.path} ({cert.used_by}): {state}")
     for note in report.notes:
         print(f"note: {note}")
