@@ -148,3 +148,21 @@ def test_running_server_asked_without_root_is_not_called_stopped(f2b: Fail2ban) 
     unban = mailtui(f2b, "unban", IP, "--yes", user="nobody")
     assert unban.returncode != 0 and "permission denied" in unban.stderr
     assert IP in f2b.banned("postfix")  # nothing was lifted
+
+
+def test_a_server_without_jails_says_so(tmp_path: Path) -> None:
+    if shutil.which("fail2ban-server") is None:
+        pytest.skip("fail2ban-server is not installed (sudo bash .ci/install-daemons.sh)")
+    tmp_path.chmod(0o700)
+    for name in ("mail.log", "dovecot.log"):
+        (tmp_path / name).touch()
+    (tmp_path / "mailtui.toml").write_text(f'[logs]\nfail2ban = "{tmp_path / "fail2ban.log"}"\n')
+    server = start_fail2ban(tmp_path, tmp_path / "mail.log", tmp_path / "dovecot.log",
+                            jail_conf="[DEFAULT]\nbackend = polling\n")
+    try:
+        proc = mailtui(server, "bans")
+        assert proc.returncode == 0, proc.stderr
+        assert proc.stdout == "no jails: fail2ban runs but has no jail enabled\n"
+        assert json.loads(mailtui(server, "bans", "--json").stdout)["jails"] == []
+    finally:
+        server.stop()
