@@ -18,12 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from mailtui.fail2ban.offline import from_log
 from mailtui.fail2ban.source import DENIED, RUNNING, STOPPED, read_bans, server_state
-from tests.rig.fail2ban import Fail2ban, start_fail2ban
+from tests.rig.fail2ban import JAIL_CONF, Fail2ban, start_fail2ban
 
 REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.daemons
 IP = "127.0.9.9"
+# a jail /etc/fail2ban does not know: without the database its ban time is known only from this
+# server's own configuration
+EXTRA_JAIL = "\n[mailtui-test]\nenabled = true\nfilter = postfix\nlogpath = {mail_log}\nbantime = 20m\n"
 
 
 @pytest.fixture
@@ -42,9 +46,10 @@ def f2b() -> Iterator[Fail2ban]:
     # `mailtui bans` finds fail2ban's log through [logs] fail2ban, as an admin would set it
     (base / "mailtui.toml").write_text(f'[logs]\nfail2ban = "{base / "fail2ban.log"}"\n')
     (base / "mailtui.toml").chmod(0o644)
-    server = start_fail2ban(base, base / "mail.log", base / "dovecot.log")
+    server = start_fail2ban(base, base / "mail.log", base / "dovecot.log", jail_conf=JAIL_CONF + EXTRA_JAIL)
     try:
         server.cli("set", "postfix", "banip", IP)
+        server.cli("set", "mailtui-test", "banip", IP)
         yield server
     finally:
         server.stop()
@@ -101,16 +106,37 @@ def test_killed_server_bans_come_from_the_log_with_file_time_and_time_left(f2b: 
     assert data["source_file"] == str(f2b.log) and data["as_of"] == result.as_of
     assert data["headline"] == result.headline() and "not running" in data["actions_disabled"]
 
-    # without the database nobody knows the ban time: "unknown", never "?"
-    no_db = read_bans(str(f2b.socket), str(f2b.log), db_path=str(f2b.dir / "absent.sqlite3"))
-    ban = next(b for j in no_db.snapshot.jails if j.name == "postfix" for b in j.banned if b.ip == IP)
-    assert ban.time_left() is None
+    # without the database (root-only), the jail's bantime in the server's configuration
+    no_db = read_bans(str(f2b.socket), str(f2b.log), db_path=str(f2b.dir / "absent.sqlite3"),
+                      conf_dir=str(f2b.conf_dir))
+    ban = next(b for j in no_db.snapshot.jails if j.name == "mailtui-test" for b in j.banned if b.ip == IP)
+    assert ban.ban_time == 1200 and 1100 < ban.time_left() <= 1200
+    # ... and where neither says, "unknown", never "?" (the CLI reads /etc/fail2ban, which has
+    # no such jail)
     (f2b.dir / "fail2ban.sqlite3").rename(f2b.dir / "moved.sqlite3")
     text = mailtui(f2b, "bans").stdout
-    row = next(line for line in text.splitlines() if IP in line)
+    row = next(line for line in text.splitlines() if IP in line and "mailtui-test" in line)
     assert row.rstrip().endswith("unknown") and "?" not in row
-    ip_text = mailtui(f2b, "bans", "--ip", IP, "--log", str(f2b.log)).stdout
-    assert "unknown left (ban time unknown)" in ip_text and "?" not in ip_text.splitlines()[-1]
+    ip_text = mailtui(f2b, "bans", "--ip", IP, "--jail", "mailtui-test", "--log", str(f2b.log)).stdout
+    assert "unknown left (ban time unknown)" in ip_text, ip_text
+
+
+def test_a_ban_prolonged_by_bantime_increment_ends_when_the_log_says() -> None:
+    """fail2ban's observer logs "Increase Ban IP (count # span -> end)" after the Ban line."""
+    snap = from_log([
+        "2026-11-29 01:08:54,123 fail2ban.actions        [7]: NOTICE  [sshd] Ban 192.0.2.10",
+        ("2026-11-29 01:08:54,140 fail2ban.observer       [7]: NOTICE  [sshd] Increase Ban 192.0.2.10 "
+        "(3 # 4h -> 2026-11-29 05:08:54)"),
+        "2026-11-29 02:00:00,000 fail2ban.actions        [7]: NOTICE  [sshd] Ban 192.0.2.11",
+        ("2026-11-29 02:00:00,010 fail2ban.observer       [7]: NOTICE  [sshd] Increase Ban 192.0.2.11 "
+        "(9 # permanent -> infinite)"),
+        "2026-11-29 03:00:00,000 fail2ban.actions        [7]: NOTICE  [sshd] Ban 192.0.2.12",
+    ], bantimes={"sshd": 600})
+    bans = {b.ip: b for b in snap.jails[0].banned}
+    assert bans["192.0.2.10"].ban_time == 4 * 3600 and bans["192.0.2.10"].ends == bans["192.0.2.10"].ban_start + 14400
+    assert bans["192.0.2.11"].time_left() == float("inf")
+    assert bans["192.0.2.12"].ban_time == 600 and bans["192.0.2.12"].ends == bans["192.0.2.12"].ban_start + 600
+    assert snap.jails[0].total_banned == 3
 
 
 def test_cleanly_stopped_server_and_unban_refused_before_asking(f2b: Fail2ban) -> None:
@@ -125,7 +151,7 @@ def test_cleanly_stopped_server_and_unban_refused_before_asking(f2b: Fail2ban) -
     assert result.server.state == STOPPED and result.source_file == str(f2b.log)
     # fail2ban unbans everything as it stops: nothing is banned, and the CLI says so in words
     text = mailtui(f2b, "bans").stdout
-    assert "no IP is banned in any of the 4 jails" in text, text
+    assert "no IP is banned in any of the 5 jails" in text, text
     # no --yes and no terminal: today's code asked for confirmation; now the reason comes first
     proc = mailtui(f2b, "unban", IP, stdin="y\n")
     assert proc.returncode != 0
@@ -166,3 +192,13 @@ def test_a_server_without_jails_says_so(tmp_path: Path) -> None:
         assert json.loads(mailtui(server, "bans", "--json").stdout)["jails"] == []
     finally:
         server.stop()
+
+
+@pytest.mark.parametrize(("text", "seconds"), [
+    ("600", 600), ("10m", 600), ("1h 30m", 5400), ("1d12h", 129600), ("1w", 604800), ("-1", -1),
+    ("2 hours", 7200), ("5min", 300), ("%(bantime)s", None), ("1h+1m", None), ("", None), ("soon", None),
+])
+def test_fail2ban_time_values(text: str, seconds: int | None) -> None:
+    from mailtui.fail2ban.offline import span_seconds
+
+    assert span_seconds(text) == seconds

@@ -245,15 +245,16 @@ def log_as_of(lines: list[str], path: str) -> float | None:
 
 
 def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
-              previous: Fail2banSnapshot | None = None) -> BansResult:
-    """``previous``: the last socket snapshot, so unchanged jails' IP lists are not fetched again."""
+              previous: Fail2banSnapshot | None = None, conf_dir: str = "") -> BansResult:
+    """``previous``: the last socket snapshot, so unchanged jails' IP lists are not fetched again.
+    ``conf_dir``: fail2ban's configuration (default /etc/fail2ban), for ban times in log mode."""
     try:
         with Fail2banClient(socket_path) as client:
             return BansResult(collect(client, previous=previous), "socket")
     except (SocketUnavailable, ProtocolError, RemoteError, OSError) as exc:
         reason = str(exc)
-    from mailtui.fail2ban.offline import add_database_times, from_log
-    from mailtui.logs.locate import access_problem, fail2ban_setting
+    from mailtui.fail2ban.offline import add_database_times, from_log, jail_bantimes
+    from mailtui.logs.locate import FAIL2BAN_CONF_DIR, access_problem, fail2ban_setting
 
     server = server_state(socket_path, reason)
     log_path = log_path or fail2ban_setting("logtarget")
@@ -267,7 +268,7 @@ def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
         lines, cut = _read_tail(log_path)
     except OSError as exc:
         return BansResult(None, "", f"{reason}; {log_path}: {exc.strerror or exc}", server)
-    snapshot = from_log(lines)
+    snapshot = from_log(lines, jail_bantimes(conf_dir or FAIL2BAN_CONF_DIR))
     db = db_path or fail2ban_setting("dbfile") or "/var/lib/fail2ban/fail2ban.sqlite3"
     if not db_path and socket_path:  # a configured socket's server keeps its database beside it
         beside = os.path.join(os.path.dirname(socket_path), "fail2ban.sqlite3")
