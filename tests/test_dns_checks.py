@@ -150,8 +150,8 @@ def test_a_resolver_that_never_answers(tmp_path: Path) -> None:
     # one finding naming the server, not a timeout per record (the rest is in its detail)
     assert [(f.id, f.status) for f in report.findings] == [("nameserver", "fail")]
     silent_ns = report.findings[0]
-    assert silent_ns.summary.startswith(f"name server 127.0.0.1:{port} does not answer: all ")
-    assert "lookups timed out" in silent_ns.summary
+    assert silent_ns.summary.startswith(f"name server 127.0.0.1:{port} does not answer: ")
+    assert "timed out" in silent_ns.summary and silent_ns.data["statuses"]["timeout"] >= 10
     assert {"mx", "spf", "srv:_imaps._tcp"} <= set(silent_ns.data["suppressed"])
     assert report.worst() == "fail"
     assert elapsed < 6  # the deadline holds even though no answer ever comes

@@ -125,3 +125,17 @@ def test_a_server_that_answers_some_lookups_keeps_each_failure_apart() -> None:
     assert f["mx"].status == "fail" and "NXDOMAIN" in f["mx"].summary
     assert f["spf"].status == "timeout" and "timeout" in f["spf"].summary
     assert sorted(x.id for x in seen) == sorted(x.id for x in report.findings)  # nothing held back for good
+
+
+def test_a_deadline_before_any_reply_is_still_one_finding() -> None:
+    """The run's deadline comes before the first query's timeout: nothing finished, nothing answered."""
+    udp, port = _responder(set())
+    try:
+        report = check_domain(CheckOptions(domain="good.test", nameserver=f"127.0.0.1:{port}", timeout=3.0,
+                                           deadline=1.0, allow_connect=loopback_only), local=False)
+    finally:
+        udp.close()
+    assert [f.id for f in report.findings] == ["nameserver"]
+    finding = report.findings[0]
+    assert "got a reply" in finding.summary and "still unanswered at the deadline" in finding.summary
+    assert finding.data["unfinished"] == finding.data["queries"] >= 10

@@ -92,8 +92,9 @@ class CheckContext:
         """The run's findings: one "name server does not answer" instead of all of them when no
         lookup got an answer; posts whatever was held back."""
         if self._held is not None:
-            silent = silent_nameserver(self.resolver.results(), self.resolver.describe(), self.domain,
-                                       self.findings)
+            results = self.resolver.results()
+            silent = silent_nameserver(results, len(self.resolver.asked()) - len(results),
+                                       self.resolver.describe(), self.domain, self.findings)
             if silent is not None:
                 self._held = None
                 self.findings = [silent]

@@ -25,30 +25,36 @@ def answered(lookups: Iterable[Lookup]) -> bool:
     return any(lookup.status not in SILENT for lookup in lookups)
 
 
-def silent_nameserver(lookups: list[Lookup], nameserver: str, domain: str,
+def silent_nameserver(lookups: list[Lookup], unfinished: int, nameserver: str, domain: str,
                       suppressed: list[Finding]) -> Finding | None:
-    """The one finding replacing ``suppressed`` when every lookup went unanswered, else None.
+    """The one finding replacing ``suppressed`` when no lookup got an answer, else None.
 
-    ``nameserver`` is how the resolver names its server(s) ("127.0.0.1:5353" or
+    ``unfinished``: lookups still waiting when the run's deadline stopped them (no answer
+    either). ``nameserver`` is how the resolver names its server(s) ("127.0.0.1:5353" or
     "10.0.0.1, 10.0.0.2"): each of them was asked and none answered.
     """
-    if not lookups or answered(lookups):
+    if (not lookups and not unfinished) or answered(lookups):
         return None
     counts = Counter(lookup.status for lookup in lookups)
+    total = len(lookups) + unfinished
     many = "," in nameserver
     who = f"name server{'s' if many else ''} {nameserver}"
-    if counts[REFUSED] == len(lookups):
-        summary = (f"{who} refuse{'' if many else 's'} every query (REFUSED, all {plural(len(lookups), 'lookup')}): "
+    if counts[REFUSED] == total:
+        summary = (f"{who} refuse{'' if many else 's'} every query (REFUSED, all {plural(total, 'lookup')}): "
                    f"{'they do' if many else 'it does'} not serve {domain} and will not look it up")
+    elif counts[TIMEOUT] == total:
+        summary = f"{who} do{'' if many else 'es'} not answer: all {plural(total, 'lookup')} timed out"
     else:
-        why = (f"all {plural(len(lookups), 'lookup')} timed out" if not counts[REFUSED] else
-               f"of {plural(len(lookups), 'lookup')}, {counts[TIMEOUT]} timed out and {counts[REFUSED]} were refused")
-        summary = f"{who} do{'' if many else 'es'} not answer: {why}"
+        parts = [f"{counts[TIMEOUT]} timed out" if counts[TIMEOUT] else "",
+                 f"{counts[REFUSED]} refused" if counts[REFUSED] else "",
+                 f"{unfinished} still unanswered at the deadline" if unfinished else ""]
+        summary = (f"{who} do{'' if many else 'es'} not answer: none of {plural(total, 'lookup')} got a reply "
+                   f"({', '.join(p for p in parts if p)})")
     checks = sorted({f.id for f in suppressed})
     detail = (f"Nothing about {domain} could be looked up, so no check had anything to judge. "
               f"Not shown: {plural(len(suppressed), 'finding')} that only repeat this "
               f"({', '.join(checks[:12])}{', ...' if len(checks) > 12 else ''}).\n"
               "Check that the server runs and listens there, or ask another with --nameserver.")
     return Finding("nameserver", ROUTING, "fail", summary, detail,
-                   {"nameserver": nameserver, "queries": len(lookups), "statuses": dict(counts),
+                   {"nameserver": nameserver, "queries": total, "statuses": dict(counts), "unfinished": unfinished,
                     "suppressed": checks})
