@@ -79,6 +79,9 @@ def test_running_server_is_read_through_the_socket(f2b: Fail2ban) -> None:
     result = read_bans(str(f2b.socket), str(f2b.log))
     assert result.mode == "socket" and result.server.state == RUNNING and result.server.running
     assert result.actions_disabled == "" and result.headline() == ""
+    assert result.server.socket == str(f2b.socket) and "answered" in result.server.detail
+    data = json.loads(mailtui(f2b, "bans", "--json").stdout)
+    assert data["server"]["state"] == "running" and data["actions_disabled"] == "" and data["source_file"] == ""
     assert IP in [b.ip for j in result.snapshot.jails for b in j.banned]
 
 

@@ -250,7 +250,9 @@ def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
     ``conf_dir``: fail2ban's configuration (default /etc/fail2ban), for ban times in log mode."""
     try:
         with Fail2banClient(socket_path) as client:
-            return BansResult(collect(client, previous=previous), "socket")
+            snapshot = collect(client, previous=previous)
+            return BansResult(snapshot, "socket", server=ServerState(
+                RUNNING, True, f"fail2ban-server {snapshot.version} answered on {client.path}", client.path))
     except (SocketUnavailable, ProtocolError, RemoteError, OSError) as exc:
         reason = str(exc)
     from mailtui.fail2ban.offline import add_database_times, from_log, jail_bantimes
