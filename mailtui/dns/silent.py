@@ -40,8 +40,8 @@ def silent_nameserver(lookups: list[Lookup], unfinished: int, nameserver: str, d
     many = "," in nameserver
     who = f"name server{'s' if many else ''} {nameserver}"
     if counts[REFUSED] == total:
-        summary = (f"{who} refuse{'' if many else 's'} every query (REFUSED, all {plural(total, 'lookup')}): "
-                   f"{'they do' if many else 'it does'} not serve {domain} and will not look it up")
+        summary = (f"{who} refuse{'' if many else 's'} every query about {domain} (REFUSED, all "
+                   f"{plural(total, 'lookup')}): not {'their' if many else 'its'} zone, and not resolved for mailtui")
     elif counts[TIMEOUT] == total:
         summary = f"{who} do{'' if many else 'es'} not answer: all {plural(total, 'lookup')} timed out"
     else:
