@@ -8,6 +8,7 @@ from datetime import datetime
 
 from mailtui.cli.output import CliError, print_json, print_table
 from mailtui.config import Config
+from mailtui.system.units import plural
 
 HELP = "fail2ban: all jails, banned IPs and time left (socket, or fail2ban.log when not root)"
 
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.json:
         data = snap.to_dict()
         data["jails"] = [j.to_dict() for j in jails]
-        data["note"] = result.reason
+        data.update(result.to_dict())  # mode, server, source_file, as_of, headline, actions_disabled, note
         if args.ip:
             reason, files = _why(args, cfg, args.ip)
             data["ip"] = {"ip": args.ip, "banned_in": [
@@ -75,8 +76,15 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print_json(data)
         return 0
     if result.mode == "log":
+        print(result.headline())
         print(f"(not using the socket: {result.reason})")
+        if result.actions_disabled:
+            print(f"(unban is not possible now: {result.actions_disabled})")
     now = time.time()
+    if not jails:
+        print("no jails" + (" in " + result.source_file if result.mode == "log" else
+                            ": fail2ban runs but has no jail enabled"))
+        return 0
     print_table([[j.name, f"{j.currently_failed}/{j.total_failed}", f"{j.currently_banned}/{j.total_banned}",
                   ", ".join(j.files)[:60]] for j in jails],
                 ["jail", "failed now/total", "banned now/total", "watching"])
@@ -87,7 +95,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             print(f"{args.ip} is not banned in any jail")
         for j, b in hits:
             print(f"{args.ip} is banned by {j.name} since {_when(b.ban_start)}, "
-                  f"{_left(b.time_left(now))} left (ban time {b.ban_time if b.ban_time is not None else '?'} s)")
+                  f"{_left(b.time_left(now))} left (ban time "
+                  f"{'unknown' if b.ban_time is None else 'permanent' if b.ban_time < 0 else plural(b.ban_time, 'second')})")
         reason, files = _why(args, cfg, args.ip)
         print(f"\nwhy (from {', '.join(files) or 'no readable log'}):")
         for rec, _ in reason.found[-10:]:
@@ -102,7 +111,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             print("  nothing in these logs mentions it")
         return 0
     rows = [[j.name, b.ip, _when(b.ban_start), _left(b.time_left(now))] for j in jails for b in j.banned]
+    print()
     if rows:
-        print()
         print_table(rows, ["jail", "banned IP", "since", "left"])
+    else:
+        where = f"in jail {args.jail}" if args.jail else f"in any of the {plural(len(jails), 'jail')}"
+        print(f"no IP is banned {where}" + (f" (according to {result.source_file})" if result.mode == "log" else ""))
     return 0

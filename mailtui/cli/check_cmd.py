@@ -8,6 +8,7 @@ from typing import Any
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
+from mailtui.system.units import plural
 
 HELP = "check a domain's DNS, autoconfig/autodiscover and advertised ports (exit 0 ok, 1 warn, 3 fail, 4 timeout/error)"
 EXIT = {"ok": 0, "info": 0, "not_offered": 0, "warn": 1, "fail": 3, "timeout": 4, "error": 4}
@@ -60,7 +61,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print_json(report.to_dict())
     else:
         title = report.domain if report.domain == report.unicode_domain else f"{report.unicode_domain} ({report.domain})"
-        print(f"{title} — asked {report.nameserver}, {report.queries} queries, {report.elapsed:.2f} s")
+        print(f"{title} — asked {report.nameserver}, {plural(report.queries, 'query')}, {report.elapsed:.2f} s")
         group = ""
         for f in report.ordered():
             if f.group != group:

@@ -1,40 +1,119 @@
-"""``mailtui config``: the effective configuration, where each value came from, and the logs found."""
+"""``mailtui config``: the configuration in force, where each value came from, and the logs found.
+
+A setting left empty means "find it out": the table shows what mailtui then uses (the socket
+fail2ban.conf names, Postfix's config_directory, the mail log found, ...) and how it knew,
+not an empty string.
+"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from typing import Any
 
 from mailtui.cli.output import print_json, print_table
 from mailtui.config import Config
 
-HELP = "print the effective configuration, where each value comes from, and the logs found"
+HELP = "print the configuration in force, where each value comes from, and the logs found"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--no-logs", action="store_true", help="skip log auto-detection")
 
 
+def _auto(key: str, cfg: Config, logs: list[Any]) -> tuple[Any, str]:
+    """(the value in force, how it was found) for a setting left empty; ("", why) if none."""
+    from mailtui.logs.locate import fail2ban_setting
+
+    if key in ("logs.mail", "logs.dovecot", "logs.fail2ban", "logs.files"):
+        kinds = {"logs.mail": ("mail",), "logs.dovecot": ("dovecot",), "logs.fail2ban": ("fail2ban",),
+                 "logs.files": ("mail", "dovecot", "fail2ban", "journald")}[key]
+        found = [loc for loc in logs if loc.kind in kinds]
+        if key == "logs.fail2ban" and not found:
+            target = fail2ban_setting("logtarget")
+            return (target, "fail2ban.conf logtarget") if target else ("", "not found")
+        if not found:
+            return "", "not found" if logs or key == "logs.files" else "not looked for (--no-logs)"
+        if key == "logs.files":
+            return [loc.path or "(journal)" for loc in found], "auto-detected (see logs below)"
+        return found[0].path or "(journal)", f"auto: {found[0].origin}"
+    if key == "fail2ban.socket":
+        from mailtui.fail2ban.client import DEFAULT_SOCKET
+
+        configured = fail2ban_setting("socket")
+        return (configured, "auto: fail2ban.conf socket") if configured else (DEFAULT_SOCKET, "fail2ban's default")
+    if key == "postfix.config_dir":
+        from mailtui.mta.postconf import PostfixConfig
+
+        postfix = PostfixConfig()
+        if not postfix.available:
+            return "", postfix.problem
+        return str(postfix.config_dir()), "auto: postconf config_directory"
+    if key == "dovecot.config":
+        from mailtui.mta.doveconf import DovecotConfig
+
+        dovecot = DovecotConfig()
+        return (dovecot.config_file, "Dovecot's default") if dovecot.available else ("", dovecot.problem)
+    if key == "dns.domain":
+        from mailtui.dns.context import default_domain
+
+        domain = default_domain(cfg)
+        return (domain, "auto: postconf mydomain") if domain else ("", "none: `check` needs a domain")
+    if key == "dns.nameserver":
+        import dns.resolver
+
+        try:
+            servers = dns.resolver.Resolver(configure=True).nameservers[:3]
+        except Exception:  # noqa: BLE001 - dnspython raises its own kinds for a broken resolv.conf
+            servers = []
+        return (", ".join(map(str, servers)), "auto: /etc/resolv.conf") if servers else ("", "/etc/resolv.conf lists none")
+    if key == "dns.ca_file":
+        return "", "default: the system trust store only"
+    return "", ""
+
+
+def _shown(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) if value else "(none)"
+    return str(value) if value != "" else "(none)"
+
+
+def in_force(cfg: Config, logs: list[Any]) -> list[dict[str, Any]]:
+    """Each setting's row with ``in_force`` and ``in_force_from`` added: the value used and why."""
+    rows = cfg.as_rows()
+    for row in rows:
+        row["in_force"], row["in_force_from"] = row["value"], row["source"]
+        if row["value"] in ("", []):
+            auto, how = _auto(row["key"], cfg, logs)
+            if auto not in ("", []) or how:
+                row["in_force"], row["in_force_from"] = auto, how if row["source"] == "default" else \
+                    f"{how} ({row['source']} leaves it empty)"
+    return rows
+
+
 def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.logs.locate import locate_logs
 
     logs = [] if args.no_logs else locate_logs(cfg)
+    rows = in_force(cfg, logs)
     if args.json:
         print_json({
             "files_read": cfg.files_read,
-            "settings": cfg.as_rows(),
+            "settings": rows,
             "logs": [loc.to_dict() for loc in logs],
         })
         return 0
     out = sys.stdout
-    out.write("config files read: " + (", ".join(cfg.files_read) or "none") + "\n\n")
-    print_table([[r["key"], repr(r["value"]), r["source"]] for r in cfg.as_rows()],
-                ["setting", "value", "from"])
+    out.write("config files read: " + (", ".join(cfg.files_read) or "none (every value is a default)") + "\n\n")
+    print_table([[r["key"], _shown(r["in_force"]), r["in_force_from"]] for r in rows],
+                ["setting", "in force", "from"])
     if not args.no_logs:
         out.write("\nlogs:\n")
-        rows = [[loc.kind, loc.path or "(journal)", loc.origin, loc.problem or "ok"] for loc in logs]
-        if rows:
-            print_table(rows, ["kind", "path", "found by", "status"])
+        table = [[loc.kind, loc.path or "(journal)", loc.origin, loc.problem or "ok"] for loc in logs]
+        if table:
+            print_table(table, ["kind", "path", "found by", "status"])
         else:
             out.write("  none found: pass --log PATH or set [logs] mail = ... in the config\n")
     return 0

@@ -21,7 +21,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.system import queue_actions
     from mailtui.system.queue import read_queue
-    from mailtui.system.units import human_age
+    from mailtui.system.units import human_age, plural
 
     config_dir = cfg["postfix.config_dir"]
     if args.action == "list":
@@ -31,7 +31,11 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         if args.json:
             print_json(snap.to_dict())
             return 0
+        if not snap.messages:
+            print("the queue is empty")
+            return 0
         now = time.time()
+        print(f"{plural(len(snap.messages), 'message')} in the queue")
         print_table([[m.queue_id, m.queue, human_age(now - m.arrival), m.sender or "<>",
                       "; ".join(f"{r.address} ({r.reason})" if r.reason else r.address for r in m.recipients)]
                      for m in snap.messages], ["queue id", "queue", "age", "sender", "recipients"])

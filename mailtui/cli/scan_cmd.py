@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
+from mailtui.system.units import plural
 
 if TYPE_CHECKING:
     from mailtui.recognizers.explain import Explainer
@@ -81,6 +82,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     progress = sys.stderr.isatty() and not events
     out = sys.stdout
     started = time.monotonic()
+    # lines left out by --since/--until: how many, and the span they cover (only counted when
+    # skipped, so lines in range cost nothing more)
+    outside, outside_first, outside_last = 0, float("inf"), float("-inf")
     for name in files:
         mtime = os.path.getmtime(name) if name != "-" else None
         parser = EnvelopeParser(source=name, year_reference=mtime)
@@ -88,6 +92,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             record = parser.parse(line, lineno, sanitized=True)
             ts = record.timestamp
             if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):
+                outside += 1
+                outside_first, outside_last = min(outside_first, ts), max(outside_last, ts)
                 continue
             match = engine.recognize(record)
             summary.add(record, match)
@@ -112,6 +118,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     elif args.json:
         report = summary.to_dict()
         report["files"] = files
+        report["outside_range"] = {"since": since, "until": until, "lines": outside,
+                                   "first": outside_first if outside else None,
+                                   "last": outside_last if outside else None}
         report["recognizers"] = [
             {"recognizer": rid, "severity": st.sample_match.recognizer.severity if st.sample_match else "",
              "title": st.sample_match.recognizer.title if st.sample_match else "",
@@ -121,7 +130,15 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             for rid, st in summary.ordered(order)]
         print_json(report)
     else:
-        _print_report(summary, order, files, args.limit)
+        if summary.lines == 0 and outside:
+            first = min(outside_first, summary.first) if summary.first is not None else outside_first
+            last = max(outside_last, summary.last) if summary.last is not None else outside_last
+            print(f"nothing {_range(since, until)}: {', '.join(files)} cover{'s' if len(files) == 1 else ''} "
+                  f"{_when(first)} .. {_when(last)} ({plural(outside, 'line')}, all outside the range)")
+        elif summary.lines == 0:
+            print(f"nothing to scan: {', '.join(files)} hold{'s' if len(files) == 1 else ''} no lines")
+        else:
+            _print_report(summary, order, files, args.limit)
     if args.fail_on:
         threshold = SEVERITY_RANK[args.fail_on]
         if any(SEVERITY_RANK[sev] >= threshold and n for sev, n in summary.severity.items()):
@@ -152,10 +169,16 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts is not None else "-"
 
 
+def _range(since: float | None, until: float | None) -> str:
+    if since is not None and until is not None:
+        return f"between {_when(since)} and {_when(until)}"
+    return f"since {_when(since)}" if since is not None else f"before {_when(until)}"
+
+
 def _print_report(summary, order, files, limit) -> None:
     p = print
     p(f"mailtui scan: {', '.join(files)}")
-    p(f"  {summary.lines:,} lines, {summary.recognized:,} recognized, {summary.unparsed:,} unparsed;"
+    p(f"  {plural(summary.lines, 'line')}, {summary.recognized:,} recognized, {summary.unparsed:,} unparsed;"
       f" {_when(summary.first)} .. {_when(summary.last)}")
     d = summary.delivery
     p(f"  received {d.get('received', 0):,}  delivered {d.get('delivered', 0):,}  deferred {d.get('deferred', 0):,}  "
@@ -179,6 +202,6 @@ def _print_report(summary, order, files, limit) -> None:
             p(f"{'':>19}from {who}")
         p(f"{'':>19}fix: {textwrap.shorten(r.fix, 150, placeholder=' …')}")
     if len(problems) > limit:
-        p(f"... {len(problems) - limit} more (use --limit or --json)")
+        p(f"... {plural(len(problems) - limit, 'more problem')} (use --limit or --json)")
     if not problems:
-        p("   no problems recognized")
+        p(f"no problems recognized in {plural(summary.lines, 'line')}")

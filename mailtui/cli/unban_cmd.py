@@ -6,6 +6,7 @@ import argparse
 
 from mailtui.cli.output import CliError, confirm, print_json
 from mailtui.config import Config
+from mailtui.system.units import plural
 
 HELP = "unban an IP in one jail or in all jails (asks for confirmation unless --yes)"
 
@@ -19,10 +20,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.fail2ban.actions import ActionRefused, unban
+    from mailtui.fail2ban.source import check_actions
 
     if cfg["ui.read_only"]:
         raise CliError("read-only mode: unban is disabled (drop --read-only / ui.read_only)")
     where = f"jail {args.jail}" if args.jail else "every jail"
+    blocked = check_actions(args.socket or cfg["fail2ban.socket"])
+    if blocked:  # before asking: a yes to a question that cannot be carried out is wasted
+        raise CliError(f"cannot unban {args.ip}: {blocked}")
     if not confirm(f"Unban {args.ip} in {where}? fail2ban also forgets its ban history.", args.yes):
         print("nothing done")
         return 1
@@ -33,5 +38,5 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.json:
         print_json({"ip": args.ip, "jail": args.jail, "unbanned": count})
     else:
-        print(f"unbanned {args.ip} in {where} ({count} ban{'s' if count != 1 else ''} lifted)")
+        print(f"unbanned {args.ip} in {where} ({plural(count, 'ban')} lifted)")
     return 0

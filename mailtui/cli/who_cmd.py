@@ -7,6 +7,7 @@ from datetime import datetime
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
+from mailtui.system.units import plural
 
 HELP = "who is complaining? everything the logs say about a user, email address, IP or host"
 
@@ -46,7 +47,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not result.lines:
         print(f"nothing in {', '.join(files)} mentions {args.query}")
         return 1
-    print(f"{args.query}: {len(result.lines)} lines, {len(result.problems)} recognized problems")
+    print(f"{args.query}: {plural(len(result.lines), 'line')}, {plural(len(result.problems), 'recognized problem')}")
     for line in summary.text_lines():
         print(f"  {line}")
     last_ts: float | None = None

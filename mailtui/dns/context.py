@@ -13,6 +13,7 @@ from mailtui.dns.clientconfig import ServerEntry
 from mailtui.dns.model import Finding
 from mailtui.dns.probe import ProbeResult
 from mailtui.dns.resolver import NODATA, NXDOMAIN, TIMEOUT, Lookup, Resolver, to_name
+from mailtui.dns.silent import answered, silent_nameserver
 from mailtui.dns.web import Web, make_ssl_context
 
 DEFAULT_SELECTORS = ("default",)
@@ -66,6 +67,9 @@ class CheckContext:
         self.web = Web(self.resolver, self.ssl_context, timeout=options.timeout, allow=options.allow_connect)
         self.findings: list[Finding] = []
         self._on_finding = on_finding
+        # failures posted while the name server has answered nothing yet: if it never does,
+        # they become one "does not answer" finding (mailtui/dns/silent.py)
+        self._held: list[Finding] | None = []
         self.services: list[ServerEntry] = []  # everything advertised (SRV, autoconfig, autodiscover)
         self.probes: dict[tuple[str, int, str], asyncio.Future[ProbeResult]] = {}
         self.mx_hosts: list[str] = []
@@ -75,9 +79,36 @@ class CheckContext:
 
     def add(self, finding: Finding) -> Finding:
         self.findings.append(finding)
+        if self._held is not None:
+            if not answered(self.resolver.results()):
+                self._held.append(finding)
+                return finding
+            self._release()
         if self._on_finding is not None:
             self._on_finding(finding)
         return finding
+
+    def _release(self) -> None:
+        held, self._held = self._held or [], None
+        if self._on_finding is not None:
+            for finding in held:
+                self._on_finding(finding)
+
+    def finish(self) -> list[Finding]:
+        """The run's findings: one "name server does not answer" instead of all of them when no
+        lookup got an answer; posts whatever was held back."""
+        if self._held is not None:
+            results = self.resolver.results()
+            silent = silent_nameserver(results, len(self.resolver.asked()) - len(results),
+                                       self.resolver.describe(), self.domain, self.findings)
+            if silent is not None:
+                self._held = None
+                self.findings = [silent]
+                if self._on_finding is not None:
+                    self._on_finding(silent)
+                return self.findings
+            self._release()
+        return self.findings
 
     async def answer(self, fid: str, group: str, label: str, name: Any, rdtype: str,
                      absent: tuple[str, ...] | None = None) -> Lookup | None:

@@ -14,6 +14,9 @@ ROUTING, DISCOVERY, AUTH, TRANSPORT, CONSISTENCY, REPUTATION = GROUPS
 STATUSES = ("ok", "info", "not_offered", "warn", "fail", "timeout", "error")
 #: how bad a status is, for sorting and for the exit code
 RANK = {"ok": 0, "info": 0, "not_offered": 0, "warn": 1, "fail": 2, "timeout": 3, "error": 3}
+#: the order findings are listed in, inside their group: what needs fixing first, then what
+#: could not be checked, then what is fine, then what is only said for information
+LISTING = ("fail", "error", "timeout", "warn", "ok", "not_offered", "info")
 
 
 @dataclass
@@ -32,9 +35,19 @@ class Finding:
         self.summary = clean(self.summary.replace("\n", " "))
         self.detail = "\n".join(clean(line) for line in self.detail.split("\n"))
 
+    def sort_key(self) -> tuple[int, int, str, str, str]:
+        """Group, then status (``LISTING``), then the text: the same findings always come out in
+        the same order, whichever check finished first."""
+        return (GROUPS.index(self.group), LISTING.index(self.status), self.id, self.summary, self.detail)
+
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "group": self.group, "status": self.status, "summary": self.summary,
                 "detail": self.detail, **({"data": self.data} if self.data else {})}
+
+
+def ordered(findings: list[Finding]) -> list[Finding]:
+    """Findings as ``check`` prints them and the DNS pane lists them (``Finding.sort_key``)."""
+    return sorted(findings, key=Finding.sort_key)
 
 
 def worst(findings: list[Finding]) -> str:

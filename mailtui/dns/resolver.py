@@ -208,6 +208,10 @@ class Resolver:
             raise _TcpAfterTruncation(f"{host}:{port}: the answer was too large for UDP (truncated, TC) "
                                       f"and asking again over TCP failed: {why}") from None
 
+    def results(self) -> list[Lookup]:
+        """Every finished lookup, in first-asked order (for the "server does not answer" check)."""
+        return [f.result() for f in self._cache.values() if f.done() and not f.cancelled() and f.exception() is None]
+
     def asked(self) -> list[tuple[str, str]]:
         """Every (name, type) looked up by this resolver, in first-asked order."""
         return list(self._cache)

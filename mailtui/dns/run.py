@@ -18,7 +18,7 @@ from mailtui.dns.blocklists import check_reputation
 from mailtui.dns.consistency import check_consistency, read_local_view
 from mailtui.dns.context import CheckContext, CheckOptions
 from mailtui.dns.discovery import MAIL_SRV, OTHER_SRV, check_autoconfig, check_autodiscover, check_srv
-from mailtui.dns.model import AUTH, CONSISTENCY, DISCOVERY, GROUPS, REPUTATION, ROUTING, TRANSPORT, Finding, worst
+from mailtui.dns.model import AUTH, CONSISTENCY, DISCOVERY, REPUTATION, ROUTING, TRANSPORT, Finding, ordered, worst
 from mailtui.dns.routing import check_mx
 from mailtui.dns.senders import check_dkim, check_dmarc, check_spf, local_dkim_selectors
 from mailtui.dns.transport import check_advertised_ports, check_caa, check_mta_sts, check_tlsa, check_tlsrpt
@@ -39,7 +39,7 @@ class CheckReport:
         return worst(self.findings)
 
     def ordered(self) -> list[Finding]:
-        return sorted(self.findings, key=lambda f: GROUPS.index(f.group))
+        return ordered(self.findings)
 
     def to_dict(self) -> dict[str, Any]:
         return {"domain": self.domain, "unicode_domain": self.unicode_domain, "nameserver": self.nameserver,
@@ -115,7 +115,7 @@ async def run_checks(options: CheckOptions, on_finding: Callable[[Finding], None
             ctx.add(Finding(name, group, "timeout", f"{name}: not finished within the {options.deadline:g} s deadline"))
     finally:
         await ctx.close()
-    report.findings = ctx.findings
+    report.findings = ctx.finish()
     report.elapsed = time.monotonic() - started
     report.queries = ctx.resolver.count
     report.slowest_lookup = ctx.resolver.slowest

@@ -37,9 +37,9 @@ class BannedIP:
 
 
 def format_left(seconds: float | None) -> str:
-    """Time left of a ban for people: 9m05s, 2h10m, permanent, ? when unknown."""
+    """Time left of a ban for people: 9m05s, 2h10m, permanent, "unknown" when nobody said."""
     if seconds is None:
-        return "?"
+        return "unknown"
     if seconds == float("inf"):
         return "permanent"
     s = int(seconds)

@@ -1,0 +1,25 @@
+"""plural(): every count the CLI and the panes write in words."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailtui.system.units import plural
+
+
+@pytest.mark.parametrize(("n", "noun", "expected"), [
+    (0, "problem", "0 problems"), (1, "problem", "1 problem"), (2, "problem", "2 problems"),
+    (1, "ban", "1 ban"), (5, "ban", "5 bans"), (-1, "ban", "-1 bans"),
+    (2, "match", "2 matches"), (3, "address", "3 addresses"), (2, "box", "2 boxes"),
+    (2, "entry", "2 entries"), (2, "query", "2 queries"), (2, "day", "2 days"),
+    (2, "key", "2 keys"), (2, "child", "2 children"), (1, "child", "1 child"),
+])
+def test_plural(n: int, noun: str, expected: str) -> None:
+    assert plural(n, noun) == expected
+
+
+def test_plural_irregular_form_and_noun_alone() -> None:
+    assert plural(2, "mouse", "mice") == "2 mice"
+    assert plural(1, "mouse", "mice") == "1 mouse"
+    assert plural(1, "ban", show_count=False) == "ban"
+    assert plural(4, "ban", show_count=False) == "bans"
