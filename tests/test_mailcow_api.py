@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from collections.abc import Iterator
 
 import pytest
@@ -94,3 +95,30 @@ def test_time_left_and_networks() -> None:
     assert valid_network("::ffff:1.2.3.4") == "1.2.3.4/32"  # netfilter keys IPv4 bans as IPv4
     assert valid_network("2001:db8::1") == "2001:db8::1/128"
     assert valid_network("10.1.2.3/8") == "10.0.0.0/8"
+
+
+def test_cli_bans_and_unban_go_through_the_mailcow_api(fake: FakeMailcow, tmp_path: Path) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+    (tmp_path / "mailtui").mkdir()
+    conf = tmp_path / "mailtui" / "config.toml"
+    conf.write_text(f'[containers]\nmailcow_url = "{fake.url}"\nmailcow_api_key = "{RO_KEY}"\n')
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--json"], capture_output=True, text=True,
+                         timeout=60, env=env)
+    assert out.returncode == 0, out.stderr
+    data = json.loads(out.stdout)
+    assert data["mode"] == "mailcow" and data["jails"][0]["name"] == JAIL
+    assert "read-write mailcow API key" in data["actions_disabled"]
+    refused = subprocess.run([sys.executable, "-m", "mailtui", "unban", "203.0.113.7", "--yes"],
+                             capture_output=True, text=True, timeout=60, env=env)
+    assert refused.returncode == 2 and "read-write mailcow API key" in refused.stderr
+    conf.write_text(conf.read_text() + f'mailcow_api_key_rw = "{RW_KEY}"\n')
+    done = subprocess.run([sys.executable, "-m", "mailtui", "unban", "203.0.113.7", "--yes"],
+                          capture_output=True, text=True, timeout=60, env=env)
+    assert done.returncode == 0 and done.stdout.strip() == "unban of 203.0.113.7/32 queued", done.stderr
+    ro = subprocess.run([sys.executable, "-m", "mailtui", "--read-only", "unban", "203.0.113.7", "--yes"],
+                        capture_output=True, text=True, timeout=60, env=env)
+    assert ro.returncode == 2 and "read-only" in ro.stderr

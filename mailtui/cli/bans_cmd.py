@@ -57,7 +57,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             args.ip = str(ipaddress.ip_address(args.ip))
         except ValueError:
             raise CliError(f"{args.ip!r} is not an IP address") from None
-    result = read_bans(args.socket or cfg["fail2ban.socket"], cfg["logs.fail2ban"])
+    from mailtui.containers.bans import appliance_bans
+
+    # mailcow's netfilter (its API) or docker-mailserver's fail2ban, when the mail server is an appliance
+    found = None if args.socket else appliance_bans(cfg)
+    result = found.result if found is not None else read_bans(args.socket or cfg["fail2ban.socket"],
+                                                              cfg["logs.fail2ban"])
     if result.snapshot is None:
         raise CliError(f"fail2ban: {result.reason}")
     snap = result.snapshot

@@ -25,6 +25,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if cfg["ui.read_only"]:
         raise CliError("read-only mode: unban is disabled (drop --read-only / ui.read_only)")
     where = f"jail {args.jail}" if args.jail else "every jail"
+    if not args.socket:
+        from mailtui.containers.bans import appliance_bans
+
+        found = appliance_bans(cfg)
+        if found is not None:
+            return _unban_appliance(args, found)
     blocked = check_actions(args.socket or cfg["fail2ban.socket"])
     if blocked:  # before asking: a yes to a question that cannot be carried out is wasted
         raise CliError(f"cannot unban {args.ip}: {blocked}")
@@ -39,4 +45,32 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print_json({"ip": args.ip, "jail": args.jail, "unbanned": count})
     else:
         print(f"unbanned {args.ip} in {where} ({plural(count, 'ban')} lifted)")
+    return 0
+
+
+def _unban_appliance(args: argparse.Namespace, found: object) -> int:
+    """mailcow (its API) or docker-mailserver (its fail2ban in the container): the same questions."""
+    from mailtui.containers.bans import ApplianceBans, unban
+    from mailtui.containers.mailcow import MailcowError
+    from mailtui.fail2ban.actions import ActionRefused
+
+    assert isinstance(found, ApplianceBans)
+    if found.result.snapshot is None:
+        raise CliError(f"cannot unban {args.ip}: {found.result.reason}")
+    blocked = found.result.actions_disabled
+    if blocked:
+        raise CliError(f"cannot unban {args.ip}: {blocked}")
+    host = found.mailcow.url if found.mailcow is not None else "docker-mailserver's fail2ban"
+    scope = f"jail {args.jail}" if args.jail and found.mailcow is None else "every jail"
+    if not confirm(f"Unban {args.ip} in {scope} on {host}?", args.yes):
+        print("nothing done")
+        return 1
+    try:
+        said = unban(found, args.ip, args.jail if found.mailcow is None else None)
+    except (MailcowError, ActionRefused) as exc:
+        raise CliError(str(exc)) from None
+    if args.json:
+        print_json({"ip": args.ip, "jail": args.jail, "result": said})
+    else:
+        print(said)
     return 0

@@ -58,18 +58,21 @@ class BansResult:
     mode: str  # "socket", "log", or "" when nothing could be read
     reason: str = ""  # why the socket was not used / what went wrong
     server: ServerState = field(default_factory=lambda: ServerState(RUNNING, True, ""))
-    source_file: str = ""  # the log the bans were read from ("" in socket mode)
+    source_file: str = ""  # the log the bans were read from ("" in socket mode); mailcow: its API
     as_of: float | None = None  # the time of that log's last line (else its mtime)
+    blocked: str = ""  # another source's reason actions are off (mailcow without a read-write key)
 
     @property
     def actions_disabled(self) -> str:
         """Why unban/ban cannot be done now ("" when they can): shown instead of the key's effect."""
-        return actions_blocked(self.server)
+        return self.blocked or actions_blocked(self.server)
 
     def headline(self) -> str:
         """One sentence for the top of the Bans pane and ``mailtui bans``; "" in socket mode."""
         if self.mode == "socket":
             return ""
+        if self.mode == "mailcow":
+            return f"mailcow: the bans of its netfilter container, from its API at {self.source_file}"
         where = f"from {self.source_file} as of {_when(self.as_of)}" if self.source_file else ""
         if self.server.state == STOPPED:
             head = "fail2ban is not running"
