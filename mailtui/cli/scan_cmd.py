@@ -121,7 +121,8 @@ def _event(record, match) -> dict:  # noqa: ANN001 - internal helper
         "program": record.program, "recognizer": r.id, "severity": r.severity,
         **{k: v for k, v in match.fields.items()},
         "fields": match.fields,
-        "settings": [str(s) for s in r.settings], "summary": match.summary, "fix": r.fix,
+        "settings": [str(s) for s in r.settings], "restrictions": list(r.restrictions),
+        "explained": r.explained, "summary": match.summary, "fix": r.fix,
     }
 
 
