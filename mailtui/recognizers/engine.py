@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 from mailtui.logs.record import LogRecord
-from mailtui.recognizers.model import Match, Recognizer
+from mailtui.recognizers.model import Match, Recognizer, Setting
 
 Candidate = tuple[str, re.Pattern[str], Recognizer]
 
@@ -59,6 +59,19 @@ def catch_all_recognizers() -> dict[tuple[str, str], Recognizer]:
                     "from now on, add a recognizer in ~/.config/mailtui/recognizers/ "
                     "(docs/recognizers.md; `mailtui scan --unknown` lists such lines by shape).",
                 samples=(sample,), origin="engine", explained=False)
+    # Debug lines are explained by their level alone: debug logging is switched on
+    out[("dovecot", "Debug")] = Recognizer(
+        id="dovecot.debug", family="dovecot", match="Debug: ", regex=_CA_DOVECOT, severity="info",
+        title="Dovecot debug output",
+        summary="debug: {text}",
+        cause="Dovecot writes Debug lines only when debug logging is on (2.3: mail_debug, auth_debug, "
+              "auth_debug_passwords, verbose_ssl; 2.4: log_debug). They describe what it does step by "
+              "step and are not problems.",
+        fix="Nothing to do. Turn debug logging off again when you have finished looking: it is verbose "
+            "and auth_debug_passwords writes passwords to the log.",
+        settings=(Setting("dovecot", "mail_debug", "log_debug"), Setting("dovecot", "auth_debug", "log_debug")),
+        samples=("Jan  1 00:00:00 mx dovecot: imap(ann)<7><abc>: Debug: Effective uid=1000, gid=1000",),
+        origin="engine")
     return out
 
 
