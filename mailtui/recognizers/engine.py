@@ -30,9 +30,12 @@ _DAEMON_NAME = {"postfix": "Postfix", "dovecot": "Dovecot"}
 _CA_POSTFIX = re.compile(
     r"^(?:(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): )?(?:warning|error|fatal|panic): "
     r"(?:(?P<queue_id2>[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}): )?"
-    r"(?:(?P<client_ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{2,45}): )?(?P<text>.*)", re.S)
+    r"(?:(?P<client_ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{2,45}): )?(?P<text>.*)", re.DOTALL)
 _CA_NAMADDR = re.compile(r"(?<![^\s(=,])(?P<client_host>[^\s\[\]()=,]*)\[(?P<client_ip>[0-9A-Fa-f:.]{2,45})\]")
-_CA_DOVECOT = re.compile(r"^(?P<proc>[\w-]+)(?:\([^()]*\))?(?:<[^<>]*>)*: (?P<text>.*)", re.S)
+_CA_DOVECOT = re.compile(r"^(?P<proc>[\w-]+)(?:\((?P<arg>[^()]*)\))?(?:<[^<>]*>)*: (?P<text>.*)", re.DOTALL)
+# processes whose "(...)" is the user (2.2 and 2.3 without <pid><session> too); auth's is a name
+_MAIL_PROCS = frozenset(("imap", "pop3", "lmtp", "lda", "deliver", "managesieve", "submission",
+                         "doveadm", "indexer-worker", "quota-status"))
 # auth's "passwd-file(user,1.2.3.4,<session>): ..." and 1.x "pam(user,::ffff:1.2.3.4): ..."
 _CA_AUTHUSER = re.compile(r"\b[\w-]+\((?P<user>[^,()\s]*),(?P<client_ip>[0-9A-Fa-f:.]{2,45})[,)]")
 
@@ -123,6 +126,9 @@ class Engine:
                 if c is not None:
                     groups.update(c.groupdict())
             elif record.family == "dovecot":
+                arg = groups.pop("arg", None)
+                if arg and groups.get("proc") in _MAIL_PROCS and not arg.isdigit():
+                    groups["user"] = arg
                 a = _CA_AUTHUSER.search(text)
                 if a is not None:
                     groups.update(a.groupdict())
