@@ -174,3 +174,39 @@ def test_scan_unknown_refuses_events(tmp_path: Path) -> None:
     proc = mailtui(tmp_path, "scan", "--unknown", "--json", "--events", str(log))
     assert proc.returncode != 0 and "--unknown and --events" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+UNEXPLAINED = "Feb 19 10:41:49 mx postfix/smtp[11]: warning: smtp_connect_addr: bind 192.0.2.1: Cannot assign requested address\n"
+
+
+async def test_problems_pane_and_explanation_mark_unexplained_lines(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    from textual.widgets import DataTable
+
+    from mailtui import config
+    from mailtui.ui.panes import ProblemsPane
+    from mailtui.ui.screens.explain import ExplainScreen
+    from tests.ui_apps import make_app
+
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
+    log = tmp_path / "mail.log"
+    log.write_text(UNEXPLAINED)
+    app = make_app(config.load(None, {"logs.files": [str(log)], "logs.max_lines": 200}))
+    async with app.run_test(size=(120, 35)) as pilot:
+        pane = app.query_one(ProblemsPane)
+        for _ in range(100):
+            if pane.groups:
+                break
+            await pilot.pause(0.05)
+        await pilot.pause(0.6)  # the table is redrawn at most twice a second
+        assert set(pane.groups) == {"unexplained.postfix.warning"}
+        table = pane.query_one(DataTable)
+        row = [str(c) for c in table.get_row_at(0)]
+        assert row[3] == "Postfix warning (not explained yet)"
+        table.focus()
+        await pilot.press("enter")
+        await pilot.pause(0.2)
+        assert isinstance(app.screen, ExplainScreen)
+        shown = str(app.screen.body.render())
+        assert "Not explained" in shown and "level warning" in shown and "scan --unknown" in shown
+        assert "not explained yet: smtp_connect_addr: bind 192.0.2.1" in shown

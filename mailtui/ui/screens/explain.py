@@ -29,6 +29,10 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
         return Content("\n").join(parts)
     r = entry.match.recognizer
     parts.append(_row("What happened", entry.match.summary))
+    if not r.explained:  # the catch-all surfaced it by its level; nobody has explained it yet
+        parts.append(_row("Not explained", f"yet: no recognizer knows this message; it is shown because it "
+                          f"was logged at level {r.id.rsplit('.', 1)[-1]}. `mailtui scan --unknown` lists "
+                          "such lines; docs/recognizers.md shows how to add a recognizer.", "$warning"))
     parts.append(_row("Why", " ".join(r.cause.split())))
     if diagnosis is None:
         parts.append(_row("Settings", lookup_error or "looking up the live configuration…", "italic"))
