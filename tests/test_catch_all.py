@@ -179,7 +179,7 @@ def test_scan_unknown_refuses_events(tmp_path: Path) -> None:
 UNEXPLAINED = "Feb 19 10:41:49 mx postfix/smtp[11]: warning: smtp_connect_addr: bind 192.0.2.1: Cannot assign requested address\n"
 
 
-async def test_problems_pane_and_explanation_mark_unexplained_lines(tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+async def test_problems_pane_and_explanation_mark_unexplained_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from textual.widgets import DataTable
 
     from mailtui import config
