@@ -96,8 +96,9 @@ def test_catch_all_and_shape_patterns_stay_linear(name: str) -> None:
     for pattern in patterns:
         for text in ADVERSARIAL:
             probe = "warning: " + text
-            t_small = max(_time(pattern, probe[: len(probe) // 4]), 1e-4)
-            t_big = _time(pattern, probe)
+            # best of three: a 2-core machine shared by many jobs adds 10 ms pauses at random
+            t_small = max(min(_time(pattern, probe[: len(probe) // 4]) for _ in range(3)), 1e-4)
+            t_big = min(_time(pattern, probe) for _ in range(3))
             assert t_big < 0.5 and t_big / t_small < 64, (pattern.pattern[:40], text[:10], t_small, t_big)
 
 

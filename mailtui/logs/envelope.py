@@ -44,6 +44,7 @@ FAMILIES = (
     ("opendkim", "opendkim"), ("opendmarc", "opendmarc"), ("rspamd", "rspamd"),
     ("postgrey", "postgrey"), ("policyd-spf", "policyd-spf"), ("amavis", "amavis"),
     ("spamd", "spamassassin"), ("clamd", "clamav"), ("saslauthd", "saslauthd"),
+    ("deliver(", "dovecot"),  # Dovecot 1.x LDA: "deliver(user): msgid=...: saved mail to INBOX"
 )
 
 
@@ -211,6 +212,8 @@ class EnvelopeParser:
             if msg.startswith(_POSTFIX_LEVELS):
                 rec.level = msg[:msg.index(":")]
         elif rec.family == "dovecot":
+            if program.startswith("deliver("):  # Dovecot 1.x LDA logs under its own tag
+                msg = f"{program}: {msg}"
             self._dovecot_message(rec, msg)
             return
         elif rec.family == "fail2ban" and msg.startswith("fail2ban"):
