@@ -169,6 +169,18 @@ def test_scan_events_mark_catch_all_lines_not_explained(tmp_path: Path) -> None:
     assert set(by_line) == {1, 5}
 
 
+def test_scan_report_marks_the_catch_all_not_explained(tmp_path: Path) -> None:
+    log = tmp_path / "mail.log"
+    log.write_text(LOG)
+    proc = mailtui(tmp_path, "scan", "--json", str(log))
+    assert proc.returncode == 0, proc.stderr
+    by_id = {r["recognizer"]: r for r in json.loads(proc.stdout)["recognizers"]}
+    assert by_id["unexplained.postfix.warning"]["explained"] is False
+    assert by_id["postfix.session.connect"]["explained"] is True
+    text = mailtui(tmp_path, "scan", str(log)).stdout
+    assert "Postfix warning (not explained yet)  (unexplained.postfix.warning)" in text
+
+
 def test_scan_unknown_refuses_events(tmp_path: Path) -> None:
     log = tmp_path / "mail.log"
     log.write_text(LOG)

@@ -111,6 +111,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         report["recognizers"] = [
             {"recognizer": rid, "severity": st.sample_match.recognizer.severity if st.sample_match else "",
              "title": st.sample_match.recognizer.title if st.sample_match else "",
+             "explained": st.sample_match.recognizer.explained if st.sample_match else True,
              "count": st.count, "first": st.first, "last": st.last,
              "top_clients": st.clients.most_common(5), "top_users": st.users.most_common(5),
              "sample": st.sample}
