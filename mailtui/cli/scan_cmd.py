@@ -32,7 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also read each file's rotations (mail.log.1, mail.log.2.gz, ...)")
     parser.add_argument("--events", action="store_true",
                         help="with --json: one JSON object per recognized line instead of a report")
-    parser.add_argument("--limit", type=int, default=20, help="diagnoses shown in the text report")
+    parser.add_argument("--unknown", action="store_true",
+                        help="list the commonest shapes of lines no recognizer explains (ids, addresses, "
+                             "hosts, users and numbers normalised), with counts and an example: what to "
+                             "write a recognizer for (docs/recognizers.md)")
+    parser.add_argument("--limit", type=int, default=20, help="diagnoses (or --unknown shapes) shown in the text report")
     parser.add_argument("--fail-on", choices=("notice", "warn", "error", "crit"),
                         help="exit 1 when a problem of this severity or worse was found")
 
@@ -61,7 +65,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.recognizers.explain import context_dict
     from mailtui.recognizers.loader import CatalogError
     from mailtui.recognizers.model import SEVERITY_RANK
-    from mailtui.recognizers.summary import ScanSummary
+    from mailtui.recognizers.summary import ScanSummary, UnknownShapes
 
     since = parse_time(args.since) if args.since else None
     until = parse_time(args.until) if args.until else None
@@ -76,6 +80,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     except CatalogError as exc:
         raise CliError(str(exc)) from None
     summary = ScanSummary()
+    unknown = UnknownShapes() if args.unknown else None
+    if unknown is not None and args.events:
+        raise CliError("--unknown and --events do not go together: --unknown reports shapes, not lines")
     events = args.json and args.events
     # events carry context diagnoses: the correlation runs only then (it costs per line)
     corr, explainer = (Correlator(), _explainer(cfg)) if events else (None, None)
@@ -97,6 +104,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                 continue
             match = engine.recognize(record)
             summary.add(record, match)
+            if unknown is not None and (match is None or not match.recognizer.explained):
+                unknown.add(record, match)
             if corr is not None and explainer is not None:
                 keys = corr.keys(record, match)
                 if match is not None:
@@ -113,7 +122,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if progress and summary.lines >= PROGRESS_EVERY:
         sys.stderr.write("\r" + " " * 70 + "\r")
     order = {r.id: i for i, r in enumerate(engine.recognizers)}
-    if events:
+    if unknown is not None:
+        _print_unknown(summary, unknown, files, args.limit, args.json)
+    elif events:
         pass  # the events were written as they were found
     elif args.json:
         report = summary.to_dict()
@@ -124,6 +135,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         report["recognizers"] = [
             {"recognizer": rid, "severity": st.sample_match.recognizer.severity if st.sample_match else "",
              "title": st.sample_match.recognizer.title if st.sample_match else "",
+             "explained": st.sample_match.recognizer.explained if st.sample_match else True,
              "count": st.count, "first": st.first, "last": st.last,
              "top_clients": st.clients.most_common(5), "top_users": st.users.most_common(5),
              "sample": st.sample}
@@ -161,8 +173,34 @@ def _event(record, match) -> dict:
         "program": record.program, "recognizer": r.id, "severity": r.severity,
         **{k: v for k, v in match.fields.items()},
         "fields": match.fields,
-        "settings": [str(s) for s in r.settings], "summary": match.summary, "fix": r.fix,
+        "settings": [str(s) for s in r.settings], "restrictions": list(r.restrictions),
+        "explained": r.explained, "summary": match.summary, "fix": r.fix,
     }
+
+
+def _print_unknown(summary, unknown, files, limit, as_json) -> None:  # noqa: ANN001
+    top = unknown.top(max(limit, 1))
+    if as_json:
+        print_json({"files": files, "lines": summary.lines, "unknown": unknown.total,
+                    "shapes": len(unknown.counts) + (1 if unknown.other else 0),
+                    "other_shapes_lines": unknown.other, "top": top})
+        return
+    print(f"mailtui scan --unknown: {', '.join(files)}")
+    print(f"  {summary.lines:,} lines, {unknown.total:,} not explained by any recognizer, "
+          f"in {len(unknown.counts):,} shape{'' if len(unknown.counts) == 1 else 's'}" + (f" (+{unknown.other:,} lines of further shapes)" if unknown.other else ""))
+    if not top:
+        print("  every line is explained by a recognizer")
+        return
+    print()
+    print(f"{'count':>7}  shape")
+    for item in top:
+        surfaced = f"   [surfaced by {item['surfaced_as']}]" if item["surfaced_as"] else ""
+        print(f"{item['count']:>7,}  {item['shape']}{surfaced}")
+        print(f"{'':>9}e.g. {textwrap.shorten(item['example'], 200, placeholder=' …')}")
+    if len(unknown.counts) > len(top):
+        print(f"... {len(unknown.counts) - len(top):,} more shapes (use --limit or --json)")
+    print()
+    print("Write a recognizer for a shape: see docs/recognizers.md; put it in ~/.config/mailtui/recognizers/.")
 
 
 def _when(ts: float | None) -> str:

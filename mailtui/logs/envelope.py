@@ -30,6 +30,8 @@ _TAG = re.compile(r"(?P<prog>[^\s\[\]:]+)(?:\[(?P<pid>\d+)\])?: ?(?P<msg>.*)", r
 _SOLARIS_ID = re.compile(r"\[ID \d+ [\w.]+\] ")
 _DOVECOT_LEVEL = re.compile(
     r"(?P<proc>[\w-]+(?:\([^)]*\))?(?:<[^>]*>)*): (?P<level>Debug|Info|Warning|Error|Fatal|Panic): ")
+# Dovecot 1.x (and its own log_path format) put the level first: "dovecot: Fatal: auth(default): ..."
+_DOVECOT_LEVEL_FIRST = re.compile(r"(?P<level>Debug|Info|Warning|Error|Fatal|Panic): ")
 _DOVECOT_PROC = re.compile(r"(?:dovecot: )?(?P<name>[a-z][\w-]*)[(:<]")
 _F2B = re.compile(
     r"(?P<logger>fail2ban(?:\.[\w.]+)?)\s*\[(?P<pid>\d+)\]: (?P<level>[A-Z]+)\s+(?P<msg>.*)", re.S)
@@ -42,6 +44,7 @@ FAMILIES = (
     ("opendkim", "opendkim"), ("opendmarc", "opendmarc"), ("rspamd", "rspamd"),
     ("postgrey", "postgrey"), ("policyd-spf", "policyd-spf"), ("amavis", "amavis"),
     ("spamd", "spamassassin"), ("clamd", "clamav"), ("saslauthd", "saslauthd"),
+    ("deliver(", "dovecot"),  # Dovecot 1.x LDA: "deliver(user): msgid=...: saved mail to INBOX"
 )
 
 
@@ -209,6 +212,8 @@ class EnvelopeParser:
             if msg.startswith(_POSTFIX_LEVELS):
                 rec.level = msg[:msg.index(":")]
         elif rec.family == "dovecot":
+            if program.startswith("deliver("):  # Dovecot 1.x LDA logs under its own tag
+                msg = f"{program}: {msg}"
             self._dovecot_message(rec, msg)
             return
         elif rec.family == "fail2ban" and msg.startswith("fail2ban"):
@@ -229,6 +234,11 @@ class EnvelopeParser:
         if m is not None:
             rec.level = m.group("level")
             msg = f"{m.group('proc')}: {msg[m.end():]}"
+        else:
+            first = _DOVECOT_LEVEL_FIRST.match(msg)
+            if first is not None:
+                rec.level = first.group("level")
+                msg = msg[first.end():]
         p = _DOVECOT_PROC.match(msg)
         rec.daemon = p.group("name") if p is not None else ""
         rec.message = msg

@@ -48,7 +48,7 @@ BUILTIN_MACROS = {
 
 REQUIRED = ("id", "family", "match", "pattern", "severity", "title", "summary", "cause", "fix",
             "samples")
-OPTIONAL = ("daemons", "settings", "server_fix", "weakens_security")
+OPTIONAL = ("daemons", "settings", "server_fix", "weakens_security", "restrictions")
 _ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _MACRO = re.compile(r"@([A-Z][A-Z0-9_]*)@")
 
@@ -74,7 +74,7 @@ def _entry(raw: dict[str, Any], macros: dict[str, str], origin: str) -> Recogniz
         raise CatalogError(f"{where}: unknown key(s) {', '.join(unknown)}")
     for key in REQUIRED + OPTIONAL:
         value = raw.get(key)
-        if key in ("daemons", "settings", "samples"):
+        if key in ("daemons", "settings", "samples", "restrictions"):
             if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
                 raise CatalogError(f"{where}: {key} must be a list of strings")
         elif value is not None and not isinstance(value, str):
@@ -107,6 +107,7 @@ def _entry(raw: dict[str, Any], macros: dict[str, str], origin: str) -> Recogniz
         daemons=frozenset(raw.get("daemons", [])), settings=settings,
         server_fix=raw.get("server_fix", "").strip(), weakens_security=weakens,
         samples=tuple(raw["samples"]), origin=origin,
+        restrictions=tuple(raw.get("restrictions", [])),
     )
 
 

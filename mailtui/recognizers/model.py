@@ -52,6 +52,11 @@ class Recognizer:
     weakens_security: str = "no"
     samples: tuple[str, ...] = ()
     origin: str = ""  # catalog file it came from
+    #: the Postfix restriction(s) or postscreen action that produce a reject line
+    #: (reject_rbl_client, reject_invalid_helo_hostname, postscreen_dnsbl_action, ...)
+    restrictions: tuple[str, ...] = ()
+    #: False for the catch-all entries: the line is surfaced by its level, nobody explained it yet
+    explained: bool = True
 
     @property
     def rank(self) -> int:
@@ -95,7 +100,8 @@ def match_fields(family: str, message: str, groups: dict[str, str | None]) -> di
 
 def match_dict(recognizer: Recognizer, fields: dict[str, str]) -> dict[str, Any]:
     return {"recognizer": recognizer.id, "severity": recognizer.severity, "title": recognizer.title,
-            "summary": fill(recognizer.summary, fields), "fields": dict(fields)}
+            "summary": fill(recognizer.summary, fields), "fields": dict(fields),
+            "explained": recognizer.explained, "restrictions": list(recognizer.restrictions)}
 
 
 class Match:

@@ -1,8 +1,10 @@
 """Aggregate recognized lines into a report: counts per recognizer and severity, top clients,
-users and senders, and pflogsumm-style delivery totals."""
+users and senders, and pflogsumm-style delivery totals; and the shapes of the lines nobody
+explains (``scan --unknown``)."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
@@ -150,3 +152,71 @@ class ScanSummary:
             "top_users": self.users.most_common(TOP),
             "top_senders": self.senders.most_common(TOP),
         }
+
+
+# -- lines nobody explains: counted by shape, for `mailtui scan --unknown` ----------------------
+
+MAX_SHAPES = 20_000  # distinct shapes kept; beyond that lines are counted as "other shapes"
+
+# order matters: addresses before hosts, hosts before bare numbers
+_NORMALISE = [
+    # Dovecot auth's "passwd-file(user,1.2.3.4,<session>)": keep the driver, drop who
+    (re.compile(r"\b([\w-]+)\([^,()\s]*,[0-9A-Fa-f:.]{2,45}(?:,[^()]*)?\)"), r"\1(USER,IP)"),
+    (re.compile(r"<[^<>\s]*>"), "<ADDR>"),
+    (re.compile(r"\b(user|rip|lip|session|method|sasl_username|sasl_sender|from|to|orig_to|helo|relay|"
+                r"client_name|client_address|sender|recipient|identity|envelope-from|msgid)=[^,;\s]*"),
+     r"\1=*"),
+    (re.compile(r"(?<![\w:.])(?:::ffff:)?\d{1,3}(?:\.\d{1,3}){3}(?![\w.])"), "IP"),
+    # bounded repeats only: a long run of "1:1:1:" costs linear time, not quadratic
+    (re.compile(r"(?<![\w:.])[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}(?![\w:])"), "IP"),
+    (re.compile(r"\b(?:[0-9A-F]{6,12}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,16})\b"), "QID"),
+    (re.compile(r"\b[245]\.\d{1,3}\.\d{1,3}\b"), "D.S.N"),
+    (re.compile(r"\b[\w-]+(?:\.[\w-]+)+\b"), "HOST"),
+    (re.compile(r"\d+"), "N"),
+    (re.compile(r"\s+"), " "),
+]
+
+
+_PROGRAM_ARG = re.compile(r"\([^()]*\)")
+
+
+def line_shape(record: LogRecord) -> str:
+    """The message family of a line: its program, then the message with ids, addresses, hosts,
+    users and numbers replaced by placeholders (so 1,000 lines of one kind are one shape)."""
+    text = record.message[:400]
+    for pattern, repl in _NORMALISE:
+        text = pattern.sub(repl, text)
+    program = record.program.split("[", 1)[0] if record.program else (record.family or "?")
+    program = _PROGRAM_ARG.sub("(USER)", program)  # Dovecot 1.x "deliver(ann)"
+    level = f"{record.level}: " if record.level and record.family == "dovecot" else ""
+    return f"{program}: {level}{text.strip()}"[:160]
+
+
+@dataclass
+class UnknownShapes:
+    """Unrecognized lines (and lines only the catch-all surfaced), counted per shape."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, str] = field(default_factory=dict)
+    surfaced: dict[str, str] = field(default_factory=dict)  # shape -> catch-all recognizer id
+    other: int = 0  # lines of shapes beyond MAX_SHAPES
+
+    def add(self, record: LogRecord, match: Match | None) -> None:
+        shape = line_shape(record)
+        if shape not in self.counts and len(self.counts) >= MAX_SHAPES:
+            self.other += 1
+            return
+        self.counts[shape] += 1
+        if shape not in self.examples:
+            self.examples[shape] = record.line[:500]
+            if match is not None:
+                self.surfaced[shape] = match.recognizer.id
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values()) + self.other
+
+    def top(self, limit: int) -> list[dict[str, Any]]:
+        return [{"shape": shape, "count": n, "example": self.examples[shape],
+                 "surfaced_as": self.surfaced.get(shape)}
+                for shape, n in self.counts.most_common(limit)]

@@ -157,7 +157,9 @@ class ProblemsPane(Pane):
         who = ", ".join(f"{k} ×{n}" for k, n in group.who.most_common(2))
         # cells are Text objects: DataTable would parse plain strings as markup
         return [Text(mark, style), Text(str(group.count)), Text(trend(group, now), "yellow"),
-                Text(group.recognizer.title), Text(who), Text(_ago(group.last, now))]
+                # the catch-all's groups: title says "(not explained yet)", italic sets them apart
+                Text(group.recognizer.title, "" if group.recognizer.explained else "italic"),
+                Text(who), Text(_ago(group.last, now))]
 
     def selected_group(self) -> ProblemGroup | None:
         if self.table.row_count == 0:
