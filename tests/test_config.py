@@ -39,8 +39,8 @@ def test_layers_and_sources(xdg: Path) -> None:
     "text, message",
     [
         ("[logs]\nbackfil = 1\n", "unknown setting 'logs.backfil'"),
-        ("[logs]\nbackfill = 'many'\n", "logs.backfill must be int, got str"),
-        ("[ui]\nread_only = 1\n", "ui.read_only must be bool, got int"),
+        ("[logs]\nbackfill = 'many'\n", "logs.backfill must be int from 0 to 1,000,000, got str"),
+        ("[ui]\nread_only = 1\n", "ui.read_only must be true or false, got int"),
         ("[logs\n", "invalid TOML"),
     ],
 )

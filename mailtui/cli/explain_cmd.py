@@ -19,9 +19,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.mta.doveconf import DovecotConfig
     from mailtui.mta.postconf import PostfixConfig
-    from mailtui.recognizers.engine import default_engine
+    from mailtui.cli.catalog import engine as load_engine
     from mailtui.recognizers.explain import Explainer, format_diagnosis
-    from mailtui.recognizers.loader import CatalogError
 
     if args.line is not None:
         lines = [args.line]
@@ -29,10 +28,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         raise CliError("give a log line as argument, or pipe lines on stdin")
     else:
         lines = [ln.rstrip("\n") for ln in sys.stdin if ln.strip()]
-    try:
-        engine = default_engine()
-    except CatalogError as exc:
-        raise CliError(str(exc)) from None
+    engine = load_engine()
     explainer = Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
     parser = EnvelopeParser(source="argument" if args.line is not None else "stdin")
     results = []

@@ -51,8 +51,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.logs.locate import access_problem
     from mailtui.logs.reader import iter_lines
-    from mailtui.recognizers.engine import default_engine
-    from mailtui.recognizers.loader import CatalogError
+    from mailtui.cli.catalog import engine as load_engine
     from mailtui.recognizers.model import SEVERITY_RANK
     from mailtui.recognizers.summary import ScanSummary
 
@@ -64,10 +63,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             problem = access_problem(name)
             if problem:
                 raise CliError(f"{name}: {problem}")
-    try:
-        engine = default_engine()
-    except CatalogError as exc:
-        raise CliError(str(exc)) from None
+    engine = load_engine()
     summary = ScanSummary()
     events = args.json and args.events
     progress = sys.stderr.isatty() and not events

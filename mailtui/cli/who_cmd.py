@@ -18,6 +18,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.scan_cmd import _files
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.locate import access_problem
@@ -32,6 +33,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         if problem:
             raise CliError(f"{name}: {problem}")
     since = parse_time(args.since) if args.since else None
+    load_engine()  # a bad user catalog is said here, before the timeline
     result = lookup(iterate_files(files, since), args.query)
     if args.json:
         print_json({"query": result.query, "kind": result.kind, "truncated": result.truncated,

@@ -193,6 +193,8 @@ class MailTuiApp(App[int]):
         self._batch_done = asyncio.Event()
         locations = await asyncio.to_thread(locate_logs, self.cfg)
         engine = await asyncio.to_thread(default_engine)
+        for problem in engine.problems:  # a bad user catalog: said once, the built-in one keeps working
+            self.notify(problem, title="Recognizer file skipped", severity="warning", timeout=60, markup=False)
         live = LiveLogs(locations, engine, backfill=self.cfg["logs.backfill"])
         try:
             shown: tuple | None = None
