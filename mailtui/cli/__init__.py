@@ -13,7 +13,7 @@ import errno
 import importlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from mailtui import __version__
 from mailtui.cli.output import CliError, SafeStream, guard_streams
@@ -39,8 +39,15 @@ EXIT_IOERR = 74
 EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error (argparse prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mailtui",
         description="Terminal dashboard for Postfix + Dovecot + fail2ban. "
         "With no command, starts the dashboard.",

@@ -6,6 +6,7 @@ import argparse
 import time
 from datetime import datetime
 
+from mailtui.cli import validate
 from mailtui.cli.output import CliError, print_json, print_table
 from mailtui.config import Config
 
@@ -13,7 +14,7 @@ HELP = "fail2ban: all jails, banned IPs and time left (socket, or fail2ban.log w
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jail", help="only this jail")
+    parser.add_argument("--jail", type=validate.nonempty("jail name"), help="only this jail")
     parser.add_argument("--ip", help="where this IP stands: banned by which jail, since when")
     parser.add_argument("--socket", help="fail2ban-server socket (default: from fail2ban's config)")
     parser.add_argument("--log", dest="why_logs", action="append", metavar="FILE",
@@ -26,7 +27,7 @@ def _why(args: argparse.Namespace, cfg: Config, ip: str):  # noqa: ANN202 - BanR
     from mailtui.logs.who import iterate_files
     from mailtui.fail2ban.why import why_banned
 
-    files = args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable]
+    files = list(args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable])
     if cfg["logs.fail2ban"] and cfg["logs.fail2ban"] not in files and not access_problem(cfg["logs.fail2ban"]):
         files.append(cfg["logs.fail2ban"])
     files = [f for f in files if not access_problem(f)]
@@ -38,16 +39,24 @@ def _when(ts: float | None) -> str:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    import ipaddress
-
     from mailtui.fail2ban.source import read_bans
     from mailtui.fail2ban.status import format_left as _left
 
     if args.ip:
+        from mailtui.fail2ban.actions import ActionRefused, valid_ip
+
         try:
-            args.ip = str(ipaddress.ip_address(args.ip))
-        except ValueError:
-            raise CliError(f"{args.ip!r} is not an IP address") from None
+            args.ip = valid_ip(args.ip)  # as fail2ban stores it (::ffff:1.2.3.4 is 1.2.3.4)
+        except ActionRefused as exc:
+            raise CliError(str(exc)) from None
+    if args.why_logs:
+        from mailtui.logs.locate import access_problem
+
+        # named on the command line: one that cannot be read is an error, not "no readable log"
+        for name in args.why_logs:
+            problem = access_problem(name)
+            if problem:
+                raise CliError(f"{name}: {problem}")
     result = read_bans(args.socket or cfg["fail2ban.socket"], cfg["logs.fail2ban"])
     if result.snapshot is None:
         raise CliError(f"fail2ban: {result.reason}")
@@ -58,7 +67,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.json:
         data = snap.to_dict()
         data["jails"] = [j.to_dict() for j in jails]
-        data["note"] = result.reason
+        data["note"] = "; ".join(n for n in (result.reason, snap.note) if n)
         if args.ip:
             reason, files = _why(args, cfg, args.ip)
             data["ip"] = {"ip": args.ip, "banned_in": [
@@ -68,6 +77,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         return 0
     if result.mode == "log":
         print(f"(not using the socket: {result.reason})")
+    if snap.note:
+        print(f"(note: {snap.note})")
     now = time.time()
     print_table([[j.name, f"{j.currently_failed}/{j.total_failed}", f"{j.currently_banned}/{j.total_banned}",
                   ", ".join(j.files)[:60]] for j in jails],
@@ -81,7 +92,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             print(f"{args.ip} is banned by {j.name} since {_when(b.ban_start)}, "
                   f"{_left(b.time_left(now))} left (ban time {b.ban_time if b.ban_time is not None else '?'} s)")
         reason, files = _why(args, cfg, args.ip)
-        print(f"\nwhy (from {', '.join(files) or 'no readable log'}):")
+        if not files:
+            print("\nwhy: no readable log to look in (name one with --log FILE; see mailtui config)")
+            return 0
+        print(f"\nwhy (from {', '.join(files)}):")
         for rec, _ in reason.found[-10:]:
             print(f"  {_when(rec.timestamp)} fail2ban {rec.message}")
         problems = [(r, m) for r, m in reason.mail if m is not None and m.recognizer.rank >= 1]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from mailtui.cli import validate
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
 
@@ -17,12 +18,13 @@ MARK = {"ok": "ok", "info": "info", "not_offered": "not offered", "warn": "WARN"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("domain", nargs="?", help="the domain (default: [dns] domain, else postconf mydomain)")
     parser.add_argument("--email", help="the address clients would set up (default: postmaster@DOMAIN)")
-    parser.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this name server (default: [dns] nameserver, "
+    parser.add_argument("--nameserver", metavar="HOST[:PORT]", type=validate.nameserver, help="ask this name server (default: [dns] nameserver, "
                         "else /etc/resolv.conf)")
     parser.add_argument("--selector", action="append", metavar="S", help="DKIM selector (repeatable; default: "
                         "'default' plus the local OpenDKIM/rspamd ones)")
     parser.add_argument("--no-probes", action="store_true", help="do not connect to the advertised ports")
-    parser.add_argument("--deadline", type=float, default=25.0, help="seconds for the whole check (default 25)")
+    parser.add_argument("--deadline", type=validate.seconds(0, 3600), default=25.0,
+                        help="seconds for the whole check (default 25, at most 3600)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print each finding's detail")
 
 
@@ -33,6 +35,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     domain = args.domain or default_domain(cfg)
     if not domain:
         raise CliError("no domain given, no [dns] domain configured and no Postfix mydomain to default to")
+    _check_domain_name(domain)
     try:
         options = options_from_config(cfg, domain, email=args.email or "", nameserver=args.nameserver,
                                selectors=tuple(args.selector or ("default",)), probes=not args.no_probes,
@@ -55,3 +58,21 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                 for line in f.detail.splitlines():
                     print(f"              {line}")
     return EXIT[report.worst()]
+
+
+def _check_domain_name(domain: str) -> None:
+    """A host name, in Unicode or xn-- form, that converts both ways (``xn--zz.com`` does not)."""
+    import re
+
+    import dns.exception
+    import dns.name
+
+    try:
+        name = dns.name.from_unicode(domain.strip().rstrip(".") + ".")
+        name.to_unicode()
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        raise CliError(f"{domain!r} is not a valid domain name: {exc}") from None
+    for label in name.labels[:-1]:
+        if not re.fullmatch(rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?", label):
+            raise CliError(f"{domain!r} is not a host name: {label.decode('ascii', 'replace')!r} may only hold "
+                           "letters, digits and '-' (not at either end)")

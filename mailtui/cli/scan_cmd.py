@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from datetime import datetime
 
-from mailtui.cli.output import CliError, print_json
+from mailtui.cli import validate
+from mailtui.cli.output import CliError, json_text, need_stdin, print_json, progress as show_progress
 from mailtui.config import Config
 
 HELP = "summarise log files: problems by recognizer and severity, top clients/users, delivery totals"
@@ -27,7 +28,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="also read each file's rotations (mail.log.1, mail.log.2.gz, ...)")
     parser.add_argument("--events", action="store_true",
                         help="with --json: one JSON object per recognized line instead of a report")
-    parser.add_argument("--limit", type=int, default=20, help="diagnoses shown in the text report")
+    parser.add_argument("--limit", type=validate.count(0, 1_000_000), default=20,
+                        help="diagnoses shown in the text report")
     parser.add_argument("--fail-on", choices=("notice", "warn", "error", "crit"),
                         help="exit 1 when a problem of this severity or worse was found")
 
@@ -50,7 +52,6 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.logs.locate import access_problem
-    from mailtui.logs.reader import iter_lines
     from mailtui.cli.catalog import engine as load_engine
     from mailtui.recognizers.model import SEVERITY_RANK
     from mailtui.recognizers.summary import ScanSummary
@@ -59,7 +60,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     until = parse_time(args.until) if args.until else None
     files = _files(args, cfg)
     for name in files:
-        if name != "-":
+        if name == "-":
+            need_stdin("name files to scan instead of '-'")
+        else:
             problem = access_problem(name)
             if problem:
                 raise CliError(f"{name}: {problem}")
@@ -69,10 +72,11 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     progress = sys.stderr.isatty() and not events
     out = sys.stdout
     started = time.monotonic()
+    damaged: list[str] = []
     for name in files:
         mtime = os.path.getmtime(name) if name != "-" else None
         parser = EnvelopeParser(source=name, year_reference=mtime)
-        for lineno, line in iter_lines(name):
+        for lineno, line in _readable(name, damaged):
             record = parser.parse(line, lineno, sanitized=True)
             ts = record.timestamp
             if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):
@@ -80,13 +84,15 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             match = engine.recognize(record)
             summary.add(record, match)
             if events and match is not None:
-                out.write(json.dumps(_event(record, match), ensure_ascii=False) + "\n")
+                out.write(json_text(_event(record, match), indent=None) + "\n")
+                if getattr(out, "broken", False):
+                    return EXIT_PIPE  # the reader left (| head): the rest would go nowhere
             if progress and summary.lines % PROGRESS_EVERY == 0:
                 rate = summary.lines / max(time.monotonic() - started, 1e-6)
-                sys.stderr.write(f"\rscanning {name}: {summary.lines:,} lines ({rate:,.0f}/s)")
-                sys.stderr.flush()
+                show_progress(f"scanning {name}: {summary.lines:,} lines ({rate:,.0f}/s)")
     if progress and summary.lines >= PROGRESS_EVERY:
-        sys.stderr.write("\r" + " " * 70 + "\r")
+        show_progress(" " * 70)
+        show_progress("")
     order = {r.id: i for i, r in enumerate(engine.recognizers)}
     if events:
         pass  # the events were written as they were found
@@ -103,11 +109,37 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print_json(report)
     else:
         _print_report(summary, order, files, args.limit)
+    for problem in damaged:
+        print(f"mailtui: {problem}", file=sys.stderr)
+    if damaged:
+        return 2  # the report above is incomplete
     if args.fail_on:
         threshold = SEVERITY_RANK[args.fail_on]
         if any(SEVERITY_RANK[sev] >= threshold and n for sev, n in summary.severity.items()):
             return 1
     return 0
+
+
+EXIT_PIPE = 141
+
+
+def _readable(name: str, damaged: list[str]) -> Iterator[tuple[int, str]]:
+    """The file's lines; a corrupt or truncated .gz (or a read error) ends the file, said once."""
+    import gzip
+    import zlib
+
+    from mailtui.logs.reader import iter_lines
+
+    lineno = 0
+    try:
+        for lineno, line in iter_lines(name):
+            yield lineno, line
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        damaged.append(f"{name}: compressed data is corrupt or truncated after line {lineno:,} "
+                       f"({exc}); the rest of this file was not read")
+    except OSError as exc:
+        damaged.append(f"{name}: read error after line {lineno:,} ({exc.strerror or exc}); "
+                       "the rest of this file was not read")
 
 
 def _event(record, match) -> dict:  # noqa: ANN001 - internal helper

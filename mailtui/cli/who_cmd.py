@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import gzip
+import zlib
 from datetime import datetime
 
 from mailtui.cli.output import CliError, print_json
@@ -34,7 +36,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             raise CliError(f"{name}: {problem}")
     since = parse_time(args.since) if args.since else None
     load_engine()  # a bad user catalog is said here, before the timeline
-    result = lookup(iterate_files(files, since), args.query)
+    try:
+        result = lookup(iterate_files(files, since), args.query)
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        raise CliError(f"a compressed log is corrupt or truncated ({exc}): leave it out or name the files") from None
     if args.json:
         print_json({"query": result.query, "kind": result.kind, "truncated": result.truncated,
                     "problems": len(result.problems), "lines": [t.to_dict() for t in result.lines]})
