@@ -222,6 +222,7 @@ def _user_files(folder: Path, problems: list[str]) -> list[list[Recognizer]]:
     good: list[list[Recognizer]] = []
     for path, recs in files:
         problem = ""
+        here: set[str] = set()
         for rec in recs:
             verdict = next(verdicts)
             where = f"{path}: recognizer {rec.id!r}"
@@ -229,10 +230,11 @@ def _user_files(folder: Path, problems: list[str]) -> list[list[Recognizer]]:
                 continue
             if verdict:
                 problem = f"{where}: refused: the pattern can backtrack catastrophically: {verdict}"
-            elif rec.id in seen:
-                problem = f"{where}: duplicate id (also in {seen[rec.id]})"
+            elif rec.id in seen or rec.id in here:
+                problem = f"{where}: duplicate id (also in {seen.get(rec.id, 'this file')})"
             else:
                 problem = _sample_problem(rec, where)
+            here.add(rec.id)
         if problem:
             problems.append(f"{problem}; file skipped")
             continue

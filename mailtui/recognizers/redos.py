@@ -272,17 +272,35 @@ def _representatives(pattern: str) -> list[str]:
     return reps[:16]
 
 
-def adversarial_inputs(pattern: str, literal: str = "") -> list[str]:
-    """The generic hostile inputs, then runs of the pattern's own characters that end badly."""
-    inputs = [literal + text + literal for text in ADVERSARIAL]
+def _prefix(pattern: str) -> str:
+    """The literal text every match starts with (``custom (a+)+`` -> ``custom ``), after any ^."""
+    try:
+        parsed = _p.parse(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        return ""
+    out = []
+    for op, av in parsed.data if hasattr(parsed, "data") else parsed:
+        if str(op) == "AT":
+            continue
+        if str(op) != "LITERAL":
+            break
+        out.append(chr(av))
+    return "".join(out)
+
+
+def adversarial_inputs(pattern: str, literal: str = "") -> list[tuple[str, str, str]]:
+    """(head, body, tail) triples: the generic hostile inputs between two copies of the match
+    literal, then runs of the pattern's own characters that end badly, after the match literal
+    and after the pattern's own literal start (so the run reaches the repeats instead of
+    failing on the first character). The body is what grows; head and tail stay."""
+    inputs = [(literal, text, literal) for text in ADVERSARIAL]
     reps = _representatives(pattern)
-    for ch in reps:
-        for end in ("!", "\x00", "\n"):
-            if end != ch:
-                inputs.append(literal + ch * RUN_LENGTH + end)
-                break
-    for a, b in zip(reps, reps[1:]):  # alternating pairs: (\w+\s?)+ on "a a a …"
-        inputs.append(literal + (a + b) * (RUN_LENGTH // 2) + "\x00")
+    for start in dict.fromkeys([literal, _prefix(pattern)]):
+        for ch in reps:
+            end = next(e for e in ("!", "\x00", "\n") if e != ch)
+            inputs.append((start, ch * RUN_LENGTH, end))
+        for a, b in zip(reps, reps[1:]):  # alternating pairs: (\w+\s?)+ on "a a a …"
+            inputs.append((start, (a + b) * (RUN_LENGTH // 2), "\x00"))
     return inputs
 
 
@@ -292,16 +310,17 @@ def probe(regex: re.Pattern[str], literal: str = "") -> str | None:
     Runs in this process: only for patterns already known to end (the built-in catalog in
     the test). Untrusted patterns go through :func:`probe_isolated`.
     """
-    for text in adversarial_inputs(regex.pattern, literal):
-        small = text[: len(text) // 4]
-        t_small = _cpu(regex, small)
+    for head, body, tail in adversarial_inputs(regex.pattern, literal):
+        text = head + body + tail
+        t_small = _cpu(regex, head + body[: len(body) // 4] + tail)
         t_big = _cpu(regex, text)
+        shown = (head + body)[:24]
         if t_big > MAX_SEARCH_SECONDS:
             return f"one search of a {len(text):,}-character line took {t_big:.1f} s of CPU " \
-                   f"(input like {text[:24]!r}…)"
+                   f"(input like {shown!r}…)"
         if t_big > MIN_TIMED and t_big / max(t_small, 1e-4) > MAX_GROWTH:
             return f"search time grows {t_big / max(t_small, 1e-4):.0f}x when the line grows 4x " \
-                   f"(input like {text[:24]!r}…)"
+                   f"(input like {shown!r}…)"
     return None
 
 
