@@ -122,7 +122,7 @@ def _main(argv: list[str] | None) -> int:
         except config.ConfigError as exc:
             raise CliError(str(exc)) from None
         for warning in cfg.warnings:
-            print(f"mailtui: {warning}", file=sys.stderr)
+            print(f"mailtui: warning: {_one_line(warning)}", file=sys.stderr)
         if args.command is None:
             from mailtui.cli.tui import run_tui
 

@@ -110,7 +110,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     else:
         _print_report(summary, order, files, args.limit)
     for problem in damaged:
-        print(f"mailtui: {problem}", file=sys.stderr)
+        print(f"mailtui: warning: {problem}", file=sys.stderr)
     if damaged:
         return 2  # the report above is incomplete
     if args.fail_on:
