@@ -155,6 +155,11 @@ def _coerce(key: str, value: Any, source: str) -> Any:
         return list(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{where} must be {setting.allowed()}, got {type(value).__name__}")
+    return _in_range(key, setting, where, value)
+
+
+def _in_range(key: str, setting: Setting, where: str, value: Any) -> Any:
+    kind = setting.kind
     if kind is float and not math.isfinite(value):
         raise ConfigError(f"{where} must be {setting.allowed()}, got {value}")
     if setting.low is not None and setting.high is not None and not setting.low <= value <= setting.high:

@@ -66,7 +66,7 @@ class FakeFail2ban:
         self._stop = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
 
-    def __enter__(self) -> FakeFail2ban:
+    def __enter__(self) -> FakeFail2ban:  # noqa: PYI034 - Python 3.10 has no typing.Self
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -96,7 +96,7 @@ class FakeFail2ban:
                     request, buf = buf.split(END, 1)
                     if request.startswith(CLOSE):
                         return
-                    command = pickle.loads(request)  # noqa: S301 - our own test client's request
+                    command = pickle.loads(request)
                     self.commands.append(command)
                     reply = self.answer(command)
                     if not isinstance(reply, bytes):
@@ -168,7 +168,7 @@ class FakeDns:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def __enter__(self) -> FakeDns:
+    def __enter__(self) -> FakeDns:  # noqa: PYI034 - Python 3.10 has no typing.Self
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -24,6 +24,7 @@ Cases marked ``needs_hangs`` depend on the resolver/unpickler/socket-deadline fi
 from __future__ import annotations
 
 import fcntl
+import functools
 import json
 import os
 import pty
@@ -44,7 +45,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakes import FakeDns, FakeFail2ban, cname_record, dns_reply, jails_answer, qname
+from tests.fakes import (
+    FakeDns,
+    FakeFail2ban,
+    cname_record,
+    dns_reply,
+    jails_answer,
+    qname,
+)
 
 REPO = Path(__file__).resolve().parent.parent
 MEMORY_CAP_MB = 400
@@ -416,10 +424,11 @@ def chaos() -> Iterator[dict[str, tuple[Case, Outcome]]]:
             # the CPU is shared with a dozen other cases
             cli = [c for c in cases if "tty" not in (c.stdin, c.stdout)]
             dashboards = [c for c in cases if c not in cli]
+            run = functools.partial(_run, base=base)
             with ThreadPoolExecutor(CHAOS_WORKERS) as pool:
-                outcomes = list(pool.map(lambda c: _run(c, base), cli))
+                outcomes = list(pool.map(run, cli))
             with ThreadPoolExecutor(2) as pool:
-                outcomes += list(pool.map(lambda c: _run(c, base), dashboards))
+                outcomes += list(pool.map(run, dashboards))
             cases = cli + dashboards
             results = {c.name: (c, o) for c, o in zip(cases, outcomes)}
             _report(results, time.monotonic() - started)

@@ -21,7 +21,7 @@ from tests.fakes import FakeDns, FakeFail2ban, jails_answer
 
 REPO = Path(__file__).resolve().parent.parent
 CONNECT = "Jan  1 00:00:00 mx postfix/smtpd[1]: connect from a[192.0.2.7]"
-UNSAFE = [chr(c) for c in (*range(0, 9), *range(11, 32), *range(0x7F, 0xA0), 0x202E, 0x2066)]
+UNSAFE = [chr(c) for c in (*range(9), *range(11, 32), *range(0x7F, 0xA0), 0x202E, 0x2066)]
 
 
 def env_for(tmp: Path) -> dict[str, str]:
@@ -31,7 +31,7 @@ def env_for(tmp: Path) -> dict[str, str]:
 
 
 def mailtui(tmp: Path, *args: str, stdin: bytes = b"", timeout: float = 60, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mailtui", *args], input=stdin, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "mailtui", *args], input=stdin, check=False, capture_output=True,
                           timeout=timeout, env=kw.pop("env", None) or env_for(tmp), cwd=tmp, **kw)
 
 
@@ -77,7 +77,7 @@ def test_safe_stream_and_json_on_every_unsafe_character() -> None:
     code = ("import sys, json; from mailtui.cli.output import guard_streams, print_json; guard_streams();"
             f"s = {''.join(UNSAFE)!r}; print('x' + s + 'y\\tz'); print_json({{'v': s}}); "
             "print(s, file=sys.stderr)")
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=30, cwd=REPO)
+    proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, timeout=30, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert_no_controls(proc.stdout)
     assert_no_controls(proc.stderr)
@@ -105,7 +105,7 @@ def test_closed_standard_streams(tmp_path: Path, closed: str) -> None:
     for args in _commands(tmp_path):
         quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in args)
         proc = subprocess.run(["sh", "-c", f"exec {sys.executable} -m mailtui {quoted} {closed}"],
-                              capture_output=True, timeout=60, env=env_for(tmp_path), cwd=tmp_path)
+                              check=False, capture_output=True, timeout=60, env=env_for(tmp_path), cwd=tmp_path)
         err = proc.stderr.decode()
         assert proc.returncode != 70 and "Traceback" not in err and "internal error" not in err, (args, err)
         if "2>&-" in closed:
@@ -115,7 +115,7 @@ def test_closed_standard_streams(tmp_path: Path, closed: str) -> None:
 def test_commands_reading_stdin_say_it_is_closed(tmp_path: Path) -> None:
     for args in (("explain",), ("scan", "-")):
         proc = subprocess.run(["sh", "-c", f"exec {sys.executable} -m mailtui {' '.join(args)} <&-"],
-                              capture_output=True, timeout=60, env=env_for(tmp_path), cwd=tmp_path)
+                              check=False, capture_output=True, timeout=60, env=env_for(tmp_path), cwd=tmp_path)
         assert "standard input is closed" in one_line_error(proc, 2)
 
 
@@ -123,7 +123,7 @@ def test_commands_reading_stdin_say_it_is_closed(tmp_path: Path) -> None:
 def test_dashboard_needs_a_terminal_on_stdin(tmp_path: Path, stdin: str) -> None:
     # stdout is a terminal (script gives one), stdin is not
     inner = f"{sys.executable} -m mailtui --demo {stdin}"
-    proc = subprocess.run(["script", "-qec", f"bash -c '{inner}'", "/dev/null"], capture_output=True,
+    proc = subprocess.run(["script", "-qec", f"bash -c '{inner}'", "/dev/null"], check=False, capture_output=True,
                           timeout=60, env={**env_for(tmp_path), "TERM": "xterm"}, cwd=tmp_path,
                           stdin=subprocess.DEVNULL)
     out = proc.stdout.decode("utf-8", "replace")
@@ -135,7 +135,7 @@ def _exit_with_closed_pipe(tmp: Path, args: tuple[str, ...]) -> subprocess.Compl
     read, write = os.pipe()
     os.close(read)
     try:
-        return subprocess.run([sys.executable, "-m", "mailtui", *args], stdout=write, stderr=subprocess.PIPE,
+        return subprocess.run([sys.executable, "-m", "mailtui", *args], stdout=write, check=False, stderr=subprocess.PIPE,
                               stdin=subprocess.DEVNULL, timeout=60, env=env_for(tmp), cwd=tmp)
     finally:
         os.close(write)
@@ -162,7 +162,7 @@ def test_scan_events_stop_at_a_closed_pipe(tmp_path: Path) -> None:
 def test_a_full_disk_is_an_error_not_success(tmp_path: Path) -> None:
     with open("/dev/full", "w") as full:
         proc = subprocess.run([sys.executable, "-m", "mailtui", "config", "--no-logs"], stdout=full,
-                              stderr=subprocess.PIPE, timeout=60, env=env_for(tmp_path))
+                              check=False, stderr=subprocess.PIPE, timeout=60, env=env_for(tmp_path))
     assert "cannot write the output" in one_line_error(proc, 74)
 
 

@@ -137,7 +137,7 @@ def _as_nobody(args: list[str], env: dict[str, str]) -> subprocess.CompletedProc
     """Run the CLI as user nobody: as root, mode 000 does not stop reads."""
     repo = Path(config.__file__).resolve().parent.parent
     return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                           "-m", "mailtui", *args], capture_output=True, text=True, timeout=60, cwd="/",
+                           "-m", "mailtui", *args], check=False, capture_output=True, text=True, timeout=60, cwd="/",
                           env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(repo), **env})
 
 

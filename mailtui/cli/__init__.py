@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         from mailtui.cli.catalog import report_problems
 
         report_problems()
-    except Exception:  # noqa: BLE001 - a warning must not change the result
+    except Exception:  # noqa: BLE001, S110 - a warning must not change the result
         pass
     # a full disk is only known once the buffer is written: say so, do not exit 0
     sys.stdout.flush()
@@ -153,7 +153,7 @@ def _main(argv: list[str] | None) -> int:
     except MemoryError:
         print("mailtui: out of memory", file=sys.stderr)
         return EXIT_USAGE
-    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a clean message
+    except Exception as exc:
         if args.debug:
             raise
         print(f"mailtui: internal error: {type(exc).__name__}: {_one_line(str(exc))[:300]} "

@@ -30,10 +30,10 @@ def _capped() -> Iterator[str]:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.cli.catalog import engine as load_engine
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.mta.doveconf import DovecotConfig
     from mailtui.mta.postconf import PostfixConfig
-    from mailtui.cli.catalog import engine as load_engine
     from mailtui.recognizers.explain import Explainer, format_diagnosis
 
     if args.line is not None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import io
 import json
+import math
 import os
 import sys
 from typing import Any, TextIO
@@ -154,7 +155,7 @@ def progress(text: str) -> None:
 
 def _finite(data: Any) -> Any:
     if isinstance(data, float):
-        return data if data == data and data not in (float("inf"), float("-inf")) else None
+        return data if math.isfinite(data) else None
     if isinstance(data, dict):
         return {k: _finite(v) for k, v in data.items()}
     if isinstance(data, (list, tuple)):

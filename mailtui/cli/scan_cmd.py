@@ -11,7 +11,8 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from mailtui.cli import validate
-from mailtui.cli.output import CliError, json_text, need_stdin, print_json, progress as show_progress
+from mailtui.cli.output import CliError, json_text, need_stdin, print_json
+from mailtui.cli.output import progress as show_progress
 from mailtui.config import Config
 
 HELP = "summarise log files: problems by recognizer and severity, top clients/users, delivery totals"
@@ -49,10 +50,10 @@ def _files(args: argparse.Namespace, cfg: Config) -> list[str]:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.logs.locate import access_problem
-    from mailtui.cli.catalog import engine as load_engine
     from mailtui.recognizers.model import SEVERITY_RANK
     from mailtui.recognizers.summary import ScanSummary
 
@@ -142,7 +143,7 @@ def _readable(name: str, damaged: list[str]) -> Iterator[tuple[int, str]]:
                        "the rest of this file was not read")
 
 
-def _event(record, match) -> dict:  # noqa: ANN001 - internal helper
+def _event(record, match) -> dict:
     r = match.recognizer
     return {
         "file": record.source, "lineno": record.lineno, "timestamp": record.timestamp,
@@ -157,7 +158,7 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts is not None else "-"
 
 
-def _print_report(summary, order, files, limit) -> None:  # noqa: ANN001
+def _print_report(summary, order, files, limit) -> None:
     p = print
     p(f"mailtui scan: {', '.join(files)}")
     p(f"  {summary.lines:,} lines, {summary.recognized:,} recognized, {summary.unparsed:,} unparsed;"

@@ -24,6 +24,7 @@ thread (the dashboard loads catalogs in a worker thread, where no alarm can inte
 
 from __future__ import annotations
 
+import itertools
 import json
 import subprocess
 import sys
@@ -299,7 +300,7 @@ def adversarial_inputs(pattern: str, literal: str = "") -> list[tuple[str, str, 
         for ch in reps:
             end = next(e for e in ("!", "\x00", "\n") if e != ch)
             inputs.append((start, ch * RUN_LENGTH, end))
-        for a, b in zip(reps, reps[1:]):  # alternating pairs: (\w+\s?)+ on "a a a …"
+        for a, b in itertools.pairwise(reps):  # alternating pairs: (\w+\s?)+ on "a a a …"
             inputs.append((start, (a + b) * (RUN_LENGTH // 2), "\x00"))
     return inputs
 
@@ -368,7 +369,7 @@ def probe_isolated(items: list[tuple[str, str]], timeout: float = 120.0) -> list
     code = f"import sys; sys.path.insert(0, {_package_root()!r})\n" + _CHILD
     try:
         proc = subprocess.run([sys.executable, "-I", "-S", "-c", code], input=json.dumps(items),
-                              capture_output=True, text=True, timeout=timeout)
+                              check=False, capture_output=True, text=True, timeout=timeout)
         lines = proc.stdout.splitlines()
     except (OSError, subprocess.SubprocessError) as exc:
         lines = []
