@@ -100,16 +100,7 @@ def _commands(tmp: Path) -> list[tuple[str, ...]]:
                                                                     "--nameserver", "127.0.0.1:9", "example.org")]
 
 
-@pytest.mark.parametrize("closed", ["<&-", ">&-", "2>&-", "<&- >&- 2>&-"])
-def test_closed_standard_streams(tmp_path: Path, closed: str) -> None:
-    for args in _commands(tmp_path):
-        quoted = " ".join("'" + a.replace("'", "'\\''") + "'" for a in args)
-        proc = subprocess.run(["sh", "-c", f"exec {sys.executable} -m mailtui {quoted} {closed}"],
-                              check=False, capture_output=True, timeout=60, env=env_for(tmp_path), cwd=tmp_path)
-        err = proc.stderr.decode()
-        assert proc.returncode != 70 and "Traceback" not in err and "internal error" not in err, (args, err)
-        if "2>&-" in closed:
-            assert b"mailtui:" not in proc.stdout, (args, proc.stdout)  # errors never go to stdout
+# (every command under closed stdin/stdout/stderr: tests/test_chaos.py)
 
 
 def test_commands_reading_stdin_say_it_is_closed(tmp_path: Path) -> None:
@@ -142,14 +133,14 @@ def _exit_with_closed_pipe(tmp: Path, args: tuple[str, ...]) -> subprocess.Compl
 
 
 def test_a_closed_pipe_keeps_the_exit_code_and_says_nothing(tmp_path: Path) -> None:
+    codes = set()
     for args in _commands(tmp_path):
         normal = mailtui(tmp_path, *args)
         piped = _exit_with_closed_pipe(tmp_path, args)
         assert piped.returncode == normal.returncode, (args, piped.returncode, normal.returncode)
-        assert b"Broken pipe" not in piped.stderr and b"Traceback" not in piped.stderr, (args, piped.stderr)
-    # the codes compared above include failures, not only 0
-    codes = {mailtui(tmp_path, *a).returncode for a in _commands(tmp_path)}
-    assert codes & {1, 2, 4}, codes
+        assert piped.stderr == normal.stderr.replace(b"\r", b""), (args, piped.stderr)  # nothing about the pipe
+        codes.add(normal.returncode)
+    assert {0, 1, 2, 4} <= codes, codes  # failures are kept, not only success
 
 
 def test_scan_events_stop_at_a_closed_pipe(tmp_path: Path) -> None:
@@ -362,7 +353,8 @@ def test_a_bad_user_catalog_is_said_once_and_skipped(tmp_path: Path, name: str) 
     bad.write_bytes(text if isinstance(text, bytes) else text.encode())
     log = tmp_path / "mail.log"
     log.write_text(CONNECT + "\n" + "Jan  1 00:00:00 mx postfix/smtpd[1]: custom " + "a" * 40 + "!\n")
-    for args in (("scan", "--json", str(log)), ("who", "192.0.2.7", str(log)), ("explain", CONNECT)):
+    every = name in ("nested quantifier", "not a table", "sample does not match")
+    for args in (("scan", "--json", str(log)), ("who", "192.0.2.7", str(log)), ("explain", CONNECT))[:3 if every else 1]:
         proc = mailtui(tmp_path, *args, timeout=90)
         err = proc.stderr.decode()
         assert proc.returncode == 0 and "Traceback" not in err, (args, err)
@@ -370,8 +362,8 @@ def test_a_bad_user_catalog_is_said_once_and_skipped(tmp_path: Path, name: str) 
         assert len(warnings) == 1 and str(bad) in warnings[0] and reason in warnings[0], err
         if "[[recognizer]]" in str(text) and "local." in str(text):
             assert "local." in warnings[0]  # names the entry
-    report = json.loads(mailtui(tmp_path, "scan", "--json", str(log)).stdout)
-    assert report["recognized"] >= 1  # the built-in catalog kept working
+        if args[0] == "scan":
+            assert json.loads(proc.stdout)["recognized"] >= 1  # the built-in catalog kept working
 
 
 def test_duplicate_ids_across_user_files_are_reported(tmp_path: Path) -> None:
