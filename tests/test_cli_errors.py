@@ -404,3 +404,31 @@ def test_good_user_patterns_are_accepted(tmp_path: Path) -> None:
     catalog = load_catalog(user_dir=folder, problems=problems)
     assert problems == []
     assert {f"local.p{i}" for i in range(len(patterns))} <= {r.id for r in catalog}
+
+
+def test_check_prints_hostile_dns_text_sanitized(tmp_path: Path) -> None:
+    """TXT records are the DNS's free text: escape sequences in them reach no terminal."""
+    import struct
+
+    from tests.fakes import dns_reply
+
+    texts = ["v=spf1 \x1b]0;PWN\x07 -all", "v=spf1 \x9b2J\u202e -all", "v=DMARC1; p=\x1b[6n"]
+
+    def txt(value: str) -> bytes:
+        raw = value.encode()
+        rdata = bytes([len(raw)]) + raw
+        return b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 60, len(rdata)) + rdata
+
+    def answer(query: bytes) -> bytes:
+        qtype = struct.unpack("!H", query[12:][query[12:].index(b"\x00") + 1:][:2])[0]
+        return dns_reply(query, [txt(t) for t in texts] if qtype == 16 else [])
+
+    with FakeDns(answer) as server:
+        args = ("--no-probes", "--deadline", "10", "--nameserver", server.address, "example.org")
+        text = mailtui(tmp_path, "check", "-v", *args)
+        data = mailtui(tmp_path, "check", "--json", *args)
+    assert "Traceback" not in text.stderr.decode()
+    assert_no_controls(text.stdout)
+    assert "␛]0;PWN␇" in text.stdout.decode()  # the record is shown, made visible
+    assert_no_controls(data.stdout)
+    json.loads(data.stdout)
