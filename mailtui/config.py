@@ -2,12 +2,16 @@
 
 Every effective value remembers where it came from so ``mailtui config`` can show it.
 The schema is a flat table of dotted keys; a TOML file uses the sections (``[logs]``
-``backfill = 200``). Unknown keys and wrong types are reported with the file name,
-never silently ignored.
+``backfill = 200``). Unknown keys, wrong types and values out of range (negative, NaN,
+huge, not one of the choices) are reported with the key, the file and what is allowed,
+never silently ignored. A file of the automatic layers (/etc, XDG) that cannot be read is
+named in a warning and skipped; the file given with ``--config`` must be readable.
 """
 
 from __future__ import annotations
 
+import ipaddress
+import math
 import os
 import sys
 from dataclasses import dataclass, field
@@ -29,6 +33,17 @@ class Setting:
     default: Any
     kind: type
     help: str
+    low: float | None = None  # numbers: the allowed range, inclusive
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+
+    def allowed(self) -> str:
+        if self.choices:
+            return "one of " + ", ".join(repr(c) for c in self.choices)
+        if self.low is not None and self.high is not None:
+            low, high = (f"{int(x):,}" if self.kind is int else f"{x:g}" for x in (self.low, self.high))
+            return f"{self.kind.__name__} from {low} to {high}"
+        return {list: "a list of strings", bool: "true or false"}.get(self.kind, self.kind.__name__)
 
 
 SCHEMA: dict[str, Setting] = {
@@ -36,9 +51,10 @@ SCHEMA: dict[str, Setting] = {
     "logs.mail": Setting("", str, "the syslog mail log (auto: /var/log/mail.log, /var/log/maillog, ...)"),
     "logs.dovecot": Setting("", str, "Dovecot's own log_path file (auto: doveconf -h log_path)"),
     "logs.fail2ban": Setting("", str, "fail2ban's log (auto: its logtarget)"),
-    "logs.journald": Setting("auto", str, "read journald: auto (when no mail log file exists), yes, no"),
-    "logs.backfill": Setting(500, int, "lines read back from each file when starting"),
-    "logs.max_lines": Setting(20000, int, "lines kept in the Logs pane"),
+    "logs.journald": Setting("auto", str, "read journald: auto (when no mail log file exists), yes, no",
+                            choices=("auto", "yes", "no")),
+    "logs.backfill": Setting(500, int, "lines read back from each file when starting", 0, 1_000_000),
+    "logs.max_lines": Setting(20000, int, "lines kept in the Logs pane", 1, 5_000_000),
     "fail2ban.socket": Setting("", str, "fail2ban-server socket (auto: fail2ban.local/.conf, else default)"),
     "postfix.config_dir": Setting("", str, "Postfix configuration directory passed to postconf -c"),
     "dovecot.config": Setting("", str, "dovecot.conf passed to doveconf -c"),
@@ -47,14 +63,16 @@ SCHEMA: dict[str, Setting] = {
     "dns.ca_file": Setting("", str, "extra CA bundle trusted by the HTTPS and TLS checks (a private CA)"),
     "dns.blocklists": Setting([], list, "DNS blocklists our sending addresses are looked up in (zone, or "
                                         "domain:zone for domain lists); empty: not checked"),
-    "alerts.deferred_max": Setting(100, int, "alert when the deferred queue holds more messages"),
-    "alerts.deferred_age_hours": Setting(24.0, float, "alert when a deferred message is older (hours)"),
-    "alerts.cert_days": Setting(14, int, "alert when a configured certificate expires within (days)"),
-    "alerts.disk_percent": Setting(90.0, float, "alert when the queue or mail store disk is fuller (%)"),
+    "alerts.deferred_max": Setting(100, int, "alert when the deferred queue holds more messages", 0, 100_000_000),
+    "alerts.deferred_age_hours": Setting(24.0, float, "alert when a deferred message is older (hours)",
+                                         0, 87_600),
+    "alerts.cert_days": Setting(14, int, "alert when a configured certificate expires within (days)", 0, 3650),
+    "alerts.disk_percent": Setting(90.0, float, "alert when the queue or mail store disk is fuller (%)", 0, 100),
     "ui.read_only": Setting(False, bool, "disable every action that changes the server"),
-    "ui.refresh_seconds": Setting(5.0, float, "seconds between polls of fail2ban and services"),
+    "ui.refresh_seconds": Setting(5.0, float, "seconds between polls of fail2ban and services", 0.5, 3600),
     "containers.mode": Setting("auto", str, "read a mail appliance in containers: auto (when its containers "
-                                            "run), yes, no"),
+                                            "run), yes, no",
+                              choices=("auto", "yes", "no")),
     "containers.socket": Setting("", str, "container engine API socket (auto: DOCKER_HOST, /var/run/docker.sock, "
                                           "/run/podman/podman.sock)"),
     "containers.postfix": Setting("", str, "the Postfix container's name (auto: by compose service or image)"),
@@ -69,8 +87,48 @@ SYSTEM_CONFIG = Path("/etc/mailtui/config.toml")
 
 
 def user_config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    base = os.environ.get("XDG_CONFIG_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".config")
+        except RuntimeError:  # no $HOME and no passwd entry: there is no user layer
+            base = "/nonexistent"
     return Path(base) / "mailtui"
+
+
+def parse_nameserver(text: str) -> tuple[str, int]:
+    """``IP``, ``IP:PORT``, ``[V6]:PORT`` or a bare IPv6 address, checked; ValueError says why."""
+    raw = text.strip()
+    host, port_text, has_port = raw, "", False
+    if raw.startswith("["):
+        host, bracket, rest = raw[1:].partition("]")
+        if not bracket or rest and not rest.startswith(":"):
+            raise ValueError(f"{text!r}: expected [IPV6]:PORT")
+        port_text, has_port = rest[1:], bool(rest)
+    elif raw.count(":") == 1:
+        host, port_text = raw.split(":")
+        has_port = True
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        raise ValueError(f"{text!r}: the name server must be an IP address, optionally with a port "
+                         "(127.0.0.1, 127.0.0.1:5353, [::1]:5353)") from None
+    port = 53
+    if has_port:
+        if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text[:6]) <= 65535:
+            raise ValueError(f"{text!r}: the port must be a number from 1 to 65535")
+        port = int(port_text)
+    return str(address), port
+
+
+def _nameserver(value: str) -> str:
+    if value:
+        parse_nameserver(value)
+    return value
+
+
+# extra checks on string settings: raise ValueError with the reason
+CHECKS = {"dns.nameserver": _nameserver}
 
 
 @dataclass
@@ -78,6 +136,7 @@ class Config:
     values: dict[str, Any] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     files_read: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)  # files skipped, said once by the caller
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -98,13 +157,49 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     if setting is None:
         raise ConfigError(f"{source}: unknown setting {key!r}")
     kind = setting.kind
+    where = f"{source}: {key}"
     if kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
-    if kind is list and isinstance(value, list) and all(isinstance(v, str) for v in value):
+    if kind is list:
+        if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            raise ConfigError(f"{where} must be a list of strings, got {_shown(value)}")
+        for v in value:
+            _check_text(where, v)
         return list(value)
-    if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
-        return value
-    raise ConfigError(f"{source}: {key} must be {kind.__name__}, got {type(value).__name__}")
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{where} must be {setting.allowed()}, got {type(value).__name__}")
+    return _in_range(key, setting, where, value)
+
+
+def _in_range(key: str, setting: Setting, where: str, value: Any) -> Any:
+    kind = setting.kind
+    if kind is float and not math.isfinite(value):
+        raise ConfigError(f"{where} must be {setting.allowed()}, got {value}")
+    if setting.low is not None and setting.high is not None and not setting.low <= value <= setting.high:
+        raise ConfigError(f"{where} must be {setting.allowed()}, got {_shown(value)}")
+    if kind is str:
+        _check_text(where, value)
+        if setting.choices and value not in setting.choices:
+            raise ConfigError(f"{where} must be {setting.allowed()}, got {_shown(value)}")
+        check = CHECKS.get(key)
+        if check is not None:
+            try:
+                check(value)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {exc}") from None
+    return value
+
+
+def _shown(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _check_text(where: str, value: str) -> None:
+    if "\x00" in value:
+        raise ConfigError(f"{where} must not contain a NUL character")
+    if len(value) > 4096:
+        raise ConfigError(f"{where} is longer than 4096 characters")
 
 
 def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -121,13 +216,48 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 def read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
-            return _flatten(tomllib.load(fh))
+            data = fh.read(MAX_CONFIG_BYTES + 1)
     except PermissionError:
         raise ConfigError(f"{path}: permission denied") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{path}: is a directory, not a config file") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{path}: larger than {MAX_CONFIG_BYTES // 1024} KiB: not a config file")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    try:
+        return _flatten(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{path}: invalid TOML: nested too deeply") from None
+
+
+MAX_CONFIG_BYTES = 1 << 20
+
+
+def _present(path: Path, warnings: list[str]) -> bool:
+    """Is there a file to read at an automatic layer? Unreadable places are warned about."""
+    try:
+        st = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return False
+    except PermissionError:
+        warnings.append(f"{path}: cannot be read (permission denied on it or a directory above); skipped")
+        return False
     except OSError as exc:
-        raise ConfigError(f"{path}: {exc.strerror}") from None
+        warnings.append(f"{path}: cannot be read ({exc.strerror or exc}); skipped")
+        return False
+    import stat
+
+    if stat.S_ISDIR(st.st_mode):
+        warnings.append(f"{path}: is a directory, not a config file; skipped")
+        return False
+    return True
 
 
 def load(explicit: Path | None = None, overrides: dict[str, Any] | None = None) -> Config:
@@ -137,18 +267,29 @@ def load(explicit: Path | None = None, overrides: dict[str, Any] | None = None) 
         cfg.set(key, setting.default, "default")
     layers: list[Path] = [SYSTEM_CONFIG, user_config_dir() / "config.toml"]
     for path in layers:
-        if path.is_file():
-            _apply_file(cfg, path)
+        if _present(path, cfg.warnings):
+            try:
+                values = read_toml(path)
+            except ConfigError as exc:
+                if "permission denied" not in str(exc):
+                    raise
+                cfg.warnings.append(f"{exc}; skipped")
+                continue
+            _apply(cfg, path, values)
     if explicit is not None:
-        if not explicit.is_file():
-            raise ConfigError(f"{explicit}: no such config file")
-        _apply_file(cfg, explicit)
+        try:
+            explicit.stat()
+        except (FileNotFoundError, NotADirectoryError):
+            raise ConfigError(f"{explicit}: no such config file") from None
+        except OSError:
+            pass  # read_toml says what is wrong with it
+        _apply(cfg, explicit, read_toml(explicit))
     for key, value in (overrides or {}).items():
         cfg.set(key, value, "command line")
     return cfg
 
 
-def _apply_file(cfg: Config, path: Path) -> None:
-    for key, value in read_toml(path).items():
+def _apply(cfg: Config, path: Path, values: dict[str, Any]) -> None:
+    for key, value in values.items():
         cfg.set(key, value, str(path))
     cfg.files_read.append(str(path))

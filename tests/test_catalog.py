@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.record import LogRecord
+from mailtui.recognizers import redos
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.loader import CatalogError, load_catalog, parse_catalog
 from mailtui.recognizers.model import CANONICAL_FIELDS, SEVERITIES
@@ -133,28 +134,12 @@ def test_user_catalog_error_names_the_file(tmp_path: Path) -> None:
         load_catalog(user_dir=tmp_path)
 
 
-ADVERSARIAL = [
-    "a" * 20000, " " * 20000, "[" * 20000, "<" * 20000, "x[" * 10000, "a: " * 7000,
-    "NOQUEUE: reject: RCPT from " + "a[" * 5000, "(" * 20000, "auth failed, " * 2000,
-    "warning: " + "x" * 20000 + ": SASL LOGIN authentication failed: " + "," * 5000,
-]
-
-
-def _time(pattern, text: str) -> float:
-    start = time.perf_counter()
-    pattern.search(text)
-    return time.perf_counter() - start
-
-
 @pytest.mark.parametrize("recognizer", CATALOG, ids=[r.id for r in CATALOG])
 def test_patterns_stay_linear_on_adversarial_input(recognizer) -> None:
-    # Not a speed test: catastrophic backtracking shows as time exploding when the input doubles.
-    for text in ADVERSARIAL:
-        probe = recognizer.match + text + recognizer.match
-        small, big = probe[: len(probe) // 4], probe
-        t_small = max(_time(recognizer.regex, small), 1e-4)
-        t_big = _time(recognizer.regex, big)
-        assert t_big < 0.5 and t_big / t_small < 64, (recognizer.id, text[:20], t_small, t_big)
+    # Not a speed test: catastrophic backtracking shows as time exploding when the input grows.
+    # The same check (recognizers/redos.py) refuses a user's pattern when its catalog is loaded.
+    assert redos.structural_problem(recognizer.regex.pattern) is None, recognizer.id
+    assert redos.probe(recognizer.regex, recognizer.match) is None, recognizer.id
 
 
 @settings(max_examples=300, deadline=None)

@@ -9,13 +9,14 @@ the subcommand being run (and for ``--help``), and none of them imports Textual,
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 from mailtui import __version__
-from mailtui.cli.output import CliError
+from mailtui.cli.output import CliError, SafeStream, guard_streams
 
 # name -> module; order is the order shown in --help.
 SUBCOMMANDS: dict[str, str] = {
@@ -36,10 +37,19 @@ SUBCOMMANDS: dict[str, str] = {
 EXIT_OK = 0
 EXIT_USAGE = 2
 EXIT_INTERNAL = 70
+EXIT_IOERR = 74
+EXIT_PIPE = 141  # 128 + SIGPIPE, what a shell reports for a writer killed by a closed pipe
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line, like every other error (argparse prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: {message} (see {self.prog} --help)\n")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="mailtui",
         description="Terminal dashboard for Postfix + Dovecot + fail2ban. "
         "With no command, starts the dashboard.",
@@ -73,7 +83,37 @@ def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
     return overrides
 
 
+def _one_line(text: str) -> str:
+    return " ".join(text.split("\n")).strip()
+
+
+def _os_message(exc: OSError) -> str:
+    """``path: reason`` for an OSError that reached the top (EMFILE, EACCES, ENOTDIR...)."""
+    reason = exc.strerror or type(exc).__name__
+    if exc.errno == errno.EMFILE:
+        reason += " (too many files open: raise `ulimit -n` or name fewer files)"
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
 def main(argv: list[str] | None = None) -> int:
+    guard_streams()
+    code = _main(argv)
+    try:
+        from mailtui.cli.catalog import report_problems
+
+        report_problems()
+    except Exception:  # noqa: BLE001, S110 - a warning must not change the result
+        pass
+    # a full disk is only known once the buffer is written: say so, do not exit 0
+    sys.stdout.flush()
+    out = sys.stdout
+    if isinstance(out, SafeStream) and out.error is not None:
+        print(f"mailtui: cannot write the output: {_os_message(out.error)}", file=sys.stderr)
+        return code or EXIT_IOERR
+    return code
+
+
+def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -83,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
             cfg = config.load(args.config, cli_overrides(args))
         except config.ConfigError as exc:
             raise CliError(str(exc)) from None
+        for warning in cfg.warnings:
+            print(f"mailtui: warning: {_one_line(warning)}", file=sys.stderr)
         if args.command is None:
             from mailtui.cli.tui import run_tui
 
@@ -92,17 +134,30 @@ def main(argv: list[str] | None = None) -> int:
     except CliError as exc:
         if args.debug:
             raise
-        print(f"mailtui: {exc}", file=sys.stderr)
+        print(f"mailtui: {_one_line(str(exc))}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
-        # `mailtui scan ... | head` closes the pipe early; that is not an error.
-        sys.stderr.close()
-        return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a clean message
+        # a pipe other than stdout (stdout's is handled by SafeStream): nothing to say
+        return EXIT_PIPE
+    except OSError as exc:
+        # the environment, not a bug: a file that vanished, too many open files, ...
         if args.debug:
             raise
-        print(f"mailtui: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",
-              file=sys.stderr)
+        print(f"mailtui: {_one_line(_os_message(exc))}", file=sys.stderr)
+        return EXIT_USAGE
+    except RecursionError:
+        if args.debug:
+            raise
+        print("mailtui: the input is nested too deeply to read", file=sys.stderr)
+        return EXIT_USAGE
+    except MemoryError:
+        print("mailtui: out of memory", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:
+        if args.debug:
+            raise
+        print(f"mailtui: internal error: {type(exc).__name__}: {_one_line(str(exc))[:300]} "
+              "(rerun with --debug)", file=sys.stderr)
         return EXIT_INTERNAL

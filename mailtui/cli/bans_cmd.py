@@ -6,6 +6,7 @@ import argparse
 import time
 from datetime import datetime
 
+from mailtui.cli import validate
 from mailtui.cli.output import CliError, print_json, print_table
 from mailtui.config import Config
 from mailtui.system.units import plural
@@ -14,7 +15,7 @@ HELP = "fail2ban: all jails, banned IPs and time left (socket, or fail2ban.log w
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--jail", help="only this jail")
+    parser.add_argument("--jail", type=validate.nonempty("jail name"), help="only this jail")
     parser.add_argument("--ip", help="where this IP stands: banned by which jail, since when")
     parser.add_argument("--socket", help="fail2ban-server socket (default: from fail2ban's config)")
     parser.add_argument("--log", dest="why_logs", action="append", metavar="FILE",
@@ -30,7 +31,7 @@ def _why(args: argparse.Namespace, cfg: Config, ip: str):
     from mailtui.logs.locate import access_problem, locate_logs
     from mailtui.logs.who import iterate_files
 
-    files = args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable]
+    files = list(args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable])
     if cfg["logs.fail2ban"] and cfg["logs.fail2ban"] not in files and not access_problem(cfg["logs.fail2ban"]):
         files.append(cfg["logs.fail2ban"])
     files = [f for f in files if not access_problem(f)]
@@ -42,8 +43,6 @@ def _when(ts: float | None) -> str:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    import ipaddress
-
     from mailtui.cli import bans_more
 
     if bans_more.wanted(args):
@@ -53,10 +52,20 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.fail2ban.status import format_left as _left
 
     if args.ip:
+        from mailtui.fail2ban.actions import ActionRefused, valid_ip
+
         try:
-            args.ip = str(ipaddress.ip_address(args.ip))
-        except ValueError:
-            raise CliError(f"{args.ip!r} is not an IP address") from None
+            args.ip = valid_ip(args.ip)  # as fail2ban stores it (::ffff:1.2.3.4 is 1.2.3.4)
+        except ActionRefused as exc:
+            raise CliError(str(exc)) from None
+    if args.why_logs:
+        from mailtui.logs.locate import access_problem
+
+        # named on the command line: one that cannot be read is an error, not "no readable log"
+        for name in args.why_logs:
+            problem = access_problem(name)
+            if problem:
+                raise CliError(f"{name}: {problem}")
     from mailtui.containers.bans import appliance_bans
 
     # mailcow's netfilter (its API) or docker-mailserver's fail2ban, when the mail server is an appliance
@@ -73,6 +82,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         data = snap.to_dict()
         data["jails"] = [j.to_dict() for j in jails]
         data.update(result.to_dict())  # mode, server, source_file, as_of, headline, actions_disabled, note
+        data["note"] = "; ".join(n for n in (result.reason, snap.note) if n)
         if args.ip:
             reason, files = _why(args, cfg, args.ip)
             data["ip"] = {"ip": args.ip, "banned_in": [
@@ -85,6 +95,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print(f"(not using the socket: {result.reason})")
         if result.actions_disabled:
             print(f"(unban is not possible now: {result.actions_disabled})")
+    elif result.mode == "mailcow":
+        print(result.headline())
+        if result.actions_disabled:
+            print(f"(unban is not possible now: {result.actions_disabled})")
+    if snap.note:
+        print(f"(note: {snap.note})")
     now = time.time()
     if not jails:
         print("no jails" + (" in " + result.source_file if result.mode == "log" else
@@ -103,7 +119,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                   f"{_left(b.time_left(now))} left (ban time "
                   f"{'unknown' if b.ban_time is None else 'permanent' if b.ban_time < 0 else plural(b.ban_time, 'second')})")
         reason, files = _why(args, cfg, args.ip)
-        print(f"\nwhy (from {', '.join(files) or 'no readable log'}):")
+        if not files:
+            print("\nwhy: no readable log to look in (name one with --log FILE; see mailtui config)")
+            return 0
+        print(f"\nwhy (from {', '.join(files)}):")
         for rec, _ in reason.found[-10:]:
             print(f"  {_when(rec.timestamp)} fail2ban {rec.message}")
         problems = [(r, m) for r, m in reason.mail if m is not None and m.recognizer.rank >= 1]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
+from mailtui.cli import validate
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
 from mailtui.system.units import plural
@@ -19,12 +20,13 @@ MARK = {"ok": "ok", "info": "info", "not_offered": "not offered", "warn": "WARN"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("domain", nargs="?", help="the domain (default: [dns] domain, else postconf mydomain)")
     parser.add_argument("--email", help="the address clients would set up (default: postmaster@DOMAIN)")
-    parser.add_argument("--nameserver", metavar="HOST[:PORT]", help="ask this name server (default: [dns] nameserver, "
+    parser.add_argument("--nameserver", metavar="HOST[:PORT]", type=validate.nameserver, help="ask this name server (default: [dns] nameserver, "
                         "else /etc/resolv.conf)")
     parser.add_argument("--selector", action="append", metavar="S", help="DKIM selector (repeatable; default: "
                         "'default' plus the local OpenDKIM/rspamd ones)")
     parser.add_argument("--no-probes", action="store_true", help="do not connect to the advertised ports")
-    parser.add_argument("--deadline", type=float, default=25.0, help="seconds for the whole check (default 25)")
+    parser.add_argument("--deadline", type=validate.seconds(0, 3600), default=25.0,
+                        help="seconds for the whole check (default 25, at most 3600)")
     parser.add_argument("--verbose", "-v", action="store_true", help="print each finding's detail")
     parser.add_argument("--blocklists", action="store_true",
                         help="also look our sending addresses and the domain up on DNS blocklists "
@@ -42,6 +44,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     domain = args.domain or default_domain(cfg)
     if not domain:
         raise CliError("no domain given, no [dns] domain configured and no Postfix mydomain to default to")
+    _check_domain_name(domain)
     try:
         extra: dict[str, Any] = {}
         if args.blocklists or args.send_address:
@@ -98,3 +101,21 @@ def _diff_and_save(args: argparse.Namespace, current: dict[str, Any], code: int)
         except OSError as exc:
             raise CliError(f"{args.save}: {exc.strerror}") from None
     return code
+
+
+def _check_domain_name(domain: str) -> None:
+    """A host name, in Unicode or xn-- form, that converts both ways (``xn--zz.com`` does not)."""
+    import re
+
+    import dns.exception
+    import dns.name
+
+    try:
+        name = dns.name.from_unicode(domain.strip().rstrip(".") + ".")
+        name.to_unicode()
+    except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
+        raise CliError(f"{domain!r} is not a valid domain name: {exc}") from None
+    for label in name.labels[:-1]:
+        if not re.fullmatch(rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?", label):
+            raise CliError(f"{domain!r} is not a host name: {label.decode('ascii', 'replace')!r} may only hold "
+                           "letters, digits and '-' (not at either end)")

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Iterator
 
-from mailtui.cli.output import CliError, print_json
+from mailtui.cli.output import CliError, need_stdin, print_json
 from mailtui.config import Config
 
 HELP = "explain a log line: what happened, the settings behind it (live values), the fix"
@@ -20,25 +21,37 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("line", nargs="?", help="the log line (default: read lines from stdin)")
 
 
+MAX_STDIN_LINES = 100_000
+
+
+def _capped() -> Iterator[str]:
+    """Lines of stdin through the log reader (capped, sanitized), at most MAX_STDIN_LINES."""
+    from mailtui.logs.reader import iter_lines
+
+    for n, line in iter_lines("-"):
+        if n > MAX_STDIN_LINES:
+            raise CliError(f"more than {MAX_STDIN_LINES:,} lines on stdin: use mailtui scan - for many lines")
+        yield line
+
+
 def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.logs.correlate import Correlator, context
+    from mailtui.cli.catalog import engine as load_engine
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.mta.doveconf import DovecotConfig
     from mailtui.mta.postconf import PostfixConfig
-    from mailtui.recognizers.engine import default_engine
     from mailtui.recognizers.explain import Explainer, format_diagnosis
-    from mailtui.recognizers.loader import CatalogError
 
     if args.line is not None:
         lines = [args.line]
-    elif sys.stdin.isatty():
-        raise CliError("give a log line as argument, or pipe lines on stdin")
     else:
-        lines = [ln.rstrip("\n") for ln in sys.stdin if ln.strip()]
-    try:
-        engine = default_engine()
-    except CatalogError as exc:
-        raise CliError(str(exc)) from None
+        need_stdin("give a log line as argument, or pipe lines on stdin")
+        if sys.stdin.isatty():
+            raise CliError("give a log line as argument, or pipe lines on stdin")
+        lines = [ln for ln in _capped() if ln.strip()]
+        if not lines:
+            raise CliError("no log line on stdin: give one as argument, or pipe lines")
+    engine = load_engine()
     explainer = Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
     parser = EnvelopeParser(source="argument" if args.line is not None else "stdin")
     results = []

@@ -1,10 +1,24 @@
-"""Shared helpers for subcommands: the error type, JSON output, plain tables."""
+"""Shared helpers for subcommands: the error type, safe standard streams, JSON output, tables.
+
+Every byte a command prints passes through here. :func:`guard_streams` (called first by
+``main``) puts a closed stdin/stdout/stderr back on /dev/null, so no file opened later
+lands on fd 0-2 and no command meets ``sys.stdin is None``, then wraps stdout and stderr
+in :class:`SafeStream`: text from the server, the logs, DNS or HTTP goes through the log
+reader's sanitizer (``logs/sanitize.py``) whatever command printed it, and a closed output
+pipe is noticed once, silently, instead of turning into a traceback or a wrong exit code.
+"""
 
 from __future__ import annotations
 
+import errno
+import io
 import json
+import math
+import os
 import sys
 from typing import Any, TextIO
+
+from mailtui.logs.sanitize import clean_output, escape_json
 
 
 class CliError(Exception):
@@ -15,9 +29,155 @@ class CliError(Exception):
         self.exit_code = exit_code
 
 
+class SafeStream(io.TextIOBase):
+    """A text stream that sanitizes what is written and survives its reader going away.
+
+    After EPIPE (``mailtui check | head -1``) the rest of the output is dropped and the
+    command goes on to its own exit code; any other write error (a full disk) is kept in
+    :attr:`error` for ``main`` to report.
+    """
+
+    def __init__(self, raw: TextIO) -> None:
+        super().__init__()
+        self.raw = raw
+        self.broken = False
+        self.error: OSError | None = None
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return self.raw.encoding
+
+    def writable(self) -> bool:
+        return True
+
+    def isatty(self) -> bool:
+        try:
+            return not self.broken and self.raw.isatty()
+        except (OSError, ValueError):
+            return False
+
+    def fileno(self) -> int:
+        return self.raw.fileno()
+
+    def write(self, text: str) -> int:
+        if not self.broken:
+            try:
+                self.raw.write(clean_output(text))
+            except OSError as exc:
+                self._failed(exc)
+        return len(text)
+
+    def write_raw(self, text: str) -> None:
+        """For our own terminal controls (the progress line's carriage return)."""
+        if not self.broken:
+            try:
+                self.raw.write(text)
+                self.raw.flush()
+            except OSError as exc:
+                self._failed(exc)
+
+    def flush(self) -> None:
+        if not self.broken:
+            try:
+                self.raw.flush()
+            except OSError as exc:
+                self._failed(exc)
+
+    def _failed(self, exc: OSError) -> None:
+        self.broken = True
+        if exc.errno not in (errno.EPIPE, errno.ECONNRESET):
+            self.error = exc
+        # what is still buffered goes to /dev/null, so the interpreter's own flush at exit
+        # finds nothing to complain about ("Exception ignored ... BrokenPipeError")
+        try:
+            null = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(null, self.raw.fileno())
+            os.close(null)
+        except (OSError, ValueError):
+            pass
+
+
+_stdin_closed = False
+
+
+def guard_streams() -> None:
+    """Closed fds 0-2 onto /dev/null; stdout and stderr wrapped in :class:`SafeStream`."""
+    global _stdin_closed
+    closed = []
+    for fd in (0, 1, 2):
+        try:
+            os.fstat(fd)
+        except OSError:
+            closed.append(fd)
+    for fd in closed:
+        new = os.open(os.devnull, os.O_RDONLY if fd == 0 else os.O_WRONLY)
+        if new != fd:
+            os.dup2(new, fd)
+            os.close(new)
+    _stdin_closed = 0 in closed
+    if sys.stdin is None or 0 in closed:
+        sys.stdin = open(0, encoding="utf-8", errors="replace", closefd=False)  # noqa: SIM115
+    for name, fd in (("stdout", 1), ("stderr", 2)):
+        stream = getattr(sys, name)
+        if isinstance(stream, SafeStream):
+            continue
+        if stream is None or fd in closed:
+            stream = open(fd, "w", encoding="utf-8", closefd=False)  # noqa: SIM115
+        try:
+            # a file name that is not UTF-8 is printed escaped, not as UnicodeEncodeError
+            stream.reconfigure(errors="backslashreplace")
+        except (AttributeError, ValueError, OSError):
+            pass
+        setattr(sys, name, SafeStream(stream))
+
+
+def stdin_closed() -> bool:
+    """True when the process was started with fd 0 closed (``<&-``)."""
+    return _stdin_closed
+
+
+def need_stdin(what: str) -> None:
+    """Refuse before reading stdin that is closed (it now reads as /dev/null: say so instead)."""
+    if _stdin_closed:
+        raise CliError(f"standard input is closed: {what}")
+
+
+def progress(text: str) -> None:
+    """Rewrite the progress line on stderr (a terminal)."""
+    err = sys.stderr
+    line = "\r" + clean_output(text).replace("\n", " ").replace("\t", " ")
+    if isinstance(err, SafeStream):
+        err.write_raw(line)
+    else:
+        err.write(line)
+        err.flush()
+
+
+def _finite(data: Any) -> Any:
+    if isinstance(data, float):
+        return data if math.isfinite(data) else None
+    if isinstance(data, dict):
+        return {k: _finite(v) for k, v in data.items()}
+    if isinstance(data, (list, tuple)):
+        return [_finite(v) for v in data]
+    return data
+
+
+def json_text(data: Any, indent: int | None = 2) -> str:
+    """JSON with every value kept exactly and no raw control character (see escape_json).
+
+    NaN and infinities are not JSON (``json.loads`` elsewhere rejects them): they become null.
+    """
+    try:
+        text = json.dumps(data, indent=indent, ensure_ascii=False, default=str, allow_nan=False)
+    except ValueError:
+        text = json.dumps(_finite(data), indent=indent, ensure_ascii=False, default=str, allow_nan=False)
+    return escape_json(text)
+
+
 def print_json(data: Any, out: TextIO | None = None) -> None:
-    json.dump(data, out or sys.stdout, indent=2, ensure_ascii=False, default=str)
-    (out or sys.stdout).write("\n")
+    stream = out or sys.stdout
+    stream.write(json_text(data) + "\n")
 
 
 def print_table(rows: list[list[str]], headers: list[str], out: TextIO | None = None) -> None:
@@ -35,6 +195,10 @@ def confirm(question: str, assume_yes: bool) -> bool:
     """Ask on the terminal; refuse to guess when there is none (scripts must pass --yes)."""
     if assume_yes:
         return True
-    if not sys.stdin.isatty():
+    if _stdin_closed or not sys.stdin.isatty():
         raise CliError("confirmation needed: run in a terminal or pass --yes")
-    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    try:
+        answer = input(f"{question} [y/N] ")
+    except EOFError:
+        return False
+    return answer.strip().lower() in ("y", "yes")

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
 import textwrap
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from mailtui.cli.output import CliError, print_json
+from mailtui.cli import validate
+from mailtui.cli.output import CliError, json_text, need_stdin, print_json
+from mailtui.cli.output import progress as show_progress
 from mailtui.config import Config
 from mailtui.system.units import plural
 
@@ -36,7 +38,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="list the commonest shapes of lines no recognizer explains (ids, addresses, "
                              "hosts, users and numbers normalised), with counts and an example: what to "
                              "write a recognizer for (docs/recognizers.md)")
-    parser.add_argument("--limit", type=int, default=20, help="diagnoses (or --unknown shapes) shown in the text report")
+    parser.add_argument("--limit", type=validate.count(0, 1_000_000), default=20,
+                        help="diagnoses (or --unknown shapes) shown in the text report")
     parser.add_argument("--fail-on", choices=("notice", "warn", "error", "crit"),
                         help="exit 1 when a problem of this severity or worse was found")
 
@@ -56,14 +59,12 @@ def _files(args: argparse.Namespace, cfg: Config) -> list[str]:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.correlate import Correlator, context
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.logs.locate import access_problem
-    from mailtui.logs.reader import iter_lines
-    from mailtui.recognizers.engine import default_engine
     from mailtui.recognizers.explain import context_dict
-    from mailtui.recognizers.loader import CatalogError
     from mailtui.recognizers.model import SEVERITY_RANK
     from mailtui.recognizers.summary import ScanSummary, UnknownShapes
 
@@ -71,14 +72,13 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     until = parse_time(args.until) if args.until else None
     files = _files(args, cfg)
     for name in files:
-        if name != "-":
+        if name == "-":
+            need_stdin("name files to scan instead of '-'")
+        else:
             problem = access_problem(name)
             if problem:
                 raise CliError(f"{name}: {problem}")
-    try:
-        engine = default_engine()
-    except CatalogError as exc:
-        raise CliError(str(exc)) from None
+    engine = load_engine()
     summary = ScanSummary()
     unknown = UnknownShapes() if args.unknown else None
     if unknown is not None and args.events:
@@ -92,10 +92,11 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     # lines left out by --since/--until: how many, and the span they cover (only counted when
     # skipped, so lines in range cost nothing more)
     outside, outside_first, outside_last = 0, float("inf"), float("-inf")
+    damaged: list[str] = []
     for name in files:
         mtime = os.path.getmtime(name) if name != "-" else None
         parser = EnvelopeParser(source=name, year_reference=mtime)
-        for lineno, line in iter_lines(name):
+        for lineno, line in _readable(name, damaged):
             record = parser.parse(line, lineno, sanitized=True)
             ts = record.timestamp
             if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):
@@ -114,13 +115,15 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                     settled = explainer.settle(found, record)
                     if settled is not None:
                         event["context"] = context_dict(settled, engine.by_id.get(settled.means))
-                    out.write(json.dumps(event, ensure_ascii=False) + "\n")
+                    out.write(json_text(event, indent=None) + "\n")
+                    if getattr(out, "broken", False):
+                        return EXIT_PIPE  # the reader left (| head): the rest would go nowhere
             if progress and summary.lines % PROGRESS_EVERY == 0:
                 rate = summary.lines / max(time.monotonic() - started, 1e-6)
-                sys.stderr.write(f"\rscanning {name}: {summary.lines:,} lines ({rate:,.0f}/s)")
-                sys.stderr.flush()
+                show_progress(f"scanning {name}: {summary.lines:,} lines ({rate:,.0f}/s)")
     if progress and summary.lines >= PROGRESS_EVERY:
-        sys.stderr.write("\r" + " " * 70 + "\r")
+        show_progress(" " * 70)
+        show_progress("")
     order = {r.id: i for i, r in enumerate(engine.recognizers)}
     if unknown is not None:
         _print_unknown(summary, unknown, files, args.limit, args.json)
@@ -151,6 +154,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             print(f"nothing to scan: {', '.join(files)} hold{'s' if len(files) == 1 else ''} no lines")
         else:
             _print_report(summary, order, files, args.limit)
+    for problem in damaged:
+        print(f"mailtui: warning: {problem}", file=sys.stderr)
+    if damaged:
+        return 2  # the report above is incomplete
     if args.fail_on:
         threshold = SEVERITY_RANK[args.fail_on]
         if any(SEVERITY_RANK[sev] >= threshold and n for sev, n in summary.severity.items()):
@@ -164,6 +171,28 @@ def _explainer(cfg: Config) -> Explainer:
     from mailtui.recognizers.explain import Explainer
 
     return Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
+
+
+EXIT_PIPE = 141
+
+
+def _readable(name: str, damaged: list[str]) -> Iterator[tuple[int, str]]:
+    """The file's lines; a corrupt or truncated .gz (or a read error) ends the file, said once."""
+    import gzip
+    import zlib
+
+    from mailtui.logs.reader import iter_lines
+
+    lineno = 0
+    try:
+        for lineno, line in iter_lines(name):
+            yield lineno, line
+    except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+        damaged.append(f"{name}: compressed data is corrupt or truncated after line {lineno:,} "
+                       f"({exc}); the rest of this file was not read")
+    except OSError as exc:
+        damaged.append(f"{name}: read error after line {lineno:,} ({exc.strerror or exc}); "
+                       "the rest of this file was not read")
 
 
 def _event(record, match) -> dict:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from mailtui.cli import validate
 from mailtui.cli.output import CliError, confirm, print_json
 from mailtui.config import Config
 from mailtui.system.units import plural
@@ -13,17 +14,21 @@ HELP = "unban an IP in one jail or in all jails (asks for confirmation unless --
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("ip", help="the IP address to unban")
-    parser.add_argument("--jail", help="only in this jail (default: every jail)")
+    parser.add_argument("--jail", type=validate.nonempty("jail name"), help="only in this jail (default: every jail)")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
     parser.add_argument("--socket", help="fail2ban-server socket")
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    from mailtui.fail2ban.actions import ActionRefused, unban
+    from mailtui.fail2ban.actions import ActionRefused, unban, valid_ip
     from mailtui.fail2ban.source import check_actions
 
     if cfg["ui.read_only"]:
         raise CliError("read-only mode: unban is disabled (drop --read-only / ui.read_only)")
+    try:
+        args.ip = valid_ip(args.ip)  # before asking: the question names what will be sent
+    except ActionRefused as exc:
+        raise CliError(str(exc)) from None
     where = f"jail {args.jail}" if args.jail else "every jail"
     if not args.socket:
         from mailtui.containers.bans import appliance_bans

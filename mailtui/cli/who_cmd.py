@@ -3,11 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import gzip
+import sys
+import zlib
+from collections.abc import Callable, Iterator
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
 from mailtui.system.units import plural
+
+if TYPE_CHECKING:
+    from mailtui.logs.who import Pair, WhoResult
 
 HELP = "who is complaining? everything the logs say about a user, email address, IP or host"
 
@@ -19,6 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.scan_cmd import _files
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.locate import access_problem
@@ -37,7 +46,32 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             raise CliError(f"{name}: {problem}")
     since = parse_time(args.since) if args.since else None
     explainer = Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
-    result = lookup(iterate_files(files, since), args.query, settle=explainer.settle)
+    load_engine()  # a bad user catalog is said here, before the timeline
+    damaged: dict[str, str] = {}  # file -> why its end was not read (said once, after the timeline)
+    result = lookup(_each_file(files, since, damaged, iterate_files), args.query, settle=explainer.settle)
+    code = _timeline(args, files, result)
+    for name, why in damaged.items():
+        print(f"mailtui: warning: {name}: compressed data is corrupt or truncated ({why}); "
+              "the rest of this file was not read", file=sys.stderr)
+    return 2 if damaged else code
+
+
+def _each_file(files: list[str], since: float | None, damaged: dict[str, str],
+               iterate_files: Callable[..., Callable[[], Iterator[Pair]]]) -> Callable[[], Iterator[Pair]]:
+    """The files one after the other; a broken .gz ends that file, not the timeline."""
+    sources = [(name, iterate_files([name], since)) for name in files]
+
+    def gen() -> Iterator[Pair]:
+        for name, source in sources:
+            try:
+                yield from source()
+            except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+                damaged.setdefault(name, str(exc))
+
+    return gen
+
+
+def _timeline(args: argparse.Namespace, files: list[str], result: WhoResult) -> int:
     summary = result.summary()
     if args.json:
         print_json({"query": result.query, "kind": result.kind, "truncated": result.truncated,

@@ -9,13 +9,16 @@ high-level resolver, so NXDOMAIN, NODATA, SERVFAIL, REFUSED and timeout stay apa
 from __future__ import annotations
 
 import asyncio
+import socket
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import dns.asyncbackend
 import dns.asyncquery
 import dns.exception
 import dns.flags
+import dns.inet
 import dns.message
 import dns.name
 import dns.rcode
@@ -196,10 +199,15 @@ class Resolver:
     async def _exchange(self, query: dns.message.Message, host: str, port: int, result: Lookup) -> Any:
         """UDP first; a truncated answer (TC) is asked again over TCP, as RFC 7766 wants."""
         try:
-            return await dns.asyncquery.udp(query, host, timeout=self.timeout, port=port,
-                                            raise_on_truncation=True)
-        except dns.message.Truncated:
-            pass
+            return await self._udp(query, host, port)
+        except dns.message.Truncated as exc:
+            # random bytes have the TC bit half the time: only a reply to this query is truncated
+            partial = exc.kwargs.get("message")
+            if partial is None or not query.is_response(partial):
+                raise dns.exception.DNSException("the reply is not a DNS answer to the query (garbage)") from None
+        except ConnectionRefusedError:
+            # ICMP port unreachable on the connected socket: nothing listens there
+            raise dns.exception.DNSException("nothing listens there (connection refused)") from None
         result.tcp = True
         try:
             return await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
@@ -211,6 +219,15 @@ class Resolver:
     def results(self) -> list[Lookup]:
         """Every finished lookup, in first-asked order (for the "server does not answer" check)."""
         return [f.result() for f in self._cache.values() if f.done() and not f.cancelled() and f.exception() is None]
+
+    async def _udp(self, query: dns.message.Message, host: str, port: int) -> Any:
+        """Over a connected UDP socket, so an ICMP port-unreachable is an error, not a timeout."""
+        af = dns.inet.af_for_address(host)
+        sock = await dns.asyncbackend.get_default_backend().make_socket(af, socket.SOCK_DGRAM, 0, None,
+                                                                         (host, port))
+        async with sock:
+            return await dns.asyncquery.udp(query, host, timeout=self.timeout, port=port, sock=sock,
+                                            raise_on_truncation=True)
 
     def asked(self) -> list[tuple[str, str]]:
         """Every (name, type) looked up by this resolver, in first-asked order."""

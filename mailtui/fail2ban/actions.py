@@ -13,10 +13,15 @@ class ActionRefused(Exception):
 
 
 def valid_ip(ip: str) -> str:
+    """The address as fail2ban stores it: canonical, an IPv4-mapped IPv6 one as plain IPv4
+    (fail2ban's IPAddr turns ``::ffff:1.2.3.4`` into ``1.2.3.4``)."""
     try:
-        return str(ipaddress.ip_address(ip.strip()))
+        address = ipaddress.ip_address(ip.strip())
     except ValueError:
         raise ActionRefused(f"{ip!r} is not an IP address") from None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return str(address)
 
 
 def unban(socket_path: str, ip: str, jail: str | None = None) -> int:
@@ -24,7 +29,9 @@ def unban(socket_path: str, ip: str, jail: str | None = None) -> int:
     address = valid_ip(ip)
     try:
         with Fail2banClient(socket_path) as client:
-            if jail:
+            if jail is not None:
+                if not jail.strip():  # an empty $JAIL must not widen the scope to every jail
+                    raise ActionRefused("empty jail name: name the jail, or leave --jail out for every jail")
                 return int(client.call("set", jail, "unbanip", "--report-absent", address) or 0)
             return int(client.call("unban", address) or 0)
     except RemoteError as exc:

@@ -66,6 +66,7 @@ class Fail2banSnapshot:
     source: str  # "socket" or "log"
     version: str = ""
     taken: float = field(default_factory=time.time)
+    note: str = ""  # a reply that was not understood, said instead of an empty list
 
     def to_dict(self) -> dict[str, Any]:
         return {"jails": [j.to_dict() for j in self.jails], "source": self.source, "version": self.version}
@@ -170,7 +171,13 @@ def collect(client: Fail2banClient, with_ips: bool = True,
         table = next((x for x in reply if isinstance(x, dict)), {}) if isinstance(reply, (list, tuple)) else {}
         statuses = {name: table[name] for name in names if name in table}
     else:
-        names = _jail_names(client.call("status"))
+        reply = client.call("status")
+        names = _jail_names(reply)
+    note = ""
+    if not names and "Jail list" not in _pairs(
+            [x for x in reply if not isinstance(x, dict)] if isinstance(reply, (list, tuple)) else reply):
+        note = (f"fail2ban {version[:40]}'s answer to 'status' is not in the shape mailtui knows "
+                f"({type(reply).__name__}, no 'Jail list'): no jail could be read")
     jails = []
     for name in names:
         reply = statuses.get(name)
@@ -185,4 +192,4 @@ def collect(client: Fail2banClient, with_ips: bool = True,
             else:
                 jail.banned = [parse_with_time(str(e)) for e in client.call("get", name, "banip", "--with-time")]
         jails.append(jail)
-    return Fail2banSnapshot(jails, "socket", version)
+    return Fail2banSnapshot(jails, "socket", version, note=note)

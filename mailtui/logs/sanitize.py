@@ -45,3 +45,28 @@ def decode(raw: bytes) -> str:
     if len(raw) > MAX_LINE_CHARS * 4:
         raw = raw[: MAX_LINE_CHARS * 4]
     return clean(raw.decode("utf-8", "replace").rstrip("\r"))
+
+
+# The same set without newline: for whole outputs (a command's report), where "\n" is
+# the command's own line structure, not text from outside.
+_UNSAFE_IN_OUTPUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# What JSON leaves raw with ensure_ascii=False: C1, DEL, bidi controls and lone surrogates
+_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+
+
+def clean_output(text: str) -> str:
+    """:func:`clean` for text a command prints: newlines and tabs kept, no length cap."""
+    if _UNSAFE_IN_OUTPUT.search(text) is None:
+        return text
+    return _UNSAFE_IN_OUTPUT.sub(_visible, text)
+
+
+def escape_json(text: str) -> str:
+    """JSON text with every unsafe character still raw in it written as a ``\\uXXXX`` escape.
+
+    ``json.dumps(..., ensure_ascii=False)`` already escapes C0 controls; only the characters
+    above can reach a terminal from a string value, and escaping them keeps the value exact.
+    """
+    if _UNSAFE_IN_JSON.search(text) is None:
+        return text
+    return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)

@@ -84,6 +84,7 @@ class Engine:
         self.by_id = {r.id: r for r in self.recognizers}
         self._lists: dict[tuple[str, str], tuple[Candidate, ...]] = {}
         self.catch_all = catch_all_recognizers()
+        self.problems: list[str] = []  # user catalog files skipped, and why (see load_catalog)
 
     def _candidates(self, family: str, daemon: str) -> tuple[Candidate, ...]:
         key = (family, daemon)
@@ -139,10 +140,16 @@ _default: Engine | None = None
 
 
 def default_engine() -> Engine:
-    """The engine over the built-in and user catalogs, loaded once."""
+    """The engine over the built-in and user catalogs, loaded once.
+
+    A bad user catalog file is skipped; its reason is in ``problems`` for the caller to show.
+    """
     global _default
     if _default is None:
         from mailtui.recognizers.loader import load_catalog
 
-        _default = Engine(load_catalog())
+        problems: list[str] = []
+        engine = Engine(load_catalog(problems=problems))
+        engine.problems = problems
+        _default = engine
     return _default

@@ -5,6 +5,12 @@ table. ``@NAME@`` in a pattern expands to a macro (the built-in macros are below
 file's own macros add to them). A user file in ``~/.config/mailtui/recognizers/`` may
 add recognizers or replace a built-in one by reusing its id. Every problem is reported
 as ``file: recognizer 'id': what is wrong``.
+
+A user file is held to more than the built-in one, because it was not reviewed: its
+patterns must not backtrack catastrophically (recognizers/redos.py), each sample must be
+matched by its own pattern, and an id may appear only once across the user's files. A bad
+user file is skipped as a whole and reported once (``problems``); the built-in catalog
+keeps working. An invalid built-in catalog is a bug and raises.
 """
 
 from __future__ import annotations
@@ -63,7 +69,15 @@ def expand(pattern: str, macros: dict[str, str]) -> str:
     return _MACRO.sub(sub, pattern)
 
 
-def _entry(raw: dict[str, Any], macros: dict[str, str], origin: str) -> Recognizer:
+MAX_PATTERN_CHARS = 10_000
+MAX_USER_FILE_BYTES = 1 << 20
+MAX_USER_FILES = 200
+
+
+def _entry(raw: Any, macros: dict[str, str], origin: str, user: bool = False) -> Recognizer:
+    if not isinstance(raw, dict):
+        raise CatalogError(f"{origin}: each recognizer must be a [[recognizer]] table, "
+                           f"got {type(raw).__name__}")
     ident = raw.get("id", "?")
     where = f"{origin}: recognizer {ident!r}"
     missing = [k for k in REQUIRED if k not in raw]
@@ -89,11 +103,25 @@ def _entry(raw: dict[str, Any], macros: dict[str, str], origin: str) -> Recogniz
     if not raw["match"]:
         raise CatalogError(f"{where}: match must not be empty")
     try:
-        regex = re.compile(expand(raw["pattern"], macros))
+        source = expand(raw["pattern"], macros)
     except KeyError as exc:
         raise CatalogError(f"{where}: unknown macro @{exc.args[0]}@") from None
+    if len(source) > MAX_PATTERN_CHARS:
+        raise CatalogError(f"{where}: pattern is longer than {MAX_PATTERN_CHARS:,} characters")
+    try:
+        regex = re.compile(source)
     except re.error as exc:
         raise CatalogError(f"{where}: pattern does not compile: {exc}") from None
+    except OverflowError as exc:  # a{4294967296}
+        raise CatalogError(f"{where}: pattern does not compile: {exc}") from None
+    except RecursionError:  # thousands of nested groups
+        raise CatalogError(f"{where}: pattern does not compile: nested too deeply") from None
+    if user:
+        from mailtui.recognizers.redos import structural_problem
+
+        problem = structural_problem(source)
+        if problem:
+            raise CatalogError(f"{where}: refused: the pattern can backtrack catastrophically: {problem}")
     try:
         settings = tuple(Setting.parse(s) for s in raw.get("settings", []))
     except ValueError as exc:
@@ -111,11 +139,13 @@ def _entry(raw: dict[str, Any], macros: dict[str, str], origin: str) -> Recogniz
     )
 
 
-def parse_catalog(text: str, origin: str) -> list[Recognizer]:
+def parse_catalog(text: str, origin: str, user: bool = False) -> list[Recognizer]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{origin}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise CatalogError(f"{origin}: invalid TOML: nested too deeply") from None
     unknown = sorted(set(data) - {"recognizer", "macros"})
     if unknown:
         raise CatalogError(f"{origin}: unknown top-level key(s) {', '.join(unknown)}")
@@ -127,7 +157,7 @@ def parse_catalog(text: str, origin: str) -> list[Recognizer]:
     entries = data.get("recognizer", [])
     if not isinstance(entries, list):
         raise CatalogError(f"{origin}: use [[recognizer]] tables")
-    return [_entry(raw, macros, origin) for raw in entries]
+    return [_entry(raw, macros, origin, user) for raw in entries]
 
 
 def builtin_catalog_files() -> list[tuple[str, str]]:
@@ -140,8 +170,13 @@ def user_catalog_dir() -> Path:
     return user_config_dir() / "recognizers"
 
 
-def load_catalog(user_dir: Path | None = None, include_user: bool = True) -> list[Recognizer]:
-    """Built-in recognizers, then the user's (same id replaces). Raises CatalogError."""
+def load_catalog(user_dir: Path | None = None, include_user: bool = True,
+                 problems: list[str] | None = None) -> list[Recognizer]:
+    """Built-in recognizers, then the user's (same id replaces).
+
+    With ``problems`` (a list), each bad user file is skipped and its problem appended;
+    without it the first problem raises CatalogError. A bad built-in catalog always raises.
+    """
     by_id: dict[str, Recognizer] = {}
     for origin, text in builtin_catalog_files():
         for rec in parse_catalog(text, origin):
@@ -150,13 +185,89 @@ def load_catalog(user_dir: Path | None = None, include_user: bool = True) -> lis
                                    f"(also in {by_id[rec.id].origin})")
             by_id[rec.id] = rec
     if include_user:
-        folder = user_dir if user_dir is not None else user_catalog_dir()
-        if folder.is_dir():
-            for path in sorted(folder.glob("*.toml")):
-                try:
-                    text = path.read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError) as exc:
-                    raise CatalogError(f"{path}: cannot read: {exc}") from None
-                for rec in parse_catalog(text, str(path)):
-                    by_id[rec.id] = rec
+        found: list[str] = []
+        for recs in _user_files(user_dir if user_dir is not None else user_catalog_dir(), found):
+            for rec in recs:
+                by_id[rec.id] = rec
+        if found:
+            if problems is None:
+                raise CatalogError(found[0])
+            problems.extend(found)
     return list(by_id.values())
+
+
+def _user_files(folder: Path, problems: list[str]) -> list[list[Recognizer]]:
+    """Every valid user file's recognizers; the invalid ones' reasons go to ``problems``."""
+    try:
+        if not folder.is_dir():
+            return []
+        paths = sorted(folder.glob("*.toml"))
+    except OSError as exc:
+        problems.append(f"{folder}: cannot be read ({exc.strerror or exc}): user recognizers skipped")
+        return []
+    if len(paths) > MAX_USER_FILES:
+        problems.append(f"{folder}: more than {MAX_USER_FILES} catalog files: only the first "
+                        f"{MAX_USER_FILES} are read")
+        paths = paths[:MAX_USER_FILES]
+    files: list[tuple[Path, list[Recognizer]]] = []
+    for path in paths:
+        try:
+            files.append((path, parse_catalog(_read_user_file(path), str(path), user=True)))
+        except CatalogError as exc:
+            problems.append(f"{exc}; file skipped")
+    # the expensive check last, for every user pattern at once: one child process
+    from mailtui.recognizers.redos import probe_isolated
+
+    verdicts = iter(probe_isolated([(r.regex.pattern, r.match) for _, recs in files for r in recs]))
+    seen: dict[str, str] = {}
+    good: list[list[Recognizer]] = []
+    for path, recs in files:
+        problem = ""
+        here: set[str] = set()
+        for rec in recs:
+            verdict = next(verdicts)
+            where = f"{path}: recognizer {rec.id!r}"
+            if problem:
+                continue
+            if verdict:
+                problem = f"{where}: refused: the pattern can backtrack catastrophically: {verdict}"
+            elif rec.id in seen or rec.id in here:
+                problem = f"{where}: duplicate id (also in {seen.get(rec.id, 'this file')})"
+            else:
+                problem = _sample_problem(rec, where)
+            here.add(rec.id)
+        if problem:
+            problems.append(f"{problem}; file skipped")
+            continue
+        for rec in recs:
+            seen[rec.id] = str(path)
+        good.append(recs)
+    return good
+
+
+def _read_user_file(path: Path) -> str:
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(MAX_USER_FILE_BYTES + 1)
+    except OSError as exc:
+        raise CatalogError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if len(data) > MAX_USER_FILE_BYTES:
+        raise CatalogError(f"{path}: larger than {MAX_USER_FILE_BYTES // 1024} KiB")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+
+
+def _sample_problem(rec: Recognizer, where: str) -> str:
+    """A sample its own entry would not recognize: the README promises such a file is refused."""
+    from mailtui.logs.envelope import EnvelopeParser
+
+    parser = EnvelopeParser(source="sample")
+    for n, sample in enumerate(rec.samples, 1):
+        message = parser.parse(sample).message
+        if rec.match not in message:
+            return f"{where}: sample {n} does not contain the match text {rec.match!r}"
+        if rec.regex.search(message) is None:
+            return f"{where}: sample {n} is not matched by the pattern (message {message[:80]!r})"
+    return ""

@@ -195,6 +195,8 @@ class MailTuiApp(App[int]):
 
         locations = await asyncio.to_thread(locate_logs, self.cfg)
         engine = await asyncio.to_thread(default_engine)
+        for problem in engine.problems:  # a bad user catalog: said once, the built-in one keeps working
+            self.notify(problem, title="Recognizer file skipped", severity="warning", timeout=60, markup=False)
         # a mail appliance in containers: its logs come through the engine (and postconf runs inside)
         containers = await asyncio.to_thread(discover, self.cfg)
         live = LiveLogs(locations, engine, backfill=self.cfg["logs.backfill"], containers=containers)
