@@ -47,9 +47,18 @@ def _files(args: argparse.Namespace, cfg: Config) -> list[str]:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    try:
+        return _run(args, cfg)
+    except KeyboardInterrupt:  # Ctrl-C (the reader is Python between chunks, so it comes at once)
+        if sys.stderr.isatty():
+            sys.stderr.write("\r" + " " * 70 + "\r")  # the progress line
+        raise CliError("scan interrupted: no report", exit_code=130) from None
+
+
+def _run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.envelope import EnvelopeParser
-    from mailtui.logs.locate import access_problem
+    from mailtui.logs.locate import access_problem, special_kind
     from mailtui.logs.reader import iter_lines
     from mailtui.recognizers.engine import default_engine
     from mailtui.recognizers.loader import CatalogError
@@ -64,6 +73,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             problem = access_problem(name)
             if problem:
                 raise CliError(f"{name}: {problem}")
+            kind = special_kind(os.stat(name).st_mode)
+            if kind:  # a pipe or a device is read like stdin: from now until its writer ends it
+                print(f"mailtui scan: {name} is {kind}: reading it until it ends (Ctrl-C stops)", file=sys.stderr)
     try:
         engine = default_engine()
     except CatalogError as exc:

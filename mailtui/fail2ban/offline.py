@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import sqlite3
 import time
+from collections.abc import Iterable
 from datetime import datetime
 
 from mailtui.fail2ban.status import BannedIP, Fail2banSnapshot, JailStatus
@@ -19,7 +20,7 @@ _LINE = re.compile(r"^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ fail2ban\.\w+
                    r"(?P<ip>\S+)")
 
 
-def from_log(lines: list[str]) -> Fail2banSnapshot:
+def from_log(lines: Iterable[str]) -> Fail2banSnapshot:
     jails: dict[str, JailStatus] = {}
     current: dict[str, dict[str, BannedIP]] = {}
     for line in lines:

@@ -31,11 +31,14 @@ def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
     if not log_path.startswith("/"):
         return BansResult(None, "", f"{reason}; fail2ban logs to {log_path or 'an unknown target'}, "
                                     "which mailtui cannot read without the socket")
-    problem = access_problem(log_path)
+    # follow=True: a named pipe or a device as the log would block or never end; refused
+    problem = access_problem(log_path, follow=True)
     if problem:
         return BansResult(None, "", f"{reason}; {log_path}: {problem}")
-    with open(log_path, encoding="utf-8", errors="replace") as fh:
-        snapshot = from_log(fh.read().splitlines())
+    from mailtui.logs.reader import iter_lines
+
+    # streamed, lines capped: a fail2ban.log of gigabytes is read, never held
+    snapshot = from_log(line for _, line in iter_lines(log_path))
     db = db_path or fail2ban_setting("dbfile") or "/var/lib/fail2ban/fail2ban.sqlite3"
     with_db = add_database_times(snapshot, db)
     note = f"reading {log_path}" + (" and the ban database" if with_db else "")
