@@ -319,3 +319,13 @@ def test_fail2ban_log_fallback_refuses_a_pipe(tmp_path: Path) -> None:
     t.join(5)
     assert not t.is_alive(), "read_bans blocked on a named pipe"
     assert "named pipe" in result[0].reason  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("name", ["fifo", "chardev"])
+def test_who_refuses_what_it_cannot_read_twice(specials, tmp_path: Path, name: str) -> None:
+    # who makes two passes over its files: a pipe's second pass would wait for a new writer
+    proc = _mailtui("who", "alice", str(specials[name]), tmp=tmp_path, timeout=30)
+    assert proc.returncode == 2
+    assert proc.stderr.decode().strip() == (
+        f"mailtui: {specials[name]}: is {'a named pipe (FIFO)' if name == 'fifo' else 'a character device'}: "
+        f"it can be read once, not followed or read again: use mailtui scan {specials[name]}")

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailtui.config import Config
-from mailtui.logs.reader import special_kind
+from mailtui.logs.reader import only_regular, special_kind
 from mailtui.mta.run import find_tool, run_tool
 
 DISTRO_MAIL_LOGS = ("/var/log/mail.log", "/var/log/maillog", "/var/log/mail")
@@ -41,8 +41,8 @@ def access_problem(path: str, follow: bool = False) -> str:
 
     Only regular files are opened to find out (without blocking): opening a named pipe waits
     for a writer, and a check must not. Directories and sockets are never logs; a named pipe
-    or a device can be read once from start to end (``scan``), but not followed (``follow``:
-    the live view, which reads a file again from where it stopped)."""
+    or a device can be read once from start to end (``scan``), but not followed or read twice
+    (``follow``: the live view, ``who``'s two passes, the fail2ban.log fall-back)."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
@@ -56,8 +56,7 @@ def access_problem(path: str, follow: bool = False) -> str:
         return f"is {kind}, not a log file"
     if kind:
         if follow:
-            return (f"is {kind}: the live view follows regular files only "
-                    f"(read it once with: mailtui scan {path})")
+            return only_regular(path, kind)
         return "" if os.access(path, os.R_OK) else "permission denied: run as root or join group adm"
     try:
         os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC))

@@ -96,6 +96,11 @@ def special_kind(mode: int) -> str:
     return "not a regular file"
 
 
+def only_regular(path: str, kind: str) -> str:
+    """Why a named pipe or a device is refused by everything but scan (which reads it once)."""
+    return f"is {kind}: it can be read once, not followed or read again: use mailtui scan {path}"
+
+
 def _open(path: str) -> BinaryIO:
     if path == "-":
         return sys.stdin.buffer

@@ -19,7 +19,7 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from mailtui.logs.reader import LineSplitter, special_kind
+from mailtui.logs.reader import LineSplitter, only_regular, special_kind
 from mailtui.logs.sanitize import decode
 
 READ_CHUNK = 1 << 20
@@ -100,8 +100,7 @@ class FileFollower:
         st = os.fstat(fd)
         if not stat.S_ISREG(st.st_mode):
             os.close(fd)
-            self.status.problem = (f"is {special_kind(st.st_mode)}: the live view follows regular files "
-                                   f"only (read it once with: mailtui scan {self.path})")
+            self.status.problem = only_regular(self.path, special_kind(st.st_mode))
             return False
         self._fd, self._ino = fd, (st.st_dev, st.st_ino)
         self.status.problem = ""
