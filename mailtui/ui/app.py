@@ -7,9 +7,11 @@ instead of spinning on a dead tty.
 Leaving: ``q``, SIGTERM and SIGINT all take the same way out (exit codes 0, 143, 130): the
 tail is told to stop, Textual restores the terminal, cleanups run (the demo's directory). A
 worker blocked in something that cannot be interrupted (a name server or fail2ban socket that
-never answers, a regex) would hold the process in the interpreter's join of its threads, so
-a daemon timer ends the process EXIT_GRACE_SECONDS after the request, restoring the terminal
-and running the cleanups itself first.
+never answers, a named pipe) would hold the process in the interpreter's join of its threads,
+so a daemon timer ends the process EXIT_GRACE_SECONDS after the request, restoring the
+terminal and running the cleanups itself first. (One thing no timer can beat: a regex match
+runs in C holding the GIL, so nothing else in the process runs until it returns; that is why
+patterns that backtrack catastrophically are refused when the catalog is loaded.)
 """
 
 from __future__ import annotations
