@@ -120,3 +120,34 @@ async def test_pane_keeps_every_row_and_marks_the_odd_ones(fake: Path, tmp_path:
         pane.table.move_cursor(row=index)
         await pilot.pause(0.5)
         assert not CONTROL.search(str(pane.why.render()))
+
+
+async def test_pane_says_so_when_the_server_trickles(tmp_path: Path, monkeypatch) -> None:
+    # the server: one byte every 3 s; the pane stayed blank, now the call's deadline speaks
+    from tests.test_fail2ban_hostile import _f2b_10
+
+    tmp_path.chmod(0o700)
+    sock = tmp_path / "f2b.sock"
+    stop = threading.Event()
+    _server(sock, _f2b_10, pace=3.0, stop=stop)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
+    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
+    log = tmp_path / "mail.log"
+    log.write_text("")
+    cfg = config.load(None, {"logs.files": [str(log)], "fail2ban.socket": str(sock),
+                             "logs.fail2ban": str(tmp_path / "none.log"), "dns.nameserver": "127.0.0.1:9",
+                             "ui.refresh_seconds": 0.5, "postfix.config_dir": "/nonexistent",
+                             "dovecot.config": "/nonexistent"})
+    app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
+    try:
+        async with app.run_test(size=(160, 50)) as pilot:
+            pane = app.query_one(BansPane)
+            status = ""
+            for _ in range(150):
+                status = str(pane.status.render())
+                if "within" in status:
+                    break
+                await pilot.pause(0.1)
+            assert "not connected" in status and "did not answer 'version' within 5s" in status, status
+    finally:
+        stop.set()
