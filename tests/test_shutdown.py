@@ -175,3 +175,28 @@ def test_demo_cleans_up_its_directory_however_it_ends(tmp_path: Path, how: str) 
         _assert_terminal_restored(app)
     finally:
         app.close()
+
+
+@pytest.mark.parametrize("delay", [0.05, 0.3, 0.6, 1.0, 2.5])
+def test_sigterm_while_starting_up_leaves_the_terminal_as_it_was(tmp_path: Path, delay: float) -> None:
+    # before the app exists SIGTERM's default ends the process (nothing to restore yet); from
+    # the app's construction on it is remembered and acted on as soon as the app is mounted
+    log = tmp_path / "mail.log"
+    log.write_text("")
+    app = Dashboard(tmp_path, ["--log", str(log)], '[fail2ban]\nsocket = "/nonexistent"\n')
+    try:
+        app.read(timeout=delay)
+        os.kill(app.pid, signal.SIGTERM)
+        took = app.wait_exit(timeout=15)
+        assert took is not None and took < LIMIT, took
+        assert app.status is not None
+        print(f"SIGTERM {delay} s after start: app mode {b'[?1049h' in app.output}, status {app.status}, "
+              f"gone {took:.2f} s later")
+        assert (os.WIFSIGNALED(app.status) and os.WTERMSIG(app.status) == signal.SIGTERM) or \
+            (os.WIFEXITED(app.status) and os.WEXITSTATUS(app.status) == 143), app.status
+        if b"\x1b[?1049h" in app.output:
+            _assert_terminal_restored(app)
+        else:
+            assert app.echo_on()
+    finally:
+        app.close()

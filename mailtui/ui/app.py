@@ -120,6 +120,12 @@ class MailTuiApp(App[int]):
         self._cleanups: list[Callable[[], None]] = []
         self._cleanup_lock = threading.Lock()
         self._exit_timer: threading.Timer | None = None
+        self._early_exit: int | None = None  # a SIGTERM/SIGINT that came before the app was mounted
+        if watch_tty and threading.current_thread() is threading.main_thread():
+            # from here to on_mount (where the loop takes these over) a signal is remembered, so
+            # one arriving while the terminal is being set up still ends the app the clean way
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, self._remember_signal)
 
     def compose(self) -> ComposeResult:
         yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
@@ -352,6 +358,9 @@ class MailTuiApp(App[int]):
                 pass
         os._exit(code)
 
+    def _remember_signal(self, signum: int, _frame: object) -> None:
+        self._early_exit = 128 + signum  # 143 for SIGTERM, 130 for SIGINT
+
     def _install_exit_signals(self) -> None:
         import asyncio
 
@@ -361,6 +370,8 @@ class MailTuiApp(App[int]):
                 loop.add_signal_handler(signum, self.leave, code)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+        if self._early_exit is not None:
+            self.leave(self._early_exit)
 
     # -- layout ----------------------------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:
