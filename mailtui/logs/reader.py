@@ -16,16 +16,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from mailtui.logs.sanitize import MAX_LINE_CHARS, clean, decode, is_safe
+from mailtui.logs.sanitize import (
+    MAX_LINE_BYTES,
+    MAX_LINE_CHARS,
+    clean,
+    cut,
+    decode,
+    is_safe,
+)
 
 CHUNK = 1 << 20
 CAP_BYTES = MAX_LINE_CHARS  # longer lines take the general path (and may be cut there)
-MAX_LINE_BYTES = MAX_LINE_CHARS * 4  # what decode() keeps of a line: the rest is not kept at all
 
 
 def cut_text(head: bytes, length: int) -> str:
-    """The shown form of a line cut at MAX_LINE_BYTES: its start and how long it was."""
-    return f"{decode(head)} … [line cut: {length:,} bytes without a newline]"
+    """The shown form of a line cut at MAX_LINE_BYTES: its start and how long it was (what
+    decode() makes of the whole line, without ever holding it)."""
+    return cut(head, length)
 
 
 class LineSplitter:
