@@ -134,7 +134,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         if not (reason.found or problems or reason.events):
             print("  nothing in these logs mentions it")
         return 0
-    rows = [[j.name, b.ip, _when(b.ban_start), _left(b.time_left(now))] for j in jails for b in j.banned]
+    rows = [[j.name, b.shown(), _when(b.ban_start), _left(b.time_left(now))] for j in jails for b in j.banned]
     print()
     if rows:
         print_table(rows, ["jail", "banned IP", "since", "left"])

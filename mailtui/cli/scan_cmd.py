@@ -59,11 +59,21 @@ def _files(args: argparse.Namespace, cfg: Config) -> list[str]:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    try:
+        return _run(args, cfg)
+    except KeyboardInterrupt:  # Ctrl-C (the reader is Python between chunks, so it comes at once)
+        if sys.stderr.isatty():
+            show_progress(" " * 70)  # the progress line
+            show_progress("")
+        raise CliError("scan interrupted: no report", exit_code=130) from None
+
+
+def _run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.correlate import Correlator, context
     from mailtui.logs.envelope import EnvelopeParser
-    from mailtui.logs.locate import access_problem
+    from mailtui.logs.locate import access_problem, special_kind
     from mailtui.recognizers.explain import context_dict
     from mailtui.recognizers.model import SEVERITY_RANK
     from mailtui.recognizers.summary import ScanSummary, UnknownShapes
@@ -78,6 +88,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             problem = access_problem(name)
             if problem:
                 raise CliError(f"{name}: {problem}")
+            kind = special_kind(os.stat(name).st_mode)
+            if kind:  # a pipe or a device is read like stdin: from now until its writer ends it
+                print(f"mailtui scan: {name} is {kind}: reading it until it ends (Ctrl-C stops)", file=sys.stderr)
     engine = load_engine()
     summary = ScanSummary()
     unknown = UnknownShapes() if args.unknown else None

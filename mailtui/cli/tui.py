@@ -34,12 +34,17 @@ def run_tui(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.demo import configure
 
     configure(cfg, replay.paths, directory)
+
+    def cleanup() -> None:  # also run by the app itself when a stuck worker forces the exit
+        replay.stop()
+        shutil.rmtree(directory, ignore_errors=True)
+
     try:
         from mailtui.demo.services import DemoServices
 
         app = MailTuiApp(cfg, demo=True, services=DemoServices())
+        app.add_cleanup(cleanup)
         app.run()
     finally:
-        replay.stop()
-        shutil.rmtree(directory, ignore_errors=True)
+        cleanup()
     return app.return_code or 0

@@ -41,7 +41,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     args.rotated = False
     files = _files(args, cfg)
     for name in files:
-        problem = access_problem(name)
+        problem = access_problem(name, follow=True)  # who reads its files twice: no pipes
         if problem:
             raise CliError(f"{name}: {problem}")
     since = parse_time(args.since) if args.since else None

@@ -26,7 +26,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.resolver
 
-MAX_CNAME_HOPS = 8
+MAX_CNAME_HOPS = 8  # aliases (CNAME or DNAME) followed in one lookup, in answers and across queries
 
 # statuses of a lookup
 OK, NXDOMAIN, NODATA, SERVFAIL, REFUSED, TIMEOUT, ERROR = (
@@ -90,6 +90,32 @@ def to_name(domain: str) -> dns.name.Name:
         raise ValueError(f"{domain!r} is not a valid domain name: {exc}") from None
 
 
+def _text(name: dns.name.Name) -> str:
+    return name.to_text(omit_final_dot=True)
+
+
+def _chain(start: dns.name.Name, cnames: list[str]) -> str:
+    return " -> ".join([_text(start), *cnames])
+
+
+def _alias_target(response: Any, name: dns.name.Name) -> tuple[dns.name.Name | None, str]:
+    """Where the answer says ``name`` is an alias of: its CNAME, else a DNAME above it (RFC 6672
+    substitution, for servers that send the DNAME without the synthesized CNAME). (None, "")
+    when the answer says nothing; (None, problem) when the substitution is impossible."""
+    alias = response.get_rrset(response.answer, name, dns.rdataclass.IN, dns.rdatatype.CNAME)
+    if alias is not None and len(alias):
+        return alias[0].target, ""
+    for rrset in response.answer:
+        if rrset.rdtype != dns.rdatatype.DNAME or rrset.rdclass != dns.rdataclass.IN or not len(rrset):
+            continue
+        if name.is_subdomain(rrset.name) and name != rrset.name:
+            try:
+                return name.relativize(rrset.name).derelativize(rrset[0].target), ""
+            except dns.name.NameTooLong:
+                return None, f"DNAME {_text(rrset.name)} -> {_text(rrset[0].target)} makes {_text(name)} too long"
+    return None, ""
+
+
 class _TcpAfterTruncation(Exception):
     """The UDP answer was truncated and the TCP retry failed."""
 
@@ -127,23 +153,38 @@ class Resolver:
         except (ValueError, dns.exception.DNSException) as exc:
             return Lookup(str(name), rdtype, ERROR, error=f"not a valid name: {exc}")
         result = Lookup(qname.to_text(omit_final_dot=True), rdtype, ERROR)
-        want = dns.rdatatype.from_text(rdtype)
+        want = dns.rdatatype.RdataType.make(rdtype)
         current = qname
-        for _ in range(MAX_CNAME_HOPS):
+        seen = {qname}
+        # every follow-up query needs a new alias, and aliases are capped: this ends
+        while True:
             response, status = await self._ask(current, want, result)
             if response is None:
                 result.status = status
                 break
             rrset = response.get_rrset(response.answer, current, dns.rdataclass.IN, want)
             chased = current
-            # follow the alias chain inside this answer (recursive resolvers send all of it)
-            while rrset is None:
-                alias = response.get_rrset(response.answer, chased, dns.rdataclass.IN, dns.rdatatype.CNAME)
-                if alias is None or want == dns.rdatatype.CNAME:
+            # follow the alias chain inside this answer (recursive resolvers send all of it);
+            # a hostile or broken server can send a CNAME to itself or a cycle: every name is
+            # visited once and the chain is capped, so the loop ends whatever the answer says
+            problem = ""
+            while rrset is None and want != dns.rdatatype.CNAME:
+                target, problem = _alias_target(response, chased)
+                if target is None:
                     break
-                chased = alias[0].target
-                result.cnames.append(chased.to_text(omit_final_dot=True))
+                if target in seen:
+                    problem = f"CNAME/DNAME loop: {_chain(qname, result.cnames)} -> {_text(target)}"
+                    break
+                if len(result.cnames) >= MAX_CNAME_HOPS:
+                    problem = f"CNAME/DNAME chain longer than {MAX_CNAME_HOPS} aliases"
+                    break
+                seen.add(target)
+                chased = target
+                result.cnames.append(_text(chased))
                 rrset = response.get_rrset(response.answer, chased, dns.rdataclass.IN, want)
+            if problem:
+                result.status, result.error = ERROR, problem
+                break
             if rrset is not None:
                 result.status, result.records = OK, list(rrset)
                 break
@@ -152,13 +193,11 @@ class Resolver:
                 continue
             result.status = NXDOMAIN if response.rcode() == dns.rcode.NXDOMAIN else NODATA
             break
-        else:
-            result.status, result.error = ERROR, "CNAME chain too long"
         result.elapsed = time.monotonic() - started
         self.slowest = max(self.slowest, result.elapsed)
         return result
 
-    async def _ask(self, qname: dns.name.Name, want: int, result: Lookup) -> tuple[Any, str]:
+    async def _ask(self, qname: dns.name.Name, want: dns.rdatatype.RdataType, result: Lookup) -> tuple[Any, str]:
         statuses = []
         for _ in range(self.tries):
             for host, port in self.servers:

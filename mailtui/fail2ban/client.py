@@ -3,7 +3,9 @@
 Before connecting, the socket must be a socket owned by root (or the configured owner)
 and not accessible to group/others, and every directory above it must be root-owned and
 not writable by others (unless sticky, like /tmp), so no unprivileged user can put a
-fake server in its place. Every call has a timeout.
+fake server in its place. Every call has a total deadline (TIMEOUT for its whole reply, not
+per read), and so has the whole conversation (CONVERSATION from connecting): a server that
+trickles bytes, or answers each of many calls just in time, cannot hold a refresh for long.
 """
 
 from __future__ import annotations
@@ -11,13 +13,15 @@ from __future__ import annotations
 import os
 import socket
 import stat
+import time
 from pathlib import Path
 from typing import Any
 
 from mailtui.fail2ban.protocol import CLOSE, END, ProtocolError, RemoteError, encode, loads, receive, unwrap
 
 DEFAULT_SOCKET = "/var/run/fail2ban/fail2ban.sock"
-TIMEOUT = 5.0
+TIMEOUT = 5.0  # one call, request to end marker
+CONVERSATION = 20.0  # everything from connect to close (a refresh of every jail is one)
 
 
 class SocketUnavailable(Exception):
@@ -60,11 +64,14 @@ def check_socket(path: str, owner_uid: int = 0) -> None:
 
 
 class Fail2banClient:
-    def __init__(self, path: str = "", timeout: float = TIMEOUT, owner_uid: int = 0) -> None:
+    def __init__(self, path: str = "", timeout: float = TIMEOUT, owner_uid: int = 0,
+                 conversation: float = CONVERSATION) -> None:
         self.path = socket_path(path)
         self.timeout = timeout
+        self.conversation = conversation
         self.owner_uid = owner_uid
         self._sock: socket.socket | None = None
+        self._ends = 0.0  # time.monotonic() by which the conversation must be over
 
     def __enter__(self) -> Fail2banClient:
         self.connect()
@@ -77,6 +84,7 @@ class Fail2banClient:
         check_socket(self.path, self.owner_uid)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
+        self._ends = time.monotonic() + self.conversation
         try:
             sock.connect(self.path)
         except PermissionError:
@@ -105,11 +113,17 @@ class Fail2banClient:
         if self._sock is None:
             self.connect()
         assert self._sock is not None
+        call_ends = time.monotonic() + self.timeout
+        deadline = min(call_ends, self._ends)
         try:
+            self._sock.settimeout(max(0.001, deadline - time.monotonic()))
             self._sock.sendall(encode(list(command)))
-            data = receive(self._sock)
-        except socket.timeout:
+            data = receive(self._sock, deadline=deadline)
+        except TimeoutError:  # socket.timeout
             self.close()
+            if deadline < call_ends:
+                raise SocketUnavailable(f"fail2ban-server did not finish answering within {self.conversation:g}s "
+                                        f"(at {command[0]!r})") from None
             raise SocketUnavailable(f"fail2ban-server did not answer {command[0]!r} within "
                                     f"{self.timeout:g}s") from None
         except (ConnectionError, BrokenPipeError) as exc:

@@ -16,6 +16,7 @@ import configparser
 import re
 import sqlite3
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
@@ -29,7 +30,7 @@ _JAIL = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ fail2ban\.\w+\s*\[\d+\]
                    r"(?:Jail '(?P<a>[^']+)' (?:started|stopped)|Creating new jail '(?P<b>[^']+)')")
 
 
-def from_log(lines: list[str], bantimes: dict[str, int] | None = None) -> Fail2banSnapshot:
+def from_log(lines: Iterable[str], bantimes: dict[str, int] | None = None) -> Fail2banSnapshot:
     """``bantimes``: each jail's configured ban time (``jail_bantimes``), for plain Ban lines."""
     bantimes = bantimes or {}
     jails: dict[str, JailStatus] = {}

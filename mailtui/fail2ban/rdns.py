@@ -36,6 +36,11 @@ class ReverseNames:
         if len(self.names) + len(self._failed) > 2 * len(current) + PRUNE_SLACK:
             self.names = {ip: name for ip, name in self.names.items() if ip in current}
             self._failed = {ip: at for ip, at in self._failed.items() if ip in current}
+        from mailtui.fail2ban.status import is_ip
+
+        for ip in current:
+            if ip not in self.names and not is_ip(ip):
+                self.names[ip] = ""  # a host name or junk in a ban list has no reverse name to ask for
         todo = [ip for ip in current if ip not in self.names
                 and now - self._failed.get(ip, -NEGATIVE_TTL) >= NEGATIVE_TTL][:BATCH]
         if todo:
@@ -43,6 +48,7 @@ class ReverseNames:
         return len(todo)
 
     async def _lookup(self, ips: list[str]) -> None:
+        import dns.exception
         import dns.reversename
 
         from mailtui.dns.resolver import NODATA, NXDOMAIN, Resolver
@@ -52,7 +58,7 @@ class ReverseNames:
         async def one(ip: str) -> None:
             try:
                 lookup = await resolver.query(dns.reversename.from_address(ip), "PTR")
-            except ValueError:
+            except (ValueError, dns.exception.DNSException):  # not an address: fail2ban can ban names
                 self.names[ip] = ""
                 return
             if lookup.ok:

@@ -228,7 +228,13 @@ def _read_tail(path: str) -> tuple[list[str], bool]:
         if cut:
             fh.seek(size - LOG_READ_MAX)
         data = fh.read(LOG_READ_MAX)
-    lines = data.decode("utf-8", "replace").splitlines()
+    from mailtui.logs.reader import LineSplitter
+
+    splitter = LineSplitter()  # each line capped, like every other read of a log
+    parts, _cuts = splitter.feed(data)
+    if splitter.head:
+        parts.append(splitter.head)
+    lines = [p.decode("utf-8", "replace") for p in parts]
     return (lines[1:] if cut else lines), cut
 
 
@@ -266,7 +272,8 @@ def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
     if not log_path.startswith("/"):
         return BansResult(None, "", f"{reason}; fail2ban logs to {log_path or 'an unknown target'}, "
                                     "which mailtui cannot read without the socket", server)
-    problem = access_problem(log_path)
+    # follow=True: a named pipe or a device as the log would block or never end; refused
+    problem = access_problem(log_path, follow=True)
     if problem:
         return BansResult(None, "", f"{reason}; {log_path}: {problem}", server)
     try:

@@ -8,25 +8,53 @@ its IP list.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 from mailtui.fail2ban.client import Fail2banClient
 
 _WITH_TIME = re.compile(
-    r"^(?P<ip>\S+)\s+(?P<start>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+ (?P<bantime>-?\d+) = "
+    r"^(?P<ip>.+?)\s+(?P<start>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+ (?P<bantime>-?\d+) = "
     r"(?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|permanent|\S+)")
+
+
+NOT_AN_IP = "(not an IP address)"
+
+
+@lru_cache(maxsize=65536)
+def is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass
 class BannedIP:
+    #: what fail2ban has in its ban list: an address, or with ``usedns = raw`` any text at all
+    #: (a host name, ``--help``, an escape sequence): shown through ``shown()``, never raw
     ip: str
     ban_start: float | None = None
     ban_time: int | None = None  # seconds; -1 = permanent
     ends: float | None = None
+
+    @property
+    def is_ip(self) -> bool:
+        return is_ip(self.ip)
+
+    def shown(self) -> str:
+        """The entry as text safe to print: control characters made visible, a non-address marked."""
+        if self.is_ip:
+            return self.ip
+        from mailtui.logs.sanitize import clean
+
+        return f"{clean(self.ip[:200])} {NOT_AN_IP}"
 
     def time_left(self, now: float | None = None) -> float | None:
         if self.ban_time == -1:
@@ -134,8 +162,9 @@ def parse_with_time(entry: str) -> BannedIP:
     if cached is not None:
         return cached
     m = _WITH_TIME.match(entry)
-    if m is None:
-        return BannedIP(entry.split()[0] if entry.split() else entry)
+    if m is None:  # no times: the address, or (usedns = raw, a broken server) the whole entry
+        first = entry.split()[0] if entry.split() else entry
+        return BannedIP(first if is_ip(first) else entry.strip())
     try:
         start = _stamp(m.group("start"))
     except ValueError:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailtui.config import Config
+from mailtui.logs.reader import only_regular, special_kind
 from mailtui.mta.run import find_tool, run_tool
 
 DISTRO_MAIL_LOGS = ("/var/log/mail.log", "/var/log/maillog", "/var/log/mail")
@@ -35,24 +36,39 @@ class LogLocation:
         return {"kind": self.kind, "path": self.path, "origin": self.origin, "problem": self.problem}
 
 
-def access_problem(path: str) -> str:
-    """Explain why ``path`` cannot be read, in the words an admin needs."""
-    p = Path(path)
+def access_problem(path: str, follow: bool = False) -> str:
+    """Explain why ``path`` cannot be read, in the words an admin needs.
+
+    Only regular files are opened to find out (without blocking): opening a named pipe waits
+    for a writer, and a check must not. Directories and sockets are never logs; a named pipe
+    or a device can be read once from start to end (``scan``), but not followed or read twice
+    (``follow``: the live view, ``who``'s two passes, the fail2ban.log fall-back)."""
     try:
-        with p.open("rb"):
-            return ""
+        st = os.stat(path)
     except FileNotFoundError:
         return "does not exist"
     except PermissionError:
         return "permission denied: run as root or join group adm"
-    except IsADirectoryError:
-        return "is a directory"
     except OSError as exc:
         return exc.strerror or str(exc)
+    kind = special_kind(st.st_mode)
+    if kind in ("a directory", "a socket"):
+        return f"is {kind}, not a log file"
+    if kind:
+        if follow:
+            return only_regular(path, kind)
+        return "" if os.access(path, os.R_OK) else "permission denied: run as root or join group adm"
+    try:
+        os.close(os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC))
+    except PermissionError:
+        return "permission denied: run as root or join group adm"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return ""
 
 
 def _located(kind: str, path: str, origin: str) -> LogLocation:
-    return LogLocation(kind, path, origin, access_problem(path))
+    return LogLocation(kind, path, origin, access_problem(path, follow=True))
 
 
 def _postfix_maillog_file(cfg: Config) -> str:

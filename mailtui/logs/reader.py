@@ -1,17 +1,111 @@
-"""Read whole log files (plain, .gz, or stdin) as numbered, sanitised lines, oldest first."""
+"""Read whole log files (plain, .gz, stdin, a named pipe) as numbered, sanitised lines, oldest first.
+
+Every read path splits bytes with :class:`LineSplitter`: a line longer than MAX_LINE_BYTES
+keeps its first MAX_LINE_BYTES and is marked as cut; the rest of it, up to its newline, is
+counted and dropped, never accumulated. A 2 GB file without a newline (or /dev/zero) costs
+one chunk of memory, and the read loop is Python between chunks, so Ctrl-C ends it.
+"""
 
 from __future__ import annotations
 
 import gzip
 import re
+import stat
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
-from mailtui.logs.sanitize import MAX_LINE_CHARS, clean, decode, is_safe
+from mailtui.logs.sanitize import (
+    MAX_LINE_BYTES,
+    MAX_LINE_CHARS,
+    clean,
+    cut,
+    decode,
+    is_safe,
+)
 
 CHUNK = 1 << 20
 CAP_BYTES = MAX_LINE_CHARS  # longer lines take the general path (and may be cut there)
+
+
+def cut_text(head: bytes, length: int) -> str:
+    """The shown form of a line cut at MAX_LINE_BYTES: its start and how long it was (what
+    decode() makes of the whole line, without ever holding it)."""
+    return cut(head, length)
+
+
+class LineSplitter:
+    """Bytes in, complete lines (without their newline) out, each at most MAX_LINE_BYTES.
+
+    ``feed`` returns (lines, cuts): ``cuts`` maps the index of each cut line in ``lines`` to
+    the line's whole length (it is empty on almost every call, so the caller's fast path
+    stays a plain loop). The bytes after the cap are counted until the newline, not kept."""
+
+    def __init__(self, cap: int = MAX_LINE_BYTES) -> None:
+        self.cap = cap
+        self.head = b""  # the start of the line not yet ended (at most ``cap`` bytes)
+        self.length = 0  # that line's length so far, cut bytes included
+
+    def reset(self) -> None:
+        self.head, self.length = b"", 0
+
+    def feed(self, chunk: bytes) -> tuple[list[bytes], dict[int, int]]:
+        parts = chunk.split(b"\n")
+        last = parts.pop()
+        cuts: dict[int, int] = {}
+        if parts:
+            first = parts[0]
+            if self.length:  # the first part ends the line begun in an earlier chunk
+                length = self.length + len(first)
+                parts[0] = (self.head + first)[: self.cap]
+                if length > self.cap:
+                    cuts[0] = length
+            for i, part in enumerate(parts):
+                if len(part) > self.cap and i not in cuts:
+                    cuts[i] = len(part)
+                    parts[i] = part[: self.cap]
+            self.head, self.length = b"", 0
+        self._keep(last)
+        return parts, cuts
+
+    def _keep(self, piece: bytes) -> None:
+        if len(self.head) < self.cap:
+            self.head = (self.head + piece)[: self.cap]
+        self.length += len(piece)
+
+    def flush(self) -> tuple[bytes, int] | None:
+        """The unfinished last line (at the end of input) and its length, or None."""
+        if not self.length:
+            return None
+        out = (self.head, self.length)
+        self.reset()
+        return out
+
+    def text(self, raw: bytes, length: int) -> str:
+        return cut_text(raw, length) if length > self.cap else decode(raw)
+
+
+def special_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words ("" for a regular file)."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def only_regular(path: str, kind: str) -> str:
+    """Why a named pipe or a device is refused by everything but scan (which reads it once)."""
+    return f"is {kind}: it can be read once, not followed or read again: use mailtui scan {path}"
 
 
 def _open(path: str) -> BinaryIO:
@@ -25,15 +119,32 @@ def _open(path: str) -> BinaryIO:
 def iter_lines(path: str) -> Iterator[tuple[int, str]]:
     """(line number, text) for every line; a final line without newline is included."""
     fh = _open(path)
+    # read1: what is there now (a pipe or stdin hands lines over as they come, not per MiB)
+    read = getattr(fh, "read1", fh.read)
+    splitter = LineSplitter()
+    lineno = 0
     try:
-        for lineno, raw in enumerate(fh, 1):
-            # decode() inlined for the common case (a scan reads millions of lines); anything
-            # long or with a control character still goes through it
-            if len(raw) > CAP_BYTES:
-                yield lineno, decode(raw.rstrip(b"\n"))
+        while True:
+            chunk = read(CHUNK)
+            if not chunk:
+                break
+            lines, cuts = splitter.feed(chunk)
+            if cuts:
+                for i, raw in enumerate(lines):
+                    yield lineno + 1 + i, cut_text(raw, cuts[i]) if i in cuts else decode(raw)
+                lineno += len(lines)
                 continue
-            text = raw.decode("utf-8", "replace").rstrip("\n").rstrip("\r")
-            yield lineno, text if is_safe(text) else clean(text)
+            for lineno, raw in enumerate(lines, lineno + 1):  # noqa: B020 - it goes on counting
+                # decode() inlined for the common case (a scan reads millions of lines); anything
+                # long or with a control character still goes through it
+                if len(raw) > CAP_BYTES:
+                    yield lineno, decode(raw)
+                    continue
+                text = raw.decode("utf-8", "replace").rstrip("\r")
+                yield lineno, text if is_safe(text) else clean(text)
+        rest = splitter.flush()
+        if rest is not None:
+            yield lineno + 1, splitter.text(*rest)
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()

@@ -40,10 +40,19 @@ def clean(text: str) -> str:
     return _UNSAFE.sub(_visible, text)
 
 
+MAX_LINE_BYTES = MAX_LINE_CHARS * 4  # of a longer line only this much is kept (by every reader)
+
+
+def cut(head: bytes, length: int) -> str:
+    """A line of ``length`` bytes of which only ``head`` (its first MAX_LINE_BYTES) was kept."""
+    text = clean(head.decode("utf-8", "replace")[:MAX_LINE_CHARS])
+    return f"{text}… [line cut: {length:,} bytes]"
+
+
 def decode(raw: bytes) -> str:
     """Bytes of one line (without its newline) to safe text; invalid UTF-8 becomes U+FFFD."""
-    if len(raw) > MAX_LINE_CHARS * 4:
-        raw = raw[: MAX_LINE_CHARS * 4]
+    if len(raw) > MAX_LINE_BYTES:
+        return cut(raw[:MAX_LINE_BYTES], len(raw))
     return clean(raw.decode("utf-8", "replace").rstrip("\r"))
 
 

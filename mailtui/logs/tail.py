@@ -5,21 +5,28 @@ Rotation handling, checked on every poll:
   file is drained to its end first, then the new one is read from its start.
 * copytruncate: same inode, but the file is shorter than what was read, or its first
   line changed (it was truncated and refilled before this poll): read again from 0.
-A file that cannot be read is reported ("run as root or join group adm") and retried.
-Bytes are split on newlines here; a partial last line waits until its newline arrives.
+A file that cannot be read is reported ("run as root or join group adm") and retried; so is
+a path that is not a regular file (a named pipe, a device): it is opened without blocking and
+refused with a message, never read (a FIFO's open would wait for a writer, a device never ends).
+Bytes are split on newlines here (reader.LineSplitter); a partial last line waits until its
+newline arrives, and a line longer than MAX_LINE_BYTES is cut, its rest counted, not kept.
+Every read is bounded: a poll reads POLL_BYTES, the back-fill looks back BACKFILL_BYTES at most.
 """
 
 from __future__ import annotations
 
 import os
+import stat
 import zlib
 from dataclasses import dataclass, field
 
+from mailtui.logs.reader import LineSplitter, only_regular, special_kind
 from mailtui.logs.sanitize import decode
 
 READ_CHUNK = 1 << 20
 HEAD_BYTES = 256
-MAX_PARTIAL = 1 << 20  # a "line" longer than this is cut so memory stays bounded
+BACKFILL_BYTES = 8 << 20  # the back-fill looks this far back at most (500 lines are ~100 KB)
+MISSED_BYTES = 8 << 20  # what is read back from a copytruncate copy at most
 # read at most this much per poll (~6,000 lines); ``more`` says the rest is waiting. While the
 # panes are behind, the batch being shown and the one being parsed are what this process
 # holds of the backlog: the rest stays in the file
@@ -52,7 +59,7 @@ class FileFollower:
     _ino: tuple[int, int] | None = field(default=None, init=False)
     _pos: int = field(default=0, init=False)
     _head: bytes = field(default=b"", init=False)
-    _partial: bytes = field(default=b"", init=False)
+    _lines: LineSplitter = field(default_factory=LineSplitter, init=False)
     _started: bool = field(default=False, init=False)
     #: the last poll stopped at POLL_BYTES: more is already written and waits for the next poll
     more: bool = field(default=False, init=False)
@@ -148,11 +155,17 @@ class FileFollower:
     # -- internals ---------------------------------------------------------------------------------
     def _open(self, initial: bool) -> bool:
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            # O_NONBLOCK: a named pipe's open would otherwise wait for a writer (and hold the
+            # worker, and the process's exit, with it)
+            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
         except OSError as exc:
             self.status.problem = _problem(exc)
             return False
         st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            self.status.problem = only_regular(self.path, special_kind(st.st_mode))
+            return False
         self._fd, self._ino = fd, (st.st_dev, st.st_ino)
         self.status.problem = ""
         self._pos = st.st_size if initial else 0
@@ -166,15 +179,17 @@ class FileFollower:
         assert self._fd is not None
         end = offset = self._pos
         newlines = 0
-        while offset > 0 and newlines <= self.backfill:
+        while offset > 0 and newlines <= self.backfill and end - offset < BACKFILL_BYTES:
             size = min(READ_CHUNK, offset)
             offset -= size
             newlines += os.pread(self._fd, size, offset).count(b"\n")
-        parts = os.pread(self._fd, end - offset, offset).split(b"\n")
-        self._partial = parts.pop()  # b"" when the file ends with a newline
+        splitter = LineSplitter()
+        raw, cuts = splitter.feed(os.pread(self._fd, end - offset, offset))
+        self._lines = splitter  # the unfinished last line goes on in the next poll
+        lines = [splitter.text(r, cuts.get(i, 0)) for i, r in enumerate(raw)]
         if offset > 0:
-            parts = parts[1:]  # the first piece is the tail of an older line
-        return [decode(p) for p in parts[-self.backfill:]]
+            lines = lines[1:]  # the first piece is the tail of an older line
+        return lines[-self.backfill:]
 
     def _read_new(self) -> list[str]:
         assert self._fd is not None
@@ -191,13 +206,11 @@ class FileFollower:
                 break
             read += len(chunk)
             self._pos += len(chunk)
-            data = self._partial + chunk
-            parts = data.split(b"\n")
-            self._partial = parts.pop()
-            if len(self._partial) > MAX_PARTIAL:
-                parts.append(self._partial)
-                self._partial = b""
-            out.extend(decode(p) for p in parts)
+            raw, cuts = self._lines.feed(chunk)
+            if cuts:
+                out.extend(self._lines.text(r, cuts.get(i, 0)) for i, r in enumerate(raw))
+            else:
+                out.extend(decode(r) for r in raw)
         return out
 
     def _check_truncation(self, out: list[str]) -> None:
@@ -212,7 +225,7 @@ class FileFollower:
         if size < self._pos or head[: len(self._head)] != self._head:
             self.status.truncations += 1
             out.extend(self._read_missed_from_copy())
-            self._partial = b""
+            self._lines.reset()
             self._pos = 0
             self._head = head
         elif len(self._head) < HEAD_BYTES and size > len(self._head):
@@ -243,23 +256,22 @@ class FileFollower:
             return []
         for entry in sorted(candidates, key=lambda e: e.stat().st_mtime, reverse=True)[:3]:
             try:
-                fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC)
+                fd = os.open(entry.path, os.O_RDONLY | os.O_CLOEXEC | os.O_NONBLOCK)
             except OSError:
                 continue
             try:
-                if os.pread(fd, len(self._head), 0) != self._head or os.fstat(fd).st_size < self._pos:
+                st = os.fstat(fd)
+                if not stat.S_ISREG(st.st_mode) or os.pread(fd, len(self._head), 0) != self._head \
+                        or st.st_size < self._pos:
                     continue
-                data = self._partial + os.pread(fd, os.fstat(fd).st_size - self._pos, self._pos)
+                data = os.pread(fd, min(st.st_size - self._pos, MISSED_BYTES), self._pos)
             finally:
                 os.close(fd)
-            parts = data.split(b"\n")
-            if parts and parts[-1] == b"":
-                parts.pop()
-            return [decode(p) for p in parts]
+            raw, cuts = self._lines.feed(data)
+            out = [self._lines.text(r, cuts.get(i, 0)) for i, r in enumerate(raw)]
+            return out + self._flush_partial()
         return []
 
     def _flush_partial(self) -> list[str]:
-        if not self._partial:
-            return []
-        line, self._partial = self._partial, b""
-        return [decode(line)]
+        rest = self._lines.flush()
+        return [] if rest is None else [self._lines.text(*rest)]

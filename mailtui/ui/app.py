@@ -3,14 +3,25 @@
 Wide terminals (>= 100x30) show every pane at once; smaller ones show one pane and a
 tab strip. The app exits by itself when its terminal goes away (SSH drop / SIGHUP)
 instead of spinning on a dead tty.
+
+Leaving: ``q``, SIGTERM and SIGINT all take the same way out (exit codes 0, 143, 130): the
+tail is told to stop, Textual restores the terminal, cleanups run (the demo's directory). A
+worker blocked in something that cannot be interrupted (a name server or fail2ban socket that
+never answers, a named pipe) would hold the process in the interpreter's join of its threads,
+so a daemon timer ends the process EXIT_GRACE_SECONDS after the request, restoring the
+terminal and running the cleanups itself first. (One thing no timer can beat: a regex match
+runs in C holding the GIL, so nothing else in the process runs until it returns; that is why
+patterns that backtrack catastrophically are refused when the catalog is loaded.)
 """
 
 from __future__ import annotations
 
 import gc
+import os
 import signal
 import sys
 import termios
+import threading
 import time
 from pathlib import Path
 from typing import Any, Callable
@@ -34,6 +45,11 @@ NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
 TTY_CHECK_SECONDS = 2.0
 HANGUP_GRACE_SECONDS = 3.0
+EXIT_GRACE_SECONDS = 1.0  # q / SIGTERM / SIGINT: what a stuck worker gets before the process ends
+#: what Textual's driver undoes on a normal exit: mouse tracking, bracketed paste, the kitty
+#: keyboard protocol, focus events, the alternate screen, the hidden cursor
+_RESET_TERMINAL = ("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?2004l\x1b[<u"
+                   "\x1b[?1004l\x1b[?7h\x1b[?1049l\x1b[?25h")
 BATCH_SLICE = 1000  # log entries per LogBatch message
 MAX_BATCHES_IN_FLIGHT = 2  # posted LogBatch messages the panes have not handled yet
 
@@ -101,6 +117,15 @@ class MailTuiApp(App[int]):
         self._gc_saved: tuple[int, ...] | None = None  # thresholds to restore on exit
         self._batches_in_flight = 0  # LogBatch messages posted and not yet handled
         self._batch_done: Any = None  # asyncio.Event, created on the app's loop
+        self._cleanups: list[Callable[[], None]] = []
+        self._cleanup_lock = threading.Lock()
+        self._exit_timer: threading.Timer | None = None
+        self._early_exit: int | None = None  # a SIGTERM/SIGINT that came before the app was mounted
+        if watch_tty and threading.current_thread() is threading.main_thread():
+            # from here to on_mount (where the loop takes these over) a signal is remembered, so
+            # one arriving while the terminal is being set up still ends the app the clean way
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                signal.signal(signum, self._remember_signal)
 
     def compose(self) -> ComposeResult:
         yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
@@ -119,6 +144,7 @@ class MailTuiApp(App[int]):
         self.run_worker(self._tail_logs(), exclusive=True, exit_on_error=False, group="log-tail")
         if self._watch_tty:
             self._install_hangup_handling()
+            self._install_exit_signals()
         self.call_after_refresh(self._freeze_long_lived)
 
     def _freeze_long_lived(self) -> None:
@@ -285,9 +311,73 @@ class MailTuiApp(App[int]):
         self.push_screen(ExplainScreen(message.entry))
 
     async def action_quit(self) -> None:
+        self.leave(0)
+
+    # -- leaving ---------------------------------------------------------------------------------
+    def add_cleanup(self, cleanup: Callable[[], None]) -> None:
+        """Run ``cleanup`` once when the app ends, however it ends (run_cleanups or a forced exit)."""
+        self._cleanups.append(cleanup)
+
+    def run_cleanups(self) -> None:
+        with self._cleanup_lock:
+            cleanups, self._cleanups = self._cleanups, []
+        for cleanup in cleanups:
+            try:
+                cleanup()
+            except Exception:  # noqa: BLE001, S110 - leaving: one failed cleanup must not stop the others
+                pass
+
+    def leave(self, code: int, grace: float = EXIT_GRACE_SECONDS) -> None:
+        """The one way out (q, SIGTERM, SIGINT, hang-up): stop the tail, exit, and never outlive
+        ``grace`` by much whatever a worker is blocked in."""
         if self._stop_tail is not None:
             self._stop_tail.set()
-        self.exit(return_code=0)
+        if self._exit_timer is None and self._watch_tty:
+            self._exit_timer = threading.Timer(grace, self._force_exit, args=(code,))
+            self._exit_timer.daemon = True
+            self._exit_timer.start()
+        self.exit(return_code=code)
+
+    def _force_exit(self, code: int) -> None:
+        """On the timer's thread, when the process is still here after the grace: something holds
+        it (a worker thread being joined, or the loop). Restore the terminal (again: repeating
+        these sequences is harmless), clean up, end."""
+        try:
+            # the settings from before application mode, as Textual's Linux driver saved them
+            attrs = getattr(self._driver, "attrs_before", None)
+            if attrs is not None and sys.__stdin__ is not None:
+                termios.tcsetattr(sys.__stdin__.fileno(), termios.TCSANOW, attrs)
+            out = sys.__stderr__ if sys.__stderr__ is not None and sys.__stderr__.isatty() else sys.__stdout__
+            if out is not None and out.isatty():
+                os.write(out.fileno(), _RESET_TERMINAL.encode())
+        except (OSError, termios.error, ValueError):
+            pass
+        # a cleanup can block too (joining the demo's replay thread): it gets half a second
+        cleaning = threading.Thread(target=self.run_cleanups, daemon=True)
+        cleaning.start()
+        cleaning.join(0.4)
+        for stream in (sys.__stdout__, sys.__stderr__):
+            try:
+                if stream is not None:
+                    stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
+
+    def _remember_signal(self, signum: int, _frame: object) -> None:
+        self._early_exit = 128 + signum  # 143 for SIGTERM, 130 for SIGINT
+
+    def _install_exit_signals(self) -> None:
+        import asyncio
+
+        loop = asyncio.get_running_loop()
+        for signum, code in ((signal.SIGTERM, 143), (signal.SIGINT, 130)):
+            try:
+                loop.add_signal_handler(signum, self.leave, code)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+        if self._early_exit is not None:
+            self.leave(self._early_exit)
 
     # -- layout ----------------------------------------------------------------------------------
     def on_resize(self, event: Resize) -> None:
@@ -338,13 +428,5 @@ class MailTuiApp(App[int]):
             self._hangup()
 
     def _hangup(self) -> None:
-        if self._stop_tail is not None:
-            self._stop_tail.set()
         # Restoring a terminal that no longer exists can block; never outlive it by much.
-        import os
-        import threading
-
-        timer = threading.Timer(HANGUP_GRACE_SECONDS, os._exit, args=(129,))
-        timer.daemon = True
-        timer.start()
-        self.exit(return_code=129)
+        self.leave(129, grace=HANGUP_GRACE_SECONDS)

@@ -20,7 +20,7 @@ from textual.widgets import DataTable, Input, Static
 
 from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
-from mailtui.fail2ban.status import format_left
+from mailtui.fail2ban.status import BannedIP, format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
 from mailtui.logs.live import LiveEntry
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
@@ -188,7 +188,10 @@ class BansPane(Pane):
                 Text(""), Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
             for ban in shown:
                 name = self.rdns.get(ban.ip) if self.rdns else ""
-                add(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(""), Text(ban.ip),
+                # ban.shown(): fail2ban with usedns = raw can ban any text; it is shown sanitized and
+                # marked, in its own row, and never reaches a lookup or markup
+                add(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(""),
+                    Text(ban.shown(), "" if ban.is_ip else "red"),
                     Text(name, "dim"), Text(_since(ban.ban_start, now)),
                     Text(f"{format_left(ban.time_left(now))} / {_span(ban.ban_time)}"), key=f"ip:{jail.name}:{ban.ip}")
             if hidden > 0:
@@ -263,7 +266,7 @@ class BansPane(Pane):
         if self.selected_ban() != (jail, reason.ip):
             return  # the cursor moved on meanwhile
         name = self.rdns.get(reason.ip) if self.rdns else ""
-        head = f"Why {reason.ip}{f' ({name})' if name else ''} is banned in {jail}"
+        head = f"Why {BannedIP(reason.ip).shown()}{f' ({name})' if name else ''} is banned in {jail}"
         lines = [Content.styled(head, "bold")]
         for rec, _ in reason.found[-5:]:
             lines.append(Content.assemble((_hm(rec.timestamp), "dim"), " fail2ban ", rec.message))
