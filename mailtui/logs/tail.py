@@ -98,7 +98,7 @@ class FileFollower:
         twice or skipped. The checksum tells a re-created file that got the same inode apart."""
         if self._ino is None or self._fd is None:
             return None
-        offset = self._pos - len(self._partial)
+        offset = self._pos - self._lines.length  # the unfinished last line is read again later
         return (self._ino[0], self._ino[1], offset, zlib.crc32(os.pread(self._fd, min(offset, HEAD_BYTES), 0)))
 
     def _same_file(self, fd: int, offset: int, head_crc: int) -> bool:
@@ -129,10 +129,12 @@ class FileFollower:
             data = os.pread(old, max(0, size - offset), offset) if size > offset else b""
         finally:
             os.close(old)
-        parts = data.split(b"\n")
-        if parts and parts[-1] == b"":
-            parts.pop()
-        return [decode(p[:MAX_PARTIAL]) for p in parts]
+        splitter = LineSplitter()
+        raw, cuts = splitter.feed(data)
+        lines = [splitter.text(r, cuts.get(i, 0)) for i, r in enumerate(raw)]
+        if splitter.length:  # the old file's last line, which will never be ended now
+            lines.append(splitter.text(splitter.head, splitter.length))
+        return lines
 
     def _rotated_file(self, dev: int, ino: int) -> int | None:
         directory, name = os.path.split(self.path)
