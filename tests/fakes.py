@@ -28,6 +28,8 @@ def jails_answer(jails: dict[str, list[str]], version: str = "1.0.2") -> Callabl
     """A fail2ban 1.0 server with these jails and banned IPs (any text: hostile names too)."""
 
     def answer(cmd: list[str]) -> Any:
+        if cmd == ["ping"]:  # unban asks first whether the server answers at all
+            return "pong"
         if cmd == ["version"]:
             return version
         if cmd == ["status"]:
