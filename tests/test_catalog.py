@@ -7,10 +7,11 @@ import time
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
-from mailtui.logs.record import LogRecord
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.loader import CatalogError, load_catalog, parse_catalog
 from mailtui.recognizers.model import CANONICAL_FIELDS, SEVERITIES

@@ -303,8 +303,8 @@ def test_reverse_names_keep_only_the_addresses_banned_now() -> None:
 def test_bans_per_hour_counts_a_wave_beyond_the_events_kept() -> None:
     from datetime import datetime
 
+    from mailtui.analysis.live import LiveEntry
     from mailtui.logs.envelope import EnvelopeParser
-    from mailtui.logs.live import LiveEntry
     from mailtui.recognizers.engine import default_engine
     from mailtui.ui.panes.bans import EVENTS_KEPT, BansPane
 

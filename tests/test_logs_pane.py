@@ -305,8 +305,8 @@ async def test_a_stream_of_batches_is_drawn_a_few_times_a_second(tmp_path: Path,
     """Every frame re-renders each visible row: a stream costs a few frames, a lone line shows at once."""
     import time
 
+    from mailtui.analysis.live import LiveEntry
     from mailtui.logs.envelope import EnvelopeParser
-    from mailtui.logs.live import LiveEntry
 
     app, _log = app_for(tmp_path, monkeypatch)
     parser = EnvelopeParser(record_type=LiveEntry)
@@ -341,8 +341,8 @@ async def test_a_stream_of_batches_is_drawn_a_few_times_a_second(tmp_path: Path,
 
 def test_a_problem_group_stays_small_through_a_long_brute_force() -> None:
     """Weeks of the pane open: who is counted is capped, the trend keeps only its own slots."""
+    from mailtui.analysis.live import LiveEntry
     from mailtui.logs.envelope import EnvelopeParser
-    from mailtui.logs.live import LiveEntry
     from mailtui.recognizers.engine import default_engine
     from mailtui.system.units import HOUR_SLOTS, SLOT_SECONDS
     from mailtui.ui.panes.problems import WHO_KEPT, ProblemGroup

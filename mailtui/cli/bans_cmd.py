@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _why(args: argparse.Namespace, cfg: Config, ip: str):  # noqa: ANN202 - BanReason, imported lazily
     """Read the configured logs (mail + fail2ban) for the lines that got ``ip`` banned."""
-    from mailtui.logs.locate import access_problem, locate_logs
-    from mailtui.logs.who import iterate_files
+    from mailtui.analysis.who import iterate_files
     from mailtui.fail2ban.why import why_banned
+    from mailtui.logs.locate import access_problem, locate_logs
 
     files = args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable]
     if cfg["logs.fail2ban"] and cfg["logs.fail2ban"] not in files and not access_problem(cfg["logs.fail2ban"]):

@@ -18,10 +18,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.analysis.who import iterate_files, lookup
     from mailtui.cli.scan_cmd import _files
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.locate import access_problem
-    from mailtui.logs.who import iterate_files, lookup
 
     if not args.query.strip():
         raise CliError("give a user, address, IP or host name to look up")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Iterable
 
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import Match
 
 Pair = tuple[LogRecord, "Match | None"]

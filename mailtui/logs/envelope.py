@@ -13,7 +13,7 @@ import re
 import time
 from datetime import datetime, timedelta, timezone
 
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.logs.sanitize import clean
 
 MONTHS = {m: i for i, m in enumerate(

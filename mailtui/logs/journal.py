@@ -14,8 +14,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
-from mailtui.logs.record import LogRecord
 from mailtui.mta.run import find_tool
 
 #: the mail stack's units on Debian/Ubuntu (postfix@-) and RHEL/Fedora/Arch (postfix)

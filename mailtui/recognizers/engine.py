@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import Match, Recognizer
 
 Candidate = tuple[str, re.Pattern[str], Recognizer]

@@ -11,7 +11,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.mta.doveconf import DovecotConfig
 from mailtui.mta.location import Location
 from mailtui.mta.postconf import PostfixConfig

@@ -101,7 +101,7 @@ def match_dict(recognizer: Recognizer, fields: dict[str, str]) -> dict[str, Any]
 class Match:
     """A recognizer that matched a message. ``fields`` is computed on first use: a scan over
     millions of routine lines never pays for field extraction it does not look at.
-    (The live view's entries carry the same attributes themselves: see logs.live.LiveEntry.)"""
+    (The live view's entries carry the same attributes themselves: see analysis.live.LiveEntry.)"""
 
     __slots__ = ("recognizer", "_groups", "_regex_match", "_family", "_message", "_fields")
 

@@ -7,7 +7,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import SEVERITIES, Match
 
 TOP = 10

@@ -20,12 +20,11 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
 from textual.events import Resize
+from textual.message import Message
 from textual.widgets import Footer, Static, Tab, Tabs
 
-from textual.message import Message
-
+from mailtui.analysis.live import LiveEntry
 from mailtui.config import Config
-from mailtui.logs.live import LiveEntry
 from mailtui.ui.panes import PANE_ORDER, BansPane, LogsPane, Pane, ProblemsPane, ServicesPane
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.widgets.log_lines import LogLines
@@ -185,7 +184,7 @@ class MailTuiApp(App[int]):
     async def _tail_logs(self) -> None:
         import asyncio
 
-        from mailtui.logs.live import LiveLogs
+        from mailtui.analysis.live import LiveLogs
         from mailtui.logs.locate import locate_logs
         from mailtui.recognizers.engine import default_engine
 

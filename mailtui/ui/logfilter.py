@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from typing import Callable
 
-from mailtui.logs.live import LiveEntry
+from mailtui.analysis.live import LiveEntry
 from mailtui.recognizers.model import SEVERITY_RANK
 
 Predicate = Callable[[LiveEntry], bool]

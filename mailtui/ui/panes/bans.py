@@ -18,11 +18,11 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
+from mailtui.analysis.live import LiveEntry
 from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
-from mailtui.logs.live import LiveEntry
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
 

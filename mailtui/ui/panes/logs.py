@@ -14,7 +14,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Input
 
-from mailtui.logs.live import LiveEntry
+from mailtui.analysis.live import LiveEntry
 from mailtui.ui.logfilter import FilterError, compile_filter
 from mailtui.ui.panes.base import Pane, SourceResult
 from mailtui.ui.widgets.log_lines import LogLines

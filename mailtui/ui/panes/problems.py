@@ -12,7 +12,7 @@ from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import DataTable
 
-from mailtui.logs.live import LiveEntry
+from mailtui.analysis.live import LiveEntry
 from mailtui.recognizers.model import Recognizer
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
 from mailtui.ui.panes.base import Pane, SourceResult

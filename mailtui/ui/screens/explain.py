@@ -9,7 +9,7 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from mailtui.logs.live import LiveEntry
+from mailtui.analysis.live import LiveEntry
 from mailtui.recognizers.explain import Diagnosis
 
 LABEL = 15

@@ -11,8 +11,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from mailtui.logs.live import LiveEntry
-from mailtui.logs.who import WhoResult, conversation, lookup
+from mailtui.analysis.live import LiveEntry
+from mailtui.analysis.who import WhoResult, conversation, lookup
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
 

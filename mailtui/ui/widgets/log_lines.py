@@ -24,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from mailtui.logs.live import LiveEntry
+from mailtui.analysis.live import LiveEntry
 
 SEVERITY_MARK = {"crit": ("✖", "bold red"), "error": ("✖", "red"), "warn": ("⚠", "yellow"),
                  "notice": ("•", "cyan"), "info": (" ", "")}

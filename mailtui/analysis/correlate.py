@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import Match
 
 MAX_OPEN = 50_000  # open smtpd connections / facts kept; old ones are forgotten first

@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
+from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.journal import JournalFollower
 from mailtui.logs.locate import LogLocation
-from mailtui.logs.record import LogRecord
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.model import Match, Recognizer, fill, match_dict, match_fields

@@ -12,8 +12,8 @@ import ipaddress
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from mailtui.logs.correlate import Correlator, context_note
-from mailtui.logs.record import LogRecord
+from mailtui.analysis.correlate import Correlator, context_note
+from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import Match
 
 Pair = tuple[LogRecord, "Match | None"]
