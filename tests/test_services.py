@@ -350,12 +350,13 @@ def test_certificate_and_disk_alerts(tmp_path: Path) -> None:
     assert 2 < report.certificates[0].days_left() < 3.1
     assert report.certificates[3].error and report.certificates[4].error
     report.disks = [disk_use("queue", str(tmp_path))]
-    alerts = {a.id: a for a in evaluate(report, Thresholds(cert_days=14, disk_percent=0.0))}
+    alerts = {a.id: a for a in evaluate(Thresholds(cert_days=14, disk_percent=0.0),
+                                          certificates=report.certificates, disks=report.disks)}
     assert alerts[f"cert:{tmp_path}/soon.pem"].severity == "warn"
     assert alerts[f"cert:{tmp_path}/gone.pem"].severity == "crit"
     assert f"cert:{tmp_path}/fine.pem" not in alerts
     assert "disk:queue:space" in alerts
-    assert not [a for a in evaluate(report, Thresholds(cert_days=1, disk_percent=100.0))
+    assert not [a for a in evaluate(Thresholds(cert_days=1, disk_percent=100.0), disks=report.disks)
                 if a.id.startswith("disk:")]
 
 

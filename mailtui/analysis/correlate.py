@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from mailtui.core.record import LogRecord
-from mailtui.recognizers.model import Match
+from mailtui.recognizers.recognition import Recognition
 
 MAX_OPEN = 50_000  # open smtpd connections / facts kept; old ones are forgotten first
 
@@ -27,7 +27,7 @@ class Correlator:
     authenticated: set[str] = field(default_factory=set)  # connection keys that did SMTP AUTH
     mailbox_logins: dict[str, str] = field(default_factory=dict)  # client ip -> user
 
-    def keys(self, record: LogRecord, match: Match | None) -> list[str]:
+    def keys(self, record: LogRecord, match: Recognition | None) -> list[str]:
         keys: list[str] = []
         fields = match.fields if match is not None else {}
         if record.family == "postfix":
@@ -68,7 +68,7 @@ class Correlator:
         return self._open.get(who)
 
 
-def context_note(record: LogRecord, match: Match, keys: list[str], corr: Correlator) -> str:
+def context_note(record: LogRecord, match: Recognition, keys: list[str], corr: Correlator) -> str:
     """A sentence that sharpens the diagnosis with what else the logs say about this client."""
     rid = match.recognizer.id
     fields = match.fields

@@ -11,7 +11,7 @@ import asyncio
 import os
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import TYPE_CHECKING, Any, AsyncIterator, cast
 
 from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
@@ -20,6 +20,7 @@ from mailtui.logs.locate import LogLocation
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.model import Match, Recognizer, fill, match_dict, match_fields
+from mailtui.recognizers.recognition import Recognition, RecognizedLine
 
 DEBOUNCE_MS = 50
 STEP_MS = 10
@@ -33,7 +34,8 @@ class LiveEntry(LogRecord):
     One object per line, where a record, a match and a pair holding both were three: the view
     holds tens of thousands of lines, and every full garbage collection walks each object
     they consist of (bench/ui_ingest.py). ``entry.record`` and ``entry.match`` are the entry
-    itself; as a match it offers what :class:`Match` offers (recognizer, fields, summary, to_dict).
+    itself; as a match it offers what :class:`Match` offers (recognizer, fields, summary, to_dict):
+    it is a :class:`RecognizedLine`, and a :class:`Recognition` once recognized.
     """
 
     recognizer: Recognizer | None = None
@@ -45,8 +47,9 @@ class LiveEntry(LogRecord):
         return self
 
     @property
-    def match(self) -> LiveEntry | None:
-        return self if self.recognizer is not None else None
+    def match(self) -> Recognition | None:
+        # recognizer is not None here, which is all a Recognition needs beyond the fields below
+        return cast(Recognition, self) if self.recognizer is not None else None
 
     def recognized(self, match: Match | None) -> LiveEntry:
         if match is not None:
@@ -66,6 +69,10 @@ class LiveEntry(LogRecord):
     def to_dict(self) -> dict[str, Any]:
         assert self.recognizer is not None
         return match_dict(self.recognizer, self.fields)
+
+
+if TYPE_CHECKING:  # mypy proves the entry offers both faces
+    _line: type[RecognizedLine] = LiveEntry
 
 
 class LiveLogs:

@@ -14,16 +14,16 @@ from typing import Callable, Iterable, Iterator
 
 from mailtui.analysis.correlate import Correlator, context_note
 from mailtui.core.record import LogRecord
-from mailtui.recognizers.model import Match
+from mailtui.recognizers.recognition import Recognition
 
-Pair = tuple[LogRecord, "Match | None"]
+Pair = tuple[LogRecord, "Recognition | None"]
 MAX_LINES = 20_000  # a timeline longer than this is cut (and says so)
 
 
 @dataclass
 class TimelineLine:
     record: LogRecord
-    match: Match | None
+    match: Recognition | None
     keys: list[str]
     direct: bool  # mentions the query itself (not only through its conversation)
     note: str = ""
@@ -60,7 +60,7 @@ def query_kind(query: str) -> str:
         return "email" if "@" in query else "name"
 
 
-def mentions(match: Match | None, query: str, kind: str) -> bool:
+def mentions(match: Recognition | None, query: str, kind: str) -> bool:
     if match is None:
         return False
     f = match.fields

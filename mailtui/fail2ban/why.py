@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from mailtui.core.record import LogRecord
-from mailtui.recognizers.model import Match
+from mailtui.recognizers.recognition import Recognition
 
-Pair = tuple[LogRecord, "Match | None"]
+Pair = tuple[LogRecord, "Recognition | None"]
 MAX_LINES = 200
 
 
@@ -41,14 +41,14 @@ class BanReason:
                 "events": [e.__dict__ for e in self.events]}
 
 
-def _mentions(record: LogRecord, match: Match | None, ip: str) -> bool:
+def _mentions(record: LogRecord, match: Recognition | None, ip: str) -> bool:
     if match is not None and match.fields.get("client_ip") == ip:
         return True
     message = record.message
     return f"[{ip}]" in message or f"rip={ip}," in message or message.endswith(f"rip={ip}")
 
 
-def event_of(record: LogRecord, match: Match | None) -> BanEvent | None:
+def event_of(record: LogRecord, match: Recognition | None) -> BanEvent | None:
     if match is None or match.recognizer.id not in ("fail2ban.ban", "fail2ban.unban"):
         return None
     f = match.fields

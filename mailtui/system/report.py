@@ -54,7 +54,6 @@ class ServicesReport:
 
 def report_from_dict(data: dict[str, Any]) -> ServicesReport:
     """The inverse of ServicesReport.to_dict (the demo replays a report captured from the rig)."""
-    from mailtui.system.alerts import Alert
     from mailtui.system.queue import parse_postqueue_json
 
     report = ServicesReport(taken=float(data.get("taken") or time.time()))
@@ -197,5 +196,6 @@ class ServicesCollector:
             report.disks.append(disk_use("mail store", derived.mail_store))
         report.load = system_load()
         report.certificates = [self._certificate(p, u) for p, u in derived.cert_paths]
-        report.alerts = evaluate(report, self.limits)
+        report.alerts = evaluate(self.limits, daemons=report.daemons, ports=report.ports, queue=report.queue,
+                                 certificates=report.certificates, disks=report.disks, now=report.taken)
         return report
