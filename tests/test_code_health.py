@@ -37,3 +37,14 @@ def test_import_contracts_are_kept() -> None:
     proc = _run(_tool("lint-imports"), "--no-cache")
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "0 broken" in proc.stdout
+
+
+def test_mypy_finds_no_errors() -> None:
+    proc = _run(_tool("mypy"))
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+    assert proc.stdout.startswith("Success"), proc.stdout[-2000:]
+
+
+def test_ruff_finds_no_lint_errors() -> None:
+    proc = _run(_tool("ruff"), "check", "--output-format", "concise", ".")
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]

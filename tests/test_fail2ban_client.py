@@ -95,9 +95,9 @@ def test_bans_cli_json_and_log_fallback(rig, tmp_path: Path) -> None:
 def test_server_stopped_and_restarted(rig) -> None:
     rig.fail2ban.stop()
     try:
-        with pytest.raises(SocketUnavailable, match="not running|nobody answers"):
-            with Fail2banClient(str(rig.fail2ban.socket)) as client:
-                collect(client)
+        with pytest.raises(SocketUnavailable, match=r"not running|nobody answers"), \
+                Fail2banClient(str(rig.fail2ban.socket)) as client:
+            collect(client)
     finally:
         rig.fail2ban.start()
     with Fail2banClient(str(rig.fail2ban.socket)) as client:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from textual.widgets import DataTable, Static
@@ -189,7 +190,7 @@ async def test_pause_key_and_who_lookup(tmp_path: Path, monkeypatch) -> None:
     from mailtui.ui.screens.who import WhoScreen
 
     text = (DATA / "sasl_auth_failed" / "syslog.log").read_text() + HELO
-    app, log = app_for(tmp_path, monkeypatch, text)
+    app, _log = app_for(tmp_path, monkeypatch, text)
     async with app.run_test(size=(120, 35)) as pilot:
         lines = app.query_one(LogLines)
         await wait_lines(pilot, lines, 3)
@@ -279,7 +280,7 @@ async def test_slow_panes_hold_the_backlog_in_the_file_not_in_memory(tmp_path: P
     app, log = app_for(tmp_path, monkeypatch)
     handle = MailTuiApp.on_log_batch
 
-    async def slow_handler(self, message) -> None:  # noqa: ANN001
+    async def slow_handler(self, message) -> None:
         await asyncio.sleep(0.02)  # panes that take 20 ms per batch, letting the worker run meanwhile
         handle(self, message)
 
@@ -332,7 +333,7 @@ async def test_a_stream_of_batches_is_drawn_a_few_times_a_second(tmp_path: Path,
         elapsed = time.monotonic() - started
         await pilot.pause(0.3)
         assert 1 <= len(redraws) <= elapsed / 0.1 + 2, (len(redraws), elapsed)  # not one per batch
-        assert all(b - a >= 0.09 for a, b in zip(redraws, redraws[1:]))
+        assert all(b - a >= 0.09 for a, b in itertools.pairwise(redraws))
         assert any("#49" in row for row in rendered(lines))  # the last batch was drawn in the end
         before = len(redraws)
         lines.add([entry(50)])  # after a quiet spell: drawn at once, not after a delay

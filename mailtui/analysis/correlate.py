@@ -77,7 +77,7 @@ def context_note(record: LogRecord, match: Recognition, keys: list[str], corr: C
         if record.service == "" and (conn is None or conn not in corr.authenticated):
             return ("This client never authenticated and is on the port-25 service: a mail client set to "
                     "port 25 without SMTP AUTH. Use 587 (STARTTLS) or 465 (SSL/TLS) with a password.")
-    if rid.startswith("postfix.helo.") or rid.startswith("postfix.client."):
+    if rid.startswith(("postfix.helo.", "postfix.client.")):
         user = corr.mailbox_logins.get(fields.get("client_ip", ""))
         if user:
             return (f"This address logged in to IMAP/POP3 as {user}: it is your own user's mail client, "

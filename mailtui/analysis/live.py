@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, AsyncIterator, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
@@ -119,11 +120,12 @@ class LiveLogs:
             n = self._lineno.get(follower.path, 0)
             for line in lines:
                 n += 1
-                entry = parser.parse(line, n, sanitized=True)
+                entry = cast(LiveEntry, parser.parse(line, n, sanitized=True))  # its record_type is LiveEntry
                 entries.append(entry.recognized(recognize(entry)))
             self._lineno[follower.path] = n
         if self.journal is not None:
-            for entry in self.journal.poll():
+            for record in self.journal.poll():
+                entry = cast(LiveEntry, record)  # use_record_type(LiveEntry) above
                 entries.append(entry.recognized(recognize(entry)))
         if len(self.files) + (self.journal is not None) > 1:
             now = time.time()

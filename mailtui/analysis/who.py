@@ -9,8 +9,9 @@ connect and disconnect, and a delivery with the rest of its queue-ID life cycle.
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator
+from typing import Any
 
 from mailtui.analysis.correlate import Correlator, context_note
 from mailtui.core.record import LogRecord
@@ -28,7 +29,7 @@ class TimelineLine:
     direct: bool  # mentions the query itself (not only through its conversation)
     note: str = ""
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         r = self.record
         out = {"file": r.source, "lineno": r.lineno, "timestamp": r.timestamp, "program": r.program,
                "line": r.line, "conversations": self.keys, "direct": self.direct}

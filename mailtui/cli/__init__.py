@@ -98,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         # `mailtui scan ... | head` closes the pipe early; that is not an error.
         sys.stderr.close()
         return EXIT_OK
-    except Exception as exc:  # noqa: BLE001 - the one place that turns bugs into a clean message
+    except Exception as exc:
         if args.debug:
             raise
         print(f"mailtui: internal error: {type(exc).__name__}: {exc} (rerun with --debug)",

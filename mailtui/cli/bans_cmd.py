@@ -5,9 +5,13 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mailtui.cli.output import CliError, print_json, print_table
 from mailtui.config import Config
+
+if TYPE_CHECKING:
+    from mailtui.fail2ban.why import BanReason
 
 HELP = "fail2ban: all jails, banned IPs and time left (socket, or fail2ban.log when not root)"
 
@@ -20,7 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="with --ip: logs to read for the reason (default: the configured logs)")
 
 
-def _why(args: argparse.Namespace, cfg: Config, ip: str):  # noqa: ANN202 - BanReason, imported lazily
+def _why(args: argparse.Namespace, cfg: Config, ip: str) -> tuple[BanReason, list[str]]:
     """Read the configured logs (mail + fail2ban) for the lines that got ``ip`` banned."""
     from mailtui.analysis.who import iterate_files
     from mailtui.fail2ban.why import why_banned

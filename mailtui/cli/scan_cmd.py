@@ -9,9 +9,15 @@ import sys
 import textwrap
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
+
+if TYPE_CHECKING:
+    from mailtui.core.record import LogRecord
+    from mailtui.recognizers.model import Match
+    from mailtui.recognizers.summary import ScanSummary
 
 HELP = "summarise log files: problems by recognizer and severity, top clients/users, delivery totals"
 
@@ -114,12 +120,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     return 0
 
 
-def _event(record, match) -> dict:  # noqa: ANN001 - internal helper
+def _event(record: LogRecord, match: Match) -> dict[str, Any]:
     r = match.recognizer
     return {
         "file": record.source, "lineno": record.lineno, "timestamp": record.timestamp,
         "program": record.program, "recognizer": r.id, "severity": r.severity,
-        **{k: v for k, v in match.fields.items()},
+        **dict(match.fields.items()),
         "fields": match.fields,
         "settings": [str(s) for s in r.settings], "summary": match.summary, "fix": r.fix,
     }
@@ -129,7 +135,7 @@ def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts is not None else "-"
 
 
-def _print_report(summary, order, files, limit) -> None:  # noqa: ANN001
+def _print_report(summary: ScanSummary, order: dict[str, int], files: list[str], limit: int) -> None:
     p = print
     p(f"mailtui scan: {', '.join(files)}")
     p(f"  {summary.lines:,} lines, {summary.recognized:,} recognized, {summary.unparsed:,} unparsed;"
@@ -145,12 +151,12 @@ def _print_report(summary, order, files, limit) -> None:  # noqa: ANN001
             p(f"  {title}: " + ", ".join(f"{k} ×{n}" for k, n in counter.most_common(5)))
     p("")
     p(f"{'count':>7}  {'severity':<8}  problem")
-    problems = [(rid, st) for rid, st in summary.ordered(order)
+    problems = [(rid, st, st.sample_match) for rid, st in summary.ordered(order)
                 if st.sample_match and st.sample_match.recognizer.rank >= 1]
-    for rid, st in problems[:limit]:
-        r = st.sample_match.recognizer
+    for rid, st, sample in problems[:limit]:
+        r = sample.recognizer
         p(f"{st.count:>7,}  {r.severity:<8}  {r.title}  ({rid})")
-        p(f"{'':>19}last {_when(st.last)}; e.g. {st.sample_match.summary}")
+        p(f"{'':>19}last {_when(st.last)}; e.g. {sample.summary}")
         who = ", ".join(f"{k} ×{n}" for k, n in st.clients.most_common(3))
         if who:
             p(f"{'':>19}from {who}")

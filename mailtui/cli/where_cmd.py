@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from mailtui.cli.output import print_json
 from mailtui.config import Config
@@ -20,7 +21,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
     postfix = PostfixConfig(cfg["postfix.config_dir"])
     dovecot = DovecotConfig(cfg["dovecot.config"])
-    report = []
+    report: list[dict[str, Any]] = []
     for daemon, reader in (("postfix", postfix), ("dovecot", dovecot)):
         if not reader.available:
             report.append({"daemon": daemon, "value": None, "set_in": [], "note": reader.problem})

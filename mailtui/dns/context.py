@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from mailtui.dns.clientconfig import ServerEntry
 from mailtui.dns.model import Finding
@@ -85,7 +86,7 @@ class CheckContext:
         if found.status in (NXDOMAIN, NODATA):
             if absent is None:
                 return found
-            self.add(Finding(fid, group, *absent))
+            self.add(Finding(fid, group, absent[0], absent[1], absent[2] if len(absent) > 2 else ""))
             return None
         if not found.ok:
             self.add(Finding(fid, group, lookup_status(found), f"{label}: {found.describe()}"))
@@ -127,7 +128,7 @@ class CheckContext:
 def default_domain(cfg: Any) -> str:
     """[dns] domain, else Postfix's mydomain, else "" (the pane then asks)."""
     if cfg["dns.domain"]:
-        return cfg["dns.domain"]
+        return str(cfg["dns.domain"])
     from mailtui.mta.postconf import PostfixConfig
 
     postfix = PostfixConfig(cfg["postfix.config_dir"])

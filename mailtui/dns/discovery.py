@@ -12,7 +12,11 @@ from urllib.parse import quote
 import dns.name
 
 from mailtui.dns.clientconfig import (
-    AUTODISCOVER_REQUEST, ServerEntry, XmlRefused, parse_autoconfig, parse_autodiscover,
+    AUTODISCOVER_REQUEST,
+    ServerEntry,
+    XmlRefused,
+    parse_autoconfig,
+    parse_autodiscover,
 )
 from mailtui.dns.context import CheckContext
 from mailtui.dns.model import DISCOVERY, Finding
@@ -107,7 +111,8 @@ async def check_autoconfig(ctx: CheckContext) -> None:
             ctx.add(Finding(fid, DISCOVERY, "fail", f"autoconfig {suffix}: {doc.problems[0]}",
                             "\n".join([listing, *doc.problems]), data))
         elif plain and not served_https:
-            ctx.add(Finding(fid, DISCOVERY, "warn", f"autoconfig served over plain HTTP only ({len(doc.servers)} servers)",
+            ctx.add(Finding(fid, DISCOVERY, "warn",
+                            f"autoconfig served over plain HTTP only ({len(doc.servers)} servers)",
                             "Anyone on the path can rewrite it; serve it over HTTPS too.\n" + listing, data))
         else:
             served_https = served_https or not plain

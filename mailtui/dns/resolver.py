@@ -155,7 +155,7 @@ class Resolver:
         self.slowest = max(self.slowest, result.elapsed)
         return result
 
-    async def _ask(self, qname: dns.name.Name, want: int, result: Lookup) -> tuple[Any, str]:
+    async def _ask(self, qname: dns.name.Name, want: dns.rdatatype.RdataType, result: Lookup) -> tuple[Any, str]:
         statuses = []
         for _ in range(self.tries):
             for host, port in self.servers:

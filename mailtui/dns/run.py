@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Awaitable, Callable
+from typing import Any
 
 from mailtui.dns.consistency import check_consistency, read_local_view
 from mailtui.dns.context import CheckContext, CheckOptions

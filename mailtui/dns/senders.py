@@ -9,7 +9,7 @@ import re
 
 from mailtui.dns.context import CheckContext
 from mailtui.dns.model import AUTH, Finding
-from mailtui.dns.records import is_spf, mailto_domain, parse_dkim, parse_dmarc, parse_spf
+from mailtui.dns.records import SpfRecord, is_spf, mailto_domain, parse_dkim, parse_dmarc, parse_spf
 from mailtui.dns.resolver import NODATA, NXDOMAIN, TIMEOUT
 
 MAX_SPF_LOOKUPS = 10
@@ -58,7 +58,7 @@ async def check_spf(ctx: CheckContext) -> None:
         ctx.add(Finding("spf", AUTH, "ok", f"SPF: {count.lookups} of {MAX_SPF_LOOKUPS} DNS lookups", detail, data))
 
 
-async def _count(ctx: CheckContext, record, count: _SpfCount, depth: int, seen: set[str]) -> None:  # noqa: ANN001
+async def _count(ctx: CheckContext, record: SpfRecord, count: _SpfCount, depth: int, seen: set[str]) -> None:
     if depth > MAX_SPF_LOOKUPS:
         count.problems.append("includes nested too deep")
         return

@@ -108,7 +108,7 @@ class Fail2banClient:
         try:
             self._sock.sendall(encode(list(command)))
             data = receive(self._sock)
-        except socket.timeout:
+        except TimeoutError:
             self.close()
             raise SocketUnavailable(f"fail2ban-server did not answer {command[0]!r} within "
                                     f"{self.timeout:g}s") from None
@@ -121,5 +121,12 @@ class Fail2banClient:
         return unwrap(loads(data))
 
 
-__all__ = ["Fail2banClient", "SocketUnavailable", "RemoteError", "ProtocolError", "check_socket",
-           "socket_path", "DEFAULT_SOCKET"]
+__all__ = [
+    "DEFAULT_SOCKET",
+    "Fail2banClient",
+    "ProtocolError",
+    "RemoteError",
+    "SocketUnavailable",
+    "check_socket",
+    "socket_path",
+]

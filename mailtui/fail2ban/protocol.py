@@ -13,6 +13,7 @@ from __future__ import annotations
 import io
 import pickle
 import socket
+from collections.abc import Callable
 from typing import Any
 
 END = b"<F2B_END_COMMAND>"
@@ -39,7 +40,7 @@ class RemoteError(Exception):
         return f"{self.kind}: {detail}" if detail else self.kind
 
 
-def _remote_exception(name: str):  # noqa: ANN202 - a class factory used by the unpickler
+def _remote_exception(name: str) -> Callable[..., RemoteError]:  # a class factory used by the unpickler
     return lambda *args: RemoteError(name, *args)
 
 
@@ -50,7 +51,7 @@ class SafeUnpickler(pickle.Unpickler):
 
             return getattr(builtins, name)
         if (module == "builtins" or module.startswith("fail2ban.")) and (
-                name.endswith("Error") or name.endswith("Exception") or name == "Exception"):
+                name.endswith(("Error", "Exception")) or name == "Exception"):
             return _remote_exception(name)
         raise pickle.UnpicklingError(f"refused to load {module}.{name} from a fail2ban reply")
 

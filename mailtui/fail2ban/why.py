@@ -6,8 +6,9 @@ tail holds) and ``mailtui bans --ip`` (whole log files).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
 
 from mailtui.core.record import LogRecord
 from mailtui.recognizers.recognition import Recognition
@@ -18,7 +19,7 @@ MAX_LINES = 200
 
 @dataclass
 class BanEvent:
-    timestamp: float
+    timestamp: float | None  # None for a line without a time (stdin without an envelope)
     jail: str
     action: str  # Ban, Unban, Restore Ban, Increase Ban, Reban
     ip: str
@@ -31,8 +32,8 @@ class BanReason:
     mail: list[Pair] = field(default_factory=list)  # Postfix/Dovecot lines about that ip
     events: list[BanEvent] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        def line(pair: Pair) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        def line(pair: Pair) -> dict[str, Any]:
             rec, match = pair
             return {"time": rec.timestamp, "program": rec.program, "message": rec.message,
                     "recognizer": match.recognizer.id if match else None,

@@ -35,7 +35,7 @@ class JournalFollower:
     cursor: str = ""
     problem: str = ""
     restarts: int = 0
-    _proc: subprocess.Popen | None = None
+    _proc: subprocess.Popen[bytes] | None = None
     _started: float = 0.0
     _failures: int = 0  # failed runs in a row
     _retry_at: float = 0.0

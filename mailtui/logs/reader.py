@@ -5,8 +5,9 @@ from __future__ import annotations
 import gzip
 import re
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from mailtui.logs.sanitize import MAX_LINE_CHARS, clean, decode, is_safe
 

@@ -58,15 +58,15 @@ class Recognizer:
         return SEVERITY_RANK[self.severity]
 
 
-class _Blank(dict):
+class _Blank(dict[str, str]):
     """Template fields: ``{f}`` shows ``?`` when missing, ``{f?}`` nothing, ``{f|text}`` the text."""
 
     def __missing__(self, key: str) -> str:
         if key.endswith("?"):
-            return self.get(key[:-1], "")
+            return str(self.get(key[:-1], ""))
         if "|" in key:
             base, _, default = key.partition("|")
-            return self.get(base, default)
+            return str(self.get(base, default))
         return "?"
 
 
@@ -103,7 +103,7 @@ class Match:
     millions of routine lines never pays for field extraction it does not look at.
     (The live view's entries carry the same attributes themselves: see analysis.live.LiveEntry.)"""
 
-    __slots__ = ("recognizer", "_groups", "_regex_match", "_family", "_message", "_fields")
+    __slots__ = ("_family", "_fields", "_groups", "_message", "_regex_match", "recognizer")
 
     def __init__(self, recognizer: Recognizer, groups: dict[str, str | None] | None, family: str = "",
                  message: str = "", regex_match: re.Match[str] | None = None) -> None:

@@ -100,7 +100,7 @@ class ScanSummary:
             if "user" in f:
                 stats.users[f["user"]] += 1
                 self.users[f["user"]] += 1
-            if "sender" in f and f["sender"]:
+            if f.get("sender"):
                 self.senders[f["sender"]] += 1
 
     def _plan(self, record: LogRecord, match: Match) -> _Plan:

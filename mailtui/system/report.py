@@ -20,7 +20,12 @@ from mailtui.mta.run import find_tool
 from mailtui.system.alerts import Alert, Thresholds, evaluate
 from mailtui.system.certs import CertInfo, configured_certificates, read_certificate
 from mailtui.system.listeners import (
-    Expected, PortStatus, dovecot_expected, listening_sockets, match_ports, postfix_expected,
+    Expected,
+    PortStatus,
+    dovecot_expected,
+    listening_sockets,
+    match_ports,
+    postfix_expected,
 )
 from mailtui.system.processes import DaemonStatus, ProcessWatch
 from mailtui.system.queue import QueueSnapshot, read_queue

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.rig.base import (
-    file_size, free_port, make_world_dir, need, pid_alive, run, start_daemonizing, wait_for,
+    file_size,
+    free_port,
+    make_world_dir,
+    need,
+    pid_alive,
+    run,
+    start_daemonizing,
+    wait_for,
     wait_for_port,
 )
 from tests.rig.namespace import in_rig_namespace, resolv_conf

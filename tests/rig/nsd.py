@@ -80,6 +80,7 @@ class Nsd:
 
 
 def _answers(port: int) -> bool:
+    import dns.exception
     import dns.message
     import dns.query
 
@@ -87,7 +88,7 @@ def _answers(port: int) -> bool:
         dns.query.udp(dns.message.make_query("nonexistent.invalid.", "SOA"), "127.0.0.1", timeout=0.5,
                       port=port)
         return True
-    except Exception:
+    except (OSError, dns.exception.DNSException):
         return False
 
 
@@ -107,8 +108,9 @@ def start_nsd(dir: Path, zones: dict[str, str] | None = None, resolver_ip: str |
         (dir / f"{name}.zone").write_text(text)
         conf += f'zone:\n    name: "{name}"\n    zonefile: "{name}.zone"\n'
     (dir / "nsd.conf").write_text(conf)
-    proc = subprocess.Popen([exe, "-d", "-c", str(dir / "nsd.conf")], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=open(dir / "nsd.err", "wb"))
+    with open(dir / "nsd.err", "wb") as err:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([exe, "-d", "-c", str(dir / "nsd.conf")], stdin=subprocess.DEVNULL,
+                                stdout=subprocess.DEVNULL, stderr=err)
     nsd = Nsd(dir, port, proc)
     try:
         wait_for(lambda: proc.poll() is not None or _answers(port), 15, what="NSD to answer")

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.rig.base import (
-    file_size, free_port, make_world_dir, need, run, start_daemonizing, wait_for_port,
+    file_size,
+    free_port,
+    make_world_dir,
+    need,
+    run,
+    start_daemonizing,
+    wait_for_port,
 )
 from tests.rig.namespace import in_rig_namespace, resolv_conf
 from tests.rig.tls import RIG_HOSTNAME, make_cert

@@ -66,8 +66,9 @@ def start_rsyslog(dir: Path) -> Rsyslog:
     (dir / "work").mkdir(exist_ok=True)
     conf = dir / "rsyslog.conf"
     conf.write_text(CONF.format(dir=dir, devlog=DEV_LOG))
-    proc = subprocess.Popen([exe, "-n", "-f", str(conf), "-i", str(dir / "rsyslog.pid")],
-                            stdout=subprocess.DEVNULL, stderr=open(dir / "rsyslogd.err", "wb"))
+    with open(dir / "rsyslogd.err", "wb") as err:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen([exe, "-n", "-f", str(conf), "-i", str(dir / "rsyslog.pid")],
+                                stdout=subprocess.DEVNULL, stderr=err)
     rs = Rsyslog(dir, proc)
     try:
         wait_for(lambda: _socket_in_use(DEV_LOG) or proc.poll() is not None, 10, what="/dev/log")

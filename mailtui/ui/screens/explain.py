@@ -35,7 +35,8 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
     else:
         for s in diagnosis.settings:
             value = "(unknown)" if s.value is None else s.value
-            alias = f"   (Dovecot 2.4: {s.setting.name_24})" if s.setting.name_24 and s.name != s.setting.name_24 else ""
+            renamed = s.setting.name_24 and s.name != s.setting.name_24
+            alias = f"   (Dovecot 2.4: {s.setting.name_24})" if renamed else ""
             parts.append(_row("Setting", Content.assemble((s.name, "bold $accent"), f" = {value}{alias}")))
             for loc in s.locations:
                 parts.append(_row("", f"set in {loc.describe()}: {loc.value}",
