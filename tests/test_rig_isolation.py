@@ -61,8 +61,9 @@ def test_rig_and_dnslab_pass_beside_the_machines_postfix_and_dovecot() -> None:
 
 def _run_beside_the_machine(base: Path) -> None:
     with machine_daemons(base) as machine:
-        wildcard = {port for address, port in host_listeners() if address in ("0.0.0.0", "::")}
-        assert ALL_PORTS <= wildcard, sorted(ALL_PORTS - wildcard)
+        if machine is not None:  # else the machine's real daemons hold (some of) these ports
+            wildcard = {port for address, port in host_listeners() if address == "0.0.0.0"}
+            assert ALL_PORTS.issubset(wildcard), sorted(ALL_PORTS - wildcard)
         env = {**os.environ, "MAILTUI_REQUIRE_DAEMONS": "1"}
         argv = netns.host_command([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *INNER])
         proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
@@ -70,4 +71,4 @@ def _run_beside_the_machine(base: Path) -> None:
         assert proc.returncode == 0, report
         assert f"{len(INNER)} passed" in proc.stdout, report
         if machine is not None:  # ours, not the machine's real ones: still up and still theirs
-            assert ALL_PORTS <= {port for address, port in host_listeners() if address == "0.0.0.0"}
+            assert ALL_PORTS.issubset({port for address, port in host_listeners() if address == "0.0.0.0"})
