@@ -11,6 +11,7 @@ from mailtui import config
 from mailtui.ui.panes import LogsPane, ProblemsPane
 from mailtui.ui.screens.explain import ExplainScreen
 from mailtui.ui.widgets.log_lines import LogLines
+from tests.helpers import wait_lines
 from tests.ui_apps import make_app
 
 DATA = Path(__file__).parent / "data"
@@ -20,20 +21,10 @@ HELO = ("Feb 19 10:41:49 mx postfix/smtpd[8343]: NOQUEUE: reject: RCPT from c.ex
 
 
 def app_for(tmp_path: Path, monkeypatch, text: str = ""):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
     log = tmp_path / "mail.log"
     log.write_text(text)
     cfg = config.load(None, {"logs.files": [str(log)], "logs.max_lines": 200})
     return make_app(cfg), log
-
-
-async def wait_lines(pilot, widget: LogLines, count: int, tries: int = 100) -> None:
-    for _ in range(tries):
-        if len(widget.view) >= count:
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"only {len(widget.view)} of {count} lines arrived")
 
 
 def rendered(widget: LogLines) -> list[str]:

@@ -13,8 +13,8 @@ from mailtui.ui.app import MailTuiApp
 from mailtui.ui.panes.services import ServicesPane
 from mailtui.ui.screens.confirm import ConfirmScreen
 from mailtui.ui.screens.queue import QueueScreen
+from tests.helpers import settle
 from tests.rig.base import wait_for
-from tests.test_app_shell import settle
 from tests.ui_apps import FIXED_SUMMARY, make_app
 
 
