@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
@@ -20,7 +20,7 @@ from mailtui.logs.journal import JournalFollower
 from mailtui.logs.locate import LogLocation
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
-from mailtui.recognizers.model import Match, Recognizer, fill, match_dict, match_fields
+from mailtui.recognizers.model import Match, MatchedFields, Recognizer, match_fields
 from mailtui.recognizers.recognition import Recognition, RecognizedLine
 
 DEBOUNCE_MS = 50
@@ -29,7 +29,7 @@ FALLBACK_MS = 1000
 
 
 @dataclass(slots=True, eq=False)
-class LiveEntry(LogRecord):
+class LiveEntry(LogRecord, MatchedFields):
     """A line as the live view keeps it: the record itself, and what recognized it.
 
     One object per line, where a record, a match and a pair holding both were three: the view
@@ -62,14 +62,6 @@ class LiveEntry(LogRecord):
         if self._fields is None:
             self._fields = match_fields(self.family, self.message, self.groups)
         return self._fields
-
-    @property
-    def summary(self) -> str:
-        return fill(self.recognizer.summary, self.fields) if self.recognizer else ""
-
-    def to_dict(self) -> dict[str, Any]:
-        assert self.recognizer is not None
-        return match_dict(self.recognizer, self.fields)
 
 
 if TYPE_CHECKING:  # mypy proves the entry offers both faces

@@ -98,12 +98,37 @@ def match_dict(recognizer: Recognizer, fields: dict[str, str]) -> dict[str, Any]
             "summary": fill(recognizer.summary, fields), "fields": dict(fields)}
 
 
-class Match:
+class MatchedFields:
+    """``summary`` and ``to_dict`` of a match, from its recognizer and fields. :class:`Match` and
+    the live view's ``LiveEntry`` share them; each keeps the recognizer and computes the fields
+    (once, on first use) from attributes of its own."""
+
+    __slots__ = ()
+
+    @property
+    def recognizer(self) -> Recognizer | None:
+        raise NotImplementedError
+
+    @property
+    def fields(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    @property
+    def summary(self) -> str:
+        return fill(self.recognizer.summary, self.fields) if self.recognizer is not None else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        assert self.recognizer is not None, "only a recognized line is a match"
+        return match_dict(self.recognizer, self.fields)
+
+
+class Match(MatchedFields):
     """A recognizer that matched a message. ``fields`` is computed on first use: a scan over
     millions of routine lines never pays for field extraction it does not look at.
     (The live view's entries carry the same attributes themselves: see analysis.live.LiveEntry.)"""
 
     __slots__ = ("_family", "_fields", "_groups", "_message", "_regex_match", "recognizer")
+    recognizer: Recognizer
 
     def __init__(self, recognizer: Recognizer, groups: dict[str, str | None] | None, family: str = "",
                  message: str = "", regex_match: re.Match[str] | None = None) -> None:
@@ -126,10 +151,3 @@ class Match:
         if self._fields is None:
             self._fields = match_fields(self._family, self._message, self.groups)
         return self._fields
-
-    @property
-    def summary(self) -> str:
-        return fill(self.recognizer.summary, self.fields)
-
-    def to_dict(self) -> dict[str, Any]:
-        return match_dict(self.recognizer, self.fields)
