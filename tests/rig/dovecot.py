@@ -18,7 +18,7 @@ from tests.rig.base import (
     file_size,
     free_port,
     make_world_dir,
-    need,
+    need_daemon,
     pid_alive,
     run,
     start_daemonizing,
@@ -131,7 +131,7 @@ class Dovecot:
 def start_dovecot(dir: Path, host: str = "127.0.0.1", ports: dict[str, int] | None = None) -> Dovecot:
     """``ports`` (imap, imaps, pop3, pop3s) default to free high ports; the certificate is
     ``dir/cert.pem`` when the caller put one there (the DNS lab's CA-issued one)."""
-    exe = need("dovecot")
+    exe = need_daemon("dovecot")
     make_world_dir(dir)
     for sub in ("run", "state"):
         make_world_dir(dir / sub)

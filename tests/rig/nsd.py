@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.helpers import CORPUS, corpus_available, corpus_dir, corpus_required
-from tests.rig.base import free_port, need, stop_process, wait_for
+from tests.rig.base import free_port, need_daemon, stop_process, wait_for
 
 RESOLVER_IP = "127.0.0.153"
 CORPUS_ZONES = {
@@ -96,7 +96,7 @@ def start_nsd(dir: Path, zones: dict[str, str] | None = None, resolver_ip: str |
               corpus: bool = True) -> Nsd:
     """The rig's NSD; ``zones`` (name -> zone text) replace the rig zones (the DNS lab's own),
     and ``resolver_ip=None`` leaves port 53 alone so it can run beside the rig's."""
-    exe = need("nsd")
+    exe = need_daemon("nsd")
     dir.mkdir(parents=True, exist_ok=True)
     port = free_port()
     extra = f"    ip-address: {resolver_ip}@53\n" if resolver_ip else ""

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.rig import netns
-from tests.rig.base import need, stop_process, wait_for
+from tests.rig.base import need_daemon, stop_process, wait_for
 
 DEV_LOG = "/dev/log"
 
@@ -67,7 +67,7 @@ class Rsyslog:
 
 
 def start_rsyslog(dir: Path) -> Rsyslog:
-    exe = need("rsyslogd")
+    exe = need_daemon("rsyslogd")
     dir.mkdir(parents=True, exist_ok=True)
     (dir / "work").mkdir(exist_ok=True)
     # the machine's /dev/log stays untouched: ours goes over it in our own mount namespace
