@@ -38,20 +38,23 @@ class DelayProxy:
         proxy = self
 
         class Front(asyncio.DatagramProtocol):
-            def connection_made(self, transport) -> None:  # noqa: ANN001
+            def connection_made(self, transport) -> None:
                 self.transport = transport
+                self.pending: set[asyncio.Future[None]] = set()
 
-            def datagram_received(self, data: bytes, addr) -> None:  # noqa: ANN001
-                asyncio.ensure_future(self.answer(data, addr))
+            def datagram_received(self, data: bytes, addr) -> None:
+                task = asyncio.ensure_future(self.answer(data, addr))
+                self.pending.add(task)  # a task only weakly referenced by the loop may be collected
+                task.add_done_callback(self.pending.discard)
 
-            async def answer(self, data: bytes, addr) -> None:  # noqa: ANN001
+            async def answer(self, data: bytes, addr) -> None:
                 name = dns.message.from_wire(data).question[0].name.to_text()
                 await asyncio.sleep(proxy.slow if name.lower() == SLOW_NAME else proxy.rtt)
                 loop = asyncio.get_running_loop()
                 fut = loop.create_future()
 
                 class Back(asyncio.DatagramProtocol):
-                    def datagram_received(self, reply: bytes, _addr) -> None:  # noqa: ANN001
+                    def datagram_received(self, reply: bytes, _addr) -> None:
                         if not fut.done():
                             fut.set_result(reply)
 

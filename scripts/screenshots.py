@@ -22,10 +22,9 @@ SHOTS = [
 
 async def shoot(name: str, size: tuple[int, int], keys: list[str], logs: list[str]) -> None:
     from mailtui import config
-    from mailtui.ui.app import MailTuiApp
-
     from mailtui.demo import DEMO_LOGS, configure
     from mailtui.demo.services import DemoServices
+    from mailtui.ui.app import MailTuiApp
 
     cfg = config.load(None, {})
     configure(cfg, dict(zip(DEMO_LOGS, (Path(p) for p in logs))), Path(logs[0]).parent)

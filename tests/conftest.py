@@ -1,4 +1,5 @@
-"""Shared fixtures. The real-daemon rig lives in tests/rig and is loaded as a plugin."""
+"""Shared fixtures. The real-daemon rig lives in tests/rig and is loaded as a plugin;
+helpers to import (waiting, the corpus) are in tests/helpers.py."""
 
 from __future__ import annotations
 
@@ -7,16 +8,30 @@ from pathlib import Path
 import pytest
 
 from mailtui import config
+from tests.helpers import CORPUS, corpus_dir
 
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus"
+__all__ = ["CORPUS"]  # kept for branches written before the corpus fixture; take the fixture
 
 
 @pytest.fixture
-def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.Config:
-    """A configuration that reads no file of this machine and watches one empty log."""
+def corpus() -> Path:
+    """``../shared/corpus``: a test that takes it is skipped with a one-line reason on a fresh
+    clone without it, and fails when MAILTUI_REQUIRE_CORPUS=1 (CI)."""
+    return corpus_dir()
+
+
+@pytest.fixture(autouse=True)
+def _no_machine_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads this machine's configuration: the system file is ``tmp_path/etc/config.toml``
+    and XDG_CONFIG_HOME is ``tmp_path/xdg`` (absent until a test writes them; subprocesses
+    inherit the variable). The one place tests isolate the configuration files."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
+
+
+@pytest.fixture
+def isolated_config(tmp_path: Path) -> config.Config:
+    """A configuration that reads no file of this machine and watches one empty log."""
     log = tmp_path / "mail.log"
     log.write_text("")
     # fixed, absent fail2ban paths: the Bans pane shows the same "not connected" text everywhere

@@ -6,15 +6,8 @@ from textual.widgets import Static, Tabs
 
 from mailtui.ui.panes import Pane
 from mailtui.ui.screens.help import HelpScreen
+from tests.helpers import settle
 from tests.ui_apps import FIXED_SUMMARY, make_app
-
-
-async def settle(pilot) -> None:
-    # the log tail worker runs forever: wait for the one-shot workers only
-    for worker in list(pilot.app.workers):
-        if worker.group != "log-tail":
-            await worker.wait()
-    await pilot.pause(0.2)
 
 
 async def test_wide_layout_shows_every_pane(isolated_config) -> None:

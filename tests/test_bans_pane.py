@@ -12,6 +12,7 @@ from mailtui.ui.app import MailTuiApp
 from mailtui.ui.panes.bans import BansPane
 from mailtui.ui.screens.ban import BanScreen
 from mailtui.ui.screens.confirm import ConfirmScreen
+from tests.helpers import until
 from tests.rig.run import run_scenario
 from tests.rig.scenarios import BY_NAME
 from tests.ui_apps import FIXED_SUMMARY, FixedServices
@@ -20,8 +21,6 @@ pytestmark = pytest.mark.daemons
 
 
 def app_for(rig, tmp_path: Path, monkeypatch, read_only: bool = False) -> MailTuiApp:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
     cfg = config.load(None, {
         "logs.files": [str(rig.rsyslog.traditional), str(rig.fail2ban.log)],
         "fail2ban.socket": str(rig.fail2ban.socket), "logs.fail2ban": str(rig.fail2ban.log),
@@ -32,15 +31,6 @@ def app_for(rig, tmp_path: Path, monkeypatch, read_only: bool = False) -> MailTu
 
 def rows(table: DataTable) -> list[list[str]]:
     return [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-
-
-async def until(pilot, predicate, tries: int = 100, what: str = "condition"):
-    for _ in range(tries):
-        value = predicate()
-        if value:
-            return value
-        await pilot.pause(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 async def test_ban_reason_search_and_events(rig, tmp_path: Path, monkeypatch) -> None:
@@ -148,8 +138,6 @@ async def test_twenty_thousand_bans_stay_browsable(tmp_path: Path, monkeypatch) 
         with Fail2banClient(str(f2b.socket), timeout=120) as client:
             for i in range(20):
                 client.call("set", f"bench{i + 1:02d}", "banip", *addresses[i * 1000:(i + 1) * 1000])
-        monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-        monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
         cfg = config.load(None, {"logs.files": [str(tmp_path / "mail.log")], "fail2ban.socket": str(f2b.socket),
                                  "logs.fail2ban": str(f2b.log), "dns.nameserver": "127.0.0.1:9",
                                  "postfix.config_dir": "/nonexistent", "dovecot.config": "/nonexistent"})

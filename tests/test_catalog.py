@@ -9,8 +9,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.recognizers import redos
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.loader import CatalogError, load_catalog, parse_catalog

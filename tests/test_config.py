@@ -16,9 +16,8 @@ from mailtui import config
 
 
 @pytest.fixture
-def xdg(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
+def xdg(tmp_path: Path) -> Path:
+    """The isolated /etc and XDG files of tests/conftest.py live under tmp_path/etc and tmp_path/xdg."""
     return tmp_path
 
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from mailtui.logs.correlate import Context, Correlator, context, secured
+from mailtui.analysis.correlate import Context, Correlator, context, secured
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.mta.doveconf import DovecotConfig
 from mailtui.mta.postconf import PostfixConfig

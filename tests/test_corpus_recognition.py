@@ -12,15 +12,14 @@ import yaml
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.recognizers.engine import default_engine
 from mailtui.recognizers.fields import common_fields
-from tests.conftest import CORPUS
 
 DATA = Path(__file__).parent / "data"
 ENGINE = default_engine()
 
 
-def _fail_json_cases(name: str) -> list[tuple[int, str, str]]:
+def _fail_json_cases(corpus: Path, name: str) -> list[tuple[int, str, str]]:
     cases, pending = [], None
-    lines = (CORPUS / "fail2ban" / name).read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = (corpus / "fail2ban" / name).read_text(encoding="utf-8", errors="replace").splitlines()
     for number, line in enumerate(lines, 1):
         m = re.match(r"#\s*failJSON:\s*(\{.*\})", line)
         if m:
@@ -38,8 +37,8 @@ def _fail_json_cases(name: str) -> list[tuple[int, str, str]]:
 
 
 @pytest.mark.parametrize("name", ["postfix.log", "dovecot.log"])
-def test_every_fail2ban_failure_is_recognized_with_its_client(name: str) -> None:
-    cases = _fail_json_cases(name)
+def test_every_fail2ban_failure_is_recognized_with_its_client(corpus: Path, name: str) -> None:
+    cases = _fail_json_cases(corpus, name)
     assert len(cases) > 50
     parser = EnvelopeParser()
     misses = []
@@ -55,8 +54,8 @@ GROK_FIELDS = {"postfix_queueid": "queue_id", "postfix_client_ip": "client_ip",
                "postfix_status_code_enhanced": "dsn"}
 
 
-def test_postfix_grok_cases_parse_with_their_fields() -> None:
-    files = sorted((CORPUS / "postfix-grok-patterns" / "test").glob("*.yaml"))
+def test_postfix_grok_cases_parse_with_their_fields(corpus: Path) -> None:
+    files = sorted((corpus / "postfix-grok-patterns" / "test").glob("*.yaml"))
     assert len(files) > 180
     parser = EnvelopeParser()
     wrong, recognized = [], 0

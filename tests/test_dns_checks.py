@@ -102,7 +102,7 @@ def test_mailcow_layout_and_idn(dnslab) -> None:
     assert by_id(idn)["mx"].status == "ok"
 
 
-def test_dns_failures_stay_apart(dnslab) -> None:
+def test_dns_failures_stay_apart(dnslab, corpus: Path) -> None:  # nomail.example.test
     nomail = by_id(run(dnslab, "nomail.example.test", probes=False))
     assert nomail["mx"].status == "not_offered" and "null MX" in nomail["mx"].summary
     servfail = by_id(run(dnslab, "servfail.test", probes=False))
@@ -128,7 +128,7 @@ def test_mx_written_as_an_address(dnslab) -> None:
     assert f["mx:127.0.0.25"].status == "fail" and "is an IP address" in f["mx:127.0.0.25"].summary
 
 
-def test_public_addresses_are_never_contacted(dnslab) -> None:
+def test_public_addresses_are_never_contacted(dnslab, corpus: Path) -> None:
     """The corpus zone names 192.0.2.10: with the loopback filter, nothing leaves the machine."""
     f = by_id(run(dnslab, "example.test", timeout=1.0))
     probe = f["probe:mail.example.test:993:implicit"]
@@ -168,7 +168,7 @@ def test_findings_arrive_while_the_check_runs(dnslab) -> None:
     assert first_mx < slowloris - 1.0  # the MX finding did not wait for the slow server
 
 
-def test_cli_check_json_and_exit_codes(dnslab, tmp_path: Path) -> None:
+def test_cli_check_json_and_exit_codes(dnslab, corpus: Path, tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[dns]\nnameserver = "{dnslab.nameserver}"\nca_file = "{dnslab.ca_file}"\n'
                    f'[postfix]\nconfig_dir = "{dnslab.postfix.conf_dir}"\n[dovecot]\nconfig = "{dnslab.dovecot.conf}"\n')

@@ -6,17 +6,8 @@ import pytest
 from textual.widgets import DataTable
 
 from mailtui.ui.panes.dns import DnsPane
-from tests.test_app_shell import settle
+from tests.helpers import settle, wait_done
 from tests.ui_apps import make_app
-
-
-async def wait_done(pilot, pane: DnsPane, timeout: float = 30.0) -> str:
-    for _ in range(int(timeout / 0.1)):
-        status = str(pane.status.render())
-        if "findings" in status or "is not a valid" in status:
-            return status
-        await pilot.pause(0.1)
-    raise AssertionError(f"the check did not finish: {pane.status.render()}")
 
 
 @pytest.mark.daemons

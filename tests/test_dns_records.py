@@ -16,7 +16,14 @@ from mailtui.dns.clientconfig import XmlRefused, parse_autoconfig, parse_autodis
 from mailtui.dns.model import Finding
 from mailtui.dns.probe import name_matches
 from mailtui.dns.records import (
-    is_spf, mailto_domain, parse_dkim, parse_dmarc, parse_spf, parse_sts_policy, parse_tags, srv_order,
+    is_spf,
+    mailto_domain,
+    parse_dkim,
+    parse_dmarc,
+    parse_spf,
+    parse_sts_policy,
+    parse_tags,
+    srv_order,
     sts_mx_matches,
 )
 from mailtui.dns.resolver import parse_nameserver, to_name

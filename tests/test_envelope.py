@@ -6,7 +6,8 @@ import time
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailtui.logs.envelope import EnvelopeParser, YearGuesser
 

@@ -95,9 +95,9 @@ def test_bans_cli_json_and_log_fallback(rig, tmp_path: Path) -> None:
 def test_server_stopped_and_restarted(rig) -> None:
     rig.fail2ban.stop()
     try:
-        with pytest.raises(SocketUnavailable, match="not running|nobody answers"):
-            with Fail2banClient(str(rig.fail2ban.socket)) as client:
-                collect(client)
+        with pytest.raises(SocketUnavailable, match=r"not running|nobody answers"), \
+                Fail2banClient(str(rig.fail2ban.socket)) as client:
+            collect(client)
     finally:
         rig.fail2ban.start()
     with Fail2banClient(str(rig.fail2ban.socket)) as client:
@@ -303,8 +303,8 @@ def test_reverse_names_keep_only_the_addresses_banned_now() -> None:
 def test_bans_per_hour_counts_a_wave_beyond_the_events_kept() -> None:
     from datetime import datetime
 
+    from mailtui.analysis.live import LiveEntry
     from mailtui.logs.envelope import EnvelopeParser
-    from mailtui.logs.live import LiveEntry
     from mailtui.recognizers.engine import default_engine
     from mailtui.ui.panes.bans import EVENTS_KEPT, BansPane
 

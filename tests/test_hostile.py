@@ -115,8 +115,6 @@ async def test_panels_show_hostile_text_literally(hostile_log: Path, tmp_path: P
     from mailtui.ui.widgets.log_lines import LogLines
     from tests.ui_apps import make_app
 
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
     cfg = config.load(None, {"logs.files": [str(hostile_log)], "fail2ban.socket": "/nonexistent/s",
                              "logs.fail2ban": "/nonexistent/l", "postfix.config_dir": "/nonexistent",
                              "dovecot.config": "/nonexistent"})

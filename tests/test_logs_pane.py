@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from textual.widgets import DataTable, Static
@@ -10,6 +11,7 @@ from mailtui import config
 from mailtui.ui.panes import LogsPane, ProblemsPane
 from mailtui.ui.screens.explain import ExplainScreen
 from mailtui.ui.widgets.log_lines import LogLines
+from tests.helpers import wait_lines
 from tests.ui_apps import make_app
 
 DATA = Path(__file__).parent / "data"
@@ -19,20 +21,10 @@ HELO = ("Feb 19 10:41:49 mx postfix/smtpd[8343]: NOQUEUE: reject: RCPT from c.ex
 
 
 def app_for(tmp_path: Path, monkeypatch, text: str = ""):
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
-    monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
     log = tmp_path / "mail.log"
     log.write_text(text)
     cfg = config.load(None, {"logs.files": [str(log)], "logs.max_lines": 200})
     return make_app(cfg), log
-
-
-async def wait_lines(pilot, widget: LogLines, count: int, tries: int = 100) -> None:
-    for _ in range(tries):
-        if len(widget.view) >= count:
-            return
-        await pilot.pause(0.05)
-    raise AssertionError(f"only {len(widget.view)} of {count} lines arrived")
 
 
 def rendered(widget: LogLines) -> list[str]:
@@ -189,7 +181,7 @@ async def test_pause_key_and_who_lookup(tmp_path: Path, monkeypatch) -> None:
     from mailtui.ui.screens.who import WhoScreen
 
     text = (DATA / "sasl_auth_failed" / "syslog.log").read_text() + HELO
-    app, log = app_for(tmp_path, monkeypatch, text)
+    app, _log = app_for(tmp_path, monkeypatch, text)
     async with app.run_test(size=(120, 35)) as pilot:
         lines = app.query_one(LogLines)
         await wait_lines(pilot, lines, 3)
@@ -279,7 +271,7 @@ async def test_slow_panes_hold_the_backlog_in_the_file_not_in_memory(tmp_path: P
     app, log = app_for(tmp_path, monkeypatch)
     handle = MailTuiApp.on_log_batch
 
-    async def slow_handler(self, message) -> None:  # noqa: ANN001
+    async def slow_handler(self, message) -> None:
         await asyncio.sleep(0.02)  # panes that take 20 ms per batch, letting the worker run meanwhile
         handle(self, message)
 
@@ -305,8 +297,8 @@ async def test_a_stream_of_batches_is_drawn_a_few_times_a_second(tmp_path: Path,
     """Every frame re-renders each visible row: a stream costs a few frames, a lone line shows at once."""
     import time
 
+    from mailtui.analysis.live import LiveEntry
     from mailtui.logs.envelope import EnvelopeParser
-    from mailtui.logs.live import LiveEntry
 
     app, _log = app_for(tmp_path, monkeypatch)
     parser = EnvelopeParser(record_type=LiveEntry)
@@ -332,7 +324,7 @@ async def test_a_stream_of_batches_is_drawn_a_few_times_a_second(tmp_path: Path,
         elapsed = time.monotonic() - started
         await pilot.pause(0.3)
         assert 1 <= len(redraws) <= elapsed / 0.1 + 2, (len(redraws), elapsed)  # not one per batch
-        assert all(b - a >= 0.09 for a, b in zip(redraws, redraws[1:]))
+        assert all(b - a >= 0.09 for a, b in itertools.pairwise(redraws))
         assert any("#49" in row for row in rendered(lines))  # the last batch was drawn in the end
         before = len(redraws)
         lines.add([entry(50)])  # after a quiet spell: drawn at once, not after a delay
@@ -341,8 +333,8 @@ async def test_a_stream_of_batches_is_drawn_a_few_times_a_second(tmp_path: Path,
 
 def test_a_problem_group_stays_small_through_a_long_brute_force() -> None:
     """Weeks of the pane open: who is counted is capped, the trend keeps only its own slots."""
+    from mailtui.analysis.live import LiveEntry
     from mailtui.logs.envelope import EnvelopeParser
-    from mailtui.logs.live import LiveEntry
     from mailtui.recognizers.engine import default_engine
     from mailtui.system.units import HOUR_SLOTS, SLOT_SECONDS
     from mailtui.ui.panes.problems import WHO_KEPT, ProblemGroup

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from mailtui.logs.sanitize import MAX_LINE_CHARS, clean, decode
 
@@ -31,7 +32,7 @@ def test_long_lines_are_capped_and_say_so() -> None:
 @given(st.binary(max_size=600))
 def test_no_control_character_survives_any_input(raw: bytes) -> None:
     out = decode(raw)
-    assert not any(ord(c) < 0x20 and c != "\t" or 0x7F <= ord(c) <= 0x9F for c in out)
+    assert not any((ord(c) < 0x20 and c != "\t") or 0x7F <= ord(c) <= 0x9F for c in out)
 
 
 @given(st.lists(st.binary(max_size=300) | st.sampled_from(

@@ -13,8 +13,8 @@ from mailtui.ui.app import MailTuiApp
 from mailtui.ui.panes.services import ServicesPane
 from mailtui.ui.screens.confirm import ConfirmScreen
 from mailtui.ui.screens.queue import QueueScreen
+from tests.helpers import settle
 from tests.rig.base import wait_for
-from tests.test_app_shell import settle
 from tests.ui_apps import FIXED_SUMMARY, make_app
 
 
@@ -56,7 +56,7 @@ async def test_queue_screen_lists_a_reason_and_read_only_refuses(isolated_config
         await pilot.pause()
         screen = app.screen
         assert isinstance(screen, QueueScreen)
-        assert [m for m in screen.messages] == ["4B7C51A0F1", "4B7C51A0F2", "4B7C51A0F3"]
+        assert list(screen.messages) == ["4B7C51A0F1", "4B7C51A0F2", "4B7C51A0F3"]
         assert "Connection timed out" in str(screen.reason.render())
         await pilot.press("d")
         await pilot.pause()

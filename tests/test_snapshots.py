@@ -11,7 +11,7 @@ from tests.ui_apps import make_app
 
 
 async def _settle(pilot) -> None:
-    from tests.test_app_shell import settle
+    from tests.helpers import settle
 
     await settle(pilot)
 

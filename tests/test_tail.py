@@ -200,7 +200,7 @@ def test_live_entries_are_one_collectable_object_per_line(tmp_path: Path) -> Non
     """The view holds tens of thousands of lines: each must cost the garbage collector one object."""
     import gc
 
-    from mailtui.logs.live import LiveLogs
+    from mailtui.analysis.live import LiveLogs
     from mailtui.logs.locate import LogLocation
     from mailtui.recognizers.engine import default_engine
 

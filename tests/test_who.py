@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from mailtui.analysis.who import lookup, query_kind
 from mailtui.logs.envelope import EnvelopeParser
-from mailtui.logs.who import lookup, query_kind
 from mailtui.recognizers.engine import default_engine
 
 DATA = Path(__file__).parent / "data"
@@ -92,7 +92,7 @@ def test_who_cli_across_postfix_and_dovecot_logs(tmp_path: Path) -> None:
 
 
 def test_an_authenticated_connection_is_forgotten_at_disconnect() -> None:
-    from mailtui.logs.correlate import Correlator, context_note
+    from mailtui.analysis.correlate import Correlator, context_note
 
     engine = default_engine()
     parser = EnvelopeParser()
@@ -163,7 +163,7 @@ def test_who_is_one_timeline_in_time_order_across_files(tmp_path: Path) -> None:
 
 
 def test_who_screen_shows_the_summary_and_the_merged_timeline(tmp_path: Path) -> None:
-    from mailtui.logs.who import iterate_files
+    from mailtui.analysis.who import iterate_files
     from mailtui.ui.screens.who import timeline_content
 
     mail, dove = _alice_logs(tmp_path)

@@ -46,7 +46,8 @@ def fixed_services_report() -> ServicesReport:
     report.queue_history = [(FIXED_NOW - 5 * i, n) for i, n in enumerate([0, 1, 1, 2, 3, 3])]
     report.disks = [DiskUse("queue", "/var/spool/postfix", 41.0, 20 << 30, 3.2)]
     report.load = SystemLoad((0.21, 0.18, 0.12), 2, 37.0, 0.0)
-    report.alerts = evaluate(report, Thresholds())
+    report.alerts = evaluate(Thresholds(), daemons=report.daemons, ports=report.ports, queue=report.queue,
+                             certificates=report.certificates, disks=report.disks, now=report.taken)
     return report
 
 

@@ -1,9 +1,9 @@
-"""Command-line entry point: global options, lazy subcommands, one-line errors.
+"""Command-line entry point: global options, subcommands, one-line errors.
 
 Each subcommand is a small module in this package exposing ``HELP``,
-``add_arguments(parser)`` and ``run(args, cfg) -> int``. Modules are imported only for
-the subcommand being run (and for ``--help``), and none of them imports Textual, so
-``mailtui --help`` stays fast.
+``add_arguments(parser)`` and ``run(args, cfg) -> int``. Every module is imported for
+building the parser, and each keeps its heavy imports (engine, dnspython, psutil, Textual)
+inside ``run``, so ``mailtui --help`` stays fast.
 """
 
 from __future__ import annotations

@@ -5,11 +5,15 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from mailtui.cli import validate
 from mailtui.cli.output import CliError, print_json, print_table
 from mailtui.config import Config
 from mailtui.system.units import plural
+
+if TYPE_CHECKING:
+    from mailtui.fail2ban.why import BanReason
 
 HELP = "fail2ban: all jails, banned IPs and time left (socket, or fail2ban.log when not root)"
 
@@ -25,11 +29,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     bans_more.add_arguments(parser)
 
 
-def _why(args: argparse.Namespace, cfg: Config, ip: str):
+def _why(args: argparse.Namespace, cfg: Config, ip: str) -> tuple[BanReason, list[str]]:
     """Read the configured logs (mail + fail2ban) for the lines that got ``ip`` banned."""
+    from mailtui.analysis.who import iterate_files
     from mailtui.fail2ban.why import why_banned
     from mailtui.logs.locate import access_problem, locate_logs
-    from mailtui.logs.who import iterate_files
 
     files = list(args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable])
     if cfg["logs.fail2ban"] and cfg["logs.fail2ban"] not in files and not access_problem(cfg["logs.fail2ban"]):

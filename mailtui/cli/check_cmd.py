@@ -63,7 +63,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.json:
         print_json(report.to_dict())
     else:
-        title = report.domain if report.domain == report.unicode_domain else f"{report.unicode_domain} ({report.domain})"
+        title = (report.domain if report.domain == report.unicode_domain
+                 else f"{report.unicode_domain} ({report.domain})")
         print(f"{title} — asked {report.nameserver}, {plural(report.queries, 'query')}, {report.elapsed:.2f} s")
         group = ""
         for f in report.ordered():

@@ -1,6 +1,6 @@
 """``mailtui explain [LINE]``: recognise one log line (or each line on stdin) and explain it.
 
-Lines on stdin are correlated in order (logs.correlate), so a line is explained with what the
+Lines on stdin are correlated in order (analysis.correlate), so a line is explained with what the
 lines before it say (its session, its connection); a single line is explained alone, and
 says so where the other lines or a setting would decide.
 """
@@ -35,7 +35,7 @@ def _capped() -> Iterator[str]:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    from mailtui.logs.correlate import Correlator, context
+    from mailtui.analysis.correlate import Correlator, context
     from mailtui.cli.catalog import engine as load_engine
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.mta.doveconf import DovecotConfig

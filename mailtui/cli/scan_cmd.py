@@ -9,7 +9,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailtui.cli import validate
 from mailtui.cli.output import CliError, json_text, need_stdin, print_json
@@ -19,6 +19,11 @@ from mailtui.system.units import plural
 
 if TYPE_CHECKING:
     from mailtui.recognizers.explain import Explainer
+
+if TYPE_CHECKING:
+    from mailtui.core.record import LogRecord
+    from mailtui.recognizers.model import Match
+    from mailtui.recognizers.summary import ScanSummary
 
 HELP = "summarise log files: problems by recognizer and severity, top clients/users, delivery totals"
 
@@ -71,7 +76,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 def _run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.timespec import parse_time
-    from mailtui.logs.correlate import Correlator, context
+    from mailtui.analysis.correlate import Correlator, context
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.logs.locate import access_problem, special_kind
     from mailtui.recognizers.explain import context_dict
@@ -208,12 +213,13 @@ def _readable(name: str, damaged: list[str]) -> Iterator[tuple[int, str]]:
                        "the rest of this file was not read")
 
 
-def _event(record, match) -> dict:
+
+def _event(record: LogRecord, match: Match) -> dict[str, Any]:
     r = match.recognizer
     return {
         "file": record.source, "lineno": record.lineno, "timestamp": record.timestamp,
         "program": record.program, "recognizer": r.id, "severity": r.severity,
-        **{k: v for k, v in match.fields.items()},
+        **dict(match.fields.items()),
         "fields": match.fields,
         "settings": [str(s) for s in r.settings], "restrictions": list(r.restrictions),
         "explained": r.explained, "summary": match.summary, "fix": r.fix,
@@ -255,7 +261,8 @@ def _range(since: float | None, until: float | None) -> str:
     return f"since {_when(since)}" if since is not None else f"before {_when(until)}"
 
 
-def _print_report(summary, order, files, limit) -> None:
+def _print_report(summary: ScanSummary, order: dict[str, int], files: list[str], limit: int) -> None:
+
     p = print
     p(f"mailtui scan: {', '.join(files)}")
     p(f"  {plural(summary.lines, 'line')}, {summary.recognized:,} recognized, {summary.unparsed:,} unparsed;"
@@ -271,12 +278,12 @@ def _print_report(summary, order, files, limit) -> None:
             p(f"  {title}: " + ", ".join(f"{k} ×{n}" for k, n in counter.most_common(5)))
     p("")
     p(f"{'count':>7}  {'severity':<8}  problem")
-    problems = [(rid, st) for rid, st in summary.ordered(order)
+    problems = [(rid, st, st.sample_match) for rid, st in summary.ordered(order)
                 if st.sample_match and st.sample_match.recognizer.rank >= 1]
-    for rid, st in problems[:limit]:
-        r = st.sample_match.recognizer
+    for rid, st, sample in problems[:limit]:
+        r = sample.recognizer
         p(f"{st.count:>7,}  {r.severity:<8}  {r.title}  ({rid})")
-        p(f"{'':>19}last {_when(st.last)}; e.g. {st.sample_match.summary}")
+        p(f"{'':>19}last {_when(st.last)}; e.g. {sample.summary}")
         who = ", ".join(f"{k} ×{n}" for k, n in st.clients.most_common(3))
         if who:
             p(f"{'':>19}from {who}")

@@ -15,7 +15,7 @@ from mailtui.config import Config
 from mailtui.system.units import plural
 
 if TYPE_CHECKING:
-    from mailtui.logs.who import Pair, WhoResult
+    from mailtui.analysis.who import Pair, WhoResult
 
 HELP = "who is complaining? everything the logs say about a user, email address, IP or host"
 
@@ -27,11 +27,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.analysis.who import iterate_files, lookup
     from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.scan_cmd import _files
     from mailtui.cli.timespec import parse_time
     from mailtui.logs.locate import access_problem
-    from mailtui.logs.who import iterate_files, lookup
     from mailtui.mta.doveconf import DovecotConfig
     from mailtui.mta.postconf import PostfixConfig
     from mailtui.recognizers.explain import Explainer

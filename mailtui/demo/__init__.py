@@ -7,6 +7,11 @@ the real pipeline without a mail server.
 from __future__ import annotations
 
 from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mailtui.config import Config
 
 DEMO_LOGS = ("mail.log", "dovecot.log", "fail2ban.log")
 
@@ -15,7 +20,7 @@ def demo_data_text(name: str) -> str:
     return (resources.files("mailtui.demo") / "data" / name).read_text(encoding="utf-8")
 
 
-def configure(cfg, logs: dict, directory) -> None:  # noqa: ANN001 - Config, {name: Path}, Path
+def configure(cfg: Config, logs: dict[str, Path], directory: Path) -> None:
     """Point the configuration at the replayed logs: the panes tail them, the Bans pane reads the
     replayed fail2ban.log (there is no fail2ban socket in a demo), and nothing may be changed."""
     cfg.set("logs.files", [str(p) for p in logs.values()], "--demo")

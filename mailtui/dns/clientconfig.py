@@ -82,14 +82,20 @@ class AutoconfigDoc:
 _SOCKET = {"ssl": "implicit", "tls": "implicit", "starttls": "starttls", "plain": "plain"}
 
 
-def parse_autoconfig(data: bytes, source: str = "autoconfig") -> AutoconfigDoc:
+def _document(data: bytes, root_name: str, child_name: str) -> Element:
+    """The ``child_name`` element of a ``root_name`` document, or XmlRefused saying what is wrong."""
     root = _parse(data)
+    if _local(root.tag) != root_name:
+        raise XmlRefused(f"root element is <{_local(root.tag)[:40]}>, not <{root_name}>")
+    child = _child(root, child_name)
+    if child is None:
+        raise XmlRefused(f"no <{child_name}> element")
+    return child
+
+
+def parse_autoconfig(data: bytes, source: str = "autoconfig") -> AutoconfigDoc:
+    provider = _document(data, "clientConfig", "emailProvider")
     doc = AutoconfigDoc()
-    if _local(root.tag) != "clientConfig":
-        raise XmlRefused(f"root element is <{_local(root.tag)[:40]}>, not <clientConfig>")
-    provider = _child(root, "emailProvider")
-    if provider is None:
-        raise XmlRefused("no <emailProvider> element")
     doc.domains = [(d.text or "").strip() for d in provider if _local(d.tag) == "domain"]
     for el in provider:
         kind = _local(el.tag)
@@ -127,13 +133,8 @@ _STARTTLS_PORTS = {25, 110, 143, 587}
 
 
 def parse_autodiscover(data: bytes, source: str = "autodiscover") -> AutodiscoverDoc:
-    root = _parse(data)
+    response = _document(data, "Autodiscover", "Response")
     doc = AutodiscoverDoc()
-    if _local(root.tag) != "Autodiscover":
-        raise XmlRefused(f"root element is <{_local(root.tag)[:40]}>, not <Autodiscover>")
-    response = _child(root, "Response")
-    if response is None:
-        raise XmlRefused("no <Response> element")
     error = _child(response, "Error")
     if error is not None:
         doc.action = "error"

@@ -99,7 +99,10 @@ def _across_sources(ctx: CheckContext, entries: list[ServerEntry]) -> None:
         for i, a in enumerate(names):
             for b in names[i + 1:]:
                 if not {(h, p) for h, p, _ in sources[a]} & {(h, p) for h, p, _ in sources[b]}:
-                    fmt = lambda s: ", ".join(f"{h}:{p} {t}" for h, p, t in sorted(s))  # noqa: E731
+
+                    def fmt(s: set[tuple[str, int, str]]) -> str:
+                        return ", ".join(f"{h}:{p} {t}" for h, p, t in sorted(s))
+
                     ctx.add(Finding(f"consistency:{protocol}:{a}:{b}", CONSISTENCY, "warn",
                                     f"{protocol}: {a} and {b} disagree",
                                     f"{a}: {fmt(sources[a])}\n{b}: {fmt(sources[b])}\n"

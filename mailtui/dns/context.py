@@ -122,7 +122,7 @@ class CheckContext:
         if found.status in (NXDOMAIN, NODATA):
             if absent is None:
                 return found
-            self.add(Finding(fid, group, *absent))
+            self.add(Finding(fid, group, absent[0], absent[1], absent[2] if len(absent) > 2 else ""))
             return None
         if not found.ok:
             self.add(Finding(fid, group, lookup_status(found), f"{label}: {found.describe()}"))
@@ -164,7 +164,7 @@ class CheckContext:
 def default_domain(cfg: Any) -> str:
     """[dns] domain, else Postfix's mydomain, else "" (the pane then asks)."""
     if cfg["dns.domain"]:
-        return cfg["dns.domain"]
+        return str(cfg["dns.domain"])
     from mailtui.mta.postconf import PostfixConfig
 
     postfix = PostfixConfig(cfg["postfix.config_dir"])

@@ -7,17 +7,26 @@ map, which the probes and the consistency check read.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
+from functools import partial
+from typing import TypeVar
 from urllib.parse import quote
 
 import dns.name
 
 from mailtui.dns.clientconfig import (
-    AUTODISCOVER_REQUEST, ServerEntry, XmlRefused, parse_autoconfig, parse_autodiscover,
+    AUTODISCOVER_REQUEST,
+    ServerEntry,
+    XmlRefused,
+    parse_autoconfig,
+    parse_autodiscover,
 )
 from mailtui.dns.context import CheckContext
 from mailtui.dns.model import DISCOVERY, Finding
 from mailtui.dns.records import srv_order
 from mailtui.dns.web import Fetch
+
+Doc = TypeVar("Doc")
 
 #: SRV owner label -> (protocol, TLS mode it implies, standard port)
 MAIL_SRV = {
@@ -91,13 +100,8 @@ async def check_autoconfig(ctx: CheckContext) -> None:
     for (suffix, url), fetch in zip(urls, fetches):
         fid = f"autoconfig:{suffix}"
         plain = url.startswith("http:")
-        if not fetch.ok:
-            ctx.add(_absent(fid, "autoconfig", url, fetch))
-            continue
-        try:
-            doc = parse_autoconfig(fetch.body, source=f"autoconfig {suffix}")
-        except XmlRefused as exc:
-            ctx.add(Finding(fid, DISCOVERY, "fail", f"autoconfig at {url}: {exc}"))
+        doc = _fetched(ctx, fid, "autoconfig", url, fetch, partial(parse_autoconfig, source=f"autoconfig {suffix}"))
+        if doc is None:
             continue
         for server in doc.servers:
             ctx.advertise(server)
@@ -107,11 +111,25 @@ async def check_autoconfig(ctx: CheckContext) -> None:
             ctx.add(Finding(fid, DISCOVERY, "fail", f"autoconfig {suffix}: {doc.problems[0]}",
                             "\n".join([listing, *doc.problems]), data))
         elif plain and not served_https:
-            ctx.add(Finding(fid, DISCOVERY, "warn", f"autoconfig served over plain HTTP only ({len(doc.servers)} servers)",
+            ctx.add(Finding(fid, DISCOVERY, "warn",
+                            f"autoconfig served over plain HTTP only ({len(doc.servers)} servers)",
                             "Anyone on the path can rewrite it; serve it over HTTPS too.\n" + listing, data))
         else:
             served_https = served_https or not plain
             ctx.add(Finding(fid, DISCOVERY, "ok", f"autoconfig {suffix}: {len(doc.servers)} servers", listing, data))
+
+
+def _fetched(ctx: CheckContext, fid: str, what: str, url: str, fetch: Fetch,
+             parse: Callable[[bytes], Doc]) -> Doc | None:
+    """The parsed document; None after reporting a failed fetch (absent) or a refused one (fail)."""
+    if not fetch.ok:
+        ctx.add(_absent(fid, what, url, fetch))
+        return None
+    try:
+        return parse(fetch.body)
+    except XmlRefused as exc:
+        ctx.add(Finding(fid, DISCOVERY, "fail", f"{what} at {url}: {exc}"))
+        return None
 
 
 def _absent(fid: str, what: str, url: str, fetch: Fetch) -> Finding:
@@ -177,13 +195,9 @@ async def _autodiscover_post(ctx: CheckContext, fid: str, url: str, body: bytes,
             ctx.add(Finding(fid, DISCOVERY, "info", f"autodiscover at {url}: present, needs credentials (401)",
                             "Outlook asks for the password here; mailtui does not send one."))
             return
-        if not fetch.ok:
-            ctx.add(_absent(fid, "autodiscover", url, fetch))
-            return
-        try:
-            doc = parse_autodiscover(fetch.body, source=f"autodiscover {fid.split(':', 1)[1]}")
-        except XmlRefused as exc:
-            ctx.add(Finding(fid, DISCOVERY, "fail", f"autodiscover at {url}: {exc}"))
+        doc = _fetched(ctx, fid, "autodiscover", url, fetch,
+                       partial(parse_autodiscover, source=f"autodiscover {fid.split(':', 1)[1]}"))
+        if doc is None:
             return
         if doc.action == "error":
             ctx.add(Finding(fid, DISCOVERY, "warn", f"autodiscover at {url} answered an error: {doc.error}"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import socket
 import ssl
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,8 +102,8 @@ class _Conn:
             if len(line) < 4 or line[3] != "-" or len(lines) > 200:
                 return lines
 
-    def until(self, done) -> list[str]:  # noqa: ANN001 - a predicate on one line
-        lines = []
+    def until(self, done: Callable[[str], bool]) -> list[str]:
+        lines: list[str] = []
         while len(lines) < 200:
             line = self.line()
             lines.append(line)

@@ -9,7 +9,7 @@ import re
 
 from mailtui.dns.context import CheckContext
 from mailtui.dns.model import AUTH, Finding
-from mailtui.dns.records import is_spf, mailto_domain, parse_dkim, parse_dmarc, parse_spf
+from mailtui.dns.records import SpfRecord, is_spf, mailto_domain, parse_dkim, parse_dmarc, parse_spf
 from mailtui.dns.resolver import NODATA, NXDOMAIN, TIMEOUT
 
 MAX_SPF_LOOKUPS = 10
@@ -24,20 +24,30 @@ class _SpfCount:
         self.temp: list[str] = []
 
 
+def _only_record(ctx: CheckContext, fid: str, kind: str, records: list[str], absent: str, advice: str,
+                 several: str) -> str | None:
+    """The one record of its kind; None after reporting none (warn, with advice) or several (fail:
+    RFC 7208 §4.5 and RFC 7489 §6.6.3 both make more than one record count as none)."""
+    if not records:
+        ctx.add(Finding(fid, AUTH, "warn", absent, advice))
+        return None
+    if len(records) > 1:
+        ctx.add(Finding(fid, AUTH, "fail", f"{len(records)} {kind} records: {several}", "\n".join(records)))
+        return None
+    return records[0]
+
+
 async def check_spf(ctx: CheckContext) -> None:
     txt = await ctx.answer("spf", AUTH, "SPF lookup failed", ctx.domain, "TXT")
     if txt is None:
         return
     records = [t for t in txt.texts() if is_spf(t)]
-    if not records:
-        ctx.add(Finding("spf", AUTH, "warn", "no SPF record",
-                        "Receivers cannot tell which servers may send as this domain; publish e.g. 'v=spf1 mx -all'."))
+    text = _only_record(ctx, "spf", "SPF", records, "no SPF record",
+                        "Receivers cannot tell which servers may send as this domain; publish e.g. 'v=spf1 mx -all'.",
+                        "SPF evaluation ends in permerror")
+    if text is None:
         return
-    if len(records) > 1:
-        ctx.add(Finding("spf", AUTH, "fail", f"{len(records)} SPF records: SPF evaluation ends in permerror",
-                        "\n".join(records)))
-        return
-    record = parse_spf(records[0])
+    record = parse_spf(text)
     count = _SpfCount()
     await _count(ctx, record, count, depth=0, seen={ctx.domain.lower()})
     problems = record.errors + count.problems
@@ -58,7 +68,7 @@ async def check_spf(ctx: CheckContext) -> None:
         ctx.add(Finding("spf", AUTH, "ok", f"SPF: {count.lookups} of {MAX_SPF_LOOKUPS} DNS lookups", detail, data))
 
 
-async def _count(ctx: CheckContext, record, count: _SpfCount, depth: int, seen: set[str]) -> None:  # noqa: ANN001
+async def _count(ctx: CheckContext, record: SpfRecord, count: _SpfCount, depth: int, seen: set[str]) -> None:
     if depth > MAX_SPF_LOOKUPS:
         count.problems.append("includes nested too deep")
         return
@@ -111,15 +121,12 @@ async def check_dmarc(ctx: CheckContext) -> None:
     if txt is None:
         return
     records = [t for t in txt.texts() if t.strip().lower().startswith("v=dmarc1")]
-    if not records:
-        ctx.add(Finding("dmarc", AUTH, "warn", f"no DMARC record at {name}",
-                        "Publish e.g. 'v=DMARC1; p=quarantine; rua=mailto:dmarc@" + ctx.domain + "'."))
+    text = _only_record(ctx, "dmarc", "DMARC", records, f"no DMARC record at {name}",
+                        "Publish e.g. 'v=DMARC1; p=quarantine; rua=mailto:dmarc@" + ctx.domain + "'.",
+                        "receivers ignore them all")
+    if text is None:
         return
-    if len(records) > 1:
-        ctx.add(Finding("dmarc", AUTH, "fail", f"{len(records)} DMARC records: receivers ignore them all",
-                        "\n".join(records)))
-        return
-    dmarc = parse_dmarc(records[0])
+    dmarc = parse_dmarc(text)
     problems, warnings = list(dmarc.errors), list(dmarc.warnings)
     checks = []
     for uri in dmarc.report_uris():

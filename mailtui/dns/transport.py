@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import time
+from collections.abc import Callable
 
+from mailtui.dns.clientconfig import ServerEntry
 from mailtui.dns.context import CheckContext, lookup_status
 from mailtui.dns.model import TRANSPORT, Finding
 from mailtui.dns.probe import ProbeResult
@@ -23,7 +25,8 @@ async def check_mta_sts(ctx: CheckContext) -> None:
     records = [t for t in txt.texts() if t.strip().startswith("v=STSv1")]
     if len(records) != 1:
         ctx.add(Finding("mta-sts", TRANSPORT, "fail" if records else "info",
-                        f"MTA-STS: {len(records)} v=STSv1 records" + (": senders ignore the policy" if records else "")))
+                        f"MTA-STS: {len(records)} v=STSv1 records"
+                        + (": senders ignore the policy" if records else "")))
         return
     tags, errors = parse_tags(records[0])
     sts_id = tags.get("id", "")
@@ -53,6 +56,7 @@ async def check_mta_sts(ctx: CheckContext) -> None:
     elif policy is not None and policy.warnings:
         ctx.add(Finding("mta-sts", TRANSPORT, "warn", f"MTA-STS: {policy.warnings[0]}", detail))
     else:
+        assert policy is not None  # without a policy there is an error above
         ctx.add(Finding("mta-sts", TRANSPORT, "ok", f"MTA-STS mode {policy.mode}, id {sts_id}", detail))
 
 
@@ -137,7 +141,8 @@ def tlsa_matches(der: bytes, record: tuple[int, int, int, str]) -> bool:
         payload = cert.public_key().public_bytes(Encoding.DER, PublicFormat.SubjectPublicKeyInfo)
     else:
         payload = der
-    digest = {0: lambda b: b, 1: lambda b: hashlib.sha256(b).digest(), 2: lambda b: hashlib.sha512(b).digest()}
+    digest: dict[int, Callable[[bytes], bytes]] = {
+        0: lambda b: b, 1: lambda b: hashlib.sha256(b).digest(), 2: lambda b: hashlib.sha512(b).digest()}
     return mtype in digest and digest[mtype](payload).hex() == data.lower()
 
 
@@ -149,8 +154,9 @@ async def check_advertised_ports(ctx: CheckContext) -> None:
     await asyncio.gather(*jobs)
 
 
-def _unique(ctx: CheckContext) -> list:
-    seen, out = set(), []
+def _unique(ctx: CheckContext) -> list[ServerEntry]:
+    seen: set[tuple[str, int, str]] = set()
+    out: list[ServerEntry] = []
     for s in ctx.services:
         key = (s.host, s.port, s.tls)
         if key not in seen:

@@ -135,5 +135,12 @@ class Fail2banClient:
         return unwrap(loads(data))
 
 
-__all__ = ["Fail2banClient", "SocketUnavailable", "RemoteError", "ProtocolError", "check_socket",
-           "socket_path", "DEFAULT_SOCKET"]
+__all__ = [
+    "DEFAULT_SOCKET",
+    "Fail2banClient",
+    "ProtocolError",
+    "RemoteError",
+    "SocketUnavailable",
+    "check_socket",
+    "socket_path",
+]

@@ -117,7 +117,7 @@ class SafeUnpickler(pickle.Unpickler):
         if (module, name) == ("_codecs", "encode"):
             return _latin1_bytes
         if (module == "builtins" or module.startswith("fail2ban.")) and (
-                name.endswith(("Error", "Exception"))):
+                name.endswith(("Error", "Exception")) or name == "Exception"):
             return _remote_exception(name)
         raise pickle.UnpicklingError(f"refused to load {module}.{name} from a fail2ban reply")
 

@@ -6,19 +6,20 @@ tail holds) and ``mailtui bans --ip`` (whole log files).
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any
 
-from mailtui.logs.record import LogRecord
-from mailtui.recognizers.model import Match
+from mailtui.core.record import LogRecord
+from mailtui.recognizers.recognition import Recognition
 
-Pair = tuple[LogRecord, "Match | None"]
+Pair = tuple[LogRecord, "Recognition | None"]
 MAX_LINES = 200
 
 
 @dataclass
 class BanEvent:
-    timestamp: float
+    timestamp: float | None  # None for a line without a time (stdin without an envelope)
     jail: str
     action: str  # Ban, Unban, Restore Ban, Increase Ban, Reban
     ip: str
@@ -31,8 +32,8 @@ class BanReason:
     mail: list[Pair] = field(default_factory=list)  # Postfix/Dovecot lines about that ip
     events: list[BanEvent] = field(default_factory=list)
 
-    def to_dict(self) -> dict:
-        def line(pair: Pair) -> dict:
+    def to_dict(self) -> dict[str, Any]:
+        def line(pair: Pair) -> dict[str, Any]:
             rec, match = pair
             return {"time": rec.timestamp, "program": rec.program, "message": rec.message,
                     "recognizer": match.recognizer.id if match else None,
@@ -41,14 +42,14 @@ class BanReason:
                 "events": [e.__dict__ for e in self.events]}
 
 
-def _mentions(record: LogRecord, match: Match | None, ip: str) -> bool:
+def _mentions(record: LogRecord, match: Recognition | None, ip: str) -> bool:
     if match is not None and match.fields.get("client_ip") == ip:
         return True
     message = record.message
     return f"[{ip}]" in message or f"rip={ip}," in message or message.endswith(f"rip={ip}")
 
 
-def event_of(record: LogRecord, match: Match | None) -> BanEvent | None:
+def event_of(record: LogRecord, match: Recognition | None) -> BanEvent | None:
     if match is None or match.recognizer.id not in ("fail2ban.ban", "fail2ban.unban"):
         return None
     f = match.fields

@@ -12,8 +12,9 @@ from __future__ import annotations
 import re
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.logs.sanitize import clean
 
 MONTHS = {m: i for i, m in enumerate(
@@ -158,7 +159,7 @@ class EnvelopeParser:
         rec.fmt = "unknown"
         return rec
 
-    def parse_journal(self, entry: dict, lineno: int = 0) -> LogRecord:
+    def parse_journal(self, entry: dict[str, Any], lineno: int = 0) -> LogRecord:
         """A record from one ``journalctl -o json`` object (MESSAGE may be a list of byte values)."""
         message = entry.get("MESSAGE", "")
         if isinstance(message, list):

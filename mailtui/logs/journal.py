@@ -14,8 +14,8 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 
+from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
-from mailtui.logs.record import LogRecord
 from mailtui.mta.run import find_tool
 
 #: the mail stack's units on Debian/Ubuntu (postfix@-) and RHEL/Fedora/Arch (postfix)
@@ -35,7 +35,7 @@ class JournalFollower:
     cursor: str = ""
     problem: str = ""
     restarts: int = 0
-    _proc: subprocess.Popen | None = None
+    _proc: subprocess.Popen[bytes] | None = None
     _started: float = 0.0
     _failures: int = 0  # failed runs in a row
     _retry_at: float = 0.0

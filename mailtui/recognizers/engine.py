@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import Match, Recognizer, Setting
 
 Candidate = tuple[str, re.Pattern[str], Recognizer]

@@ -14,8 +14,8 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailtui.logs.correlate import CONDITIONS, Context, refuses_cleartext
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
+from mailtui.recognizers.context import CONDITIONS, Context, refuses_cleartext
 from mailtui.mta.doveconf import DovecotConfig
 from mailtui.mta.location import Location
 from mailtui.mta.postconf import PostfixConfig, Service
@@ -136,7 +136,7 @@ class Explainer:
         return SettingReport(setting, name, value, reader.where(name), note)
 
     def diagnose(self, record: LogRecord, match: Match, context: Context | None = None) -> Diagnosis:
-        """``context``: from logs.correlate (settled here when it still needs the configuration)."""
+        """``context``: from analysis.correlate (settled here when it still needs the configuration)."""
         context = self.settle(context, record)
         meaning = None
         settings = list(match.recognizer.settings)

@@ -12,7 +12,8 @@ import re
 _POSTFIX_KV = re.compile(
     r"\b(from|to|orig_to|helo|relay|dsn|status|sasl_username|sasl_method|proto)=(<[^>]*>|[^,;\s]*)")
 _POSTFIX_NAMES = {"from": "sender", "to": "recipient", "sasl_username": "user"}
-_POSTFIX_QID = re.compile(r"(?:(?:warning|error|fatal): )?(NOQUEUE|[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}): ")
+_POSTFIX_QID = re.compile(
+    r"(?:(?:warning|error|fatal): )?(NOQUEUE|[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}): ")
 # the client in "... from host[ip]", "client=host[ip]" and postscreen's "from [ip]:port"
 _POSTFIX_CLIENT = re.compile(
     r"(?:\bfrom |\bclient=)([^\s\[\]]*)\[([^\]\s]+)\](?::\d+)?|(?:^|\s)()\[([0-9A-Fa-f:.]+)\]:\d+")

@@ -63,15 +63,15 @@ class Recognizer:
         return SEVERITY_RANK[self.severity]
 
 
-class _Blank(dict):
+class _Blank(dict[str, str]):
     """Template fields: ``{f}`` shows ``?`` when missing, ``{f?}`` nothing, ``{f|text}`` the text."""
 
     def __missing__(self, key: str) -> str:
         if key.endswith("?"):
-            return self.get(key[:-1], "")
+            return str(self.get(key[:-1], ""))
         if "|" in key:
             base, _, default = key.partition("|")
-            return self.get(base, default)
+            return str(self.get(base, default))
         return "?"
 
 
@@ -104,12 +104,37 @@ def match_dict(recognizer: Recognizer, fields: dict[str, str]) -> dict[str, Any]
             "explained": recognizer.explained, "restrictions": list(recognizer.restrictions)}
 
 
-class Match:
+class MatchedFields:
+    """``summary`` and ``to_dict`` of a match, from its recognizer and fields. :class:`Match` and
+    the live view's ``LiveEntry`` share them; each keeps the recognizer and computes the fields
+    (once, on first use) from attributes of its own."""
+
+    __slots__ = ()
+
+    @property
+    def recognizer(self) -> Recognizer | None:
+        raise NotImplementedError
+
+    @property
+    def fields(self) -> dict[str, str]:
+        raise NotImplementedError
+
+    @property
+    def summary(self) -> str:
+        return fill(self.recognizer.summary, self.fields) if self.recognizer is not None else ""
+
+    def to_dict(self) -> dict[str, Any]:
+        assert self.recognizer is not None, "only a recognized line is a match"
+        return match_dict(self.recognizer, self.fields)
+
+
+class Match(MatchedFields):
     """A recognizer that matched a message. ``fields`` is computed on first use: a scan over
     millions of routine lines never pays for field extraction it does not look at.
-    (The live view's entries carry the same attributes themselves: see logs.live.LiveEntry.)"""
+    (The live view's entries carry the same attributes themselves: see analysis.live.LiveEntry.)"""
 
-    __slots__ = ("recognizer", "_groups", "_regex_match", "_family", "_message", "_fields")
+    __slots__ = ("_family", "_fields", "_groups", "_message", "_regex_match", "recognizer")
+    recognizer: Recognizer
 
     def __init__(self, recognizer: Recognizer, groups: dict[str, str | None] | None, family: str = "",
                  message: str = "", regex_match: re.Match[str] | None = None) -> None:
@@ -132,10 +157,3 @@ class Match:
         if self._fields is None:
             self._fields = match_fields(self._family, self._message, self.groups)
         return self._fields
-
-    @property
-    def summary(self) -> str:
-        return fill(self.recognizer.summary, self.fields)
-
-    def to_dict(self) -> dict[str, Any]:
-        return match_dict(self.recognizer, self.fields)

@@ -9,7 +9,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailtui.logs.record import LogRecord
+from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import SEVERITIES, Match
 
 TOP = 10
@@ -102,7 +102,7 @@ class ScanSummary:
             if "user" in f:
                 stats.users[f["user"]] += 1
                 self.users[f["user"]] += 1
-            if "sender" in f and f["sender"]:
+            if f.get("sender"):
                 self.senders[f["sender"]] += 1
 
     def _plan(self, record: LogRecord, match: Match) -> _Plan:

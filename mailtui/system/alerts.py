@@ -6,11 +6,16 @@ id so the UI can tell a new alert from one it already shows.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from mailtui.system.report import ServicesReport
+from mailtui.system.certs import CertInfo
+from mailtui.system.listeners import PortStatus
+from mailtui.system.processes import DaemonStatus
+from mailtui.system.queue import QueueSnapshot
+from mailtui.system.resources import DiskUse
 
 
 @dataclass(frozen=True)
@@ -41,16 +46,19 @@ def _age(seconds: float) -> str:
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
 
 
-def evaluate(report: ServicesReport, limits: Thresholds) -> list[Alert]:
+def evaluate(limits: Thresholds, *, daemons: Sequence[DaemonStatus] = (), ports: Sequence[PortStatus] = (),
+             queue: QueueSnapshot | None = None, certificates: Sequence[CertInfo] = (),
+             disks: Sequence[DiskUse] = (), now: float | None = None) -> list[Alert]:
+    """The alerts the parts of one Services report raise (``now`` is when they were taken)."""
+    now = time.time() if now is None else now
     alerts: list[Alert] = []
-    for d in report.daemons:
+    for d in daemons:
         if d.core and not d.running:
             alerts.append(Alert(f"down:{d.key}", "crit", f"{d.label} is not running"))
-    for p in report.ports:
+    for p in ports:
         if p.state == "missing":
             alerts.append(Alert(f"port:{p.daemon}:{p.address}:{p.port}", "error",
                                 f"{p.daemon} {p.service} should listen on {p.address}:{p.port} but nothing does"))
-    queue = report.queue
     if queue is not None and not queue.error:
         deferred = queue.counts().get("deferred", 0)
         if deferred > limits.deferred_max:
@@ -59,8 +67,8 @@ def evaluate(report: ServicesReport, limits: Thresholds) -> list[Alert]:
         oldest = queue.oldest_age("deferred")
         if oldest is not None and oldest > limits.deferred_age_hours * 3600:
             alerts.append(Alert("queue:age", "warn", f"oldest deferred message waits for {_age(oldest)}"))
-    for c in report.certificates:
-        days = c.days_left(report.taken)
+    for c in certificates:
+        days = c.days_left(now)
         if days is None:
             continue
         if days < 0:
@@ -68,7 +76,7 @@ def evaluate(report: ServicesReport, limits: Thresholds) -> list[Alert]:
         elif days < limits.cert_days:
             alerts.append(Alert(f"cert:{c.path}", "warn",
                                 f"certificate {c.path} ({c.used_by}) expires in {days:.0f} days"))
-    for disk in report.disks:
+    for disk in disks:
         for what, value in (("space", disk.percent), ("inodes", disk.inodes_percent)):
             if value is not None and value > limits.disk_percent:
                 alerts.append(Alert(f"disk:{disk.label}:{what}", "warn",

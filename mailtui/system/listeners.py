@@ -82,9 +82,7 @@ def _interfaces(value: str) -> list[str]:
     for item in re.split(r"[\s,]+", value.strip()):
         if item in ("", "all"):
             return [WILDCARD]
-        if item == "loopback-only":
-            out.append("127.0.0.1")
-        elif item == "localhost":
+        if item == "loopback-only" or item == "localhost":
             out.append("127.0.0.1")
         else:
             out.append(item.strip("[]"))
@@ -99,7 +97,7 @@ def postfix_expected(config_dir: str = "") -> list[Expected]:
         return []
     iface = run_tool(["postconf", *conf, "-h", "inet_interfaces"], timeout=5)
     default_hosts = _interfaces(iface.stdout) if iface.ok else [WILDCARD]
-    out = []
+    out: list[Expected] = []
     for line in master.stdout.splitlines():
         fields = line.split()
         if len(fields) < 8 or fields[1] != "inet":
@@ -185,7 +183,7 @@ def listening_sockets() -> list[Listening]:
 
 
 def _covers(expected_addr: str, actual_addr: str) -> bool:
-    if expected_addr == WILDCARD or expected_addr == actual_addr:
+    if expected_addr in (WILDCARD, actual_addr):
         return True
     if actual_addr == "0.0.0.0":
         return ":" not in expected_addr

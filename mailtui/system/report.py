@@ -20,7 +20,12 @@ from mailtui.mta.run import find_tool
 from mailtui.system.alerts import Alert, Thresholds, evaluate
 from mailtui.system.certs import CertInfo, configured_certificates, read_certificate
 from mailtui.system.listeners import (
-    Expected, PortStatus, dovecot_expected, listening_sockets, match_ports, postfix_expected,
+    Expected,
+    PortStatus,
+    dovecot_expected,
+    listening_sockets,
+    match_ports,
+    postfix_expected,
 )
 from mailtui.system.processes import DaemonStatus, ProcessWatch
 from mailtui.system.queue import QueueSnapshot, read_queue
@@ -54,7 +59,6 @@ class ServicesReport:
 
 def report_from_dict(data: dict[str, Any]) -> ServicesReport:
     """The inverse of ServicesReport.to_dict (the demo replays a report captured from the rig)."""
-    from mailtui.system.alerts import Alert
     from mailtui.system.queue import parse_postqueue_json
 
     report = ServicesReport(taken=float(data.get("taken") or time.time()))
@@ -197,5 +201,6 @@ class ServicesCollector:
             report.disks.append(disk_use("mail store", derived.mail_store))
         report.load = system_load()
         report.certificates = [self._certificate(p, u) for p, u in derived.cert_paths]
-        report.alerts = evaluate(report, self.limits)
+        report.alerts = evaluate(self.limits, daemons=report.daemons, ports=report.ports, queue=report.queue,
+                                 certificates=report.certificates, disks=report.disks, now=report.taken)
         return report

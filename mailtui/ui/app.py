@@ -23,23 +23,32 @@ import sys
 import termios
 import threading
 import time
+from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
 from textual.events import Resize
+from textual.message import Message
 from textual.widgets import Footer, Static, Tab, Tabs
 
-from textual.message import Message
-
+from mailtui.analysis.live import LiveEntry
 from mailtui.config import Config
-from mailtui.logs.live import LiveEntry
 from mailtui.ui.panes import PANE_ORDER, BansPane, LogsPane, Pane, ProblemsPane, ServicesPane
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.widgets.log_lines import LogLines
+
+if TYPE_CHECKING:
+    import asyncio
+
+    from textual.app import SystemCommand
+    from textual.screen import Screen
+
+    from mailtui.recognizers.explain import Explainer
+    from mailtui.system.report import ServicesCollector
 
 NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
@@ -109,8 +118,8 @@ class MailTuiApp(App[int]):
         self.read_only: bool = cfg["ui.read_only"]
         self._watch_tty = watch_tty
         self.panes: dict[str, Pane] = {}
-        self._stop_tail = None  # asyncio.Event, created on the app's loop
-        self._explainer = None
+        self._stop_tail: asyncio.Event | None = None  # created on the app's loop
+        self._explainer: Explainer | None = None
         self._services = services  # a ServicesCollector (tests pass a fixed one), made lazily
         # "now" for ages and trends; snapshot tests fix it so "3m ago" does not drift
         self.clock: Callable[[], float] = clock or time.time
@@ -179,7 +188,7 @@ class MailTuiApp(App[int]):
 
     # -- services and alerts ---------------------------------------------------------------------
     @property
-    def services_collector(self):  # noqa: ANN201 - created lazily, polled from the Services pane's worker
+    def services_collector(self) -> ServicesCollector:  # created lazily, polled from the Services pane's worker
         if self._services is None:
             from mailtui.system.report import ServicesCollector
 
@@ -198,7 +207,7 @@ class MailTuiApp(App[int]):
 
     # -- logs --------------------------------------------------------------------------------------
     @property
-    def explainer(self):  # noqa: ANN201 - created lazily: it is only needed when explaining
+    def explainer(self) -> Explainer:  # created lazily: it is only needed when explaining
         if self._explainer is None:
             from mailtui.mta.doveconf import DovecotConfig
             from mailtui.mta.postconf import PostfixConfig
@@ -211,7 +220,7 @@ class MailTuiApp(App[int]):
     async def _tail_logs(self) -> None:
         import asyncio
 
-        from mailtui.logs.live import LiveLogs
+        from mailtui.analysis.live import LiveLogs
         from mailtui.logs.locate import locate_logs
         from mailtui.recognizers.engine import default_engine
 
@@ -276,7 +285,7 @@ class MailTuiApp(App[int]):
             query = selected.match.fields.get("user") or selected.match.fields.get("client_ip") or ""
         self.push_screen(WhoScreen(list(logs.lines.entries), query))
 
-    def get_system_commands(self, screen):  # noqa: ANN001, ANN201 - Textual's signature
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from textual.app import SystemCommand
 
         yield from super().get_system_commands(screen)
@@ -407,7 +416,8 @@ class MailTuiApp(App[int]):
         screen.maximize(target)
 
     def action_help(self) -> None:
-        bindings = [(b.key_display or b.key, b.description) for b in self.BINDINGS if b.description]
+        bindings = [(b.key_display or b.key, b.description) for b in self.BINDINGS
+                    if isinstance(b, Binding) and b.description]
         self.push_screen(HelpScreen(bindings))
 
     # -- terminal gone -------------------------------------------------------------------------

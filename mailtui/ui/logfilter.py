@@ -9,9 +9,9 @@ lines of that severity or worse; ``prog:smtpd`` keeps lines whose program contai
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
-from mailtui.logs.live import LiveEntry
+from mailtui.analysis.live import LiveEntry
 from mailtui.recognizers.model import SEVERITY_RANK
 
 Predicate = Callable[[LiveEntry], bool]
@@ -22,27 +22,32 @@ class FilterError(ValueError):
 
 
 def compile_filter(text: str) -> Predicate | None:
-    tests: list[Predicate] = []
-    for word in text.split():
-        if word.startswith("re:"):
-            try:
-                rx = re.compile(word[3:], re.IGNORECASE)
-            except re.error as exc:
-                raise FilterError(f"bad regular expression {word[3:]!r}: {exc}") from None
-            tests.append(lambda e, rx=rx: rx.search(e.record.line) is not None)
-        elif word.startswith("sev:"):
-            rank = SEVERITY_RANK.get(word[4:])
-            if rank is None:
-                raise FilterError(f"severity must be one of {', '.join(SEVERITY_RANK)}")
-            tests.append(lambda e, rank=rank: e.match is not None and e.match.recognizer.rank >= rank)
-        elif word.startswith("prog:"):
-            tests.append(lambda e, p=word[5:].lower(): p in e.record.program.lower())
-        elif word == "known":
-            tests.append(lambda e: e.match is not None)
-        elif word.startswith("!") and len(word) > 1:
-            tests.append(lambda e, w=word[1:].lower(): w not in e.record.line.lower())
-        else:
-            tests.append(lambda e, w=word.lower(): w in e.record.line.lower())
+    tests = [_word_test(word) for word in text.split()]
     if not tests:
         return None
     return lambda e: all(t(e) for t in tests)
+
+
+def _word_test(word: str) -> Predicate:
+    """One word's test (a function per word, so each lambda closes over its own values)."""
+    if word.startswith("re:"):
+        try:
+            rx = re.compile(word[3:], re.IGNORECASE)
+        except re.error as exc:
+            raise FilterError(f"bad regular expression {word[3:]!r}: {exc}") from None
+        return lambda e: rx.search(e.record.line) is not None
+    if word.startswith("sev:"):
+        rank = SEVERITY_RANK.get(word[4:])
+        if rank is None:
+            raise FilterError(f"severity must be one of {', '.join(SEVERITY_RANK)}")
+        return lambda e: e.match is not None and e.match.recognizer.rank >= rank
+    if word.startswith("prog:"):
+        program = word[5:].lower()
+        return lambda e: program in e.record.program.lower()
+    if word == "known":
+        return lambda e: e.match is not None
+    if word.startswith("!") and len(word) > 1:
+        absent = word[1:].lower()
+        return lambda e: absent not in e.record.line.lower()
+    present = word.lower()
+    return lambda e: present in e.record.line.lower()

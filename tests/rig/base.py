@@ -31,6 +31,12 @@ def need(executable: str) -> str:
     pytest.skip(message)
 
 
+def need_daemon(executable: str) -> str:
+    """A daemon binary the rig starts: needs it installed and root (skip, or fail in CI)."""
+    need_root()
+    return need(executable)
+
+
 def need_root() -> None:
     if os.geteuid() != 0:
         message = "the daemon rig runs the mail daemons as root"

@@ -15,8 +15,8 @@ import smtplib
 import socket
 import ssl
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 HOST = "127.0.0.1"
 TIMEOUT = 10
@@ -60,7 +60,7 @@ class _SourcePOP3(poplib.POP3):
         self._source = source
         super().__init__(host, port, timeout=TIMEOUT)
 
-    def _create_socket(self, timeout):  # noqa: ANN001 - poplib's signature
+    def _create_socket(self, timeout):
         return _connect_from(self.host, self.port, timeout, self._source)
 
 
@@ -69,7 +69,7 @@ class _SourcePOP3_SSL(poplib.POP3_SSL):
         self._source = source
         super().__init__(host, port, timeout=TIMEOUT, context=tls_context())
 
-    def _create_socket(self, timeout):  # noqa: ANN001
+    def _create_socket(self, timeout):
         sock = _connect_from(self.host, self.port, timeout, self._source)
         return self.context.wrap_socket(sock, server_hostname=self.host)
 
@@ -95,7 +95,7 @@ class _SourceIMAP4(imaplib.IMAP4):
         self._source = source
         super().__init__(host, port, timeout=TIMEOUT)
 
-    def _create_socket(self, timeout):  # noqa: ANN001
+    def _create_socket(self, timeout):
         return _connect_from(self.host, self.port, timeout, self._source)
 
 
@@ -104,7 +104,7 @@ class _SourceIMAP4_SSL(imaplib.IMAP4_SSL):
         self._source = source
         super().__init__(host, port, ssl_context=tls_context(), timeout=TIMEOUT)
 
-    def _create_socket(self, timeout):  # noqa: ANN001
+    def _create_socket(self, timeout):
         sock = _connect_from(self.host, self.port, timeout, self._source)
         return self.ssl_context.wrap_socket(sock, server_hostname=self.host)
 
@@ -141,7 +141,7 @@ def raw_session(port: int, source: str, sends: list[bytes], pause: float = 0.05,
         while time.monotonic() < deadline:
             try:
                 data = sock.recv(65536)
-            except (socket.timeout, ConnectionResetError):
+            except (TimeoutError, ConnectionResetError):
                 break
             if not data:
                 break

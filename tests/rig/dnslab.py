@@ -31,9 +31,9 @@ import http.server
 import ssl
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from tests.rig.dovecot import Dovecot, start_dovecot
 from tests.rig.nsd import Nsd, start_nsd
@@ -118,7 +118,7 @@ def _handler(web: Web, scheme: str):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, *args) -> None:  # noqa: ANN002 - quiet
+        def log_message(self, *args) -> None:
             pass
 
         def _answer(self) -> None:

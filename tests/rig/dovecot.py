@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tests.rig.base import (
-    file_size, free_port, make_world_dir, need, pid_alive, run, start_daemonizing, wait_for,
+    file_size,
+    free_port,
+    make_world_dir,
+    need_daemon,
+    pid_alive,
+    run,
+    start_daemonizing,
+    wait_for,
     wait_for_port,
 )
 from tests.rig.namespace import in_rig_namespace, resolv_conf
@@ -126,7 +133,7 @@ def start_dovecot(dir: Path, host: str = "127.0.0.1", ports: dict[str, int] | No
     """``ports`` (imap, imaps, pop3, pop3s) default to free high ports; the certificate is
     ``dir/cert.pem`` when the caller put one there (the DNS lab's CA-issued one); ``extra``
     is appended to the configuration (a later top-level setting wins: ``auth_verbose = no``)."""
-    exe = need("dovecot")
+    exe = need_daemon("dovecot")
     make_world_dir(dir)
     for sub in ("run", "state"):
         make_world_dir(dir / sub)

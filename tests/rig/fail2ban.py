@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.rig.base import file_size, need, run, start_daemonizing, wait_for
+from tests.rig.base import file_size, need, need_daemon, run, start_daemonizing, wait_for
 from tests.rig.namespace import in_rig_namespace, resolv_conf
 
 STOCK = Path("/etc/fail2ban")
@@ -122,7 +122,7 @@ class Fail2ban:
 
 def start_fail2ban(dir: Path, mail_log: Path, dovecot_log: Path, jail_conf: str = JAIL_CONF) -> Fail2ban:
     """``jail_conf`` replaces the rig's jails (the benchmark's 20 jails); placeholders as in JAIL_CONF."""
-    client = need("fail2ban-client")
+    client = need_daemon("fail2ban-client")
     need("fail2ban-server")
     conf_dir = dir / "etc"
     conf_dir.mkdir(parents=True, exist_ok=True)

@@ -6,16 +6,28 @@ import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.rig import netns
 from tests.rig.base import need_root
 from tests.rig.rig import Rig, start_rig
 
 if TYPE_CHECKING:
     from tests.rig.dnslab import DnsLab
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # before any test or thread starts: the process leaves the machine's network and mount
+    # namespaces, so the rig's fixed ports and /dev/log never meet the machine's daemons
+    netns.enter()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return netns.header()
 
 
 @contextlib.contextmanager

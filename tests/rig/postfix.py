@@ -14,7 +14,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tests.rig.base import (
-    file_size, free_port, make_world_dir, need, run, start_daemonizing, wait_for_port,
+    file_size,
+    free_port,
+    make_world_dir,
+    need,
+    need_daemon,
+    run,
+    start_daemonizing,
+    wait_for_port,
 )
 from tests.rig.namespace import in_rig_namespace, resolv_conf
 from tests.rig.tls import RIG_HOSTNAME, make_cert
@@ -155,7 +162,7 @@ def _uid(user: str) -> int:
 def start_postfix(dir: Path, sasl_socket: Path, log_to: str = "syslog", host: str = "127.0.0.1",
                   ports: dict[str, int] | None = None) -> Postfix:
     """``ports`` (smtp, submission) default to free high ports on ``host``."""
-    exe = need("postfix")
+    exe = need_daemon("postfix")
     make_world_dir(dir)
     conf_dir = make_world_dir(dir / "etc")
     make_world_dir(dir / "spool")

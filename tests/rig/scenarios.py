@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import re
 import smtplib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from tests.rig import clients
 from tests.rig.fail2ban import MAXRETRY

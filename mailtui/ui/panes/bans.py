@@ -16,13 +16,14 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
+from mailtui.analysis.live import LiveEntry
 from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import BannedIP, format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
-from mailtui.logs.live import LiveEntry
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
 
@@ -61,7 +62,7 @@ def _span(seconds: int | None) -> str:
     return f"{seconds}s" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
-def _hm(ts: float) -> str:
+def _hm(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "--:--:--"
 
 
@@ -87,7 +88,7 @@ class BansPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.search_input = Input(placeholder="IP address to find in every jail, then Enter", id="bans-search")
-        self.table = DataTable(cursor_type="row", id="bans-table")
+        self.table: DataTable[Text] = DataTable(cursor_type="row", id="bans-table")
         self.why = Static("", markup=False, id="bans-why")
         self.result: BansResult | None = None
         self.ip_filter = ""
@@ -223,7 +224,7 @@ class BansPane(Pane):
     def _selected_key(self) -> str:
         if self.table.row_count == 0:
             return ""
-        return self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value or ""
+        return self.table.coordinate_to_cell_key(Coordinate(self.table.cursor_row, 0)).row_key.value or ""
 
     def selected_ban(self) -> tuple[str, str] | None:
         key = self._selected_key()

@@ -33,7 +33,7 @@ class Pane(Vertical, can_focus=True):
     TITLE: ClassVar[str] = ""
     PANE_ID: ClassVar[str] = ""
     #: seconds between polls; 0 means poll once at mount.
-    POLL_SECONDS: ClassVar[float] = 0.0
+    POLL_SECONDS: float = 0.0  # a pane may set its own from the config
     #: False for panes fed by the app (the log panes) instead of their own poll.
     POLLED: ClassVar[bool] = True
 

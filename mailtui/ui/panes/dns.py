@@ -42,7 +42,7 @@ class DnsPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.domain_input = Input(placeholder="domain to check, then Enter", id="dns-domain")
-        self.table = DataTable(cursor_type="row", id="dns-table")
+        self.table: DataTable[Text] = DataTable(cursor_type="row", id="dns-table")
         self.detail = Static("", markup=False, id="dns-detail")
         self.findings: list[Finding] = []
         self.domain = ""

@@ -9,13 +9,14 @@ following, ``end`` jumps to the newest line, Enter explains the selected line.
 
 from __future__ import annotations
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.widgets import Input
 
-from mailtui.logs.live import LiveEntry
-from mailtui.ui.logfilter import FilterError, compile_filter
+from mailtui.analysis.live import LiveEntry
+from mailtui.ui.logfilter import FilterError, Predicate, compile_filter
 from mailtui.ui.panes.base import Pane, SourceResult
 from mailtui.ui.widgets.log_lines import LogLines
 
@@ -46,7 +47,7 @@ class LogsPane(Pane):
         self.sources: list[str] = []
         self.filter_text = ""
         self.search_text = ""
-        self._search = None  # compiled search predicate
+        self._search: Predicate | None = None  # compiled search predicate
         self._input_mode = "filter"  # what the input line is editing: "filter" or "search"
 
     def compose_body(self) -> ComposeResult:
@@ -137,7 +138,7 @@ class LogsPane(Pane):
             self.lines.set_filter(predicate)
         self._retitle()
 
-    def on_key(self, event) -> None:  # noqa: ANN001 - Textual event
+    def on_key(self, event: events.Key) -> None:
         if event.key == "escape" and self.has_class("-filtering"):
             event.stop()
             self.remove_class("-filtering")

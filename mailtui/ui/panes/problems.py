@@ -10,9 +10,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable
 
-from mailtui.logs.live import LiveEntry
+from mailtui.analysis.live import LiveEntry
 from mailtui.recognizers.model import Recognizer
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
@@ -94,7 +95,7 @@ class ProblemsPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.groups: dict[str, ProblemGroup] = {}
-        self.table = DataTable(cursor_type="row", zebra_stripes=False, id="problems-table")
+        self.table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=False, id="problems-table")
 
     def compose_body(self) -> ComposeResult:
         yield self.table
@@ -164,7 +165,7 @@ class ProblemsPane(Pane):
     def selected_group(self) -> ProblemGroup | None:
         if self.table.row_count == 0:
             return None
-        key = self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value
+        key = self.table.coordinate_to_cell_key(Coordinate(self.table.cursor_row, 0)).row_key.value
         return self.groups.get(str(key))
 
     def action_bans(self) -> None:

@@ -9,6 +9,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 
@@ -36,7 +37,7 @@ class ServicesPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.table = DataTable(cursor_type="row", id="services-table")
+        self.table: DataTable[Text] = DataTable(cursor_type="row", id="services-table")
         self.report: ServicesReport | None = None
         self._alert_ids: tuple[str, ...] | None = None
         self._rows_shown: list | None = None
@@ -143,7 +144,7 @@ class ServicesPane(Pane):
     def _selected_key(self) -> str:
         if self.table.row_count == 0:
             return ""
-        return self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value or ""
+        return self.table.coordinate_to_cell_key(Coordinate(self.table.cursor_row, 0)).row_key.value or ""
 
     def action_open_queue(self, everything: bool = False) -> None:
         from mailtui.ui.screens.queue import QueueScreen

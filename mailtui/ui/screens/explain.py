@@ -1,7 +1,7 @@
 """The explanation panel (Enter on a recognized line): what happened, why, live settings, the fix.
 
 The line is explained in its context: the Logs pane's lines before it are correlated
-(logs.correlate) and the context settled against the live configuration, so a Dovecot
+(analysis.correlate) and the context settled against the live configuration, so a Dovecot
 "auth failed" that was really a refused cleartext login says so, with that fix.
 """
 
@@ -17,8 +17,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from mailtui.logs.live import LiveEntry
-from mailtui.logs.record import LogRecord
+from mailtui.analysis.live import LiveEntry
+from mailtui.core.record import LogRecord
 from mailtui.recognizers.explain import Diagnosis
 from mailtui.recognizers.model import Match
 
@@ -53,7 +53,8 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
     else:
         for s in diagnosis.settings:
             value = "(unknown)" if s.value is None else s.value
-            alias = f"   (Dovecot 2.4: {s.setting.name_24})" if s.setting.name_24 and s.name != s.setting.name_24 else ""
+            renamed = s.setting.name_24 and s.name != s.setting.name_24
+            alias = f"   (Dovecot 2.4: {s.setting.name_24})" if renamed else ""
             alias += f"   ({s.scope()})" if s.scope() else ""
             parts.append(_row("Setting", Content.assemble((s.name, "bold $accent"), f" = {value}{alias}")))
             for loc in s.locations:
@@ -118,7 +119,7 @@ class ExplainScreen(ModalScreen[None]):
             self.run_worker(self._lookup, thread=True, exclusive=True, exit_on_error=False)
 
     def _lookup(self) -> None:
-        from mailtui.logs.correlate import context_of
+        from mailtui.analysis.correlate import context_of
 
         explainer = self.app.explainer  # type: ignore[attr-defined]
         try:

@@ -7,6 +7,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
+from textual.coordinate import Coordinate
 from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
@@ -39,7 +40,7 @@ class QueueScreen(ModalScreen[None]):
         self.title_text = title
         self.messages = {m.queue_id: m for m in messages}
         self.now = now
-        self.table = DataTable(cursor_type="row", id="queue-table")
+        self.table: DataTable[Text] = DataTable(cursor_type="row", id="queue-table")
         self.reason = Static("", markup=False, id="queue-reason")
 
     def compose(self) -> ComposeResult:
@@ -60,7 +61,7 @@ class QueueScreen(ModalScreen[None]):
     def selected(self) -> QueuedMessage | None:
         if self.table.row_count == 0:
             return None
-        key = self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value
+        key = self.table.coordinate_to_cell_key(Coordinate(self.table.cursor_row, 0)).row_key.value
         return self.messages.get(key or "")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -101,4 +102,4 @@ class QueueScreen(ModalScreen[None]):
     def _mark(self, queue_id: str, action: str) -> None:
         state = {"hold": "hold", "release": "deferred", "delete": "deleted"}[action]
         row = list(self.messages).index(queue_id)
-        self.table.update_cell_at((row, 1), Text(state, "bold"))
+        self.table.update_cell_at(Coordinate(row, 1), Text(state, "bold"))

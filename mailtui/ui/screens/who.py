@@ -18,8 +18,8 @@ from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
-from mailtui.logs.live import LiveEntry
-from mailtui.logs.who import Pair, WhoResult, conversation, lookup
+from mailtui.analysis.live import LiveEntry
+from mailtui.analysis.who import Pair, WhoResult, conversation, lookup
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
 GAP = 60  # seconds of silence that start a new paragraph

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from datetime import datetime
-from typing import Callable
 
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.geometry import Size
 from textual.message import Message
@@ -24,7 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
-from mailtui.logs.live import LiveEntry
+from mailtui.analysis.live import LiveEntry
 
 SEVERITY_MARK = {"crit": ("✖", "bold red"), "error": ("✖", "red"), "warn": ("⚠", "yellow"),
                  "notice": ("•", "cyan"), "info": (" ", "")}
@@ -121,9 +122,8 @@ class LogLines(ScrollView, can_focus=True):
         shown = batch if self._filter is None else [e for e in batch if self._filter(e)]
         removed = max(0, len(self.view) + len(shown) - self.max_lines)
         self.view.extend(shown)
-        if removed:
-            if self.cursor >= 0:
-                self.cursor = max(0, self.cursor - removed)
+        if removed and self.cursor >= 0:
+            self.cursor = max(0, self.cursor - removed)
         if shown and not self.following:
             self.pending += len(shown)
         # the view is redrawn at most REDRAW_EVERY: a lone line shows at once, a stream of
@@ -255,7 +255,7 @@ class LogLines(ScrollView, can_focus=True):
         if entry is not None:
             self.post_message(self.Selected(entry))
 
-    def on_mouse_scroll_up(self, event) -> None:  # noqa: ANN001 - Textual event
+    def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         self.set_following(False)
 
     def on_resize(self) -> None:

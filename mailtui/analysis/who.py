@@ -7,7 +7,7 @@ connect and disconnect, and a delivery with the rest of its queue-ID life cycle.
 
 The timeline is in time order across all sources (files are merged by timestamp, and the
 lines are sorted stably at the end, so equal times keep their order in the log), and each
-line carries its context diagnosis (logs.correlate), settled against the live configuration
+line carries its context diagnosis (analysis.correlate), settled against the live configuration
 when the caller passes ``settle``. A summary counts addresses, users, first and last seen,
 logins that worked or failed (one per Dovecot session or SMTP AUTH) and problems by kind.
 """
@@ -22,8 +22,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from mailtui.logs.correlate import Context, Correlator, context
-from mailtui.logs.record import LogRecord
+from mailtui.analysis.correlate import Correlator, context
+from mailtui.core.record import LogRecord
+from mailtui.recognizers.context import Context
 from mailtui.recognizers.model import Match, Recognizer
 
 Pair = tuple[LogRecord, "Match | None"]
@@ -36,7 +37,7 @@ LOGIN_FAILED = ("dovecot.login.auth_failed", "dovecot.login.plaintext_refused", 
 @dataclass
 class TimelineLine:
     record: LogRecord
-    match: Match | None
+    match: Recognition | None
     keys: list[str]
     direct: bool  # mentions the query itself (not only through its conversation)
     context: Context | None = None
@@ -160,7 +161,7 @@ def query_kind(query: str) -> str:
         return "email" if "@" in query else "name"
 
 
-def mentions(match: Match | None, query: str, kind: str) -> bool:
+def mentions(match: Recognition | None, query: str, kind: str) -> bool:
     if match is None:
         return False
     f = match.fields

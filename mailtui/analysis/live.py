@@ -12,15 +12,16 @@ import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
+from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.journal import JournalFollower
 from mailtui.logs.locate import LogLocation
-from mailtui.logs.record import LogRecord
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
-from mailtui.recognizers.model import Match, Recognizer, fill, match_dict, match_fields
+from mailtui.recognizers.model import Match, MatchedFields, Recognizer, match_fields
+from mailtui.recognizers.recognition import Recognition, RecognizedLine
 
 if TYPE_CHECKING:
     from mailtui.containers.follow import ContainerLogFollower
@@ -32,13 +33,14 @@ FALLBACK_MS = 1000
 
 
 @dataclass(slots=True, eq=False)
-class LiveEntry(LogRecord):
+class LiveEntry(LogRecord, MatchedFields):
     """A line as the live view keeps it: the record itself, and what recognized it.
 
     One object per line, where a record, a match and a pair holding both were three: the view
     holds tens of thousands of lines, and every full garbage collection walks each object
     they consist of (bench/ui_ingest.py). ``entry.record`` and ``entry.match`` are the entry
-    itself; as a match it offers what :class:`Match` offers (recognizer, fields, summary, to_dict).
+    itself; as a match it offers what :class:`Match` offers (recognizer, fields, summary, to_dict):
+    it is a :class:`RecognizedLine`, and a :class:`Recognition` once recognized.
     """
 
     recognizer: Recognizer | None = None
@@ -50,8 +52,9 @@ class LiveEntry(LogRecord):
         return self
 
     @property
-    def match(self) -> LiveEntry | None:
-        return self if self.recognizer is not None else None
+    def match(self) -> Recognition | None:
+        # recognizer is not None here, which is all a Recognition needs beyond the fields below
+        return cast(Recognition, self) if self.recognizer is not None else None
 
     def recognized(self, match: Match | None) -> LiveEntry:
         if match is not None:
@@ -64,13 +67,9 @@ class LiveEntry(LogRecord):
             self._fields = match_fields(self.family, self.message, self.groups)
         return self._fields
 
-    @property
-    def summary(self) -> str:
-        return fill(self.recognizer.summary, self.fields) if self.recognizer else ""
 
-    def to_dict(self) -> dict[str, Any]:
-        assert self.recognizer is not None
-        return match_dict(self.recognizer, self.fields)
+if TYPE_CHECKING:  # mypy proves the entry offers both faces
+    _line: type[RecognizedLine] = LiveEntry
 
 
 class LiveLogs:
@@ -142,11 +141,12 @@ class LiveLogs:
             n = self._lineno.get(follower.path, 0)
             for line in lines:
                 n += 1
-                entry = parser.parse(line, n, sanitized=True)
+                entry = cast(LiveEntry, parser.parse(line, n, sanitized=True))  # its record_type is LiveEntry
                 entries.append(entry.recognized(recognize(entry)))
             self._lineno[follower.path] = n
         if self.journal is not None:
-            for entry in self.journal.poll():
+            for record in self.journal.poll():
+                entry = cast(LiveEntry, record)  # use_record_type(LiveEntry) above
                 entries.append(entry.recognized(recognize(entry)))
         for cfollower, parser in self.containers:
             lines = cfollower.poll()

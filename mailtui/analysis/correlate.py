@@ -11,7 +11,7 @@ The correlator also remembers facts used for context diagnoses: which connection
 authenticated, which client addresses logged in successfully to IMAP/POP3, and which Dovecot
 sessions the auth process failed (a password was checked) or refused as cleartext.
 
-A context diagnosis (:class:`Context`) is what a line means given the others — and sometimes
+A context diagnosis (:class:`~mailtui.recognizers.context.Context`) is what a line means given the others — and sometimes
 given the live configuration too, which this module does not read: a context that ``needs``
 a condition (:data:`CONDITIONS`) is settled by whoever has the settings
 (``recognizers.explain.Explainer.settle``). The classic case is Dovecot's
@@ -28,8 +28,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from mailtui.logs.record import LogRecord
-from mailtui.recognizers.model import Match
+from mailtui.core.record import LogRecord
+from mailtui.recognizers.context import CONDITIONS, Context, refuses_cleartext
+from mailtui.recognizers.recognition import Recognition
+
+__all__ = ["CONDITIONS", "Context", "Correlator", "context", "refuses_cleartext", "secured"]
 
 MAX_OPEN = 50_000  # open smtpd connections / facts kept; old ones are forgotten first
 PLAINTEXT_REFUSED = "dovecot.login.plaintext_refused"
@@ -42,46 +45,6 @@ _ANGLED = re.compile(r"<[^>]*>")
 _SECURED = re.compile(r"(?:^|, )(?:TLS|secured)(?:,|$| )")
 
 
-@dataclass(frozen=True)
-class Context:
-    """What a line means given the other lines (and, once settled, the live configuration).
-
-    ``means`` names the recognizer that explains the line in this context (its cause and fix
-    replace the line's own when ``certain``); ``needs`` names a :data:`CONDITIONS` entry not yet
-    checked against the configuration; ``decided_by`` says which setting value settled it."""
-
-    note: str
-    means: str = ""
-    needs: str = ""
-    certain: bool = True
-    decided_by: str = ""
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"note": self.note, "recognizer": self.means or None, "certain": self.certain,
-                "needs": self.needs or None, "decided_by": self.decided_by or None}
-
-
-#: conditions on the live configuration a context can depend on: the settings to read
-#: (recognizer setting syntax) and what has to hold
-CONDITIONS: dict[str, tuple[str, ...]] = {
-    # Dovecot refuses passwords on connections without TLS: disable_plaintext_auth = yes
-    # (2.4: auth_allow_cleartext = no), or ssl = required
-    "cleartext_refused": ("dovecot:disable_plaintext_auth/auth_allow_cleartext", "dovecot:ssl"),
-}
-
-
-def refuses_cleartext(values: dict[str, str | None]) -> tuple[bool | None, str]:
-    """Does this Dovecot refuse cleartext logins without TLS? (None: cannot tell), and the
-    setting value that decides it, from ``values`` keyed by the names the running version uses."""
-    if values.get("ssl") == "required":
-        return True, "ssl = required"
-    for name, refusing in (("disable_plaintext_auth", "yes"), ("auth_allow_cleartext", "no")):
-        value = values.get(name)
-        if value is not None:
-            return value == refusing, f"{name} = {value}"
-    return None, ""
-
-
 @dataclass
 class Correlator:
     _open: dict[str, str] = field(default_factory=dict)  # host/pid -> connection key
@@ -91,7 +54,7 @@ class Correlator:
     auth_failed: dict[str, str] = field(default_factory=dict)  # Dovecot session -> auth's verdict
     cleartext_refused: dict[str, bool] = field(default_factory=dict)  # Dovecot sessions refused
 
-    def keys(self, record: LogRecord, match: Match | None) -> list[str]:
+    def keys(self, record: LogRecord, match: Recognition | None) -> list[str]:
         keys: list[str] = []
         fields = match.fields if match is not None else {}
         if record.family == "postfix":

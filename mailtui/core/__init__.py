@@ -1,0 +1,1 @@
+"""Plain data every layer shares: one parsed log line (LogRecord). Imports nothing of mailtui."""

@@ -1,0 +1,82 @@
+"""Helpers every test module may import (test modules never import each other).
+
+* the corpus: ``corpus_dir()`` is ``../shared/corpus`` or a skip with a one-line reason (a
+  failure when ``MAILTUI_REQUIRE_CORPUS=1``, as in CI); tests take the ``corpus`` fixture
+  (tests/conftest.py), the rig's NSD asks ``corpus_available()``;
+* waiting in Pilot tests: ``settle``, ``until``, ``wait_lines``, ``wait_done``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import pytest
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
+
+    from mailtui.ui.panes.dns import DnsPane
+    from mailtui.ui.widgets.log_lines import LogLines
+
+REPO = Path(__file__).resolve().parent.parent
+CORPUS = REPO.parent / "shared" / "corpus"
+REQUIRE_CORPUS_ENV = "MAILTUI_REQUIRE_CORPUS"
+T = TypeVar("T")
+
+
+def corpus_required() -> bool:
+    return os.environ.get(REQUIRE_CORPUS_ENV, "") not in ("", "0")
+
+
+def corpus_available() -> bool:
+    return CORPUS.is_dir()
+
+
+def corpus_dir() -> Path:
+    """``../shared/corpus``; skips the calling test (fails it in CI) when it is not there."""
+    if corpus_available():
+        return CORPUS
+    message = f"the shared corpus is not at {CORPUS} (it sits beside the repository: ../shared/corpus)"
+    if corpus_required():
+        pytest.fail(message + f" ({REQUIRE_CORPUS_ENV} is set, so this is a failure)", pytrace=False)
+    pytest.skip(message)
+
+
+async def settle(pilot: Pilot[Any]) -> None:
+    """Wait for the app's one-shot workers (the log tail worker runs forever), then a pause."""
+    for worker in list(pilot.app.workers):
+        if worker.group != "log-tail":
+            await worker.wait()
+    await pilot.pause(0.2)
+
+
+async def until(pilot: Pilot[Any], predicate: Callable[[], T], tries: int = 100, what: str = "condition") -> T:
+    """The first truthy value of ``predicate``, polled every 0.1 s of the app's time."""
+    for _ in range(tries):
+        value = predicate()
+        if value:
+            return value
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def wait_lines(pilot: Pilot[Any], widget: LogLines, count: int, tries: int = 100) -> None:
+    """Until the log view holds ``count`` lines."""
+    for _ in range(tries):
+        if len(widget.view) >= count:
+            return
+        await pilot.pause(0.05)
+    raise AssertionError(f"only {len(widget.view)} of {count} lines arrived")
+
+
+async def wait_done(pilot: Pilot[Any], pane: DnsPane, timeout: float = 30.0) -> str:
+    """Until the DNS pane's check finished (or refused the domain); its status line."""
+    for _ in range(int(timeout / 0.1)):
+        status = str(pane.status.render())
+        if "findings" in status or "is not a valid" in status:
+            return status
+        await pilot.pause(0.1)
+    raise AssertionError(f"the check did not finish: {pane.status.render()}")
