@@ -102,7 +102,7 @@ def parse_nameserver(text: str) -> tuple[str, int]:
     host, port_text, has_port = raw, "", False
     if raw.startswith("["):
         host, bracket, rest = raw[1:].partition("]")
-        if not bracket or rest and not rest.startswith(":"):
+        if not bracket or (rest and not rest.startswith(":")):
             raise ValueError(f"{text!r}: expected [IPV6]:PORT")
         port_text, has_port = rest[1:], bool(rest)
     elif raw.count(":") == 1:

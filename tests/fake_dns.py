@@ -57,7 +57,7 @@ class FakeDns:
         self.udp.close()
         self.tcp.close()
 
-    def __enter__(self) -> FakeDns:  # noqa: PYI034 - a plain class, not meant to be subclassed
+    def __enter__(self) -> FakeDns:
         return self
 
     def __exit__(self, *exc: object) -> None:

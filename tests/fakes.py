@@ -68,7 +68,7 @@ class FakeFail2ban:
         self._stop = threading.Event()
         threading.Thread(target=self._serve, daemon=True).start()
 
-    def __enter__(self) -> FakeFail2ban:  # noqa: PYI034 - Python 3.10 has no typing.Self
+    def __enter__(self) -> FakeFail2ban:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -170,7 +170,7 @@ class FakeDns:
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def __enter__(self) -> FakeDns:  # noqa: PYI034 - Python 3.10 has no typing.Self
+    def __enter__(self) -> FakeDns:
         return self
 
     def __exit__(self, *exc: object) -> None:

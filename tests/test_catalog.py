@@ -11,7 +11,6 @@ from hypothesis import strategies as st
 
 from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
-from mailtui.core.record import LogRecord
 from mailtui.recognizers import redos
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.loader import CatalogError, load_catalog, parse_catalog

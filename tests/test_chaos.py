@@ -305,7 +305,7 @@ def _run(case: Case, base: Path) -> Outcome:
     # that exec (uid != 0), so mailtui itself runs unprivileged (the tests see EACCES)
     prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if case.nobody else []
     proc = subprocess.Popen([*prefix, sys.executable, "-m", "mailtui", *case.argv], env=env, cwd=str(base),
-                            preexec_fn=setup, start_new_session=True,  # noqa: PLW1509 - rlimits for the child only
+                            preexec_fn=setup, start_new_session=True,
                             **files)  # type: ignore[arg-type]
     for value in files.values():
         if hasattr(value, "close"):

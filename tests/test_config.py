@@ -111,7 +111,7 @@ def test_file_that_is_not_utf8_or_too_deep_or_a_directory(xdg: Path) -> None:
     with pytest.raises(config.ConfigError, match=r"latin1\.toml: not UTF-8 text \(byte 0xe9 at offset 25\)"):
         config.load(latin)
     deep = write(xdg / "deep.toml", "x = " + "[" * 5000 + "]" * 5000 + "\n")
-    with pytest.raises(config.ConfigError, match="deep.toml: invalid TOML"):
+    with pytest.raises(config.ConfigError, match=r"deep\.toml: invalid TOML"):
         config.load(deep)
     with pytest.raises(config.ConfigError, match="is a directory, not a config file"):
         config.load(xdg)

@@ -414,8 +414,8 @@ def test_docker_mailserver_fail2ban_is_read_and_unbans_inside_the_container(
 def test_live_view_follows_mailcow_streams_and_the_docker_mailserver_log_file(
         lab: ContainerLab, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from mailtui import config
-    from mailtui.containers.setup import discover
     from mailtui.analysis.live import LiveLogs
+    from mailtui.containers.setup import discover
     from mailtui.mta import run as mta_run
     from mailtui.recognizers.engine import default_engine
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))

@@ -78,7 +78,7 @@ def _read(path: Path) -> list[Row]:
     for raw in path.read_text(encoding="utf-8").splitlines():
         if not raw.strip() or raw.startswith("#"):
             continue
-        parts = (raw.split("\t") + ["", "", ""])[:4]
+        parts = ([*raw.split("\t"), "", "", ""])[:4]
         rows.append(Row(path.name, parts[0], parts[1].strip() or "ok", parts[2].strip(),
                         parts[3].strip().startswith("heur:")))
     return rows

@@ -11,8 +11,8 @@ The correlator also remembers facts used for context diagnoses: which connection
 authenticated, which client addresses logged in successfully to IMAP/POP3, and which Dovecot
 sessions the auth process failed (a password was checked) or refused as cleartext.
 
-A context diagnosis (:class:`~mailtui.recognizers.context.Context`) is what a line means given the others — and sometimes
-given the live configuration too, which this module does not read: a context that ``needs``
+A context diagnosis (``recognizers.context.Context``) is what a line means given the others —
+and sometimes given the live configuration too, which this module does not read: a context that ``needs``
 a condition (:data:`CONDITIONS`) is settled by whoever has the settings
 (``recognizers.explain.Explainer.settle``). The classic case is Dovecot's
 ``Disconnected: Aborted login (auth failed, 2 attempts …)``: read alone it says "wrong
@@ -113,7 +113,7 @@ def secured(message: str) -> bool:
     return _SECURED.search(_ANGLED.sub("<>", message.partition(": user=")[2] or message)) is not None
 
 
-def context(record: LogRecord, match: Match, keys: list[str], corr: Correlator) -> Context | None:
+def context(record: LogRecord, match: Recognition, keys: list[str], corr: Correlator) -> Context | None:
     """What else the logs say about this line's client or session, as a context diagnosis."""
     rid = match.recognizer.id
     fields = match.fields
@@ -153,13 +153,13 @@ def _login_failed(record: LogRecord, fields: dict[str, str], corr: Correlator) -
                    needs="cleartext_refused", certain=False)
 
 
-def context_note(record: LogRecord, match: Match, keys: list[str], corr: Correlator) -> str:
+def context_note(record: LogRecord, match: Recognition, keys: list[str], corr: Correlator) -> str:
     """The context diagnosis's sentence, "" when there is none (settled or not)."""
     found = context(record, match, keys, corr)
     return found.note if found is not None else ""
 
 
-def context_of(pairs: Iterable[tuple[LogRecord, Match | None]], target: LogRecord) -> Context | None:
+def context_of(pairs: Iterable[tuple[LogRecord, Recognition | None]], target: LogRecord) -> Context | None:
     """The context of ``target`` (found by identity) given the lines before it in ``pairs``."""
     corr = Correlator()
     for rec, match in pairs:

@@ -12,7 +12,7 @@ import os
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, cast
 
 from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
@@ -149,13 +149,13 @@ class LiveLogs:
                 entry = cast(LiveEntry, record)  # use_record_type(LiveEntry) above
                 entries.append(entry.recognized(recognize(entry)))
         for cfollower, parser in self.containers:
-            lines = cfollower.poll()
-            if not lines:
+            items = cfollower.poll()
+            if not items:
                 continue
             n = self._lineno.get(cfollower.name, 0)
-            for item in lines:
+            for item in items:
                 n += 1
-                entry = parser.parse(item.text, n, sanitized=True)
+                entry = cast(LiveEntry, parser.parse(item.text, n, sanitized=True))
                 if entry.timestamp is None:
                     entry.timestamp = item.timestamp  # a line without a stamp of its own: the engine's
                 entries.append(entry.recognized(recognize(entry)))

@@ -26,6 +26,7 @@ from mailtui.analysis.correlate import Correlator, context
 from mailtui.core.record import LogRecord
 from mailtui.recognizers.context import Context
 from mailtui.recognizers.model import Match, Recognizer
+from mailtui.recognizers.recognition import Recognition
 
 Pair = tuple[LogRecord, "Match | None"]
 Settle = Callable[["Context | None", LogRecord], "Context | None"]

@@ -102,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
         from mailtui.cli.catalog import report_problems
 
         report_problems()
-    except Exception:  # noqa: BLE001, S110 - a warning must not change the result
+    except Exception:  # noqa: BLE001 - a warning must not change the result
         pass
     # a full disk is only known once the buffer is written: say so, do not exit 0
     sys.stdout.flush()

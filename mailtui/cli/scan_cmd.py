@@ -18,12 +18,10 @@ from mailtui.config import Config
 from mailtui.system.units import plural
 
 if TYPE_CHECKING:
-    from mailtui.recognizers.explain import Explainer
-
-if TYPE_CHECKING:
     from mailtui.core.record import LogRecord
+    from mailtui.recognizers.explain import Explainer
     from mailtui.recognizers.model import Match
-    from mailtui.recognizers.summary import ScanSummary
+    from mailtui.recognizers.summary import ScanSummary, UnknownShapes
 
 HELP = "summarise log files: problems by recognizer and severity, top clients/users, delivery totals"
 
@@ -74,11 +72,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def _run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.analysis.correlate import Correlator, context
     from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.timespec import parse_time
-    from mailtui.analysis.correlate import Correlator, context
     from mailtui.logs.envelope import EnvelopeParser
-    from mailtui.logs.locate import access_problem, special_kind
+    from mailtui.logs.locate import access_problem
+    from mailtui.logs.reader import special_kind
     from mailtui.recognizers.explain import context_dict
     from mailtui.recognizers.model import SEVERITY_RANK
     from mailtui.recognizers.summary import ScanSummary, UnknownShapes
@@ -226,7 +225,7 @@ def _event(record: LogRecord, match: Match) -> dict[str, Any]:
     }
 
 
-def _print_unknown(summary, unknown, files, limit, as_json) -> None:  # noqa: ANN001
+def _print_unknown(summary: ScanSummary, unknown: UnknownShapes, files: list[str], limit: int, as_json: bool) -> None:
     top = unknown.top(max(limit, 1))
     if as_json:
         print_json({"files": files, "lines": summary.lines, "unknown": unknown.total,

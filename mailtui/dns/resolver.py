@@ -243,10 +243,12 @@ class Resolver:
             # random bytes have the TC bit half the time: only a reply to this query is truncated
             partial = exc.kwargs.get("message")
             if partial is None or not query.is_response(partial):
-                raise dns.exception.DNSException("the reply is not a DNS answer to the query (garbage)") from None
+                raise dns.exception.DNSException(  # type: ignore[no-untyped-call]
+                    "the reply is not a DNS answer to the query (garbage)") from None
         except ConnectionRefusedError:
             # ICMP port unreachable on the connected socket: nothing listens there
-            raise dns.exception.DNSException("nothing listens there (connection refused)") from None
+            raise dns.exception.DNSException(  # type: ignore[no-untyped-call]
+                "nothing listens there (connection refused)") from None
         result.tcp = True
         try:
             return await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
@@ -262,8 +264,8 @@ class Resolver:
     async def _udp(self, query: dns.message.Message, host: str, port: int) -> Any:
         """Over a connected UDP socket, so an ICMP port-unreachable is an error, not a timeout."""
         af = dns.inet.af_for_address(host)
-        sock = await dns.asyncbackend.get_default_backend().make_socket(af, socket.SOCK_DGRAM, 0, None,
-                                                                         (host, port))
+        backend = dns.asyncbackend.get_default_backend()
+        sock = await backend.make_socket(af, socket.SOCK_DGRAM, 0, None, (host, port))  # type: ignore[no-untyped-call]
         async with sock:
             return await dns.asyncquery.udp(query, host, timeout=self.timeout, port=port, sock=sock,
                                             raise_on_truncation=True)

@@ -18,8 +18,8 @@ from pathlib import Path
 from typing import Any
 
 from mailtui.fail2ban.protocol import CLOSE, END, ProtocolError, RemoteError, encode, loads, receive, unwrap
+from mailtui.logs.locate import FAIL2BAN_DEFAULT_SOCKET as DEFAULT_SOCKET
 
-DEFAULT_SOCKET = "/var/run/fail2ban/fail2ban.sock"
 TIMEOUT = 5.0  # one call, request to end marker
 CONVERSATION = 20.0  # everything from connect to close (a refresh of every jail is one)
 
@@ -29,11 +29,9 @@ class SocketUnavailable(Exception):
 
 
 def socket_path(configured: str = "") -> str:
-    if configured:
-        return configured
-    from mailtui.logs.locate import fail2ban_setting
+    from mailtui.logs.locate import fail2ban_socket_path
 
-    return fail2ban_setting("socket") or DEFAULT_SOCKET
+    return fail2ban_socket_path(configured)
 
 
 def check_socket(path: str, owner_uid: int = 0) -> None:

@@ -105,7 +105,8 @@ def _latin1_bytes(text: Any, encoding: Any = "latin1") -> bytes:
     """``_codecs.encode``: how protocol 2 writes bytes (as latin-1 text): same size out as in."""
     if not isinstance(text, str) or encoding not in ("latin1", "latin-1"):
         raise pickle.UnpicklingError("_codecs.encode of anything but latin-1 text in a fail2ban reply")
-    return _sized(text).encode("latin-1")
+    encoded: bytes = _sized(text).encode("latin-1")
+    return encoded
 
 
 class SafeUnpickler(pickle.Unpickler):

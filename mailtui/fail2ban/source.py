@@ -97,14 +97,10 @@ def _when(ts: float | None) -> str:
 
 
 def pid_file_for(socket_file: str) -> str:
-    """fail2ban's pid file: beside a configured socket (as the rig and most setups have it),
-    else fail2ban.conf's ``pidfile``."""
-    from mailtui.logs.locate import fail2ban_setting
+    """fail2ban's pid file (see logs.locate.fail2ban_pid_file)."""
+    from mailtui.logs.locate import fail2ban_pid_file
 
-    configured = fail2ban_setting("pidfile")
-    if configured and os.path.abspath(socket_file) == os.path.abspath(socket_path("")):
-        return configured  # the server fail2ban.conf describes: its pidfile setting holds
-    return os.path.join(os.path.dirname(socket_file), "fail2ban.pid")
+    return fail2ban_pid_file(socket_file)
 
 
 def _is_server(cmdline: list[str]) -> bool:

@@ -139,3 +139,22 @@ def locate_logs(cfg: Config) -> list[LogLocation]:
         origin = "config" if journald == "yes" else "no readable mail log file"
         found.append(LogLocation("journald", "", origin, problem))
     return found
+
+
+FAIL2BAN_DEFAULT_SOCKET = "/var/run/fail2ban/fail2ban.sock"
+
+
+def fail2ban_socket_path(configured: str = "") -> str:
+    """fail2ban-server's socket: the configured one, else fail2ban.conf's ``socket``, else the default."""
+    if configured:
+        return configured
+    return fail2ban_setting("socket") or FAIL2BAN_DEFAULT_SOCKET
+
+
+def fail2ban_pid_file(socket_file: str) -> str:
+    """fail2ban's pid file: beside a configured socket (as the rig and most setups have it),
+    else fail2ban.conf's ``pidfile``."""
+    configured = fail2ban_setting("pidfile")
+    if configured and os.path.abspath(socket_file) == os.path.abspath(fail2ban_socket_path("")):
+        return configured  # the server fail2ban.conf describes: its pidfile setting holds
+    return os.path.join(os.path.dirname(socket_file), "fail2ban.pid")

@@ -15,10 +15,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailtui.core.record import LogRecord
-from mailtui.recognizers.context import CONDITIONS, Context, refuses_cleartext
 from mailtui.mta.doveconf import DovecotConfig
 from mailtui.mta.location import Location
 from mailtui.mta.postconf import PostfixConfig, Service
+from mailtui.recognizers.context import CONDITIONS, Context, refuses_cleartext
 from mailtui.recognizers.model import Match, Recognizer, Setting
 
 

@@ -29,14 +29,15 @@ import json
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
-try:  # Python 3.11+
-    import re._constants as _c
-    import re._parser as _p
-except ImportError:  # pragma: no cover - Python 3.10
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _p  # type: ignore[no-redef]
+if sys.version_info >= (3, 11):
+    import re._constants as _c  # type: ignore[import-not-found,unused-ignore]
+    import re._parser as _p  # type: ignore[import-not-found,unused-ignore]
+else:  # pragma: no cover - Python 3.10
+    import sre_constants as _c
+    import sre_parse as _p
 
 import re
 
@@ -54,7 +55,7 @@ PATTERN_BUDGET = 1.0  # CPU seconds for all of one pattern's probes (a linear on
 
 # a sample alphabet on which character sets are compared
 _ALPHABET = [chr(i) for i in range(256)] + ["\u00e9", "\u2028", "\u4e2d", "\U0001f600"]
-_CATEGORIES = {
+_CATEGORIES: dict[str, Callable[[str], bool]] = {
     "CATEGORY_DIGIT": lambda ch: ch.isdigit(), "CATEGORY_NOT_DIGIT": lambda ch: not ch.isdigit(),
     "CATEGORY_SPACE": lambda ch: ch.isspace(), "CATEGORY_NOT_SPACE": lambda ch: not ch.isspace(),
     "CATEGORY_WORD": lambda ch: ch.isalnum() or ch == "_",
@@ -209,10 +210,10 @@ def _children(op: Any, av: Any) -> list[Any]:
 
 def _flatten_groups(items: Any) -> list[tuple[Any, Any]]:
     """A body that is one group is looked at through it: ``((a+))+`` is ``(a+)+``."""
-    items = list(items)
-    while len(items) == 1 and str(items[0][0]) == "SUBPATTERN":
-        items = list(items[0][1][-1])
-    return items
+    flat: list[tuple[Any, Any]] = list(items)
+    while len(flat) == 1 and str(flat[0][0]) == "SUBPATTERN":
+        flat = list(flat[0][1][-1])
+    return flat
 
 
 def _body_problem(body: Any) -> str | None:

@@ -72,12 +72,11 @@ def _first_version(text: str) -> str:
 
 def default_pid_files(postfix_dir: str = "", dovecot_config: str = "", fail2ban_socket: str = "") -> dict[str, str]:
     """Each daemon's pid file as its configuration places it (missing keys: not configured)."""
-    from mailtui.fail2ban.client import socket_path
-    from mailtui.fail2ban.source import pid_file_for
+    from mailtui.logs.locate import fail2ban_pid_file, fail2ban_socket_path
     from mailtui.mta.doveconf import DovecotConfig
     from mailtui.mta.postconf import PostfixConfig
 
-    pid_files = {"fail2ban": pid_file_for(socket_path(fail2ban_socket))}
+    pid_files = {"fail2ban": fail2ban_pid_file(fail2ban_socket_path(fail2ban_socket))}
     postfix = PostfixConfig(postfix_dir)
     if postfix.available:
         queue = postfix.values(["queue_directory"]).get("queue_directory", "")
@@ -95,7 +94,7 @@ def running_states(pid_files: dict[str, str]) -> dict[str, tuple[bool, int | Non
     """{key: (running, pid)} for Postfix, Dovecot and fail2ban, as the Services pane sees them."""
     from mailtui.system.processes import ProcessWatch
 
-    statuses = ProcessWatch().scan(pid_files, {key: True for key in LABELS})
+    statuses = ProcessWatch().scan(pid_files, dict.fromkeys(LABELS, True))
     return {s.key: (s.running, s.pid) for s in statuses if s.key in LABELS}
 
 

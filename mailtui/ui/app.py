@@ -333,7 +333,7 @@ class MailTuiApp(App[int]):
         for cleanup in cleanups:
             try:
                 cleanup()
-            except Exception:  # noqa: BLE001, S110 - leaving: one failed cleanup must not stop the others
+            except Exception:  # noqa: BLE001 - leaving: one failed cleanup must not stop the others
                 pass
 
     def leave(self, code: int, grace: float = EXIT_GRACE_SECONDS) -> None:
