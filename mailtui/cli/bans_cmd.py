@@ -119,9 +119,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         if not hits:
             print(f"{args.ip} is not banned in any jail")
         for j, b in hits:
+            ban_time = ("unknown" if b.ban_time is None else "permanent" if b.ban_time < 0
+                        else plural(b.ban_time, "second"))
             print(f"{args.ip} is banned by {j.name} since {_when(b.ban_start)}, "
-                  f"{_left(b.time_left(now))} left (ban time "
-                  f"{'unknown' if b.ban_time is None else 'permanent' if b.ban_time < 0 else plural(b.ban_time, 'second')})")
+                  f"{_left(b.time_left(now))} left (ban time {ban_time})")
         reason, files = _why(args, cfg, args.ip)
         if not files:
             print("\nwhy: no readable log to look in (name one with --log FILE; see mailtui config)")

@@ -20,7 +20,8 @@ MARK = {"ok": "ok", "info": "info", "not_offered": "not offered", "warn": "WARN"
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("domain", nargs="?", help="the domain (default: [dns] domain, else postconf mydomain)")
     parser.add_argument("--email", help="the address clients would set up (default: postmaster@DOMAIN)")
-    parser.add_argument("--nameserver", metavar="HOST[:PORT]", type=validate.nameserver, help="ask this name server (default: [dns] nameserver, "
+    parser.add_argument("--nameserver", metavar="HOST[:PORT]", type=validate.nameserver,
+                        help="ask this name server (default: [dns] nameserver, "
                         "else /etc/resolv.conf)")
     parser.add_argument("--selector", action="append", metavar="S", help="DKIM selector (repeatable; default: "
                         "'default' plus the local OpenDKIM/rspamd ones)")

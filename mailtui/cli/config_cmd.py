@@ -66,7 +66,9 @@ def _auto(key: str, cfg: Config, logs: list[Any]) -> tuple[Any, str]:
             servers = dns.resolver.Resolver(configure=True).nameservers[:3]
         except Exception:  # noqa: BLE001 - dnspython raises its own kinds for a broken resolv.conf
             servers = []
-        return (", ".join(map(str, servers)), "auto: /etc/resolv.conf") if servers else ("", "/etc/resolv.conf lists none")
+        if not servers:
+            return "", "/etc/resolv.conf lists none"
+        return ", ".join(map(str, servers)), "auto: /etc/resolv.conf"
     if key == "dns.ca_file":
         return "", "default: the system trust store only"
     return "", ""

@@ -234,7 +234,8 @@ def _print_unknown(summary: ScanSummary, unknown: UnknownShapes, files: list[str
         return
     print(f"mailtui scan --unknown: {', '.join(files)}")
     print(f"  {summary.lines:,} lines, {unknown.total:,} not explained by any recognizer, "
-          f"in {len(unknown.counts):,} shape{'' if len(unknown.counts) == 1 else 's'}" + (f" (+{unknown.other:,} lines of further shapes)" if unknown.other else ""))
+          f"in {len(unknown.counts):,} shape{'' if len(unknown.counts) == 1 else 's'}"
+          + (f" (+{unknown.other:,} lines of further shapes)" if unknown.other else ""))
     if not top:
         print("  every line is explained by a recognizer")
         return

@@ -43,9 +43,10 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
     parts.append(_row("What happened", entry.match.summary))
     if diagnosis is not None and diagnosis.context is not None:
         parts.append(_row("In context", " ".join(diagnosis.context.note.split()), "bold"))
-    if not entry.match.recognizer.explained:  # the catch-all surfaced it by its level; nobody has explained it yet
+    if not entry.match.recognizer.explained:  # the catch-all surfaced it by its level; nobody explained it yet
+        level = entry.match.recognizer.id.rsplit(".", 1)[-1]
         parts.append(_row("Not explained", f"yet: no recognizer knows this message; it is shown because it "
-                          f"was logged at level {entry.match.recognizer.id.rsplit('.', 1)[-1]}. `mailtui scan --unknown` lists "
+                          f"was logged at level {level}. `mailtui scan --unknown` lists "
                           "such lines; docs/recognizers.md shows how to add a recognizer.", "$warning"))
     parts.append(_row("Why", " ".join(r.cause.split())))
     if diagnosis is None:
