@@ -456,3 +456,25 @@ def test_live_view_follows_mailcow_streams_and_the_docker_mailserver_log_file(
         if setup.client is not None:
             setup.client.close()
         lab.podman("rm", "-f", "-t", "0", "mc-live-postfix", "dms-live")
+
+
+def test_config_says_which_appliance_is_read_and_why_not(lab: ContainerLab, tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+    lab.run("cfg-postfix", "sleep 600", labels={**MAILCOW, "com.docker.compose.service": "postfix-mailcow"})
+    (tmp_path / "mailtui").mkdir()
+    (tmp_path / "mailtui" / "config.toml").write_text(f'[containers]\nsocket = "{lab.socket}"\n')
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
+    try:
+        out = subprocess.run([sys.executable, "-m", "mailtui", "config", "--json", "--no-logs"], capture_output=True,
+                             text=True, timeout=60, env=env)
+        seen = json.loads(out.stdout)["containers"]
+        assert seen["appliance"] == "mailcow" and seen["reason"] == ""
+        assert seen["containers"] == [{"name": "cfg-postfix", "appliance": "mailcow", "roles": ["postfix"]}]
+        assert seen["routes"] == ["postconf, postqueue, postsuper -> container cfg-postfix"]
+        off = subprocess.run([sys.executable, "-m", "mailtui", "config", "--no-logs"], capture_output=True, text=True,
+                             timeout=60, env={**env, "XDG_CONFIG_HOME": str(tmp_path / "none")})
+        assert "containers: not used: no container engine socket at " in off.stdout
+    finally:
+        lab.podman("rm", "-f", "-t", "0", "cfg-postfix")

@@ -100,11 +100,13 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
     logs = [] if args.no_logs else locate_logs(cfg)
     rows = in_force(cfg, logs)
+    appliance = _containers(cfg)
     if args.json:
         print_json({
             "files_read": cfg.files_read,
             "settings": rows,
             "logs": [loc.to_dict() for loc in logs],
+            "containers": appliance,
         })
         return 0
     out = sys.stdout
@@ -118,4 +120,28 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             print_table(table, ["kind", "path", "found by", "status"])
         else:
             out.write("  none found: pass --log PATH or set [logs] mail = ... in the config\n")
+    if appliance["containers"]:
+        out.write(f"\nmail appliance in containers ({appliance['appliance']}, {appliance['socket']}):\n")
+        for c in appliance["containers"]:
+            out.write(f"  {c['name']}: {', '.join(c['roles'])} ({c['appliance']})\n")
+        for route in appliance["routes"]:
+            out.write(f"  {route}\n")
+    else:
+        out.write(f"\ncontainers: not used: {appliance['reason']}\n")
     return 0
+
+
+def _containers(cfg: Config) -> dict[str, Any]:
+    """Whether a mail appliance in containers is read, and why not (one line)."""
+    from mailtui.containers.setup import discover
+
+    setup = discover(cfg, routes=False)
+    if setup.client is not None:
+        setup.client.close()
+    return {"mode": setup.mode, "socket": setup.socket, "reason": setup.reason,
+            "appliance": setup.detection.appliance,
+            "containers": [{"name": m.container.name, "appliance": m.appliance, "roles": list(m.roles)}
+                           for m in setup.detection.containers],
+            "routes": [f"postconf, postqueue, postsuper -> container {m.container.name}"
+                       for m in setup.detection.with_role("postfix")[:1]]
+            + [f"doveconf, doveadm -> container {m.container.name}" for m in setup.detection.with_role("dovecot")[:1]]}
