@@ -31,8 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Callable, Iterator, Sequence, Union
 
 import pytest
 
@@ -41,7 +41,7 @@ DEFAULT_TIMEOUT = 20.0  # seconds: a loaded 2-core CI machine starts Textual in 
 POLL = 0.1
 _counter = itertools.count()
 
-Expect = Union[str, Callable[[str], bool]]
+Expect = str | Callable[[str], bool]
 
 
 class TerminalError(AssertionError):
@@ -106,8 +106,9 @@ class Terminal:
         if self._own_home:
             shutil.rmtree(self.config_home, ignore_errors=True)
 
-    def __enter__(self) -> Terminal:
-        return self.start()
+    def __enter__(self) -> Terminal:  # noqa: PYI034 - Python 3.10 has no typing.Self
+        self.start()
+        return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()

@@ -32,6 +32,7 @@ from mailtui.ui.widgets.log_lines import LogLines
 
 NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
+TALL_HEIGHT = 45  # from here the wide layout gives every pane more rows (app.tcss)
 TTY_CHECK_SECONDS = 2.0
 HANGUP_GRACE_SECONDS = 3.0
 BATCH_SLICE = 1000  # log entries per LogBatch message
@@ -83,6 +84,8 @@ class MailTuiApp(App[int]):
         watch_tty: bool = True,
         stack_summary: Callable[[], str] | None = None,
         services: Any = None,
+        bans: Any = None,
+        dns: Any = None,
         clock: Callable[[], float] | None = None,
         demo: bool = False,
     ) -> None:
@@ -96,6 +99,8 @@ class MailTuiApp(App[int]):
         self._stop_tail = None  # asyncio.Event, created on the app's loop
         self._explainer = None
         self._services = services  # a ServicesCollector (tests pass a fixed one), made lazily
+        self.bans_source = bans  # None: the Bans pane reads fail2ban itself (the demo passes its capture)
+        self.dns_source = dns  # None: the DNS pane checks for real (the demo replays a captured check)
         # "now" for ages and trends; snapshot tests fix it so "3m ago" does not drift
         self.clock: Callable[[], float] = clock or time.time
         self._gc_saved: tuple[int, ...] | None = None  # thresholds to restore on exit
@@ -287,6 +292,7 @@ class MailTuiApp(App[int]):
     def on_resize(self, event: Resize) -> None:
         narrow = event.size.width < NARROW_WIDTH or event.size.height < NARROW_HEIGHT
         self.screen.set_class(narrow, "-narrow")
+        self.screen.set_class(event.size.height >= TALL_HEIGHT, "-tall")
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         if event.tab.id:

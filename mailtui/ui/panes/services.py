@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
-from mailtui.system.units import human_age, human_bytes, sparkline
+from mailtui.system.units import human_age, human_bytes, plural, sparkline
 from mailtui.ui.panes.base import Pane, SourceResult
 
 _STATE_STYLE = {"ok": "green", "missing": "bold red", "unexpected": "yellow", "not configured": "dim"}
@@ -82,12 +82,26 @@ class ServicesPane(Pane):
             else:
                 add(Text(d.label, "bold"), Text("DOWN", "bold red"), Text(d.note or "not running"),
                     key=f"daemon:{d.key}")
+        # the ports that listen as expected share one row; each one that does not gets its own,
+        # right under the daemons, where a short pane still shows it
+        fine = [p for p in report.ports if p.state in ("ok", "not configured")]
         for i, p in enumerate(report.ports):
+            if p in fine:
+                continue
             where = f"{p.address}:{p.port}"
             detail = " · ".join(x for x in (f"{p.daemon} {p.service}".strip(), p.tls,
                                            f"held by {p.owner}" if p.owner else "") if x)
             add(Text(f":{p.port}"), Text(p.state, _STATE_STYLE.get(p.state, "")), Text(f"{where}  {detail}"),
                 key=f"port:{i}")
+        if fine:
+            listed = Text()
+            for p in fine:
+                mark, style = ("✔", "green") if p.state == "ok" else ("·", "dim")
+                listed.append(f"{mark} ", style)
+                name = (p.service or p.daemon).rsplit("/", 1)[-1]
+                listed.append(f"{p.port}{f' {name}' if name != str(p.port) else ''}  ")
+            ok = sum(p.state == "ok" for p in fine)
+            add(Text("ports"), Text(f"{ok} listening", "green"), listed, key="ports")
         queue = report.queue
         if queue is not None:
             if queue.error:
@@ -95,7 +109,7 @@ class ServicesPane(Pane):
             else:
                 counts = " · ".join(f"{q} {n}" for q, n in queue.counts().items() if n)
                 trend = sparkline([n for _, n in report.queue_history], 24)
-                add(Text("queue", "bold"), Text(f"{queue.total} msgs", "yellow" if queue.total else "green"),
+                add(Text("queue", "bold"), Text(plural(queue.total, "msg"), "yellow" if queue.total else "green"),
                     Text(f"{counts or 'empty'}  oldest {human_age(queue.oldest_age())}  {trend}"), key="queue")
                 domains = queue.top_domains(5)
                 if domains:
@@ -133,12 +147,13 @@ class ServicesPane(Pane):
                 self.table.move_cursor(row=cursor)
         up = sum(d.running for d in report.daemons)
         missing = sum(p.state == "missing" for p in report.ports)
-        ports = f"{missing} port{'s' if missing != 1 else ''} missing"
+        ports = f"{plural(missing, 'port')} missing" if missing else "every port listens"
         status = f"{up}/{len(report.daemons)} daemons up · {ports}" if report.daemons else \
             "no mail daemon installed or running here"
         notes = f" · {report.notes[0]}" if report.notes else ""
         self.set_status(status + notes, problem=bool(report.alerts))
-        self.border_title = Content(f"Services · {len(report.alerts)} alerts" if report.alerts else "Services")
+        self.border_title = Content(f"Services · {plural(len(report.alerts), 'alert')}" if report.alerts
+                                    else "Services")
 
     def _selected_key(self) -> str:
         if self.table.row_count == 0:
