@@ -10,6 +10,7 @@ closed. Typical use::
         term.type("127.0.0.1")             # literal text
         term.resize(80, 24)
         assert "Problems" in term.screen()
+        rows = term.box("Bans ·")              # the text inside a pane's border
 
 or the ``terminal`` fixture (a factory; every terminal it made is closed after the test)::
 
@@ -62,6 +63,26 @@ def require_tmux() -> None:
     pytest.skip(message)
 
 
+def box(screen: str, title: str) -> list[str]:
+    """The rows inside the bordered box whose top border starts with ``title`` (a pane's
+    ``Bans ·``, ``Logs``): what a person reads in that pane, without its borders. Empty when
+    no such box is on the screen."""
+    lines = screen.splitlines()
+    for top, line in enumerate(lines):
+        start = line.find(f"╭─ {title}")
+        if start < 0:
+            continue
+        end = line.find("╮", start)
+        end = len(line) if end < 0 else end
+        inside = []
+        for row in lines[top + 1:]:
+            if row[start:start + 1] == "╰":
+                break
+            inside.append(row[start + 1:end].rstrip("│ ").rstrip())
+        return inside
+    return []
+
+
 class Terminal:
     """One mailtui in one tmux window of a given size."""
 
@@ -77,6 +98,7 @@ class Terminal:
                     "COLORTERM": "truecolor", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
                     "PYTHONPATH": str(REPO), **(env or {})}
         self.cwd = cwd or REPO
+        self._status_file = self.config_home / f"exit-status-{self.socket}"
         self.started = False
         self._last = ""
 
@@ -89,7 +111,9 @@ class Terminal:
         require_tmux()
         # `env` inside the window: tmux gives a new window the server's environment, and a server
         # started by someone else's tmux client would not have ours
-        inner = shlex.join(["env", *(f"{k}={v}" for k, v in self.env.items()), *self.command])
+        # the exit status goes to a file: tmux's #{pane_dead_status} is not always filled in
+        inner = shlex.join(["env", *(f"{k}={v}" for k, v in self.env.items()), *self.command]) + \
+            f"; echo $? > {shlex.quote(str(self._status_file))}"
         self._tmux("new-session", "-d", "-s", "t", "-x", str(self.width), "-y", str(self.height),
                    "-c", str(self.cwd), inner)
         # keep the pane after the app exits, so its exit status and last screen can be read
@@ -124,13 +148,19 @@ class Terminal:
     def lines(self) -> list[str]:
         return self.screen().splitlines()
 
+    def box(self, title: str) -> list[str]:
+        """The rows of the box titled ``title`` on the current screen (see :func:`box`)."""
+        return box(self.screen(), title)
+
     def exit_status(self) -> int | None:
         """The app's exit status once it has exited, else None."""
-        out = self._tmux("display-message", "-p", "-t", "t", "#{pane_dead} #{pane_dead_status}", check=False)
-        dead, _, status = out.stdout.strip().partition(" ")
-        if out.returncode != 0 or dead != "1":
-            return None
-        return int(status) if status.strip().lstrip("-").isdigit() else -1
+        try:
+            status = self._status_file.read_text().strip()
+        except FileNotFoundError:
+            out = self._tmux("display-message", "-p", "-t", "t", "#{pane_dead}", check=False)
+            # the window is gone (or its shell died before writing the status)
+            return -1 if out.returncode != 0 or out.stdout.strip() == "1" else None
+        return int(status) if status.lstrip("-").isdigit() else -1
 
     def wait_for(self, expect: Expect, timeout: float = DEFAULT_TIMEOUT, what: str = "") -> str:
         """Wait until the screen shows ``expect`` (a text, or a predicate on the screen); returns it."""

@@ -89,6 +89,27 @@ def headline(bans: BansResult) -> tuple[str, str]:
     return f"fail2ban's socket is not usable — {where}", path
 
 
+def fit_status(text: str, path: str, suffix: str, width: int) -> tuple[str, str]:
+    """The status that fits one line of ``width``, and what goes to the border title instead.
+
+    In order: the whole headline and the suffix (the sort order), the headline alone, and then
+    the headline's first clause ("fail2ban is not running") moved to the border title with the
+    rest as the status. ``path`` counts at its shortest (``…/fail2ban.log``): set_status
+    shortens it to what fits."""
+    shortest = len(path) - len("…/" + path.rsplit("/", 1)[-1]) if path and len(path) > 16 else 0
+
+    def fits(candidate: str) -> bool:
+        return len(candidate) - shortest <= width
+
+    for candidate in (text + suffix, text):
+        if fits(candidate):
+            return candidate, ""
+    head, sep, tail = text.partition(" — ")
+    if sep:
+        return tail[:1].upper() + tail[1:], head
+    return text, ""
+
+
 def _read_path(reason: str) -> str:
     clause = reason.rsplit("; ", 1)[-1]
     if clause.startswith("reading "):
@@ -113,10 +134,11 @@ def _as_of(ts: float | None) -> str:
 
 
 def _left_cell(left: float | None, mode: str) -> Text:
-    """Time left, or why it is unknown: fail2ban.log says when a ban started, not for how long
-    (the ban database does; without it, neither the end nor the ban time is known)."""
+    """Time left, or that it is unknown: fail2ban.log says when a ban started, not for how long
+    (the ban database does; without it, neither the end nor the ban time is known, and `? left`
+    read like a glitch)."""
     if left is None:
-        return Text("end unknown (log only)" if mode == "log" else "end unknown", "dim")
+        return Text("end unknown", "dim")
     if left == float("inf"):
         return Text("permanent")
     return Text(f"{format_left(left)} left")
@@ -226,7 +248,8 @@ class BansPane(Pane):
             return
         snap = bans.snapshot
         status, squeeze = headline(bans)
-        status += f" · sorted by {self.sort} (s)"
+        status, flag = fit_status(status, squeeze, f" · sorted by {self.sort} (s)",
+                                  self.status.size.width or max(20, self.size.width - 4))
         now = time.time()
         if self.ip_filter:
             hits = snap.find_ip(self.ip_filter)
@@ -295,9 +318,15 @@ class BansPane(Pane):
                 self._rebuilding = False
         self._cells = [[c.plain for c in cells] for cells, _ in rows]
         banned = sum(j.currently_banned for j in snap.jails)
-        self.border_title = Content(f"Bans · {plural(len(snap.jails), 'jail')} · {banned} banned")
+        title = f"Bans · {plural(len(snap.jails), 'jail')} · {banned} banned"
+        self.border_title = Content.assemble(title, (f" · {flag}" if flag else "", "bold $warning"))
         if not self.table.row_count or not self._selected_key().startswith("ip:"):
             self._show_events()
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.result is not None:  # what the status line can hold depends on the width
+            self.call_after_refresh(self._fill)
 
     # -- selection and why ---------------------------------------------------------------------------
     def _selected_key(self) -> str:

@@ -127,7 +127,8 @@ class Pane(Vertical, can_focus=True):
             return
         self._status_shown = (text, problem, squeeze, width)
         if squeeze and squeeze in text and len(text) > width:
-            room = max(12, len(squeeze) - (len(text) - width))
+            # at least "…/file.name": the file name says what it is
+            room = max(min(len(squeeze), len(squeeze.rsplit("/", 1)[-1]) + 2), len(squeeze) - (len(text) - width))
             text = text.replace(squeeze, middle_ellipsis(squeeze, room), 1)
         self.status.update(Content(text))
         self.status.set_class(problem, "-problem")

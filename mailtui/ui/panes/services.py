@@ -34,9 +34,17 @@ class ServicesPane(Pane):
             super().__init__()
             self.alerts = alerts
 
+    class DaemonsSeen(Message):
+        """Which daemons run ({"postfix": True, ...}): the top bar tells installed from running."""
+
+        def __init__(self, running: dict[str, bool]) -> None:
+            super().__init__()
+            self.running = running
+
     def __init__(self) -> None:
         super().__init__()
         self.table = DataTable(cursor_type="row", id="services-table")
+        self._running_seen: dict[str, bool] | None = None
         self.report: ServicesReport | None = None
         self._alert_ids: tuple[str, ...] | None = None
         self._rows_shown: list | None = None
@@ -60,6 +68,10 @@ class ServicesPane(Pane):
         report: ServicesReport = result.data
         self.report = report
         self._fill(report)
+        running = {d.key: d.running for d in report.daemons}
+        if running != self._running_seen:
+            self._running_seen = running
+            self.post_message(self.DaemonsSeen(running))
         ids = tuple(a.id for a in report.alerts)
         if ids != self._alert_ids:  # coalesce: the bar only changes when the alerts do
             self._alert_ids = ids
