@@ -87,7 +87,10 @@ class DnsPane(Pane):
 
     def on_focus(self) -> None:
         # with a report on screen the table takes the keys (r, d, m); before that, the input
-        (self.table if self.domain else self.domain_input).focus()
+        if self.domain:
+            self.table.focus()
+        else:
+            self.action_edit_domain()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
