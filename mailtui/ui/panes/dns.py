@@ -14,7 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from mailtui.dns.model import GROUPS, RANK, Finding
-from mailtui.ui.panes.base import Pane
+from mailtui.ui.panes.base import KeyInput, Pane, PaneTable, refill_table
 
 MARK = {"ok": ("✓", "green"), "info": ("·", "dim"), "not_offered": ("∅", "cyan"), "warn": ("!", "yellow"),
         "fail": ("✗", "bold red"), "timeout": ("⌛", "magenta"), "error": ("?", "magenta")}
@@ -24,10 +24,11 @@ class DnsPane(Pane):
     TITLE = "DNS"
     PANE_ID = "dns"
     POLLED = False
-    BINDINGS = [Binding("r", "rerun", "Re-run check"), Binding("d", "edit_domain", "Domain")]
+    BINDINGS = [Binding("d", "edit_domain", "Domain"), Binding("r", "rerun", "Re-run check")]
 
     DEFAULT_CSS = """
-    DnsPane #dns-domain { height: 3; }
+    DnsPane #dns-domain { display: none; height: 3; }
+    DnsPane.-editing #dns-domain { display: block; }
     DnsPane #dns-table { height: 2fr; }
     DnsPane #dns-detail { height: 1fr; min-height: 3; color: $text-muted; }
     """
@@ -41,8 +42,9 @@ class DnsPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.domain_input = Input(placeholder="domain to check, then Enter", id="dns-domain")
-        self.table = DataTable(cursor_type="row", id="dns-table")
+        self.domain_input = KeyInput(placeholder="domain to check, then Enter (esc: back)", id="dns-domain",
+                                     open_class="-editing")
+        self.table = PaneTable(cursor_type="row", id="dns-table")
         self.detail = Static("", markup=False, id="dns-detail")
         self.findings: list[Finding] = []
         self.domain = ""
@@ -57,7 +59,7 @@ class DnsPane(Pane):
 
     def on_mount(self) -> None:
         self.table.add_columns("", "group", "finding")
-        self.set_status("type a domain and press Enter (r re-runs)")
+        self.set_status("press d to type a domain to check (r re-runs)")
         self.run_worker(self._default_domain, thread=True, exit_on_error=False, group="dns-default")
         self.set_interval(0.2, self._flush)
 
@@ -68,18 +70,23 @@ class DnsPane(Pane):
         if domain:
             self.app.call_from_thread(self.start_check, domain)
 
-    def on_focus(self) -> None:
-        # with a report on screen the table takes the keys (r, d, m); before that, the input
-        (self.table if self.domain else self.domain_input).focus()
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        from mailtui.dns.names import domain_problem
+
         event.stop()
-        if event.value.strip():
-            self.start_check(event.value.strip())
-            self.table.focus()
+        domain = event.value.strip().rstrip(".")
+        if not domain:
+            self.domain_input.action_cancel()
+            return
+        problem = domain_problem(domain)
+        if problem:  # nothing is queried; the input stays open to fix it
+            self.notify(problem, severity="error", markup=False)
+            return
+        self.close_input(self.domain_input)
+        self.start_check(domain)
 
     def action_edit_domain(self) -> None:
-        self.domain_input.focus()
+        self.open_input(self.domain_input, self.domain)
 
     def action_rerun(self) -> None:
         if self.domain:
@@ -132,15 +139,13 @@ class DnsPane(Pane):
         if not self._dirty:
             return
         self._dirty = False
-        cursor = self.table.cursor_row
-        self.table.clear()
         ordered = sorted(self.findings, key=lambda f: (GROUPS.index(f.group), -RANK[f.status]))
-        for i, f in enumerate(ordered):
+        rows = []
+        for f in ordered:
             mark, style = MARK[f.status]
-            self.table.add_row(Text(mark, style), Text(f.group, "dim"), Text(f.summary), key=str(i))
+            rows.append(([Text(mark, style), Text(f.group, "dim"), Text(f.summary)], f.id))
         self._ordered = ordered
-        if cursor < self.table.row_count:
-            self.table.move_cursor(row=cursor)
+        refill_table(self.table, rows)  # findings stream in: the highlighted one stays highlighted
         bad = sum(RANK[f.status] >= 2 for f in self.findings)
         self.border_title = Content(f"DNS · {self.domain} · {bad} problems" if self.domain else "DNS")
 
