@@ -27,4 +27,4 @@ def isolated_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> config.C
                               "dovecot.config": "/nonexistent/dovecot.conf"})
 
 
-pytest_plugins = ["tests.rig.fixtures"]
+pytest_plugins = ["tests.rig.fixtures", "tests.terminal"]

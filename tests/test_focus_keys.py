@@ -165,20 +165,20 @@ async def test_problems_selection_follows_its_group_when_rows_re_sort(tmp_path: 
                 break
             await pilot.pause(0.05)
         assert [g.recognizer.id for g in problems.ordered()] == ["postfix.helo.unknown", "postfix.helo.non_fqdn"]
-        await pilot.press("3", "down")
+        await pilot.press("3", "down", "up")  # the admin picks the top group
         chosen = problems.selected_group()
-        assert chosen is not None and chosen.recognizer.id == "postfix.helo.non_fqdn"
-        with log.open("a") as fh:  # the chosen group gets a newer line: it sorts to the top
+        assert chosen is not None and chosen.recognizer.id == "postfix.helo.unknown"
+        with log.open("a") as fh:  # the other group gets a newer line: it sorts above the chosen one
             fh.write(_helo("03", "192.0.2.9", unknown=False))
         for _ in range(100):
-            if problems.ordered()[0].recognizer.id == "postfix.helo.non_fqdn" and problems.table.cursor_row == 0:
+            if problems.ordered()[0].recognizer.id == "postfix.helo.non_fqdn" and problems.table.cursor_row == 1:
                 break
             await pilot.pause(0.05)
         await pilot.pause(0.6)  # a redraw or two later
-        assert problems.table.cursor_row == 0
+        assert problems.table.cursor_row == 1
         assert problems.selected_group() is chosen
         await pilot.press("b")
-        assert app.query_one(BansPane).ip_filter == "192.0.2.9"
+        assert app.query_one(BansPane).ip_filter == "192.0.2.77"
 
 
 # -- item 6: 5 focuses the findings; d opens the input; Esc restores; bad names are refused -------
@@ -223,7 +223,7 @@ PANE_KEYS = {
     "services": ["f  ", "Flush queue", "Enter", "mail queue"],
     "problems": ["b  ", "IP in Bans", "l  ", "Look up", "Enter", "Explain the problem", "Copy line"],
     "logs": ["/  ", "Filter", "s  ", "Search", "n  ", "Next match", "N  ", "Previous match", "c  ",
-             "Conversation", "y  ", "Copy line", "p  ", "Pause", "End G", "Follow", "Enter", "Explain"],
+             "Conversation", "y  ", "Copy", "p  ", "Pause", "W  ", "Wrap", "End G", "Follow", "Enter", "Explain"],
     "dns": ["d  ", "Domain", "r  ", "Re-run check"],
 }
 

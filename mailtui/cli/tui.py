@@ -31,9 +31,11 @@ def run_tui(args: argparse.Namespace, cfg: Config) -> int:
 
     configure(cfg, replay.paths, directory)
     try:
+        from mailtui.demo.bans import DemoBans
+        from mailtui.demo.dns import DemoDns
         from mailtui.demo.services import DemoServices
 
-        app = MailTuiApp(cfg, demo=True, services=DemoServices())
+        app = MailTuiApp(cfg, demo=True, services=DemoServices(), bans=DemoBans(), dns=DemoDns())
         app.run()
     finally:
         replay.stop()

@@ -1,5 +1,6 @@
 """Human-readable durations and sizes for the Services pane and ``mailtui services``; the
-last-hour counts and text sparklines the panes draw trends with."""
+last-hour counts and text sparklines the panes draw trends with; ``plural()`` for every count
+written in words."""
 
 from __future__ import annotations
 
@@ -74,3 +75,28 @@ class HourCounts:
     def __len__(self) -> int:
         """Slots held (at most twice the hour's)."""
         return len(self._counts)
+
+
+# Nouns whose plural is not the noun + "s"; the CLI and the panes count these.
+_IRREGULAR = {"child": "children", "person": "people", "datum": "data"}
+
+
+def plural(n: int, noun: str, plural_form: str | None = None, *, show_count: bool = True) -> str:
+    """``n`` and ``noun`` in the right number: ``1 problem``, ``0 problems``, ``3 addresses``.
+
+    ``plural_form`` names an irregular plural not in the table; ``show_count=False`` gives the
+    noun alone (``"ban" if n == 1``), for phrases where the count is written elsewhere.
+    """
+    if n == 1:
+        word = noun
+    elif plural_form is not None:
+        word = plural_form
+    elif noun in _IRREGULAR:
+        word = _IRREGULAR[noun]
+    elif noun.endswith(("s", "x", "z", "ch", "sh")):
+        word = noun + "es"
+    elif noun.endswith("y") and noun[-2:-1] not in ("a", "e", "i", "o", "u"):
+        word = noun[:-1] + "ies"
+    else:
+        word = noun + "s"
+    return f"{n} {word}" if show_count else word

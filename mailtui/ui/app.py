@@ -12,6 +12,7 @@ the tab strip itself never takes focus, and ``m`` maximizes the pane that has fo
 from __future__ import annotations
 
 import gc
+import re
 import signal
 import sys
 import termios
@@ -40,6 +41,7 @@ from mailtui.ui.widgets.log_lines import LogLines
 PaneT = TypeVar("PaneT", bound=Pane)
 NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
+TALL_HEIGHT = 45  # from here the wide layout gives every pane more rows (app.tcss)
 TTY_CHECK_SECONDS = 2.0
 HANGUP_GRACE_SECONDS = 3.0
 BATCH_SLICE = 1000  # log entries per LogBatch message
@@ -97,6 +99,8 @@ class MailTuiApp(App[int]):
         watch_tty: bool = True,
         stack_summary: Callable[[], str] | None = None,
         services: Any = None,
+        bans: Any = None,
+        dns: Any = None,
         clock: Callable[[], float] | None = None,
         demo: bool = False,
     ) -> None:
@@ -110,9 +114,13 @@ class MailTuiApp(App[int]):
         self._stop_tail = None  # asyncio.Event, created on the app's loop
         self._explainer = None
         self._services = services  # a ServicesCollector (tests pass a fixed one), made lazily
+        self.bans_source = bans  # None: the Bans pane reads fail2ban itself (the demo passes its capture)
+        self.dns_source = dns  # None: the DNS pane checks for real (the demo replays a captured check)
         # "now" for ages and trends; snapshot tests fix it so "3m ago" does not drift
         self.clock: Callable[[], float] = clock or time.time
         self._gc_saved: tuple[int, ...] | None = None  # thresholds to restore on exit
+        self._summary: str | None = None  # the stack's versions, once detected
+        self._running: dict[str, bool] = {}  # daemon key -> runs, from the Services pane
         self._batches_in_flight = 0  # LogBatch messages posted and not yet handled
         self._batch_done: Any = None  # asyncio.Event, created on the app's loop
         self._narrow = False  # the tab layout (one pane at a time) is on
@@ -165,7 +173,19 @@ class MailTuiApp(App[int]):
     def _detect_versions(self) -> None:
         self.call_from_thread(self._set_topbar, self._stack_summary())
 
+    def on_services_pane_daemons_seen(self, message: ServicesPane.DaemonsSeen) -> None:
+        self._running = message.running
+        if self._summary is not None:
+            self._set_topbar(self._summary)
+
     def _set_topbar(self, summary: str) -> None:
+        self._summary = summary
+        # a version says the program is installed; whether it runs is the Services pane's finding
+        stopped = [name for name in ("Postfix", "Dovecot", "fail2ban")
+                   if self._running.get(name.lower()) is False and f"{name} " in summary
+                   and f"no {name}" not in summary]
+        for name in stopped:
+            summary = re.sub(rf"\b{name} (\S+)", rf"{name} \1 (installed, not running)", summary, count=1)
         parts: list[Content | str] = [Content.styled("mailtui", "bold"), Content(" · "), summary]
         if self.demo:
             parts.append(Content.styled("  DEMO · replaying captured daemon logs · read-only", "bold $warning"))
@@ -363,6 +383,7 @@ class MailTuiApp(App[int]):
     def on_resize(self, event: Resize) -> None:
         narrow = event.size.width < NARROW_WIDTH or event.size.height < NARROW_HEIGHT
         self.dashboard.set_class(narrow, "-narrow")
+        self.dashboard.set_class(event.size.height >= TALL_HEIGHT, "-tall")
         if narrow != self._narrow:
             self._narrow = narrow
             for footer in self.dashboard.query(Footer):

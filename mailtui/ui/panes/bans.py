@@ -23,7 +23,7 @@ from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
 from mailtui.logs.live import LiveEntry
-from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
+from mailtui.system.units import HOUR_SLOTS, HourCounts, plural, sparkline
 from mailtui.ui.panes.base import (
     KeyInput,
     Pane,
@@ -66,7 +66,90 @@ def _span(seconds: int | None) -> str:
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size}{unit}"
-    return f"{seconds}s" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds < 3600:
+        return f"{seconds}s" if seconds < 60 else f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def headline(bans: BansResult) -> tuple[str, str]:
+    """The Bans status line and the path in it that may be shortened.
+
+    With the socket: the version. Without it, whether fail2ban runs and where the bans shown
+    come from, as of when: a log two days old must not read like the server's state now.
+    ``BansResult.headline()`` says it when fail2ban/source.py has it; before that the reason
+    text is read here."""
+    snap = bans.snapshot
+    if bans.mode == "socket":
+        version = f"fail2ban {snap.version}" if snap is not None and snap.version else "fail2ban"
+        note = bans.reason if bans.reason.startswith("demo") else "socket"
+        return f"{version} · {note}", ""
+    path = getattr(bans, "source_file", "") or _read_path(bans.reason)
+    told = getattr(bans, "headline", None)
+    if callable(told):
+        return str(told()), path
+    as_of = getattr(bans, "as_of", None) or _mtime(path)
+    where = f"bans below are from {path} as of {_as_of(as_of)}" if path else "bans below are from the log"
+    reason = bans.reason.lower()
+    if "not running" in reason or "nobody answers" in reason or "is stopped" in reason:
+        return f"fail2ban is not running — {where}", path
+    if "permission denied" in reason or "root-only" in reason:
+        return f"fail2ban's socket is root-only — {where}", path
+    return f"fail2ban's socket is not usable — {where}", path
+
+
+def fit_status(text: str, path: str, suffix: str, width: int) -> tuple[str, str]:
+    """The status that fits one line of ``width``, and what goes to the border title instead.
+
+    In order: the whole headline and the suffix (the sort order), the headline alone, and then
+    the headline's first clause ("fail2ban is not running") moved to the border title with the
+    rest as the status. ``path`` counts at its shortest (``…/fail2ban.log``): set_status
+    shortens it to what fits."""
+    shortest = len(path) - len("…/" + path.rsplit("/", 1)[-1]) if path and len(path) > 16 else 0
+
+    def fits(candidate: str) -> bool:
+        return len(candidate) - shortest <= width
+
+    for candidate in (text + suffix, text):
+        if fits(candidate):
+            return candidate, ""
+    head, sep, tail = text.partition(" — ")
+    if sep:
+        return tail[:1].upper() + tail[1:], head
+    return text, ""
+
+
+def _read_path(reason: str) -> str:
+    clause = reason.rsplit("; ", 1)[-1]
+    if clause.startswith("reading "):
+        return clause.removeprefix("reading ").split(" and the ban database")[0].removesuffix(" instead")
+    return ""
+
+
+def _mtime(path: str) -> float | None:
+    import os
+
+    try:
+        return os.stat(path).st_mtime if path else None
+    except OSError:
+        return None
+
+
+def _as_of(ts: float | None) -> str:
+    if not ts:
+        return "an unknown time"
+    now = time.time()
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S" if now - ts < 86400 else "%Y-%m-%d %H:%M")
+
+
+def _left_cell(left: float | None, mode: str) -> Text:
+    """Time left, or that it is unknown: fail2ban.log says when a ban started, not for how long
+    (the ban database does; without it, neither the end nor the ban time is known, and `? left`
+    read like a glitch)."""
+    if left is None:
+        return Text("end unknown", "dim")
+    if left == float("inf"):
+        return Text("permanent")
+    return Text(f"{format_left(left)} left")
 
 
 def _hm(ts: float) -> str:
@@ -87,11 +170,13 @@ class BansPane(Pane):
         Binding("y", "copy_ip", "Copy IP", show=False),
         Binding("escape", "clear_search", "Clear search", show=False),
     ], WRITE_ACTIONS)
+    # the table takes the rows it needs first (every jail and its banned IPs); the explanation
+    # below gets what is left, and none when the pane is short
     DEFAULT_CSS = """
     BansPane #bans-search { display: none; height: 3; }
     BansPane.-searching #bans-search { display: block; }
-    BansPane #bans-table { height: 2fr; }
-    BansPane #bans-why { height: 1fr; min-height: 2; color: $text-muted; }
+    BansPane #bans-table { height: auto; max-height: 100%; }
+    BansPane #bans-why { height: 1fr; min-height: 0; color: $text-muted; }
     """
 
     def __init__(self) -> None:
@@ -109,6 +194,8 @@ class BansPane(Pane):
         self._polls = 0
         self.sort = "name"
         self._keys: list[str] = []
+        self.expanded = ""  # the jail whose banned IPs are listed: the highlighted row's
+        self._rebuilding = False
         self._cells: list[list[str]] = []
 
     def compose_body(self) -> ComposeResult:
@@ -117,8 +204,10 @@ class BansPane(Pane):
         yield self.why
 
     def on_mount(self) -> None:
-        self._columns = self.table.add_columns("jail", "failed now/total", "banned now/total", "bans/h", "IP",
-                                               "name", "since", "left / ban time")
+        # a banned IP is written in the first column, where nothing can cut it; what a narrow pane
+        # loses on the right is the reverse name, then the ban's start
+        self._columns = self.table.add_columns("jail / banned IP · left", "failed", "banned", "bans/h",
+                                               "ban time", "since", "name")
         self.POLL_SECONDS = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
         self.rdns = ReverseNames(self.app.cfg["dns.nameserver"])  # type: ignore[attr-defined]
         super().on_mount()
@@ -128,6 +217,9 @@ class BansPane(Pane):
         from mailtui.fail2ban.source import read_bans
 
         cfg = self.app.cfg  # type: ignore[attr-defined]
+        source = getattr(self.app, "bans_source", None)
+        if source is not None:  # the demo's captured snapshot
+            return SourceResult(data=source.collect())
         # unchanged jails keep their IP lists between polls; every FULL_EVERY polls all are re-read
         self._polls += 1
         last = self.result.snapshot if self.result is not None and self.result.mode == "socket" else None
@@ -166,27 +258,31 @@ class BansPane(Pane):
             self._keys = []
             return
         snap = bans.snapshot
-        # in log mode the last clause says what is read; why the socket is not used is in `mailtui bans`
-        status = f"log mode (no socket): {bans.reason.rsplit('; ', 1)[-1]}" if bans.mode == "log" \
-            else f"fail2ban {snap.version} · socket"
-        status += f" · sorted by {self.sort} (s)"
+        status, squeeze = headline(bans)
+        status, flag = fit_status(status, squeeze, f" · sorted by {self.sort} (s)",
+                                  self.status.size.width or max(20, self.size.width - 4))
         now = time.time()
         if self.ip_filter:
             hits = snap.find_ip(self.ip_filter)
             where = ", ".join(f"{j.name} ({format_left(b.time_left(now))} left)" for j, b in hits)
             status = f"{self.ip_filter}: " + (f"banned in {where}" if hits else "not banned in any jail") + \
                 " (esc clears)"
-        self.set_status(status, problem=bans.mode == "log")
+        self.set_status(status, problem=bans.mode == "log", squeeze=squeeze)
         rows: list[tuple[list[Text], str]] = []
 
         def add(*cells: Text, key: str) -> None:
             rows.append((list(cells), key))
 
         budget = MAX_ROWS
-        for jail in sorted(snap.jails, key=SORTS[self.sort]):
+        ordered = sorted(snap.jails, key=SORTS[self.sort])
+        if ordered and self.expanded not in {j.name for j in ordered}:
+            self.expanded = ordered[0].name
+        for jail in ordered:
             shown = [b for b in jail.banned if not self.ip_filter or b.ip == self.ip_filter]
             if self.ip_filter and not shown:
                 continue
+            if not self.ip_filter and jail.name != self.expanded:
+                shown = []  # only the selected jail lists its IPs: every jail stays on screen
             limit = max(0, min(MAX_ROWS_PER_JAIL, budget))
             # the bans that end last are the newest: show those
             hidden = len(shown) - limit
@@ -194,17 +290,19 @@ class BansPane(Pane):
             budget -= len(shown)
             rate = self.ban_rate.get(jail.name)
             trend = sparkline(rate.last_hour(now) if rate is not None else [0] * HOUR_SLOTS, HOUR_SLOTS)
-            add(Text(jail.name, "bold"), Text(f"{jail.currently_failed} / {jail.total_failed}"),
-                Text(f"{jail.currently_banned} / {jail.total_banned}"), Text(trend, "yellow"),
-                Text(""), Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
+            add(Text(jail.name, "bold"), Text(f"{jail.currently_failed}/{jail.total_failed}"),
+                Text(f"{jail.currently_banned}/{jail.total_banned}"), Text(trend, "yellow"),
+                Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
             for ban in shown:
                 name = self.rdns.get(ban.ip) if self.rdns else ""
-                add(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(""), Text(ban.ip),
-                    Text(name, "dim"), Text(_since(ban.ban_start, now)),
-                    Text(f"{format_left(ban.time_left(now))} / {_span(ban.ban_time)}"), key=f"ip:{jail.name}:{ban.ip}")
+                # the IP and its time left share the first cell: a narrow pane cuts neither
+                add(Text.assemble(("  ▸ ", "dim"), ban.ip.ljust(15), " ",
+                                  _left_cell(ban.time_left(now), bans.mode)), Text(""), Text(""), Text(""),
+                    Text(_span(ban.ban_time) if ban.ban_time is not None else ""), Text(_since(ban.ban_start, now)),
+                    Text(name, "dim"), key=f"ip:{jail.name}:{ban.ip}")
             if hidden > 0:
-                add(Text(f"  … {hidden:,} more in {jail.name}", "dim italic"), Text(""), Text(""), Text(""),
-                    Text("/ finds any IP", "dim"), Text(""), Text(""), Text(""), key=f"more:{jail.name}")
+                add(Text(f"  … {hidden:,} more", "dim italic"), Text(""), Text(""), Text(""),
+                    Text("/ finds any IP", "dim"), Text(""), Text(""), key=f"more:{jail.name}")
         keys = [key for _, key in rows]
         if keys == self._keys:
             # the same rows as last poll: change only the cells that changed (time left, mostly);
@@ -215,13 +313,23 @@ class BansPane(Pane):
                         self.table.update_cell(key, column, cell)
         else:
             # the highlighted jail or IP stays highlighted wherever it moved (u acts on it)
-            refill_table(self.table, rows)
+            self._rebuilding = True
+            try:
+                refill_table(self.table, rows)
+            finally:
+                self._rebuilding = False
             self._keys = keys
         self._cells = [[c.plain for c in cells] for cells, _ in rows]
         banned = sum(j.currently_banned for j in snap.jails)
-        self.border_title = Content(f"Bans · {len(snap.jails)} jails · {banned} banned")
+        title = f"Bans · {plural(len(snap.jails), 'jail')} · {banned} banned"
+        self.border_title = Content.assemble(title, (f" · {flag}" if flag else "", "bold $warning"))
         if not self.table.row_count or not self._selected_key().startswith("ip:"):
             self._show_events()
+
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.result is not None:  # what the status line can hold depends on the width
+            self.call_after_refresh(self._fill)
 
     # -- selection and why ---------------------------------------------------------------------------
     def _selected_key(self) -> str:
@@ -250,6 +358,12 @@ class BansPane(Pane):
         self.why.update(Content("\n").join(lines))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._rebuilding:
+            return
+        jail = self.selected_jail()
+        if jail and jail != self.expanded and self.result is not None:
+            self.expanded = jail
+            self._fill()
         chosen = self.selected_ban()
         if chosen is None:
             self._show_events()

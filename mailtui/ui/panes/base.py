@@ -193,8 +193,11 @@ class Pane(Vertical, can_focus=True):
         height: 1fr;
         padding: 0 1;
         &:focus-within { border: round $accent; }
-        .pane-status { color: $text-muted; }
+        /* one line whatever the width: a long path is shortened in its middle (set_status) */
+        .pane-status { color: $text-muted; height: 1; text-wrap: nowrap; text-overflow: ellipsis; }
         .pane-status.-problem { color: $warning; }
+        /* a horizontal scrollbar would take a row from a short pane: the keys scroll sideways */
+        DataTable { scrollbar-size-horizontal: 0; }
     }
     """
 
@@ -211,7 +214,8 @@ class Pane(Vertical, can_focus=True):
         self.border_title = Content(self.TITLE)
         self.status = Static("", markup=False, classes="pane-status")
         self._next_poll: Timer | None = None
-        self._status_shown: tuple[str, bool] | None = None
+        self._status_shown: tuple[str, bool, str, int] | None = None
+        self._status_text: tuple[str, bool, str] = ("", False, "")
 
     def compose_body(self):  # pragma: no cover - overridden
         return []
@@ -301,10 +305,40 @@ class Pane(Vertical, can_focus=True):
         """Runs on the UI thread with the latest result."""
         self.set_status(result.error, problem=bool(result.error))
 
-    def set_status(self, text: str, problem: bool = False) -> None:
+    def set_status(self, text: str, problem: bool = False, squeeze: str = "") -> None:
+        """One line of status. ``squeeze`` is a part of ``text`` (a path) that is shortened in
+        its middle when the line is wider than the pane, so its start and its file name stay."""
+        self._status_text = (text, problem, squeeze)
+        width = self.status.size.width or max(20, self.size.width - 4)
         # an unchanged status is not re-set: Static.update re-lays out the screen
-        if (text, problem) == self._status_shown:
+        if (text, problem, squeeze, width) == self._status_shown:
             return
-        self._status_shown = (text, problem)
+        self._status_shown = (text, problem, squeeze, width)
+        if squeeze and squeeze in text and len(text) > width:
+            # at least "…/file.name": the file name says what it is
+            room = max(min(len(squeeze), len(squeeze.rsplit("/", 1)[-1]) + 2), len(squeeze) - (len(text) - width))
+            text = text.replace(squeeze, middle_ellipsis(squeeze, room), 1)
         self.status.update(Content(text))
         self.status.set_class(problem, "-problem")
+
+    def on_resize(self) -> None:
+        if self._status_text[2]:  # the squeezed part depends on the width
+            self.call_after_refresh(lambda: self.set_status(*self._status_text))
+
+
+def middle_ellipsis(text: str, width: int) -> str:
+    """``/tmp/mailtui-demo-x1y2/fail2ban.log`` in ``width`` characters: ``/tmp/…/fail2ban.log``.
+
+    A path keeps its last component whole when it can (the file name says what it is), and as
+    much of its start as fits."""
+    if len(text) <= width:
+        return text
+    if width <= 1:
+        return "…"[:width]
+    _, sep, tail = text.rpartition("/")
+    if sep and len(tail) + 2 <= width:
+        tail = sep + tail
+        return text[: width - len(tail) - 1] + "…" + tail
+    keep = width - 1
+    front = (keep + 1) // 2
+    return text[:front] + "…" + text[len(text) - (keep - front):]

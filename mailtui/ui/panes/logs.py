@@ -4,7 +4,8 @@
 the same words and ``n``/``N`` go to the next/previous match, ``c`` shows the selected line's
 whole conversation (queue ID, smtpd connection, Dovecot session), ``y`` copies the selected
 line to the clipboard (OSC 52; Enter then ``y`` copies a whole diagnosis), ``p`` pauses and resumes
-following, ``end`` jumps to the newest line, Enter explains the selected line.
+following, ``end`` jumps to the newest line, Enter explains the selected line, ``W`` wraps long
+lines (and unwraps them), left/right scroll an unwrapped view sideways.
 """
 
 from __future__ import annotations
@@ -34,8 +35,10 @@ class LogsPane(Pane):
         Binding("n", "find(True)", "Next match", show=False),
         Binding("N", "find(False)", "Previous match", show=False),
         Binding("c", "conversation", "Conversation"),
-        Binding("y", "copy_line", "Copy line"),
+        Binding("y", "copy_line", "Copy"),
         Binding("p", "pause", "Pause"),
+        # w is "who?" everywhere; W wraps (left/right scroll sideways while not wrapping)
+        Binding("W", "toggle_wrap", "Wrap"),
     ]
     ENTER_HELP = "Explain the selected line (what happened, why, settings, fix)"
 
@@ -108,6 +111,10 @@ class LogsPane(Pane):
             return
         self.app.push_screen(ConversationScreen(list(self.lines.entries), entry))
 
+    def action_toggle_wrap(self) -> None:
+        self.lines.set_wrap(not self.lines.wrap)
+        self._retitle()
+
     def action_pause(self) -> None:
         if self.lines.following:
             self.lines.set_following(False)
@@ -141,6 +148,8 @@ class LogsPane(Pane):
     def _retitle(self) -> None:
         state = "following" if self.lines.following else f"paused · +{self.lines.pending} new (end)"
         title = f"Logs · {state} · {', '.join(self.sources) or 'no source'}"
+        if self.lines.wrap:
+            title += " · wrapped (W)"
         if self.filter_text:
             title += f" · filter: {self.filter_text}"
         if self.search_text:

@@ -14,7 +14,7 @@ from textual.widgets import DataTable
 
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
-from mailtui.system.units import human_age, human_bytes, sparkline
+from mailtui.system.units import human_age, human_bytes, plural, sparkline
 from mailtui.ui.panes.base import Pane, PaneTable, SourceResult, read_only_bindings, refill_table
 
 _STATE_STYLE = {"ok": "green", "missing": "bold red", "unexpected": "yellow", "not configured": "dim"}
@@ -33,9 +33,17 @@ class ServicesPane(Pane):
             super().__init__()
             self.alerts = alerts
 
+    class DaemonsSeen(Message):
+        """Which daemons run ({"postfix": True, ...}): the top bar tells installed from running."""
+
+        def __init__(self, running: dict[str, bool]) -> None:
+            super().__init__()
+            self.running = running
+
     def __init__(self) -> None:
         super().__init__()
         self.table = PaneTable(cursor_type="row", id="services-table")
+        self._running_seen: dict[str, bool] | None = None
         self.report: ServicesReport | None = None
         self._alert_ids: tuple[str, ...] | None = None
         self._rows_shown: list | None = None
@@ -59,6 +67,10 @@ class ServicesPane(Pane):
         report: ServicesReport = result.data
         self.report = report
         self._fill(report)
+        running = {d.key: d.running for d in report.daemons}
+        if running != self._running_seen:
+            self._running_seen = running
+            self.post_message(self.DaemonsSeen(running))
         ids = tuple(a.id for a in report.alerts)
         if ids != self._alert_ids:  # coalesce: the bar only changes when the alerts do
             self._alert_ids = ids
@@ -82,12 +94,26 @@ class ServicesPane(Pane):
             else:
                 add(Text(d.label, "bold"), Text("DOWN", "bold red"), Text(d.note or "not running"),
                     key=f"daemon:{d.key}")
+        # the ports that listen as expected share one row; each one that does not gets its own,
+        # right under the daemons, where a short pane still shows it
+        fine = [p for p in report.ports if p.state in ("ok", "not configured")]
         for p in report.ports:
+            if p in fine:
+                continue
             where = f"{p.address}:{p.port}"
             detail = " · ".join(x for x in (f"{p.daemon} {p.service}".strip(), p.tls,
                                            f"held by {p.owner}" if p.owner else "") if x)
             add(Text(f":{p.port}"), Text(p.state, _STATE_STYLE.get(p.state, "")), Text(f"{where}  {detail}"),
                 key=f"port:{where}")
+        if fine:
+            listed = Text()
+            for p in fine:
+                mark, style = ("✔", "green") if p.state == "ok" else ("·", "dim")
+                listed.append(f"{mark} ", style)
+                name = (p.service or p.daemon).rsplit("/", 1)[-1]
+                listed.append(f"{p.port}{f' {name}' if name != str(p.port) else ''}  ")
+            ok = sum(p.state == "ok" for p in fine)
+            add(Text("ports"), Text(f"{ok} listening", "green"), listed, key="ports")
         queue = report.queue
         if queue is not None:
             if queue.error:
@@ -95,7 +121,7 @@ class ServicesPane(Pane):
             else:
                 counts = " · ".join(f"{q} {n}" for q, n in queue.counts().items() if n)
                 trend = sparkline([n for _, n in report.queue_history], 24)
-                add(Text("queue", "bold"), Text(f"{queue.total} msgs", "yellow" if queue.total else "green"),
+                add(Text("queue", "bold"), Text(plural(queue.total, "msg"), "yellow" if queue.total else "green"),
                     Text(f"{counts or 'empty'}  oldest {human_age(queue.oldest_age())}  {trend}"), key="queue")
                 domains = queue.top_domains(5)
                 if domains:
@@ -128,12 +154,13 @@ class ServicesPane(Pane):
             refill_table(self.table, rows)  # the highlighted daemon/port/row stays highlighted
         up = sum(d.running for d in report.daemons)
         missing = sum(p.state == "missing" for p in report.ports)
-        ports = f"{missing} port{'s' if missing != 1 else ''} missing"
+        ports = f"{plural(missing, 'port')} missing" if missing else "every port listens"
         status = f"{up}/{len(report.daemons)} daemons up · {ports}" if report.daemons else \
             "no mail daemon installed or running here"
         notes = f" · {report.notes[0]}" if report.notes else ""
         self.set_status(status + notes, problem=bool(report.alerts))
-        self.border_title = Content(f"Services · {len(report.alerts)} alerts" if report.alerts else "Services")
+        self.border_title = Content(f"Services · {plural(len(report.alerts), 'alert')}" if report.alerts
+                                    else "Services")
 
     def _selected_key(self) -> str:
         return self.table.selected_key()
