@@ -33,7 +33,7 @@ async def test_panes_without_a_source_say_so(isolated_config) -> None:
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
         dns = app.query_one("#dns", Pane)
-        assert str(dns.status.render()).startswith("type a domain and press Enter")
+        assert str(dns.status.render()).startswith("press d to type a domain to check")
         bans = str(app.query_one("#bans", Pane).status.render())
         assert bans.startswith("fail2ban: not connected — /nonexistent/fail2ban.sock does not exist")
         assert "/nonexistent/fail2ban.log: does not exist" in bans

@@ -24,7 +24,15 @@ from mailtui.fail2ban.status import format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
 from mailtui.logs.live import LiveEntry
 from mailtui.system.units import HOUR_SLOTS, HourCounts, plural, sparkline
-from mailtui.ui.panes.base import Pane, SourceResult
+from mailtui.ui.panes.base import (
+    KeyInput,
+    Pane,
+    PaneTable,
+    SourceResult,
+    read_only_bindings,
+    read_only_state,
+    refill_table,
+)
 
 # a table of 20,000 rows costs the UI over a second per refresh; nobody scrolls it: / finds any IP
 MAX_ROWS_PER_JAIL = 50
@@ -152,14 +160,16 @@ class BansPane(Pane):
     TITLE = "Bans"
     PANE_ID = "bans"
     POLL_SECONDS = 5.0
-    BINDINGS = [
+    WRITE_ACTIONS = frozenset({"unban", "ban"})
+    BINDINGS = read_only_bindings([
         Binding("u", "unban", "Unban"),
         Binding("U", "unban(True)", "Unban everywhere", show=False),
-        Binding("s", "sort", "Sort"),
         Binding("b", "ban", "Ban IP"),
         Binding("slash", "search", "Find IP", key_display="/"),
-        Binding("escape", "clear_search", "Clear", show=False),
-    ]
+        Binding("s", "sort", "Sort"),
+        Binding("y", "copy_ip", "Copy IP", show=False),
+        Binding("escape", "clear_search", "Clear search", show=False),
+    ], WRITE_ACTIONS)
     # the table takes the rows it needs first (every jail and its banned IPs); the explanation
     # below gets what is left, and none when the pane is short
     DEFAULT_CSS = """
@@ -171,8 +181,9 @@ class BansPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.search_input = Input(placeholder="IP address to find in every jail, then Enter", id="bans-search")
-        self.table = DataTable(cursor_type="row", id="bans-table")
+        self.search_input = KeyInput(placeholder="IP address to find in every jail, then Enter (esc: back)",
+                                     id="bans-search", open_class="-searching")
+        self.table = PaneTable(cursor_type="row", id="bans-table")
         self.why = Static("", markup=False, id="bans-why")
         self.result: BansResult | None = None
         self.ip_filter = ""
@@ -301,21 +312,13 @@ class BansPane(Pane):
                     if cell.plain != old:
                         self.table.update_cell(key, column, cell)
         else:
-            cursor = self.table.cursor_row
-            chosen = self._selected_key()
+            # the highlighted jail or IP stays highlighted wherever it moved (u acts on it)
             self._rebuilding = True
             try:
-                self.table.clear()
-                for cells, key in rows:
-                    self.table.add_row(*cells, key=key)
-                self._keys = keys
-                # the highlighted row stays highlighted where it moved to
-                if chosen in keys:
-                    self.table.move_cursor(row=keys.index(chosen))
-                elif cursor < self.table.row_count:
-                    self.table.move_cursor(row=cursor)
+                refill_table(self.table, rows)
             finally:
                 self._rebuilding = False
+            self._keys = keys
         self._cells = [[c.plain for c in cells] for cells, _ in rows]
         banned = sum(j.currently_banned for j in snap.jails)
         title = f"Bans · {plural(len(snap.jails), 'jail')} · {banned} banned"
@@ -330,9 +333,7 @@ class BansPane(Pane):
 
     # -- selection and why ---------------------------------------------------------------------------
     def _selected_key(self) -> str:
-        if self.table.row_count == 0:
-            return ""
-        return self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value or ""
+        return self.table.selected_key()
 
     def selected_ban(self) -> tuple[str, str] | None:
         key = self._selected_key()
@@ -402,35 +403,46 @@ class BansPane(Pane):
 
     # -- search ------------------------------------------------------------------------------------
     def action_search(self) -> None:
-        self.add_class("-searching")
-        self.search_input.value = self.ip_filter
-        self.search_input.focus()
+        self.open_input(self.search_input, self.ip_filter)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input is not self.search_input:
             return
         event.stop()
-        self.remove_class("-searching")
-        self.search_ip(event.value.strip())
-        self.table.focus()
+        if self.search_ip(event.value.strip()):
+            self.close_input(self.search_input)
 
-    def search_ip(self, ip: str) -> None:
+    def search_ip(self, ip: str) -> bool:
+        """Show only ``ip`` in every jail ("" shows all); False (and a message) if it is no IP."""
         import ipaddress
 
         if ip:
             try:
                 ip = str(ipaddress.ip_address(ip))
             except ValueError:
-                self.notify(f"{ip!r} is not an IP address", severity="error", markup=False)
-                return
+                self.notify(f"{ip!r} is not an IP address (like 203.0.113.7 or 2001:db8::1)",
+                            severity="error", markup=False)
+                return False
         self.ip_filter = ip
         if self.result is not None:
             self._fill()
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_search":  # otherwise escape restores a maximized pane
+            return bool(self.ip_filter)
+        return read_only_state(self, action, self.WRITE_ACTIONS)
 
     def action_clear_search(self) -> None:
-        self.remove_class("-searching")
-        if self.ip_filter:
-            self.search_ip("")
+        self.search_ip("")
+
+    def action_copy_ip(self) -> None:
+        chosen = self.selected_ban()
+        if chosen is None:
+            self.notify("select a banned IP first", markup=False)
+            return
+        self.app.copy_to_clipboard(chosen[1])
+        self.notify(f"{chosen[1]} copied to the clipboard (OSC 52)", markup=False)
 
     def action_sort(self) -> None:
         order = list(SORTS)

@@ -15,7 +15,7 @@ from textual.widgets import DataTable, Input, Static
 
 from mailtui.dns.model import GROUPS, RANK, Finding
 from mailtui.system.units import plural
-from mailtui.ui.panes.base import Pane
+from mailtui.ui.panes.base import KeyInput, Pane, PaneTable, refill_table
 
 #: the order findings are listed in: what fails, what could not be checked, warnings, then the rest
 STATUS_ORDER = {"fail": 0, "error": 1, "timeout": 1, "warn": 2, "not_offered": 3, "ok": 4, "info": 5}
@@ -33,7 +33,7 @@ class DnsPane(Pane):
     TITLE = "DNS"
     PANE_ID = "dns"
     POLLED = False
-    BINDINGS = [Binding("r", "rerun", "Re-run check"), Binding("d", "edit_domain", "Domain")]
+    BINDINGS = [Binding("d", "edit_domain", "Domain"), Binding("r", "rerun", "Re-run check")]
 
     # the domain input shows only while it is edited (d); in the wide layout the pane is a strip
     # of its worst findings, and the selected finding's detail shows when there is room for it
@@ -55,8 +55,9 @@ class DnsPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.domain_input = Input(placeholder="domain to check, then Enter", id="dns-domain")
-        self.table = DataTable(cursor_type="row", show_header=False, id="dns-table")
+        self.domain_input = KeyInput(placeholder="domain to check, then Enter (esc: back)", id="dns-domain",
+                                     open_class="-editing")
+        self.table = PaneTable(cursor_type="row", show_header=False, id="dns-table")
         self.detail = Static("", markup=False, id="dns-detail")
         self.findings: list[Finding] = []
         self.domain = ""
@@ -73,7 +74,7 @@ class DnsPane(Pane):
     def on_mount(self) -> None:
         # the summary before the group: in a strip, what is wrong matters more than where
         self.table.add_columns("", "finding", "group")
-        self.set_status("type a domain and press Enter (r re-runs)")
+        self.set_status("press d to type a domain to check (r re-runs)")
         self.run_worker(self._default_domain, thread=True, exit_on_error=False, group="dns-default")
         self.set_interval(0.2, self._flush)
 
@@ -85,23 +86,23 @@ class DnsPane(Pane):
         if domain:
             self.app.call_from_thread(self.start_check, domain)
 
-    def on_focus(self) -> None:
-        # with a report on screen the table takes the keys (r, d, m); before that, the input
-        if self.domain:
-            self.table.focus()
-        else:
-            self.action_edit_domain()
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        from mailtui.dns.names import domain_problem
+
         event.stop()
-        if event.value.strip():
-            self.remove_class("-editing")
-            self.start_check(event.value.strip())
-            self.table.focus()
+        domain = event.value.strip().rstrip(".")
+        if not domain:
+            self.domain_input.action_cancel()
+            return
+        problem = domain_problem(domain)
+        if problem:  # nothing is queried; the input stays open to fix it
+            self.notify(problem, severity="error", markup=False)
+            return
+        self.close_input(self.domain_input)
+        self.start_check(domain)
 
     def action_edit_domain(self) -> None:
-        self.add_class("-editing")
-        self.domain_input.focus()
+        self.open_input(self.domain_input, self.domain)
 
     def action_rerun(self) -> None:
         if self.domain:
@@ -161,15 +162,13 @@ class DnsPane(Pane):
         if not self._dirty and not force:
             return
         self._dirty = False
-        cursor = self.table.cursor_row
-        self.table.clear()
         ordered = ordered_findings(self.findings)
-        for i, f in enumerate(ordered):
+        rows = []
+        for f in ordered:
             mark, style = MARK[f.status]
-            self.table.add_row(Text(mark, style), Text(f.summary), Text(f.group, "dim"), key=str(i))
+            rows.append(([Text(mark, style), Text(f.summary), Text(f.group, "dim")], f.id))
         self._ordered = ordered
-        if cursor < self.table.row_count:
-            self.table.move_cursor(row=cursor)
+        refill_table(self.table, rows)  # findings stream in: the highlighted one stays highlighted
         bad = sum(RANK[f.status] >= 2 for f in self.findings)
         if not self.domain:
             title = "DNS"

@@ -15,7 +15,7 @@ from textual.widgets import DataTable
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
 from mailtui.system.units import human_age, human_bytes, plural, sparkline
-from mailtui.ui.panes.base import Pane, SourceResult
+from mailtui.ui.panes.base import Pane, PaneTable, SourceResult, read_only_bindings, refill_table
 
 _STATE_STYLE = {"ok": "green", "missing": "bold red", "unexpected": "yellow", "not configured": "dim"}
 
@@ -24,10 +24,9 @@ class ServicesPane(Pane):
     TITLE = "Services"
     PANE_ID = "services"
     POLL_SECONDS = 5.0
-    BINDINGS = [
-        Binding("enter", "open_queue", "Queue", show=False),
-        Binding("f", "flush", "Flush queue"),
-    ]
+    WRITE_ACTIONS = frozenset({"flush"})
+    BINDINGS = read_only_bindings([Binding("f", "flush", "Flush queue")], WRITE_ACTIONS)
+    ENTER_HELP = "Open the mail queue (on the queue row or a deferred reason)"
 
     class AlertsChanged(Message):
         def __init__(self, alerts: list[Alert]) -> None:
@@ -43,7 +42,7 @@ class ServicesPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.table = DataTable(cursor_type="row", id="services-table")
+        self.table = PaneTable(cursor_type="row", id="services-table")
         self._running_seen: dict[str, bool] | None = None
         self.report: ServicesReport | None = None
         self._alert_ids: tuple[str, ...] | None = None
@@ -79,10 +78,11 @@ class ServicesPane(Pane):
 
     def _fill(self, report: ServicesReport) -> None:
         now = report.taken
-        rows: list[tuple[tuple[Text, ...], str | None]] = []
+        rows: list[tuple[tuple[Text, ...], str]] = []
 
         def add(*cells: Text, key: str | None = None) -> None:
-            rows.append((cells, key))
+            # rows without a key of their own are known by their label (the selection follows it)
+            rows.append((cells, key or f"row:{cells[0].plain}"))
 
         for d in report.daemons:
             if d.running:
@@ -97,14 +97,14 @@ class ServicesPane(Pane):
         # the ports that listen as expected share one row; each one that does not gets its own,
         # right under the daemons, where a short pane still shows it
         fine = [p for p in report.ports if p.state in ("ok", "not configured")]
-        for i, p in enumerate(report.ports):
+        for p in report.ports:
             if p in fine:
                 continue
             where = f"{p.address}:{p.port}"
             detail = " · ".join(x for x in (f"{p.daemon} {p.service}".strip(), p.tls,
                                            f"held by {p.owner}" if p.owner else "") if x)
             add(Text(f":{p.port}"), Text(p.state, _STATE_STYLE.get(p.state, "")), Text(f"{where}  {detail}"),
-                key=f"port:{i}")
+                key=f"port:{where}")
         if fine:
             listed = Text()
             for p in fine:
@@ -151,12 +151,7 @@ class ServicesPane(Pane):
         plain = [([c.plain for c in cells], key) for cells, key in rows]
         if plain != self._rows_shown:  # unchanged rows: no rebuild (a rebuild re-lays out the screen)
             self._rows_shown = plain
-            cursor = self.table.cursor_row
-            self.table.clear()
-            for cells, key in rows:
-                self.table.add_row(*cells, key=key)
-            if cursor < self.table.row_count:
-                self.table.move_cursor(row=cursor)
+            refill_table(self.table, rows)  # the highlighted daemon/port/row stays highlighted
         up = sum(d.running for d in report.daemons)
         missing = sum(p.state == "missing" for p in report.ports)
         ports = f"{plural(missing, 'port')} missing" if missing else "every port listens"
@@ -168,9 +163,7 @@ class ServicesPane(Pane):
                                     else "Services")
 
     def _selected_key(self) -> str:
-        if self.table.row_count == 0:
-            return ""
-        return self.table.coordinate_to_cell_key((self.table.cursor_row, 0)).row_key.value or ""
+        return self.table.selected_key()
 
     def action_open_queue(self, everything: bool = False) -> None:
         from mailtui.ui.screens.queue import QueueScreen

@@ -79,12 +79,12 @@ class LogLines(ScrollView, can_focus=True):
     LogLines { height: 1fr; }
     """
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "cursor(-20)", "Page up", show=False),
         Binding("pagedown", "cursor(20)", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "follow", "Follow"),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "follow", "Follow", show=False),  # the title says "(end)" when paused
         Binding("enter", "select", "Explain"),
         Binding("left", "side(-1)", "Scroll left", show=False),
         Binding("right", "side(1)", "Scroll right", show=False),
