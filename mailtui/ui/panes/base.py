@@ -232,6 +232,9 @@ class Pane(Vertical, can_focus=True):
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
     #: what Enter does on the pane's main widget, for the help screen ("" = nothing)
     ENTER_HELP: ClassVar[str] = ""
+    #: keys and words added to the help's "move in the list" row
+    MOVE_KEYS: ClassVar[str] = ""
+    MOVE_HELP: ClassVar[str] = ""
 
     def main_widget(self) -> Widget | None:
         """The widget that takes the pane's keys: its table or log view, never an input."""

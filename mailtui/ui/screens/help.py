@@ -33,7 +33,7 @@ Section = tuple[str, list[Row], bool]
 NAV_ACTIONS = frozenset({
     "cursor_up", "cursor_down", "cursor_left", "cursor_right", "page_up", "page_down", "page_left",
     "page_right", "scroll_top", "scroll_bottom", "scroll_home", "scroll_end", "cursor", "first",
-    "select_cursor", "select",
+    "select_cursor", "select", "side",
 })
 #: the dashboard's own moves between panes, also summarised
 PANE_MOVES = frozenset({"focus_next", "focus_previous", "app.focus_next", "app.focus_previous", "show_pane",
@@ -44,11 +44,13 @@ KEY_NAMES = {
     "tab": "Tab", "shift+tab": "Shift+Tab", "space": "Space", "ctrl+q": "^q", "ctrl+p": "^p",
 }
 MOVE_ROW: Row = ("↑ ↓ j k PgUp PgDn g G Home End", "move in the list")
+#: short, so that two columns fit in 80: the help must fit a 80x24 terminal without scrolling
 GLOBAL_EXTRA: list[Row] = [
-    ("Tab Shift+Tab", "next / previous pane"),
-    ("1 2 3 4 5", "Bans Services Problems Logs DNS"),
-    ("Esc", "restore a maximized pane"),
-    ("^p", "command palette: any action by name"),
+    ("Tab", "next pane"),
+    ("Shift+Tab", "previous pane"),
+    ("1 … 5", "go to pane 1 … 5"),
+    ("Esc", "un-maximize"),
+    ("^p", "find any action"),
 ]
 
 
@@ -96,7 +98,7 @@ def pane_sections(screen: Screen[object], pane: Pane) -> list[Section]:
     rows = binding_rows(active, _inside(pane))
     if pane.ENTER_HELP:
         rows.append(("Enter", pane.ENTER_HELP))
-    rows.append(MOVE_ROW)
+    rows.append((MOVE_ROW[0] + pane.MOVE_KEYS, MOVE_ROW[1] + pane.MOVE_HELP))
     app = screen.app
     everywhere = binding_rows(active, lambda node: node is app or node is screen) + GLOBAL_EXTRA
     return [(f"{pane.TITLE} pane", rows, False), ("Everywhere", everywhere, True)]
