@@ -41,11 +41,12 @@ async def test_typed_domain_is_checked_and_explained(dnslab, isolated_config) ->
         await pilot.pause(0.3)
         table = app.query_one("#dns-table", DataTable)
         rows = [[str(c) for c in table.get_row_at(i)] for i in range(table.row_count)]
-        assert rows[0][1] == "Mail routing"  # grouped in the fixed group order
-        groups = [r[1] for r in rows]
-        assert groups == sorted(groups, key=["Mail routing", "Client discovery", "Sender authentication",
-                                              "Transport security", "Consistency"].index)
-        row = next(i for i, r in enumerate(rows) if "but the port speaks starttls" in r[2])
+        # worst first (fail, then what could not be checked, warn, ok, info), each in group order
+        marks = [r[0] for r in rows]
+        order = {"✗": 0, "⌛": 1, "?": 1, "!": 2, "∅": 3, "✓": 4, "·": 5}
+        assert marks == sorted(marks, key=order.__getitem__) and marks[0] == "✗"
+        assert rows[0][2] == "Mail routing"
+        row = next(i for i, r in enumerate(rows) if "but the port speaks starttls" in r[1])
         table.focus()
         table.move_cursor(row=row)
         await pilot.pause(0.2)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 
 from mailtui.demo import demo_data_text
 from mailtui.fail2ban.source import BansResult
@@ -19,11 +20,12 @@ NOTE = "demo: the test rig's fail2ban, captured"
 
 
 class DemoBans:
-    def __init__(self) -> None:
+    def __init__(self, clock: Callable[[], float] = time.time) -> None:
         self.data = json.loads(demo_data_text("bans.json"))
+        self.clock = clock
 
     def collect(self) -> BansResult:
-        now = time.time()
+        now = self.clock()
         shift = now - float(self.data["taken"])
         jails = []
         for j in self.data["jails"]:

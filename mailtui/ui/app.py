@@ -119,8 +119,8 @@ class MailTuiApp(App[int]):
         # "now" for ages and trends; snapshot tests fix it so "3m ago" does not drift
         self.clock: Callable[[], float] = clock or time.time
         self._gc_saved: tuple[int, ...] | None = None  # thresholds to restore on exit
-        self._summary: str | None = None  # the stack's versions, once detected
-        self._running: dict[str, bool] = {}  # daemon key -> runs, from the Services pane
+        self._stack_text: str | None = None  # the stack's versions, once detected
+        self._daemons_running: dict[str, bool] = {}  # daemon key -> runs, from the Services pane
         self._batches_in_flight = 0  # LogBatch messages posted and not yet handled
         self._batch_done: Any = None  # asyncio.Event, created on the app's loop
         self._narrow = False  # the tab layout (one pane at a time) is on
@@ -174,15 +174,15 @@ class MailTuiApp(App[int]):
         self.call_from_thread(self._set_topbar, self._stack_summary())
 
     def on_services_pane_daemons_seen(self, message: ServicesPane.DaemonsSeen) -> None:
-        self._running = message.running
-        if self._summary is not None:
-            self._set_topbar(self._summary)
+        self._daemons_running = message.running
+        if self._stack_text is not None:
+            self._set_topbar(self._stack_text)
 
     def _set_topbar(self, summary: str) -> None:
-        self._summary = summary
+        self._stack_text = summary
         # a version says the program is installed; whether it runs is the Services pane's finding
         stopped = [name for name in ("Postfix", "Dovecot", "fail2ban")
-                   if self._running.get(name.lower()) is False and f"{name} " in summary
+                   if self._daemons_running.get(name.lower()) is False and f"{name} " in summary
                    and f"no {name}" not in summary]
         for name in stopped:
             summary = re.sub(rf"\b{name} (\S+)", rf"{name} \1 (installed, not running)", summary, count=1)

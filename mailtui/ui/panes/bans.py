@@ -261,7 +261,7 @@ class BansPane(Pane):
         status, squeeze = headline(bans)
         status, flag = fit_status(status, squeeze, f" · sorted by {self.sort} (s)",
                                   self.status.size.width or max(20, self.size.width - 4))
-        now = time.time()
+        now = self.app.clock()  # type: ignore[attr-defined]
         if self.ip_filter:
             hits = snap.find_ip(self.ip_filter)
             where = ", ".join(f"{j.name} ({format_left(b.time_left(now))} left)" for j, b in hits)
