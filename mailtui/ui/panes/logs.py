@@ -42,7 +42,7 @@ class LogsPane(Pane):
     ]
     ENTER_HELP = "Explain the selected line (what happened, why, settings, fix)"
     MOVE_KEYS = " ← →"
-    MOVE_HELP = "; ← → scroll sideways"
+    MOVE_HELP = ", ← → sideways"
 
     def __init__(self, max_lines: int = 20000) -> None:
         super().__init__()
