@@ -15,7 +15,7 @@ SIZES = [(80, 24), (120, 35), (200, 55)]
 PANES = ["1", "2", "3", "4", "5"]  # Bans, Services, Problems, Logs, DNS
 
 
-async def _settle(pilot) -> None:  # noqa: ANN001
+async def _settle(pilot) -> None:
     from tests.test_app_shell import settle
 
     await settle(pilot)
@@ -36,7 +36,7 @@ def test_read_only_bans_help(snap_compare, isolated_config, size: tuple[int, int
 
 
 def test_queue_dialog_help(snap_compare, isolated_config) -> None:
-    async def open_queue(pilot) -> None:  # noqa: ANN001
+    async def open_queue(pilot) -> None:
         await _settle(pilot)
         await pilot.press("2")
         pilot.app._open_queue()

@@ -405,10 +405,11 @@ class MailTuiApp(App[int]):
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
         # a message from a switch the keys have already overtaken (Tab, Shift-Tab typed fast)
         # must not pull the focus back to the pane it named
-        if event.tab.id and event.tab.id == self.query_one(Tabs).active:
-            pane_id = event.tab.id.removeprefix("tab-")
+        tab_id, active = event.tab.id, self.query_one(Tabs).active
+        if tab_id and tab_id == active:
+            pane_id = tab_id.removeprefix("tab-")
             self._activate(pane_id)
-            if self.current_pane().PANE_ID != pane_id:  # a click on the strip
+            if pane_id != self.current_pane().PANE_ID:  # a click on the strip
                 self.panes[pane_id].focus_main()
 
     def _activate(self, pane_id: str) -> None:

@@ -7,7 +7,7 @@ never drift from what the keys do; keys that --read-only turns off are listed as
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
@@ -92,7 +92,7 @@ def _inside(root: DOMNode) -> Callable[[DOMNode], bool]:
     return lambda node: node is root or root in node.ancestors
 
 
-def pane_sections(screen: Screen[object], pane: Pane) -> list[Section]:
+def pane_sections(screen: Screen[Any], pane: Pane) -> list[Section]:
     """The focused pane's keys, then the ones that work everywhere on the dashboard."""
     active = screen.active_bindings
     rows = binding_rows(active, _inside(pane))
@@ -104,7 +104,7 @@ def pane_sections(screen: Screen[object], pane: Pane) -> list[Section]:
     return [(f"{pane.TITLE} pane", rows, False), ("Everywhere", everywhere, True)]
 
 
-def dialog_sections(dialog: Dialog[object]) -> list[Section]:
+def dialog_sections(dialog: Dialog[Any]) -> list[Section]:
     rows = binding_rows(dialog.active_bindings, _inside(dialog))
     if dialog.query("DataTable"):
         rows.append(MOVE_ROW)
