@@ -444,3 +444,20 @@ async def test_a_failed_worker_becomes_a_notification(isolated_config) -> None:
         messages = [str(n.message) for n in app._notifications]
         assert messages.count("probe failed: ValueError: the source broke") == 2, messages
         assert app.is_running
+
+
+async def test_an_open_input_survives_the_terminal_losing_focus(isolated_config) -> None:
+    from textual import events
+
+    app = make_app(isolated_config)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        logs = app.query_one(LogsPane)
+        await pilot.press("4", "slash", *"smtpd")
+        app.post_message(events.AppBlur())
+        await pilot.pause(0.1)
+        app.post_message(events.AppFocus())
+        await pilot.pause(0.1)
+        assert logs.filter_input.has_focus and logs.filter_input.value == "smtpd"
+        await pilot.press("enter")
+        assert logs.filter_text == "smtpd"

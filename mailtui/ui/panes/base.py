@@ -122,8 +122,9 @@ class KeyInput(Input):
 
     def on_blur(self, event: events.Blur) -> None:
         # focus moved elsewhere (a click, Tab to another pane): the same as escape; a dialog
-        # pushed on top is not leaving it
-        if self.is_open and self.screen is self.app.screen:
+        # pushed on top, or the terminal window losing focus (Textual then blurs and later
+        # refocuses the widget), is not leaving it
+        if self.is_open and self.app.app_focus and self.screen is self.app.screen:
             self.action_cancel()
 
 
