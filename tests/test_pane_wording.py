@@ -112,3 +112,51 @@ def test_plural(n: int, word: str, expected: str) -> None:
     from mailtui.system.units import plural
 
     assert plural(n, word) == expected
+
+
+def test_time_left_is_said_not_question_marked() -> None:
+    from mailtui.ui.panes.bans import _left_cell
+
+    assert _left_cell(None, "log").plain == "end unknown"
+    assert _left_cell(float("inf"), "socket").plain == "permanent"
+    assert _left_cell(65, "socket").plain == "1m05s left"
+    assert _left_cell(0.0, "log").plain == "ended"
+
+
+@pytest.mark.parametrize(("reason", "start"), [
+    ("/run/fail2ban/fail2ban.sock does not exist: fail2ban-server is not running (or uses another socket: "
+     "set [fail2ban] socket)", "fail2ban is not running — "),
+    ("/run/fail2ban/fail2ban.sock: nobody answers: fail2ban-server is stopped or restarting",
+     "fail2ban is not running — "),
+    ("/run/fail2ban/fail2ban.sock: permission denied: the fail2ban socket is root-only, run mailtui as root",
+     "fail2ban's socket is root-only — "),
+])
+def test_bans_headline_says_whether_fail2ban_runs(tmp_path, reason: str, start: str) -> None:
+    from mailtui.fail2ban.source import BansResult
+    from mailtui.fail2ban.status import Fail2banSnapshot
+    from mailtui.ui.panes.bans import fit_status, headline
+
+    log = tmp_path / "fail2ban.log"
+    log.write_text("")
+    if hasattr(BansResult, "headline"):
+        pytest.skip("fail2ban/source.py writes the headline itself (tested there)")
+    result = BansResult(Fail2banSnapshot([], "log"), "log", f"{reason}; reading {log} instead")
+    text, path = headline(result)
+    assert text.startswith(start) and f"bans below are from {log} as of " in text and path == str(log)
+    # too narrow for the sentence: its first clause goes to the border title, the rest stays one line
+    status, flag = fit_status(text, path, " · sorted by name (s)", 50)
+    assert flag == start.removesuffix(" — ") and status.startswith("Bans below are from")
+    assert fit_status(text, path, " · sorted by name (s)", 300) == (text + " · sorted by name (s)", "")
+
+
+def test_bans_headline_from_read_bans_when_fail2ban_is_stopped(tmp_path) -> None:
+    """What read_bans() returns for a socket nobody created and a readable fail2ban.log."""
+    from mailtui.fail2ban.source import read_bans
+    from mailtui.ui.panes.bans import headline
+
+    log = tmp_path / "fail2ban.log"
+    log.write_text("2026-11-29 02:05:31,038 fail2ban.actions        [10891]: NOTICE  [sshd] Ban 127.0.0.9\n")
+    text, path = headline(read_bans(str(tmp_path / "none" / "fail2ban.sock"), str(log),
+                                    db_path=str(tmp_path / "no.sqlite3")))
+    assert text.startswith("fail2ban is not running — bans below are from ") and str(log) in text
+    assert " as of " in text and path == str(log)

@@ -183,7 +183,9 @@ class MailTuiApp(App[int]):
         # a version says the program is installed; whether it runs is the Services pane's finding
         stopped = [name for name in ("Postfix", "Dovecot", "fail2ban")
                    if self._daemons_running.get(name.lower()) is False and f"{name} " in summary
-                   and f"no {name}" not in summary]
+                   and f"no {name}" not in summary
+                   # system/versions.py may say it itself ("fail2ban 1.0.2 (stopped)")
+                   and not re.search(rf"\b{name} \S+ \(", summary)]
         for name in stopped:
             summary = re.sub(rf"\b{name} (\S+)", rf"{name} \1 (installed, not running)", summary, count=1)
         # the mode goes first: at 80 columns the end of the bar is cut, and "read-only" explains

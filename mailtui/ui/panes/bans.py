@@ -114,7 +114,10 @@ def fit_status(text: str, path: str, suffix: str, width: int) -> tuple[str, str]
             return candidate, ""
     head, sep, tail = text.partition(" — ")
     if sep:
-        return tail[:1].upper() + tail[1:], head
+        tail = tail[:1].upper() + tail[1:]
+        # a trailing "; ..." clause goes before the path has to shrink to its file name
+        short = tail.split("; ", 1)[0]
+        return (tail if fits(tail) or short == tail else short), head
     return text, ""
 
 
@@ -149,6 +152,8 @@ def _left_cell(left: float | None, mode: str) -> Text:
         return Text("end unknown", "dim")
     if left == float("inf"):
         return Text("permanent")
+    if left <= 0:  # its end has passed: a log read as of its last line can still list it
+        return Text("ended", "dim")
     return Text(f"{format_left(left)} left")
 
 
@@ -264,7 +269,7 @@ class BansPane(Pane):
         now = self.app.clock()  # type: ignore[attr-defined]
         if self.ip_filter:
             hits = snap.find_ip(self.ip_filter)
-            where = ", ".join(f"{j.name} ({format_left(b.time_left(now))} left)" for j, b in hits)
+            where = ", ".join(f"{j.name} ({_left_cell(b.time_left(now), bans.mode).plain})" for j, b in hits)
             status = f"{self.ip_filter}: " + (f"banned in {where}" if hits else "not banned in any jail") + \
                 " (esc clears)"
         self.set_status(status, problem=bans.mode == "log", squeeze=squeeze)
