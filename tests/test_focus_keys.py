@@ -45,12 +45,12 @@ def pane_of(widget: Widget | None) -> str:
     return node.id if node is not None else ""
 
 
-def help_text(app) -> str:  # noqa: ANN001
+def help_text(app) -> str:
     assert isinstance(app.screen, HelpScreen)
     return str(app.screen.query_one(Static).render())
 
 
-def footer_keys(app) -> list[FooterKey]:  # noqa: ANN001
+def footer_keys(app) -> list[FooterKey]:
     return list(app.screen.query(FooterKey))
 
 
@@ -285,7 +285,7 @@ async def test_read_only_footer_does_not_offer_unban_ban_or_flush(isolated_confi
         assert any("read-only mode: unban is disabled" in str(n.message) for n in app._notifications)
         await pilot.press("question_mark")
         assert "Unban — off (read-only)" in help_text(app)
-        assert "read-only" in str(app.query_one("#topbar", Static).render()) or True
+        assert "read-only" in str(app.query_one("#topbar", Static).render())
 
 
 async def test_demo_says_it_is_read_only(isolated_config) -> None:
@@ -302,7 +302,7 @@ async def test_demo_says_it_is_read_only(isolated_config) -> None:
 
 
 # -- item 12: the same dialog keys everywhere; a dialog's own footer ----------------------------
-async def _explain_something(pilot, app) -> ExplainScreen:  # noqa: ANN001
+async def _explain_something(pilot, app) -> ExplainScreen:
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.logs.live import LiveEntry
     from mailtui.recognizers.engine import default_engine
@@ -328,7 +328,7 @@ async def test_queue_dialog_closes_with_escape_and_q_and_has_its_own_footer(isol
         descriptions = [k.description for k in footer_keys(app)]
         assert "Hold" in descriptions and "Close" in descriptions
         assert "Flush queue" not in descriptions and "Maximize" not in descriptions
-        footer = [k for k in footer_keys(app)]
+        footer = list(footer_keys(app))
         assert all(k.screen is app.screen for k in footer)
         await pilot.press("question_mark")
         text = help_text(app)
@@ -403,3 +403,61 @@ async def test_palette_command_runs_on_its_pane(isolated_config) -> None:
         commands["Find an IP in every jail, banned? (Bans, /)"].callback()
         await pilot.pause(0.1)
         assert app.query_one(BansPane).search_input.has_focus
+
+
+# -- inside a pane: the same movement keys in every list -----------------------------------------
+async def test_lists_move_with_arrows_jk_gG_home_end(isolated_config) -> None:
+    from mailtui.ui.panes import ServicesPane
+
+    app = make_app(isolated_config)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        table = app.query_one(ServicesPane).table
+        assert table.row_count >= 5
+        last = table.row_count - 1
+        await pilot.press("2")
+        for keys, row in ((["j", "j"], 2), (["k"], 1), (["down"], 2), (["up"], 1), (["G"], last), (["g"], 0),
+                          (["end"], last), (["home"], 0), (["pagedown"], None)):
+            await pilot.press(*keys)
+            if row is None:
+                assert table.cursor_row > 0
+            else:
+                assert table.cursor_row == row, (keys, table.cursor_row)
+
+
+# -- issue 18: a worker that dies says so on screen -------------------------------------------------
+async def test_a_failed_worker_becomes_a_notification(isolated_config) -> None:
+    app = make_app(isolated_config)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+
+        def boom() -> None:
+            raise ValueError("the source broke")
+
+        for node in (app.query_one(DnsPane), app):
+            worker = node.run_worker(boom, thread=True, exit_on_error=False, group="probe")
+            for _ in range(50):
+                if worker.is_finished:
+                    break
+                await pilot.pause(0.05)
+            await pilot.pause(0.1)
+        messages = [str(n.message) for n in app._notifications]
+        assert messages.count("probe failed: ValueError: the source broke") == 2, messages
+        assert app.is_running
+
+
+async def test_an_open_input_survives_the_terminal_losing_focus(isolated_config) -> None:
+    from textual import events
+
+    app = make_app(isolated_config)
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        logs = app.query_one(LogsPane)
+        await pilot.press("4", "slash", *"smtpd")
+        app.post_message(events.AppBlur())
+        await pilot.pause(0.1)
+        app.post_message(events.AppFocus())
+        await pilot.pause(0.1)
+        assert logs.filter_input.has_focus and logs.filter_input.value == "smtpd"
+        await pilot.press("enter")
+        assert logs.filter_text == "smtpd"

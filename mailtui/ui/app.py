@@ -188,11 +188,18 @@ class MailTuiApp(App[int]):
                    and not re.search(rf"\b{name} \S+ \(", summary)]
         for name in stopped:
             summary = re.sub(rf"\b{name} (\S+)", rf"{name} \1 (installed, not running)", summary, count=1)
-        parts: list[Content | str] = [Content.styled("mailtui", "bold"), Content(" · "), summary]
+        # the mode goes first: at 80 columns the end of the bar is cut, and "read-only" explains
+        # why the footer offers no unban
+        parts: list[Content | str] = [Content.styled("mailtui", "bold"), Content(" · ")]
         if self.demo:
-            parts.append(Content.styled("  DEMO · replaying captured daemon logs · read-only", "bold $warning"))
+            parts += [Content.styled("DEMO, read-only", "bold $warning"), Content(" · ")]
         elif self.read_only:
-            parts.append(Content.styled("  read-only: ban, unban and queue changes are off", "$warning"))
+            parts += [Content.styled("read-only", "bold $warning"), Content(" · ")]
+        parts.append(summary)
+        if self.demo:
+            parts.append(Content.styled("  replaying captured daemon logs", "$warning"))
+        elif self.read_only:
+            parts.append(Content.styled("  ban, unban and queue changes are off", "$warning"))
         self.query_one("#topbar", Static).update(Content.assemble(*parts))
 
     # -- services and alerts ---------------------------------------------------------------------
@@ -398,10 +405,13 @@ class MailTuiApp(App[int]):
                 self.action_show_pane(current.PANE_ID)
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab.id:
-            pane_id = event.tab.id.removeprefix("tab-")
+        # a message from a switch the keys have already overtaken (Tab, Shift-Tab typed fast)
+        # must not pull the focus back to the pane it named
+        tab_id, active = event.tab.id, self.query_one(Tabs).active
+        if tab_id and tab_id == active:
+            pane_id = tab_id.removeprefix("tab-")
             self._activate(pane_id)
-            if self.current_pane().PANE_ID != pane_id:  # a click on the strip
+            if pane_id != self.current_pane().PANE_ID:  # a click on the strip
                 self.panes[pane_id].focus_main()
 
     def _activate(self, pane_id: str) -> None:

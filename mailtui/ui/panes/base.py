@@ -21,9 +21,11 @@ from typing import Any, ClassVar
 
 from rich.text import Text
 from textual import events
+from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
+from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
@@ -57,12 +59,12 @@ def read_only_state(node: Any, action: str, write_actions: Iterable[str]) -> boo
     return True
 
 
-def refuse(node: Widget, what: str) -> None:
+def refuse(node: Widget | App[Any], what: str) -> None:
     node.notify(f"read-only mode: {what} is disabled (started with --read-only or --demo)",
                 severity="warning", markup=False)
 
 
-def notify_failed_worker(node: Widget, event: Worker.StateChanged) -> None:
+def notify_failed_worker(node: Widget | App[Any], event: Worker.StateChanged) -> None:
     """A worker that died of an exception becomes a visible one-line notification, not silence."""
     if event.state is WorkerState.ERROR:
         error = event.worker.error
@@ -120,8 +122,9 @@ class KeyInput(Input):
 
     def on_blur(self, event: events.Blur) -> None:
         # focus moved elsewhere (a click, Tab to another pane): the same as escape; a dialog
-        # pushed on top is not leaving it
-        if self.is_open and self.screen is self.app.screen:
+        # pushed on top, or the terminal window losing focus (Textual then blurs and later
+        # refocuses the widget), is not leaving it
+        if self.is_open and self.app.app_focus and self.screen is self.app.screen:
             self.action_cancel()
 
 
@@ -138,7 +141,7 @@ class PaneTable(DataTable[Any]):
     def selected_key(self) -> str:
         if self.row_count == 0:
             return ""
-        return str(self.coordinate_to_cell_key((self.cursor_row, 0)).row_key.value or "")
+        return str(self.coordinate_to_cell_key(Coordinate(self.cursor_row, 0)).row_key.value or "")
 
 
 def refill_table(table: DataTable[Any], rows: Sequence[tuple[Sequence[Text], str]]) -> None:
@@ -151,7 +154,7 @@ def refill_table(table: DataTable[Any], rows: Sequence[tuple[Sequence[Text], str
     before = table.cursor_row
     chosen = ""
     if table.row_count:
-        chosen = str(table.coordinate_to_cell_key((before, 0)).row_key.value or "")
+        chosen = str(table.coordinate_to_cell_key(Coordinate(before, 0)).row_key.value or "")
     table.clear()
     seen: dict[str, int] = {}
     index = -1
@@ -232,6 +235,9 @@ class Pane(Vertical, can_focus=True):
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
     #: what Enter does on the pane's main widget, for the help screen ("" = nothing)
     ENTER_HELP: ClassVar[str] = ""
+    #: keys and words added to the help's "move in the list" row
+    MOVE_KEYS: ClassVar[str] = ""
+    MOVE_HELP: ClassVar[str] = ""
 
     def main_widget(self) -> Widget | None:
         """The widget that takes the pane's keys: its table or log view, never an input."""

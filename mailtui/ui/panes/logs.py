@@ -41,6 +41,8 @@ class LogsPane(Pane):
         Binding("W", "toggle_wrap", "Wrap"),
     ]
     ENTER_HELP = "Explain the selected line (what happened, why, settings, fix)"
+    MOVE_KEYS = " ← →"
+    MOVE_HELP = ", ← → sideways"
 
     def __init__(self, max_lines: int = 20000) -> None:
         super().__init__()

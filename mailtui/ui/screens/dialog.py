@@ -33,7 +33,8 @@ class Dialog(ModalScreen[ResultType]):
         self.mount(Footer())
 
     def action_close(self) -> None:
-        self.dismiss(None)  # type: ignore[arg-type] - dialogs that answer something override this
+        # dialogs that answer something (a confirmation: no) override this
+        self.dismiss(None)
 
     def action_help(self) -> None:
         from mailtui.ui.screens.help import HelpScreen, dialog_sections

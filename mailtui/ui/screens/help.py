@@ -7,7 +7,7 @@ never drift from what the keys do; keys that --read-only turns off are listed as
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import ComposeResult
 from textual.binding import ActiveBinding, Binding
@@ -33,7 +33,7 @@ Section = tuple[str, list[Row], bool]
 NAV_ACTIONS = frozenset({
     "cursor_up", "cursor_down", "cursor_left", "cursor_right", "page_up", "page_down", "page_left",
     "page_right", "scroll_top", "scroll_bottom", "scroll_home", "scroll_end", "cursor", "first",
-    "select_cursor", "select",
+    "select_cursor", "select", "side",
 })
 #: the dashboard's own moves between panes, also summarised
 PANE_MOVES = frozenset({"focus_next", "focus_previous", "app.focus_next", "app.focus_previous", "show_pane",
@@ -44,11 +44,13 @@ KEY_NAMES = {
     "tab": "Tab", "shift+tab": "Shift+Tab", "space": "Space", "ctrl+q": "^q", "ctrl+p": "^p",
 }
 MOVE_ROW: Row = ("↑ ↓ j k PgUp PgDn g G Home End", "move in the list")
+#: short, so that two columns fit in 80: the help must fit a 80x24 terminal without scrolling
 GLOBAL_EXTRA: list[Row] = [
-    ("Tab Shift+Tab", "next / previous pane"),
-    ("1 2 3 4 5", "Bans Services Problems Logs DNS"),
-    ("Esc", "restore a maximized pane"),
-    ("^p", "command palette: any action by name"),
+    ("Tab", "next pane"),
+    ("Shift+Tab", "previous pane"),
+    ("1 … 5", "go to pane 1 … 5"),
+    ("Esc", "un-maximize"),
+    ("^p", "find any action"),
 ]
 
 
@@ -90,19 +92,19 @@ def _inside(root: DOMNode) -> Callable[[DOMNode], bool]:
     return lambda node: node is root or root in node.ancestors
 
 
-def pane_sections(screen: Screen[object], pane: Pane) -> list[Section]:
+def pane_sections(screen: Screen[Any], pane: Pane) -> list[Section]:
     """The focused pane's keys, then the ones that work everywhere on the dashboard."""
     active = screen.active_bindings
     rows = binding_rows(active, _inside(pane))
     if pane.ENTER_HELP:
         rows.append(("Enter", pane.ENTER_HELP))
-    rows.append(MOVE_ROW)
+    rows.append((MOVE_ROW[0] + pane.MOVE_KEYS, MOVE_ROW[1] + pane.MOVE_HELP))
     app = screen.app
     everywhere = binding_rows(active, lambda node: node is app or node is screen) + GLOBAL_EXTRA
     return [(f"{pane.TITLE} pane", rows, False), ("Everywhere", everywhere, True)]
 
 
-def dialog_sections(dialog: Dialog[object]) -> list[Section]:
+def dialog_sections(dialog: Dialog[Any]) -> list[Section]:
     rows = binding_rows(dialog.active_bindings, _inside(dialog))
     if dialog.query("DataTable"):
         rows.append(MOVE_ROW)
