@@ -42,4 +42,4 @@ def isolated_config(tmp_path: Path) -> config.Config:
                               "dovecot.config": "/nonexistent/dovecot.conf"})
 
 
-pytest_plugins = ["tests.rig.fixtures"]
+pytest_plugins = ["tests.rig.fixtures", "tests.terminal"]

@@ -57,3 +57,36 @@ def test_demo_services_are_the_rigs_shifted_to_now() -> None:
     assert report.queue.reasons()[0].recognizer == "delivery.connect_failed"
     assert report.notes[0].startswith("demo:")
     assert len(demo.collect().queue_history) == 2  # the sparkline grows as the demo runs
+
+
+def test_demo_bans_are_the_rigs_fail2ban_shifted_to_now() -> None:
+    import json
+
+    from mailtui.demo.bans import DemoBans
+
+    captured = json.loads(demo_data_text("bans.json"))
+    now = 1_800_000_000.0
+    result = DemoBans(clock=lambda: now).collect()
+    snap = result.snapshot
+    assert result.mode == "socket" and result.reason.startswith("demo:") and snap.version
+    assert [j.name for j in snap.jails] == ["dovecot", "postfix", "postfix-sasl", "recidive"]
+    assert sum(j.currently_banned for j in snap.jails) >= 4
+    first = captured["jails"][0]["banned"][0]
+    ban = snap.jails[0].banned[0]
+    # the time left as it was at the capture, whenever the demo runs
+    assert ban.time_left(now) == first["ends"] - captured["taken"] > 0
+
+
+def test_demo_dns_is_a_captured_lab_check_replayed() -> None:
+    import pytest
+
+    from mailtui.demo.dns import DemoDns
+
+    replay = DemoDns(step=0)
+    seen = []
+    report = replay.check("broken.test", on_finding=seen.append)
+    assert replay.domain == "broken.test" and len(seen) == len(report.findings) >= 40
+    statuses = {f.status for f in report.findings}
+    assert {"fail", "warn", "ok"} <= statuses
+    with pytest.raises(ValueError, match="no network"):
+        replay.check("example.org")

@@ -40,9 +40,11 @@ def run_tui(args: argparse.Namespace, cfg: Config) -> int:
         shutil.rmtree(directory, ignore_errors=True)
 
     try:
+        from mailtui.demo.bans import DemoBans
+        from mailtui.demo.dns import DemoDns
         from mailtui.demo.services import DemoServices
 
-        app = MailTuiApp(cfg, demo=True, services=DemoServices())
+        app = MailTuiApp(cfg, demo=True, services=DemoServices(), bans=DemoBans(), dns=DemoDns())
         app.add_cleanup(cleanup)
         app.run()
     finally:

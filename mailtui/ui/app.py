@@ -12,12 +12,17 @@ so a daemon timer ends the process EXIT_GRACE_SECONDS after the request, restori
 terminal and running the cleanups itself first. (One thing no timer can beat: a regex match
 runs in C holding the GIL, so nothing else in the process runs until it returns; that is why
 patterns that backtrack catastrophically are refused when the catalog is loaded.)
+
+Focus moves between panes, never into a hidden widget: the first pane has it at start,
+Tab/Shift-Tab and 1-5 go from pane to pane (on a small terminal switching the tab too),
+the tab strip itself never takes focus, and ``m`` maximizes the pane that has focus.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import re
 import signal
 import sys
 import termios
@@ -25,33 +30,38 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from textual.app import App, ComposeResult
+from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
 from textual.events import Resize
 from textual.message import Message
+from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
+from textual.worker import Worker
 
-from mailtui.analysis.live import LiveEntry
 from mailtui.config import Config
-from mailtui.ui.panes import PANE_ORDER, BansPane, LogsPane, Pane, ProblemsPane, ServicesPane
-from mailtui.ui.screens.help import HelpScreen
+from mailtui.analysis.live import LiveEntry
+from mailtui.ui.panes import PANE_ORDER, BansPane, DnsPane, LogsPane, Pane, ProblemsPane, ServicesPane
+from mailtui.ui.panes.base import notify_failed_worker
+from mailtui.ui.screens.help import HelpScreen, pane_sections
 from mailtui.ui.widgets.log_lines import LogLines
+
+PaneT = TypeVar("PaneT", bound=Pane)
 
 if TYPE_CHECKING:
     import asyncio
 
     from textual.app import SystemCommand
-    from textual.screen import Screen
 
     from mailtui.recognizers.explain import Explainer
     from mailtui.system.report import ServicesCollector
 
 NARROW_WIDTH = 100
 NARROW_HEIGHT = 30
+TALL_HEIGHT = 45  # from here the wide layout gives every pane more rows (app.tcss)
 TTY_CHECK_SECONDS = 2.0
 HANGUP_GRACE_SECONDS = 3.0
 EXIT_GRACE_SECONDS = 1.0  # q / SIGTERM / SIGINT: what a stuck worker gets before the process ends
@@ -87,11 +97,17 @@ class LogSources(Message):
 class MailTuiApp(App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "mailtui"
+    # escape first closes an open input or clears a search, and only then restores (action_restore)
+    ESCAPE_TO_MINIMIZE = False
     BINDINGS = [
         Binding("q", "quit", "Quit"),
         Binding("question_mark", "help", "Help", key_display="?"),
+        # on a small terminal one pane already fills the screen: m still works but the footer's
+        # room goes to the pane's own keys (check_action picks which of the two is live)
         Binding("m", "toggle_maximize", "Maximize"),
-        Binding("w", "who", "Who?"),
+        Binding("m", "maximize_narrow", "Maximize", show=False),
+        Binding("w", "who", "Who is complaining?", show=False),
+        Binding("escape", "restore", "Restore", show=False),
         Binding("tab", "focus_next", "Next pane", show=False),
         Binding("shift+tab", "focus_previous", "Previous pane", show=False),
         Binding("1", "show_pane('bans')", "Bans", show=False),
@@ -108,6 +124,8 @@ class MailTuiApp(App[int]):
         watch_tty: bool = True,
         stack_summary: Callable[[], str] | None = None,
         services: Any = None,
+        bans: Any = None,
+        dns: Any = None,
         clock: Callable[[], float] | None = None,
         demo: bool = False,
     ) -> None:
@@ -121,9 +139,13 @@ class MailTuiApp(App[int]):
         self._stop_tail: asyncio.Event | None = None  # created on the app's loop
         self._explainer: Explainer | None = None
         self._services = services  # a ServicesCollector (tests pass a fixed one), made lazily
+        self.bans_source = bans  # None: the Bans pane reads fail2ban itself (the demo passes its capture)
+        self.dns_source = dns  # None: the DNS pane checks for real (the demo replays a captured check)
         # "now" for ages and trends; snapshot tests fix it so "3m ago" does not drift
         self.clock: Callable[[], float] = clock or time.time
         self._gc_saved: tuple[int, ...] | None = None  # thresholds to restore on exit
+        self._stack_text: str | None = None  # the stack's versions, once detected
+        self._daemons_running: dict[str, bool] = {}  # daemon key -> runs, from the Services pane
         self._batches_in_flight = 0  # LogBatch messages posted and not yet handled
         self._batch_done: Any = None  # asyncio.Event, created on the app's loop
         self._cleanups: list[Callable[[], None]] = []
@@ -135,20 +157,28 @@ class MailTuiApp(App[int]):
             # one arriving while the terminal is being set up still ends the app the clean way
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, self._remember_signal)
+        self._narrow = False  # the tab layout (one pane at a time) is on
 
     def compose(self) -> ComposeResult:
         yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
-        yield Tabs(*(Tab(cls.TITLE, id=f"tab-{cls.PANE_ID}") for cls in PANE_ORDER), id="pane-tabs")
+        tabs = Tabs(*(Tab(cls.TITLE, id=f"tab-{cls.PANE_ID}") for cls in PANE_ORDER), id="pane-tabs")
+        # the strip is hidden on wide screens and only mirrors the pane keys on narrow ones: it
+        # never takes focus (focused while hidden, m maximized it: a screen of hatching)
+        tabs.can_focus = False
+        yield tabs
         with Container(id="panes"):
             for cls in PANE_ORDER:
                 pane = cls(self.cfg["logs.max_lines"]) if cls is LogsPane else cls()
                 self.panes[cls.PANE_ID] = pane
                 yield pane
         yield Static("", id="alertbar", markup=False)
-        yield Footer()
+        # compact: at 80 columns the Logs pane's keys and ? Help / q Quit fit on one line
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.panes[PANE_ORDER[0].PANE_ID].add_class("-active")
+        first = self.panes[PANE_ORDER[0].PANE_ID]
+        first.add_class("-active")
+        first.focus_main()
         self.run_worker(self._detect_versions, thread=True, exit_on_error=False, group="versions")
         self.run_worker(self._tail_logs(), exclusive=True, exit_on_error=False, group="log-tail")
         if self._watch_tty:
@@ -178,12 +208,33 @@ class MailTuiApp(App[int]):
     def _detect_versions(self) -> None:
         self.call_from_thread(self._set_topbar, self._stack_summary())
 
+    def on_services_pane_daemons_seen(self, message: ServicesPane.DaemonsSeen) -> None:
+        self._daemons_running = message.running
+        if self._stack_text is not None:
+            self._set_topbar(self._stack_text)
+
     def _set_topbar(self, summary: str) -> None:
-        parts: list[Content | str] = [Content.styled("mailtui", "bold"), Content(" · "), summary]
+        self._stack_text = summary
+        # a version says the program is installed; whether it runs is the Services pane's finding
+        stopped = [name for name in ("Postfix", "Dovecot", "fail2ban")
+                   if self._daemons_running.get(name.lower()) is False and f"{name} " in summary
+                   and f"no {name}" not in summary
+                   # system/versions.py may say it itself ("fail2ban 1.0.2 (stopped)")
+                   and not re.search(rf"\b{name} \S+ \(", summary)]
+        for name in stopped:
+            summary = re.sub(rf"\b{name} (\S+)", rf"{name} \1 (installed, not running)", summary, count=1)
+        # the mode goes first: at 80 columns the end of the bar is cut, and "read-only" explains
+        # why the footer offers no unban
+        parts: list[Content | str] = [Content.styled("mailtui", "bold"), Content(" · ")]
         if self.demo:
-            parts.append(Content.styled("  DEMO · replaying captured daemon logs", "bold $warning"))
+            parts += [Content.styled("DEMO, read-only", "bold $warning"), Content(" · ")]
         elif self.read_only:
-            parts.append(Content.styled("  read-only", "$warning"))
+            parts += [Content.styled("read-only", "bold $warning"), Content(" · ")]
+        parts.append(summary)
+        if self.demo:
+            parts.append(Content.styled("  replaying captured daemon logs", "$warning"))
+        elif self.read_only:
+            parts.append(Content.styled("  ban, unban and queue changes are off", "$warning"))
         self.query_one("#topbar", Static).update(Content.assemble(*parts))
 
     # -- services and alerts ---------------------------------------------------------------------
@@ -285,34 +336,85 @@ class MailTuiApp(App[int]):
             query = selected.match.fields.get("user") or selected.match.fields.get("client_ip") or ""
         self.push_screen(WhoScreen(list(logs.lines.entries), query))
 
+    # -- command palette -------------------------------------------------------------------------
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """Every action of the dashboard, titled with the words a person would type for it."""
         from textual.app import SystemCommand
 
-        yield from super().get_system_commands(screen)
-        yield SystemCommand("Who is complaining?", "Timeline of a user, address, IP or host",
-                            self.action_who)
-        yield SystemCommand("Filter logs", "Filter the Logs pane (text, !text, re:, sev:, prog:)",
-                            lambda: self._filter_logs())
-        yield SystemCommand("Mail queue", "Queued messages with hold / release / delete", self._open_queue)
-        yield SystemCommand("Flush mail queue", "Retry every deferred message now (asks first)",
-                            lambda: self._services_pane().action_flush())
-        yield SystemCommand("Maximize or restore pane", "Toggle the focused pane", self.action_toggle_maximize)
+        # Textual's own Maximize/Minimize act on the focused widget and its Keys panel lists
+        # widget internals: ours act on the pane and list the pane's keys
+        for command in super().get_system_commands(screen):
+            if command.title not in ("Maximize", "Minimize", "Keys"):
+                yield command
+        if screen.is_modal:
+            return
+        bans, services = self._pane(BansPane), self._pane(ServicesPane)
+        logs, problems, dns = self._pane(LogsPane), self._pane(ProblemsPane), self._pane(DnsPane)
+
+        def on(pane: Pane, action: Callable[[], object]) -> Callable[[], None]:
+            def run() -> None:
+                self.action_show_pane(pane.PANE_ID)
+                action()
+            return run
+
+        yield SystemCommand("Help: keys of the focused pane (?)", "Every key of the pane that has focus, "
+                            "then the global ones", self.action_help)
+        yield SystemCommand("Maximize or restore the focused pane (m)", "Fill the screen with the pane; "
+                            "m or Esc restores", self.action_toggle_maximize)
+        for number, cls in enumerate(PANE_ORDER, 1):
+            pane = self.panes[cls.PANE_ID]
+            yield SystemCommand(f"Go to the {cls.TITLE} pane ({number})", f"Focus the {cls.TITLE} pane",
+                                on(pane, lambda: None))
+        yield SystemCommand("Ban an IP in a jail (Bans, b)", "Asks for the IP and the jail, then confirms",
+                            on(bans, bans.action_ban))
+        yield SystemCommand("Unban the selected IP (Bans, u)", "In the jail of the highlighted row; confirms",
+                            on(bans, bans.action_unban))
+        yield SystemCommand("Unban the selected IP in every jail (Bans, U)", "Confirms first",
+                            on(bans, lambda: bans.action_unban(True)))
+        yield SystemCommand("Find an IP in every jail, banned? (Bans, /)", "Shows where an address is banned",
+                            on(bans, bans.action_search))
+        yield SystemCommand("Sort the jails (Bans, s)", "By name, banned, failed, total banned",
+                            on(bans, bans.action_sort))
+        yield SystemCommand("Mail queue: hold, release, delete (Services)", "Every queued message",
+                            self._open_queue)
+        yield SystemCommand("Flush the mail queue (Services, f)", "Retry every deferred message now (asks first)",
+                            on(services, services.action_flush))
+        yield SystemCommand("Filter the log lines (Logs, /)", "text, !text, re:, sev:, prog:, known",
+                            on(logs, logs.action_filter))
+        yield SystemCommand("Search the logs, then next / previous match (Logs, s n N)",
+                            "The same words as the filter", on(logs, logs.action_search))
+        yield SystemCommand("Conversation of the selected log line (Logs, c)",
+                            "Every line of its queue ID, smtpd connection or Dovecot session",
+                            on(logs, logs.action_conversation))
+        yield SystemCommand("Copy the selected log line (Logs, y)", "To the terminal's clipboard (OSC 52)",
+                            on(logs, logs.action_copy_line))
+        yield SystemCommand("Pause or follow the logs (Logs, p)", "Stop scrolling; End follows again",
+                            on(logs, logs.action_pause))
+        yield SystemCommand("Explain the selected log line (Logs, Enter)", "What happened, why, settings, fix",
+                            on(logs, logs.lines.action_select))
+        yield SystemCommand("Show the problem's IP in Bans (Problems, b)", "Is the address banned, where?",
+                            on(problems, problems.action_bans))
+        yield SystemCommand("Look up who a problem is about (Problems, l)", "Timeline of its user or address",
+                            on(problems, problems.action_who))
+        yield SystemCommand("Who is complaining? user, address, IP or host (w)",
+                            "Timeline of one user, address, IP or host", self.action_who)
+        yield SystemCommand("DNS check of a domain (DNS, d)", "MX, SPF, DKIM, DMARC, MTA-STS, autoconfig, ports",
+                            on(dns, dns.action_edit_domain))
+        yield SystemCommand("Re-run the DNS check (DNS, r)", "Check the same domain again",
+                            on(dns, dns.action_rerun))
+
+    def _pane(self, cls: type[PaneT]) -> PaneT:
+        pane = self.panes[cls.PANE_ID]
+        assert isinstance(pane, cls)
+        return pane
 
     def _services_pane(self) -> ServicesPane:
-        pane = self.panes["services"]
-        assert isinstance(pane, ServicesPane)
-        return pane
+        return self._pane(ServicesPane)
 
     def _open_queue(self) -> None:
         pane = self._services_pane()
         self.action_show_pane("services")
         pane.action_open_queue(everything=True)
-
-    def _filter_logs(self) -> None:
-        logs = self.panes["logs"]
-        assert isinstance(logs, LogsPane)
-        self.action_show_pane("logs")
-        logs.action_filter()
 
     def on_log_lines_selected(self, message: LogLines.Selected) -> None:
         from mailtui.ui.screens.explain import ExplainScreen
@@ -388,37 +490,107 @@ class MailTuiApp(App[int]):
         if self._early_exit is not None:
             self.leave(self._early_exit)
 
-    # -- layout ----------------------------------------------------------------------------------
+    # -- layout and focus ------------------------------------------------------------------------
+    @property
+    def dashboard(self) -> Screen[Any]:
+        """The screen holding the panes (under any dialog)."""
+        return self.screen_stack[0]
+
     def on_resize(self, event: Resize) -> None:
         narrow = event.size.width < NARROW_WIDTH or event.size.height < NARROW_HEIGHT
-        self.screen.set_class(narrow, "-narrow")
+        self.dashboard.set_class(narrow, "-narrow")
+        self.dashboard.set_class(event.size.height >= TALL_HEIGHT, "-tall")
+        if narrow != self._narrow:
+            self._narrow = narrow
+            for footer in self.dashboard.query(Footer):
+                footer.show_command_palette = not narrow  # ^p is listed in the help
+            self.refresh_bindings()
+        if narrow and self.panes:
+            # one pane shows: the one with focus (focus must never stay in a hidden pane)
+            current = self.current_pane()
+            if not current.has_class("-active"):
+                self.action_show_pane(current.PANE_ID)
 
     def on_tabs_tab_activated(self, event: Tabs.TabActivated) -> None:
-        if event.tab.id:
-            self._activate(event.tab.id.removeprefix("tab-"))
+        # a message from a switch the keys have already overtaken (Tab, Shift-Tab typed fast)
+        # must not pull the focus back to the pane it named
+        tab_id, active = event.tab.id, self.query_one(Tabs).active
+        if tab_id and tab_id == active:
+            pane_id = tab_id.removeprefix("tab-")
+            self._activate(pane_id)
+            if pane_id != self.current_pane().PANE_ID:  # a click on the strip
+                self.panes[pane_id].focus_main()
 
     def _activate(self, pane_id: str) -> None:
         for pid, pane in self.panes.items():
             pane.set_class(pid == pane_id, "-active")
 
+    def current_pane(self) -> Pane:
+        """The pane that has focus, else the one shown, else the first."""
+        focused = self.dashboard.focused
+        if focused is not None:
+            for node in focused.ancestors_with_self:
+                if isinstance(node, Pane):
+                    return node
+        active = [p for p in self.panes.values() if p.has_class("-active")]
+        return active[0] if active else self.panes[PANE_ORDER[0].PANE_ID]
+
     def action_show_pane(self, pane_id: str) -> None:
+        pane = self.panes[pane_id]
         self.query_one(Tabs).active = f"tab-{pane_id}"
         self._activate(pane_id)
-        self.panes[pane_id].focus()
+        screen = self.dashboard
+        if screen.maximized is not None and screen.maximized is not pane:
+            screen.maximize(pane, container=False)  # maximized stays maximized, on the new pane
+        pane.focus_main()
+
+    def _step_pane(self, step: int) -> None:
+        order = [cls.PANE_ID for cls in PANE_ORDER]
+        here = order.index(self.current_pane().PANE_ID)
+        self.action_show_pane(order[(here + step) % len(order)])
+
+    def action_focus_next(self) -> None:
+        if self.screen.is_modal:  # inside a dialog Tab moves between its fields
+            super().action_focus_next()
+        else:
+            self._step_pane(1)
+
+    def action_focus_previous(self) -> None:
+        if self.screen.is_modal:
+            super().action_focus_previous()
+        else:
+            self._step_pane(-1)
 
     def action_toggle_maximize(self) -> None:
-        screen = self.screen
+        screen = self.dashboard
         if screen.maximized is not None:
             screen.minimize()
             return
-        focused = screen.focused
-        target = focused if focused is not None else self.panes[PANE_ORDER[0].PANE_ID]
-        screen.maximize(target)
+        pane = self.current_pane()
+        screen.maximize(pane, container=False)
+        if self.current_pane() is not pane or self.dashboard.focused is None:
+            pane.focus_main()
+
+    def action_maximize_narrow(self) -> None:
+        self.action_toggle_maximize()
+
+    def action_restore(self) -> None:
+        self.dashboard.minimize()
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "restore":  # escape does something else when nothing is maximized
+            return self.dashboard.maximized is not None
+        if action == "toggle_maximize":
+            return not self._narrow
+        if action == "maximize_narrow":
+            return self._narrow
+        return True
 
     def action_help(self) -> None:
-        bindings = [(b.key_display or b.key, b.description) for b in self.BINDINGS
-                    if isinstance(b, Binding) and b.description]
-        self.push_screen(HelpScreen(bindings))
+        self.push_screen(HelpScreen(pane_sections(self.dashboard, self.current_pane()), self.read_only))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        notify_failed_worker(self, event)
 
     # -- terminal gone -------------------------------------------------------------------------
     def _install_hangup_handling(self) -> None:

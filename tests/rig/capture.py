@@ -116,7 +116,74 @@ def capture_demo_services() -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
+def capture_demo_bans() -> None:
+    """Start the rig, get real clients banned by its fail2ban (SASL, IMAP and POP3 password
+    guessing, HELO and relay rejects), and save the snapshot read through the socket as the
+    demo's bans.json."""
+    from mailtui.fail2ban.client import Fail2banClient
+    from mailtui.fail2ban.status import collect
+    from tests.rig import scenarios
+    from tests.rig.base import wait_for
+
+    base = Path(tempfile.mkdtemp(prefix="mailtui-capture-"))
+    base.chmod(0o755)
+    rig = start_rig(base)
+    try:
+        pf = rig.postfix
+        for drive in (scenarios.repeated_sasl_failures, scenarios.repeated_sasl_failures):
+            drive(rig, pf, rig.fresh_ip())
+        for drive in (scenarios.imap_auth_failed, scenarios.pop3_auth_failed, scenarios.helo_non_fqdn,
+                      scenarios.relay_denied):
+            ip = rig.fresh_ip()
+            for _ in range(4):
+                drive(rig, pf, ip)
+
+        def snapshot():  # noqa: ANN202
+            with Fail2banClient(str(rig.fail2ban.socket)) as client:
+                return collect(client)
+
+        wait_for(lambda: sum(j.currently_banned for j in snapshot().jails) >= 4, 60, 1.0, "four bans")
+        time.sleep(2)
+        snap = snapshot()
+        data = {"taken": snap.taken, **snap.to_dict()}
+        (DEMO_DATA / "bans.json").write_text(json.dumps(data, indent=1) + "\n")
+        print({j.name: j.currently_banned for j in snap.jails})
+    finally:
+        rig.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def capture_demo_dns(domain: str = "broken.test") -> None:
+    """Start the DNS lab and save a real check of ``domain`` (one of each classic mistake) as
+    the demo's dns.json: the demo's DNS pane replays it and touches no network."""
+    import ipaddress
+
+    from mailtui.dns.context import CheckOptions
+    from mailtui.dns.run import check_domain
+    from tests.rig.dnslab import start_dnslab
+
+    base = Path(tempfile.mkdtemp(prefix="mailtui-capture-"))
+    base.chmod(0o755)
+    lab = start_dnslab(base)
+    try:
+        options = CheckOptions(domain=domain, nameserver=lab.nameserver, ca_file=str(lab.ca_file),
+                               postfix_dir=str(lab.postfix.conf_dir), dovecot_config=str(lab.dovecot.conf),
+                               allow_connect=lambda a: ipaddress.ip_address(a).is_loopback, timeout=1.0)
+        report = check_domain(options)
+        (DEMO_DATA / "dns.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
+        print(f"{len(report.findings)} findings, worst {report.worst()}")
+    finally:
+        lab.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--demo-bans"]:
+        capture_demo_bans()
+        raise SystemExit(0)
+    if sys.argv[1:] == ["--demo-dns"]:
+        capture_demo_dns()
+        raise SystemExit(0)
     if sys.argv[1:] == ["--demo-only"]:
         build_demo_data()
         raise SystemExit(0)

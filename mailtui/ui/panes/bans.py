@@ -24,8 +24,17 @@ from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import BannedIP, format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
-from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
-from mailtui.ui.panes.base import Pane, SourceResult
+from mailtui.analysis.live import LiveEntry
+from mailtui.system.units import HOUR_SLOTS, HourCounts, plural, sparkline
+from mailtui.ui.panes.base import (
+    KeyInput,
+    Pane,
+    PaneTable,
+    SourceResult,
+    read_only_bindings,
+    read_only_state,
+    refill_table,
+)
 
 # a table of 20,000 rows costs the UI over a second per refresh; nobody scrolls it: / finds any IP
 MAX_ROWS_PER_JAIL = 50
@@ -59,7 +68,95 @@ def _span(seconds: int | None) -> str:
     for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
         if seconds >= size and seconds % size == 0:
             return f"{seconds // size}{unit}"
-    return f"{seconds}s" if seconds < 3600 else f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+    if seconds < 3600:
+        return f"{seconds}s" if seconds < 60 else f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
+def headline(bans: BansResult) -> tuple[str, str]:
+    """The Bans status line and the path in it that may be shortened.
+
+    With the socket: the version. Without it, whether fail2ban runs and where the bans shown
+    come from, as of when: a log two days old must not read like the server's state now.
+    ``BansResult.headline()`` says it when fail2ban/source.py has it; before that the reason
+    text is read here."""
+    snap = bans.snapshot
+    if bans.mode == "socket":
+        version = f"fail2ban {snap.version}" if snap is not None and snap.version else "fail2ban"
+        note = bans.reason if bans.reason.startswith("demo") else "socket"
+        return f"{version} · {note}", ""
+    path = getattr(bans, "source_file", "") or _read_path(bans.reason)
+    told = getattr(bans, "headline", None)
+    if callable(told):
+        return str(told()), path
+    as_of = getattr(bans, "as_of", None) or _mtime(path)
+    where = f"bans below are from {path} as of {_as_of(as_of)}" if path else "bans below are from the log"
+    reason = bans.reason.lower()
+    if "not running" in reason or "nobody answers" in reason or "is stopped" in reason:
+        return f"fail2ban is not running — {where}", path
+    if "permission denied" in reason or "root-only" in reason:
+        return f"fail2ban's socket is root-only — {where}", path
+    return f"fail2ban's socket is not usable — {where}", path
+
+
+def fit_status(text: str, path: str, suffix: str, width: int) -> tuple[str, str]:
+    """The status that fits one line of ``width``, and what goes to the border title instead.
+
+    In order: the whole headline and the suffix (the sort order), the headline alone, and then
+    the headline's first clause ("fail2ban is not running") moved to the border title with the
+    rest as the status. ``path`` counts at its shortest (``…/fail2ban.log``): set_status
+    shortens it to what fits."""
+    shortest = len(path) - len("…/" + path.rsplit("/", 1)[-1]) if path and len(path) > 16 else 0
+
+    def fits(candidate: str) -> bool:
+        return len(candidate) - shortest <= width
+
+    for candidate in (text + suffix, text):
+        if fits(candidate):
+            return candidate, ""
+    head, sep, tail = text.partition(" — ")
+    if sep:
+        tail = tail[:1].upper() + tail[1:]
+        # a trailing "; ..." clause goes before the path has to shrink to its file name
+        short = tail.split("; ", 1)[0]
+        return (tail if fits(tail) or short == tail else short), head
+    return text, ""
+
+
+def _read_path(reason: str) -> str:
+    clause = reason.rsplit("; ", 1)[-1]
+    if clause.startswith("reading "):
+        return clause.removeprefix("reading ").split(" and the ban database")[0].removesuffix(" instead")
+    return ""
+
+
+def _mtime(path: str) -> float | None:
+    import os
+
+    try:
+        return os.stat(path).st_mtime if path else None
+    except OSError:
+        return None
+
+
+def _as_of(ts: float | None) -> str:
+    if not ts:
+        return "an unknown time"
+    now = time.time()
+    return datetime.fromtimestamp(ts).strftime("%H:%M:%S" if now - ts < 86400 else "%Y-%m-%d %H:%M")
+
+
+def _left_cell(left: float | None, mode: str) -> Text:
+    """Time left, or that it is unknown: fail2ban.log says when a ban started, not for how long
+    (the ban database does; without it, neither the end nor the ban time is known, and `? left`
+    read like a glitch)."""
+    if left is None:
+        return Text("end unknown", "dim")
+    if left == float("inf"):
+        return Text("permanent")
+    if left <= 0:  # its end has passed: a log read as of its last line can still list it
+        return Text("ended", "dim")
+    return Text(f"{format_left(left)} left")
 
 
 def _hm(ts: float | None) -> str:
@@ -70,25 +167,30 @@ class BansPane(Pane):
     TITLE = "Bans"
     PANE_ID = "bans"
     POLL_SECONDS = 5.0
-    BINDINGS = [
+    WRITE_ACTIONS = frozenset({"unban", "ban"})
+    BINDINGS = read_only_bindings([
         Binding("u", "unban", "Unban"),
         Binding("U", "unban(True)", "Unban everywhere", show=False),
-        Binding("s", "sort", "Sort"),
         Binding("b", "ban", "Ban IP"),
         Binding("slash", "search", "Find IP", key_display="/"),
-        Binding("escape", "clear_search", "Clear", show=False),
-    ]
+        Binding("s", "sort", "Sort"),
+        Binding("y", "copy_ip", "Copy IP", show=False),
+        Binding("escape", "clear_search", "Clear search", show=False),
+    ], WRITE_ACTIONS)
+    # the table takes the rows it needs first (every jail and its banned IPs); the explanation
+    # below gets what is left, and none when the pane is short
     DEFAULT_CSS = """
     BansPane #bans-search { display: none; height: 3; }
     BansPane.-searching #bans-search { display: block; }
-    BansPane #bans-table { height: 2fr; }
-    BansPane #bans-why { height: 1fr; min-height: 2; color: $text-muted; }
+    BansPane #bans-table { height: auto; max-height: 100%; }
+    BansPane #bans-why { height: 1fr; min-height: 0; color: $text-muted; }
     """
 
     def __init__(self) -> None:
         super().__init__()
-        self.search_input = Input(placeholder="IP address to find in every jail, then Enter", id="bans-search")
-        self.table: DataTable[Text] = DataTable(cursor_type="row", id="bans-table")
+        self.search_input = KeyInput(placeholder="IP address to find in every jail, then Enter (esc: back)",
+                                     id="bans-search", open_class="-searching")
+        self.table = PaneTable(cursor_type="row", id="bans-table")
         self.why = Static("", markup=False, id="bans-why")
         self.result: BansResult | None = None
         self.ip_filter = ""
@@ -99,6 +201,8 @@ class BansPane(Pane):
         self._polls = 0
         self.sort = "name"
         self._keys: list[str] = []
+        self.expanded = ""  # the jail whose banned IPs are listed: the highlighted row's
+        self._rebuilding = False
         self._cells: list[list[str]] = []
 
     def compose_body(self) -> ComposeResult:
@@ -107,8 +211,10 @@ class BansPane(Pane):
         yield self.why
 
     def on_mount(self) -> None:
-        self._columns = self.table.add_columns("jail", "failed now/total", "banned now/total", "bans/h", "IP",
-                                               "name", "since", "left / ban time")
+        # a banned IP is written in the first column, where nothing can cut it; what a narrow pane
+        # loses on the right is the reverse name, then the ban's start
+        self._columns = self.table.add_columns("jail / banned IP · left", "failed", "banned", "bans/h",
+                                               "ban time", "since", "name")
         self.POLL_SECONDS = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
         self.rdns = ReverseNames(self.app.cfg["dns.nameserver"])  # type: ignore[attr-defined]
         super().on_mount()
@@ -118,6 +224,9 @@ class BansPane(Pane):
         from mailtui.fail2ban.source import read_bans
 
         cfg = self.app.cfg  # type: ignore[attr-defined]
+        source = getattr(self.app, "bans_source", None)
+        if source is not None:  # the demo's captured snapshot
+            return SourceResult(data=source.collect())
         # unchanged jails keep their IP lists between polls; every FULL_EVERY polls all are re-read
         self._polls += 1
         last = self.result.snapshot if self.result is not None and self.result.mode == "socket" else None
@@ -156,27 +265,31 @@ class BansPane(Pane):
             self._keys = []
             return
         snap = bans.snapshot
-        # in log mode the last clause says what is read; why the socket is not used is in `mailtui bans`
-        status = f"log mode (no socket): {bans.reason.rsplit('; ', 1)[-1]}" if bans.mode == "log" \
-            else f"fail2ban {snap.version} · socket"
-        status += f" · sorted by {self.sort} (s)"
-        now = time.time()
+        status, squeeze = headline(bans)
+        status, flag = fit_status(status, squeeze, f" · sorted by {self.sort} (s)",
+                                  self.status.size.width or max(20, self.size.width - 4))
+        now = self.app.clock()  # type: ignore[attr-defined]
         if self.ip_filter:
             hits = snap.find_ip(self.ip_filter)
-            where = ", ".join(f"{j.name} ({format_left(b.time_left(now))} left)" for j, b in hits)
+            where = ", ".join(f"{j.name} ({_left_cell(b.time_left(now), bans.mode).plain})" for j, b in hits)
             status = f"{self.ip_filter}: " + (f"banned in {where}" if hits else "not banned in any jail") + \
                 " (esc clears)"
-        self.set_status(status, problem=bans.mode == "log")
+        self.set_status(status, problem=bans.mode == "log", squeeze=squeeze)
         rows: list[tuple[list[Text], str]] = []
 
         def add(*cells: Text, key: str) -> None:
             rows.append((list(cells), key))
 
         budget = MAX_ROWS
-        for jail in sorted(snap.jails, key=SORTS[self.sort]):
+        ordered = sorted(snap.jails, key=SORTS[self.sort])
+        if ordered and self.expanded not in {j.name for j in ordered}:
+            self.expanded = ordered[0].name
+        for jail in ordered:
             shown = [b for b in jail.banned if not self.ip_filter or b.ip == self.ip_filter]
             if self.ip_filter and not shown:
                 continue
+            if not self.ip_filter and jail.name != self.expanded:
+                shown = []  # only the selected jail lists its IPs: every jail stays on screen
             limit = max(0, min(MAX_ROWS_PER_JAIL, budget))
             # the bans that end last are the newest: show those
             hidden = len(shown) - limit
@@ -184,20 +297,21 @@ class BansPane(Pane):
             budget -= len(shown)
             rate = self.ban_rate.get(jail.name)
             trend = sparkline(rate.last_hour(now) if rate is not None else [0] * HOUR_SLOTS, HOUR_SLOTS)
-            add(Text(jail.name, "bold"), Text(f"{jail.currently_failed} / {jail.total_failed}"),
-                Text(f"{jail.currently_banned} / {jail.total_banned}"), Text(trend, "yellow"),
-                Text(""), Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
+            add(Text(jail.name, "bold"), Text(f"{jail.currently_failed}/{jail.total_failed}"),
+                Text(f"{jail.currently_banned}/{jail.total_banned}"), Text(trend, "yellow"),
+                Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
             for ban in shown:
                 name = self.rdns.get(ban.ip) if self.rdns else ""
+                # the IP and its time left share the first cell: a narrow pane cuts neither
                 # ban.shown(): fail2ban with usedns = raw can ban any text; it is shown sanitized and
-                # marked, in its own row, and never reaches a lookup or markup
-                add(Text(f"  ▸ {jail.name}", "dim"), Text(""), Text(""), Text(""),
-                    Text(ban.shown(), "" if ban.is_ip else "red"),
-                    Text(name, "dim"), Text(_since(ban.ban_start, now)),
-                    Text(f"{format_left(ban.time_left(now))} / {_span(ban.ban_time)}"), key=f"ip:{jail.name}:{ban.ip}")
+                # marked, and never reaches a lookup or markup
+                add(Text.assemble(("  ▸ ", "dim"), (ban.shown().ljust(15), "" if ban.is_ip else "red"), " ",
+                                  _left_cell(ban.time_left(now), bans.mode)), Text(""), Text(""), Text(""),
+                    Text(_span(ban.ban_time) if ban.ban_time is not None else ""), Text(_since(ban.ban_start, now)),
+                    Text(name, "dim"), key=f"ip:{jail.name}:{ban.ip}")
             if hidden > 0:
-                add(Text(f"  … {hidden:,} more in {jail.name}", "dim italic"), Text(""), Text(""), Text(""),
-                    Text("/ finds any IP", "dim"), Text(""), Text(""), Text(""), key=f"more:{jail.name}")
+                add(Text(f"  … {hidden:,} more", "dim italic"), Text(""), Text(""), Text(""),
+                    Text("/ finds any IP", "dim"), Text(""), Text(""), key=f"more:{jail.name}")
         keys = [key for _, key in rows]
         if keys == self._keys:
             # the same rows as last poll: change only the cells that changed (time left, mostly);
@@ -207,24 +321,28 @@ class BansPane(Pane):
                     if cell.plain != old:
                         self.table.update_cell(key, column, cell)
         else:
-            cursor = self.table.cursor_row
-            self.table.clear()
-            for cells, key in rows:
-                self.table.add_row(*cells, key=key)
+            # the highlighted jail or IP stays highlighted wherever it moved (u acts on it)
+            self._rebuilding = True
+            try:
+                refill_table(self.table, rows)
+            finally:
+                self._rebuilding = False
             self._keys = keys
-            if cursor < self.table.row_count:
-                self.table.move_cursor(row=cursor)
         self._cells = [[c.plain for c in cells] for cells, _ in rows]
         banned = sum(j.currently_banned for j in snap.jails)
-        self.border_title = Content(f"Bans · {len(snap.jails)} jails · {banned} banned")
+        title = f"Bans · {plural(len(snap.jails), 'jail')} · {banned} banned"
+        self.border_title = Content.assemble(title, (f" · {flag}" if flag else "", "bold $warning"))
         if not self.table.row_count or not self._selected_key().startswith("ip:"):
             self._show_events()
 
+    def on_resize(self) -> None:
+        super().on_resize()
+        if self.result is not None:  # what the status line can hold depends on the width
+            self.call_after_refresh(self._fill)
+
     # -- selection and why ---------------------------------------------------------------------------
     def _selected_key(self) -> str:
-        if self.table.row_count == 0:
-            return ""
-        return self.table.coordinate_to_cell_key(Coordinate(self.table.cursor_row, 0)).row_key.value or ""
+        return self.table.selected_key()
 
     def selected_ban(self) -> tuple[str, str] | None:
         key = self._selected_key()
@@ -249,6 +367,12 @@ class BansPane(Pane):
         self.why.update(Content("\n").join(lines))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self._rebuilding:
+            return
+        jail = self.selected_jail()
+        if jail and jail != self.expanded and self.result is not None:
+            self.expanded = jail
+            self._fill()
         chosen = self.selected_ban()
         if chosen is None:
             self._show_events()
@@ -288,35 +412,46 @@ class BansPane(Pane):
 
     # -- search ------------------------------------------------------------------------------------
     def action_search(self) -> None:
-        self.add_class("-searching")
-        self.search_input.value = self.ip_filter
-        self.search_input.focus()
+        self.open_input(self.search_input, self.ip_filter)
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input is not self.search_input:
             return
         event.stop()
-        self.remove_class("-searching")
-        self.search_ip(event.value.strip())
-        self.table.focus()
+        if self.search_ip(event.value.strip()):
+            self.close_input(self.search_input)
 
-    def search_ip(self, ip: str) -> None:
+    def search_ip(self, ip: str) -> bool:
+        """Show only ``ip`` in every jail ("" shows all); False (and a message) if it is no IP."""
         import ipaddress
 
         if ip:
             try:
                 ip = str(ipaddress.ip_address(ip))
             except ValueError:
-                self.notify(f"{ip!r} is not an IP address", severity="error", markup=False)
-                return
+                self.notify(f"{ip!r} is not an IP address (like 203.0.113.7 or 2001:db8::1)",
+                            severity="error", markup=False)
+                return False
         self.ip_filter = ip
         if self.result is not None:
             self._fill()
+        return True
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "clear_search":  # otherwise escape restores a maximized pane
+            return bool(self.ip_filter)
+        return read_only_state(self, action, self.WRITE_ACTIONS)
 
     def action_clear_search(self) -> None:
-        self.remove_class("-searching")
-        if self.ip_filter:
-            self.search_ip("")
+        self.search_ip("")
+
+    def action_copy_ip(self) -> None:
+        chosen = self.selected_ban()
+        if chosen is None:
+            self.notify("select a banned IP first", markup=False)
+            return
+        self.app.copy_to_clipboard(chosen[1])
+        self.notify(f"{chosen[1]} copied to the clipboard (OSC 52)", markup=False)
 
     def action_sort(self) -> None:
         order = list(SORTS)

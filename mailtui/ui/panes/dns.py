@@ -14,7 +14,16 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from mailtui.dns.model import GROUPS, RANK, Finding
-from mailtui.ui.panes.base import Pane
+from mailtui.system.units import plural
+from mailtui.ui.panes.base import KeyInput, Pane, PaneTable, refill_table
+
+#: the order findings are listed in: what fails, what could not be checked, warnings, then the rest
+STATUS_ORDER = {"fail": 0, "error": 1, "timeout": 1, "warn": 2, "not_offered": 3, "ok": 4, "info": 5}
+
+
+def ordered_findings(findings: list[Finding]) -> list[Finding]:
+    """Worst first (fail → warn → ok → info), in the report's group order within a status."""
+    return sorted(findings, key=lambda f: (STATUS_ORDER[f.status], GROUPS.index(f.group)))
 
 MARK = {"ok": ("✓", "green"), "info": ("·", "dim"), "not_offered": ("∅", "cyan"), "warn": ("!", "yellow"),
         "fail": ("✗", "bold red"), "timeout": ("⌛", "magenta"), "error": ("?", "magenta")}
@@ -24,12 +33,17 @@ class DnsPane(Pane):
     TITLE = "DNS"
     PANE_ID = "dns"
     POLLED = False
-    BINDINGS = [Binding("r", "rerun", "Re-run check"), Binding("d", "edit_domain", "Domain")]
+    BINDINGS = [Binding("d", "edit_domain", "Domain"), Binding("r", "rerun", "Re-run check")]
 
+    # the domain input shows only while it is edited (d); in the wide layout the pane is a strip
+    # of its worst findings, and the selected finding's detail shows when there is room for it
+    # (one pane per screen, or maximized)
     DEFAULT_CSS = """
-    DnsPane #dns-domain { height: 3; }
-    DnsPane #dns-table { height: 2fr; }
-    DnsPane #dns-detail { height: 1fr; min-height: 3; color: $text-muted; }
+    DnsPane #dns-domain { height: 3; display: none; }
+    DnsPane.-editing #dns-domain { display: block; }
+    DnsPane #dns-table { height: 1fr; }
+    DnsPane #dns-detail { height: 1fr; min-height: 3; max-height: 12; color: $text-muted; display: none; }
+    Screen.-narrow DnsPane #dns-detail, DnsPane.-maximized #dns-detail { display: block; }
     """
 
     class Arrived(Message):
@@ -41,14 +55,16 @@ class DnsPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.domain_input = Input(placeholder="domain to check, then Enter", id="dns-domain")
-        self.table: DataTable[Text] = DataTable(cursor_type="row", id="dns-table")
+        self.domain_input = KeyInput(placeholder="domain to check, then Enter (esc: back)", id="dns-domain",
+                                     open_class="-editing")
+        self.table = PaneTable(cursor_type="row", show_header=False, id="dns-table")
         self.detail = Static("", markup=False, id="dns-detail")
         self.findings: list[Finding] = []
         self.domain = ""
         self._dirty = False
         self._run = 0
         self._ordered: list[Finding] = []
+        self.done = False  # the check of self.domain has finished
 
     def compose_body(self) -> ComposeResult:
         yield self.domain_input
@@ -56,30 +72,37 @@ class DnsPane(Pane):
         yield self.detail
 
     def on_mount(self) -> None:
-        self.table.add_columns("", "group", "finding")
-        self.set_status("type a domain and press Enter (r re-runs)")
+        # the summary before the group: in a strip, what is wrong matters more than where
+        self.table.add_columns("", "finding", "group")
+        self.set_status("press d to type a domain to check (r re-runs)")
         self.run_worker(self._default_domain, thread=True, exit_on_error=False, group="dns-default")
         self.set_interval(0.2, self._flush)
 
     def _default_domain(self) -> None:
         from mailtui.dns.context import default_domain
 
-        domain = default_domain(self.app.cfg)  # type: ignore[attr-defined]
+        replay = getattr(self.app, "dns_source", None)
+        domain = replay.domain if replay is not None else default_domain(self.app.cfg)  # type: ignore[attr-defined]
         if domain:
             self.app.call_from_thread(self.start_check, domain)
 
-    def on_focus(self) -> None:
-        # with a report on screen the table takes the keys (r, d, m); before that, the input
-        (self.table if self.domain else self.domain_input).focus()
-
     def on_input_submitted(self, event: Input.Submitted) -> None:
+        from mailtui.dns.names import domain_problem
+
         event.stop()
-        if event.value.strip():
-            self.start_check(event.value.strip())
-            self.table.focus()
+        domain = event.value.strip().rstrip(".")
+        if not domain:
+            self.domain_input.action_cancel()
+            return
+        problem = domain_problem(domain)
+        if problem:  # nothing is queried; the input stays open to fix it
+            self.notify(problem, severity="error", markup=False)
+            return
+        self.close_input(self.domain_input)
+        self.start_check(domain)
 
     def action_edit_domain(self) -> None:
-        self.domain_input.focus()
+        self.open_input(self.domain_input, self.domain)
 
     def action_rerun(self) -> None:
         if self.domain:
@@ -89,6 +112,7 @@ class DnsPane(Pane):
         self.domain = domain
         self.domain_input.value = domain
         self.findings = []
+        self.done = False
         self._run += 1
         run = self._run
         self._dirty = True
@@ -104,8 +128,12 @@ class DnsPane(Pane):
             if run == self._run:
                 self.post_message(self.Arrived(finding))
 
+        replay = getattr(self.app, "dns_source", None)
         try:
-            report = check_domain(options_from_config(self.app.cfg, domain), on_finding=arrived)  # type: ignore[attr-defined]
+            if replay is not None:  # the demo: a captured check, no network
+                report = replay.check(domain, on_finding=arrived)
+            else:
+                report = check_domain(options_from_config(self.app.cfg, domain), on_finding=arrived)  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - a bad domain or resolver is a status line
             self.post_message(self.Arrived(None, done=True, error=str(exc)))
             return
@@ -119,30 +147,36 @@ class DnsPane(Pane):
             self.findings.append(message.finding)
             self._dirty = True
             return
-        self._flush()
+        self.done = True
+        self._flush(force=True)
         if message.error:
             self.set_status(f"{self.domain}: {message.error}", problem=True)
             return
-        counts = {s: sum(f.status == s for f in self.findings) for s in ("fail", "warn", "timeout", "error")}
+        counts = {s: sum(f.status == s for f in self.findings) for s in ("fail", "timeout", "error", "warn")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no problems"
-        self.set_status(f"{self.domain}: {len(self.findings)} findings, {summary} (r re-runs, d domain)",
-                        problem=any(counts.values()))
+        note = getattr(getattr(self.app, "dns_source", None), "note", "")
+        self.set_status(f"{self.domain}: {plural(len(self.findings), 'finding')}, {summary}"
+                        f"{f' · {note}' if note else ''} (r re-runs, d domain)", problem=any(counts.values()))
 
-    def _flush(self) -> None:
-        if not self._dirty:
+    def _flush(self, force: bool = False) -> None:
+        if not self._dirty and not force:
             return
         self._dirty = False
-        cursor = self.table.cursor_row
-        self.table.clear()
-        ordered = sorted(self.findings, key=lambda f: (GROUPS.index(f.group), -RANK[f.status]))
-        for i, f in enumerate(ordered):
+        ordered = ordered_findings(self.findings)
+        rows = []
+        for f in ordered:
             mark, style = MARK[f.status]
-            self.table.add_row(Text(mark, style), Text(f.group, "dim"), Text(f.summary), key=str(i))
+            rows.append(([Text(mark, style), Text(f.summary), Text(f.group, "dim")], f.id))
         self._ordered = ordered
-        if cursor < self.table.row_count:
-            self.table.move_cursor(row=cursor)
+        refill_table(self.table, rows)  # findings stream in: the highlighted one stays highlighted
         bad = sum(RANK[f.status] >= 2 for f in self.findings)
-        self.border_title = Content(f"DNS · {self.domain} · {bad} problems" if self.domain else "DNS")
+        if not self.domain:
+            title = "DNS"
+        elif not self.done:  # "0 problems" before anything was checked would be a false all-clear
+            title = f"DNS · {self.domain} · checking… ({plural(len(self.findings), 'finding')} so far)"
+        else:
+            title = f"DNS · {self.domain} · {plural(bad, 'problem')}"
+        self.border_title = Content(title)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         ordered = self._ordered

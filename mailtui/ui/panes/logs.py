@@ -3,8 +3,9 @@
 ``/`` opens the filter line (see mailtui.ui.logfilter for its words), ``s`` searches with
 the same words and ``n``/``N`` go to the next/previous match, ``c`` shows the selected line's
 whole conversation (queue ID, smtpd connection, Dovecot session), ``y`` copies the selected
-line to the clipboard (OSC 52; Enter then ``c`` copies a whole diagnosis), ``p`` pauses and resumes
-following, ``end`` jumps to the newest line, Enter explains the selected line.
+line to the clipboard (OSC 52; Enter then ``y`` copies a whole diagnosis), ``p`` pauses and resumes
+following, ``end`` jumps to the newest line, Enter explains the selected line, ``W`` wraps long
+lines (and unwraps them), left/right scroll an unwrapped view sideways.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from textual.widgets import Input
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.ui.logfilter import FilterError, Predicate, compile_filter
-from mailtui.ui.panes.base import Pane, SourceResult
+from mailtui.ui.panes.base import KeyInput, Pane, SourceResult
 from mailtui.ui.widgets.log_lines import LogLines
 
 
@@ -32,18 +33,23 @@ class LogsPane(Pane):
     BINDINGS = [
         Binding("slash", "filter", "Filter", key_display="/"),
         Binding("s", "search", "Search"),
-        Binding("n", "find(True)", "Next", show=False),
-        Binding("N", "find(False)", "Previous", show=False),
+        Binding("n", "find(True)", "Next match", show=False),
+        Binding("N", "find(False)", "Previous match", show=False),
         Binding("c", "conversation", "Conversation"),
-        Binding("y", "copy_line", "Copy line"),
+        Binding("y", "copy_line", "Copy"),
         Binding("p", "pause", "Pause"),
+        # w is "who?" everywhere; W wraps (left/right scroll sideways while not wrapping)
+        Binding("W", "toggle_wrap", "Wrap"),
     ]
+    ENTER_HELP = "Explain the selected line (what happened, why, settings, fix)"
+    MOVE_KEYS = " ← →"
+    MOVE_HELP = ", ← → sideways"
 
     def __init__(self, max_lines: int = 20000) -> None:
         super().__init__()
         self.lines = LogLines(max_lines=max_lines, id="log-lines")
-        self.filter_input = Input(placeholder="words: text !text re:REGEX sev:warn prog:smtpd known",
-                                  id="log-filter")
+        self.filter_input = KeyInput(placeholder="words: text !text re:REGEX sev:warn prog:smtpd known",
+                                     id="log-filter", open_class="-filtering")
         self.sources: list[str] = []
         self.filter_text = ""
         self.search_text = ""
@@ -80,9 +86,7 @@ class LogsPane(Pane):
         self.filter_input.placeholder = ("search (same words as the filter), then n / N"
                                          if mode == "search" else
                                          "words: text !text re:REGEX sev:warn prog:smtpd known")
-        self.add_class("-filtering")
-        self.filter_input.value = value
-        self.filter_input.focus()
+        self.open_input(self.filter_input, value)
 
     def action_find(self, forward: bool) -> None:
         if self._search is None:
@@ -110,6 +114,10 @@ class LogsPane(Pane):
             return
         self.app.push_screen(ConversationScreen(list(self.lines.entries), entry))
 
+    def action_toggle_wrap(self) -> None:
+        self.lines.set_wrap(not self.lines.wrap)
+        self._retitle()
+
     def action_pause(self) -> None:
         if self.lines.following:
             self.lines.set_following(False)
@@ -125,9 +133,8 @@ class LogsPane(Pane):
             predicate = compile_filter(event.value)
         except FilterError as exc:
             self.notify(str(exc), severity="error", markup=False)
-            return
-        self.remove_class("-filtering")
-        self.lines.focus()
+            return  # the line stays open to fix it
+        self.close_input(self.filter_input)
         if self._input_mode == "search":
             self.search_text = event.value.strip()
             self._search = predicate if self.search_text else None
@@ -138,18 +145,14 @@ class LogsPane(Pane):
             self.lines.set_filter(predicate)
         self._retitle()
 
-    def on_key(self, event: events.Key) -> None:
-        if event.key == "escape" and self.has_class("-filtering"):
-            event.stop()
-            self.remove_class("-filtering")
-            self.lines.focus()
-
     def on_log_lines_follow_changed(self, message: LogLines.FollowChanged) -> None:
         self._retitle()
 
     def _retitle(self) -> None:
         state = "following" if self.lines.following else f"paused · +{self.lines.pending} new (end)"
         title = f"Logs · {state} · {', '.join(self.sources) or 'no source'}"
+        if self.lines.wrap:
+            title += " · wrapped (W)"
         if self.filter_text:
             title += f" · filter: {self.filter_text}"
         if self.search_text:

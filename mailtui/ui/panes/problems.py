@@ -16,7 +16,7 @@ from textual.widgets import DataTable
 from mailtui.analysis.live import LiveEntry
 from mailtui.recognizers.model import Recognizer
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
-from mailtui.ui.panes.base import Pane, SourceResult
+from mailtui.ui.panes.base import Pane, PaneTable, SourceResult, refill_table
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
 
@@ -90,12 +90,17 @@ class ProblemsPane(Pane):
     TITLE = "Problems"
     PANE_ID = "problems"
     POLLED = False
-    BINDINGS = [Binding("b", "bans", "IP in Bans"), Binding("l", "who", "Look up")]
+    BINDINGS = [
+        Binding("b", "bans", "IP in Bans"),
+        Binding("l", "who", "Look up"),
+        Binding("y", "copy_line", "Copy line", show=False),
+    ]
+    ENTER_HELP = "Explain the problem (count, who, latest lines, fix)"
 
     def __init__(self) -> None:
         super().__init__()
         self.groups: dict[str, ProblemGroup] = {}
-        self.table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=False, id="problems-table")
+        self.table = PaneTable(cursor_type="row", zebra_stripes=False, id="problems-table")
 
     def compose_body(self) -> ComposeResult:
         yield self.table
@@ -145,9 +150,8 @@ class ProblemsPane(Pane):
                 for column, cell in zip(self._columns, cells):
                     self.table.update_cell(key, column, cell)
         else:
-            self.table.clear()
-            for key, cells in rows.items():
-                self.table.add_row(*cells, key=key)
+            # groups re-sort as lines arrive: the highlighted group stays highlighted (b acts on it)
+            refill_table(self.table, [(cells, key) for key, cells in rows.items()])
             self._keys = keys
         self.status.display = not self.groups
         self.border_title = Content(f"Problems · {sum(g.count for g in self.groups.values())} recognized")
@@ -163,10 +167,15 @@ class ProblemsPane(Pane):
                 Text(who), Text(_ago(group.last, now))]
 
     def selected_group(self) -> ProblemGroup | None:
-        if self.table.row_count == 0:
-            return None
-        key = self.table.coordinate_to_cell_key(Coordinate(self.table.cursor_row, 0)).row_key.value
-        return self.groups.get(str(key))
+        return self.groups.get(self.table.selected_key())
+
+    def action_copy_line(self) -> None:
+        group = self.selected_group()
+        if group is None or group.last_entry is None:
+            self.notify("no problem selected", markup=False)
+            return
+        self.app.copy_to_clipboard(group.last_entry.record.line)
+        self.notify("latest line of this problem copied to the clipboard (OSC 52)", markup=False)
 
     def action_bans(self) -> None:
         """Jump to the Bans pane, searching the group's most frequent client address."""

@@ -15,8 +15,8 @@ from textual.widgets import DataTable
 
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
-from mailtui.system.units import human_age, human_bytes, sparkline
-from mailtui.ui.panes.base import Pane, SourceResult
+from mailtui.system.units import human_age, human_bytes, plural, sparkline
+from mailtui.ui.panes.base import Pane, PaneTable, SourceResult, read_only_bindings, refill_table
 
 _STATE_STYLE = {"ok": "green", "missing": "bold red", "unexpected": "yellow", "not configured": "dim"}
 
@@ -25,19 +25,26 @@ class ServicesPane(Pane):
     TITLE = "Services"
     PANE_ID = "services"
     POLL_SECONDS = 5.0
-    BINDINGS = [
-        Binding("enter", "open_queue", "Queue", show=False),
-        Binding("f", "flush", "Flush queue"),
-    ]
+    WRITE_ACTIONS = frozenset({"flush"})
+    BINDINGS = read_only_bindings([Binding("f", "flush", "Flush queue")], WRITE_ACTIONS)
+    ENTER_HELP = "Open the mail queue (on the queue row or a deferred reason)"
 
     class AlertsChanged(Message):
         def __init__(self, alerts: list[Alert]) -> None:
             super().__init__()
             self.alerts = alerts
 
+    class DaemonsSeen(Message):
+        """Which daemons run ({"postfix": True, ...}): the top bar tells installed from running."""
+
+        def __init__(self, running: dict[str, bool]) -> None:
+            super().__init__()
+            self.running = running
+
     def __init__(self) -> None:
         super().__init__()
-        self.table: DataTable[Text] = DataTable(cursor_type="row", id="services-table")
+        self.table = PaneTable(cursor_type="row", id="services-table")
+        self._running_seen: dict[str, bool] | None = None
         self.report: ServicesReport | None = None
         self._alert_ids: tuple[str, ...] | None = None
         self._rows_shown: list | None = None
@@ -61,6 +68,10 @@ class ServicesPane(Pane):
         report: ServicesReport = result.data
         self.report = report
         self._fill(report)
+        running = {d.key: d.running for d in report.daemons}
+        if running != self._running_seen:
+            self._running_seen = running
+            self.post_message(self.DaemonsSeen(running))
         ids = tuple(a.id for a in report.alerts)
         if ids != self._alert_ids:  # coalesce: the bar only changes when the alerts do
             self._alert_ids = ids
@@ -68,10 +79,11 @@ class ServicesPane(Pane):
 
     def _fill(self, report: ServicesReport) -> None:
         now = report.taken
-        rows: list[tuple[tuple[Text, ...], str | None]] = []
+        rows: list[tuple[tuple[Text, ...], str]] = []
 
         def add(*cells: Text, key: str | None = None) -> None:
-            rows.append((cells, key))
+            # rows without a key of their own are known by their label (the selection follows it)
+            rows.append((cells, key or f"row:{cells[0].plain}"))
 
         for d in report.daemons:
             if d.running:
@@ -83,12 +95,26 @@ class ServicesPane(Pane):
             else:
                 add(Text(d.label, "bold"), Text("DOWN", "bold red"), Text(d.note or "not running"),
                     key=f"daemon:{d.key}")
-        for i, p in enumerate(report.ports):
+        # the ports that listen as expected share one row; each one that does not gets its own,
+        # right under the daemons, where a short pane still shows it
+        fine = [p for p in report.ports if p.state in ("ok", "not configured")]
+        for p in report.ports:
+            if p in fine:
+                continue
             where = f"{p.address}:{p.port}"
             detail = " · ".join(x for x in (f"{p.daemon} {p.service}".strip(), p.tls,
                                            f"held by {p.owner}" if p.owner else "") if x)
             add(Text(f":{p.port}"), Text(p.state, _STATE_STYLE.get(p.state, "")), Text(f"{where}  {detail}"),
-                key=f"port:{i}")
+                key=f"port:{where}")
+        if fine:
+            listed = Text()
+            for p in fine:
+                mark, style = ("✔", "green") if p.state == "ok" else ("·", "dim")
+                listed.append(f"{mark} ", style)
+                name = (p.service or p.daemon).rsplit("/", 1)[-1]
+                listed.append(f"{p.port}{f' {name}' if name != str(p.port) else ''}  ")
+            ok = sum(p.state == "ok" for p in fine)
+            add(Text("ports"), Text(f"{ok} listening", "green"), listed, key="ports")
         queue = report.queue
         if queue is not None:
             if queue.error:
@@ -96,7 +122,7 @@ class ServicesPane(Pane):
             else:
                 counts = " · ".join(f"{q} {n}" for q, n in queue.counts().items() if n)
                 trend = sparkline([n for _, n in report.queue_history], 24)
-                add(Text("queue", "bold"), Text(f"{queue.total} msgs", "yellow" if queue.total else "green"),
+                add(Text("queue", "bold"), Text(plural(queue.total, "msg"), "yellow" if queue.total else "green"),
                     Text(f"{counts or 'empty'}  oldest {human_age(queue.oldest_age())}  {trend}"), key="queue")
                 domains = queue.top_domains(5)
                 if domains:
@@ -126,25 +152,19 @@ class ServicesPane(Pane):
         plain = [([c.plain for c in cells], key) for cells, key in rows]
         if plain != self._rows_shown:  # unchanged rows: no rebuild (a rebuild re-lays out the screen)
             self._rows_shown = plain
-            cursor = self.table.cursor_row
-            self.table.clear()
-            for cells, key in rows:
-                self.table.add_row(*cells, key=key)
-            if cursor < self.table.row_count:
-                self.table.move_cursor(row=cursor)
+            refill_table(self.table, rows)  # the highlighted daemon/port/row stays highlighted
         up = sum(d.running for d in report.daemons)
         missing = sum(p.state == "missing" for p in report.ports)
-        ports = f"{missing} port{'s' if missing != 1 else ''} missing"
+        ports = f"{plural(missing, 'port')} missing" if missing else "every port listens"
         status = f"{up}/{len(report.daemons)} daemons up · {ports}" if report.daemons else \
             "no mail daemon installed or running here"
         notes = f" · {report.notes[0]}" if report.notes else ""
         self.set_status(status + notes, problem=bool(report.alerts))
-        self.border_title = Content(f"Services · {len(report.alerts)} alerts" if report.alerts else "Services")
+        self.border_title = Content(f"Services · {plural(len(report.alerts), 'alert')}" if report.alerts
+                                    else "Services")
 
     def _selected_key(self) -> str:
-        if self.table.row_count == 0:
-            return ""
-        return self.table.coordinate_to_cell_key(Coordinate(self.table.cursor_row, 0)).row_key.value or ""
+        return self.table.selected_key()
 
     def action_open_queue(self, everything: bool = False) -> None:
         from mailtui.ui.screens.queue import QueueScreen

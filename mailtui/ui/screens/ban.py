@@ -7,11 +7,12 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Select, Static
 
+from mailtui.ui.screens.dialog import Dialog
 
-class BanScreen(ModalScreen["tuple[str, str] | None"]):
+
+class BanScreen(Dialog["tuple[str, str] | None"]):
     """Dismisses with (ip, jail), or None when cancelled."""
 
     DEFAULT_CSS = """
@@ -22,6 +23,7 @@ class BanScreen(ModalScreen["tuple[str, str] | None"]):
     BanScreen #ban-error { color: $error; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    HELP_TITLE = "Ban an IP"
 
     def __init__(self, jails: list[str], jail: str) -> None:
         super().__init__()

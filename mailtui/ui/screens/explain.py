@@ -14,13 +14,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Static
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.core.record import LogRecord
 from mailtui.recognizers.explain import Diagnosis
 from mailtui.recognizers.model import Match
+from mailtui.ui.screens.dialog import Dialog
 
 LABEL = 15
 
@@ -78,7 +78,7 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
     return Content("\n").join(parts)
 
 
-class ExplainScreen(ModalScreen[None]):
+class ExplainScreen(Dialog[None]):
     DEFAULT_CSS = """
     ExplainScreen { align: center middle; }
     ExplainScreen > VerticalScroll {
@@ -86,7 +86,8 @@ class ExplainScreen(ModalScreen[None]):
         border: round $accent; background: $surface; padding: 0 1;
     }
     """
-    BINDINGS = [Binding("escape,q", "dismiss", "Close"), Binding("c", "copy", "Copy")]
+    BINDINGS = [Binding("y", "copy", "Copy")]
+    HELP_TITLE = "Explanation"
 
     def __init__(self, entry: LiveEntry, group: Content | None = None,
                  entries: list[LiveEntry] | None = None) -> None:
@@ -148,5 +149,3 @@ class ExplainScreen(ModalScreen[None]):
         self.app.copy_to_clipboard(text)
         self.notify("copied to the clipboard (OSC 52)", markup=False)
 
-    async def action_dismiss(self, result: None = None) -> None:
-        self.dismiss(result)

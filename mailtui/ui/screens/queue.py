@@ -7,18 +7,18 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
 from textual.content import Content
-from textual.coordinate import Coordinate
-from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 
 from mailtui.system.queue import QueuedMessage
 from mailtui.system.units import human_age, human_bytes
+from mailtui.ui.panes.base import read_only_bindings
+from mailtui.ui.screens.dialog import Dialog
 
 #: key -> (action, verb shown in the confirmation)
 ACTIONS = {"h": ("hold", "Hold"), "r": ("release", "Release"), "d": ("delete", "Delete")}
 
 
-class QueueScreen(ModalScreen[None]):
+class QueueScreen(Dialog[None]):
     DEFAULT_CSS = """
     QueueScreen { align: center middle; }
     QueueScreen > Vertical {
@@ -28,12 +28,13 @@ class QueueScreen(ModalScreen[None]):
     QueueScreen DataTable { height: 1fr; }
     QueueScreen #queue-reason { height: auto; max-height: 4; color: $text-muted; }
     """
-    BINDINGS = [
-        Binding("escape", "dismiss", "Close"),
+    WRITE_ACTIONS = frozenset({"act"})
+    BINDINGS = read_only_bindings([
         Binding("h", "act('h')", "Hold"),
         Binding("r", "act('r')", "Release"),
         Binding("d", "act('d')", "Delete"),
-    ]
+    ], WRITE_ACTIONS)
+    HELP_TITLE = "Mail queue"
 
     def __init__(self, title: str, messages: list[QueuedMessage], now: float) -> None:
         super().__init__()
@@ -46,7 +47,7 @@ class QueueScreen(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = Content(f"{self.title_text} · {len(self.messages)} messages")
-            box.border_subtitle = Content("h hold · r release · d delete · esc close")
+            box.border_subtitle = Content("h hold · r release · d delete · esc/q close")
             yield self.table
             yield self.reason
 

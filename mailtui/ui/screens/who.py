@@ -15,11 +15,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import ModalScreen
 from textual.widgets import Input, Static
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.analysis.who import Pair, WhoResult, conversation, lookup
+from mailtui.ui.screens.dialog import Dialog
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
 GAP = 60  # seconds of silence that start a new paragraph
@@ -57,7 +57,7 @@ def timeline_content(result: WhoResult, summary: bool = True) -> Content:
     return Content("\n").join(parts)
 
 
-class TimelineScreen(ModalScreen[None]):
+class TimelineScreen(Dialog[None]):
     """A large modal holding a scrollable timeline; closed with escape."""
 
     DEFAULT_CSS = """

@@ -9,9 +9,12 @@ the lines that arrived meanwhile, and ``end`` jumps back and follows again.
 from __future__ import annotations
 
 import time
+from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
+from itertools import accumulate
+from typing import Callable
 
 from rich.segment import Segment
 from rich.style import Style
@@ -35,6 +38,9 @@ CURSOR_STYLE = Style(bgcolor="grey27")
 #: every full garbage collection walks, so more would lengthen the pauses while logs stream in)
 STRIP_CACHE = 256
 REDRAW_EVERY = 0.1  # seconds between redraws while lines stream in
+#: where a wrapped line's continuation rows start: under the message, after mark, time, program
+MESSAGE_COLUMN = 2 + 9 + PROGRAM_WIDTH + 1
+SIDE_STEP = 8  # columns per left/right key while not wrapping
 
 
 class RowStrip(Strip):
@@ -75,13 +81,15 @@ class LogLines(ScrollView, can_focus=True):
     LogLines { height: 1fr; }
     """
     BINDINGS = [
-        Binding("up", "cursor(-1)", "Up", show=False),
-        Binding("down", "cursor(1)", "Down", show=False),
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
         Binding("pageup", "cursor(-20)", "Page up", show=False),
         Binding("pagedown", "cursor(20)", "Page down", show=False),
-        Binding("home", "first", "First", show=False),
-        Binding("end", "follow", "Follow"),
+        Binding("home,g", "first", "First", show=False),
+        Binding("end,G", "follow", "Follow", show=False),  # the title says "(end)" when paused
         Binding("enter", "select", "Explain"),
+        Binding("left", "side(-1)", "Scroll left", show=False),
+        Binding("right", "side(1)", "Scroll right", show=False),
     ]
 
     following: reactive[bool] = reactive(True)
@@ -110,8 +118,12 @@ class LogLines(ScrollView, can_focus=True):
         self._redraw_timer: Timer | None = None
         self._last_redraw = 0.0
         self._pending_shown = 0  # the "+N new lines" count last announced
-        # (id, width, highlighted) -> (entry, strip): the entry is kept so its id cannot be reused
-        self._cache: dict[tuple[int, int, bool], tuple[LiveEntry, Strip]] = {}
+        # (id, width, highlighted, row of the line, x) -> (entry, strip): the entry is kept so its id
+        # cannot be reused
+        self._cache: dict[tuple[int, int, bool, int, int], tuple[LiveEntry, Strip]] = {}
+        self.wrap = False  # long lines continue on the next rows (W) instead of being cut
+        self.x = 0  # columns scrolled to the right (left/right) while not wrapping
+        self._starts: list[int] = []  # wrapping: the first row of every line of the view, and the end
 
     # -- data --------------------------------------------------------------------------------------
     def add(self, batch: list[LiveEntry]) -> None:
@@ -158,8 +170,52 @@ class LogLines(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True)
         self.refresh()
 
+    @property
+    def _width(self) -> int:
+        # the rows' width: without the vertical scrollbar (a row as wide as the widget made a
+        # horizontal scrollbar appear, which took a row, and cut every line's last characters)
+        return max(1, self.scrollable_content_region.width)
+
     def _resize(self) -> None:
-        self.virtual_size = Size(max(self.size.width, 1), len(self.view))
+        width = self._width
+        if self.wrap:
+            self._starts = [0, *accumulate(self._rows_of(e, width) for e in self.view)]
+            self.virtual_size = Size(width, self._starts[-1])
+        else:
+            self._starts = []
+            self.virtual_size = Size(width, len(self.view))
+
+    @staticmethod
+    def _rows_of(entry: LiveEntry, width: int) -> int:
+        """Rows a line takes when wrapped: the first row, then continuation rows under the message."""
+        rec = entry.record
+        length = MESSAGE_COLUMN + len(rec.message if rec.fmt != "unknown" else rec.line)
+        room = max(10, width - MESSAGE_COLUMN)
+        return 1 if length <= width else 1 + -(-(length - width) // room)
+
+    def _first_row(self, index: int) -> int:
+        return self._starts[index] if self.wrap and index < len(self._starts) else index
+
+    def _last_row(self, index: int) -> int:
+        return self._starts[index + 1] - 1 if self.wrap and index + 1 < len(self._starts) else index
+
+    def set_wrap(self, wrap: bool) -> None:
+        self.wrap = wrap
+        self.x = 0
+        self._cache.clear()
+        self._resize()
+        if self.following:
+            self.scroll_end(animate=False, immediate=True)
+        elif self.cursor >= 0:
+            self.scroll_to_region_cursor()
+        self.refresh()
+
+    def action_side(self, direction: int) -> None:
+        if self.wrap:
+            return
+        self.x = max(0, self.x + direction * SIDE_STEP)
+        self._cache.clear()
+        self.refresh()
 
     @property
     def selected(self) -> LiveEntry | None:
@@ -168,18 +224,37 @@ class LogLines(ScrollView, can_focus=True):
     # -- rendering ---------------------------------------------------------------------------------
     def render_line(self, y: int) -> Strip:
         _, scroll_y = self.scroll_offset
-        index = scroll_y + y
-        width = self.size.width
+        row = scroll_y + y
+        width = self._width
+        part = 0
+        if self.wrap:
+            index = bisect_right(self._starts, row) - 1
+            if index < 0 or index >= len(self.view):
+                return Strip.blank(width, self.rich_style)
+            part = row - self._starts[index]
+        else:
+            index = row
         if index >= len(self.view):
             return Strip.blank(width, self.rich_style)
         entry = self.view[index]
         highlighted = index == self.cursor
-        key = (id(entry), width, highlighted)
+        key = (id(entry), width, highlighted, part, self.x)
         hit = self._cache.get(key)
         if hit is not None and hit[0] is entry:
             return hit[1]
         text = entry_text(entry)
-        text.truncate(width, overflow="ellipsis", pad=True)
+        if self.wrap:
+            room = max(10, width - MESSAGE_COLUMN)
+            if part:
+                start = width + (part - 1) * room
+                text = Text.assemble(" " * (width - room), text[start:start + room], no_wrap=True)
+        elif self.x:
+            # scrolled sideways: the message moves, the time and the program stay
+            head = text[:MESSAGE_COLUMN]
+            head.append_text(text[MESSAGE_COLUMN + self.x:])
+            text = head
+        # wrapping, the first row is cut where the next one goes on; else an ellipsis says there is more
+        text.truncate(width, overflow="crop" if self.wrap else "ellipsis", pad=True)
         segments = list(text.render(self.app.console))
         segments = [s for s in segments if s.text != "\n"]
         if highlighted:
@@ -214,10 +289,11 @@ class LogLines(ScrollView, can_focus=True):
     def scroll_to_region_cursor(self) -> None:
         _, top = self.scroll_offset
         height = self.scrollable_content_region.height
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False, immediate=True)
-        elif self.cursor >= top + height:
-            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        first, last = self._first_row(self.cursor), self._last_row(self.cursor)
+        if first < top:
+            self.scroll_to(y=first, animate=False, immediate=True)
+        elif last >= top + height:
+            self.scroll_to(y=max(first, last - height + 1), animate=False, immediate=True)
 
     def action_first(self) -> None:
         self.cursor = 0 if self.view else -1
