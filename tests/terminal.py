@@ -130,7 +130,7 @@ class Terminal:
         if self._own_home:
             shutil.rmtree(self.config_home, ignore_errors=True)
 
-    def __enter__(self) -> Terminal:  # noqa: PYI034 - Python 3.10 has no typing.Self
+    def __enter__(self) -> Terminal:
         self.start()
         return self
 

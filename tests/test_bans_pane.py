@@ -46,15 +46,6 @@ def expand(pane: BansPane, jail: str) -> None:
     pane.table.move_cursor(row=next(i for i, r in enumerate(rows(pane.table)) if r[0] == jail))
 
 
-async def until(pilot, predicate, tries: int = 100, what: str = "condition"):
-    for _ in range(tries):
-        value = predicate()
-        if value:
-            return value
-        await pilot.pause(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
-
-
 async def test_ban_reason_search_and_events(rig, tmp_path: Path, monkeypatch) -> None:
     outcome = run_scenario(rig, BY_NAME["fail2ban_ban"], rig.postfix)
     ip = outcome.ip

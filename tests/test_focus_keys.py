@@ -303,8 +303,8 @@ async def test_demo_says_it_is_read_only(isolated_config) -> None:
 
 # -- item 12: the same dialog keys everywhere; a dialog's own footer ----------------------------
 async def _explain_something(pilot, app) -> ExplainScreen:
-    from mailtui.logs.envelope import EnvelopeParser
     from mailtui.analysis.live import LiveEntry
+    from mailtui.logs.envelope import EnvelopeParser
     from mailtui.recognizers.engine import default_engine
 
     rec = EnvelopeParser(record_type=LiveEntry).parse(_helo("01", "192.0.2.9", unknown=False).rstrip("\n"))

@@ -48,7 +48,7 @@ class _SlowReplay(DemoDns):
 
         self.release = threading.Event()
 
-    def check(self, domain, on_finding=None):  # noqa: ANN001, ANN201
+    def check(self, domain, on_finding=None):
         def held(finding: Finding) -> None:
             if on_finding is not None:
                 on_finding(finding)
@@ -60,7 +60,7 @@ class _SlowReplay(DemoDns):
 async def test_dns_says_checking_not_zero_problems_and_replays_offline(isolated_config, monkeypatch) -> None:
     import mailtui.dns.run as run
 
-    def no_network(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202
+    def no_network(*args, **kwargs):
         raise AssertionError("the demo must not run a real check")
 
     monkeypatch.setattr(run, "check_domain", no_network)

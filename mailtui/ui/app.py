@@ -42,8 +42,8 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
 from textual.worker import Worker
 
-from mailtui.config import Config
 from mailtui.analysis.live import LiveEntry
+from mailtui.config import Config
 from mailtui.ui.panes import PANE_ORDER, BansPane, DnsPane, LogsPane, Pane, ProblemsPane, ServicesPane
 from mailtui.ui.panes.base import notify_failed_worker
 from mailtui.ui.screens.help import HelpScreen, pane_sections

@@ -138,7 +138,7 @@ def capture_demo_bans() -> None:
             for _ in range(4):
                 drive(rig, pf, ip)
 
-        def snapshot():  # noqa: ANN202
+        def snapshot():
             with Fail2banClient(str(rig.fail2ban.socket)) as client:
                 return collect(client)
 

@@ -16,7 +16,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input, Static
 
 from mailtui.analysis.live import LiveEntry
@@ -24,7 +23,6 @@ from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import BannedIP, format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
-from mailtui.analysis.live import LiveEntry
 from mailtui.system.units import HOUR_SLOTS, HourCounts, plural, sparkline
 from mailtui.ui.panes.base import (
     KeyInput,

@@ -10,7 +10,6 @@ lines (and unwraps them), left/right scroll an unwrapped view sideways.
 
 from __future__ import annotations
 
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content

@@ -9,7 +9,6 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.coordinate import Coordinate
 from textual.message import Message
 from textual.widgets import DataTable
 

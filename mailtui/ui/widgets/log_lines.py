@@ -14,7 +14,6 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 from itertools import accumulate
-from typing import Callable
 
 from rich.segment import Segment
 from rich.style import Style
