@@ -27,3 +27,4 @@ def configure(cfg: Config, logs: dict[str, Path], directory: Path) -> None:
     cfg.set("logs.fail2ban", str(logs["fail2ban.log"]), "--demo")
     cfg.set("fail2ban.socket", str(directory / "no-fail2ban-in-the-demo.sock"), "--demo")
     cfg.set("ui.read_only", True, "--demo")
+    cfg.set("containers.mode", "no", "--demo")  # the demo replays captures: no container engine either
