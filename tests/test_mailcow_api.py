@@ -122,3 +122,45 @@ def test_cli_bans_and_unban_go_through_the_mailcow_api(fake: FakeMailcow, tmp_pa
     ro = subprocess.run([sys.executable, "-m", "mailtui", "--read-only", "unban", "203.0.113.7", "--yes"],
                         capture_output=True, text=True, timeout=60, env=env)
     assert ro.returncode == 2 and "read-only" in ro.stderr
+
+
+async def test_bans_pane_shows_mailcow_bans_and_unbans_through_the_api(fake: FakeMailcow, tmp_path: Path) -> None:
+    from mailtui import config
+    from mailtui.ui.app import MailTuiApp
+    from mailtui.ui.panes.bans import BansPane
+    from tests.ui_apps import FIXED_SUMMARY, FixedServices
+
+    log = tmp_path / "mail.log"
+    log.write_text("")
+    cfg = config.load(None, {"logs.files": [str(log)], "containers.mailcow_url": fake.url,
+                             "containers.mailcow_api_key": RO_KEY, "containers.mailcow_api_key_rw": RW_KEY,
+                             "ui.refresh_seconds": 0.5, "dns.nameserver": "127.0.0.1:9",
+                             "postfix.config_dir": "/nonexistent", "dovecot.config": "/nonexistent"})
+    app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
+    async with app.run_test(size=(160, 50)) as pilot:
+        pane = app.query_one(BansPane)
+        await pilot.press("1")
+        for _ in range(100):
+            cells = [[str(c) for c in pane.table.get_row_at(i)] for i in range(pane.table.row_count)]
+            if any("203.0.113.7" in r[0] for r in cells):
+                break
+            await pilot.pause(0.1)
+        assert any(r[0].strip() == JAIL for r in cells), cells
+        assert "mailcow" in str(pane.status.render())
+        pane.table.focus()
+        pane.table.move_cursor(row=next(i for i, r in enumerate(cells) if "203.0.113.7" in r[0]))
+        await pilot.press("u")
+        await pilot.pause(0.3)
+        from textual.widgets import Static
+
+        from mailtui.ui.screens.confirm import ConfirmScreen
+        assert isinstance(app.screen, ConfirmScreen)  # asked first, naming where the unban goes
+        question = " ".join(str(w.render()) for w in app.screen.query(Static))
+        assert "203.0.113.7" in question and f"mailcow's netfilter at {fake.url}" in question
+        assert ("POST", "/api/v1/edit/fail2ban", RW_KEY) not in fake.requests
+        await pilot.press("y")
+        for _ in range(50):
+            if ("POST", "/api/v1/edit/fail2ban", RW_KEY) in fake.requests:
+                break
+            await pilot.pause(0.1)
+        assert ("POST", "/api/v1/edit/fail2ban", RW_KEY) in fake.requests

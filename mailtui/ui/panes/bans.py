@@ -19,6 +19,7 @@ from textual.content import Content
 from textual.widgets import DataTable, Input, Static
 
 from mailtui.analysis.live import LiveEntry
+from mailtui.containers.bans import ApplianceBans
 from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import BannedIP, format_left
@@ -202,6 +203,7 @@ class BansPane(Pane):
         self.expanded = ""  # the jail whose banned IPs are listed: the highlighted row's
         self._rebuilding = False
         self._cells: list[list[str]] = []
+        self.appliance: ApplianceBans | None = None  # set by collect() on a container host
 
     def compose_body(self) -> ComposeResult:
         yield self.search_input
@@ -229,7 +231,12 @@ class BansPane(Pane):
         self._polls += 1
         last = self.result.snapshot if self.result is not None and self.result.mode == "socket" else None
         previous = last if self._polls % FULL_EVERY else None
-        bans = read_bans(cfg["fail2ban.socket"], cfg["logs.fail2ban"], previous=previous)
+        from mailtui.containers.bans import appliance_bans
+
+        # mailcow's netfilter (its API) or docker-mailserver's fail2ban when the server is an appliance
+        self.appliance = appliance_bans(cfg)
+        bans = (self.appliance.result if self.appliance is not None
+                else read_bans(cfg["fail2ban.socket"], cfg["logs.fail2ban"], previous=previous))
         if bans.snapshot is not None and self.rdns is not None:
             self.rdns.resolve([b.ip for j in bans.snapshot.jails for b in j.banned])
         return SourceResult(data=bans)
@@ -468,10 +475,19 @@ class BansPane(Pane):
         if chosen is None:
             self.notify("select a banned IP first", markup=False)
             return
+        blocked = self.result.actions_disabled if self.result is not None else ""
+        if blocked:  # before the question: a yes that cannot be carried out is wasted
+            self.notify(f"cannot unban now: {blocked}", severity="warning", markup=False)
+            return
         jail, ip = chosen
         where = ("every jail", "") if everywhere else (f"jail {jail}", jail)
-        question = Content.assemble("Unban ", (ip, "bold"), " in ", (where[0], "bold"),
-                                    "?\nfail2ban also deletes this IP's ban history.")
+        found = self.appliance
+        if found is not None and found.mailcow is not None:
+            where = (f"mailcow's netfilter at {found.mailcow.url}", "")
+        host = "" if found is None else (" (docker-mailserver's fail2ban)" if found.mailcow is None else "")
+        question = Content.assemble("Unban ", (ip, "bold"), " in ", (where[0], "bold"), host,
+                                    "?\nfail2ban also deletes this IP's ban history." if found is None or
+                                    found.mailcow is None else "?\nmailcow lifts the ban within seconds.")
 
         def done(yes: bool | None) -> None:
             if yes:
@@ -509,17 +525,28 @@ class BansPane(Pane):
         self.app.push_screen(BanScreen([j.name for j in snap.jails], jail), chosen)
 
     def _act(self, action: str, jail: str, ip: str) -> None:
+        from mailtui.containers.mailcow import MailcowError
         from mailtui.fail2ban.actions import ActionRefused, ban, unban
 
         socket = self.app.cfg["fail2ban.socket"]  # type: ignore[attr-defined]
+        found = self.appliance
         try:
-            if action == "ban":
+            if action == "unban" and found is not None:
+                from mailtui.containers.bans import unban as appliance_unban
+
+                message, severity = appliance_unban(found, ip, jail or None), "information"
+            elif found is not None and found.mailcow is not None:
+                message, severity = "ban: mailcow bans through its own netfilter rules, not from here", "warning"
+            elif found is not None and action == "ban":
+                ban(found.socket, ip, jail)
+                message, severity = f"banned {ip} in {jail}", "information"
+            elif action == "ban":
                 ban(socket, ip, jail)
                 message, severity = f"banned {ip} in {jail}", "information"
             else:
                 count = unban(socket, ip, jail or None)
                 message, severity = f"unbanned {ip} in {jail or 'every jail'} ({count})", "information"
-        except ActionRefused as exc:
+        except (ActionRefused, MailcowError) as exc:
             message, severity = str(exc), "error"
         self.app.call_from_thread(self.notify, message, severity=severity, markup=False)
         self.app.call_from_thread(self.start_poll)
