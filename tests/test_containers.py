@@ -478,3 +478,34 @@ def test_config_says_which_appliance_is_read_and_why_not(lab: ContainerLab, tmp_
         assert "containers: not used: no container engine socket at " in off.stdout
     finally:
         lab.podman("rm", "-f", "-t", "0", "cfg-postfix")
+
+
+async def test_services_pane_lists_the_appliance_containers(lab: ContainerLab, tmp_path: Path) -> None:
+    from mailtui import config
+    from mailtui.ui.app import MailTuiApp
+    from mailtui.ui.panes.services import ServicesPane
+    from tests.ui_apps import FIXED_SUMMARY, FixedServices
+
+    lab.run("pane-postfix", "sleep 600", labels={**MAILCOW, "com.docker.compose.service": "postfix-mailcow"})
+    lab.run("pane-dovecot", "exit 2", labels={**MAILCOW, "com.docker.compose.service": "dovecot-mailcow"})
+    log = tmp_path / "mail.log"
+    log.write_text("")
+    cfg = config.load(None, {"logs.files": [str(log)], "containers.socket": lab.socket, "ui.refresh_seconds": 0.5,
+                             "fail2ban.socket": "/nonexistent/f2b.sock", "dns.nameserver": "127.0.0.1:9",
+                             "postfix.config_dir": "/nonexistent", "dovecot.config": "/nonexistent"})
+    try:
+        _until(lambda: lab.podman("inspect", "-f", "{{.State.Status}}", "pane-dovecot") == "exited", what="exit")
+        app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
+        async with app.run_test(size=(160, 50)) as pilot:
+            pane = app.query_one(ServicesPane)
+            rows: dict[str, list[str]] = {}
+            for _ in range(100):
+                rows = {str(pane.table.get_row_at(i)[0]): [str(c) for c in pane.table.get_row_at(i)]
+                        for i in range(pane.table.row_count)}
+                if "pane-postfix" in rows and "pane-dovecot" in rows:
+                    break
+                await pilot.pause(0.1)
+            assert rows["pane-postfix"][1] == "running" and "postfix" in rows["pane-postfix"][2]
+            assert rows["pane-dovecot"][1] == "exited" and "exit 2" in rows["pane-dovecot"][2]
+    finally:
+        lab.podman("rm", "-f", "-t", "0", "pane-postfix", "pane-dovecot")

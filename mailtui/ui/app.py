@@ -239,7 +239,9 @@ class MailTuiApp(App[int]):
             parts.append(Content.styled("  replaying captured daemon logs", "$warning"))
         elif self.read_only:
             parts.append(Content.styled("  ban, unban and queue changes are off", "$warning"))
-        self.query_one("#topbar", Static).update(Content.assemble(*parts))
+        bars = self.query("#topbar")  # a late answer while the app shuts down finds no bar: nothing to do
+        if bars:
+            bars.first(Static).update(Content.assemble(*parts))
 
     # -- services and alerts ---------------------------------------------------------------------
     @property

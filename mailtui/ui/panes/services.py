@@ -12,6 +12,7 @@ from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable
 
+from mailtui.containers.services import ContainersReport
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
 from mailtui.system.units import human_age, human_bytes, plural, sparkline
@@ -44,6 +45,7 @@ class ServicesPane(Pane):
         super().__init__()
         self.table = PaneTable(cursor_type="row", id="services-table")
         self._running_seen: dict[str, bool] | None = None
+        self.containers: ContainersReport | None = None  # the appliance's containers, each poll
         self.report: ServicesReport | None = None
         self._alert_ids: tuple[str, ...] | None = None
         self._rows_shown: list | None = None
@@ -58,7 +60,27 @@ class ServicesPane(Pane):
         super().on_mount()
 
     def collect(self) -> SourceResult:
-        return SourceResult(data=self.app.services_collector.collect())  # type: ignore[attr-defined]
+        report = self.app.services_collector.collect()  # type: ignore[attr-defined]
+        # a mail appliance in containers: its containers are the services worth a row each
+        self.containers = self._containers()
+        return SourceResult(data=report)
+
+    def _containers(self) -> ContainersReport | None:
+        cfg = self.app.cfg  # type: ignore[attr-defined]
+        if cfg["containers.mode"] == "no" or getattr(self.app, "demo", False):
+            return None
+        from mailtui.containers.engine import EngineClient, access_problem, socket_from_env
+        from mailtui.containers.services import collect
+        from mailtui.containers.setup import names_from
+
+        socket = socket_from_env(cfg["containers.socket"])
+        if access_problem(socket) and cfg["containers.mode"] != "yes":
+            return None  # not a container host: nothing to say
+        client = EngineClient(socket)
+        try:
+            return collect(client, names_from(cfg))
+        finally:
+            client.close()
 
     def show(self, result: SourceResult) -> None:
         if result.error:
@@ -84,6 +106,18 @@ class ServicesPane(Pane):
             # rows without a key of their own are known by their label (the selection follows it)
             rows.append((cells, key or f"row:{cells[0].plain}"))
 
+        appliance = self.containers
+        if appliance is not None and appliance.problem:
+            add(Text("containers", "bold"), Text("?", "yellow"), Text(appliance.problem), key="containers")
+        for c in appliance.services if appliance is not None else []:
+            state = c.state + (f" ({c.health})" if c.health else "")
+            up = c.uptime(now)
+            detail = " · ".join(x for x in (",".join(c.roles), f"up {human_age(up)}" if up is not None else "",
+                                           f"restarted {c.restarts}×" if c.restarts else "",
+                                           f"exit {c.exit_code}" if c.state != "running" and c.exit_code else "",
+                                           " ".join(c.ports)) if x)
+            add(Text(c.name, "bold"), Text(state, "green" if c.ok else "bold red"), Text(detail),
+                key=f"container:{c.name}")
         for d in report.daemons:
             if d.running:
                 detail = (f"pid {d.pid} · {sum(d.children.values())} children · "
