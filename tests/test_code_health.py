@@ -3,7 +3,8 @@
 * ``lint-imports``: the layer contract and "only mailtui.ui imports Textual or Rich"
   (``[tool.importlinter]``, drawn in docs/architecture.md);
 * ``mypy``: strict on everything but mailtui.ui, whose bodies are still checked (``[tool.mypy]``);
-* ``ruff check``: the lint rules of ``[tool.ruff.lint]`` over the whole tree.
+* ``ruff check``: the lint rules of ``[tool.ruff.lint]`` over the whole tree;
+* ``ruff format --check``: every file as the formatter writes it (``[tool.ruff.format]``).
 
 Each must report zero problems. The tools come with the test extras (``pip install -e '.[test]'``).
 """
@@ -47,4 +48,9 @@ def test_mypy_finds_no_errors() -> None:
 
 def test_ruff_finds_no_lint_errors() -> None:
     proc = _run(_tool("ruff"), "check", "--output-format", "concise", ".")
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
+
+
+def test_ruff_format_leaves_every_file_as_it_is() -> None:
+    proc = _run(_tool("ruff"), "format", "--check", ".")
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-2000:]
