@@ -210,6 +210,11 @@ class Terminal:
             self._tmux("send-keys", "-t", "t", key)
             time.sleep(delay)
 
+    def send_burst(self, *keys: str) -> None:
+        """Send tmux key names all at once, as a fast typist (or a paste) does."""
+        self._tmux("send-keys", "-t", "t", *keys)
+        time.sleep(0.15)
+
     def type(self, text: str) -> None:
         """Send literal text."""
         self._tmux("send-keys", "-t", "t", "-l", text)

@@ -220,3 +220,23 @@ def test_log_files_run_focus_dns_validation_and_quit(terminal: Factory, tmp_path
     term.wait_for("│ Problems pane")
     term.press("Escape", "q")
     assert term.wait_exit() == 0
+
+
+@pytest.mark.parametrize("size", [(80, 24), (120, 35)])
+def test_keys_typed_in_one_burst_act_on_the_pane_just_chosen(terminal: Factory, size: tuple[int, int]) -> None:
+    """Textual moves focus a moment after it is asked to: "3m" typed at once used to maximize the
+    pane before (hidden at 80x24: a screen of hatching), and Tab Tab Shift-Tab went astray."""
+    term = demo(terminal, size)
+    for number, name in enumerate(PANES, 1):
+        term.send_burst(str(number), "m")
+        screen = term.wait_for(lambda s, n=name: s.lstrip().startswith(f"╭─ {n}"), what=f"{name} maximized")
+        assert HATCH not in screen
+        term.send_burst("Escape")
+        term.wait_for(lambda s, n=name: not s.lstrip().startswith(f"╭─ {n}"), what=f"{name} restored")
+    term.send_burst("1", "Tab", "Tab", "Tab", "BTab")
+    time.sleep(0.5)
+    assert focused_pane(term) == "Problems"
+    term.send_burst("4", "/")
+    term.wait_for("re:REGEX", what="the Logs filter box (its placeholder)")
+    term.press("Escape", "q")
+    assert term.wait_exit() == 0

@@ -158,6 +158,10 @@ class MailTuiApp(App[int]):
             for signum in (signal.SIGTERM, signal.SIGINT):
                 signal.signal(signum, self._remember_signal)
         self._narrow = False  # the tab layout (one pane at a time) is on
+        # the pane last chosen, for when nothing has focus. Panes are focused at once
+        # (Pane.focus_main), not a moment later as Widget.focus() does: keys typed fast ("3m",
+        # Tab Tab) read the pane from the focus, and it must already be the new one
+        self._current_id = PANE_ORDER[0].PANE_ID
 
     def compose(self) -> ComposeResult:
         yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
@@ -178,7 +182,7 @@ class MailTuiApp(App[int]):
     def on_mount(self) -> None:
         first = self.panes[PANE_ORDER[0].PANE_ID]
         first.add_class("-active")
-        first.focus_main()
+        self._focus_pane(first)
         self.run_worker(self._detect_versions, thread=True, exit_on_error=False, group="versions")
         self.run_worker(self._tail_logs(), exclusive=True, exit_on_error=False, group="log-tail")
         if self._watch_tty:
@@ -525,21 +529,24 @@ class MailTuiApp(App[int]):
             pane_id = tab_id.removeprefix("tab-")
             self._activate(pane_id)
             if pane_id != self.current_pane().PANE_ID:  # a click on the strip
-                self.panes[pane_id].focus_main()
+                self._focus_pane(self.panes[pane_id])
 
     def _activate(self, pane_id: str) -> None:
         for pid, pane in self.panes.items():
             pane.set_class(pid == pane_id, "-active")
 
     def current_pane(self) -> Pane:
-        """The pane that has focus, else the one shown, else the first."""
+        """The pane that has focus, else the one last chosen."""
         focused = self.dashboard.focused
         if focused is not None:
             for node in focused.ancestors_with_self:
                 if isinstance(node, Pane):
                     return node
-        active = [p for p in self.panes.values() if p.has_class("-active")]
-        return active[0] if active else self.panes[PANE_ORDER[0].PANE_ID]
+        return self.panes.get(self._current_id) or self.panes[PANE_ORDER[0].PANE_ID]
+
+    def _focus_pane(self, pane: Pane) -> None:
+        self._current_id = pane.PANE_ID
+        pane.focus_main()
 
     def action_show_pane(self, pane_id: str) -> None:
         pane = self.panes[pane_id]
@@ -548,7 +555,7 @@ class MailTuiApp(App[int]):
         screen = self.dashboard
         if screen.maximized is not None and screen.maximized is not pane:
             screen.maximize(pane, container=False)  # maximized stays maximized, on the new pane
-        pane.focus_main()
+        self._focus_pane(pane)
 
     def _step_pane(self, step: int) -> None:
         order = [cls.PANE_ID for cls in PANE_ORDER]
@@ -574,8 +581,8 @@ class MailTuiApp(App[int]):
             return
         pane = self.current_pane()
         screen.maximize(pane, container=False)
-        if self.current_pane() is not pane or self.dashboard.focused is None:
-            pane.focus_main()
+        if self.dashboard.focused is None:
+            self._focus_pane(pane)
 
     def action_maximize_narrow(self) -> None:
         self.action_toggle_maximize()

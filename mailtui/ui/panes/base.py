@@ -107,7 +107,7 @@ class KeyInput(Input):
         self.value = self._before
         self.is_open = True
         self.can_focus = True
-        self.focus()
+        self.screen.set_focus(self)  # at once: the text typed right after "/" belongs in here
         self.cursor_position = len(self.value)
 
     def close(self) -> None:
@@ -247,8 +247,9 @@ class Pane(Vertical, can_focus=True):
         return None
 
     def focus_main(self) -> None:
-        target = self.main_widget()
-        (target or self).focus()
+        # at once, not with Widget.focus() (which waits a moment): a key typed right after the
+        # one that chose this pane ("4/", "3b") must reach this pane, not the one before
+        self.screen.set_focus(self.main_widget() or self)
 
     def on_focus(self, event: events.Focus) -> None:
         # the pane is focusable so empty panes can be selected and maximized; its main widget
