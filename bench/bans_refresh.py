@@ -22,6 +22,7 @@ from pathlib import Path
 JAILS = 20
 PER_JAIL = 1000
 
+
 def _jails() -> str:
     from tests.rig.fail2ban import many_jails_conf
 
@@ -43,7 +44,7 @@ def measure() -> dict[str, float]:
         t0 = time.perf_counter()
         with Fail2banClient(str(f2b.socket), timeout=120) as client:
             for i in range(JAILS):
-                chunk = addresses[i * PER_JAIL:(i + 1) * PER_JAIL]
+                chunk = addresses[i * PER_JAIL : (i + 1) * PER_JAIL]
                 client.call("set", f"bench{i + 1:02d}", "banip", *chunk)
         setup = time.perf_counter() - t0
         from mailtui.fail2ban import status
@@ -62,35 +63,45 @@ def measure() -> dict[str, float]:
         snap = result.snapshot
         assert snap is not None and len(snap.jails) == JAILS
         banned = sum(len(j.banned) for j in snap.jails)
-        alias = (f"fail2ban-client -c {f2b.conf_dir} status | sed -n 's/,//g;s/.*Jail list://p' | "
-                 f"xargs -n1 fail2ban-client -c {f2b.conf_dir} status")
+        alias = (
+            f"fail2ban-client -c {f2b.conf_dir} status | sed -n 's/,//g;s/.*Jail list://p' | "
+            f"xargs -n1 fail2ban-client -c {f2b.conf_dir} status"
+        )
         theirs = []
         for _ in range(3):
             t0 = time.perf_counter()
             out = subprocess.run(["bash", "-c", alias], capture_output=True, text=True, timeout=600)
             theirs.append(time.perf_counter() - t0)
-        alias_ips = sum(len(line.split(":", 1)[1].split()) for line in out.stdout.splitlines()
-                        if "Banned IP list:" in line)
+        alias_ips = sum(
+            len(line.split(":", 1)[1].split()) for line in out.stdout.splitlines() if "Banned IP list:" in line
+        )
     finally:
         f2b.stop()
-    return {"cold": statistics.median(cold), "steady": statistics.median(steady), "alias": statistics.median(theirs), "banned": banned,
-            "alias_banned": alias_ips, "setup": setup, "version": snap.version}
+    return {
+        "cold": statistics.median(cold),
+        "steady": statistics.median(steady),
+        "alias": statistics.median(theirs),
+        "banned": banned,
+        "alias_banned": alias_ips,
+        "setup": setup,
+        "version": snap.version,
+    }
 
 
 def section(m: dict[str, float]) -> str:
     return f"""## Bans refresh: {JAILS} jails x {PER_JAIL:,} banned IPs
 
-A fail2ban-server ({m['version']}) of the benchmark's own with {JAILS} jails and {m['banned']:,} banned
-addresses (the alias counted {m['alias_banned']:,}; banning them took {m['setup']:.1f} s). mailtui reads every jail's
+A fail2ban-server ({m["version"]}) of the benchmark's own with {JAILS} jails and {m["banned"]:,} banned
+addresses (the alias counted {m["alias_banned"]:,}; banning them took {m["setup"]:.1f} s). mailtui reads every jail's
 counters and every banned IP with ban start, ban time and end over the socket; the alias is
 `fail2ban-client status | sed -n 's/,//g;s/.*Jail list://p' | xargs -n1 fail2ban-client status`
 (one Python process per jail, IP lists without times).
 
 | run | one refresh (median) | alias / mailtui |
 |---|---|---|
-| mailtui, first refresh (every list fetched and parsed, caches empty) | {m['cold'] * 1000:.1f} ms | {m['alias'] / m['cold']:.0f} |
-| mailtui, next refreshes (counters of all 20 jails; a list re-read only if its counters moved) | {m['steady'] * 1000:.1f} ms | {m['alias'] / m['steady']:.0f} |
-| shell alias (every time) | {m['alias'] * 1000:.0f} ms | 1 |
+| mailtui, first refresh (every list fetched and parsed, caches empty) | {m["cold"] * 1000:.1f} ms | {m["alias"] / m["cold"]:.0f} |
+| mailtui, next refreshes (counters of all 20 jails; a list re-read only if its counters moved) | {m["steady"] * 1000:.1f} ms | {m["alias"] / m["steady"]:.0f} |
+| shell alias (every time) | {m["alias"] * 1000:.0f} ms | 1 |
 
 Of the first refresh, about 160 ms is fail2ban-server itself formatting `banip --with-time`
 for 20,000 bans (measured by timing the socket calls alone); parsing them takes the rest once,

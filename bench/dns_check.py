@@ -66,7 +66,8 @@ class DelayProxy:
                     transport.close()
 
         transport, _ = self.loop.run_until_complete(
-            self.loop.create_datagram_endpoint(Front, local_addr=("127.0.0.1", 0)))
+            self.loop.create_datagram_endpoint(Front, local_addr=("127.0.0.1", 0))
+        )
         self.port = transport.get_extra_info("sockname")[1]
         ready.set()
         self.loop.run_forever()
@@ -86,9 +87,14 @@ def measure(rtt: float = 0.02, slow: float = 0.5, runs: int = 5) -> dict[str, fl
     try:
         host, port = lab.nameserver.split(":")
         proxy = DelayProxy((host, int(port)), rtt, slow)
-        options = CheckOptions(domain="good.test", nameserver=f"127.0.0.1:{proxy.port}", ca_file=str(lab.ca_file),
-                               postfix_dir=str(lab.postfix.conf_dir), dovecot_config=str(lab.dovecot.conf),
-                               allow_connect=lambda a: ipaddress.ip_address(a).is_loopback)
+        options = CheckOptions(
+            domain="good.test",
+            nameserver=f"127.0.0.1:{proxy.port}",
+            ca_file=str(lab.ca_file),
+            postfix_dir=str(lab.postfix.conf_dir),
+            dovecot_config=str(lab.dovecot.conf),
+            allow_connect=lambda a: ipaddress.ip_address(a).is_loopback,
+        )
         walls, slowest, lookups, bad = [], [], [], 0
         for _ in range(runs):
             t0 = time.perf_counter()
@@ -109,25 +115,33 @@ def measure(rtt: float = 0.02, slow: float = 0.5, runs: int = 5) -> dict[str, fl
     finally:
         lab.stop()
     wall = statistics.median(walls)
-    return {"wall": wall, "slowest": statistics.median(slowest), "sequential": sequential,
-            "lookups": len(lookups), "rtt": rtt, "slow": slow, "runs": runs, "bad_findings": bad}
+    return {
+        "wall": wall,
+        "slowest": statistics.median(slowest),
+        "sequential": sequential,
+        "lookups": len(lookups),
+        "rtt": rtt,
+        "slow": slow,
+        "runs": runs,
+        "bad_findings": bad,
+    }
 
 
 def section(m: dict[str, float]) -> str:
     return f"""## DNS & autoconfig check
 
 `mailtui check good.test` against the DNS lab (NSD, the HTTPS server with its throwaway CA,
-Postfix and Dovecot on 127.0.0.25), through a proxy that adds {m['rtt'] * 1000:.0f} ms to every
-DNS answer and {m['slow'] * 1000:.0f} ms to one (`{SLOW_NAME}`). The full check makes
-{m['lookups']} distinct lookups, 4 autoconfig fetches, 3 autodiscover requests, the MTA-STS
-fetch and the TLS probes of every advertised port. Median of {m['runs']} runs
-({m['bad_findings']} failed findings over all runs: the lab domain is healthy).
+Postfix and Dovecot on 127.0.0.25), through a proxy that adds {m["rtt"] * 1000:.0f} ms to every
+DNS answer and {m["slow"] * 1000:.0f} ms to one (`{SLOW_NAME}`). The full check makes
+{m["lookups"]} distinct lookups, 4 autoconfig fetches, 3 autodiscover requests, the MTA-STS
+fetch and the TLS probes of every advertised port. Median of {m["runs"]} runs
+({m["bad_findings"]} failed findings over all runs: the lab domain is healthy).
 
 | measure | time | ratio |
 |---|---|---|
-| slowest single lookup | {m['slowest'] * 1000:.0f} ms | 1.00 |
-| full check, everything concurrent | {m['wall'] * 1000:.0f} ms | {m['wall'] / m['slowest']:.2f} × the slowest lookup |
-| the same lookups one after another (no HTTP, no probes) | {m['sequential'] * 1000:.0f} ms | {m['sequential'] / m['wall']:.1f} × the full check |
+| slowest single lookup | {m["slowest"] * 1000:.0f} ms | 1.00 |
+| full check, everything concurrent | {m["wall"] * 1000:.0f} ms | {m["wall"] / m["slowest"]:.2f} × the slowest lookup |
+| the same lookups one after another (no HTTP, no probes) | {m["sequential"] * 1000:.0f} ms | {m["sequential"] / m["wall"]:.1f} × the full check |
 
 Target (issue 7): the full check within 1.5 × its slowest lookup.
 """

@@ -58,17 +58,23 @@ def hyperscan_rows(data: bytes, n: int) -> list[tuple[str, float, str]]:
     catalog = load_catalog()
     literals = sorted({r.match for r in catalog})
     lit_db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-    lit_db.compile(expressions=[re.escape(s).encode() for s in literals], ids=list(range(len(literals))),
-                   elements=len(literals), flags=[0] * len(literals))
+    lit_db.compile(
+        expressions=[re.escape(s).encode() for s in literals],
+        ids=list(range(len(literals))),
+        elements=len(literals),
+        flags=[0] * len(literals),
+    )
     full_db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     exprs = [_NAMED.sub("(?:", r.regex.pattern).encode() for r in catalog]
     # lookarounds are outside Hyperscan's syntax: PREFILTER compiles a superset to be checked later
     flag = hyperscan.HS_FLAG_MULTILINE | hyperscan.HS_FLAG_PREFILTER | hyperscan.HS_FLAG_ALLOWEMPTY
-    full_db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs),
-                    flags=[flag] * len(exprs))
+    full_db.compile(expressions=exprs, ids=list(range(len(exprs))), elements=len(exprs), flags=[flag] * len(exprs))
     rows = []
-    for label, db in ((f"Hyperscan, the {len(literals)} pre-filter literals", lit_db),
-                      (f"Hyperscan, the {len(exprs)} patterns (pre-filter mode)", full_db)):
+    for label, db in (
+        (f"Hyperscan, the {len(literals)} pre-filter literals", lit_db),
+        (f"Hyperscan, the {len(exprs)} patterns (pre-filter mode)", full_db),
+    ):
+
         def silent(db=db) -> int:
             for chunk in chunks(data):
                 db.scan(chunk)
@@ -112,8 +118,14 @@ def re2_rows(data: bytes, n: int) -> list[tuple[str, float, str]]:
         return 0
 
     t, _ = best(run)
-    return [(f"RE2 Set of the {len(catalog)} patterns ({accepted} taken, lookarounds dropped), one call "
-             "a message (messages already split out)", t, "")]
+    return [
+        (
+            f"RE2 Set of the {len(catalog)} patterns ({accepted} taken, lookarounds dropped), one call "
+            "a message (messages already split out)",
+            t,
+            "",
+        )
+    ]
 
 
 def section(lines: int) -> str:
@@ -125,9 +137,10 @@ def section(lines: int) -> str:
         t_pfl, _ = timed(["pflogsumm", str(path)])
         t_ours, _ = timed([PYTHON, "-m", "mailtui", "scan", str(path)])
         rows = hyperscan_rows(data, lines) + re2_rows(data, lines)
-    table = [f"| pflogsumm (peer) | {t_pfl:.2f} s | {lines / t_pfl:,.0f} lines/s | 1.00 | |",
-             f"| `mailtui scan` (everything) | {t_ours:.2f} s | {lines / t_ours:,.0f} lines/s | "
-             f"{t_pfl / t_ours:.2f} | |"]
+    table = [
+        f"| pflogsumm (peer) | {t_pfl:.2f} s | {lines / t_pfl:,.0f} lines/s | 1.00 | |",
+        f"| `mailtui scan` (everything) | {t_ours:.2f} s | {lines / t_ours:,.0f} lines/s | {t_pfl / t_ours:.2f} | |",
+    ]
     for label, t, note in rows:
         if t:
             table.append(f"| {label} | {t:.2f} s | {lines / t:,.0f} lines/s | {t_pfl / t:.2f} | {note} |")

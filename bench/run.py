@@ -46,8 +46,10 @@ def timed(argv: list[str], repeat: int = 3) -> tuple[float, int]:
 
 def peak_rss(argv: list[str]) -> int:
     """Peak RSS (KiB) of one run, measured by GNU time when present, else by a fresh child."""
-    code = ("import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL);"
-            "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    code = (
+        "import resource, subprocess, sys; subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL);"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+    )
     out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True)
     return int(out.stdout.strip() or 0)
 
@@ -66,9 +68,11 @@ def versions() -> dict[str, str]:
         except (OSError, IndexError, subprocess.TimeoutExpired):
             return "not installed"
 
-    return {"python": platform.python_version(),
-            "pflogsumm": "1.1.5 (Debian package)" if shutil.which("pflogsumm") else "not installed",
-            "fail2ban-regex": first(["fail2ban-regex", "--version"])}
+    return {
+        "python": platform.python_version(),
+        "pflogsumm": "1.1.5 (Debian package)" if shutil.which("pflogsumm") else "not installed",
+        "fail2ban-regex": first(["fail2ban-regex", "--version"]),
+    }
 
 
 FLOOR = r"""
@@ -191,29 +195,36 @@ def replace_section(text: str, name: str, body: str) -> str:
     start, end = f"<!-- bench:{name} -->", f"<!-- /bench:{name} -->"
     block = f"{start}\n{body.rstrip()}\n{end}"
     if start in text and end in text:
-        return text[:text.index(start)] + block + text[text.index(end) + len(end):]
+        return text[: text.index(start)] + block + text[text.index(end) + len(end) :]
     return text.rstrip() + "\n\n" + block + "\n"
 
 
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--lines", type=int, default=1_000_000)
-    ap.add_argument("--only", action="append", choices=sorted(SECTIONS),
-                    help="re-run only this section (repeatable); the others stay as they are")
+    ap.add_argument(
+        "--only",
+        action="append",
+        choices=sorted(SECTIONS),
+        help="re-run only this section (repeatable); the others stay as they are",
+    )
     ap.add_argument("--out", default=str(ROOT / "docs" / "benchmarks.md"))
     args = ap.parse_args()
     out = Path(args.out)
     v = versions()
     header = f"""# Benchmarks
 
-Written by `bench/run.py`; machine: {platform.machine()}, {os.cpu_count()} cores, Python {v['python']};
-peers: pflogsumm {v['pflogsumm']}, {v['fail2ban-regex']}. Re-run everything with
+Written by `bench/run.py`; machine: {platform.machine()}, {os.cpu_count()} cores, Python {v["python"]};
+peers: pflogsumm {v["pflogsumm"]}, {v["fail2ban-regex"]}. Re-run everything with
 `.venv/bin/python bench/run.py` (as root, with the rig's Debian packages installed), or one
 section with `--only NAME` ({", ".join(SECTIONS)}). Each section says when it was measured.
 """
     text = out.read_text() if out.exists() else ""
-    text = replace_section(text, "header", header) if "<!-- bench:header -->" in text else \
-        f"<!-- bench:header -->\n{header.rstrip()}\n<!-- /bench:header -->\n"
+    text = (
+        replace_section(text, "header", header)
+        if "<!-- bench:header -->" in text
+        else f"<!-- bench:header -->\n{header.rstrip()}\n<!-- /bench:header -->\n"
+    )
     for name in args.only or SECTIONS:
         body = SECTIONS[name](args.lines)
         text = replace_section(text, name, f"{body.rstrip()}\n\n_Measured {time.strftime('%Y-%m-%d')}._")

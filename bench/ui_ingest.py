@@ -98,11 +98,11 @@ class Accounting:
             stamp = None
             at = line.rfind(" @")
             if at > 0 and line.rfind(" #") < at:
-                stamp, line = line[at + 2:], line[:at]
+                stamp, line = line[at + 2 :], line[:at]
             hash_at = line.rfind(" #")
-            if hash_at < 0 or not line[hash_at + 2:].isdigit():
+            if hash_at < 0 or not line[hash_at + 2 :].isdigit():
                 continue  # not a generated line (the calm-rate latency probe)
-            seq = int(line[hash_at + 2:])
+            seq = int(line[hash_at + 2 :])
             if seq < self.expected:
                 self.repeated += 1
                 continue
@@ -117,8 +117,7 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * p))] if ordered else 0.0
 
 
-async def _run(rate: int, seconds: float, max_lines: int, rotate_every: float,
-               calm_probes: int) -> dict[str, float]:
+async def _run(rate: int, seconds: float, max_lines: int, rotate_every: float, calm_probes: int) -> dict[str, float]:
     import psutil
 
     from mailtui import config
@@ -131,9 +130,18 @@ async def _run(rate: int, seconds: float, max_lines: int, rotate_every: float,
     log.write_text("")
     os.environ["XDG_CONFIG_HOME"] = str(tmp / "xdg")
     config.SYSTEM_CONFIG = tmp / "none.toml"
-    cfg = config.load(None, {"logs.files": [str(log)], "logs.max_lines": max_lines, "logs.backfill": 0,
-                             "fail2ban.socket": "/nonexistent/f2b.sock", "logs.fail2ban": "/nonexistent/f2b.log",
-                             "postfix.config_dir": "/nonexistent", "dovecot.config": "/nonexistent"})
+    cfg = config.load(
+        None,
+        {
+            "logs.files": [str(log)],
+            "logs.max_lines": max_lines,
+            "logs.backfill": 0,
+            "fail2ban.socket": "/nonexistent/f2b.sock",
+            "logs.fail2ban": "/nonexistent/f2b.log",
+            "postfix.config_dir": "/nonexistent",
+            "dovecot.config": "/nonexistent",
+        },
+    )
     total = int(rate * seconds)
     app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
     proc = psutil.Process()
@@ -142,8 +150,9 @@ async def _run(rate: int, seconds: float, max_lines: int, rotate_every: float,
 
     def writer() -> None:
         # another process writes, so generating the lines costs this one (the app's) nothing
-        subprocess.run([sys.executable, __file__, "--write", str(log), str(rate), str(seconds),
-                        str(rotate_every)], check=True)
+        subprocess.run(
+            [sys.executable, __file__, "--write", str(log), str(rate), str(seconds), str(rotate_every)], check=True
+        )
 
     async with app.run_test(size=(160, 50)) as pilot:
         view = app.query_one(LogLines)
@@ -201,30 +210,56 @@ async def _run(rate: int, seconds: float, max_lines: int, rotate_every: float,
                 calm.append(time.perf_counter() - t0)
                 await asyncio.sleep(0.1)
     shutil.rmtree(tmp, ignore_errors=True)
-    return {"rate": rate, "seconds": seconds, "rotate_every": rotate_every, "written": total,
-            "seen": seen, "in_order": acct.expected, "lost": acct.lost + (total - acct.expected),
-            "repeated": acct.repeated, "held_max": held_max,
-            "wrote_in": wrote_in, "drained": drained, "lag_max": max(lags), "lag_p99": _percentile(lags, 0.99),
-            "lag_p50": statistics.median(lags), "stalls_over_50ms": sum(lag > 0.05 for lag in lags),
-            "samples": len(lags), "rss_before": rss_before, "rss_capped": rss_capped,
-            "rss_end_of_writing": rss_end_of_writing, "rss_after": rss_after, "max_lines": max_lines,
-            "blocks_capped": blocks_capped, "blocks_end": blocks_end,
-            "load_p50": statistics.median(acct.latencies) if acct.latencies else 0.0,
-            "load_p99": _percentile(acct.latencies, 0.99), "load_samples": len(acct.latencies),
-            "calm_p50": statistics.median(calm) if calm else 0.0, "calm_p99": _percentile(calm, 0.99)}
+    return {
+        "rate": rate,
+        "seconds": seconds,
+        "rotate_every": rotate_every,
+        "written": total,
+        "seen": seen,
+        "in_order": acct.expected,
+        "lost": acct.lost + (total - acct.expected),
+        "repeated": acct.repeated,
+        "held_max": held_max,
+        "wrote_in": wrote_in,
+        "drained": drained,
+        "lag_max": max(lags),
+        "lag_p99": _percentile(lags, 0.99),
+        "lag_p50": statistics.median(lags),
+        "stalls_over_50ms": sum(lag > 0.05 for lag in lags),
+        "samples": len(lags),
+        "rss_before": rss_before,
+        "rss_capped": rss_capped,
+        "rss_end_of_writing": rss_end_of_writing,
+        "rss_after": rss_after,
+        "max_lines": max_lines,
+        "blocks_capped": blocks_capped,
+        "blocks_end": blocks_end,
+        "load_p50": statistics.median(acct.latencies) if acct.latencies else 0.0,
+        "load_p99": _percentile(acct.latencies, 0.99),
+        "load_samples": len(acct.latencies),
+        "calm_p50": statistics.median(calm) if calm else 0.0,
+        "calm_p99": _percentile(calm, 0.99),
+    }
 
 
-def measure(rate: int = 50_000, seconds: float = 60.0, max_lines: int = 20_000, rotate_every: float = 5.0,
-            calm_probes: int = 20) -> dict[str, float]:
+def measure(
+    rate: int = 50_000, seconds: float = 60.0, max_lines: int = 20_000, rotate_every: float = 5.0, calm_probes: int = 20
+) -> dict[str, float]:
     return asyncio.run(_run(rate, seconds, max_lines, rotate_every, calm_probes))
 
 
 def first_frame() -> float:
     """Seconds from a fresh interpreter to the dashboard's first frame (headless, median of 5)."""
-    code = ("import time; t0 = time.perf_counter(); import asyncio, sys; sys.path.insert(0, sys.argv[1])\n"
-            "from bench.ui_ingest import _first_frame_in_process; print(asyncio.run(_first_frame_in_process(t0)))")
-    runs = sorted(float(subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True,
-                                       check=True).stdout) for _ in range(5))
+    code = (
+        "import time; t0 = time.perf_counter(); import asyncio, sys; sys.path.insert(0, sys.argv[1])\n"
+        "from bench.ui_ingest import _first_frame_in_process; print(asyncio.run(_first_frame_in_process(t0)))"
+    )
+    runs = sorted(
+        float(
+            subprocess.run([sys.executable, "-c", code, str(ROOT)], capture_output=True, text=True, check=True).stdout
+        )
+        for _ in range(5)
+    )
     return runs[2]
 
 
@@ -247,34 +282,37 @@ async def _first_frame_in_process(t0: float) -> float:
 def section(m: dict[str, float], start: float) -> str:
     mib = 1024 * 1024
     growth = 100 * (m["blocks_end"] / m["blocks_capped"] - 1) if m["blocks_capped"] else 0.0
-    rss_note = (" (objects level, RSS rising: the allocator keeping freed memory, its high-water mark)"
-                if abs(growth) < 10 and m["rss_end_of_writing"] > m["rss_capped"] * 1.05 else "")
+    rss_note = (
+        " (objects level, RSS rising: the allocator keeping freed memory, its high-water mark)"
+        if abs(growth) < 10 and m["rss_end_of_writing"] > m["rss_capped"] * 1.05
+        else ""
+    )
     return f"""## Live ingest with the dashboard running (soak with rotation)
 
 The whole app, headless at 160x50, tailing a log that another process appends to at
-{m['rate']:,.0f} lines/s for {m['seconds']:.0f} s ({m['written']:,} generated lines: deliveries, rejects,
-SASL failures, Dovecot logins), rotated every {m['rotate_every']:.0f} s by rename, copytruncate and
-delete-and-re-create in turn; the Logs pane is capped at {m['max_lines']:,} lines. A probe on the UI
+{m["rate"]:,.0f} lines/s for {m["seconds"]:.0f} s ({m["written"]:,} generated lines: deliveries, rejects,
+SASL failures, Dovecot logins), rotated every {m["rotate_every"]:.0f} s by rename, copytruncate and
+delete-and-re-create in turn; the Logs pane is capped at {m["max_lines"]:,} lines. A probe on the UI
 event loop wakes every 10 ms; its lateness is how long the screen could not be drawn. Every
 line carries its sequence number, checked as it reaches the Logs pane.
 
 | measure | value |
 |---|---|
-| lines written / reached the Logs pane in order / lost / repeated | {m['written']:,} / {m['in_order']:,} / {m['lost']:,} / {m['repeated']:,} |
-| lines held by the pane at most (cap {m['max_lines']:,}) | {m['held_max']:,} |
-| time to write them (the writer first spends ~1 s per 500,000 lines generating) / until the pane had them all | {m['wrote_in']:.1f} s / {m['drained']:.1f} s |
-| event-loop lateness p50 / p99 / max ({m['samples']:,} samples) | {m['lag_p50'] * 1000:.1f} / {m['lag_p99'] * 1000:.1f} / {m['lag_max'] * 1000:.1f} ms |
-| wake-ups later than 50 ms | {m['stalls_over_50ms']} |
-| append → in the Logs pane under load, p50 / p99 ({m['load_samples']:,} stamped lines) | {m['load_p50'] * 1000:.0f} / {m['load_p99'] * 1000:.0f} ms |
-| append → in the Logs pane at a calm rate, p50 / p99 (one line every 0.1 s) | {m['calm_p50'] * 1000:.0f} / {m['calm_p99'] * 1000:.0f} ms |
-| RSS before / when the cap is first reached / at the end of the writing / after | {m['rss_before'] / mib:.0f} / {m['rss_capped'] / mib:.0f} / {m['rss_end_of_writing'] / mib:.0f} / {m['rss_after'] / mib:.0f} MiB |
-| Python memory blocks in use when the cap is first reached / at the end of the writing | {m['blocks_capped'] / 1000:,.0f}k / {m['blocks_end'] / 1000:,.0f}k |
+| lines written / reached the Logs pane in order / lost / repeated | {m["written"]:,} / {m["in_order"]:,} / {m["lost"]:,} / {m["repeated"]:,} |
+| lines held by the pane at most (cap {m["max_lines"]:,}) | {m["held_max"]:,} |
+| time to write them (the writer first spends ~1 s per 500,000 lines generating) / until the pane had them all | {m["wrote_in"]:.1f} s / {m["drained"]:.1f} s |
+| event-loop lateness p50 / p99 / max ({m["samples"]:,} samples) | {m["lag_p50"] * 1000:.1f} / {m["lag_p99"] * 1000:.1f} / {m["lag_max"] * 1000:.1f} ms |
+| wake-ups later than 50 ms | {m["stalls_over_50ms"]} |
+| append → in the Logs pane under load, p50 / p99 ({m["load_samples"]:,} stamped lines) | {m["load_p50"] * 1000:.0f} / {m["load_p99"] * 1000:.0f} ms |
+| append → in the Logs pane at a calm rate, p50 / p99 (one line every 0.1 s) | {m["calm_p50"] * 1000:.0f} / {m["calm_p99"] * 1000:.0f} ms |
+| RSS before / when the cap is first reached / at the end of the writing / after | {m["rss_before"] / mib:.0f} / {m["rss_capped"] / mib:.0f} / {m["rss_end_of_writing"] / mib:.0f} / {m["rss_after"] / mib:.0f} MiB |
+| Python memory blocks in use when the cap is first reached / at the end of the writing | {m["blocks_capped"] / 1000:,.0f}k / {m["blocks_end"] / 1000:,.0f}k |
 | start-up: fresh interpreter → first frame of the dashboard (median of 5) | {start * 1000:.0f} ms |
 
 Target (issue 5): no frame over ~50 ms while ingesting 50,000 lines/s, memory bounded by the
-cap. Frames: {m['stalls_over_50ms']} of {m['samples']:,} wake-ups later than 50 ms (worst {m['lag_max'] * 1000:.0f} ms), p99 {m['lag_p99'] * 1000:.0f} ms.
-Memory: the pane held at most {m['held_max']:,} lines; live Python blocks went from {m['blocks_capped'] / 1000:,.0f}k to
-{m['blocks_end'] / 1000:,.0f}k ({growth:+.0f}%) while RSS went from {m['rss_capped'] / mib:.0f} to {m['rss_end_of_writing'] / mib:.0f} MiB{rss_note}.
+cap. Frames: {m["stalls_over_50ms"]} of {m["samples"]:,} wake-ups later than 50 ms (worst {m["lag_max"] * 1000:.0f} ms), p99 {m["lag_p99"] * 1000:.0f} ms.
+Memory: the pane held at most {m["held_max"]:,} lines; live Python blocks went from {m["blocks_capped"] / 1000:,.0f}k to
+{m["blocks_end"] / 1000:,.0f}k ({growth:+.0f}%) while RSS went from {m["rss_capped"] / mib:.0f} to {m["rss_end_of_writing"] / mib:.0f} MiB{rss_note}.
 
 What it took: full garbage collections were the only pauses over ~25 ms (with the collector
 off, a 10 s run's worst wake-up was 25 ms). The app now freezes its long-lived objects (DOM,

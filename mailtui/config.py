@@ -51,8 +51,9 @@ SCHEMA: dict[str, Setting] = {
     "logs.mail": Setting("", str, "the syslog mail log (auto: /var/log/mail.log, /var/log/maillog, ...)"),
     "logs.dovecot": Setting("", str, "Dovecot's own log_path file (auto: doveconf -h log_path)"),
     "logs.fail2ban": Setting("", str, "fail2ban's log (auto: its logtarget)"),
-    "logs.journald": Setting("auto", str, "read journald: auto (when no mail log file exists), yes, no",
-                            choices=("auto", "yes", "no")),
+    "logs.journald": Setting(
+        "auto", str, "read journald: auto (when no mail log file exists), yes, no", choices=("auto", "yes", "no")
+    ),
     "logs.backfill": Setting(500, int, "lines read back from each file when starting", 0, 1_000_000),
     "logs.max_lines": Setting(20000, int, "lines kept in the Logs pane", 1, 5_000_000),
     "fail2ban.socket": Setting("", str, "fail2ban-server socket (auto: fail2ban.local/.conf, else default)"),
@@ -61,20 +62,27 @@ SCHEMA: dict[str, Setting] = {
     "dns.domain": Setting("", str, "domain checked by the DNS pane (auto: postconf mydomain)"),
     "dns.nameserver": Setting("", str, "resolver HOST[:PORT] for every DNS lookup (auto: system)"),
     "dns.ca_file": Setting("", str, "extra CA bundle trusted by the HTTPS and TLS checks (a private CA)"),
-    "dns.blocklists": Setting([], list, "DNS blocklists our sending addresses are looked up in (zone, or "
-                                        "domain:zone for domain lists); empty: not checked"),
+    "dns.blocklists": Setting(
+        [],
+        list,
+        "DNS blocklists our sending addresses are looked up in (zone, or "
+        "domain:zone for domain lists); empty: not checked",
+    ),
     "alerts.deferred_max": Setting(100, int, "alert when the deferred queue holds more messages", 0, 100_000_000),
-    "alerts.deferred_age_hours": Setting(24.0, float, "alert when a deferred message is older (hours)",
-                                         0, 87_600),
+    "alerts.deferred_age_hours": Setting(24.0, float, "alert when a deferred message is older (hours)", 0, 87_600),
     "alerts.cert_days": Setting(14, int, "alert when a configured certificate expires within (days)", 0, 3650),
     "alerts.disk_percent": Setting(90.0, float, "alert when the queue or mail store disk is fuller (%)", 0, 100),
     "ui.read_only": Setting(False, bool, "disable every action that changes the server"),
     "ui.refresh_seconds": Setting(5.0, float, "seconds between polls of fail2ban and services", 0.5, 3600),
-    "containers.mode": Setting("auto", str, "read a mail appliance in containers: auto (when its containers "
-                                            "run), yes, no",
-                              choices=("auto", "yes", "no")),
-    "containers.socket": Setting("", str, "container engine API socket (auto: DOCKER_HOST, /var/run/docker.sock, "
-                                          "/run/podman/podman.sock)"),
+    "containers.mode": Setting(
+        "auto",
+        str,
+        "read a mail appliance in containers: auto (when its containers run), yes, no",
+        choices=("auto", "yes", "no"),
+    ),
+    "containers.socket": Setting(
+        "", str, "container engine API socket (auto: DOCKER_HOST, /var/run/docker.sock, /run/podman/podman.sock)"
+    ),
     "containers.postfix": Setting("", str, "the Postfix container's name (auto: by compose service or image)"),
     "containers.dovecot": Setting("", str, "the Dovecot container's name (auto: by compose service or image)"),
     "containers.mailcow_url": Setting("", str, "mailcow's web address for its API (bans), e.g. https://127.0.0.1"),
@@ -111,8 +119,10 @@ def parse_nameserver(text: str) -> tuple[str, int]:
     try:
         address = ipaddress.ip_address(host)
     except ValueError:
-        raise ValueError(f"{text!r}: the name server must be an IP address, optionally with a port "
-                         "(127.0.0.1, 127.0.0.1:5353, [::1]:5353)") from None
+        raise ValueError(
+            f"{text!r}: the name server must be an IP address, optionally with a port "
+            "(127.0.0.1, 127.0.0.1:5353, [::1]:5353)"
+        ) from None
     port = 53
     if has_port:
         if not (port_text.isascii() and port_text.isdigit()) or not 1 <= int(port_text[:6]) <= 65535:
@@ -146,10 +156,7 @@ class Config:
         self.sources[key] = source
 
     def as_rows(self) -> list[dict[str, Any]]:
-        return [
-            {"key": k, "value": self.values[k], "source": self.sources[k], "help": SCHEMA[k].help}
-            for k in SCHEMA
-        ]
+        return [{"key": k, "value": self.values[k], "source": self.sources[k], "help": SCHEMA[k].help} for k in SCHEMA]
 
 
 def _coerce(key: str, value: Any, source: str) -> Any:

@@ -35,8 +35,7 @@ async def shoot(name: str, size: tuple[int, int], keys: list[str], logs: list[st
     configure(cfg, dict(zip(DEMO_LOGS, (Path(p) for p in logs))), Path(logs[0]).parent)
 
     # what `mailtui --demo` runs: the replayed logs, the rig's captured services, bans and DNS check
-    app = MailTuiApp(cfg, watch_tty=False, demo=True, services=DemoServices(), bans=DemoBans(),
-                     dns=DemoDns(step=0))
+    app = MailTuiApp(cfg, watch_tty=False, demo=True, services=DemoServices(), bans=DemoBans(), dns=DemoDns(step=0))
     async with app.run_test(size=size) as pilot:
         for worker in list(app.workers):
             if worker.group != "log-tail":  # the tail runs until the app exits

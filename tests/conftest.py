@@ -35,11 +35,17 @@ def isolated_config(tmp_path: Path) -> config.Config:
     log = tmp_path / "mail.log"
     log.write_text("")
     # fixed, absent fail2ban paths: the Bans pane shows the same "not connected" text everywhere
-    return config.load(None, {"logs.files": [str(log)], "fail2ban.socket": "/nonexistent/fail2ban.sock",
-                              "logs.fail2ban": "/nonexistent/fail2ban.log",
-                              # no domain to check by default: the DNS pane shows its prompt
-                              "postfix.config_dir": "/nonexistent/postfix",
-                              "dovecot.config": "/nonexistent/dovecot.conf"})
+    return config.load(
+        None,
+        {
+            "logs.files": [str(log)],
+            "fail2ban.socket": "/nonexistent/fail2ban.sock",
+            "logs.fail2ban": "/nonexistent/fail2ban.log",
+            # no domain to check by default: the DNS pane shows its prompt
+            "postfix.config_dir": "/nonexistent/postfix",
+            "dovecot.config": "/nonexistent/dovecot.conf",
+        },
+    )
 
 
 pytest_plugins = ["tests.rig.fixtures", "tests.terminal"]

@@ -67,19 +67,27 @@ class ContainerLab:
     def start(self) -> None:
         (self.dir / "containers.conf").write_text(CONTAINERS_CONF.format(dir=self.dir))
         (self.dir / "storage.conf").write_text(STORAGE_CONF.format(dir=self.dir))
-        self.env = {**os.environ, "CONTAINERS_CONF": str(self.dir / "containers.conf"),
-                    "CONTAINERS_STORAGE_CONF": str(self.dir / "storage.conf"),
-                    "XDG_RUNTIME_DIR": str(self.dir / "xdg-run")}
+        self.env = {
+            **os.environ,
+            "CONTAINERS_CONF": str(self.dir / "containers.conf"),
+            "CONTAINERS_STORAGE_CONF": str(self.dir / "storage.conf"),
+            "XDG_RUNTIME_DIR": str(self.dir / "xdg-run"),
+        }
         (self.dir / "xdg-run").mkdir(mode=0o700, exist_ok=True)
         with open(self.dir / "service.log", "wb") as log:  # the child keeps its own copy of the fd
-            self.proc = subprocess.Popen(["podman", "system", "service", "--time=0", f"unix://{self.socket}"],
-                                         env=self.env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                         stderr=log)
+            self.proc = subprocess.Popen(
+                ["podman", "system", "service", "--time=0", f"unix://{self.socket}"],
+                env=self.env,
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log,
+            )
         deadline = time.monotonic() + 30
         while not os.path.exists(self.socket):
             if self.proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("podman system service did not start: "
-                                   + (self.dir / "service.log").read_text()[-2000:])
+                raise RuntimeError(
+                    "podman system service did not start: " + (self.dir / "service.log").read_text()[-2000:]
+                )
             time.sleep(0.05)
         self._image()
 
@@ -87,8 +95,7 @@ class ContainerLab:
         root = self.dir / "rootfs"
         for sub in ("etc", "tmp", "var/tmp", "var/log", "var/spool", "run", "usr", "proc", "sys", "dev"):
             (root / sub).mkdir(parents=True, exist_ok=True)
-        for link, target in (("bin", "usr/bin"), ("sbin", "usr/sbin"), ("lib", "usr/lib"),
-                             ("lib64", "usr/lib64")):
+        for link, target in (("bin", "usr/bin"), ("sbin", "usr/sbin"), ("lib", "usr/lib"), ("lib64", "usr/lib64")):
             (root / link).symlink_to(target)
         for name in ("passwd", "group"):
             shutil.copy(f"/etc/{name}", root / "etc" / name)
@@ -107,8 +114,16 @@ class ContainerLab:
         self.podman("tag", IMAGE, name)
         return name
 
-    def run(self, name: str, script: str, *, labels: dict[str, str] | None = None,
-            binds: list[str] | None = None, image: str = IMAGE, tty: bool = False) -> str:
+    def run(
+        self,
+        name: str,
+        script: str,
+        *,
+        labels: dict[str, str] | None = None,
+        binds: list[str] | None = None,
+        image: str = IMAGE,
+        tty: bool = False,
+    ) -> str:
         """Start a detached container running ``sh -c script``; returns its id."""
         args = ["run", "-d", "--name", name, "-v", "/usr:/usr:ro"]
         for k, v in (labels or {}).items():

@@ -120,7 +120,7 @@ class FakeDns:
             for i in range(len(framed)):
                 if self._stop.is_set():
                     return
-                conn.sendall(framed[i:i + 1])
+                conn.sendall(framed[i : i + 1])
                 time.sleep(self.trickle)
         except (OSError, struct.error):
             pass

@@ -24,13 +24,22 @@ class FakeMailcow:
         self.queue_unban: set[str] = set()
         self.shown_queued: set[str] = set()
         self.perm = ["198.51.100.0/24"]
-        self.options: dict[str, Any] = {"ban_time": 1800, "max_attempts": 10, "retry_window": 600,
-                                        "netban_ipv4": 32, "netban_ipv6": 64}
+        self.options: dict[str, Any] = {
+            "ban_time": 1800,
+            "max_attempts": 10,
+            "retry_window": 600,
+            "netban_ipv4": 32,
+            "netban_ipv6": 64,
+        }
         self.whitelist = "192.0.2.0/24\nmail.example.org"
         self.blacklist = "198.51.100.0/24"
         self.log = [
-            {"time": int(now) - 30, "priority": "crit", "message": "203.0.113.7 matched rule id 3 "
-             "(warning: unknown[203.0.113.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6)"},
+            {
+                "time": int(now) - 30,
+                "priority": "crit",
+                "message": "203.0.113.7 matched rule id 3 "
+                "(warning: unknown[203.0.113.7]: SASL LOGIN authentication failed: UGFzc3dvcmQ6)",
+            },
             {"time": int(now) - 20, "priority": "crit", "message": "Banning 203.0.113.7/32 for 30 minutes"},
             {"time": int(now) - 10, "priority": "info", "message": "203.0.113.70 matched rule id 1 (something)"},
         ]
@@ -87,8 +96,13 @@ class FakeMailcow:
                     for net in body.get("items", []):
                         if body.get("attr", {}).get("action") == "unban":
                             fake.queue_unban.add(net)
-                    self._send(200, [{"type": "success", "log": ["fail2ban", "edit", body],
-                                      "msg": ["object_modified", n] } for n in body.get("items", [])])
+                    self._send(
+                        200,
+                        [
+                            {"type": "success", "log": ["fail2ban", "edit", body], "msg": ["object_modified", n]}
+                            for n in body.get("items", [])
+                        ],
+                    )
                 else:
                     self._send(404, {"type": "error", "msg": "route not found"})
 
@@ -118,13 +132,22 @@ class FakeMailcow:
         bans = []
         for net, until in self.active.items():
             d = int(until - now)
-            bans.append({"queued_for_unban": 1 if net in self.queue_unban else 0, "network": net,
-                         "ip": net.split("/")[0],
-                         "banned_until": f"{d // 3600:02d}h {d // 60 % 60:02d}m {d % 60:02d}s"})
-        return {**self.options, "regex": {"1": "warning: .*SASL"}, "whitelist": self.whitelist,
-                "blacklist": self.blacklist,
-                "perm_bans": [{"network": p, "ip": p.split("/")[0]} for p in self.perm],
-                "active_bans": bans}
+            bans.append(
+                {
+                    "queued_for_unban": 1 if net in self.queue_unban else 0,
+                    "network": net,
+                    "ip": net.split("/")[0],
+                    "banned_until": f"{d // 3600:02d}h {d // 60 % 60:02d}m {d % 60:02d}s",
+                }
+            )
+        return {
+            **self.options,
+            "regex": {"1": "warning: .*SASL"},
+            "whitelist": self.whitelist,
+            "blacklist": self.blacklist,
+            "perm_bans": [{"network": p, "ip": p.split("/")[0]} for p in self.perm],
+            "active_bans": bans,
+        }
 
     def stop(self) -> None:
         self.server.shutdown()

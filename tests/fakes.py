@@ -36,9 +36,10 @@ def jails_answer(jails: dict[str, list[str]], version: str = "1.0.2") -> Callabl
             return [("Number of jail", len(jails)), ("Jail list", ", ".join(jails))]
         if len(cmd) >= 2 and cmd[0] == "status" and cmd[1] in jails:
             ips = jails[cmd[1]]
-            return [("Filter", [("Currently failed", 0), ("Total failed", 3), ("File list", ["/var/log/x"])]),
-                    ("Actions", [("Currently banned", len(ips)), ("Total banned", len(ips)),
-                                 ("Banned IP list", ips)])]
+            return [
+                ("Filter", [("Currently failed", 0), ("Total failed", 3), ("File list", ["/var/log/x"])]),
+                ("Actions", [("Currently banned", len(ips)), ("Total banned", len(ips)), ("Banned IP list", ips)]),
+            ]
         if len(cmd) == 4 and cmd[0] == "get" and cmd[2] == "banip":
             return [f"{ip} \t2026-11-29 03:40:01 + 600 = 2026-11-29 03:50:01" for ip in jails.get(cmd[1], [])]
         if cmd[:1] == ["unban"]:
@@ -116,11 +117,12 @@ class FakeFail2ban:
         for i in range(len(data)):
             if self._stop.is_set():
                 return
-            conn.sendall(data[i:i + 1])
+            conn.sendall(data[i : i + 1])
             time.sleep(self.trickle)
 
 
 # -- DNS ---------------------------------------------------------------------------------------
+
 
 def dns_reply(query: bytes, answers: list[bytes], rcode: int = 0) -> bytes:
     """A response to ``query`` (its id and question copied) with pre-built answer records."""
@@ -141,7 +143,7 @@ def cname_record(target_labels: list[str]) -> bytes:
 def qname(query: bytes) -> list[str]:
     labels, i = [], 12
     while query[i]:
-        labels.append(query[i + 1:i + 1 + query[i]].decode("ascii", "replace"))
+        labels.append(query[i + 1 : i + 1 + query[i]].decode("ascii", "replace"))
         i += query[i] + 1
     return labels
 
@@ -216,7 +218,7 @@ class FakeDns:
                 for i in range(len(data)):
                     if self._stop.is_set():
                         return
-                    conn.sendall(data[i:i + 1])
+                    conn.sendall(data[i : i + 1])
                     time.sleep(self.trickle)
             else:
                 conn.sendall(data)

@@ -70,8 +70,9 @@ class MiniFail2ban:
         argv = [self.server, "-c", str(self.conf), "-f", "-x"]
         if days_back:
             argv = ["faketime", "-f", f"-{days_back}d", *argv]
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
         wait_for(lambda: "pong" in self.cli("ping"), 30, what="fail2ban-server")
 
     def stop(self) -> None:
@@ -85,8 +86,11 @@ class MiniFail2ban:
 
     def found(self, jail: str, count: int, timeout: float = 30) -> None:
         """Wait until fail2ban has logged ``count`` Found lines for ``jail``."""
-        wait_for(lambda: self.log.read_text().count(f"[{jail}] Found ") >= count, timeout,
-                 what=f"{count} Found lines of {jail}")
+        wait_for(
+            lambda: self.log.read_text().count(f"[{jail}] Found ") >= count,
+            timeout,
+            what=f"{count} Found lines of {jail}",
+        )
 
 
 def start_mini(dir: Path, jails: str, days_back: int = 0) -> MiniFail2ban:

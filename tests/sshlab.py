@@ -57,10 +57,12 @@ class SshLab:
 
     def add_host(self, alias: str) -> None:
         with self.config.open("a") as fh:
-            fh.write(f"Host {alias}\n  HostName 127.0.0.1\n  Port {self.port}\n  User root\n"
-                     f"  IdentityFile {self.dir}/user_ed25519\n  IdentitiesOnly yes\n"
-                     f"  UserKnownHostsFile {self.dir}/known_hosts\n  StrictHostKeyChecking yes\n"
-                     f"  HostKeyAlias mailtui-lab\n")
+            fh.write(
+                f"Host {alias}\n  HostName 127.0.0.1\n  Port {self.port}\n  User root\n"
+                f"  IdentityFile {self.dir}/user_ed25519\n  IdentitiesOnly yes\n"
+                f"  UserKnownHostsFile {self.dir}/known_hosts\n  StrictHostKeyChecking yes\n"
+                f"  HostKeyAlias mailtui-lab\n"
+            )
 
     def sessions(self) -> list[int]:
         """pids of the sshd processes serving a session (children of the listener)."""
@@ -84,8 +86,13 @@ def start_sshd(dir: Path) -> SshLab:
     (dir / "sshd_config").write_text(SSHD_CONFIG.format(port=port, dir=dir))
     (dir / "ssh_config").write_text("")
     Path("/run/sshd").mkdir(exist_ok=True)  # privilege separation directory
-    proc = subprocess.Popen([sshd, "-D", "-e", "-f", str(dir / "sshd_config")], stdin=subprocess.DEVNULL,
-                            stdout=subprocess.DEVNULL, stderr=open(dir / "sshd.err", "wb"))  # noqa: SIM115
+    with open(dir / "sshd.err", "wb") as err:  # the child keeps its own copy of the descriptor
+        proc = subprocess.Popen(
+            [sshd, "-D", "-e", "-f", str(dir / "sshd_config")],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+        )
     try:
         wait_for_port(port, timeout=15)
     except TimeoutError:

@@ -75,10 +75,10 @@ def box(screen: str, title: str) -> list[str]:
         end = line.find("╮", start)
         end = len(line) if end < 0 else end
         inside = []
-        for row in lines[top + 1:]:
-            if row[start:start + 1] == "╰":
+        for row in lines[top + 1 :]:
+            if row[start : start + 1] == "╰":
                 break
-            inside.append(row[start + 1:end].rstrip("│ ").rstrip())
+            inside.append(row[start + 1 : end].rstrip("│ ").rstrip())
         return inside
     return []
 
@@ -86,17 +86,30 @@ def box(screen: str, title: str) -> list[str]:
 class Terminal:
     """One mailtui in one tmux window of a given size."""
 
-    def __init__(self, args: Sequence[str] = ("--demo",), size: tuple[int, int] = (120, 35), *,
-                 env: dict[str, str] | None = None, cwd: Path | None = None,
-                 command: Sequence[str] | None = None, config_home: Path | None = None) -> None:
+    def __init__(
+        self,
+        args: Sequence[str] = ("--demo",),
+        size: tuple[int, int] = (120, 35),
+        *,
+        env: dict[str, str] | None = None,
+        cwd: Path | None = None,
+        command: Sequence[str] | None = None,
+        config_home: Path | None = None,
+    ) -> None:
         self.width, self.height = size
         self.socket = f"mailtui-test-{os.getpid()}-{next(_counter)}-{time.monotonic_ns() % 10**9}"
         self._own_home = config_home is None
         self.config_home = config_home or Path(tempfile.mkdtemp(prefix="mailtui-term-"))
         self.command = list(command) if command is not None else [sys.executable, "-m", "mailtui", *args]
-        self.env = {"XDG_CONFIG_HOME": str(self.config_home), "TERM": "xterm-256color",
-                    "COLORTERM": "truecolor", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
-                    "PYTHONPATH": str(REPO), **(env or {})}
+        self.env = {
+            "XDG_CONFIG_HOME": str(self.config_home),
+            "TERM": "xterm-256color",
+            "COLORTERM": "truecolor",
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "PYTHONPATH": str(REPO),
+            **(env or {}),
+        }
         self.cwd = cwd or REPO
         self._status_file = self.config_home / f"exit-status-{self.socket}"
         self.started = False
@@ -104,18 +117,27 @@ class Terminal:
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(["tmux", "-L", self.socket, "-f", "/dev/null", *args], capture_output=True,
-                              text=True, check=check, timeout=10, env={**os.environ, **self.env})
+        return subprocess.run(
+            ["tmux", "-L", self.socket, "-f", "/dev/null", *args],
+            capture_output=True,
+            text=True,
+            check=check,
+            timeout=10,
+            env={**os.environ, **self.env},
+        )
 
     def start(self) -> Terminal:
         require_tmux()
         # `env` inside the window: tmux gives a new window the server's environment, and a server
         # started by someone else's tmux client would not have ours
         # the exit status goes to a file: tmux's #{pane_dead_status} is not always filled in
-        inner = shlex.join(["env", *(f"{k}={v}" for k, v in self.env.items()), *self.command]) + \
-            f"; echo $? > {shlex.quote(str(self._status_file))}"
-        self._tmux("new-session", "-d", "-s", "t", "-x", str(self.width), "-y", str(self.height),
-                   "-c", str(self.cwd), inner)
+        inner = (
+            shlex.join(["env", *(f"{k}={v}" for k, v in self.env.items()), *self.command])
+            + f"; echo $? > {shlex.quote(str(self._status_file))}"
+        )
+        self._tmux(
+            "new-session", "-d", "-s", "t", "-x", str(self.width), "-y", str(self.height), "-c", str(self.cwd), inner
+        )
         # keep the pane after the app exits, so its exit status and last screen can be read
         self._tmux("set-option", "-t", "t", "remain-on-exit", "on", check=False)
         self._tmux("set-option", "-g", "status", "off", check=False)
@@ -172,11 +194,14 @@ class Terminal:
                 return text
             status = self.exit_status()
             if status is not None:
-                raise TerminalError(f"mailtui exited with {status} while waiting for "
-                                    f"{what or expect!r}; last screen:\n{self.screen()}")
+                raise TerminalError(
+                    f"mailtui exited with {status} while waiting for {what or expect!r}; last screen:\n{self.screen()}"
+                )
             if time.monotonic() > deadline:
-                raise TerminalError(f"timed out after {timeout:.0f} s waiting for {what or expect!r} "
-                                    f"at {self.width}x{self.height}; last screen:\n{text}")
+                raise TerminalError(
+                    f"timed out after {timeout:.0f} s waiting for {what or expect!r} "
+                    f"at {self.width}x{self.height}; last screen:\n{text}"
+                )
             time.sleep(POLL)
 
     def wait_gone(self, text: str, timeout: float = DEFAULT_TIMEOUT) -> str:

@@ -49,9 +49,14 @@ findtime = 1d
 # (days back, jail, address): 203.0.113.5 comes back every time (and lands in recidive),
 # 198.51.100.7 is banned by two jails on one day, the rest once each
 PLAN = [
-    (5, "postfix-sasl", "203.0.113.5"), (5, "postfix-sasl", "192.0.2.1"),
-    (3, "postfix-sasl", "203.0.113.5"), (3, "dovecot", "198.51.100.7"), (3, "postfix-sasl", "198.51.100.7"),
-    (1, "postfix-sasl", "203.0.113.5"), (1, "recidive", "203.0.113.5"), (1, "dovecot", "192.0.2.2"),
+    (5, "postfix-sasl", "203.0.113.5"),
+    (5, "postfix-sasl", "192.0.2.1"),
+    (3, "postfix-sasl", "203.0.113.5"),
+    (3, "dovecot", "198.51.100.7"),
+    (3, "postfix-sasl", "198.51.100.7"),
+    (1, "postfix-sasl", "203.0.113.5"),
+    (1, "recidive", "203.0.113.5"),
+    (1, "dovecot", "192.0.2.2"),
     (0, "dovecot", "192.0.2.3"),
 ]
 
@@ -133,15 +138,31 @@ def test_cli_history_text_and_json(history_db: Path, tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
+
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--history", "--db", str(history_db), "--json"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "mailtui", "bans", "--history", "--db", str(history_db), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["totals"] == {"dovecot": 3, "postfix-sasl": 5, "recidive": 1} and len(data["per_day"]["dovecot"]) == 30
-    text = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--history", "--days", "7", "--db",
-                           str(history_db)], capture_output=True, text=True, timeout=60, env=env)
+    text = subprocess.run(
+        [sys.executable, "-m", "mailtui", "bans", "--history", "--days", "7", "--db", str(history_db)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert "repeat offender" in text.stdout and "203.0.113.5" in text.stdout and text.returncode == 0
-    bad = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--history", "--days", "0"],
-                         capture_output=True, text=True, timeout=60, env=env)
+    bad = subprocess.run(
+        [sys.executable, "-m", "mailtui", "bans", "--history", "--days", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert bad.returncode == 2 and bad.stderr.strip() == "mailtui: --days must be from 1 to 366"

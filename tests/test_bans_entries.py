@@ -26,8 +26,17 @@ from tests.ui_apps import FIXED_SUMMARY, FixedServices
 REPO = Path(__file__).resolve().parent.parent
 CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 GOOD = ["192.0.2.1", "2001:db8::1"]
-BAD = ["--help", "1.2.3.4;", "\x1b]0;PWN\x07\x1b[2J", "[bold]x[/bold]", "mail.example.com", "[@click=app.quit]",
-       "a\tb", "\u202eevil", "999.1.1.1"]
+BAD = [
+    "--help",
+    "1.2.3.4;",
+    "\x1b]0;PWN\x07\x1b[2J",
+    "[bold]x[/bold]",
+    "mail.example.com",
+    "[@click=app.quit]",
+    "a\tb",
+    "\u202eevil",
+    "999.1.1.1",
+]
 
 
 def _stamped(entry: str) -> str:
@@ -42,12 +51,17 @@ def _reply(entries: list[str]) -> Callable[[list[str]], bytes]:
             value = [("Number of jail", 2), ("Jail list", "raw, clean")]
         elif command[0] == "status":
             banned = entries if command[1] == "raw" else GOOD
-            value = [("Filter", [("Currently failed", 0), ("Total failed", 1), ("File list", ["/l"])]),
-                     ("Actions", [("Currently banned", len(banned)), ("Total banned", len(banned)),
-                                  ("Banned IP list", banned)])]
+            value = [
+                ("Filter", [("Currently failed", 0), ("Total failed", 1), ("File list", ["/l"])]),
+                (
+                    "Actions",
+                    [("Currently banned", len(banned)), ("Total banned", len(banned)), ("Banned IP list", banned)],
+                ),
+            ]
         else:
             value = [_stamped(e) for e in (entries if command[1] == "raw" else GOOD)]
         return pickle.dumps((0, value), protocol=4)
+
     return answer
 
 
@@ -74,8 +88,14 @@ def test_addresses_are_shown_as_they_are(entry: str) -> None:
 
 def test_cli_lists_every_entry_sanitized(fake: Path, tmp_path: Path) -> None:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "NO_COLOR": "1"}
-    text = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--socket", str(fake)], capture_output=True,
-                          cwd=REPO, env=env, timeout=60, check=False)
+    text = subprocess.run(
+        [sys.executable, "-m", "mailtui", "bans", "--socket", str(fake)],
+        capture_output=True,
+        cwd=REPO,
+        env=env,
+        timeout=60,
+        check=False,
+    )
     assert text.returncode == 0, text.stderr
     out = text.stdout.decode()
     assert not CONTROL.search(out.replace("\n", "")), repr(out)
@@ -83,8 +103,16 @@ def test_cli_lists_every_entry_sanitized(fake: Path, tmp_path: Path) -> None:
     assert len(rows) == 1 + len(GOOD) + len(BAD)  # the counts row, then one row per entry
     assert sum(NOT_AN_IP in r for r in rows) == len(BAD)
     assert sum(r.startswith("clean ") for r in out.splitlines()) == len(GOOD) + 1  # counts row + IPs
-    data = json.loads(subprocess.run([sys.executable, "-m", "mailtui", "bans", "--json", "--socket", str(fake)],
-                                     capture_output=True, cwd=REPO, env=env, timeout=60, check=True).stdout)
+    data = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "mailtui", "bans", "--json", "--socket", str(fake)],
+            capture_output=True,
+            cwd=REPO,
+            env=env,
+            timeout=60,
+            check=True,
+        ).stdout
+    )
     raw = next(j for j in data["jails"] if j["name"] == "raw")
     assert [b["ip"] for b in raw["banned"]] == GOOD + BAD  # JSON keeps the value (escaped by JSON)
 
@@ -94,10 +122,18 @@ async def test_pane_keeps_every_row_and_marks_the_odd_ones(fake: Path, tmp_path:
     monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
     log = tmp_path / "mail.log"
     log.write_text("")
-    cfg = config.load(None, {"logs.files": [str(log)], "fail2ban.socket": str(fake),
-                             "logs.fail2ban": str(tmp_path / "none.log"), "dns.nameserver": "127.0.0.1:9",
-                             "ui.refresh_seconds": 0.5, "postfix.config_dir": "/nonexistent",
-                             "dovecot.config": "/nonexistent"})
+    cfg = config.load(
+        None,
+        {
+            "logs.files": [str(log)],
+            "fail2ban.socket": str(fake),
+            "logs.fail2ban": str(tmp_path / "none.log"),
+            "dns.nameserver": "127.0.0.1:9",
+            "ui.refresh_seconds": 0.5,
+            "postfix.config_dir": "/nonexistent",
+            "dovecot.config": "/nonexistent",
+        },
+    )
     app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
     async with app.run_test(size=(160, 50)) as pilot:
         pane = app.query_one(BansPane)
@@ -144,10 +180,18 @@ async def test_pane_says_so_when_the_server_trickles(tmp_path: Path, monkeypatch
     monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
     log = tmp_path / "mail.log"
     log.write_text("")
-    cfg = config.load(None, {"logs.files": [str(log)], "fail2ban.socket": str(sock),
-                             "logs.fail2ban": str(tmp_path / "none.log"), "dns.nameserver": "127.0.0.1:9",
-                             "ui.refresh_seconds": 0.5, "postfix.config_dir": "/nonexistent",
-                             "dovecot.config": "/nonexistent"})
+    cfg = config.load(
+        None,
+        {
+            "logs.files": [str(log)],
+            "fail2ban.socket": str(sock),
+            "logs.fail2ban": str(tmp_path / "none.log"),
+            "dns.nameserver": "127.0.0.1:9",
+            "ui.refresh_seconds": 0.5,
+            "postfix.config_dir": "/nonexistent",
+            "dovecot.config": "/nonexistent",
+        },
+    )
     app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
     try:
         async with app.run_test(size=(160, 50)) as pilot:

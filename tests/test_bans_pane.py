@@ -22,11 +22,20 @@ pytestmark = pytest.mark.daemons
 
 
 def app_for(rig, tmp_path: Path, monkeypatch, read_only: bool = False) -> MailTuiApp:
-    cfg = config.load(None, {
-        "logs.files": [str(rig.rsyslog.traditional), str(rig.fail2ban.log)],
-        "fail2ban.socket": str(rig.fail2ban.socket), "logs.fail2ban": str(rig.fail2ban.log),
-        "dns.nameserver": rig.nsd.nameserver, "ui.refresh_seconds": 0.5, "ui.read_only": read_only,
-        "logs.backfill": 2000, "postfix.config_dir": "/nonexistent", "dovecot.config": "/nonexistent"})
+    cfg = config.load(
+        None,
+        {
+            "logs.files": [str(rig.rsyslog.traditional), str(rig.fail2ban.log)],
+            "fail2ban.socket": str(rig.fail2ban.socket),
+            "logs.fail2ban": str(rig.fail2ban.log),
+            "dns.nameserver": rig.nsd.nameserver,
+            "ui.refresh_seconds": 0.5,
+            "ui.read_only": read_only,
+            "logs.backfill": 2000,
+            "postfix.config_dir": "/nonexistent",
+            "dovecot.config": "/nonexistent",
+        },
+    )
     return MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
 
 
@@ -65,8 +74,9 @@ async def test_ban_reason_search_and_events(rig, tmp_path: Path, monkeypatch) ->
         assert any(e.ip == ip and e.action == "Ban" and e.jail == "postfix-sasl" for e in pane.events)
         pane.table.focus()
         pane.table.move_cursor(row=index)
-        why = await until(pilot, lambda: "Why " + ip in str(pane.why.render()) and str(pane.why.render()),
-                          what="the why panel")
+        why = await until(
+            pilot, lambda: "Why " + ip in str(pane.why.render()) and str(pane.why.render()), what="the why panel"
+        )
         assert "Found " + ip in why, why  # fail2ban's own lines
         # the mail-log lines that caused it, with their recognizer's title
         assert "SASL PLAIN authentication failed" in why and "→ SMTP AUTH failed" in why
@@ -94,8 +104,9 @@ async def test_manual_ban_with_reverse_name_then_unban(rig, tmp_path: Path, monk
         async with app.run_test(size=(140, 45)) as pilot:
             pane = app.query_one(BansPane)
             await pilot.press("1")
-            await until(pilot, lambda: pane.result is not None and pane.result.snapshot is not None,
-                        what="the first refresh")
+            await until(
+                pilot, lambda: pane.result is not None and pane.result.snapshot is not None, what="the first refresh"
+            )
             expand(pane, "postfix")
             await pilot.pause(0.2)
             await pilot.press("b")
@@ -108,8 +119,11 @@ async def test_manual_ban_with_reverse_name_then_unban(rig, tmp_path: Path, monk
             assert target in str(app.screen.question) and "postfix" in str(app.screen.question)
             await pilot.press("y")
             await until(pilot, lambda: target in rig.fail2ban.banned("postfix"), what="fail2ban to ban it")
-            await until(pilot, lambda: any(ip_of(r) == target and r[6] == "client.rig.test"
-                                           for r in rows(pane.table)), what="the row with its reverse name")
+            await until(
+                pilot,
+                lambda: any(ip_of(r) == target and r[6] == "client.rig.test" for r in rows(pane.table)),
+                what="the row with its reverse name",
+            )
             index = next(i for i, r in enumerate(rows(pane.table)) if ip_of(r) == target)
             pane.table.move_cursor(row=index)
             await pilot.press("U")  # in every jail
@@ -145,21 +159,31 @@ async def test_twenty_thousand_bans_stay_browsable(tmp_path: Path, monkeypatch) 
     from tests.rig.fail2ban import many_jails_conf, start_fail2ban
 
     (tmp_path / "mail.log").touch()
-    f2b = start_fail2ban(tmp_path / "f2b", tmp_path / "mail.log", tmp_path / "dovecot.log",
-                         jail_conf=many_jails_conf(20))
+    f2b = start_fail2ban(
+        tmp_path / "f2b", tmp_path / "mail.log", tmp_path / "dovecot.log", jail_conf=many_jails_conf(20)
+    )
     try:
         addresses = [str(a) for a in ipaddress.ip_network("10.77.0.0/16").hosts()][:20_000]
         with Fail2banClient(str(f2b.socket), timeout=120) as client:
             for i in range(20):
-                client.call("set", f"bench{i + 1:02d}", "banip", *addresses[i * 1000:(i + 1) * 1000])
-        cfg = config.load(None, {"logs.files": [str(tmp_path / "mail.log")], "fail2ban.socket": str(f2b.socket),
-                                 "logs.fail2ban": str(f2b.log), "dns.nameserver": "127.0.0.1:9",
-                                 "postfix.config_dir": "/nonexistent", "dovecot.config": "/nonexistent"})
+                client.call("set", f"bench{i + 1:02d}", "banip", *addresses[i * 1000 : (i + 1) * 1000])
+        cfg = config.load(
+            None,
+            {
+                "logs.files": [str(tmp_path / "mail.log")],
+                "fail2ban.socket": str(f2b.socket),
+                "logs.fail2ban": str(f2b.log),
+                "dns.nameserver": "127.0.0.1:9",
+                "postfix.config_dir": "/nonexistent",
+                "dovecot.config": "/nonexistent",
+            },
+        )
         app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
         async with app.run_test(size=(140, 45)) as pilot:
             pane = app.query_one(BansPane)
-            await until(pilot, lambda: pane.result is not None and pane.result.snapshot is not None, 300,
-                        "the first refresh")
+            await until(
+                pilot, lambda: pane.result is not None and pane.result.snapshot is not None, 300, "the first refresh"
+            )
             table = rows(pane.table)
             # every jail, the highlighted one's newest bans and how many more it has
             assert len(table) <= 20 + bans_module.MAX_ROWS_PER_JAIL + 1
@@ -170,6 +194,8 @@ async def test_twenty_thousand_bans_stay_browsable(tmp_path: Path, monkeypatch) 
             assert all(ip_of(r) != hidden for r in table)
             pane.search_ip(hidden)
             found = rows(pane.table)
-            assert [ip_of(r) for r in found if ip_of(r)] == [hidden] and "banned in bench20" in str(pane.status.render())
+            assert [ip_of(r) for r in found if ip_of(r)] == [hidden] and "banned in bench20" in str(
+                pane.status.render()
+            )
     finally:
         f2b.stop()

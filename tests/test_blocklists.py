@@ -18,8 +18,9 @@ V6_NAME = ".".join(reversed("20010db8000000000000000000000025"))
 
 ZONES = {
     # a Spamhaus-like list: one address listed (SBL CSS, with a reason), one answered "refused"
-    "zen.spamhaus.test": "$ORIGIN zen.spamhaus.test.\n$TTL 60\n" + SOA
-    + "7.113.0.203 IN A 127.0.0.3\n7.113.0.203 IN TXT \"Listed: snowshoe, see https://check.example\"\n"
+    "zen.spamhaus.test": "$ORIGIN zen.spamhaus.test.\n$TTL 60\n"
+    + SOA
+    + '7.113.0.203 IN A 127.0.0.3\n7.113.0.203 IN TXT "Listed: snowshoe, see https://check.example"\n'
     + "8.113.0.203 IN A 127.255.255.254\n"
     + f"{V6_NAME} IN A 127.0.0.4\n",
     # a plain list that lists nothing
@@ -44,8 +45,9 @@ def _run(nsd: Nsd, addresses: list[str], domain: str, lists=LISTS):  # type: ign
 
 
 def test_listed_refused_and_clean_are_told_apart(nsd: Nsd) -> None:
-    got = {(li.target, li.zone): li for li in _run(nsd, ["203.0.113.7", "203.0.113.8", "203.0.113.9", V6],
-                                                    "bad.example")}
+    got = {
+        (li.target, li.zone): li for li in _run(nsd, ["203.0.113.7", "203.0.113.8", "203.0.113.9", V6], "bad.example")
+    }
     listed = got[("203.0.113.7", "zen.spamhaus.test")]
     assert listed.status == "listed" and listed.codes == ["127.0.0.3"]
     assert "snowshoe spam source" in listed.reason and "Listed: snowshoe" in listed.reason
@@ -79,12 +81,19 @@ def test_a_resolver_that_rewrites_nxdomain_is_not_a_listing(nsd: Nsd) -> None:
 
 def test_silent_nameserver_is_a_timeout_not_clean(tmp_path: Path) -> None:
     import socket
+
     silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     silent.bind(("127.0.0.1", 0))
     try:
         port = silent.getsockname()[1]
-        (li,) = asyncio.run(check_listings(Resolver(f"127.0.0.1:{port}", timeout=0.3, tries=1),
-                                           ["203.0.113.9"], "", parse_lists(["zen.spamhaus.test"])))
+        (li,) = asyncio.run(
+            check_listings(
+                Resolver(f"127.0.0.1:{port}", timeout=0.3, tries=1),
+                ["203.0.113.9"],
+                "",
+                parse_lists(["zen.spamhaus.test"]),
+            )
+        )
     finally:
         silent.close()
     assert li.status == "timeout"
@@ -95,12 +104,17 @@ def test_silent_nameserver_is_a_timeout_not_clean(tmp_path: Path) -> None:
 def test_names_and_public_addresses() -> None:
     assert reversed_name("203.0.113.7", "zen.spamhaus.org") == "7.113.0.203.zen.spamhaus.org"
     assert reversed_name("::ffff:203.0.113.7", "z.test") == "7.113.0.203.z.test"
-    assert reversed_name("2001:db8::25", "z.test").startswith("5.2.0.0.0.0.0.0") and \
-        reversed_name("2001:db8::25", "z.test").endswith("8.b.d.0.1.0.0.2.z.test")
+    assert reversed_name("2001:db8::25", "z.test").startswith("5.2.0.0.0.0.0.0") and reversed_name(
+        "2001:db8::25", "z.test"
+    ).endswith("8.b.d.0.1.0.0.2.z.test")
     assert public(["127.0.0.1", "10.1.2.3", "8.8.4.4", "2606:4700::1111", "fe80::1%eth0", "bogus", "8.8.4.4"]) == [
-        "8.8.4.4", "2606:4700::1111"]
+        "8.8.4.4",
+        "2606:4700::1111",
+    ]
     assert [b.zone for b in parse_lists(["zen.spamhaus.org", "domain:dbl.spamhaus.org", "bad:kind", ""])] == [
-        "zen.spamhaus.org", "dbl.spamhaus.org"]
+        "zen.spamhaus.org",
+        "dbl.spamhaus.org",
+    ]
 
 
 def test_check_cli_reputation_diff_and_save(nsd: Nsd, tmp_path: Path) -> None:
@@ -108,13 +122,30 @@ def test_check_cli_reputation_diff_and_save(nsd: Nsd, tmp_path: Path) -> None:
     import os
     import subprocess
     import sys
+
     (tmp_path / "mailtui").mkdir()
     (tmp_path / "mailtui" / "config.toml").write_text(
-        '[dns]\nblocklists = ["zen.spamhaus.test", "bl.plain.test", "domain:dbl.spamhaus.test"]\n')
+        '[dns]\nblocklists = ["zen.spamhaus.test", "bl.plain.test", "domain:dbl.spamhaus.test"]\n'
+    )
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
     last = tmp_path / "last.json"
-    argv = [sys.executable, "-m", "mailtui", "check", "bad.example", "--nameserver", nsd.nameserver, "--no-probes",
-            "--deadline", "10", "--blocklists", "--send-address", "203.0.113.7", "--send-address", "203.0.113.8"]
+    argv = [
+        sys.executable,
+        "-m",
+        "mailtui",
+        "check",
+        "bad.example",
+        "--nameserver",
+        nsd.nameserver,
+        "--no-probes",
+        "--deadline",
+        "10",
+        "--blocklists",
+        "--send-address",
+        "203.0.113.7",
+        "--send-address",
+        "203.0.113.8",
+    ]
     first = subprocess.run([*argv, "--json", "--save", str(last)], capture_output=True, text=True, timeout=60, env=env)
     data = json.loads(first.stdout)
     reputation = {c["summary"] for c in data["checks"] if c["group"] == "Reputation"}
@@ -130,4 +161,5 @@ def test_check_cli_reputation_diff_and_save(nsd: Nsd, tmp_path: Path) -> None:
     changed = subprocess.run([*argv, "--diff", str(last)], capture_output=True, text=True, timeout=60, env=env)
     assert sorted(changed.stdout.splitlines()) == [
         "+ blocklist.listed.dbl.spamhaus.test: fail: bad.example is listed on dbl.spamhaus.test (127.0.1.2)",
-        "+ blocklist.listed.zen.spamhaus.test: fail: 203.0.113.7 is listed on zen.spamhaus.test (127.0.0.3)"]
+        "+ blocklist.listed.zen.spamhaus.test: fail: 203.0.113.7 is listed on zen.spamhaus.test (127.0.0.3)",
+    ]

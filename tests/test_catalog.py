@@ -25,8 +25,7 @@ def test_catalog_is_large_and_covers_every_family() -> None:
     families = {r.family for r in CATALOG}
     assert {"postfix", "dovecot", "fail2ban", "opendkim", "opendmarc"} <= families
     prefixes = {r.id.split(".")[0] for r in CATALOG}
-    assert {"postfix", "postscreen", "tls", "delivery", "queue", "config", "milter", "dovecot",
-            "fail2ban"} <= prefixes
+    assert {"postfix", "postscreen", "tls", "delivery", "queue", "config", "milter", "dovecot", "fail2ban"} <= prefixes
 
 
 @pytest.mark.parametrize("recognizer", CATALOG, ids=[r.id for r in CATALOG])
@@ -70,16 +69,36 @@ def test_canonical_field_names_are_used() -> None:
 
 BAD = [
     ("[[recognizer]]\nid='x'\n", "missing family"),
-    ("[[recognizer]]\n" + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "title", "summary",
-     "cause", "fix")) + "\npattern='('\nseverity='info'\nsamples=['v']\n", "pattern does not compile"),
-    ("[[recognizer]]\n" + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "pattern", "title",
-     "summary", "cause", "fix")) + "\nseverity='loud'\nsamples=['v']\n", "severity must be one of"),
-    ("[[recognizer]]\n" + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "title", "summary",
-     "cause", "fix")) + "\npattern='@NOPE@'\nseverity='info'\nsamples=['v']\n", "unknown macro @NOPE@"),
-    ("[[recognizer]]\n" + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "pattern", "title",
-     "summary", "cause", "fix")) + "\nseverity='info'\nsamples=['v']\ncolour='red'\n", "unknown key(s) colour"),
-    ("[[recognizer]]\n" + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "pattern", "title",
-     "summary", "cause", "fix")) + "\nseverity='info'\nsamples=['v']\nsettings=['exim:x']\n", "postfix:NAME"),
+    (
+        "[[recognizer]]\n"
+        + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "title", "summary", "cause", "fix"))
+        + "\npattern='('\nseverity='info'\nsamples=['v']\n",
+        "pattern does not compile",
+    ),
+    (
+        "[[recognizer]]\n"
+        + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "pattern", "title", "summary", "cause", "fix"))
+        + "\nseverity='loud'\nsamples=['v']\n",
+        "severity must be one of",
+    ),
+    (
+        "[[recognizer]]\n"
+        + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "title", "summary", "cause", "fix"))
+        + "\npattern='@NOPE@'\nseverity='info'\nsamples=['v']\n",
+        "unknown macro @NOPE@",
+    ),
+    (
+        "[[recognizer]]\n"
+        + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "pattern", "title", "summary", "cause", "fix"))
+        + "\nseverity='info'\nsamples=['v']\ncolour='red'\n",
+        "unknown key(s) colour",
+    ),
+    (
+        "[[recognizer]]\n"
+        + "\n".join(f"{k}='v'" for k in ("id", "family", "match", "pattern", "title", "summary", "cause", "fix"))
+        + "\nseverity='info'\nsamples=['v']\nsettings=['exim:x']\n",
+        "postfix:NAME",
+    ),
     ("[recognizer\n", "invalid TOML"),
 ]
 
@@ -92,7 +111,7 @@ def test_invalid_entries_are_reported_with_file_and_id(text: str, message: str) 
 
 
 def test_user_catalog_adds_and_replaces(tmp_path: Path) -> None:
-    (tmp_path / "local.toml").write_text('''
+    (tmp_path / "local.toml").write_text("""
 [[recognizer]]
 id = "local.greylist_note"
 family = "postfix"
@@ -116,7 +135,7 @@ summary = "{client_ip} connected"
 cause = "This site wants to see every connection as a notice for its own reasons."
 fix = "Nothing."
 samples = ["Jan  1 00:00:00 mx postfix/smtpd[1]: connect from a[192.0.2.8]"]
-''')
+""")
     catalog = load_catalog(user_dir=tmp_path)
     engine = Engine(catalog)
     parser = EnvelopeParser()

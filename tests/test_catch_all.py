@@ -26,28 +26,58 @@ def recognize(line: str) -> Match | None:
     return ENGINE.recognize(EnvelopeParser().parse(line))
 
 
-@pytest.mark.parametrize("line, recognizer, severity, fields", [
-    ("Mar  1 10:00:00 mx postfix/smtp[1]: warning: smtp_connect_addr: bind 192.0.2.1: Cannot assign requested address",
-     "unexplained.postfix.warning", "warn", {}),
-    ("Mar  1 10:00:00 mx postfix/smtpd[1]: warning: mta.example.org[192.0.2.5]: something new and odd",
-     "unexplained.postfix.warning", "warn", {"client_ip": "192.0.2.5", "client_host": "mta.example.org"}),
-    ("Mar  1 10:00:00 mx postfix/smtpd[1]: warning: 192.0.2.6: a bare client address first",
-     "unexplained.postfix.warning", "warn", {"client_ip": "192.0.2.6"}),
-    ("Mar  1 10:00:00 mx postfix/cleanup[1]: error: 4B5C6D7E8F: something broke here",
-     "unexplained.postfix.error", "error", {"queue_id": "4B5C6D7E8F"}),
-    ("Mar  1 10:00:00 mx postfix/local[1]: fatal: something we never saw",
-     "unexplained.postfix.fatal", "crit", {}),
-    ("Mar  1 10:00:00 mx dovecot: auth: Error: ldap(ann,192.0.2.7,<abc>): Connection appears to be hanging",
-     "unexplained.dovecot.error", "error", {"user": "ann", "client_ip": "192.0.2.7"}),
-    ("Mar  1 10:00:00 mx dovecot: imap(bob)<77><sess>: Warning: some new warning",
-     "unexplained.dovecot.warning", "warn", {"user": "bob", "session": "sess"}),
-    ("2026-03-01 10:00:00 imap(bob): Panic: file x.c: line 1: assertion failed",  # Dovecot's own log_path
-     "unexplained.dovecot.panic", "crit", {"user": "bob"}),
-    ("Mar  1 10:00:00 mx dovecot: Fatal: some 1.x fatal, level first",
-     "unexplained.dovecot.fatal", "crit", {}),
-])
-def test_leveled_lines_nobody_claims_are_surfaced_by_level(line: str, recognizer: str, severity: str,
-                                                           fields: dict[str, str]) -> None:
+@pytest.mark.parametrize(
+    "line, recognizer, severity, fields",
+    [
+        (
+            "Mar  1 10:00:00 mx postfix/smtp[1]: warning: smtp_connect_addr: bind 192.0.2.1: Cannot assign requested address",
+            "unexplained.postfix.warning",
+            "warn",
+            {},
+        ),
+        (
+            "Mar  1 10:00:00 mx postfix/smtpd[1]: warning: mta.example.org[192.0.2.5]: something new and odd",
+            "unexplained.postfix.warning",
+            "warn",
+            {"client_ip": "192.0.2.5", "client_host": "mta.example.org"},
+        ),
+        (
+            "Mar  1 10:00:00 mx postfix/smtpd[1]: warning: 192.0.2.6: a bare client address first",
+            "unexplained.postfix.warning",
+            "warn",
+            {"client_ip": "192.0.2.6"},
+        ),
+        (
+            "Mar  1 10:00:00 mx postfix/cleanup[1]: error: 4B5C6D7E8F: something broke here",
+            "unexplained.postfix.error",
+            "error",
+            {"queue_id": "4B5C6D7E8F"},
+        ),
+        ("Mar  1 10:00:00 mx postfix/local[1]: fatal: something we never saw", "unexplained.postfix.fatal", "crit", {}),
+        (
+            "Mar  1 10:00:00 mx dovecot: auth: Error: ldap(ann,192.0.2.7,<abc>): Connection appears to be hanging",
+            "unexplained.dovecot.error",
+            "error",
+            {"user": "ann", "client_ip": "192.0.2.7"},
+        ),
+        (
+            "Mar  1 10:00:00 mx dovecot: imap(bob)<77><sess>: Warning: some new warning",
+            "unexplained.dovecot.warning",
+            "warn",
+            {"user": "bob", "session": "sess"},
+        ),
+        (
+            "2026-03-01 10:00:00 imap(bob): Panic: file x.c: line 1: assertion failed",  # Dovecot's own log_path
+            "unexplained.dovecot.panic",
+            "crit",
+            {"user": "bob"},
+        ),
+        ("Mar  1 10:00:00 mx dovecot: Fatal: some 1.x fatal, level first", "unexplained.dovecot.fatal", "crit", {}),
+    ],
+)
+def test_leveled_lines_nobody_claims_are_surfaced_by_level(
+    line: str, recognizer: str, severity: str, fields: dict[str, str]
+) -> None:
     match = recognize(line)
     assert match is not None, line
     assert match.recognizer.id == recognizer and match.recognizer.severity == severity
@@ -57,18 +87,22 @@ def test_leveled_lines_nobody_claims_are_surfaced_by_level(line: str, recognizer
     assert match.to_dict()["explained"] is False
 
 
-@pytest.mark.parametrize("line", [
-    "Mar  1 10:00:00 mx postfix/smtpd[1]: some routine line nobody knows",
-    "Mar  1 10:00:00 mx dovecot: imap(bob): Info: an info line nobody knows",
-    "Mar  1 10:00:00 mx someprog[1]: warning: not a mail daemon",
-])
+@pytest.mark.parametrize(
+    "line",
+    [
+        "Mar  1 10:00:00 mx postfix/smtpd[1]: some routine line nobody knows",
+        "Mar  1 10:00:00 mx dovecot: imap(bob): Info: an info line nobody knows",
+        "Mar  1 10:00:00 mx someprog[1]: warning: not a mail daemon",
+    ],
+)
 def test_unleveled_and_info_lines_stay_unrecognized(line: str) -> None:
     assert recognize(line) is None
 
 
 def test_a_specific_recognizer_wins_over_the_catch_all() -> None:
-    match = recognize("Mar  1 10:00:00 mx postfix/qmgr[1]: warning: connect to transport private/amavis: "
-                      "No such file or directory")
+    match = recognize(
+        "Mar  1 10:00:00 mx postfix/qmgr[1]: warning: connect to transport private/amavis: No such file or directory"
+    )
     assert match is not None and match.recognizer.id == "config.transport_unreachable"
     assert match.recognizer.explained is True
 
@@ -79,8 +113,18 @@ def test_dovecot_debug_lines_are_explained_at_info() -> None:
     assert match.recognizer.severity == "info" and match.recognizer.explained
 
 
-ADVERSARIAL = ["a" * 20000, "[" * 20000, "a[" * 10000, "a: " * 7000, "(" * 20000, "a(a," * 5000,
-               "1.1.1.1: " * 2000, "<" * 20000, "a.a." * 5000, "1:1:" * 5000]
+ADVERSARIAL = [
+    "a" * 20000,
+    "[" * 20000,
+    "a[" * 10000,
+    "a: " * 7000,
+    "(" * 20000,
+    "a(a," * 5000,
+    "1.1.1.1: " * 2000,
+    "<" * 20000,
+    "a.a." * 5000,
+    "1:1:" * 5000,
+]
 
 
 def _time(pattern: re.Pattern[str], text: str) -> float:
@@ -104,10 +148,14 @@ def test_catch_all_and_shape_patterns_stay_linear(name: str) -> None:
 
 def test_shapes_normalise_ids_addresses_users_and_numbers() -> None:
     parser = EnvelopeParser()
-    a = parser.parse("Mar  1 10:00:00 mx postfix/smtpd[11]: 4B5C6D7E8F: odd thing from a.example.org[192.0.2.1]: "
-                     "user=<ann> 12 <x@example.org>")
-    b = parser.parse("Mar  1 10:00:01 mx postfix/smtpd[12]: 5C6D7E8F9A: odd thing from b.example.net[2001:db8::5]: "
-                     "user=<bob> 345 <y@example.net>")
+    a = parser.parse(
+        "Mar  1 10:00:00 mx postfix/smtpd[11]: 4B5C6D7E8F: odd thing from a.example.org[192.0.2.1]: "
+        "user=<ann> 12 <x@example.org>"
+    )
+    b = parser.parse(
+        "Mar  1 10:00:01 mx postfix/smtpd[12]: 5C6D7E8F9A: odd thing from b.example.net[2001:db8::5]: "
+        "user=<bob> 345 <y@example.net>"
+    )
     assert line_shape(a) == line_shape(b) == "postfix/smtpd: QID: odd thing from HOST[IP]: user=* N <ADDR>"
     c = parser.parse("Mar  1 10:00:02 mx dovecot: auth: Error: ldap(ann,192.0.2.7,<abc>): hanging")
     assert line_shape(c) == "dovecot: Error: auth: ldap(USER,IP): hanging"
@@ -120,8 +168,9 @@ def test_shapes_normalise_ids_addresses_users_and_numbers() -> None:
 
 def mailtui(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg")}  # no user catalog
-    return subprocess.run([sys.executable, "-m", "mailtui", *args], capture_output=True, text=True,
-                          timeout=120, env=env, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", *args], capture_output=True, text=True, timeout=120, env=env, check=False
+    )
 
 
 LOG = """\
@@ -152,8 +201,12 @@ def test_scan_unknown_text_and_json(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert data["lines"] == 6 and data["unknown"] == 5 and data["shapes"] == 3
-    assert data["top"][0] == {"shape": "postfix/smtpd: frobnicated widget N for HOST[IP]", "count": 3,
-                              "example": LOG.splitlines()[1], "surfaced_as": None}
+    assert data["top"][0] == {
+        "shape": "postfix/smtpd: frobnicated widget N for HOST[IP]",
+        "count": 3,
+        "example": LOG.splitlines()[1],
+        "surfaced_as": None,
+    }
     assert {"unexplained.postfix.warning", None} == {t["surfaced_as"] for t in data["top"][1:]}
 
 
@@ -189,10 +242,14 @@ def test_scan_unknown_refuses_events(tmp_path: Path) -> None:
     assert "Traceback" not in proc.stderr
 
 
-UNEXPLAINED = "Feb 19 10:41:49 mx postfix/smtp[11]: warning: smtp_connect_addr: bind 192.0.2.1: Cannot assign requested address\n"
+UNEXPLAINED = (
+    "Feb 19 10:41:49 mx postfix/smtp[11]: warning: smtp_connect_addr: bind 192.0.2.1: Cannot assign requested address\n"
+)
 
 
-async def test_problems_pane_and_explanation_mark_unexplained_lines(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_problems_pane_and_explanation_mark_unexplained_lines(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from textual.widgets import DataTable
 
     from mailtui import config

@@ -24,15 +24,24 @@ def test_unchanged_reports_give_no_changes() -> None:
 
 
 def test_new_gone_and_changed_are_told_apart() -> None:
-    before = report(f("mx", "ok", "MX mail.example.org"), f("dmarc", "ok", "p=reject"),
-                    f("probe", "ok", "993 answers", host="mail.example.org", port=993),
-                    f("probe", "ok", "995 answers", host="mail.example.org", port=995))
-    after = report(f("mx", "ok", "MX mail.example.org"), f("dmarc", "warn", "p=none"),
-                   f("probe", "ok", "993 answers", host="mail.example.org", port=993),
-                   f("blocklist.listed.zen", "fail", "203.0.113.7 is listed", target="203.0.113.7", zone="zen"))
+    before = report(
+        f("mx", "ok", "MX mail.example.org"),
+        f("dmarc", "ok", "p=reject"),
+        f("probe", "ok", "993 answers", host="mail.example.org", port=993),
+        f("probe", "ok", "995 answers", host="mail.example.org", port=995),
+    )
+    after = report(
+        f("mx", "ok", "MX mail.example.org"),
+        f("dmarc", "warn", "p=none"),
+        f("probe", "ok", "993 answers", host="mail.example.org", port=993),
+        f("blocklist.listed.zen", "fail", "203.0.113.7 is listed", target="203.0.113.7", zone="zen"),
+    )
     lines = [c.line() for c in diff(before, after).changes]
-    assert lines == ["~ dmarc: ok -> warn: p=none", "+ blocklist.listed.zen: fail: 203.0.113.7 is listed",
-                     "- probe: ok: 995 answers"]
+    assert lines == [
+        "~ dmarc: ok -> warn: p=none",
+        "+ blocklist.listed.zen: fail: 203.0.113.7 is listed",
+        "- probe: ok: 995 answers",
+    ]
 
 
 def test_same_id_is_paired_by_what_it_is_about_not_by_position() -> None:

@@ -13,8 +13,9 @@ import mailtui
 
 def run(*args: str, env: dict[str, str] | None = None, stdin: str = "") -> subprocess.CompletedProcess:
     full_env = {**os.environ, **(env or {})}
-    return subprocess.run([sys.executable, "-m", "mailtui", *args], capture_output=True, text=True,
-                          timeout=60, env=full_env, input=stdin)
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", *args], capture_output=True, text=True, timeout=60, env=full_env, input=stdin
+    )
 
 
 def test_help_lists_global_options() -> None:
@@ -32,15 +33,25 @@ def test_version() -> None:
 def test_config_json_reports_sources_and_cli_logs(tmp_path: Path) -> None:
     log = tmp_path / "mail.log"
     log.write_text("")
-    proc = run("--read-only", "--log", str(log), "--log", str(tmp_path / "gone.log"),
-               "config", "--json", env={"XDG_CONFIG_HOME": str(tmp_path)})
+    proc = run(
+        "--read-only",
+        "--log",
+        str(log),
+        "--log",
+        str(tmp_path / "gone.log"),
+        "config",
+        "--json",
+        env={"XDG_CONFIG_HOME": str(tmp_path)},
+    )
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     settings = {row["key"]: row for row in data["settings"]}
     assert settings["ui.read_only"]["value"] is True
     assert settings["ui.read_only"]["source"] == "command line"
     assert [(loc["path"], loc["problem"]) for loc in data["logs"]] == [
-        (str(log), ""), (str(tmp_path / "gone.log"), "does not exist")]
+        (str(log), ""),
+        (str(tmp_path / "gone.log"), "does not exist"),
+    ]
 
 
 def test_config_error_is_one_line_without_traceback(tmp_path: Path) -> None:
@@ -74,9 +85,20 @@ def test_unreadable_log_says_how_to_fix(tmp_path: Path) -> None:
     if os.geteuid() == 0:
         # root reads anything: check the message through a non-root child instead.
         proc = subprocess.run(
-            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c",
-             f"from mailtui.logs.locate import access_problem; print(access_problem({str(log)!r}))"],
-            capture_output=True, text=True, timeout=30, cwd=Path(mailtui.__file__).parent.parent)
+            [
+                "setpriv",
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                sys.executable,
+                "-c",
+                f"from mailtui.logs.locate import access_problem; print(access_problem({str(log)!r}))",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            cwd=Path(mailtui.__file__).parent.parent,
+        )
         message = proc.stdout.strip()
     else:
         message = access_problem(str(log))

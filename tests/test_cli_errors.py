@@ -31,8 +31,16 @@ def env_for(tmp: Path) -> dict[str, str]:
 
 
 def mailtui(tmp: Path, *args: str, stdin: bytes = b"", timeout: float = 60, **kw) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mailtui", *args], input=stdin, check=False, capture_output=True,
-                          timeout=timeout, env=kw.pop("env", None) or env_for(tmp), cwd=tmp, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", *args],
+        input=stdin,
+        check=False,
+        capture_output=True,
+        timeout=timeout,
+        env=kw.pop("env", None) or env_for(tmp),
+        cwd=tmp,
+        **kw,
+    )
 
 
 def one_line_error(proc: subprocess.CompletedProcess, code: int | None = None) -> str:
@@ -55,8 +63,7 @@ def assert_no_controls(data: bytes) -> None:
 
 # -- 7: every text from a server goes through the sanitizer, text and JSON --------------------
 
-HOSTILE_NAMES = ["sshd\x1b]0;PWN\x07\x1b[2J", "a\x9b31mred", "evil\u202egnp", "nul\x00bel\x07\x08",
-                 "del\x7fcsi\x1b[6n"]
+HOSTILE_NAMES = ["sshd\x1b]0;PWN\x07\x1b[2J", "a\x9b31mred", "evil\u202egnp", "nul\x00bel\x07\x08", "del\x7fcsi\x1b[6n"]
 
 
 def test_bans_prints_hostile_jail_names_and_ips_sanitized(tmp_path: Path) -> None:
@@ -74,9 +81,11 @@ def test_bans_prints_hostile_jail_names_and_ips_sanitized(tmp_path: Path) -> Non
 
 
 def test_safe_stream_and_json_on_every_unsafe_character() -> None:
-    code = ("import sys, json; from mailtui.cli.output import guard_streams, print_json; guard_streams();"
-            f"s = {''.join(UNSAFE)!r}; print('x' + s + 'y\\tz'); print_json({{'v': s}}); "
-            "print(s, file=sys.stderr)")
+    code = (
+        "import sys, json; from mailtui.cli.output import guard_streams, print_json; guard_streams();"
+        f"s = {''.join(UNSAFE)!r}; print('x' + s + 'y\\tz'); print_json({{'v': s}}); "
+        "print(s, file=sys.stderr)"
+    )
     proc = subprocess.run([sys.executable, "-c", code], check=False, capture_output=True, timeout=30, cwd=REPO)
     assert proc.returncode == 0, proc.stderr
     assert_no_controls(proc.stdout)
@@ -88,16 +97,28 @@ def test_safe_stream_and_json_on_every_unsafe_character() -> None:
 
 # -- 13, 16: closed standard streams and broken pipes ------------------------------------------
 
+
 def _commands(tmp: Path) -> list[tuple[str, ...]]:
     log = tmp / "mail.log"
-    log.write_text(CONNECT + "\n" + "Jan  1 00:00:01 mx postfix/smtpd[1]: lost connection after AUTH from "
-                   "a[192.0.2.7]\n")
+    log.write_text(
+        CONNECT + "\n" + "Jan  1 00:00:01 mx postfix/smtpd[1]: lost connection after AUTH from a[192.0.2.7]\n"
+    )
     sock = str(tmp / "nosuch.sock")
-    return [("scan", str(log)), ("scan", "--json", str(log)), ("who", "192.0.2.7", str(log)),
-            ("explain", CONNECT), ("explain", "garbage"), ("unban", "192.0.2.7", "--yes", "--socket", sock),
-            ("queue", "flush", "--yes"), ("bans", "--socket", sock), ("where", "nonexistent_setting_x"),
-            ("config", "--no-logs"), ("services",), ("--help",), ("check", "--no-probes", "--deadline", "1",
-                                                                    "--nameserver", "127.0.0.1:9", "example.org")]
+    return [
+        ("scan", str(log)),
+        ("scan", "--json", str(log)),
+        ("who", "192.0.2.7", str(log)),
+        ("explain", CONNECT),
+        ("explain", "garbage"),
+        ("unban", "192.0.2.7", "--yes", "--socket", sock),
+        ("queue", "flush", "--yes"),
+        ("bans", "--socket", sock),
+        ("where", "nonexistent_setting_x"),
+        ("config", "--no-logs"),
+        ("services",),
+        ("--help",),
+        ("check", "--no-probes", "--deadline", "1", "--nameserver", "127.0.0.1:9", "example.org"),
+    ]
 
 
 # (every command under closed stdin/stdout/stderr: tests/test_chaos.py)
@@ -105,8 +126,14 @@ def _commands(tmp: Path) -> list[tuple[str, ...]]:
 
 def test_commands_reading_stdin_say_it_is_closed(tmp_path: Path) -> None:
     for args in (("explain",), ("scan", "-")):
-        proc = subprocess.run(["sh", "-c", f"exec {sys.executable} -m mailtui {' '.join(args)} <&-"],
-                              check=False, capture_output=True, timeout=60, env=env_for(tmp_path), cwd=tmp_path)
+        proc = subprocess.run(
+            ["sh", "-c", f"exec {sys.executable} -m mailtui {' '.join(args)} <&-"],
+            check=False,
+            capture_output=True,
+            timeout=60,
+            env=env_for(tmp_path),
+            cwd=tmp_path,
+        )
         assert "standard input is closed" in one_line_error(proc, 2)
 
 
@@ -114,9 +141,15 @@ def test_commands_reading_stdin_say_it_is_closed(tmp_path: Path) -> None:
 def test_dashboard_needs_a_terminal_on_stdin(tmp_path: Path, stdin: str) -> None:
     # stdout is a terminal (script gives one), stdin is not
     inner = f"{sys.executable} -m mailtui --demo {stdin}"
-    proc = subprocess.run(["script", "-qec", f"bash -c '{inner}'", "/dev/null"], check=False, capture_output=True,
-                          timeout=60, env={**env_for(tmp_path), "TERM": "xterm"}, cwd=tmp_path,
-                          stdin=subprocess.DEVNULL)
+    proc = subprocess.run(
+        ["script", "-qec", f"bash -c '{inner}'", "/dev/null"],
+        check=False,
+        capture_output=True,
+        timeout=60,
+        env={**env_for(tmp_path), "TERM": "xterm"},
+        cwd=tmp_path,
+        stdin=subprocess.DEVNULL,
+    )
     out = proc.stdout.decode("utf-8", "replace")
     assert "needs a terminal on stdin" in out and "Traceback" not in out, out[-500:]
 
@@ -126,8 +159,16 @@ def _exit_with_closed_pipe(tmp: Path, args: tuple[str, ...]) -> subprocess.Compl
     read, write = os.pipe()
     os.close(read)
     try:
-        return subprocess.run([sys.executable, "-m", "mailtui", *args], stdout=write, check=False, stderr=subprocess.PIPE,
-                              stdin=subprocess.DEVNULL, timeout=60, env=env_for(tmp), cwd=tmp)
+        return subprocess.run(
+            [sys.executable, "-m", "mailtui", *args],
+            stdout=write,
+            check=False,
+            stderr=subprocess.PIPE,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+            env=env_for(tmp),
+            cwd=tmp,
+        )
     finally:
         os.close(write)
 
@@ -152,12 +193,19 @@ def test_scan_events_stop_at_a_closed_pipe(tmp_path: Path) -> None:
 
 def test_a_full_disk_is_an_error_not_success(tmp_path: Path) -> None:
     with open("/dev/full", "w") as full:
-        proc = subprocess.run([sys.executable, "-m", "mailtui", "config", "--no-logs"], stdout=full,
-                              check=False, stderr=subprocess.PIPE, timeout=60, env=env_for(tmp_path))
+        proc = subprocess.run(
+            [sys.executable, "-m", "mailtui", "config", "--no-logs"],
+            stdout=full,
+            check=False,
+            stderr=subprocess.PIPE,
+            timeout=60,
+            env=env_for(tmp_path),
+        )
     assert "cannot write the output" in one_line_error(proc, 74)
 
 
 # -- 14, 15: options validated up front ---------------------------------------------------------
+
 
 @pytest.mark.parametrize("deadline", ["0", "-1", "nan", "inf", "-inf", "1e9", "abc", ""])
 def test_check_deadline_is_validated(tmp_path: Path, deadline: str) -> None:
@@ -165,8 +213,21 @@ def test_check_deadline_is_validated(tmp_path: Path, deadline: str) -> None:
     assert "--deadline" in one_line_error(proc, 2)
 
 
-@pytest.mark.parametrize("server", ["127.0.0.1:99999", "127.0.0.1:0", "127.0.0.1:", "localhost", "999.1.1.1",
-                                    "bogus host:xx", "[::1", "[::1]x", "1.2.3.4:-5", "1.2.3.4:5:6x"])
+@pytest.mark.parametrize(
+    "server",
+    [
+        "127.0.0.1:99999",
+        "127.0.0.1:0",
+        "127.0.0.1:",
+        "localhost",
+        "999.1.1.1",
+        "bogus host:xx",
+        "[::1",
+        "[::1]x",
+        "1.2.3.4:-5",
+        "1.2.3.4:5:6x",
+    ],
+)
 def test_nameserver_is_validated(tmp_path: Path, server: str) -> None:
     proc = mailtui(tmp_path, "check", "--nameserver", server, "example.org")
     line = one_line_error(proc, 2)
@@ -185,14 +246,16 @@ def test_scan_limit_is_validated(tmp_path: Path, limit: str) -> None:
     assert "--limit" in one_line_error(mailtui(tmp_path, "scan", "--limit", limit, "x"), 2)
 
 
-@pytest.mark.parametrize("domain", ["xn--zz.com", "xn--.com", "a..b", "bad host.com", "x" * 64 + ".com",
-                                    "ex$ample.com", "."])
+@pytest.mark.parametrize(
+    "domain", ["xn--zz.com", "xn--.com", "a..b", "bad host.com", "x" * 64 + ".com", "ex$ample.com", "."]
+)
 def test_check_refuses_invalid_domains(tmp_path: Path, domain: str) -> None:
     proc = mailtui(tmp_path, "check", "--no-probes", "--nameserver", "127.0.0.1:9", domain)
     assert "domain" in one_line_error(proc, 2) or "host name" in proc.stderr.decode()
 
 
 # -- 19: DNS wording ------------------------------------------------------------------------
+
 
 def test_nothing_listening_is_connection_refused_not_timeout(tmp_path: Path) -> None:
     import socket
@@ -201,8 +264,17 @@ def test_nothing_listening_is_connection_refused_not_timeout(tmp_path: Path) -> 
     probe.bind(("127.0.0.1", 0))
     port = probe.getsockname()[1]
     probe.close()  # now nothing listens there: the kernel answers ICMP port unreachable
-    proc = mailtui(tmp_path, "check", "--json", "--no-probes", "--deadline", "10", "--nameserver",
-                   f"127.0.0.1:{port}", "example.org")
+    proc = mailtui(
+        tmp_path,
+        "check",
+        "--json",
+        "--no-probes",
+        "--deadline",
+        "10",
+        "--nameserver",
+        f"127.0.0.1:{port}",
+        "example.org",
+    )
     data = json.loads(proc.stdout)
     summaries = " ".join(c["summary"] for c in data["checks"])
     assert "connection refused" in summaries and "timeout" not in summaries
@@ -219,8 +291,17 @@ def test_random_dns_bytes_are_garbage_not_truncation(tmp_path: Path, tc: bool) -
         return bytes(data)
 
     with FakeDns(garbage) as server:
-        proc = mailtui(tmp_path, "check", "--json", "--no-probes", "--deadline", "10", "--nameserver",
-                       server.address, "example.org")
+        proc = mailtui(
+            tmp_path,
+            "check",
+            "--json",
+            "--no-probes",
+            "--deadline",
+            "10",
+            "--nameserver",
+            server.address,
+            "example.org",
+        )
     data = json.loads(proc.stdout)
     summaries = " ".join(c["summary"] for c in data["checks"])
     assert "truncated, TC" not in summaries
@@ -228,6 +309,7 @@ def test_random_dns_bytes_are_garbage_not_truncation(tmp_path: Path, tc: bool) -
 
 
 # -- 19, 20: bans and unban -------------------------------------------------------------------
+
 
 def test_bans_ip_with_unreadable_log_names_it(tmp_path: Path) -> None:
     with FakeFail2ban(tmp_path / "run", jails_answer({"sshd": ["192.0.2.1"]})) as server:
@@ -263,9 +345,16 @@ def test_unban_refuses_an_empty_jail_before_sending_anything(tmp_path: Path, jai
         assert server.commands == []
 
 
-@pytest.mark.parametrize("given, sent", [("::ffff:1.2.3.4", "1.2.3.4"), ("::FFFF:192.0.2.1", "192.0.2.1"),
-                                         ("::ffff:c000:201", "192.0.2.1"), ("2001:db8::1", "2001:db8::1"),
-                                         (" 192.0.2.9 ", "192.0.2.9")])
+@pytest.mark.parametrize(
+    "given, sent",
+    [
+        ("::ffff:1.2.3.4", "1.2.3.4"),
+        ("::FFFF:192.0.2.1", "192.0.2.1"),
+        ("::ffff:c000:201", "192.0.2.1"),
+        ("2001:db8::1", "2001:db8::1"),
+        (" 192.0.2.9 ", "192.0.2.9"),
+    ],
+)
 def test_unban_sends_addresses_as_fail2ban_stores_them(tmp_path: Path, given: str, sent: str) -> None:
     with FakeFail2ban(tmp_path / "run", jails_answer({"sshd": [sent]})) as server:
         for extra in ((), ("--jail", "sshd")):
@@ -274,18 +363,26 @@ def test_unban_sends_addresses_as_fail2ban_stores_them(tmp_path: Path, given: st
             assert sent in proc.stdout.decode()
         # (each unban first pings: a server that cannot be asked is said before the question)
         assert [c for c in server.commands if c != ["ping"]] == [
-            ["unban", sent], ["set", "sshd", "unbanip", "--report-absent", sent]]
-        data = mailtui(tmp_path, "bans", "--json", "--socket", str(server.path), "--ip", given, "--log",
-                       os.devnull)
+            ["unban", sent],
+            ["set", "sshd", "unbanip", "--report-absent", sent],
+        ]
+        data = mailtui(tmp_path, "bans", "--json", "--socket", str(server.path), "--ip", given, "--log", os.devnull)
         assert [b["jail"] for b in json.loads(data.stdout)["ip"]["banned_in"]] == ["sshd"]
 
 
 # -- 17: broken compressed logs -----------------------------------------------------------------
 
+
 def _broken_gz(tmp: Path) -> dict[str, Path]:
     good = gzip.compress(("\n".join([CONNECT] * 3000) + "\n").encode())
-    variants = {"truncated": good[: len(good) // 2], "header only": good[:10], "flipped": bytearray(good),
-                "not gzip": b"plain text, not gzip\n" * 10, "empty": b"", "trailing junk": good + b"\x00junk"}
+    variants = {
+        "truncated": good[: len(good) // 2],
+        "header only": good[:10],
+        "flipped": bytearray(good),
+        "not gzip": b"plain text, not gzip\n" * 10,
+        "empty": b"",
+        "trailing junk": good + b"\x00junk",
+    }
     variants["flipped"][len(good) // 2] ^= 0xFF
     paths = {}
     for name, data in variants.items():
@@ -309,7 +406,7 @@ def test_broken_gz_is_one_line_per_file_not_exit_70(tmp_path: Path) -> None:
 
 # -- 9, 6, 17, 18: user catalogs --------------------------------------------------------------
 
-ENTRY = '''
+ENTRY = """
 [[recognizer]]
 id = "{id}"
 family = "postfix"
@@ -321,7 +418,7 @@ summary = "s"
 cause = "c"
 fix = "f"
 samples = ["{sample}"]
-'''
+"""
 
 
 def entry(pattern: str, ident: str = "local.x", match: str = "custom", sample: str = "") -> str:
@@ -338,8 +435,10 @@ BAD_CATALOGS = {
     "huge repeat": (entry("custom a{4294967296}"), "does not compile"),
     "deep nesting": (entry("custom " + "(" * 3000 + ")" * 3000), "does not compile"),
     "not a table": ("recognizer = [5]\n", "must be a [[recognizer]] table"),
-    "sample does not match": (entry("custom b+", sample="Jan  1 00:00:00 mx postfix/smtpd[1]: custom aaaa"),
-                              "sample 1 is not matched"),
+    "sample does not match": (
+        entry("custom b+", sample="Jan  1 00:00:00 mx postfix/smtpd[1]: custom aaaa"),
+        "sample 1 is not matched",
+    ),
     "sample lacks the literal": (entry("custom", match="zzz"), "does not contain the match text"),
     "duplicate in one file": (entry("custom", "local.dup") + entry("custom", "local.dup"), "duplicate id"),
     "invalid TOML": ("[[recognizer]\n", "invalid TOML"),
@@ -358,7 +457,9 @@ def test_a_bad_user_catalog_is_said_once_and_skipped(tmp_path: Path, name: str) 
     log = tmp_path / "mail.log"
     log.write_text(CONNECT + "\n" + "Jan  1 00:00:00 mx postfix/smtpd[1]: custom " + "a" * 40 + "!\n")
     every = name in ("nested quantifier", "not a table", "sample does not match")
-    for args in (("scan", "--json", str(log)), ("who", "192.0.2.7", str(log)), ("explain", CONNECT))[:3 if every else 1]:
+    for args in (("scan", "--json", str(log)), ("who", "192.0.2.7", str(log)), ("explain", CONNECT))[
+        : 3 if every else 1
+    ]:
         proc = mailtui(tmp_path, *args, timeout=90)
         err = proc.stderr.decode()
         assert proc.returncode == 0 and "Traceback" not in err, (args, err)
@@ -386,20 +487,30 @@ def test_good_user_patterns_are_accepted(tmp_path: Path) -> None:
     """No false refusals: typical hand-written patterns pass the backtracking check."""
     from mailtui.recognizers.loader import load_catalog
 
-    patterns = [r"^custom from @CLIENT@", r"custom status=(?P<status>\w+)", r"custom user=<(?P<user>[^>]*)>",
-                r"\bcustom\b.*\bthing\b", r"^custom(?: \S+){1,3}", r"custom (?:\w+\.)+\w+",
-                r"custom (?:[^,]+,)*x", r"custom (\d{1,3}\.){3}\d{1,3}", r"custom (?P<n>\d+) times",
-                r"custom(?:, \w+=[^,]*)*"]
-    samples = ["Jan  1 00:00:00 mx postfix/smtpd[1]: custom from a[192.0.2.1]",
-               "Jan  1 00:00:00 mx postfix/smtpd[1]: custom status=sent",
-               "Jan  1 00:00:00 mx postfix/smtpd[1]: custom user=<bob>",
-               "Jan  1 00:00:00 mx postfix/smtpd[1]: custom thing",
-               "Jan  1 00:00:00 mx postfix/smtpd[1]: custom a b",
-               "Jan  1 00:00:00 mx postfix/smtpd[1]: custom mx.example.org",
-               "Jan  1 00:00:00 mx postfix/smtpd[1]: custom a,b,x",
-               "Jan  1 00:00:00 mx postfix/smtpd[1]: custom 192.0.2.1",
-               "Jan  1 00:00:00 mx postfix/smtpd[1]: custom 5 times",
-               "Jan  1 00:00:00 mx postfix/smtpd[1]: custom, a=b"]
+    patterns = [
+        r"^custom from @CLIENT@",
+        r"custom status=(?P<status>\w+)",
+        r"custom user=<(?P<user>[^>]*)>",
+        r"\bcustom\b.*\bthing\b",
+        r"^custom(?: \S+){1,3}",
+        r"custom (?:\w+\.)+\w+",
+        r"custom (?:[^,]+,)*x",
+        r"custom (\d{1,3}\.){3}\d{1,3}",
+        r"custom (?P<n>\d+) times",
+        r"custom(?:, \w+=[^,]*)*",
+    ]
+    samples = [
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom from a[192.0.2.1]",
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom status=sent",
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom user=<bob>",
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom thing",
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom a b",
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom mx.example.org",
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom a,b,x",
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom 192.0.2.1",
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom 5 times",
+        "Jan  1 00:00:00 mx postfix/smtpd[1]: custom, a=b",
+    ]
     folder = tmp_path / "recognizers"
     folder.mkdir()
     for i, (pattern, sample) in enumerate(zip(patterns, samples)):
@@ -424,7 +535,7 @@ def test_check_prints_hostile_dns_text_sanitized(tmp_path: Path) -> None:
         return b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 60, len(rdata)) + rdata
 
     def answer(query: bytes) -> bytes:
-        qtype = struct.unpack("!H", query[12:][query[12:].index(b"\x00") + 1:][:2])[0]
+        qtype = struct.unpack("!H", query[12:][query[12:].index(b"\x00") + 1 :][:2])[0]
         return dns_reply(query, [txt(t) for t in texts] if qtype == 16 else [])
 
     with FakeDns(answer) as server:

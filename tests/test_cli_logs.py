@@ -10,14 +10,22 @@ import sys
 from pathlib import Path
 
 DATA = Path(__file__).parent / "data"
-SEED = ("Feb 19 10:41:49 mx postfix/smtpd[8343]: NOQUEUE: reject: RCPT from c.example.org[192.0.2.9]: "
-        "504 5.5.2 <clienthostname>: Helo command rejected: need fully-qualified hostname; "
-        "from=<a@example.org> to=<b@example.com> proto=ESMTP helo=<clienthostname>")
+SEED = (
+    "Feb 19 10:41:49 mx postfix/smtpd[8343]: NOQUEUE: reject: RCPT from c.example.org[192.0.2.9]: "
+    "504 5.5.2 <clienthostname>: Helo command rejected: need fully-qualified hostname; "
+    "from=<a@example.org> to=<b@example.com> proto=ESMTP helo=<clienthostname>"
+)
 
 
 def mailtui(*args: str, stdin: str | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mailtui", *args], capture_output=True, text=True,
-                          input=stdin, timeout=120, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", *args],
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _captured(*names: str) -> str:
@@ -55,8 +63,22 @@ def test_scan_events_have_the_documented_keys(tmp_path: Path) -> None:
     proc = mailtui("scan", "--json", "--events", str(log))
     events = [json.loads(line) for line in proc.stdout.splitlines()]
     reject = next(e for e in events if e["recognizer"] == "postfix.relay.deferred")
-    for key in ("file", "lineno", "timestamp", "program", "recognizer", "severity", "settings",
-                "summary", "fix", "client_ip", "recipient", "sender", "queue_id", "dsn"):
+    for key in (
+        "file",
+        "lineno",
+        "timestamp",
+        "program",
+        "recognizer",
+        "severity",
+        "settings",
+        "summary",
+        "fix",
+        "client_ip",
+        "recipient",
+        "sender",
+        "queue_id",
+        "dsn",
+    ):
         assert key in reject, key
     assert reject["lineno"] == 2 and reject["severity"] == "warn"
     assert "postfix:smtpd_relay_restrictions" in reject["settings"]
@@ -64,8 +86,10 @@ def test_scan_events_have_the_documented_keys(tmp_path: Path) -> None:
 
 def test_scan_since_until_and_fail_on(tmp_path: Path) -> None:
     log = tmp_path / "mail.log"
-    log.write_text("2026-01-01T10:00:00+00:00 mx " + SEED.split(" mx ", 1)[1] + "\n"
-                   "2026-01-02T10:00:00+00:00 mx postfix/smtpd[1]: connect from a[192.0.2.1]\n")
+    log.write_text(
+        "2026-01-01T10:00:00+00:00 mx " + SEED.split(" mx ", 1)[1] + "\n"
+        "2026-01-02T10:00:00+00:00 mx postfix/smtpd[1]: connect from a[192.0.2.1]\n"
+    )
     first = json.loads(mailtui("scan", "--json", "--until", "2026-01-01T12:00:00+00:00", str(log)).stdout)
     second = json.loads(mailtui("scan", "--json", "--since", "2026-01-02T00:00:00+00:00", str(log)).stdout)
     assert (first["lines"], second["lines"]) == (1, 1)
@@ -94,7 +118,10 @@ def test_scan_survives_hostile_bytes(tmp_path: Path) -> None:
 def test_explain_argument_stdin_and_json() -> None:
     proc = mailtui("explain", SEED)
     assert proc.returncode == 0
-    assert "HELO rejected: not a fully-qualified name" in proc.stdout and "setting       smtpd_helo_restrictions" in proc.stdout
+    assert (
+        "HELO rejected: not a fully-qualified name" in proc.stdout
+        and "setting       smtpd_helo_restrictions" in proc.stdout
+    )
     data = json.loads(mailtui("explain", "--json", SEED).stdout)
     assert data["recognizer"] == "postfix.helo.non_fqdn" and data["fields"]["helo"] == "clienthostname"
     assert {s["name"] for s in data["settings"]} >= {"smtpd_helo_restrictions"}
@@ -113,6 +140,8 @@ def test_where_finds_dovecot_settings(tmp_path: Path) -> None:
     data = json.loads(mailtui("--config", str(cfg), "where", "--json", "ssl").stdout)
     dove = next(r for r in data["found"] if r["daemon"] == "dovecot")
     assert [(Path(s["file"]).name, s["effective"]) for s in dove["set_in"]] == [
-        ("dovecot.conf", False), ("extra.conf", True)]
+        ("dovecot.conf", False),
+        ("extra.conf", True),
+    ]
     text = mailtui("--config", str(cfg), "where", "ssl").stdout
     assert "extra.conf:1: ssl = yes  <- in force" in text and "(overridden)" in text

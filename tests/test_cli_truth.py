@@ -15,14 +15,23 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-LINES = ("Nov 29 10:00:00 mx postfix/smtpd[101]: connect from client.example[192.0.2.7]\n"
-         "Nov 29 11:00:00 mx postfix/smtpd[101]: disconnect from client.example[192.0.2.7] ehlo=1 commands=1\n")
+LINES = (
+    "Nov 29 10:00:00 mx postfix/smtpd[101]: connect from client.example[192.0.2.7]\n"
+    "Nov 29 11:00:00 mx postfix/smtpd[101]: disconnect from client.example[192.0.2.7] ehlo=1 commands=1\n"
+)
 
 
 def run(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "XDG_CONFIG_HOME": str(home), "HOME": str(home)}
-    return subprocess.run([sys.executable, "-m", "mailtui", *args], capture_output=True, text=True, timeout=60,
-                          env=env, cwd=REPO, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", *args],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+        cwd=REPO,
+        check=False,
+    )
 
 
 def _log(tmp_path: Path, text: str = LINES) -> Path:
@@ -37,8 +46,10 @@ def test_scan_since_with_nothing_in_range_says_so_and_what_the_file_covers(tmp_p
     log = _log(tmp_path)
     proc = run("scan", str(log), "--since", "2026-11-29 10:30", "--until", "2026-11-29 10:40", home=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == (f"nothing between 2026-11-29 10:30:00 and 2026-11-29 10:40:00: {log} covers "
-                                   "2026-11-29 10:00:00 .. 2026-11-29 11:00:00 (2 lines, all outside the range)")
+    assert proc.stdout.strip() == (
+        f"nothing between 2026-11-29 10:30:00 and 2026-11-29 10:40:00: {log} covers "
+        "2026-11-29 10:00:00 .. 2026-11-29 11:00:00 (2 lines, all outside the range)"
+    )
     late = run("scan", str(log), "--since", "2026-11-30", home=tmp_path).stdout
     assert late.startswith("nothing since 2026-11-30 00:00:00: ") and "(2 lines, all outside" in late
     data = json.loads(run("scan", str(log), "--since", "2026-11-30", "--json", home=tmp_path).stdout)
@@ -88,7 +99,9 @@ def test_queue_and_services_say_the_queue_is_empty(dnslab, tmp_path: Path) -> No
     """The DNS lab's Postfix never gets mail: its queue is empty (postqueue agrees)."""
     assert dnslab.postfix.queue_ids() == []
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[postfix]\nconfig_dir = "{dnslab.postfix.conf_dir}"\n[dovecot]\nconfig = "{dnslab.dovecot.conf}"\n')
+    cfg.write_text(
+        f'[postfix]\nconfig_dir = "{dnslab.postfix.conf_dir}"\n[dovecot]\nconfig = "{dnslab.dovecot.conf}"\n'
+    )
     queue = run("--config", str(cfg), "queue", home=tmp_path)
     assert queue.returncode == 0, queue.stderr
     assert queue.stdout == "the queue is empty\n"
@@ -96,4 +109,3 @@ def test_queue_and_services_say_the_queue_is_empty(dnslab, tmp_path: Path) -> No
     services = run("--config", str(cfg), "services", home=tmp_path).stdout
     assert "queue: empty\n" in services and "0 messages" not in services
     assert " 1 CPUs" not in services and "expires in 1 days" not in services
-

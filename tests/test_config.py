@@ -81,8 +81,8 @@ def test_missing_explicit_file(xdg: Path) -> None:
         ("[logs]\njournald = true\n", "logs.journald", "one of 'auto', 'yes', 'no'"),
         ("[logs]\nfiles = [1, 2]\n", "logs.files", "a list of strings"),
         ("[logs]\nfiles = '/var/log/mail.log'\n", "logs.files", "a list of strings"),
-        ("[logs]\nfiles = [\"a\\u0000b\"]\n", "logs.files", "NUL"),
-        ("[logs]\nmail = \"a\\u0000b\"\n", "logs.mail", "NUL"),
+        ('[logs]\nfiles = ["a\\u0000b"]\n', "logs.files", "NUL"),
+        ('[logs]\nmail = "a\\u0000b"\n', "logs.mail", "NUL"),
         ("[dns]\nnameserver = 'localhost'\n", "dns.nameserver", "IP address"),
         ("[dns]\nnameserver = '127.0.0.1:0'\n", "dns.nameserver", "from 1 to 65535"),
         ("[ui]\nread_only = 'yes'\n", "ui.read_only", "true or false"),
@@ -98,9 +98,12 @@ def test_values_are_range_and_type_checked(xdg: Path, text: str, key: str, allow
 
 
 def test_limits_themselves_are_accepted(xdg: Path) -> None:
-    good = write(xdg / "good.toml", "[logs]\nmax_lines = 1\nbackfill = 0\njournald = 'no'\n"
-                                    "[ui]\nrefresh_seconds = 3600\n[alerts]\ndisk_percent = 100\n"
-                                    "[dns]\nnameserver = '[::1]:5353'\n")
+    good = write(
+        xdg / "good.toml",
+        "[logs]\nmax_lines = 1\nbackfill = 0\njournald = 'no'\n"
+        "[ui]\nrefresh_seconds = 3600\n[alerts]\ndisk_percent = 100\n"
+        "[dns]\nnameserver = '[::1]:5353'\n",
+    )
     cfg = config.load(good)
     assert cfg["logs.max_lines"] == 1 and cfg["ui.refresh_seconds"] == 3600.0
 
@@ -135,9 +138,15 @@ def test_a_path_under_a_file_is_no_config(tmp_path: Path, monkeypatch: pytest.Mo
 def _as_nobody(args: list[str], env: dict[str, str]) -> subprocess.CompletedProcess:
     """Run the CLI as user nobody: as root, mode 000 does not stop reads."""
     repo = Path(config.__file__).resolve().parent.parent
-    return subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable,
-                           "-m", "mailtui", *args], check=False, capture_output=True, text=True, timeout=60, cwd="/",
-                          env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(repo), **env})
+    return subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-m", "mailtui", *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd="/",
+        env={"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(repo), **env},
+    )
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs root to drop privileges to nobody")
@@ -151,8 +160,10 @@ def test_unreadable_home_and_xdg_are_named_and_skipped() -> None:
         locked = base / "locked"
         (locked / ".config" / "mailtui").mkdir(parents=True)
         locked.chmod(0)
-        for env, unreadable in (({"HOME": str(locked)}, locked / ".config" / "mailtui" / "config.toml"),
-                                ({"HOME": "/", "XDG_CONFIG_HOME": str(locked)}, locked / "mailtui" / "config.toml")):
+        for env, unreadable in (
+            ({"HOME": str(locked)}, locked / ".config" / "mailtui" / "config.toml"),
+            ({"HOME": "/", "XDG_CONFIG_HOME": str(locked)}, locked / "mailtui" / "config.toml"),
+        ):
             for args in (["config", "--no-logs"], ["scan", str(log)], ["explain", "x"], ["who", "a", str(log)]):
                 proc = _as_nobody(args, env)
                 assert "Traceback" not in proc.stderr and "internal error" not in proc.stderr, proc.stderr
@@ -171,5 +182,8 @@ def test_config_json_never_emits_nan() -> None:
     from mailtui.cli.output import json_text
 
     text = json_text({"a": float("nan"), "b": [float("inf"), 1.5], "c": {"d": float("-inf")}})
-    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == \
-        {"a": None, "b": [None, 1.5], "c": {"d": None}}
+    assert json.loads(text, parse_constant=lambda c: pytest.fail(f"non-JSON constant {c}")) == {
+        "a": None,
+        "b": [None, 1.5],
+        "c": {"d": None},
+    }

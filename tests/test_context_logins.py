@@ -66,13 +66,15 @@ def test_every_captured_line_is_recognized_and_login_lines_are_the_cases() -> No
 
 
 def test_the_tls_flag_is_read_from_the_login_fields_only() -> None:
-    assert secured("imap-login: Disconnected: x (auth failed, 1 attempts): user=<a>, method=PLAIN, rip=1, "
-                   "lip=2, TLS, session=<s>")
+    assert secured(
+        "imap-login: Disconnected: x (auth failed, 1 attempts): user=<a>, method=PLAIN, rip=1, lip=2, TLS, session=<s>"
+    )
     assert secured("imap-login: Login: user=<a>, method=PLAIN, rip=1, lip=1, mpid=5, secured, session=<s>")
     assert not secured("pop3-login: Disconnected: x (auth failed, 2 attempts): user=<a>, rip=1, lip=2, session=<s>")
     # a user name cannot claim TLS
-    assert not secured("pop3-login: Disconnected: x (auth failed, 2 attempts): user=<x, TLS, y>, rip=1, "
-                       "lip=2, session=<s>")
+    assert not secured(
+        "pop3-login: Disconnected: x (auth failed, 2 attempts): user=<x, TLS, y>, rip=1, lip=2, session=<s>"
+    )
     assert not secured("pop3-login: Disconnected: x (auth failed, 1 attempts): user=<TLS>, rip=1, lip=2")
 
 
@@ -145,17 +147,28 @@ def test_a_line_alone_without_the_configuration_says_both_possibilities(tmp_path
     line = next(ln for ln in (DATA / "debian.log").read_text().splitlines() if "rip=127.0.9.11," in ln)
     conf = tmp_path / "mailtui.toml"
     conf.write_text(f'[dovecot]\nconfig = "{tmp_path}/missing/dovecot.conf"\n[postfix]\nconfig_dir = "{tmp_path}"\n')
-    out = subprocess.run([sys.executable, "-m", "mailtui", "--config", str(conf), "explain", line],
-                         capture_output=True, text=True, timeout=60, check=False)
+    out = subprocess.run(
+        [sys.executable, "-m", "mailtui", "--config", str(conf), "explain", line],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     text = " ".join(out.stdout.split())
     assert out.returncode == 0, out.stderr
     assert text.startswith("IMAP/POP3 login failed")  # the line's own reading stays the headline ...
     assert "Either Dovecot refused a cleartext login (disable_plaintext_auth = yes" in text  # ... not certain
     assert "or the password was wrong" in text and "Those settings decide" in text
     assert "other fix If it is 'Cleartext login refused" in text and "995" in text
-    data = json.loads(subprocess.run([sys.executable, "-m", "mailtui", "--config", str(conf), "explain",
-                                      "--json", line], capture_output=True, text=True, timeout=60,
-                                     check=False).stdout)
+    data = json.loads(
+        subprocess.run(
+            [sys.executable, "-m", "mailtui", "--config", str(conf), "explain", "--json", line],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        ).stdout
+    )
     assert data["recognizer"] == WRONG
     assert data["context"]["recognizer"] == CLEARTEXT and data["context"]["certain"] is False
 
@@ -187,8 +200,14 @@ def dovecots() -> Iterator[dict[str, tuple[Path, Path]]]:
 def _cli(conf: Path, tmp: Path, *argv: str) -> subprocess.CompletedProcess[str]:
     cfg = tmp / "mailtui.toml"
     cfg.write_text(f'[dovecot]\nconfig = "{conf}"\n[postfix]\nconfig_dir = "{tmp}"\n')
-    return subprocess.run([sys.executable, "-m", "mailtui", "--config", str(cfg), *argv], capture_output=True,
-                          text=True, timeout=120, check=False, env=os.environ.copy())
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", "--config", str(cfg), *argv],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env=os.environ.copy(),
+    )
 
 
 def _headline(entry: dict) -> str:
@@ -217,8 +236,9 @@ def test_who_and_scan_events_diagnose_each_login(dovecots, tmp_path: Path, varia
             assert data["summary"]["logins"] == {"ok": 0, "failed": 1}, (variant, case.name)
         else:
             assert data["summary"]["logins"] == {"ok": 1, "failed": 0}
-        assert data["summary"]["addresses"] == {case.ip: len([t for t in data["lines"] if "client_ip" in
-                                                              t.get("fields", {})])}
+        assert data["summary"]["addresses"] == {
+            case.ip: len([t for t in data["lines"] if "client_ip" in t.get("fields", {})])
+        }
         mine = [e for e in events if e.get("client_ip") == case.ip and e["recognizer"].startswith("dovecot.login.")]
         assert mine and _headline(mine[-1]) == want, (variant, case.name, mine)
         if want == WRONG:
@@ -234,15 +254,23 @@ def test_explain_alone_and_in_order(dovecots, tmp_path: Path, variant: str) -> N
     conf, log = dovecots[variant]
     lines = log.read_text().splitlines()
     whole = _cli(conf, tmp_path, "explain", "--json")
-    whole = subprocess.run(whole.args, input="\n".join(lines) + "\n", capture_output=True, text=True,
-                           timeout=120, check=False)
+    whole = subprocess.run(
+        whole.args, input="\n".join(lines) + "\n", capture_output=True, text=True, timeout=120, check=False
+    )
     in_order = json.loads(whole.stdout)
     for case in LOGINS:
         want = expected(variant, case)
         last = [d for d, ln in zip(in_order, lines) if case_of(ln) is case and d.get("recognizer")][-1]
         assert _headline(last) == want, (variant, case.name)
-        alone = json.loads(_cli(conf, tmp_path, "explain", "--json", next(
-            ln for ln in reversed(lines) if case_of(ln) is case and "-login:" in ln)).stdout)
+        alone = json.loads(
+            _cli(
+                conf,
+                tmp_path,
+                "explain",
+                "--json",
+                next(ln for ln in reversed(lines) if case_of(ln) is case and "-login:" in ln),
+            ).stdout
+        )
         # alone, the quiet Debian line is settled by the configuration; the rig's auth_verbose lines
         # need the session (alone, "auth failed" without method= is still settled by doveconf)
         assert _headline(alone) == want, (variant, case.name, alone)
@@ -264,8 +292,9 @@ async def test_dashboard_explanation_says_cleartext_refused(dovecots, tmp_path: 
     mine.write_text("".join(ln + "\n" for ln in log.read_text().splitlines() if f"rip={case.ip}," in ln))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
-    cfg = config.load(None, {"logs.files": [str(mine)], "dovecot.config": str(conf),
-                             "postfix.config_dir": str(tmp_path)})
+    cfg = config.load(
+        None, {"logs.files": [str(mine)], "dovecot.config": str(conf), "postfix.config_dir": str(tmp_path)}
+    )
     app = make_app(cfg)
     async with app.run_test(size=(120, 35)) as pilot:
         lines = app.query_one(LogLines)

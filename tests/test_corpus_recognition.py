@@ -49,9 +49,13 @@ def test_every_fail2ban_failure_is_recognized_with_its_client(corpus: Path, name
     assert not misses, misses
 
 
-GROK_FIELDS = {"postfix_queueid": "queue_id", "postfix_client_ip": "client_ip",
-               "postfix_client_hostname": "client_host", "postfix_from": "sender",
-               "postfix_status_code_enhanced": "dsn"}
+GROK_FIELDS = {
+    "postfix_queueid": "queue_id",
+    "postfix_client_ip": "client_ip",
+    "postfix_client_hostname": "client_host",
+    "postfix_from": "sender",
+    "postfix_status_code_enhanced": "dsn",
+}
 
 
 def test_postfix_grok_cases_parse_with_their_fields(corpus: Path) -> None:
@@ -85,8 +89,11 @@ SCENARIO_RECOGNIZERS = {
     "helo_non_fqdn": {"postfix.helo.non_fqdn", "postfix.session.connect", "postfix.session.disconnect"},
     "helo_unknown": {"postfix.helo.unknown"},
     "relay_denied": {"postfix.relay.deferred"},
-    "sasl_auth_failed": {"postfix.sasl.auth_failed", "dovecot.auth.password_mismatch",
-                         "postfix.session.disconnect_auth_failed"},
+    "sasl_auth_failed": {
+        "postfix.sasl.auth_failed",
+        "dovecot.auth.password_mismatch",
+        "postfix.session.disconnect_auth_failed",
+    },
     "unknown_recipient": {"postfix.rcpt.unknown_local"},
     "message_too_large": {"postfix.size.limit"},
     "non_smtp_command": {"postfix.session.non_smtp"},

@@ -23,8 +23,10 @@ def test_demo_data_ships_real_recognizable_lines() -> None:
 def test_restamp_keeps_each_format() -> None:
     now = time.mktime((2026, 3, 7, 9, 5, 1, 0, 0, -1)) + 0.25
     assert restamp("Nov 29 02:05:18 vm postfix/smtpd[1]: x", now) == "Mar  7 09:05:01 vm postfix/smtpd[1]: x"
-    assert restamp("2026-11-29 02:05:21,832 fail2ban.filter [1]: x", now) == \
-        "2026-03-07 09:05:01,250 fail2ban.filter [1]: x"
+    assert (
+        restamp("2026-11-29 02:05:21,832 fail2ban.filter [1]: x", now)
+        == "2026-03-07 09:05:01,250 fail2ban.filter [1]: x"
+    )
 
 
 def test_replay_appends_at_a_pace(tmp_path: Path) -> None:

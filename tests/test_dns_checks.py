@@ -27,9 +27,15 @@ def loopback_only(address: str) -> bool:
 
 
 def run(lab, domain: str, **kw) -> CheckReport:
-    options = CheckOptions(domain=domain, nameserver=lab.nameserver, ca_file=str(lab.ca_file),
-                           postfix_dir=str(lab.postfix.conf_dir), dovecot_config=str(lab.dovecot.conf),
-                           allow_connect=loopback_only, **kw)
+    options = CheckOptions(
+        domain=domain,
+        nameserver=lab.nameserver,
+        ca_file=str(lab.ca_file),
+        postfix_dir=str(lab.postfix.conf_dir),
+        dovecot_config=str(lab.dovecot.conf),
+        allow_connect=loopback_only,
+        **kw,
+    )
     return check_domain(options)
 
 
@@ -50,8 +56,13 @@ def test_good_domain_is_all_good(dnslab) -> None:
     # the SSL-only layout: plaintext IMAP/POP3 deliberately not offered
     assert f["srv:_imap._tcp"].status == "not_offered" and f["srv:_pop3._tcp"].status == "not_offered"
     assert f["srv:_imaps._tcp"].status == "ok"
-    assert f["srv:_pop3s._tcp"].data["records"][0] == {"priority": 10, "weight": 1, "port": 995,
-                                                        "target": "mail.good.test", "share": 100.0}
+    assert f["srv:_pop3s._tcp"].data["records"][0] == {
+        "priority": 10,
+        "weight": 1,
+        "port": 995,
+        "target": "mail.good.test",
+        "share": 100.0,
+    }
     assert f["spf"].status == "ok" and f["spf"].data["lookups"] == 1
     assert f["dmarc"].status == "ok" and f["dkim:default"].summary == "selector 'default': rsa 2048 bits"
     assert f["mta-sts"].status == "ok" and f["tls-rpt"].status == "ok"
@@ -84,9 +95,13 @@ def test_broken_domain_names_each_mistake(dnslab) -> None:
     assert "SRV _submissions._tcp says smtp implicit on mail.good.test:465, but nothing listens there" in consistency
     assert "SRV _imaps._tcp says imap implicit on mail.good.test:143, but the port speaks starttls" in consistency
     assert any("pop.broken.test" in c and "does not cover" in c for c in consistency)
-    assert "autoconfig https-autoconfig says smtp implicit on mail.good.test:587, but the port speaks starttls" \
+    assert (
+        "autoconfig https-autoconfig says smtp implicit on mail.good.test:587, but the port speaks starttls"
         in consistency
-    assert any(c.startswith("SRV _imap._tcp offers imap on port 143 while Dovecot refuses plaintext") for c in consistency)
+    )
+    assert any(
+        c.startswith("SRV _imap._tcp offers imap on port 143 while Dovecot refuses plaintext") for c in consistency
+    )
     assert any("this machine's postfix configuration has no listener" in c for c in consistency)
     assert report.worst() == "timeout" and statuses["srv:_imaps._tcp"] == "ok"
 
@@ -142,8 +157,16 @@ def test_a_resolver_that_never_answers(tmp_path: Path) -> None:
     port = silent.getsockname()[1]
     try:
         started = time.monotonic()
-        report = check_domain(CheckOptions(domain="good.test", nameserver=f"127.0.0.1:{port}", timeout=0.3,
-                                           deadline=4.0, allow_connect=loopback_only), local=False)
+        report = check_domain(
+            CheckOptions(
+                domain="good.test",
+                nameserver=f"127.0.0.1:{port}",
+                timeout=0.3,
+                deadline=4.0,
+                allow_connect=loopback_only,
+            ),
+            local=False,
+        )
         elapsed = time.monotonic() - started
     finally:
         silent.close()
@@ -160,8 +183,13 @@ def test_a_resolver_that_never_answers(tmp_path: Path) -> None:
 def test_findings_arrive_while_the_check_runs(dnslab) -> None:
     seen: list[tuple[float, str]] = []
     t0 = time.monotonic()
-    options = CheckOptions(domain="broken.test", nameserver=dnslab.nameserver, ca_file=str(dnslab.ca_file),
-                           timeout=1.0, allow_connect=loopback_only)
+    options = CheckOptions(
+        domain="broken.test",
+        nameserver=dnslab.nameserver,
+        ca_file=str(dnslab.ca_file),
+        timeout=1.0,
+        allow_connect=loopback_only,
+    )
     check_domain(options, on_finding=lambda f: seen.append((time.monotonic() - t0, f.id)))
     first_mx = next(t for t, i in seen if i == "mx")
     slowloris = next(t for t, i in seen if i == "autodiscover:https-domain")
@@ -170,8 +198,10 @@ def test_findings_arrive_while_the_check_runs(dnslab) -> None:
 
 def test_cli_check_json_and_exit_codes(dnslab, corpus: Path, tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
-    cfg.write_text(f'[dns]\nnameserver = "{dnslab.nameserver}"\nca_file = "{dnslab.ca_file}"\n'
-                   f'[postfix]\nconfig_dir = "{dnslab.postfix.conf_dir}"\n[dovecot]\nconfig = "{dnslab.dovecot.conf}"\n')
+    cfg.write_text(
+        f'[dns]\nnameserver = "{dnslab.nameserver}"\nca_file = "{dnslab.ca_file}"\n'
+        f'[postfix]\nconfig_dir = "{dnslab.postfix.conf_dir}"\n[dovecot]\nconfig = "{dnslab.dovecot.conf}"\n'
+    )
     env = {"XDG_CONFIG_HOME": str(tmp_path), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     base = [sys.executable, "-m", "mailtui", "--config", str(cfg), "check"]
     good = subprocess.run([*base, "good.test", "--json"], capture_output=True, text=True, env=env, cwd=REPO)
@@ -181,11 +211,13 @@ def test_cli_check_json_and_exit_codes(dnslab, corpus: Path, tmp_path: Path) -> 
     assert {c["id"] for c in data["checks"]} >= {"mx", "srv:_imaps._tcp", "srv:_imap._tcp", "spf", "dmarc"}
     assert all(set(c) >= {"id", "group", "status", "summary", "detail"} for c in data["checks"])
     assert {c["status"] for c in data["checks"]} <= {"ok", "info", "not_offered"}
-    nomail = subprocess.run([*base, "nomail.example.test", "--no-probes"], capture_output=True, text=True,
-                            env=env, cwd=REPO)
+    nomail = subprocess.run(
+        [*base, "nomail.example.test", "--no-probes"], capture_output=True, text=True, env=env, cwd=REPO
+    )
     assert "not offered null MX" in nomail.stdout
-    servfail = subprocess.run([*base, "servfail.test", "--no-probes"], capture_output=True, text=True, env=env,
-                              cwd=REPO)
+    servfail = subprocess.run(
+        [*base, "servfail.test", "--no-probes"], capture_output=True, text=True, env=env, cwd=REPO
+    )
     assert servfail.returncode == 4 and "SERVFAIL" in servfail.stdout
     bad = subprocess.run([*base, "bad..name", "--no-probes"], capture_output=True, text=True, env=env, cwd=REPO)
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
@@ -196,8 +228,13 @@ def test_cli_warn_exit_code(dnslab, tmp_path: Path) -> None:
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[dns]\nnameserver = "{dnslab.nameserver}"\nca_file = "{dnslab.ca_file}"\n')
     env = {"XDG_CONFIG_HOME": str(tmp_path), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    out = subprocess.run([sys.executable, "-m", "mailtui", "--config", str(cfg), "check", "elsewhere.test",
-                          "--no-probes"], capture_output=True, text=True, env=env, cwd=REPO)
+    out = subprocess.run(
+        [sys.executable, "-m", "mailtui", "--config", str(cfg), "check", "elsewhere.test", "--no-probes"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+    )
     assert out.returncode == 1, out.stdout
     assert "WARN        no SPF record" in out.stdout
 

@@ -31,9 +31,11 @@ def _one_answer(*records: tuple[str, str, str]) -> Callable[[Msg], Msg]:
 
 def _per_name(table: dict[str, list[tuple[str, str, str]]]) -> Callable[[Msg], Msg]:
     """Each name gets only its own records: the resolver has to ask again for every hop."""
+
     def answer(q: Msg) -> Msg:
         name = qname(q).to_text().lower()
         return response(q, *table.get(name, []))
+
     return answer
 
 
@@ -72,24 +74,44 @@ LOOPS: dict[str, tuple[str, Callable[[Msg], Msg]]] = {
     # name asked, server behaviour
     "self-cname": ("example.org", _one_answer(("example.org.", "CNAME", "example.org."))),
     "self-cname-other-case": ("Example.ORG", _one_answer(("EXAMPLE.org.", "CNAME", "example.ORG."))),
-    "self-cname-asked-again": ("example.org", _per_name({"example.org.": [("example.org.", "CNAME",
-                                                                            "example.org.")]})),
+    "self-cname-asked-again": ("example.org", _per_name({"example.org.": [("example.org.", "CNAME", "example.org.")]})),
     "2-cycle-one-answer": ("a.test", _one_answer(("a.test.", "CNAME", "b.test."), ("b.test.", "CNAME", "a.test."))),
-    "2-cycle-across-queries": ("a.test", _per_name({"a.test.": [("a.test.", "CNAME", "b.test.")],
-                                                    "b.test.": [("b.test.", "CNAME", "a.test.")]})),
-    "3-cycle-one-answer": ("a.test", _one_answer(("a.test.", "CNAME", "b.test."), ("b.test.", "CNAME", "c.test."),
-                                                 ("c.test.", "CNAME", "a.test."))),
-    "3-cycle-across-queries": ("a.test", _per_name({"a.test.": [("a.test.", "CNAME", "b.test.")],
-                                                    "b.test.": [("b.test.", "CNAME", "c.test.")],
-                                                    "c.test.": [("c.test.", "CNAME", "a.test.")]})),
-    "cycle-after-a-tail": ("t.test", _one_answer(("t.test.", "CNAME", "a.test."), ("a.test.", "CNAME", "b.test."),
-                                                 ("b.test.", "CNAME", "a.test."))),
-    "dname-cycle-one-answer": ("www.a.test", _one_answer(("a.test.", "DNAME", "b.test."),
-                                                         ("b.test.", "DNAME", "a.test."))),
-    "dname-cycle-across-queries": ("www.a.test", _per_name({"www.a.test.": [("a.test.", "DNAME", "b.test.")],
-                                                            "www.b.test.": [("b.test.", "DNAME", "a.test.")]})),
-    "dname-then-cname-back": ("www.a.test", _per_name({"www.a.test.": [("a.test.", "DNAME", "b.test.")],
-                                                       "www.b.test.": [("www.b.test.", "CNAME", "www.a.test.")]})),
+    "2-cycle-across-queries": (
+        "a.test",
+        _per_name({"a.test.": [("a.test.", "CNAME", "b.test.")], "b.test.": [("b.test.", "CNAME", "a.test.")]}),
+    ),
+    "3-cycle-one-answer": (
+        "a.test",
+        _one_answer(("a.test.", "CNAME", "b.test."), ("b.test.", "CNAME", "c.test."), ("c.test.", "CNAME", "a.test.")),
+    ),
+    "3-cycle-across-queries": (
+        "a.test",
+        _per_name(
+            {
+                "a.test.": [("a.test.", "CNAME", "b.test.")],
+                "b.test.": [("b.test.", "CNAME", "c.test.")],
+                "c.test.": [("c.test.", "CNAME", "a.test.")],
+            }
+        ),
+    ),
+    "cycle-after-a-tail": (
+        "t.test",
+        _one_answer(("t.test.", "CNAME", "a.test."), ("a.test.", "CNAME", "b.test."), ("b.test.", "CNAME", "a.test.")),
+    ),
+    "dname-cycle-one-answer": (
+        "www.a.test",
+        _one_answer(("a.test.", "DNAME", "b.test."), ("b.test.", "DNAME", "a.test.")),
+    ),
+    "dname-cycle-across-queries": (
+        "www.a.test",
+        _per_name({"www.a.test.": [("a.test.", "DNAME", "b.test.")], "www.b.test.": [("b.test.", "DNAME", "a.test.")]}),
+    ),
+    "dname-then-cname-back": (
+        "www.a.test",
+        _per_name(
+            {"www.a.test.": [("a.test.", "DNAME", "b.test.")], "www.b.test.": [("www.b.test.", "CNAME", "www.a.test.")]}
+        ),
+    ),
     "dname-growing": ("q.x.test", _dname_growing),
     "endless-across-queries": ("h0.endless.test", _endless),
     "long-chain-one-answer": ("c0.chain.test", _one_answer(*_chain(40))),
@@ -112,8 +134,9 @@ def test_alias_loops_and_endless_chains_end_with_an_error(case: str, rdtype: str
         lookup, elapsed = _lookup(server, name, rdtype)
         asked = server.queries
     assert lookup.status == ERROR, (case, lookup)
-    assert ("loop" in lookup.error) or (f"longer than {MAX_CNAME_HOPS}" in lookup.error) or \
-        ("too long" in lookup.error), lookup.error
+    assert (
+        ("loop" in lookup.error) or (f"longer than {MAX_CNAME_HOPS}" in lookup.error) or ("too long" in lookup.error)
+    ), lookup.error
     assert len(lookup.cnames) <= MAX_CNAME_HOPS
     assert asked <= MAX_CNAME_HOPS + 1  # one query per alias at most, never a spin
     assert elapsed < 10  # answers come at once: no timeout was waited for
@@ -138,8 +161,9 @@ def test_chains_within_the_cap_still_resolve(hops: int, split: bool) -> None:
 
 
 def test_dname_without_synthesized_cname_is_followed() -> None:
-    behaviour = _per_name({"www.a.test.": [("a.test.", "DNAME", "b.test.")],
-                           "www.b.test.": [("www.b.test.", "A", "192.0.2.7")]})
+    behaviour = _per_name(
+        {"www.a.test.": [("a.test.", "DNAME", "b.test.")], "www.b.test.": [("www.b.test.", "A", "192.0.2.7")]}
+    )
     with FakeDns(behaviour) as server:
         lookup, _ = _lookup(server, "www.a.test")
     assert lookup.status == OK and lookup.cnames == ["www.b.test"]
@@ -148,20 +172,31 @@ def test_dname_without_synthesized_cname_is_followed() -> None:
 def _mailtui(*args: str, timeout: float, tmp: Path) -> tuple[subprocess.CompletedProcess, float]:
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp), "NO_COLOR": "1"}
     started = time.monotonic()
-    proc = subprocess.run([sys.executable, "-m", "mailtui", *args], check=False, capture_output=True, timeout=timeout,
-                          cwd=REPO, env=env)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailtui", *args], check=False, capture_output=True, timeout=timeout, cwd=REPO, env=env
+    )
     return proc, time.monotonic() - started
 
 
-@pytest.mark.parametrize("case", ["self-cname", "any-name-2-cycle", "any-name-dname-growing",
-                                  "endless-across-queries"])
+@pytest.mark.parametrize("case", ["self-cname", "any-name-2-cycle", "any-name-dname-growing", "endless-across-queries"])
 def test_cli_check_against_a_looping_server_ends_and_says_loop(case: str, tmp_path: Path) -> None:
     # the issue's command: every name the check asks about is an alias loop
-    behaviour = {"any-name-2-cycle": _any_name_2_cycle,
-                 "any-name-dname-growing": _any_name_dname_growing}.get(case) or LOOPS[case][1]
+    behaviour = {"any-name-2-cycle": _any_name_2_cycle, "any-name-dname-growing": _any_name_dname_growing}.get(
+        case
+    ) or LOOPS[case][1]
     with FakeDns(behaviour) as server:
-        proc, elapsed = _mailtui("check", "--json", "--deadline", "5", "--nameserver", server.nameserver,
-                                 "--no-probes", "example.org", timeout=30, tmp=tmp_path)
+        proc, elapsed = _mailtui(
+            "check",
+            "--json",
+            "--deadline",
+            "5",
+            "--nameserver",
+            server.nameserver,
+            "--no-probes",
+            "example.org",
+            timeout=30,
+            tmp=tmp_path,
+        )
     assert elapsed < 5 + 4, elapsed
     assert b"Traceback" not in proc.stderr
     assert proc.returncode == 4
@@ -172,15 +207,24 @@ def test_cli_check_against_a_looping_server_ends_and_says_loop(case: str, tmp_pa
 
 @pytest.mark.parametrize("server_kind", ["silent", "tcp-trickle"])
 @pytest.mark.parametrize("deadline", [1.5, 3])
-def test_cli_check_deadline_holds_whatever_the_server_does(server_kind: str, deadline: float,
-                                                           tmp_path: Path) -> None:
+def test_cli_check_deadline_holds_whatever_the_server_does(server_kind: str, deadline: float, tmp_path: Path) -> None:
     if server_kind == "silent":
         server = FakeDns(lambda q: None)
     else:  # every UDP answer is truncated; the TCP one comes one byte a second
         server = FakeDns(_one_answer(("example.org.", "A", "192.0.2.1")), trickle=1.0, truncate_udp=True)
     with server:
-        proc, elapsed = _mailtui("check", "--json", "--deadline", str(deadline), "--nameserver",
-                                 server.nameserver, "--no-probes", "example.org", timeout=60, tmp=tmp_path)
+        proc, elapsed = _mailtui(
+            "check",
+            "--json",
+            "--deadline",
+            str(deadline),
+            "--nameserver",
+            server.nameserver,
+            "--no-probes",
+            "example.org",
+            timeout=60,
+            tmp=tmp_path,
+        )
     assert b"Traceback" not in proc.stderr
     assert elapsed < deadline + 4, elapsed  # start-up plus the deadline, never the servers' pace
     data = json.loads(proc.stdout)

@@ -12,9 +12,12 @@ from tests.ui_apps import make_app
 
 @pytest.mark.daemons
 async def test_typed_domain_is_checked_and_explained(dnslab, isolated_config) -> None:
-    for key, value in (("dns.nameserver", dnslab.nameserver), ("dns.ca_file", str(dnslab.ca_file)),
-                       ("postfix.config_dir", str(dnslab.postfix.conf_dir)),
-                       ("dovecot.config", str(dnslab.dovecot.conf))):
+    for key, value in (
+        ("dns.nameserver", dnslab.nameserver),
+        ("dns.ca_file", str(dnslab.ca_file)),
+        ("postfix.config_dir", str(dnslab.postfix.conf_dir)),
+        ("dovecot.config", str(dnslab.dovecot.conf)),
+    ):
         isolated_config.set(key, value, "test")
     app = make_app(isolated_config)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -32,8 +32,13 @@ from mailtui.dns.resolver import parse_nameserver, to_name
 def test_spf_terms_and_warnings() -> None:
     rec = parse_spf("v=spf1 mx a:mail.x.test/24 ip4:192.0.2.0/24 include:_spf.x.test ~all ptr")
     assert [(t.qualifier, t.name, t.value) for t in rec.terms] == [
-        ("+", "mx", ""), ("+", "a", "mail.x.test"), ("+", "ip4", "192.0.2.0/24"),
-        ("+", "include", "_spf.x.test"), ("~", "all", ""), ("+", "ptr", "")]
+        ("+", "mx", ""),
+        ("+", "a", "mail.x.test"),
+        ("+", "ip4", "192.0.2.0/24"),
+        ("+", "include", "_spf.x.test"),
+        ("~", "all", ""),
+        ("+", "ptr", ""),
+    ]
     assert rec.lookups == 4 and not rec.errors
     assert any("after 'all'" in w for w in rec.warnings) and any("ptr" in w for w in rec.warnings)
     assert parse_spf("v=spf1 +all").warnings == ["'+all' lets anyone send as this domain"]
@@ -85,8 +90,7 @@ def test_mta_sts_policy_and_mx_patterns() -> None:
 
 def test_srv_order_follows_rfc_2782() -> None:
     ordered = srv_order([(10, 1, 995, "c"), (0, 3, 993, "a"), (0, 1, 993, "b"), (0, 0, 993, "z")])
-    assert [(p, t, s) for p, _, _, t, s in ordered] == [(0, "a", 75.0), (0, "b", 25.0), (0, "z", 0.0),
-                                                        (10, "c", 100.0)]
+    assert [(p, t, s) for p, _, _, t, s in ordered] == [(0, "a", 75.0), (0, "b", 25.0), (0, "z", 0.0), (10, "c", 100.0)]
     assert [s for *_, s in srv_order([(0, 0, 1, "x"), (0, 0, 1, "y")])] == [50.0, 50.0]
 
 
@@ -115,7 +119,9 @@ AUTOCONFIG = b"""<clientConfig version="1.1"><emailProvider id="x.test"><domain>
 def test_autoconfig_document() -> None:
     doc = parse_autoconfig(AUTOCONFIG)
     assert [(s.protocol, s.host, s.port, s.tls) for s in doc.servers] == [
-        ("imap", "imap.x.test", 993, "implicit"), ("smtp", "smtp.x.test", 587, "starttls")]
+        ("imap", "imap.x.test", 993, "implicit"),
+        ("smtp", "smtp.x.test", 587, "starttls"),
+    ]
     assert doc.problems == ["incomingServer pop3 without a valid hostname and port"]
     only_in = parse_autoconfig(AUTOCONFIG.replace(b"outgoingServer", b"ignoredServer"))
     assert "no valid outgoing (smtp) server: Thunderbird rejects the file" in only_in.problems
@@ -136,20 +142,28 @@ def test_autodiscover_document() -> None:
     <Protocol><Type>SMTP</Type><Server>smtp.x.test</Server><Port>587</Port><SSL>off</SSL><SPA>off</SPA></Protocol>
     <Protocol><Type>EXCH</Type><Server>ex.x.test</Server></Protocol></Account></Response></Autodiscover>"""
     doc = parse_autodiscover(xml)
-    assert [(s.protocol, s.port, s.tls) for s in doc.servers] == [("imap", 143, "starttls"),
-                                                                  ("pop3", 995, "implicit"), ("smtp", 587, "plain")]
+    assert [(s.protocol, s.port, s.tls) for s in doc.servers] == [
+        ("imap", 143, "starttls"),
+        ("pop3", 995, "implicit"),
+        ("smtp", 587, "plain"),
+    ]
     assert any("SPA is on" in p for p in doc.problems)  # absent SPA means on
-    redirect = parse_autodiscover(b"<Autodiscover><Response><Account><Action>redirectAddr</Action>"
-                                  b"<RedirectAddr>u@y.test</RedirectAddr></Account></Response></Autodiscover>")
+    redirect = parse_autodiscover(
+        b"<Autodiscover><Response><Account><Action>redirectAddr</Action>"
+        b"<RedirectAddr>u@y.test</RedirectAddr></Account></Response></Autodiscover>"
+    )
     assert (redirect.action, redirect.redirect) == ("redirectAddr", "u@y.test")
-    error = parse_autodiscover(b"<Autodiscover><Response><Error><ErrorCode>600</ErrorCode>"
-                               b"<Message>Invalid Request</Message></Error></Response></Autodiscover>")
+    error = parse_autodiscover(
+        b"<Autodiscover><Response><Error><ErrorCode>600</ErrorCode>"
+        b"<Message>Invalid Request</Message></Error></Response></Autodiscover>"
+    )
     assert error.action == "error" and error.error == "600 Invalid Request"
 
 
 def test_findings_neutralize_control_characters() -> None:
-    f = Finding("spf", "Sender authentication", "warn", "v=spf1 \x1b]0;pwned\x07 -all\nsecond",
-                "line one\n\x1b[2Jline two")
+    f = Finding(
+        "spf", "Sender authentication", "warn", "v=spf1 \x1b]0;pwned\x07 -all\nsecond", "line one\n\x1b[2Jline two"
+    )
     assert "\x1b" not in f.summary and "\x07" not in f.summary and "\n" not in f.summary
     assert f.detail.split("\n")[1].startswith("␛[2J")
     with pytest.raises(ValueError):
@@ -178,8 +192,14 @@ def test_xml_parsers_refuse_cleanly(data: bytes) -> None:
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.tuples(st.integers(0, 65535), st.integers(0, 65535), st.integers(0, 65535),
-                          st.text(min_size=1, max_size=10)), max_size=8))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(0, 65535), st.integers(0, 65535), st.integers(0, 65535), st.text(min_size=1, max_size=10)
+        ),
+        max_size=8,
+    )
+)
 def test_srv_order_keeps_every_record(records) -> None:
     ordered = srv_order(records)
     assert sorted((p, w, port, t) for p, w, port, t, _ in ordered) == sorted(records)
@@ -193,7 +213,8 @@ def test_local_dkim_selectors_from_opendkim_and_rspamd(tmp_path) -> None:
     (tmp_path / "etc" / "rspamd" / "local.d").mkdir(parents=True)
     (tmp_path / "etc" / "opendkim.conf").write_text("Domain example.org\nSelector mail2026\n")
     (tmp_path / "etc" / "opendkim" / "KeyTable").write_text(
-        "mail._domainkey.example.org example.org:mail:/etc/opendkim/keys/example.org/mail.private\n")
+        "mail._domainkey.example.org example.org:mail:/etc/opendkim/keys/example.org/mail.private\n"
+    )
     (tmp_path / "etc" / "rspamd" / "local.d" / "dkim_signing.conf").write_text('selector = "dkim";\npath = "x";\n')
     assert local_dkim_selectors(str(tmp_path)) == ["mail2026", "mail", "dkim"]
     assert local_dkim_selectors(str(tmp_path / "nothing")) == []
@@ -247,8 +268,14 @@ def _some_certificate() -> bytes:
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.tuples(st.integers(-1, 256), st.integers(-1, 256), st.integers(-1, 256),
-                 st.text(max_size=140) | st.text("0123456789abcdefABCDEF", min_size=64, max_size=64)))
+@given(
+    st.tuples(
+        st.integers(-1, 256),
+        st.integers(-1, 256),
+        st.integers(-1, 256),
+        st.text(max_size=140) | st.text("0123456789abcdefABCDEF", min_size=64, max_size=64),
+    )
+)
 def test_tlsa_records_from_the_zone_never_raise(record) -> None:
     """TLSA fields come from DNS: any usage/selector/type/data is an answer, never an exception."""
     from mailtui.dns.transport import tlsa_matches

@@ -26,12 +26,26 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 def test_findings_are_listed_worst_first_inside_their_group_in_one_order() -> None:
-    findings = [Finding("spf", AUTH, "info", "b"), Finding("dmarc", AUTH, "ok", "a"),
-                Finding("mx", ROUTING, "ok", "MX fine"), Finding("dkim:x", AUTH, "fail", "c"),
-                Finding("dkim:y", AUTH, "warn", "d"), Finding("mx:h", ROUTING, "fail", "h"),
-                Finding("dkim:a", AUTH, "fail", "e"), Finding("t", AUTH, "timeout", "f")]
-    want = [("mx:h", "fail"), ("mx", "ok"), ("dkim:a", "fail"), ("dkim:x", "fail"), ("t", "timeout"),
-            ("dkim:y", "warn"), ("dmarc", "ok"), ("spf", "info")]
+    findings = [
+        Finding("spf", AUTH, "info", "b"),
+        Finding("dmarc", AUTH, "ok", "a"),
+        Finding("mx", ROUTING, "ok", "MX fine"),
+        Finding("dkim:x", AUTH, "fail", "c"),
+        Finding("dkim:y", AUTH, "warn", "d"),
+        Finding("mx:h", ROUTING, "fail", "h"),
+        Finding("dkim:a", AUTH, "fail", "e"),
+        Finding("t", AUTH, "timeout", "f"),
+    ]
+    want = [
+        ("mx:h", "fail"),
+        ("mx", "ok"),
+        ("dkim:a", "fail"),
+        ("dkim:x", "fail"),
+        ("t", "timeout"),
+        ("dkim:y", "warn"),
+        ("dmarc", "ok"),
+        ("spf", "info"),
+    ]
     for perm in itertools.islice(itertools.permutations(findings), 0, None, 997):
         assert [(f.id, f.status) for f in ordered(list(perm))] == want
     assert LISTING.index("fail") < LISTING.index("warn") < LISTING.index("ok") < LISTING.index("info")
@@ -41,12 +55,26 @@ def _check(dnslab, tmp_path: Path, *args: str) -> subprocess.CompletedProcess[st
     cfg = tmp_path / "c.toml"
     cfg.write_text(f'[dns]\nnameserver = "{dnslab.nameserver}"\nca_file = "{dnslab.ca_file}"\n')
     env = {"XDG_CONFIG_HOME": str(tmp_path), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    return subprocess.run([sys.executable, "-m", "mailtui", "--config", str(cfg), "check", *args],
-                          capture_output=True, text=True, env=env, cwd=REPO, check=False, timeout=90)
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", "--config", str(cfg), "check", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        check=False,
+        timeout=90,
+    )
 
 
-MARKS = {"FAIL": "fail", "ERROR": "error", "TIMEOUT": "timeout", "WARN": "warn", "ok": "ok",
-         "not offered": "not_offered", "info": "info"}
+MARKS = {
+    "FAIL": "fail",
+    "ERROR": "error",
+    "TIMEOUT": "timeout",
+    "WARN": "warn",
+    "ok": "ok",
+    "not offered": "not_offered",
+    "info": "info",
+}
 
 
 def _listing(text: str) -> list[tuple[str, str, str]]:
@@ -101,9 +129,17 @@ def test_a_silent_name_server_is_one_finding_in_the_stream_too() -> None:
     udp, port = _responder(set())
     seen: list[Finding] = []
     try:
-        report = check_domain(CheckOptions(domain="good.test", nameserver=f"127.0.0.1:{port}", timeout=0.3,
-                                           deadline=4.0, allow_connect=loopback_only), on_finding=seen.append,
-                              local=False)
+        report = check_domain(
+            CheckOptions(
+                domain="good.test",
+                nameserver=f"127.0.0.1:{port}",
+                timeout=0.3,
+                deadline=4.0,
+                allow_connect=loopback_only,
+            ),
+            on_finding=seen.append,
+            local=False,
+        )
     finally:
         udp.close()
     # the pane is fed through on_finding: it gets the one finding, not 25 timeouts first
@@ -115,9 +151,18 @@ def test_a_server_that_answers_some_lookups_keeps_each_failure_apart() -> None:
     udp, port = _responder({dns.rdatatype.MX})
     seen: list[Finding] = []
     try:
-        report = check_domain(CheckOptions(domain="good.test", nameserver=f"127.0.0.1:{port}", timeout=0.3,
-                                           deadline=4.0, probes=False, allow_connect=loopback_only),
-                              on_finding=seen.append, local=False)
+        report = check_domain(
+            CheckOptions(
+                domain="good.test",
+                nameserver=f"127.0.0.1:{port}",
+                timeout=0.3,
+                deadline=4.0,
+                probes=False,
+                allow_connect=loopback_only,
+            ),
+            on_finding=seen.append,
+            local=False,
+        )
     finally:
         udp.close()
     f = by_id(report)
@@ -131,8 +176,16 @@ def test_a_deadline_before_any_reply_is_still_one_finding() -> None:
     """The run's deadline comes before the first query's timeout: nothing finished, nothing answered."""
     udp, port = _responder(set())
     try:
-        report = check_domain(CheckOptions(domain="good.test", nameserver=f"127.0.0.1:{port}", timeout=3.0,
-                                           deadline=1.0, allow_connect=loopback_only), local=False)
+        report = check_domain(
+            CheckOptions(
+                domain="good.test",
+                nameserver=f"127.0.0.1:{port}",
+                timeout=3.0,
+                deadline=1.0,
+                allow_connect=loopback_only,
+            ),
+            local=False,
+        )
     finally:
         udp.close()
     assert [f.id for f in report.findings] == ["nameserver"]

@@ -14,33 +14,133 @@ from mailtui.logs.envelope import EnvelopeParser, YearGuesser
 JAN_2027 = datetime(2027, 1, 2, 12, 0).timestamp()
 
 
-@pytest.mark.parametrize("line, fmt, host, program, pid, family, daemon, level, message", [
-    ("Feb  9 10:35:59 mx1 postfix/smtpd[8343]: connect from a[192.0.2.1]", "syslog", "mx1",
-     "postfix/smtpd", 8343, "postfix", "smtpd", "", "connect from a[192.0.2.1]"),
-    ("Feb 09 10:35:59 mx1 postfix/submission/smtpd[8343]: warning: x", "syslog", "mx1",
-     "postfix/submission/smtpd", 8343, "postfix", "smtpd", "warning", "warning: x"),
-    ("2026-03-07T17:13:16.558813+00:00 mail postfix/cleanup[1873512]: 384B4762900: message-id=<a>",
-     "rfc3339", "mail", "postfix/cleanup", 1873512, "postfix", "cleanup", "", "384B4762900: message-id=<a>"),
-    ("Nov 29 01:58:37 imap(alice)<7658><IySyoWBhEJt/AAAB>: Info: Disconnected: Logged out in=0",
-     "dovecot", "", "dovecot", None, "dovecot", "imap", "Info",
-     "imap(alice)<7658><IySyoWBhEJt/AAAB>: Disconnected: Logged out in=0"),
-    ("2013-08-11 03:56:40 auth-worker(default): Info: pam(u,192.0.2.4): x", "dovecot", "", "dovecot",
-     None, "dovecot", "auth-worker", "Info", "auth-worker(default): pam(u,192.0.2.4): x"),
-    ("Jun 12 19:07:29 hostname dovecot[241]: imap-login: Login aborted: Connection closed", "syslog",
-     "hostname", "dovecot", 241, "dovecot", "imap-login", "", "imap-login: Login aborted: Connection closed"),
-    ("Jul 02 13:49:32 h dovecot[442]: dovecot: auth(default): pam(a,192.0.2.2): failed", "syslog",
-     "h", "dovecot", 442, "dovecot", "auth", "", "auth(default): pam(a,192.0.2.2): failed"),
-    ("2026-02-19 10:35:59,388 fail2ban.actions        [1234]: NOTICE  [postfix-sasl] Ban 192.0.2.1",
-     "fail2ban", "", "fail2ban.actions", 1234, "fail2ban", "actions", "NOTICE", "[postfix-sasl] Ban 192.0.2.1"),
-    ("Sep 12 16:49:12 h fail2ban-server[11524]: fail2ban.actions        [11524]: NOTICE  [x] Ban 192.0.2.2",
-     "syslog", "h", "fail2ban-server", 11524, "fail2ban", "actions", "NOTICE", "[x] Ban 192.0.2.2"),
-    ("Mar  1 00:00:00 sol postfix/smtpd[1]: [ID 197553 mail.info] connect from a[192.0.2.9]", "syslog",
-     "sol", "postfix/smtpd", 1, "postfix", "smtpd", "", "connect from a[192.0.2.9]"),
-])
+@pytest.mark.parametrize(
+    "line, fmt, host, program, pid, family, daemon, level, message",
+    [
+        (
+            "Feb  9 10:35:59 mx1 postfix/smtpd[8343]: connect from a[192.0.2.1]",
+            "syslog",
+            "mx1",
+            "postfix/smtpd",
+            8343,
+            "postfix",
+            "smtpd",
+            "",
+            "connect from a[192.0.2.1]",
+        ),
+        (
+            "Feb 09 10:35:59 mx1 postfix/submission/smtpd[8343]: warning: x",
+            "syslog",
+            "mx1",
+            "postfix/submission/smtpd",
+            8343,
+            "postfix",
+            "smtpd",
+            "warning",
+            "warning: x",
+        ),
+        (
+            "2026-03-07T17:13:16.558813+00:00 mail postfix/cleanup[1873512]: 384B4762900: message-id=<a>",
+            "rfc3339",
+            "mail",
+            "postfix/cleanup",
+            1873512,
+            "postfix",
+            "cleanup",
+            "",
+            "384B4762900: message-id=<a>",
+        ),
+        (
+            "Nov 29 01:58:37 imap(alice)<7658><IySyoWBhEJt/AAAB>: Info: Disconnected: Logged out in=0",
+            "dovecot",
+            "",
+            "dovecot",
+            None,
+            "dovecot",
+            "imap",
+            "Info",
+            "imap(alice)<7658><IySyoWBhEJt/AAAB>: Disconnected: Logged out in=0",
+        ),
+        (
+            "2013-08-11 03:56:40 auth-worker(default): Info: pam(u,192.0.2.4): x",
+            "dovecot",
+            "",
+            "dovecot",
+            None,
+            "dovecot",
+            "auth-worker",
+            "Info",
+            "auth-worker(default): pam(u,192.0.2.4): x",
+        ),
+        (
+            "Jun 12 19:07:29 hostname dovecot[241]: imap-login: Login aborted: Connection closed",
+            "syslog",
+            "hostname",
+            "dovecot",
+            241,
+            "dovecot",
+            "imap-login",
+            "",
+            "imap-login: Login aborted: Connection closed",
+        ),
+        (
+            "Jul 02 13:49:32 h dovecot[442]: dovecot: auth(default): pam(a,192.0.2.2): failed",
+            "syslog",
+            "h",
+            "dovecot",
+            442,
+            "dovecot",
+            "auth",
+            "",
+            "auth(default): pam(a,192.0.2.2): failed",
+        ),
+        (
+            "2026-02-19 10:35:59,388 fail2ban.actions        [1234]: NOTICE  [postfix-sasl] Ban 192.0.2.1",
+            "fail2ban",
+            "",
+            "fail2ban.actions",
+            1234,
+            "fail2ban",
+            "actions",
+            "NOTICE",
+            "[postfix-sasl] Ban 192.0.2.1",
+        ),
+        (
+            "Sep 12 16:49:12 h fail2ban-server[11524]: fail2ban.actions        [11524]: NOTICE  [x] Ban 192.0.2.2",
+            "syslog",
+            "h",
+            "fail2ban-server",
+            11524,
+            "fail2ban",
+            "actions",
+            "NOTICE",
+            "[x] Ban 192.0.2.2",
+        ),
+        (
+            "Mar  1 00:00:00 sol postfix/smtpd[1]: [ID 197553 mail.info] connect from a[192.0.2.9]",
+            "syslog",
+            "sol",
+            "postfix/smtpd",
+            1,
+            "postfix",
+            "smtpd",
+            "",
+            "connect from a[192.0.2.9]",
+        ),
+    ],
+)
 def test_formats(line, fmt, host, program, pid, family, daemon, level, message) -> None:
     rec = EnvelopeParser(source="t").parse(line, 7)
     assert (rec.fmt, rec.host, rec.program, rec.pid, rec.family, rec.daemon, rec.level, rec.message) == (
-        fmt, host, program, pid, family, daemon, level, message)
+        fmt,
+        host,
+        program,
+        pid,
+        family,
+        daemon,
+        level,
+        message,
+    )
     assert rec.timestamp is not None and rec.lineno == 7 and rec.source == "t"
 
 
@@ -108,7 +208,11 @@ def test_parser_never_crashes(text: str) -> None:
     assert isinstance(rec.message, str)
 
 
-@given(st.from_regex(r"[A-Z][a-z]{2} [ 0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] \S{1,10} \S{0,20}(\[\d{1,6}\])?: .{0,80}",
-                     fullmatch=True))
+@given(
+    st.from_regex(
+        r"[A-Z][a-z]{2} [ 0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-5][0-9] \S{1,10} \S{0,20}(\[\d{1,6}\])?: .{0,80}",
+        fullmatch=True,
+    )
+)
 def test_syslog_shaped_input_never_crashes(text: str) -> None:
     EnvelopeParser(year_reference=time.time()).parse(text)

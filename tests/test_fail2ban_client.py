@@ -30,13 +30,26 @@ def test_counts_and_bans_equal_fail2ban_client(rig) -> None:
     def ours_and_peer():
         with Fail2banClient(str(rig.fail2ban.socket)) as client:
             snap = collect(client)
-        mine = {j.name: (j.currently_failed, j.total_failed, j.currently_banned, j.total_banned,
-                         sorted(b.ip for b in j.banned)) for j in snap.jails}
+        mine = {
+            j.name: (
+                j.currently_failed,
+                j.total_failed,
+                j.currently_banned,
+                j.total_banned,
+                sorted(b.ip for b in j.banned),
+            )
+            for j in snap.jails
+        }
         peer = {}
         for name in mine:
             st = rig.fail2ban.status(name)
-            peer[name] = (int(st["Currently failed"]), int(st["Total failed"]), int(st["Currently banned"]),
-                          int(st["Total banned"]), sorted(st["Banned IP list"].split()))
+            peer[name] = (
+                int(st["Currently failed"]),
+                int(st["Total failed"]),
+                int(st["Currently banned"]),
+                int(st["Total banned"]),
+                sorted(st["Banned IP list"].split()),
+            )
         return snap, mine, peer
 
     # fail2ban keeps working between the two reads (the dovecot jail bans a moment later):
@@ -70,8 +83,23 @@ def test_bans_cli_json_and_log_fallback(rig, tmp_path: Path) -> None:
 
     outcome = run_scenario(rig, BY_NAME["fail2ban_ban"], rig.postfix)
     logs = ["--log", str(rig.rsyslog.traditional), "--log", str(rig.fail2ban.log)]
-    proc = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--json", "--socket", str(rig.fail2ban.socket),
-                           "--ip", outcome.ip, *logs], capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "mailtui",
+            "bans",
+            "--json",
+            "--socket",
+            str(rig.fail2ban.socket),
+            "--ip",
+            outcome.ip,
+            *logs,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     data = json.loads(proc.stdout)
     assert data["source"] == "socket"
     assert {"postfix-sasl"} <= {b["jail"] for b in data["ip"]["banned_in"]}
@@ -80,8 +108,12 @@ def test_bans_cli_json_and_log_fallback(rig, tmp_path: Path) -> None:
     assert len(why["found"]) >= 3 and all(outcome.ip in f["message"] for f in why["found"])
     assert any(m["recognizer"] == "postfix.sasl.auth_failed" for m in why["mail"]), why["mail"]
     assert any(e["action"] == "Ban" and e["jail"] == "postfix-sasl" for e in why["events"])
-    text = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--socket", str(rig.fail2ban.socket),
-                           "--ip", outcome.ip, *logs], capture_output=True, text=True, timeout=60).stdout
+    text = subprocess.run(
+        [sys.executable, "-m", "mailtui", "bans", "--socket", str(rig.fail2ban.socket), "--ip", outcome.ip, *logs],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
     assert f"{outcome.ip} is banned by postfix-sasl since" in text
     assert "→ SMTP AUTH failed: wrong user name or password" in text
     jail = next(j for j in data["jails"] if j["name"] == "postfix-sasl")
@@ -95,8 +127,10 @@ def test_bans_cli_json_and_log_fallback(rig, tmp_path: Path) -> None:
 def test_server_stopped_and_restarted(rig) -> None:
     rig.fail2ban.stop()
     try:
-        with pytest.raises(SocketUnavailable, match=r"not running|nobody answers"), \
-                Fail2banClient(str(rig.fail2ban.socket)) as client:
+        with (
+            pytest.raises(SocketUnavailable, match=r"not running|nobody answers"),
+            Fail2banClient(str(rig.fail2ban.socket)) as client,
+        ):
             collect(client)
     finally:
         rig.fail2ban.start()
@@ -140,7 +174,7 @@ class _Evil:
 def test_malicious_pickle_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ProtocolError, match="refused to load"):
         loads(pickle.dumps((0, _Evil())))
-    assert loads(pickle.dumps((1, ValueError("x")))) [1].kind == "ValueError"
+    assert loads(pickle.dumps((1, ValueError("x"))))[1].kind == "ValueError"
     tmp_path.chmod(0o700)
     sock = tmp_path / "f2b.sock"
     _fake_server(sock, pickle.dumps((0, _Evil())))
@@ -206,10 +240,14 @@ def _fake_f2b_11(path: Path) -> list[list[str]]:
     ../shared/research/fail2ban_ops.md §1.3. Returns the list the commands are recorded in."""
     seen: list[list[str]] = []
     status = {
-        "dovecot": [("Filter", [("Currently failed", 0), ("Total failed", 2), ("File list", ["/var/log/dovecot.log"])]),
-                    ("Actions", [("Currently banned", 1), ("Total banned", 1)])],
-        "postfix": [("Filter", [("Currently failed", 1), ("Total failed", 4), ("File list", ["/var/log/mail.log"])]),
-                    ("Actions", [("Currently banned", 2), ("Total banned", 2)])],
+        "dovecot": [
+            ("Filter", [("Currently failed", 0), ("Total failed", 2), ("File list", ["/var/log/dovecot.log"])]),
+            ("Actions", [("Currently banned", 1), ("Total banned", 1)]),
+        ],
+        "postfix": [
+            ("Filter", [("Currently failed", 1), ("Total failed", 4), ("File list", ["/var/log/mail.log"])]),
+            ("Actions", [("Currently banned", 2), ("Total banned", 2)]),
+        ],
     }
     replies = {
         ("version",): "1.1.0",
@@ -217,7 +255,8 @@ def _fake_f2b_11(path: Path) -> list[list[str]]:
         ("get", "dovecot", "banip", "--with-time"): ["198.51.100.7 \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54"],
         ("get", "postfix", "banip", "--with-time"): [
             "192.0.2.10 \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54",
-            "2001:db8::5 \t2026-11-29 01:09:15 + -1 = 9999-12-31 23:59:59"],
+            "2001:db8::5 \t2026-11-29 01:09:15 + -1 = 9999-12-31 23:59:59",
+        ],
     }
     srv = _listening(path)
 
@@ -255,8 +294,11 @@ def test_fail2ban_11_status_all_in_one_round_trip(tmp_path: Path) -> None:
     assert seen[:2] == [["version"], ["status", "--all", "short"]]
     assert not any(c[0] == "status" and len(c) > 1 and c[1] not in ("--all",) for c in seen)  # no per-jail status
     jails = {j.name: j for j in snap.jails}
-    assert (jails["postfix"].currently_failed, jails["postfix"].total_failed,
-            jails["postfix"].currently_banned) == (1, 4, 2)
+    assert (jails["postfix"].currently_failed, jails["postfix"].total_failed, jails["postfix"].currently_banned) == (
+        1,
+        4,
+        2,
+    )
     assert [b.ip for b in jails["postfix"].banned] == ["192.0.2.10", "2001:db8::5"]
     assert jails["postfix"].banned[1].time_left() == float("inf")  # bantime -1: permanent
     assert jails["dovecot"].files == ["/var/log/dovecot.log"]
@@ -315,8 +357,10 @@ def test_bans_per_hour_counts_a_wave_beyond_the_events_kept() -> None:
     for i in range(3 * EVENTS_KEPT):  # 1,500 bans in 25 minutes
         when = datetime.fromtimestamp(start.timestamp() + i)
         action = "Restore Ban" if i % 10 == 0 else "Ban"  # a restart's restored bans are not new ones
-        line = (f"{when:%Y-%m-%d %H:%M:%S},000 fail2ban.actions        [77]: NOTICE  [postfix-sasl] "
-                f"{action} 10.9.{i // 256}.{i % 256}")
+        line = (
+            f"{when:%Y-%m-%d %H:%M:%S},000 fail2ban.actions        [77]: NOTICE  [postfix-sasl] "
+            f"{action} 10.9.{i // 256}.{i % 256}"
+        )
         entry = parser.parse(line, i)
         entries.append(entry.recognized(engine.recognize(entry)))
     pane = BansPane()

@@ -39,7 +39,7 @@ def _binint(n: int) -> bytes:
 
 
 def _long4(digits: int) -> bytes:
-    raw = (10 ** digits - 1).to_bytes((10 ** digits).bit_length() // 8 + 1, "little", signed=True)
+    raw = (10**digits - 1).to_bytes((10**digits).bit_length() // 8 + 1, "little", signed=True)
     return b"\x8b" + struct.pack("<i", len(raw)) + raw
 
 
@@ -69,8 +69,15 @@ HOSTILE: dict[str, bytes] = {
     "bytes8 claiming 2**40": _ok(b"\x8e" + struct.pack("<Q", 2**40) + b"abc"),
     "memo index 2**31": P2 + b"N" + b"r" + struct.pack("<I", 2**31) + b".",
     # one 1 MiB string referenced 200 times by the memo: a small reply, 200 MiB of text
-    "memo amplification": P2 + b"K\x00" + b"X" + struct.pack("<I", 1 << 20) + b"x" * (1 << 20) + b"q\x00" +
-    b"](" + b"h\x00" * 200 + b"e\x86.",
+    "memo amplification": P2
+    + b"K\x00"
+    + b"X"
+    + struct.pack("<I", 1 << 20)
+    + b"x" * (1 << 20)
+    + b"q\x00"
+    + b"]("
+    + b"h\x00" * 200
+    + b"e\x86.",
     # a list that contains itself: walking it would never end
     "self-containing list": _ok(b"]q\x00h\x00a"),
     "3 million values": _ok(b"](" + b"N" * 3_000_000 + b"e"),
@@ -87,15 +94,41 @@ def test_inflating_replies_are_refused(case: str) -> None:
 
 
 def test_legitimate_replies_pass_the_caps() -> None:
-    bans = [f"192.0.{i // 256 % 256}.{i % 256} \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54"
-            for i in range(20_000)]
+    bans = [
+        f"192.0.{i // 256 % 256}.{i % 256} \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54" for i in range(20_000)
+    ]
     assert loads(pickle.dumps((0, bans), protocol=4)) == (0, bans)
-    status = (0, [("Status for the jail", "sshd"), ("Filter", [("Currently failed", 0), ("File list", ["/l"])]),
-                  ("Actions", [("Currently banned", 2), ("Banned IP list", ["192.0.2.1", "2001:db8::1"])])])
+    status = (
+        0,
+        [
+            ("Status for the jail", "sshd"),
+            ("Filter", [("Currently failed", 0), ("File list", ["/l"])]),
+            ("Actions", [("Currently banned", 2), ("Banned IP list", ["192.0.2.1", "2001:db8::1"])]),
+        ],
+    )
     for protocol in (2, 4, 5):
         assert loads(pickle.dumps(status, protocol=protocol)) == status
-        assert loads(pickle.dumps((0, {"a": {1, 2}, "b": frozenset({3}), "c": 1.5, "d": None, "e": b"x",
-                                       "f": 10**300, "g": 2j, "h": True}), protocol=protocol))[1]["f"] == 10**300
+        assert (
+            loads(
+                pickle.dumps(
+                    (
+                        0,
+                        {
+                            "a": {1, 2},
+                            "b": frozenset({3}),
+                            "c": 1.5,
+                            "d": None,
+                            "e": b"x",
+                            "f": 10**300,
+                            "g": 2j,
+                            "h": True,
+                        },
+                    ),
+                    protocol=protocol,
+                )
+            )[1]["f"]
+            == 10**300
+        )
     assert loads(pickle.dumps(_nest(MAX_DEPTH - 2), protocol=4)) == _nest(MAX_DEPTH - 2)
     assert len(loads(pickle.dumps("x" * MAX_TEXT, protocol=4))) == MAX_TEXT
     error = loads(pickle.dumps((1, ValueError("no jail 'x'")), protocol=4))[1]
@@ -110,8 +143,9 @@ def _nest(n: int) -> list:
 
 
 # -- servers that trickle --------------------------------------------------------------------------
-def _server(path: Path, reply: Callable[[list[str]], bytes], pace: float = 0.0,
-            stop: threading.Event | None = None) -> threading.Event:
+def _server(
+    path: Path, reply: Callable[[list[str]], bytes], pace: float = 0.0, stop: threading.Event | None = None
+) -> threading.Event:
     """Answers every request on every connection with reply(command) + END, ``pace`` s per byte."""
     srv = _listening(path)
     srv.listen(8)
@@ -137,7 +171,7 @@ def _server(path: Path, reply: Callable[[list[str]], bytes], pace: float = 0.0,
                 for i in range(len(data)):
                     if stop.wait(pace):
                         return
-                    conn.sendall(data[i:i + 1])
+                    conn.sendall(data[i : i + 1])
         except OSError:
             pass
         finally:
@@ -164,8 +198,10 @@ def _f2b_10(command: list[str]) -> bytes:
     elif command == ["status"]:
         value = [("Number of jail", 3), ("Jail list", "a, b, c")]
     elif command[0] == "status":
-        value = [("Filter", [("Currently failed", 0), ("Total failed", 1), ("File list", ["/l"])]),
-                 ("Actions", [("Currently banned", 1), ("Total banned", 1), ("Banned IP list", ["192.0.2.1"])])]
+        value = [
+            ("Filter", [("Currently failed", 0), ("Total failed", 1), ("File list", ["/l"])]),
+            ("Actions", [("Currently banned", 1), ("Total banned", 1), ("Banned IP list", ["192.0.2.1"])]),
+        ]
     else:
         value = ["192.0.2.1 \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54"]
     return pickle.dumps((0, value), protocol=4)
@@ -224,13 +260,15 @@ def test_a_prompt_server_still_answers_a_whole_refresh(sock) -> None:
 # -- the CLI against them: a one-line message, in time, memory bounded ------------------------------
 # runs mailtui's entry point and writes the process's own peak RSS (VmHWM: per address space, so
 # it starts at exec, unlike ru_maxrss, which Linux carries over from the forking test process)
-PEAK_RSS = ("import runpy, sys\n"
-            "out = sys.argv.pop(1)\n"
-            "try:\n"
-            "    runpy.run_module('mailtui', run_name='__main__')\n"
-            "finally:\n"
-            "    hwm = [r for r in open('/proc/self/status') if r.startswith('VmHWM:')][0].split()[1]\n"
-            "    open(out, 'w').write(hwm)\n")
+PEAK_RSS = (
+    "import runpy, sys\n"
+    "out = sys.argv.pop(1)\n"
+    "try:\n"
+    "    runpy.run_module('mailtui', run_name='__main__')\n"
+    "finally:\n"
+    "    hwm = [r for r in open('/proc/self/status') if r.startswith('VmHWM:')][0].split()[1]\n"
+    "    open(out, 'w').write(hwm)\n"
+)
 
 
 def _bans_cli(path: Path, tmp: Path, timeout: float = 60) -> tuple[int, bytes, bytes, float, int]:
@@ -240,15 +278,28 @@ def _bans_cli(path: Path, tmp: Path, timeout: float = 60) -> tuple[int, bytes, b
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp), "NO_COLOR": "1"}
     peak_file = tmp / "peak-rss"
     started = time.monotonic()
-    proc = subprocess.Popen([sys.executable, "-c", PEAK_RSS, str(peak_file), "bans", "--socket", str(path)],
-                            cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", PEAK_RSS, str(peak_file), "bans", "--socket", str(path)],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     out, err = proc.communicate(timeout=timeout)
     elapsed = time.monotonic() - started
     return proc.returncode, out, err, elapsed, int(peak_file.read_text())
 
 
-@pytest.mark.parametrize("case", ["bytes(2**31-1)", "int of 20,000 digits", "list nested 200,000 deep",
-                                  "memo amplification", "self-containing list"])
+@pytest.mark.parametrize(
+    "case",
+    [
+        "bytes(2**31-1)",
+        "int of 20,000 digits",
+        "list nested 200,000 deep",
+        "memo amplification",
+        "self-containing list",
+    ],
+)
 def test_bans_cli_refuses_an_inflating_reply_in_one_line(sock, tmp_path: Path, case: str) -> None:
     path, stop = sock
     _server(path, lambda command: HOSTILE[case], stop=stop)

@@ -60,8 +60,16 @@ def mailtui(server: Fail2ban, *args: str, user: str = "", stdin: str | None = No
     prefix = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] if user == "nobody" else []
     where = ["--config", str(server.dir / "mailtui.toml"), args[0], "--socket", str(server.socket)]
     env = {**os.environ, "HOME": str(server.dir), "XDG_CONFIG_HOME": str(server.dir)}  # not root's
-    return subprocess.run([*prefix, sys.executable, "-m", "mailtui", *where, *args[1:]], check=False, capture_output=True,
-                          text=True, timeout=60, cwd=REPO, input=stdin, env=env)
+    return subprocess.run(
+        [*prefix, sys.executable, "-m", "mailtui", *where, *args[1:]],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+        input=stdin,
+        env=env,
+    )
 
 
 def _kill(server: Fail2ban) -> None:
@@ -110,8 +118,9 @@ def test_killed_server_bans_come_from_the_log_with_file_time_and_time_left(f2b: 
     assert data["headline"] == result.headline() and "not running" in data["actions_disabled"]
 
     # without the database (root-only), the jail's bantime in the server's configuration
-    no_db = read_bans(str(f2b.socket), str(f2b.log), db_path=str(f2b.dir / "absent.sqlite3"),
-                      conf_dir=str(f2b.conf_dir))
+    no_db = read_bans(
+        str(f2b.socket), str(f2b.log), db_path=str(f2b.dir / "absent.sqlite3"), conf_dir=str(f2b.conf_dir)
+    )
     ban = next(b for j in no_db.snapshot.jails if j.name == "mailtui-test" for b in j.banned if b.ip == IP)
     assert ban.ban_time == 1200 and 1100 < ban.time_left() <= 1200
     # ... and where neither says, "unknown", never "?" (the CLI reads /etc/fail2ban, which has
@@ -126,15 +135,22 @@ def test_killed_server_bans_come_from_the_log_with_file_time_and_time_left(f2b: 
 
 def test_a_ban_prolonged_by_bantime_increment_ends_when_the_log_says() -> None:
     """fail2ban's observer logs "Increase Ban IP (count # span -> end)" after the Ban line."""
-    snap = from_log([
-        "2026-11-29 01:08:54,123 fail2ban.actions        [7]: NOTICE  [sshd] Ban 192.0.2.10",
-        ("2026-11-29 01:08:54,140 fail2ban.observer       [7]: NOTICE  [sshd] Increase Ban 192.0.2.10 "
-        "(3 # 4h -> 2026-11-29 05:08:54)"),
-        "2026-11-29 02:00:00,000 fail2ban.actions        [7]: NOTICE  [sshd] Ban 192.0.2.11",
-        ("2026-11-29 02:00:00,010 fail2ban.observer       [7]: NOTICE  [sshd] Increase Ban 192.0.2.11 "
-        "(9 # permanent -> infinite)"),
-        "2026-11-29 03:00:00,000 fail2ban.actions        [7]: NOTICE  [sshd] Ban 192.0.2.12",
-    ], bantimes={"sshd": 600})
+    snap = from_log(
+        [
+            "2026-11-29 01:08:54,123 fail2ban.actions        [7]: NOTICE  [sshd] Ban 192.0.2.10",
+            (
+                "2026-11-29 01:08:54,140 fail2ban.observer       [7]: NOTICE  [sshd] Increase Ban 192.0.2.10 "
+                "(3 # 4h -> 2026-11-29 05:08:54)"
+            ),
+            "2026-11-29 02:00:00,000 fail2ban.actions        [7]: NOTICE  [sshd] Ban 192.0.2.11",
+            (
+                "2026-11-29 02:00:00,010 fail2ban.observer       [7]: NOTICE  [sshd] Increase Ban 192.0.2.11 "
+                "(9 # permanent -> infinite)"
+            ),
+            "2026-11-29 03:00:00,000 fail2ban.actions        [7]: NOTICE  [sshd] Ban 192.0.2.12",
+        ],
+        bantimes={"sshd": 600},
+    )
     bans = {b.ip: b for b in snap.jails[0].banned}
     assert bans["192.0.2.10"].ban_time == 4 * 3600 and bans["192.0.2.10"].ends == bans["192.0.2.10"].ban_start + 14400
     assert bans["192.0.2.11"].time_left() == float("inf")
@@ -170,8 +186,9 @@ def test_running_server_asked_without_root_is_not_called_stopped(f2b: Fail2ban) 
     data = json.loads(proc.stdout)
     assert data["server"]["state"] == DENIED and data["server"]["running"] is True
     assert data["server"]["pid"] == pid and "permission denied" in data["server"]["detail"]
-    assert data["headline"].startswith(f"fail2ban runs (pid {pid}) but its socket is root-only — bans below "
-                                       f"are from {f2b.log} as of ")
+    assert data["headline"].startswith(
+        f"fail2ban runs (pid {pid}) but its socket is root-only — bans below are from {f2b.log} as of "
+    )
     assert "run mailtui as root" in data["actions_disabled"]
     assert IP in [b["ip"] for j in data["jails"] for b in j["banned"]]
     unban = mailtui(f2b, "unban", IP, "--yes", user="nobody")
@@ -186,8 +203,9 @@ def test_a_server_without_jails_says_so(tmp_path: Path) -> None:
     for name in ("mail.log", "dovecot.log"):
         (tmp_path / name).touch()
     (tmp_path / "mailtui.toml").write_text(f'[logs]\nfail2ban = "{tmp_path / "fail2ban.log"}"\n')
-    server = start_fail2ban(tmp_path, tmp_path / "mail.log", tmp_path / "dovecot.log",
-                            jail_conf="[DEFAULT]\nbackend = polling\n")
+    server = start_fail2ban(
+        tmp_path, tmp_path / "mail.log", tmp_path / "dovecot.log", jail_conf="[DEFAULT]\nbackend = polling\n"
+    )
     try:
         proc = mailtui(server, "bans")
         assert proc.returncode == 0, proc.stderr
@@ -197,10 +215,23 @@ def test_a_server_without_jails_says_so(tmp_path: Path) -> None:
         server.stop()
 
 
-@pytest.mark.parametrize(("text", "seconds"), [
-    ("600", 600), ("10m", 600), ("1h 30m", 5400), ("1d12h", 129600), ("1w", 604800), ("-1", -1),
-    ("2 hours", 7200), ("5min", 300), ("%(bantime)s", None), ("1h+1m", None), ("", None), ("soon", None),
-])
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("600", 600),
+        ("10m", 600),
+        ("1h 30m", 5400),
+        ("1d12h", 129600),
+        ("1w", 604800),
+        ("-1", -1),
+        ("2 hours", 7200),
+        ("5min", 300),
+        ("%(bantime)s", None),
+        ("1h+1m", None),
+        ("", None),
+        ("soon", None),
+    ],
+)
 def test_fail2ban_time_values(text: str, seconds: int | None) -> None:
     from mailtui.fail2ban.offline import span_seconds
 

@@ -34,8 +34,15 @@ def _env(tmp: Path) -> dict[str, str]:
 
 
 def _mailtui(*args: str, tmp: Path, stdin: bytes | None = None, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "mailtui", *args], input=stdin, capture_output=True, cwd=REPO,
-                          env=_env(tmp), timeout=timeout, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", *args],
+        input=stdin,
+        capture_output=True,
+        cwd=REPO,
+        env=_env(tmp),
+        timeout=timeout,
+        check=False,
+    )
 
 
 # -- the splitter every path uses -------------------------------------------------------------------
@@ -59,7 +66,7 @@ def test_splitter_gives_the_same_lines_whatever_the_chunks(seed: int) -> None:
     pos = 0
     while pos < len(data):
         n = rnd.randint(1, 3 * cap + 2)
-        lines, cuts = splitter.feed(data[pos:pos + n])
+        lines, cuts = splitter.feed(data[pos : pos + n])
         pos += n
         got += [(raw, cuts.get(i, len(raw))) for i, raw in enumerate(lines)]
         assert len(splitter.head) <= cap  # never more than the cap is held of an unfinished line
@@ -87,10 +94,13 @@ def test_overlong_lines_are_cut_and_marked_on_every_read_path(tmp_path: Path, ki
         path.write_bytes(gzip.compress(data, 1))
         lines = [t for _, t in iter_lines(str(path))]
     else:
-        code = ("import sys; from mailtui.logs.reader import iter_lines\n"
-                "for n, t in iter_lines('-'): print(n, len(t), t[:60], t[-60:])")
-        proc = subprocess.run([sys.executable, "-c", code], input=data, capture_output=True, cwd=REPO,
-                              timeout=120, check=True)
+        code = (
+            "import sys; from mailtui.logs.reader import iter_lines\n"
+            "for n, t in iter_lines('-'): print(n, len(t), t[:60], t[-60:])"
+        )
+        proc = subprocess.run(
+            [sys.executable, "-c", code], input=data, capture_output=True, cwd=REPO, timeout=120, check=True
+        )
         rows = proc.stdout.decode().splitlines()
         assert [r.split()[0] for r in rows] == ["1", "2", "3", "4"]
         assert (f"[line cut: {run:,} bytes]" in rows[1]) == (run > MAX_LINE_BYTES)
@@ -114,8 +124,13 @@ def test_scan_of_a_sparse_file_without_newlines_stays_small(tmp_path: Path, size
     sparse = tmp_path / "sparse.log"
     with sparse.open("wb") as fh:
         fh.truncate(size)
-    proc = subprocess.Popen([sys.executable, "-m", "mailtui", "scan", "--json", str(sparse)], cwd=REPO,
-                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "scan", "--json", str(sparse)],
+        cwd=REPO,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     peak = 0
     while proc.poll() is None:
         try:
@@ -148,8 +163,13 @@ def test_ctrl_c_ends_a_scan_of_an_endless_source_at_once(tmp_path: Path, source:
 
         writer = threading.Thread(target=write, daemon=True)
         writer.start()
-    proc = subprocess.Popen([sys.executable, "-m", "mailtui", "scan", source], cwd=REPO, env=_env(tmp_path),
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "scan", source],
+        cwd=REPO,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     try:
         time.sleep(2.5)
         assert proc.poll() is None
@@ -211,15 +231,20 @@ def test_scan_reads_a_named_pipe_like_stdin(tmp_path: Path, writer_first: bool, 
         with open(fifo, "wb") as fh:
             step = len(lines) // pieces + 1
             for i in range(0, len(lines), step):
-                fh.write(b"".join(lines[i:i + step]))
+                fh.write(b"".join(lines[i : i + step]))
                 fh.flush()
                 time.sleep(0.05)
 
     writer = threading.Thread(target=write, daemon=True)
     if writer_first:
         writer.start()
-    proc = subprocess.Popen([sys.executable, "-m", "mailtui", "scan", "--json", str(fifo)], cwd=REPO,
-                            env=_env(tmp_path), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "scan", "--json", str(fifo)],
+        cwd=REPO,
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
     if not writer_first:
         time.sleep(1.0)
         writer.start()
@@ -229,10 +254,10 @@ def test_scan_reads_a_named_pipe_like_stdin(tmp_path: Path, writer_first: bool, 
     assert b"is a named pipe (FIFO): reading it until it ends" in err
 
 
-@pytest.mark.parametrize("name,message", [("socket", "is a socket, not a log file"),
-                                          ("directory", "is a directory, not a log file")])
-def test_scan_refuses_sockets_and_directories_in_one_line(specials, tmp_path: Path, name: str,
-                                                          message: str) -> None:
+@pytest.mark.parametrize(
+    "name,message", [("socket", "is a socket, not a log file"), ("directory", "is a directory, not a log file")]
+)
+def test_scan_refuses_sockets_and_directories_in_one_line(specials, tmp_path: Path, name: str, message: str) -> None:
     proc = _mailtui("scan", str(specials[name]), tmp=tmp_path)
     assert proc.returncode == 2
     assert proc.stderr.decode().strip() == f"mailtui: {specials[name]}: {message}"
@@ -298,11 +323,14 @@ def test_the_back_fill_of_a_huge_file_without_newlines_reads_a_bounded_amount(tm
     with path.open("wb") as fh:
         fh.truncate(2 << 30)
     # VmHWM, not ru_maxrss: Linux carries ru_maxrss over from the forking (large) test process
-    code = ("import sys; from mailtui.logs.tail import FileFollower\n"
-            "f = FileFollower(sys.argv[1], backfill=500); n = len(f.poll()); f.poll()\n"
-            "print(n, [r for r in open('/proc/self/status') if r.startswith('VmHWM:')][0].split()[1])")
-    proc = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, cwd=REPO, timeout=120,
-                          check=True)
+    code = (
+        "import sys; from mailtui.logs.tail import FileFollower\n"
+        "f = FileFollower(sys.argv[1], backfill=500); n = len(f.poll()); f.poll()\n"
+        "print(n, [r for r in open('/proc/self/status') if r.startswith('VmHWM:')][0].split()[1])"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code, str(path)], capture_output=True, cwd=REPO, timeout=120, check=True
+    )
     lines, peak_kib = map(int, proc.stdout.split())
     assert lines == 0  # no complete line in the last 8 MiB
     assert peak_kib < 150 * 1024, f"{peak_kib // 1024} MiB"  # the dashboard took 2.1 GB here
@@ -314,8 +342,7 @@ def test_fail2ban_log_fallback_refuses_a_pipe(tmp_path: Path) -> None:
     fifo = tmp_path / "fail2ban.log"
     os.mkfifo(fifo)
     result: list[object] = []
-    t = threading.Thread(target=lambda: result.append(read_bans(str(tmp_path / "none.sock"), str(fifo))),
-                         daemon=True)
+    t = threading.Thread(target=lambda: result.append(read_bans(str(tmp_path / "none.sock"), str(fifo))), daemon=True)
     t.start()
     t.join(5)
     assert not t.is_alive(), "read_bans blocked on a named pipe"
@@ -329,4 +356,5 @@ def test_who_refuses_what_it_cannot_read_twice(specials, tmp_path: Path, name: s
     assert proc.returncode == 2
     assert proc.stderr.decode().strip() == (
         f"mailtui: {specials[name]}: is {'a named pipe (FIFO)' if name == 'fifo' else 'a character device'}: "
-        f"it can be read once, not followed or read again: use mailtui scan {specials[name]}")
+        f"it can be read once, not followed or read again: use mailtui scan {specials[name]}"
+    )

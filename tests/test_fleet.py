@@ -46,24 +46,31 @@ class Host:
         self.n = 0
         lab.add_host(name)
         flags = "--read-only " if read_only else ""
-        command = (f"env XDG_CONFIG_HOME={self.dir}/xdg PYTHONPATH={REPO} {sys.executable} -m mailtui {flags}"
-                   f"--log {self.log} agent --stdio")
+        command = (
+            f"env XDG_CONFIG_HOME={self.dir}/xdg PYTHONPATH={REPO} {sys.executable} -m mailtui {flags}"
+            f"--log {self.log} agent --stdio"
+        )
         self.remote = RemoteHost(HostSpec(name, name, command, ["-F", str(lab.config)]))
 
     def write(self, count: int) -> None:
         with self.log.open("a") as fh:
             for _ in range(count):
                 self.n += 1
-                line = (f"{time.strftime('%b %e %H:%M:%S')} {self.remote.name} postfix/smtpd[{self.n}]: "
-                        f"warning: unknown[198.51.100.{self.n % 250 + 1}]: SASL LOGIN authentication failed: x")
+                line = (
+                    f"{time.strftime('%b %e %H:%M:%S')} {self.remote.name} postfix/smtpd[{self.n}]: "
+                    f"warning: unknown[198.51.100.{self.n % 250 + 1}]: SASL LOGIN authentication failed: x"
+                )
                 fh.write(line + "\n")
                 self.written.append(line)
 
 
 @pytest.fixture
 def fleet(lab: SshLab, tmp_path: Path) -> Iterator[dict[str, Host]]:
-    hosts = {"mx1": Host(lab, tmp_path, "mx1", read_only=True), "mx2": Host(lab, tmp_path, "mx2"),
-             "imap1": Host(lab, tmp_path, "imap1")}
+    hosts = {
+        "mx1": Host(lab, tmp_path, "mx1", read_only=True),
+        "mx2": Host(lab, tmp_path, "mx2"),
+        "imap1": Host(lab, tmp_path, "imap1"),
+    }
     for h in hosts.values():
         h.remote.start()
     yield hosts
@@ -105,6 +112,7 @@ def test_three_hosts_stream_recognized_lines_each_in_order(fleet: dict[str, Host
     def all_in() -> bool:
         _drain(fleet, received)
         return all(_lines(received, n) == h.written for n, h in fleet.items())
+
     _until(all_in, what="every line of every host")
     first = next(e for m in received["mx2"] if m["type"] == "logs" for e in m["entries"])
     assert first["rec"] == "postfix.sasl.auth_failed" and first["fields"]["client_ip"].startswith("198.51.100.")
@@ -144,6 +152,7 @@ def test_requests_are_routed_and_read_only_is_the_agents_word(fleet: dict[str, H
                 if m["type"] == "reply":
                     replies[name] = m
         return len(replies) == 3
+
     _until(answered, what="three replies")
     assert replies["mx1"]["id"] == ro and replies["mx1"]["ok"] is False
     assert "runs --read-only" in replies["mx1"]["error"]
@@ -154,12 +163,15 @@ def test_requests_are_routed_and_read_only_is_the_agents_word(fleet: dict[str, H
 
 def test_a_wrong_host_key_is_refused_and_said(lab: SshLab, tmp_path: Path) -> None:
     bad = tmp_path / "bad_config"
-    bad.write_text(lab.config.read_text().replace(str(lab.dir / "known_hosts"), str(tmp_path / "other_hosts"))
-                   + f"Host evil\n  HostName 127.0.0.1\n  Port {lab.port}\n  User root\n"
-                   f"  IdentityFile {lab.dir}/user_ed25519\n  UserKnownHostsFile {tmp_path}/other_hosts\n"
-                   "  StrictHostKeyChecking yes\n")
-    (tmp_path / "other_hosts").write_text(f"[127.0.0.1]:{lab.port} ssh-ed25519 "
-                                          "AAAAC3NzaC1lZDI1NTE5AAAAIBAs8gYdzzB1b6nAmQz2D8+3ZVffPZiyjDKT4i3oZ4rs\n")
+    bad.write_text(
+        lab.config.read_text().replace(str(lab.dir / "known_hosts"), str(tmp_path / "other_hosts"))
+        + f"Host evil\n  HostName 127.0.0.1\n  Port {lab.port}\n  User root\n"
+        f"  IdentityFile {lab.dir}/user_ed25519\n  UserKnownHostsFile {tmp_path}/other_hosts\n"
+        "  StrictHostKeyChecking yes\n"
+    )
+    (tmp_path / "other_hosts").write_text(
+        f"[127.0.0.1]:{lab.port} ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBAs8gYdzzB1b6nAmQz2D8+3ZVffPZiyjDKT4i3oZ4rs\n"
+    )
     host = RemoteHost(HostSpec("evil", "evil", "true", ["-F", str(bad)]))
     host.start()
     try:
@@ -171,8 +183,12 @@ def test_a_wrong_host_key_is_refused_and_said(lab: SshLab, tmp_path: Path) -> No
 
 
 def test_hosts_config_is_checked() -> None:
-    specs = hosts_from([{"name": "mx1", "ssh": "admin@mx1.example.org"},
-                        {"name": "imap1", "ssh": "imap1", "command": "sudo mailtui agent --stdio"}])
+    specs = hosts_from(
+        [
+            {"name": "mx1", "ssh": "admin@mx1.example.org"},
+            {"name": "imap1", "ssh": "imap1", "command": "sudo mailtui agent --stdio"},
+        ]
+    )
     assert [s.name for s in specs] == ["mx1", "imap1"] and specs[1].command.startswith("sudo")
     assert "StrictHostKeyChecking=no" not in " ".join(specs[0].argv())
     for bad in ([{"name": "x"}], [{"name": "x", "ssh": "y", "ssh_options": "-v"}], ["mx1"]):

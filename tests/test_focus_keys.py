@@ -34,8 +34,9 @@ def shown(widget: Widget) -> bool:
     node: Widget | None = widget
     while node is not None and not isinstance(node, Pane):
         node = node.parent if isinstance(node.parent, Widget) else None
-    return all(n.display for n in widget.ancestors_with_self if isinstance(n, Widget)) \
-        and (node or widget).region.area > 0
+    return (
+        all(n.display for n in widget.ancestors_with_self if isinstance(n, Widget)) and (node or widget).region.area > 0
+    )
 
 
 def pane_of(widget: Widget | None) -> str:
@@ -144,10 +145,15 @@ async def test_escape_closes_the_input_before_restoring_the_pane(isolated_config
 
 # -- item 5: the selection follows its row across re-sorts; b acts on what is highlighted --------
 def _helo(stamp: str, ip: str, unknown: bool) -> str:
-    reason = ("450 4.7.1 <x.invalid>: Helo command rejected: Host not found" if unknown else
-              "504 5.5.2 <pc1>: Helo command rejected: need fully-qualified hostname")
-    return (f"Feb 19 10:00:{stamp} mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[{ip}]: {reason}; "
-            f"from=<a@example.org> to=<b@example.com> proto=ESMTP helo=<pc1>\n")
+    reason = (
+        "450 4.7.1 <x.invalid>: Helo command rejected: Host not found"
+        if unknown
+        else "504 5.5.2 <pc1>: Helo command rejected: need fully-qualified hostname"
+    )
+    return (
+        f"Feb 19 10:00:{stamp} mx postfix/smtpd[1]: NOQUEUE: reject: RCPT from unknown[{ip}]: {reason}; "
+        f"from=<a@example.org> to=<b@example.com> proto=ESMTP helo=<pc1>\n"
+    )
 
 
 async def test_problems_selection_follows_its_group_when_rows_re_sort(tmp_path: Path, monkeypatch) -> None:
@@ -155,8 +161,10 @@ async def test_problems_selection_follows_its_group_when_rows_re_sort(tmp_path: 
     monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
     log = tmp_path / "mail.log"
     log.write_text(_helo("01", "192.0.2.9", unknown=False) + _helo("02", "192.0.2.77", unknown=True))
-    cfg = config.load(None, {"logs.files": [str(log)], "fail2ban.socket": "/nonexistent/f2b.sock",
-                             "logs.fail2ban": "/nonexistent/f2b.log"})
+    cfg = config.load(
+        None,
+        {"logs.files": [str(log)], "fail2ban.socket": "/nonexistent/f2b.sock", "logs.fail2ban": "/nonexistent/f2b.log"},
+    )
     app = make_app(cfg)
     async with app.run_test(size=(120, 35)) as pilot:
         problems = app.query_one(ProblemsPane)
@@ -210,9 +218,15 @@ def test_domain_problem_says_why_in_one_line() -> None:
     assert domain_problem("Mail.Example.ORG.") == ""
     assert domain_problem("bücher.example") == ""
     assert domain_problem("xn--bcher-kva.test") == ""
-    for bad, why in (("bad domain!", "a space"), ("a..b", "empty label"), ("-a.org", "hyphen"),
-                     ("a_b.org", "'_'"), ("x" * 64 + ".org", "longer than 63"), ("192.0.2.1", "an address"),
-                     ("", "no domain")):
+    for bad, why in (
+        ("bad domain!", "a space"),
+        ("a..b", "empty label"),
+        ("-a.org", "hyphen"),
+        ("a_b.org", "'_'"),
+        ("x" * 64 + ".org", "longer than 63"),
+        ("192.0.2.1", "an address"),
+        ("", "no domain"),
+    ):
         problem = domain_problem(bad)
         assert why in problem and "\n" not in problem, (bad, problem)
 
@@ -222,14 +236,39 @@ PANE_KEYS = {
     "bans": ["u  ", "Unban", "U  ", "Unban everywhere", "b  ", "Ban IP", "/  ", "Find IP", "s  ", "Sort", "Copy IP"],
     "services": ["f  ", "Flush queue", "Enter", "mail queue"],
     "problems": ["b  ", "IP in Bans", "l  ", "Look up", "Enter", "Explain the problem", "Copy line"],
-    "logs": ["/  ", "Filter", "s  ", "Search", "n  ", "Next match", "N  ", "Previous match", "c  ",
-             "Conversation", "y  ", "Copy", "p  ", "Pause", "W  ", "Wrap", "End G", "Follow", "Enter", "Explain"],
+    "logs": [
+        "/  ",
+        "Filter",
+        "s  ",
+        "Search",
+        "n  ",
+        "Next match",
+        "N  ",
+        "Previous match",
+        "c  ",
+        "Conversation",
+        "y  ",
+        "Copy",
+        "p  ",
+        "Pause",
+        "W  ",
+        "Wrap",
+        "End G",
+        "Follow",
+        "Enter",
+        "Explain",
+    ],
     "dns": ["d  ", "Domain", "r  ", "Re-run check"],
 }
 
 #: a key only that pane has
-MARKER = {"bans": "Unban everywhere", "services": "Flush queue", "problems": "IP in Bans", "logs": "Conversation",
-          "dns": "Re-run check"}
+MARKER = {
+    "bans": "Unban everywhere",
+    "services": "Flush queue",
+    "problems": "IP in Bans",
+    "logs": "Conversation",
+    "dns": "Re-run check",
+}
 
 
 @pytest.mark.parametrize("size", SIZES)
@@ -293,8 +332,9 @@ async def test_demo_says_it_is_read_only(isolated_config) -> None:
     from tests.ui_apps import FIXED_SUMMARY, FixedServices
 
     isolated_config.set("ui.read_only", True, "--demo")
-    app = MailTuiApp(isolated_config, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY,
-                     services=FixedServices(), demo=True)
+    app = MailTuiApp(
+        isolated_config, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices(), demo=True
+    )
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
         assert "DEMO" in str(app.query_one("#topbar", Static).render())
@@ -360,12 +400,24 @@ async def test_explanation_copies_with_y_and_closes_with_q(isolated_config) -> N
 
 # -- the command palette finds every action by the words a person types ---------------------------
 WORDS = {
-    "ban": "Ban an IP in a jail", "unban": "Unban the selected IP", "dns": "DNS check of a domain",
-    "queue": "Mail queue", "help": "Help: keys of the focused pane", "maximize": "Maximize or restore",
-    "flush": "Flush the mail queue", "filter": "Filter the log lines", "search": "Search the logs",
-    "copy": "Copy the selected log line", "who": "Who is complaining?", "conversation": "Conversation of",
-    "explain": "Explain the selected log line", "pause": "Pause or follow", "logs": "Go to the Logs pane",
-    "sort": "Sort the jails", "find ip": "Find an IP in every jail", "quit": "Quit",
+    "ban": "Ban an IP in a jail",
+    "unban": "Unban the selected IP",
+    "dns": "DNS check of a domain",
+    "queue": "Mail queue",
+    "help": "Help: keys of the focused pane",
+    "maximize": "Maximize or restore",
+    "flush": "Flush the mail queue",
+    "filter": "Filter the log lines",
+    "search": "Search the logs",
+    "copy": "Copy the selected log line",
+    "who": "Who is complaining?",
+    "conversation": "Conversation of",
+    "explain": "Explain the selected log line",
+    "pause": "Pause or follow",
+    "logs": "Go to the Logs pane",
+    "sort": "Sort the jails",
+    "find ip": "Find an IP in every jail",
+    "quit": "Quit",
 }
 
 
@@ -416,8 +468,17 @@ async def test_lists_move_with_arrows_jk_gG_home_end(isolated_config) -> None:
         assert table.row_count >= 5
         last = table.row_count - 1
         await pilot.press("2")
-        for keys, row in ((["j", "j"], 2), (["k"], 1), (["down"], 2), (["up"], 1), (["G"], last), (["g"], 0),
-                          (["end"], last), (["home"], 0), (["pagedown"], None)):
+        for keys, row in (
+            (["j", "j"], 2),
+            (["k"], 1),
+            (["down"], 2),
+            (["up"], 1),
+            (["G"], last),
+            (["g"], 0),
+            (["end"], last),
+            (["home"], 0),
+            (["pagedown"], None),
+        ):
             await pilot.press(*keys)
             if row is None:
                 assert table.cursor_row > 0

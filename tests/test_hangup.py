@@ -39,8 +39,7 @@ def _wait_exit(pid: int, timeout: float) -> int | None:
 def test_exits_when_terminal_goes_away(tmp_path: Path, how: str) -> None:
     log = tmp_path / "mail.log"
     log.write_text("")
-    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "TERM": "xterm-256color",
-           "COLUMNS": "120", "LINES": "35"}
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path), "TERM": "xterm-256color", "COLUMNS": "120", "LINES": "35"}
     pid, master = pty.fork()
     if pid == 0:  # child: becomes the session leader with the pty as controlling terminal
         os.execve(sys.executable, [sys.executable, "-m", "mailtui", "--log", str(log)], env)

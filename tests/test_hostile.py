@@ -22,11 +22,15 @@ ESCAPES = "\x1b]0;PWNED\x07\x1b[2J\x1b[1;1H\x9b31m\x90q\x9c\x00"
 
 HOSTILE_LINES: list[bytes] = [
     # recognized: the fields (HELO, sender) carry the attack into summaries and explanations
-    ("Feb 19 10:41:49 mx postfix/smtpd[8343]: NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 504 5.5.2 "
-     f"<pc{MARKUP}>: Helo command rejected: need fully-qualified hostname; from=<{MARKUP}@x.test> "
-     f"to=<bob@example.com> proto=ESMTP helo=<pc{ESCAPES}>").encode(),
-    (f"Feb 19 10:41:50 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): "
-     f"user=<{MARKUP}{ESCAPES}>, method=PLAIN, rip=192.0.2.9, lip=192.0.2.1, TLS, session=<abc>").encode(),
+    (
+        "Feb 19 10:41:49 mx postfix/smtpd[8343]: NOQUEUE: reject: RCPT from unknown[192.0.2.9]: 504 5.5.2 "
+        f"<pc{MARKUP}>: Helo command rejected: need fully-qualified hostname; from=<{MARKUP}@x.test> "
+        f"to=<bob@example.com> proto=ESMTP helo=<pc{ESCAPES}>"
+    ).encode(),
+    (
+        f"Feb 19 10:41:50 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): "
+        f"user=<{MARKUP}{ESCAPES}>, method=PLAIN, rip=192.0.2.9, lip=192.0.2.1, TLS, session=<abc>"
+    ).encode(),
     f"Feb 19 10:41:51 mx postfix/smtpd[8343]: {MARKUP} {ESCAPES}".encode(),
     b"Feb 19 10:41:52 mx postfix/smtpd[8343]: invalid \xff\xfe\xc3\x28 utf-8 \xed\xa0\x80 surrogate",
     b"Feb 19 10:41:53 mx postfix/smtpd[8343]: nul \x00 bytes \x00\x00 inside",
@@ -46,8 +50,9 @@ def hostile_log(tmp_path: Path) -> Path:
 
 def mailtui(*args: str, stdin: bytes | None = None, tmp: Path) -> subprocess.CompletedProcess:
     env = {"XDG_CONFIG_HOME": str(tmp / "xdg"), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    return subprocess.run([sys.executable, "-m", "mailtui", *args], input=stdin, capture_output=True,
-                          env=env, cwd=REPO, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", *args], input=stdin, capture_output=True, env=env, cwd=REPO, timeout=120
+    )
 
 
 def assert_clean(output: bytes) -> str:
@@ -115,9 +120,16 @@ async def test_panels_show_hostile_text_literally(hostile_log: Path, tmp_path: P
     from mailtui.ui.widgets.log_lines import LogLines
     from tests.ui_apps import make_app
 
-    cfg = config.load(None, {"logs.files": [str(hostile_log)], "fail2ban.socket": "/nonexistent/s",
-                             "logs.fail2ban": "/nonexistent/l", "postfix.config_dir": "/nonexistent",
-                             "dovecot.config": "/nonexistent"})
+    cfg = config.load(
+        None,
+        {
+            "logs.files": [str(hostile_log)],
+            "fail2ban.socket": "/nonexistent/s",
+            "logs.fail2ban": "/nonexistent/l",
+            "postfix.config_dir": "/nonexistent",
+            "dovecot.config": "/nonexistent",
+        },
+    )
     app = make_app(cfg)
     async with app.run_test(size=(160, 45)) as pilot:
         lines = app.query_one(LogLines)

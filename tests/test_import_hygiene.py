@@ -9,7 +9,8 @@ import sys
 import mailtui
 
 HEADLESS = sorted(
-    m.name for m in pkgutil.walk_packages(mailtui.__path__, "mailtui.")
+    m.name
+    for m in pkgutil.walk_packages(mailtui.__path__, "mailtui.")
     if not m.name.startswith("mailtui.ui") and m.name != "mailtui.__main__"
 )
 

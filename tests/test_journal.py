@@ -30,11 +30,21 @@ def write_journal(journal: Path, entries: list[tuple[str, str | bytes]], start: 
     for i, (ident, message) in enumerate(entries):
         n = start + i
         t = 1_780_000_000_000_000 + n * 1_000_000
-        blobs.append(b"".join([
-            _field("__CURSOR", f"s=0;i={n};b=0;m={n};t={t};x=0"), _field("__REALTIME_TIMESTAMP", str(t)),
-            _field("__MONOTONIC_TIMESTAMP", str(n + 1)), _field("_BOOT_ID", "0123456789abcdef0123456789abcdef"),
-            _field("_HOSTNAME", "mx"), _field("SYSLOG_IDENTIFIER", ident), _field("_PID", str(100 + n)),
-            _field("SYSLOG_FACILITY", "2"), _field("MESSAGE", message)]))
+        blobs.append(
+            b"".join(
+                [
+                    _field("__CURSOR", f"s=0;i={n};b=0;m={n};t={t};x=0"),
+                    _field("__REALTIME_TIMESTAMP", str(t)),
+                    _field("__MONOTONIC_TIMESTAMP", str(n + 1)),
+                    _field("_BOOT_ID", "0123456789abcdef0123456789abcdef"),
+                    _field("_HOSTNAME", "mx"),
+                    _field("SYSLOG_IDENTIFIER", ident),
+                    _field("_PID", str(100 + n)),
+                    _field("SYSLOG_FACILITY", "2"),
+                    _field("MESSAGE", message),
+                ]
+            )
+        )
     export = journal.with_suffix(f".{start}.export")
     export.write_bytes(b"\n".join(blobs) + b"\n")
     subprocess.run([REMOTE, f"--output={journal}", str(export)], check=True, capture_output=True, timeout=30)
@@ -51,7 +61,10 @@ def poll_until(follower: JournalFollower, count: int, timeout: float = 10.0) -> 
 
 ENTRIES = [
     ("postfix/smtpd", "connect from unknown[192.0.2.1]"),
-    ("dovecot", "pop3-login: Disconnected (tried to use disallowed plaintext auth): user=<a>, rip=192.0.2.2, lip=192.0.2.3"),
+    (
+        "dovecot",
+        "pop3-login: Disconnected (tried to use disallowed plaintext auth): user=<a>, rip=192.0.2.2, lip=192.0.2.3",
+    ),
     ("postfix/smtpd", b"HELO bad \xff byte \x1b[2J"),
 ]
 
@@ -64,8 +77,10 @@ def test_records_from_a_real_journal(tmp_path: Path) -> None:
     records = poll_until(follower, 3)
     follower.close()
     assert [(r.program, r.pid, r.family, r.daemon) for r in records] == [
-        ("postfix/smtpd", 101, "postfix", "smtpd"), ("dovecot", 102, "dovecot", "pop3-login"),
-        ("postfix/smtpd", 103, "postfix", "smtpd")]
+        ("postfix/smtpd", 101, "postfix", "smtpd"),
+        ("dovecot", 102, "dovecot", "pop3-login"),
+        ("postfix/smtpd", 103, "postfix", "smtpd"),
+    ]
     assert records[1].message.startswith("pop3-login: Disconnected (tried to use disallowed")
     assert records[2].message == "HELO bad \ufffd byte ␛[2J"  # MESSAGE arrived as a byte array
     assert records[0].timestamp == pytest.approx(1_780_000_001.0)
@@ -100,15 +115,17 @@ def test_unreadable_journal_is_explained(tmp_path: Path) -> None:
     assert follower.problem
 
 
-
 def test_a_backlog_of_thousands_arrives_once_and_in_order(tmp_path: Path) -> None:
     """A start after a long gap: journalctl dumps thousands of records and, without -f, exits
     while the last of them still wait in the pipe; they are read before it is written off."""
     need("journalctl")
     journal = tmp_path / "mail.journal"
     n = 4000
-    write_journal(journal, [("postfix/smtpd", f"connect from unknown[192.0.2.{i % 250}] #{i:05d} " + "x" * 200)
-                            for i in range(n)], 1)
+    write_journal(
+        journal,
+        [("postfix/smtpd", f"connect from unknown[192.0.2.{i % 250}] #{i:05d} " + "x" * 200) for i in range(n)],
+        1,
+    )
     follower = JournalFollower(files=[str(journal)], follow=False, backfill=n)
     got: list = []
     deadline = time.monotonic() + 30

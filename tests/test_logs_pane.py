@@ -15,9 +15,11 @@ from tests.helpers import wait_lines
 from tests.ui_apps import make_app
 
 DATA = Path(__file__).parent / "data"
-HELO = ("Feb 19 10:41:49 mx postfix/smtpd[8343]: NOQUEUE: reject: RCPT from c.example.org[192.0.2.9]: "
-        "504 5.5.2 <pc1>: Helo command rejected: need fully-qualified hostname; from=<ann@example.org> "
-        "to=<bob@example.com> proto=ESMTP helo=<pc1>\n")
+HELO = (
+    "Feb 19 10:41:49 mx postfix/smtpd[8343]: NOQUEUE: reject: RCPT from c.example.org[192.0.2.9]: "
+    "504 5.5.2 <pc1>: Helo command rejected: need fully-qualified hostname; from=<ann@example.org> "
+    "to=<bob@example.com> proto=ESMTP helo=<pc1>\n"
+)
 
 
 def app_for(tmp_path: Path, monkeypatch, text: str = ""):
@@ -45,8 +47,11 @@ async def test_backfill_and_appended_lines_appear(tmp_path: Path, monkeypatch) -
 
 
 async def test_scrolling_up_stops_following_and_end_resumes(tmp_path: Path, monkeypatch) -> None:
-    app, log = app_for(tmp_path, monkeypatch, "".join(
-        f"Feb 19 10:00:{i % 60:02d} mx postfix/smtpd[1]: connect from a[192.0.2.{i}]\n" for i in range(80)))
+    app, log = app_for(
+        tmp_path,
+        monkeypatch,
+        "".join(f"Feb 19 10:00:{i % 60:02d} mx postfix/smtpd[1]: connect from a[192.0.2.{i}]\n" for i in range(80)),
+    )
     async with app.run_test(size=(120, 35)) as pilot:
         lines = app.query_one(LogLines)
         await wait_lines(pilot, lines, 80)
@@ -106,8 +111,11 @@ async def test_problems_pane_groups_by_recognizer(tmp_path: Path, monkeypatch) -
             fh.write(datetime.now().strftime("%b %d %H:%M:%S") + HELO[15:])
         await wait_lines(pilot, app.query_one(LogLines), 6)
         await pilot.pause(0.6)  # the table is redrawn at most twice a second
-        helo = next([str(c) for c in table.get_row_at(i)] for i in range(table.row_count)
-                    if "fully-qualified" in str(table.get_row_at(i)[3]))
+        helo = next(
+            [str(c) for c in table.get_row_at(i)]
+            for i in range(table.row_count)
+            if "fully-qualified" in str(table.get_row_at(i)[3])
+        )
         assert helo[1] == "3" and helo[2].endswith("█") and helo[2].startswith("▁")
         # b jumps to the Bans pane with the group's client address as the search
         table.focus()
@@ -132,8 +140,13 @@ HOSTILE = [
 
 
 async def test_hostile_lines_render_literally(tmp_path: Path, monkeypatch) -> None:
-    raw = ("\n".join(HOSTILE) + "\n").encode() + b"Feb 19 10:00:02 mx postfix/smtpd[1]: bad \xff\xfe utf8\n" \
-        + b"Feb 19 10:00:03 mx postfix/smtpd[1]: " + b"L" * 1_000_000 + b"\n"
+    raw = (
+        ("\n".join(HOSTILE) + "\n").encode()
+        + b"Feb 19 10:00:02 mx postfix/smtpd[1]: bad \xff\xfe utf8\n"
+        + b"Feb 19 10:00:03 mx postfix/smtpd[1]: "
+        + b"L" * 1_000_000
+        + b"\n"
+    )
     app, log = app_for(tmp_path, monkeypatch)
     log.write_bytes(raw)
     async with app.run_test(size=(120, 35)) as pilot:
@@ -167,8 +180,13 @@ async def test_filter_words_apply_live(tmp_path: Path, monkeypatch) -> None:
         await wait_lines(pilot, app.query_one(LogLines), 1)
         await pilot.pause(0.3)
         assert len(lines.view) == 1 and len(lines.entries) == 5
-        for words, count in (("!connect prog:smtpd", 3), ("re:Helo.*fully", 2), ("known", 5),
-                             ("[/x", 0), ("", 5)):  # "[/x" must not be read as markup in the title
+        for words, count in (
+            ("!connect prog:smtpd", 3),
+            ("re:Helo.*fully", 2),
+            ("known", 5),
+            ("[/x", 0),
+            ("", 5),
+        ):  # "[/x" must not be read as markup in the title
             lines.focus()
             await pilot.press("slash")
             pane.filter_input.value = words
@@ -280,8 +298,9 @@ async def test_slow_panes_hold_the_backlog_in_the_file_not_in_memory(tmp_path: P
         lines = app.query_one(LogLines)
         await pilot.pause(0.3)
         with log.open("a") as fh:
-            fh.write("".join(f"Feb 19 10:00:00 mx postfix/smtpd[1]: connect from a[192.0.2.1] #{i}\n"
-                             for i in range(30_000)))
+            fh.write(
+                "".join(f"Feb 19 10:00:00 mx postfix/smtpd[1]: connect from a[192.0.2.1] #{i}\n" for i in range(30_000))
+            )
         in_flight = []
         for _ in range(400):
             in_flight.append(app._batches_in_flight)
@@ -346,8 +365,11 @@ def test_a_problem_group_stays_small_through_a_long_brute_force() -> None:
     start = 1_780_000_000.0
     for i in range(6 * WHO_KEPT):
         ip = regular if i % 3 == 0 else f"10.{i // 65536}.{i // 256 % 256}.{i % 256}"
-        entry = parser.parse(f"Mar  1 10:00:00 mx postfix/smtpd[9]: warning: unknown[{ip}]: "
-                             "SASL LOGIN authentication failed: UGFzc3dvcmQ6", i)
+        entry = parser.parse(
+            f"Mar  1 10:00:00 mx postfix/smtpd[9]: warning: unknown[{ip}]: "
+            "SASL LOGIN authentication failed: UGFzc3dvcmQ6",
+            i,
+        )
         entry.recognized(engine.recognize(entry))
         group = group or ProblemGroup(entry.recognizer)
         group.add(entry, start + i * 60)  # one a minute: 100 hours
@@ -358,5 +380,6 @@ def test_a_problem_group_stays_small_through_a_long_brute_force() -> None:
     # the last hour, which the trend draws, is counted in full
     stamps = [start + i * 60 for i in range(6 * WHO_KEPT)]
     last = int(stamps[-1] // SLOT_SECONDS)
-    assert group.buckets.last_hour(stamps[-1]) == \
-        [sum(1 for t in stamps if int(t // SLOT_SECONDS) == slot) for slot in range(last - HOUR_SLOTS + 1, last + 1)]
+    assert group.buckets.last_hour(stamps[-1]) == [
+        sum(1 for t in stamps if int(t // SLOT_SECONDS) == slot) for slot in range(last - HOUR_SLOTS + 1, last + 1)
+    ]

@@ -69,8 +69,9 @@ def test_a_wrong_key_and_no_server_say_so(fake: FakeMailcow) -> None:
         MailcowAPI("http://127.0.0.1:9", RO_KEY).bans()
 
 
-@pytest.mark.parametrize("mode, words", [("huge", "larger than"), ("notjson", "not JSON"),
-                                         ("trickle", "took longer|did not answer")])
+@pytest.mark.parametrize(
+    "mode, words", [("huge", "larger than"), ("notjson", "not JSON"), ("trickle", "took longer|did not answer")]
+)
 def test_hostile_answers_end_in_one_line(fake: FakeMailcow, mode: str, words: str) -> None:
     fake.hostile = mode
     t0 = time.monotonic()
@@ -102,25 +103,42 @@ def test_cli_bans_and_unban_go_through_the_mailcow_api(fake: FakeMailcow, tmp_pa
     import os
     import subprocess
     import sys
+
     (tmp_path / "mailtui").mkdir()
     conf = tmp_path / "mailtui" / "config.toml"
     conf.write_text(f'[containers]\nmailcow_url = "{fake.url}"\nmailcow_api_key = "{RO_KEY}"\n')
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-m", "mailtui", "bans", "--json"], capture_output=True, text=True,
-                         timeout=60, env=env)
+    out = subprocess.run(
+        [sys.executable, "-m", "mailtui", "bans", "--json"], capture_output=True, text=True, timeout=60, env=env
+    )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
     assert data["mode"] == "mailcow" and data["jails"][0]["name"] == JAIL
     assert "read-write mailcow API key" in data["actions_disabled"]
-    refused = subprocess.run([sys.executable, "-m", "mailtui", "unban", "203.0.113.7", "--yes"],
-                             capture_output=True, text=True, timeout=60, env=env)
+    refused = subprocess.run(
+        [sys.executable, "-m", "mailtui", "unban", "203.0.113.7", "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert refused.returncode == 2 and "read-write mailcow API key" in refused.stderr
     conf.write_text(conf.read_text() + f'mailcow_api_key_rw = "{RW_KEY}"\n')
-    done = subprocess.run([sys.executable, "-m", "mailtui", "unban", "203.0.113.7", "--yes"],
-                          capture_output=True, text=True, timeout=60, env=env)
+    done = subprocess.run(
+        [sys.executable, "-m", "mailtui", "unban", "203.0.113.7", "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert done.returncode == 0 and done.stdout.strip() == "unban of 203.0.113.7/32 queued", done.stderr
-    ro = subprocess.run([sys.executable, "-m", "mailtui", "--read-only", "unban", "203.0.113.7", "--yes"],
-                        capture_output=True, text=True, timeout=60, env=env)
+    ro = subprocess.run(
+        [sys.executable, "-m", "mailtui", "--read-only", "unban", "203.0.113.7", "--yes"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
     assert ro.returncode == 2 and "read-only" in ro.stderr
 
 
@@ -132,10 +150,19 @@ async def test_bans_pane_shows_mailcow_bans_and_unbans_through_the_api(fake: Fak
 
     log = tmp_path / "mail.log"
     log.write_text("")
-    cfg = config.load(None, {"logs.files": [str(log)], "containers.mailcow_url": fake.url,
-                             "containers.mailcow_api_key": RO_KEY, "containers.mailcow_api_key_rw": RW_KEY,
-                             "ui.refresh_seconds": 0.5, "dns.nameserver": "127.0.0.1:9",
-                             "postfix.config_dir": "/nonexistent", "dovecot.config": "/nonexistent"})
+    cfg = config.load(
+        None,
+        {
+            "logs.files": [str(log)],
+            "containers.mailcow_url": fake.url,
+            "containers.mailcow_api_key": RO_KEY,
+            "containers.mailcow_api_key_rw": RW_KEY,
+            "ui.refresh_seconds": 0.5,
+            "dns.nameserver": "127.0.0.1:9",
+            "postfix.config_dir": "/nonexistent",
+            "dovecot.config": "/nonexistent",
+        },
+    )
     app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
     async with app.run_test(size=(160, 50)) as pilot:
         pane = app.query_one(BansPane)
@@ -154,6 +181,7 @@ async def test_bans_pane_shows_mailcow_bans_and_unbans_through_the_api(fake: Fak
         from textual.widgets import Static
 
         from mailtui.ui.screens.confirm import ConfirmScreen
+
         assert isinstance(app.screen, ConfirmScreen)  # asked first, naming where the unban goes
         question = " ".join(str(w.render()) for w in app.screen.query(Static))
         assert "203.0.113.7" in question and f"mailcow's netfilter at {fake.url}" in question

@@ -20,7 +20,8 @@ def _dovecot_tree(tmp_path: Path) -> Path:
         "!include_try /nonexistent/*.conf\n"
         "protocol pop3 {\n"
         "  disable_plaintext_auth = no\n"
-        "}\n")
+        "}\n"
+    )
     (tmp_path / "conf.d" / "10-ssl.conf").write_text("# packaged default\nssl = yes\n")
     (tmp_path / "conf.d" / "20-auth.conf").write_text("disable_plaintext_auth = yes\n")
     return tmp_path / "dovecot.conf"
@@ -30,10 +31,14 @@ def test_dovecot_where_reports_every_assignment_and_the_winner(tmp_path: Path) -
     conf = _dovecot_tree(tmp_path)
     where = DovecotConfig(str(conf)).where("ssl")
     assert [(Path(w.file).name, w.line, w.value, w.effective) for w in where] == [
-        ("dovecot.conf", 2, "required", False), ("10-ssl.conf", 2, "yes", True)]
+        ("dovecot.conf", 2, "required", False),
+        ("10-ssl.conf", 2, "yes", True),
+    ]
     plain = DovecotConfig(str(conf)).where("disable_plaintext_auth")
     assert [(Path(w.file).name, w.section, w.effective) for w in plain] == [
-        ("20-auth.conf", "", True), ("dovecot.conf", "protocol pop3", True)]
+        ("20-auth.conf", "", True),
+        ("dovecot.conf", "protocol pop3", True),
+    ]
 
 
 def test_doveconf_agrees_with_the_winner(tmp_path: Path) -> None:
@@ -48,15 +53,18 @@ def test_postfix_where_reads_main_cf_and_master_cf_overrides(tmp_path: Path) -> 
     (tmp_path / "main.cf").write_text(
         "# comment\nsmtpd_helo_restrictions = permit_mynetworks,\n"
         "    reject_non_fqdn_helo_hostname\nmynetworks = 127.0.0.0/8\n"
-        "smtpd_helo_restrictions = permit_sasl_authenticated\n")
+        "smtpd_helo_restrictions = permit_sasl_authenticated\n"
+    )
     (tmp_path / "master.cf").write_text(
         "smtp inet n - y - - smtpd\nsubmission inet n - y - - smtpd\n"
-        "  -o syslog_name=postfix/submission\n  -o smtpd_helo_restrictions=\n")
+        "  -o syslog_name=postfix/submission\n  -o smtpd_helo_restrictions=\n"
+    )
     where = PostfixConfig(str(tmp_path)).where("smtpd_helo_restrictions")
     assert [(Path(w.file).name, w.line, w.value, w.section, w.effective) for w in where] == [
         ("main.cf", 2, "permit_mynetworks, reject_non_fqdn_helo_hostname", "", False),
         ("main.cf", 5, "permit_sasl_authenticated", "", True),
-        ("master.cf", 4, "", "submission/inet", True)]
+        ("master.cf", 4, "", "submission/inet", True),
+    ]
 
 
 # master.cf entries as admins write them: Debian's submission/smtps, Postfix 3.5's submissions
@@ -81,11 +89,16 @@ submissions inet n      -       y       -       -       smtpd
   -o smtpd_sasl_auth_enable=no
 pickup    unix  n       -       n       60      1       pickup
 """
-SERVICE_PROGRAMS = {"submission/inet": "postfix/submission/smtpd", "smtps/inet": "postfix/smtps/smtpd",
-                    "submissions/inet": "postfix/submissions/smtpd",
-                    "127.0.0.1:10587/inet": "postfix/mua/smtpd"}
-SASL_LINE = ("Nov 29 02:05:19 mx {program}[4242]: warning: unknown[192.0.2.9]: SASL PLAIN authentication "
-             "failed: (reason unavailable), sasl_username=alice")
+SERVICE_PROGRAMS = {
+    "submission/inet": "postfix/submission/smtpd",
+    "smtps/inet": "postfix/smtps/smtpd",
+    "submissions/inet": "postfix/submissions/smtpd",
+    "127.0.0.1:10587/inet": "postfix/mua/smtpd",
+}
+SASL_LINE = (
+    "Nov 29 02:05:19 mx {program}[4242]: warning: unknown[192.0.2.9]: SASL PLAIN authentication "
+    "failed: (reason unavailable), sasl_username=alice"
+)
 
 
 def _services_tree(tmp_path: Path) -> Path:
@@ -147,10 +160,13 @@ def test_services_sharing_a_program_name_that_disagree_are_said(tmp_path: Path) 
     from mailtui.recognizers.explain import Explainer
 
     tree = _services_tree(tmp_path)
-    (tree / "master.cf").write_text(MASTER_CF_SERVICES.replace("smtpd_sasl_auth_enable=no", "smtpd_sasl_auth_enable=yes"))
+    (tree / "master.cf").write_text(
+        MASTER_CF_SERVICES.replace("smtpd_sasl_auth_enable=no", "smtpd_sasl_auth_enable=yes")
+    )
     rec = EnvelopeParser().parse(SASL_LINE.format(program="postfix/smtpd"))
     diagnosis = Explainer(PostfixConfig(str(tree)), DovecotConfig(str(tmp_path / "none"))).diagnose(
-        rec, default_engine().recognize(rec))
+        rec, default_engine().recognize(rec)
+    )
     report = next(s for s in diagnosis.settings if s.name == "smtpd_sasl_auth_enable")
     assert "smtp/inet: no" in report.note and "127.0.0.1:10026/inet: yes" in report.note
 
@@ -166,17 +182,26 @@ def test_where_lists_the_value_in_force_per_service(tmp_path: Path) -> None:
     conf = tmp_path / "mailtui.toml"
     conf.write_text(f'[postfix]\nconfig_dir = "{tree}"\n[dovecot]\nconfig = "{tmp_path}/none.conf"\n')
     argv = [sys.executable, "-m", "mailtui", "--config", str(conf), "where"]
-    out = subprocess.run([*argv, "--json", "smtpd_sasl_auth_enable"], check=False, capture_output=True, text=True,
-                         timeout=60, env=os.environ.copy())
+    out = subprocess.run(
+        [*argv, "--json", "smtpd_sasl_auth_enable"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
     found = json.loads(out.stdout)["found"][0]
     assert found["value"] == "no"
     assert {(s["service"], s["program"], s["value"]) for s in found["services"]} == {
         *((svc, prog, "yes") for svc, prog in SERVICE_PROGRAMS.items()),
-        ("127.0.0.1:10026/inet", "postfix/smtpd", "no")}
-    text = subprocess.run([*argv, "smtpd_sasl_auth_enable"], check=False, capture_output=True, text=True,
-                          timeout=60).stdout
-    assert ("submission/inet (logs as postfix/submission/smtpd): smtpd_sasl_auth_enable = yes  "
-            "<- in force for this service") in text
+        ("127.0.0.1:10026/inet", "postfix/smtpd", "no"),
+    }
+    text = subprocess.run(
+        [*argv, "smtpd_sasl_auth_enable"], check=False, capture_output=True, text=True, timeout=60
+    ).stdout
+    assert (
+        "submission/inet (logs as postfix/submission/smtpd): smtpd_sasl_auth_enable = yes  <- in force for this service"
+    ) in text
     assert "main.cf:2: smtpd_sasl_auth_enable = no  <- in force for the other services" in text
 
 

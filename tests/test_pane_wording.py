@@ -20,11 +20,20 @@ BAD_PLURAL = re.compile(r"\b1 (problems|alerts|msgs|jails|findings|ports|bans)\b
 
 
 def test_findings_are_listed_worst_first() -> None:
-    findings = [Finding(f"x{i}", group, status, f"{status} {i}")
-                for i, (group, status) in enumerate([("Mail routing", "ok"), ("Mail routing", "info"),
-                                                     ("Consistency", "warn"), ("Client discovery", "fail"),
-                                                     ("Mail routing", "warn"), ("Mail routing", "fail")]
-                                                    + [("Mail routing", "info")] * 16)]
+    findings = [
+        Finding(f"x{i}", group, status, f"{status} {i}")
+        for i, (group, status) in enumerate(
+            [
+                ("Mail routing", "ok"),
+                ("Mail routing", "info"),
+                ("Consistency", "warn"),
+                ("Client discovery", "fail"),
+                ("Mail routing", "warn"),
+                ("Mail routing", "fail"),
+            ]
+            + [("Mail routing", "info")] * 16
+        )
+    ]
     ordered = [f.status for f in ordered_findings(findings)]
     assert ordered[:6] == ["fail", "fail", "warn", "warn", "ok", "info"]
     # within a status, the report's group order
@@ -105,9 +114,16 @@ async def test_top_bar_and_services_wording(isolated_config) -> None:
         assert not BAD_PLURAL.search(str(services.border_title))
 
 
-@pytest.mark.parametrize(("n", "word", "expected"), [(1, "alert", "1 alert"), (2, "alert", "2 alerts"),
-                                                      (1, "msg", "1 msg"), (0, "problem", "0 problems"),
-                                                      (3, "address", "3 addresses")])
+@pytest.mark.parametrize(
+    ("n", "word", "expected"),
+    [
+        (1, "alert", "1 alert"),
+        (2, "alert", "2 alerts"),
+        (1, "msg", "1 msg"),
+        (0, "problem", "0 problems"),
+        (3, "address", "3 addresses"),
+    ],
+)
 def test_plural(n: int, word: str, expected: str) -> None:
     from mailtui.system.units import plural
 
@@ -123,14 +139,24 @@ def test_time_left_is_said_not_question_marked() -> None:
     assert _left_cell(0.0, "log").plain == "ended"
 
 
-@pytest.mark.parametrize(("reason", "start"), [
-    ("/run/fail2ban/fail2ban.sock does not exist: fail2ban-server is not running (or uses another socket: "
-     "set [fail2ban] socket)", "fail2ban is not running — "),
-    ("/run/fail2ban/fail2ban.sock: nobody answers: fail2ban-server is stopped or restarting",
-     "fail2ban is not running — "),
-    ("/run/fail2ban/fail2ban.sock: permission denied: the fail2ban socket is root-only, run mailtui as root",
-     "fail2ban's socket is root-only — "),
-])
+@pytest.mark.parametrize(
+    ("reason", "start"),
+    [
+        (
+            "/run/fail2ban/fail2ban.sock does not exist: fail2ban-server is not running (or uses another socket: "
+            "set [fail2ban] socket)",
+            "fail2ban is not running — ",
+        ),
+        (
+            "/run/fail2ban/fail2ban.sock: nobody answers: fail2ban-server is stopped or restarting",
+            "fail2ban is not running — ",
+        ),
+        (
+            "/run/fail2ban/fail2ban.sock: permission denied: the fail2ban socket is root-only, run mailtui as root",
+            "fail2ban's socket is root-only — ",
+        ),
+    ],
+)
 def test_bans_headline_says_whether_fail2ban_runs(tmp_path, reason: str, start: str) -> None:
     from mailtui.fail2ban.source import BansResult
     from mailtui.fail2ban.status import Fail2banSnapshot
@@ -156,7 +182,8 @@ def test_bans_headline_from_read_bans_when_fail2ban_is_stopped(tmp_path) -> None
 
     log = tmp_path / "fail2ban.log"
     log.write_text("2026-11-29 02:05:31,038 fail2ban.actions        [10891]: NOTICE  [sshd] Ban 127.0.0.9\n")
-    text, path = headline(read_bans(str(tmp_path / "none" / "fail2ban.sock"), str(log),
-                                    db_path=str(tmp_path / "no.sqlite3")))
+    text, path = headline(
+        read_bans(str(tmp_path / "none" / "fail2ban.sock"), str(log), db_path=str(tmp_path / "no.sqlite3"))
+    )
     assert text.startswith("fail2ban is not running — bans below are from ") and str(log) in text
     assert " as of " in text and path == str(log)

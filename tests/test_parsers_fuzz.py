@@ -18,12 +18,20 @@ from mailtui.system.queue import parse_mailq, parse_postqueue_json
 json_values = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=40),
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=10), inner, max_size=5),
-    max_leaves=20)
+    max_leaves=20,
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.dictionaries(st.sampled_from(["MESSAGE", "SYSLOG_IDENTIFIER", "_PID", "__REALTIME_TIMESTAMP",
-                                        "_HOSTNAME", "PRIORITY", "_COMM"]), json_values, max_size=7))
+@given(
+    st.dictionaries(
+        st.sampled_from(
+            ["MESSAGE", "SYSLOG_IDENTIFIER", "_PID", "__REALTIME_TIMESTAMP", "_HOSTNAME", "PRIORITY", "_COMM"]
+        ),
+        json_values,
+        max_size=7,
+    )
+)
 def test_journal_records_never_raise(entry) -> None:
     rec = EnvelopeParser().parse_journal(entry)
     assert isinstance(rec.message, str) and "\x1b" not in rec.message

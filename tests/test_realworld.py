@@ -79,8 +79,9 @@ def _read(path: Path) -> list[Row]:
         if not raw.strip() or raw.startswith("#"):
             continue
         parts = ([*raw.split("\t"), "", "", ""])[:4]
-        rows.append(Row(path.name, parts[0], parts[1].strip() or "ok", parts[2].strip(),
-                        parts[3].strip().startswith("heur:")))
+        rows.append(
+            Row(path.name, parts[0], parts[1].strip() or "ok", parts[2].strip(), parts[3].strip().startswith("heur:"))
+        )
     return rows
 
 
@@ -137,8 +138,11 @@ def test_realworld_figures_reach_the_goals(rows: list[Row], with_catch_all: bool
     report = ", ".join(f"{k}={_pct(*v):.1f}% ({v[0]}/{v[1]})" for k, v in figures.items())
     print(f"realworld ({'with' if with_catch_all else 'without'} the catch-all): {report}")
     below = {k: f"{_pct(*figures[k]):.1f}% < {goal}%" for k, goal in GOALS.items() if _pct(*figures[k]) < goal}
-    missed = [f"{r.file}: [{r.label}] {r.recognizer or 'unrecognized'}: {r.line[:150]}"
-              for r in rows if r.problem and r.rank < 1][:15]
+    missed = [
+        f"{r.file}: [{r.label}] {r.recognizer or 'unrecognized'}: {r.line[:150]}"
+        for r in rows
+        if r.problem and r.rank < 1
+    ][:15]
     assert not below, (below, missed)
 
 
@@ -154,8 +158,10 @@ def test_every_problem_label_is_covered(rows: list[Row]) -> None:
 
 def test_harmless_lines_raised_above_info_stay_deliberate(rows: list[Row]) -> None:
     raised = [r for r in rows if not r.problem and r.rank >= 1]
-    print(f"realworld: {len(raised)} of {sum(not r.problem for r in rows)} lines their source calls "
-          f"harmless are raised above info (at most {MAX_RAISED})")
+    print(
+        f"realworld: {len(raised)} of {sum(not r.problem for r in rows)} lines their source calls "
+        f"harmless are raised above info (at most {MAX_RAISED})"
+    )
     undeclared = sorted({f"{r.recognizer}: {r.line[:120]}" for r in raised if r.recognizer not in DELIBERATE_RAISES})
     assert not undeclared, undeclared
     assert len(raised) <= MAX_RAISED, [f"{r.recognizer}: {r.line[:120]}" for r in raised]

@@ -13,14 +13,19 @@ from tests.rig.run import run_scenario
 from tests.rig.scenarios import BY_NAME, SCENARIOS
 
 CASES = [(s.name, "syslog") for s in SCENARIOS] + [
-    (s.name, "maillog_file") for s in SCENARIOS if s.uses_postfix and s.maillog_file_variant]
+    (s.name, "maillog_file") for s in SCENARIOS if s.uses_postfix and s.maillog_file_variant
+]
 
 RFC3339 = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}[+-]\d\d:\d\d \S+ ")
 TRADITIONAL = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ ")
 MAILLOG_FILE = re.compile(r"^[A-Z][a-z]{2} \d\d \d\d:\d\d:\d\d mail ")  # zero-padded day, short host
 DOVECOT = re.compile(r"^[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d [a-z0-9-]+(\(|:)")
-ENVELOPES = {"syslog": TRADITIONAL, "maillog_file": MAILLOG_FILE, "dovecot": DOVECOT,
-             "fail2ban": re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} fail2ban\.")}
+ENVELOPES = {
+    "syslog": TRADITIONAL,
+    "maillog_file": MAILLOG_FILE,
+    "dovecot": DOVECOT,
+    "fail2ban": re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} fail2ban\."),
+}
 
 
 @pytest.mark.daemons
@@ -79,6 +84,5 @@ def test_authenticated_submission_is_accepted(rig: Rig) -> None:
 def test_rig_leaves_the_machine_configuration_alone(rig: Rig) -> None:
     resolv = Path("/etc/resolv.conf").read_text()
     assert "127.0.0.153" not in resolv
-    assert not Path("/etc/postfix/main.cf").exists() or "mailtui" not in Path(
-        "/etc/postfix/main.cf").read_text()
+    assert not Path("/etc/postfix/main.cf").exists() or "mailtui" not in Path("/etc/postfix/main.cf").read_text()
     assert str(rig.dir) in rig.postfix.postconf("-h", "queue_directory")

@@ -26,13 +26,15 @@ REPO = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.daemons
 
 # what needs the standard ports (the lab's SRV records name them) and /dev/log (syslog Postfix)
-INNER = ["tests/test_rig_isolation.py::test_the_test_process_has_its_own_network",
-         "tests/test_dns_checks.py::test_good_domain_is_all_good",
-         "tests/test_dns_checks.py::test_broken_domain_names_each_mistake",
-         "tests/test_rig.py::test_rsyslog_writes_the_same_lines_with_rfc3339_stamps",
-         "tests/test_rig.py::test_scenario_produces_its_lines[helo_non_fqdn-syslog]",
-         "tests/test_rig.py::test_scenario_produces_its_lines[imap_auth_failed-syslog]",
-         "tests/test_rig.py::test_scenario_produces_its_lines[sasl_auth_failed-maillog_file]"]
+INNER = [
+    "tests/test_rig_isolation.py::test_the_test_process_has_its_own_network",
+    "tests/test_dns_checks.py::test_good_domain_is_all_good",
+    "tests/test_dns_checks.py::test_broken_domain_names_each_mistake",
+    "tests/test_rig.py::test_rsyslog_writes_the_same_lines_with_rfc3339_stamps",
+    "tests/test_rig.py::test_scenario_produces_its_lines[helo_non_fqdn-syslog]",
+    "tests/test_rig.py::test_scenario_produces_its_lines[imap_auth_failed-syslog]",
+    "tests/test_rig.py::test_scenario_produces_its_lines[sasl_auth_failed-maillog_file]",
+]
 
 
 def test_the_test_process_has_its_own_network() -> None:

@@ -35,9 +35,23 @@ def test_no_control_character_survives_any_input(raw: bytes) -> None:
     assert not any((ord(c) < 0x20 and c != "\t") or 0x7F <= ord(c) <= 0x9F for c in out)
 
 
-@given(st.lists(st.binary(max_size=300) | st.sampled_from(
-    [b"\r", b"\r\r", b"\xff\xfe", b"\x1b[2J", "é".encode(), b"x" * (MAX_LINE_CHARS * 4 + 3), "é".encode() * 9000]),
-    max_size=8))
+@given(
+    st.lists(
+        st.binary(max_size=300)
+        | st.sampled_from(
+            [
+                b"\r",
+                b"\r\r",
+                b"\xff\xfe",
+                b"\x1b[2J",
+                "é".encode(),
+                b"x" * (MAX_LINE_CHARS * 4 + 3),
+                "é".encode() * 9000,
+            ]
+        ),
+        max_size=8,
+    )
+)
 def test_file_reader_fast_path_equals_decode(chunks: list[bytes]) -> None:
     """iter_lines decodes common lines inline; every line must come out as decode() makes it."""
     import tempfile

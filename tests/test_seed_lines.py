@@ -18,15 +18,33 @@ SEEDS = {
 }
 
 EXPECTED = {
-    "plaintext": ("dovecot.login.plaintext_refused", {"disable_plaintext_auth", "ssl"},
-                  {"user": "osakana@example.net", "client_ip": "xxx.xxx.xxx.xxx", "session": "brxUt4ZlTfPbavEx"}),
-    "non_fqdn": ("postfix.helo.non_fqdn", {"smtpd_helo_restrictions"},
-                 {"helo": "clienthostname", "client_ip": "xxx.xxx.xxx.xxx", "sender": "osakana@osakana.net",
-                  "recipient": "osakana@example.com", "queue_id": "NOQUEUE", "dsn": "5.5.2"}),
-    "unknown_helo": ("postfix.helo.unknown", {"smtpd_helo_restrictions"},
-                     {"helo": "clienthostname", "client_host": "clienthostname.osakana.net"}),
-    "relay": ("postfix.relay.deferred", {"smtpd_relay_restrictions", "mynetworks"},
-              {"recipient": "osakana@example.com", "client_ip": "xxx.xxx.xxx.xxx"}),
+    "plaintext": (
+        "dovecot.login.plaintext_refused",
+        {"disable_plaintext_auth", "ssl"},
+        {"user": "osakana@example.net", "client_ip": "xxx.xxx.xxx.xxx", "session": "brxUt4ZlTfPbavEx"},
+    ),
+    "non_fqdn": (
+        "postfix.helo.non_fqdn",
+        {"smtpd_helo_restrictions"},
+        {
+            "helo": "clienthostname",
+            "client_ip": "xxx.xxx.xxx.xxx",
+            "sender": "osakana@osakana.net",
+            "recipient": "osakana@example.com",
+            "queue_id": "NOQUEUE",
+            "dsn": "5.5.2",
+        },
+    ),
+    "unknown_helo": (
+        "postfix.helo.unknown",
+        {"smtpd_helo_restrictions"},
+        {"helo": "clienthostname", "client_host": "clienthostname.osakana.net"},
+    ),
+    "relay": (
+        "postfix.relay.deferred",
+        {"smtpd_relay_restrictions", "mynetworks"},
+        {"recipient": "osakana@example.com", "client_ip": "xxx.xxx.xxx.xxx"},
+    ),
 }
 
 
@@ -67,8 +85,11 @@ def test_seed_diagnoses_show_the_rig_servers_live_settings(rig) -> None:
     assert "reject_non_fqdn_helo_hostname" in helo.value
     main_cf = str(rig.postfix.conf_dir / "main.cf")
     assert [(loc.file, loc.effective) for loc in helo.locations] == [(main_cf, True)]
-    wanted_line = next(i for i, ln in enumerate((rig.postfix.conf_dir / "main.cf").read_text().splitlines(), 1)
-                       if ln.startswith("smtpd_helo_restrictions"))
+    wanted_line = next(
+        i
+        for i, ln in enumerate((rig.postfix.conf_dir / "main.cf").read_text().splitlines(), 1)
+        if ln.startswith("smtpd_helo_restrictions")
+    )
     assert helo.locations[0].line == wanted_line
 
     relay = {s.name: s for s in diagnose("relay").settings}["smtpd_relay_restrictions"]

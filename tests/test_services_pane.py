@@ -34,8 +34,9 @@ async def test_report_rows_and_alert_bar(isolated_config) -> None:
         assert any(r.startswith("queue | 3 msgs | deferred 3") for r in rows)
         assert any(r.startswith("  to |  | example.org 3") for r in rows)
         # three messages stuck behind the same cause are one group, titled by the recognizer
-        assert any(r.startswith("  3× | deferred | Cannot connect to the destination: connect to mx.example.org")
-                   for r in rows)
+        assert any(
+            r.startswith("  3× | deferred | Cannot connect to the destination: connect to mx.example.org") for r in rows
+        )
         bar = app.query_one("#alertbar", Static)
         assert bar.display and bar.has_class("-bad")
         text = str(bar.render())
@@ -74,8 +75,16 @@ async def test_hold_from_the_queue_screen_changes_the_real_queue(rig, isolated_c
     with smtplib.SMTP("127.0.0.1", rig.postfix.ports["smtp"], timeout=10) as client:
         client.ehlo("client.rig.test")
         client.sendmail("bob@rig.test", ["held@example.net"], b"Subject: hold me\r\n\r\nbody\r\n")
-    found = wait_for(lambda: [m for m in read_queue(conf).messages if m.queue == "deferred"
-                              and m.recipients[0].address == "held@example.net"], 30, 0.2, "a deferred message")
+    found = wait_for(
+        lambda: [
+            m
+            for m in read_queue(conf).messages
+            if m.queue == "deferred" and m.recipients[0].address == "held@example.net"
+        ],
+        30,
+        0.2,
+        "a deferred message",
+    )
     qid = found[-1].queue_id
     isolated_config.set("postfix.config_dir", conf, "test")
     isolated_config.set("dovecot.config", str(rig.dovecot.conf), "test")

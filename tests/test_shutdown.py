@@ -37,8 +37,14 @@ class Dashboard:
         (tmp / "xdg" / "mailtui").mkdir(parents=True, exist_ok=True)
         (tmp / "xdg" / "mailtui" / "config.toml").write_text(config)
         (tmp / "tmp").mkdir(exist_ok=True)
-        env = {**os.environ, "XDG_CONFIG_HOME": str(tmp / "xdg"), "TERM": "xterm-256color", "COLUMNS": "120",
-               "LINES": "35", "TMPDIR": str(tmp / "tmp")}
+        env = {
+            **os.environ,
+            "XDG_CONFIG_HOME": str(tmp / "xdg"),
+            "TERM": "xterm-256color",
+            "COLUMNS": "120",
+            "LINES": "35",
+            "TMPDIR": str(tmp / "tmp"),
+        }
         self.pid, self.master = pty.fork()
         if self.pid == 0:  # child
             os.chdir(REPO)
@@ -111,10 +117,12 @@ def hostile(tmp_path: Path) -> Iterator[dict[str, object]]:
 
 def _config(h: dict, dns: str) -> str:
     server = h["dns"][dns]  # type: ignore[index]
-    return (f'[logs]\nfiles = ["{h["fifo"]}"]\nfail2ban = "{h["tmp"]}/none.log"\n'
-            f'[fail2ban]\nsocket = "{h["sock"]}"\n'
-            f'[dns]\ndomain = "example.org"\nnameserver = "{server.nameserver}"\n'
-            '[ui]\nrefresh_seconds = 1.0\n')
+    return (
+        f'[logs]\nfiles = ["{h["fifo"]}"]\nfail2ban = "{h["tmp"]}/none.log"\n'
+        f'[fail2ban]\nsocket = "{h["sock"]}"\n'
+        f'[dns]\ndomain = "example.org"\nnameserver = "{server.nameserver}"\n'
+        "[ui]\nrefresh_seconds = 1.0\n"
+    )
 
 
 def _request(app: Dashboard, how: str) -> None:
@@ -128,11 +136,11 @@ EXPECTED = {"q": 0, "sigterm": 143, "sigint": 130}
 
 
 def _assert_terminal_restored(app: Dashboard) -> None:
-    tail = app.output[app.output.rfind(b"\x1b[?1049h"):]
+    tail = app.output[app.output.rfind(b"\x1b[?1049h") :]
     assert b"\x1b[?1049l" in tail, "still on the alternate screen"
-    assert b"\x1b[?25h" in tail[tail.rfind(b"\x1b[?25l"):], "cursor left hidden"
+    assert b"\x1b[?25h" in tail[tail.rfind(b"\x1b[?25l") :], "cursor left hidden"
     if b"\x1b[?1000h" in tail:
-        assert b"\x1b[?1000l" in tail[tail.rfind(b"\x1b[?1000h"):], "mouse tracking left on"
+        assert b"\x1b[?1000l" in tail[tail.rfind(b"\x1b[?1000h") :], "mouse tracking left on"
     assert app.echo_on(), "echo left off"
 
 
@@ -190,10 +198,13 @@ def test_sigterm_while_starting_up_leaves_the_terminal_as_it_was(tmp_path: Path,
         took = app.wait_exit(timeout=15)
         assert took is not None and took < LIMIT, took
         assert app.status is not None
-        print(f"SIGTERM {delay} s after start: app mode {b'[?1049h' in app.output}, status {app.status}, "
-              f"gone {took:.2f} s later")
-        assert (os.WIFSIGNALED(app.status) and os.WTERMSIG(app.status) == signal.SIGTERM) or \
-            (os.WIFEXITED(app.status) and os.WEXITSTATUS(app.status) == 143), app.status
+        print(
+            f"SIGTERM {delay} s after start: app mode {b'[?1049h' in app.output}, status {app.status}, "
+            f"gone {took:.2f} s later"
+        )
+        assert (os.WIFSIGNALED(app.status) and os.WTERMSIG(app.status) == signal.SIGTERM) or (
+            os.WIFEXITED(app.status) and os.WEXITSTATUS(app.status) == 143
+        ), app.status
         if b"\x1b[?1049h" in app.output:
             _assert_terminal_restored(app)
         else:

@@ -27,8 +27,7 @@ def test_dashboard_narrow(snap_compare, isolated_config) -> None:
 
 
 def test_help_screen(snap_compare, isolated_config) -> None:
-    assert snap_compare(make_app(isolated_config), terminal_size=(120, 35), press=["question_mark"],
-                        run_before=_settle)
+    assert snap_compare(make_app(isolated_config), terminal_size=(120, 35), press=["question_mark"], run_before=_settle)
 
 
 def _demo_app(isolated_config):
@@ -43,8 +42,13 @@ def _demo_app(isolated_config):
     files = [str(data / name) for name in DEMO_LOGS]
     last = max(EnvelopeParser(source=f).parse(Path(f).read_text().splitlines()[-1]).timestamp for f in files)
     isolated_config.set("logs.files", files, "test")
-    return MailTuiApp(isolated_config, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY,
-                      services=FixedServices(), clock=lambda: last + 300)
+    return MailTuiApp(
+        isolated_config,
+        watch_tty=False,
+        stack_summary=lambda: FIXED_SUMMARY,
+        services=FixedServices(),
+        clock=lambda: last + 300,
+    )
 
 
 async def _demo_settle(pilot) -> None:
@@ -63,8 +67,9 @@ def test_logs_and_problems_with_demo_data(snap_compare, isolated_config) -> None
 
 
 def test_logs_pane_maximized_with_demo_data(snap_compare, isolated_config) -> None:
-    assert snap_compare(_demo_app(isolated_config), terminal_size=(120, 40), press=["4", "m", "up", "up"],
-                        run_before=_demo_settle)
+    assert snap_compare(
+        _demo_app(isolated_config), terminal_size=(120, 40), press=["4", "m", "up", "up"], run_before=_demo_settle
+    )
 
 
 # -- issue 15: the populated panes at every size --------------------------------------------------
@@ -79,9 +84,15 @@ def _populated_app(isolated_config):
     from mailtui.ui.app import MailTuiApp
     from tests.ui_apps import FIXED_NOW, FIXED_SUMMARY, FixedServices
 
-    return MailTuiApp(isolated_config, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY,
-                      services=FixedServices(), bans=DemoBans(clock=lambda: FIXED_NOW),
-                      dns=DemoDns(step=0), clock=lambda: FIXED_NOW)
+    return MailTuiApp(
+        isolated_config,
+        watch_tty=False,
+        stack_summary=lambda: FIXED_SUMMARY,
+        services=FixedServices(),
+        bans=DemoBans(clock=lambda: FIXED_NOW),
+        dns=DemoDns(step=0),
+        clock=lambda: FIXED_NOW,
+    )
 
 
 async def _populated_settle(pilot) -> None:
@@ -110,8 +121,7 @@ def test_populated_dashboard(snap_compare, isolated_config, size) -> None:
 def test_dns_results(snap_compare, isolated_config, size) -> None:
     """The DNS pane on its own (tab 5 at 80x24, maximized when wide): findings and the detail."""
     keys = ["5"] if size[0] < 100 else ["5", "m"]
-    assert snap_compare(_populated_app(isolated_config), terminal_size=size, press=keys,
-                        run_before=_populated_settle)
+    assert snap_compare(_populated_app(isolated_config), terminal_size=size, press=keys, run_before=_populated_settle)
 
 
 async def _demo_at_end(pilot) -> None:
@@ -125,5 +135,6 @@ async def _demo_at_end(pilot) -> None:
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_explanation_panel(snap_compare, isolated_config, size) -> None:
-    assert snap_compare(_demo_app(isolated_config), terminal_size=size, press=["4", "up", "enter"],
-                        run_before=_demo_at_end)
+    assert snap_compare(
+        _demo_app(isolated_config), terminal_size=size, press=["4", "up", "enter"], run_before=_demo_at_end
+    )

@@ -24,15 +24,15 @@ async def _settle(pilot) -> None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 @pytest.mark.parametrize("pane", PANES, ids=["bans", "services", "problems", "logs", "dns"])
 def test_pane_help(snap_compare, isolated_config, pane: str, size: tuple[int, int]) -> None:
-    assert snap_compare(make_app(isolated_config), terminal_size=size, press=[pane, "question_mark"],
-                        run_before=_settle)
+    assert snap_compare(
+        make_app(isolated_config), terminal_size=size, press=[pane, "question_mark"], run_before=_settle
+    )
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_read_only_bans_help(snap_compare, isolated_config, size: tuple[int, int]) -> None:
     isolated_config.set("ui.read_only", True, "test")
-    assert snap_compare(make_app(isolated_config), terminal_size=size, press=["1", "question_mark"],
-                        run_before=_settle)
+    assert snap_compare(make_app(isolated_config), terminal_size=size, press=["1", "question_mark"], run_before=_settle)
 
 
 def test_queue_dialog_help(snap_compare, isolated_config) -> None:

@@ -107,13 +107,13 @@ def test_permission_problem_is_explained(tmp_path: Path) -> None:
     write(log, "secret\n")
     log.chmod(0o600)
     tmp_path.chmod(0o755)
-    code = ("from mailtui.logs.tail import FileFollower\n"
-            f"f = FileFollower({str(log)!r}); print(f.poll(), f.status.problem)")
+    code = (
+        f"from mailtui.logs.tail import FileFollower\nf = FileFollower({str(log)!r}); print(f.poll(), f.status.problem)"
+    )
     cmd = [sys.executable, "-c", code]
     if os.geteuid() == 0:
         cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30,
-                         cwd=Path(__file__).resolve().parent.parent)
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=Path(__file__).resolve().parent.parent)
     assert out.stdout.strip() == "[] permission denied: run as root or join group adm", out.stderr
 
 
@@ -208,7 +208,8 @@ def test_live_entries_are_one_collectable_object_per_line(tmp_path: Path) -> Non
     log.write_text(
         "Feb 19 10:35:59 mx dovecot: pop3-login: Disconnected (tried to use disallowed plaintext auth): "
         "user=<ann@example.net>, rip=192.0.2.9, lip=192.0.2.1, session=<brxUt4ZlTfPbavEx>\n"
-        "Feb 19 10:36:00 mx postfix/smtpd[11]: something no recognizer knows\n")
+        "Feb 19 10:36:00 mx postfix/smtpd[11]: something no recognizer knows\n"
+    )
     live = LiveLogs([LogLocation("mail", str(log), "test")], default_engine(), backfill=10)
     known, unknown = live.poll()
     live.close()

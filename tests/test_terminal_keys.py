@@ -51,14 +51,17 @@ def log_config(tmp_path: Path) -> Path:
     (the DNS pane has no domain to check by default: Postfix's directory does not exist)."""
     mail = tmp_path / "mail.log"
     data = Path(__file__).parent / "data"
-    mail.write_text((data / "helo_non_fqdn" / "syslog.log").read_text() +
-                    (data / "relay_denied" / "syslog.log").read_text())
+    mail.write_text(
+        (data / "helo_non_fqdn" / "syslog.log").read_text() + (data / "relay_denied" / "syslog.log").read_text()
+    )
     config = tmp_path / "config.toml"
-    config.write_text(f'[logs]\nfiles = ["{mail}"]\nfail2ban = "{tmp_path}/none/fail2ban.log"\n'
-                      f'[fail2ban]\nsocket = "{tmp_path}/none/fail2ban.sock"\n'
-                      f'[postfix]\nconfig_dir = "{tmp_path}/none/postfix"\n'
-                      f'[dovecot]\nconfig = "{tmp_path}/none/dovecot.conf"\n'
-                      f'[dns]\nnameserver = "127.0.0.1:9"\n')
+    config.write_text(
+        f'[logs]\nfiles = ["{mail}"]\nfail2ban = "{tmp_path}/none/fail2ban.log"\n'
+        f'[fail2ban]\nsocket = "{tmp_path}/none/fail2ban.sock"\n'
+        f'[postfix]\nconfig_dir = "{tmp_path}/none/postfix"\n'
+        f'[dovecot]\nconfig = "{tmp_path}/none/dovecot.conf"\n'
+        f'[dns]\nnameserver = "127.0.0.1:9"\n'
+    )
     return config
 
 
@@ -130,11 +133,13 @@ def test_m_maximizes_the_focused_pane_and_m_or_escape_restores(terminal: Factory
 @pytest.mark.parametrize("size", SIZES)
 def test_help_lists_the_focused_panes_keys_and_the_global_ones(terminal: Factory, size: tuple[int, int]) -> None:
     term = demo(terminal, size)
-    expected = {"Bans": ["Find IP", "Sort", "Unban — off (read-only)", "Ban IP — off (read-only)"],
-                "Services": ["Flush queue — off (read-only)", "mail queue"],
-                "Problems": ["IP in Bans", "Look up", "Explain the problem"],
-                "Logs": ["Filter", "Search", "Next match", "Previous match", "Conversation", "Pause", "Wrap"],
-                "DNS": ["Domain", "Re-run check"]}
+    expected = {
+        "Bans": ["Find IP", "Sort", "Unban — off (read-only)", "Ban IP — off (read-only)"],
+        "Services": ["Flush queue — off (read-only)", "mail queue"],
+        "Problems": ["IP in Bans", "Look up", "Explain the problem"],
+        "Logs": ["Filter", "Search", "Next match", "Previous match", "Conversation", "Pause", "Wrap"],
+        "DNS": ["Domain", "Re-run check"],
+    }
     for number, name in enumerate(PANES, 1):
         term.press(str(number), "?")
         screen = term.wait_for(f"│ {name} pane", what=f"the {name} help")

@@ -81,8 +81,12 @@ def test_80x24_each_tab_shows_its_key_content(terminal: Factory) -> None:
     # item 9: the first column holds the IP, whole, at 80 columns
     ips = BANNED_IP.findall("\n".join(bans))
     assert ips and all(ip.count(".") == 3 for ip in ips)
-    for key, title, wanted in (("2", "Services", "Postfix"), ("3", "Problems", "Cleartext login refused"),
-                               ("4", "Logs", "postfix/"), ("5", "DNS", "✗")):
+    for key, title, wanted in (
+        ("2", "Services", "Postfix"),
+        ("3", "Problems", "Cleartext login refused"),
+        ("4", "Logs", "postfix/"),
+        ("5", "DNS", "✗"),
+    ):
         term.press(key)
         screen = term.wait_for(lambda s, t=title, w=wanted: w in "\n".join(box(s, t)), what=f"{title}: {wanted}")
         assert all(len(line) <= 80 for line in screen.splitlines())
@@ -128,8 +132,10 @@ def test_resizing_keeps_it_usable(terminal: Factory) -> None:
     for width, height in ((80, 24), (200, 55), (100, 30), (120, 35)):
         term.resize(width, height)
         # the redraw at the new size has every jail (a loaded machine may take a moment)
-        screen = term.wait_for(lambda s, w=width: len(s.splitlines()[0]) <= w
-                               and len(jail_rows(box(s, "Bans ·"))) == 4, what=f"a redraw at {width}x{height}")
+        screen = term.wait_for(
+            lambda s, w=width: len(s.splitlines()[0]) <= w and len(jail_rows(box(s, "Bans ·"))) == 4,
+            what=f"a redraw at {width}x{height}",
+        )
         assert len(screen.splitlines()) <= height
     term.press("q")
     assert term.wait_exit() == 0
@@ -154,8 +160,9 @@ def test_fail2ban_not_running_says_where_the_bans_come_from(terminal: Factory, t
     mail = tmp_path / "mail.log"
     mail.write_text("")
     config = tmp_path / "config.toml"
-    config.write_text(f'[fail2ban]\nsocket = "{tmp_path}/none/fail2ban.sock"\n'
-                      f'[logs]\nfail2ban = "{log}"\nfiles = ["{mail}"]\n')
+    config.write_text(
+        f'[fail2ban]\nsocket = "{tmp_path}/none/fail2ban.sock"\n[logs]\nfail2ban = "{log}"\nfiles = ["{mail}"]\n'
+    )
     term = terminal(["--config", str(config)], size=(120, 35))
     screen = term.wait_for("fail2ban is not running")
     bans = box(screen, "Bans ·")
@@ -171,8 +178,10 @@ def test_fail2ban_not_running_says_where_the_bans_come_from(terminal: Factory, t
     # without the ban database the end is unknown (with fail2ban's ban time, it may have ended)
     assert ip_rows and all("end unknown" in r or "ended" in r for r in ip_rows), text
     term.resize(200, 55)  # wider: more of the path, still one line
-    screen = term.wait_for(lambda s: "/tmp/" in "".join(box(s, "Bans ·")[:1]) and "fail2ban.log" in s,
-                           what="the path's start at 200 columns")
+    screen = term.wait_for(
+        lambda s: "/tmp/" in "".join(box(s, "Bans ·")[:1]) and "fail2ban.log" in s,
+        what="the path's start at 200 columns",
+    )
     bans = box(screen, "Bans ·")
     assert "fail2ban is not running" in screen and "ans below are from" in bans[0] and "as of" in bans[0]
     assert bans[1].split()[:1] == ["jail"], "\n".join(bans)

@@ -62,8 +62,13 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[MiniFail2ban
     for _ in range(2):
         lines.append(syslog_now("warning: unknown[198.51.100.4]: SASL PLAIN authentication failed: "))
     lines.append(syslog_now("warning: unknown[192.0.2.7]: SASL PLAIN authentication failed: "))  # ignoreip
-    lines.append(syslog_now("imap-login: Disconnected (auth failed, 2 attempts in 4 secs): user=<bob>, "
-                            "method=PLAIN, rip=198.51.100.5, lip=192.0.2.1, TLS", program="dovecot"))
+    lines.append(
+        syslog_now(
+            "imap-login: Disconnected (auth failed, 2 attempts in 4 secs): user=<bob>, "
+            "method=PLAIN, rip=198.51.100.5, lip=192.0.2.1, TLS",
+            program="dovecot",
+        )
+    )
     lines.append(syslog_now("connect from unknown[198.51.100.6]"))  # not a problem
     with server.mail_log.open("a") as log:
         log.writelines(lines[1:])
@@ -95,8 +100,9 @@ def test_lines_no_jail_counted_are_listed_by_kind(run: tuple[MiniFail2ban, list[
 
 
 def test_without_fail2ban_lines_nothing_is_judged() -> None:
-    report = uncaught([syslog_now("warning: unknown[198.51.100.4]: SASL PLAIN authentication failed: ")], [],
-                      default_engine())
+    report = uncaught(
+        [syslog_now("warning: unknown[198.51.100.4]: SASL PLAIN authentication failed: ")], [], default_engine()
+    )
     assert report.kinds == [] and "nothing can be judged" in report.note
 
 
@@ -105,10 +111,20 @@ def test_cli_uncaught_lists_the_missed_wording(run: tuple[MiniFail2ban, list[str
     import os
     import subprocess
     import sys
+
     server, _lines = run
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
-    argv = [sys.executable, "-m", "mailtui", "--log", str(server.mail_log), "bans", "--uncaught",
-            "--socket", server.socket]
+    argv = [
+        sys.executable,
+        "-m",
+        "mailtui",
+        "--log",
+        str(server.mail_log),
+        "bans",
+        "--uncaught",
+        "--socket",
+        server.socket,
+    ]
     (tmp_path / "mailtui").mkdir()
     (tmp_path / "mailtui" / "config.toml").write_text(f'[logs]\nfail2ban = "{server.log}"\n')
     out = subprocess.run([*argv, "--json"], capture_output=True, text=True, timeout=60, env=env)

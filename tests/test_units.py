@@ -7,13 +7,26 @@ import pytest
 from mailtui.system.units import plural
 
 
-@pytest.mark.parametrize(("n", "noun", "expected"), [
-    (0, "problem", "0 problems"), (1, "problem", "1 problem"), (2, "problem", "2 problems"),
-    (1, "ban", "1 ban"), (5, "ban", "5 bans"), (-1, "ban", "-1 bans"),
-    (2, "match", "2 matches"), (3, "address", "3 addresses"), (2, "box", "2 boxes"),
-    (2, "entry", "2 entries"), (2, "query", "2 queries"), (2, "day", "2 days"),
-    (2, "key", "2 keys"), (2, "child", "2 children"), (1, "child", "1 child"),
-])
+@pytest.mark.parametrize(
+    ("n", "noun", "expected"),
+    [
+        (0, "problem", "0 problems"),
+        (1, "problem", "1 problem"),
+        (2, "problem", "2 problems"),
+        (1, "ban", "1 ban"),
+        (5, "ban", "5 bans"),
+        (-1, "ban", "-1 bans"),
+        (2, "match", "2 matches"),
+        (3, "address", "3 addresses"),
+        (2, "box", "2 boxes"),
+        (2, "entry", "2 entries"),
+        (2, "query", "2 queries"),
+        (2, "day", "2 days"),
+        (2, "key", "2 keys"),
+        (2, "child", "2 children"),
+        (1, "child", "1 child"),
+    ],
+)
 def test_plural(n: int, noun: str, expected: str) -> None:
     assert plural(n, noun) == expected
 

@@ -28,13 +28,22 @@ def test_fail2ban_installed_running_then_stopped(f2b: Fail2ban) -> None:  # noqa
     down = detect_versions(fail2ban_socket=str(f2b.socket))
     assert down.state("fail2ban").running is False and down.state("fail2ban").version == state.version
     assert f"fail2ban {state.version} (stopped)" in down.summary()
-    assert down.to_dict()["daemons"][2] == {"key": "fail2ban", "label": "fail2ban", "version": state.version,
-                                            "installed": True, "running": False, "pid": None}
+    assert down.to_dict()["daemons"][2] == {
+        "key": "fail2ban",
+        "label": "fail2ban",
+        "version": state.version,
+        "installed": True,
+        "running": False,
+        "pid": None,
+    }
 
 
 def test_rig_postfix_and_dovecot_run(rig) -> None:
-    v = detect_versions(postfix_dir=str(rig.postfix.conf_dir), dovecot_config=str(rig.dovecot.conf),
-                        fail2ban_socket=str(rig.fail2ban.socket))
+    v = detect_versions(
+        postfix_dir=str(rig.postfix.conf_dir),
+        dovecot_config=str(rig.dovecot.conf),
+        fail2ban_socket=str(rig.fail2ban.socket),
+    )
     for key in ("postfix", "dovecot", "fail2ban"):
         assert v.state(key).installed and v.state(key).running is True, v.to_dict()
     assert "(stopped)" not in v.summary()

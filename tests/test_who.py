@@ -47,7 +47,12 @@ def source(text: str):
 
 def test_query_kinds() -> None:
     assert [query_kind(q) for q in ("192.0.2.9", "2001:db8::1", "ann@example.org", "ann", "mx.example")] == [
-        "ip", "ip", "email", "name", "name"]
+        "ip",
+        "ip",
+        "email",
+        "name",
+        "name",
+    ]
 
 
 def test_email_lookup_follows_queue_ids_and_connections() -> None:
@@ -77,17 +82,28 @@ def test_relay_denied_on_port_25_without_auth_is_explained() -> None:
 def test_who_cli_across_postfix_and_dovecot_logs(tmp_path: Path) -> None:
     mail, dove = tmp_path / "mail.log", tmp_path / "dovecot.log"
     mail.write_text((DATA / "sasl_auth_failed" / "syslog.log").read_text())
-    dove.write_text((DATA / "sasl_auth_failed" / "dovecot.log").read_text()
-                    + (DATA / "imap_auth_failed" / "dovecot.log").read_text())
-    proc = subprocess.run([sys.executable, "-m", "mailtui", "who", "--json", "alice", str(mail), str(dove)],
-                          capture_output=True, text=True, timeout=60, env=os.environ.copy())
+    dove.write_text(
+        (DATA / "sasl_auth_failed" / "dovecot.log").read_text()
+        + (DATA / "imap_auth_failed" / "dovecot.log").read_text()
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailtui", "who", "--json", "alice", str(mail), str(dove)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=os.environ.copy(),
+    )
     data = json.loads(proc.stdout)
     files = {Path(line["file"]).name for line in data["lines"]}
     recognizers = {line.get("recognizer") for line in data["lines"]}
     assert files == {"mail.log", "dovecot.log"}
     assert {"postfix.sasl.auth_failed", "dovecot.auth.password_mismatch", "dovecot.login.auth_failed"} <= recognizers
-    text = subprocess.run([sys.executable, "-m", "mailtui", "who", "nobody@nowhere.example", str(mail)],
-                          capture_output=True, text=True, timeout=60)
+    text = subprocess.run(
+        [sys.executable, "-m", "mailtui", "who", "nobody@nowhere.example", str(mail)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert text.returncode == 1 and "nothing in" in text.stdout
 
 
@@ -111,8 +127,10 @@ def test_an_authenticated_connection_is_forgotten_at_disconnect() -> None:
     assert corr.authenticated == {keys[0]}
     # while the connection lasts, its AUTH still rules out "never authenticated"
     assert "never authenticated" not in context_note(rec, match, keys, corr)
-    rec = parser.parse("Mar  1 10:00:03 mx postfix/smtpd[7]: disconnect from pc.example.org[192.0.2.9] "
-                       "ehlo=1 auth=1 mail=1 rcpt=0/1 quit=1 commands=4/5")
+    rec = parser.parse(
+        "Mar  1 10:00:03 mx postfix/smtpd[7]: disconnect from pc.example.org[192.0.2.9] "
+        "ehlo=1 auth=1 mail=1 rcpt=0/1 quit=1 commands=4/5"
+    )
     corr.keys(rec, engine.recognize(rec))
     assert corr.authenticated == set() and corr._open == {}
 
@@ -120,18 +138,26 @@ def test_an_authenticated_connection_is_forgotten_at_disconnect() -> None:
 def _alice_logs(tmp_path: Path) -> tuple[Path, Path]:
     """The issue's case: Postfix from 02:05:18, Dovecot 02:05:19-02:05:30, in two files."""
     mail, dove = tmp_path / "mail.log", tmp_path / "dovecot.log"
-    mail.write_text((DATA / "sasl_auth_failed" / "syslog.log").read_text()
-                    + (DATA / "fail2ban_ban" / "syslog.log").read_text())
-    dove.write_text((DATA / "sasl_auth_failed" / "dovecot.log").read_text()
-                    + (DATA / "imap_auth_failed" / "dovecot.log").read_text())
+    mail.write_text(
+        (DATA / "sasl_auth_failed" / "syslog.log").read_text() + (DATA / "fail2ban_ban" / "syslog.log").read_text()
+    )
+    dove.write_text(
+        (DATA / "sasl_auth_failed" / "dovecot.log").read_text()
+        + (DATA / "imap_auth_failed" / "dovecot.log").read_text()
+    )
     return mail, dove
 
 
 def test_who_is_one_timeline_in_time_order_across_files(tmp_path: Path) -> None:
     mail, dove = _alice_logs(tmp_path)
     # Dovecot's file named first: the order of the arguments must not decide the order of time
-    proc = subprocess.run([sys.executable, "-m", "mailtui", "who", "--json", "alice", str(dove), str(mail)],
-                          capture_output=True, text=True, timeout=60, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "mailtui", "who", "--json", "alice", str(dove), str(mail)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     data = json.loads(proc.stdout)
     stamps = [line["timestamp"] for line in data["lines"]]
     assert stamps == sorted(stamps) and len(set(stamps)) > 3
@@ -151,8 +177,13 @@ def test_who_is_one_timeline_in_time_order_across_files(tmp_path: Path) -> None:
     # the auth process's line joins its IMAP session (same conversation key)
     imap = [line for line in data["lines"] if "127.0.0.127" in line["line"]]
     assert len(imap) == 2 and imap[0]["conversations"] == imap[1]["conversations"] != []
-    text = subprocess.run([sys.executable, "-m", "mailtui", "who", "alice", str(dove), str(mail)],
-                          capture_output=True, text=True, timeout=60, check=False).stdout
+    text = subprocess.run(
+        [sys.executable, "-m", "mailtui", "who", "alice", str(dove), str(mail)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    ).stdout
     head = text.splitlines()[:6]
     assert head[0] == "alice: 14 lines, 10 recognized problems"
     assert head[1].startswith("  seen Nov 29 02:05:18 .. Nov 29 02:05:30")

@@ -25,29 +25,57 @@ FIXED_NOW = 1_790_000_000.0
 def fixed_services_report() -> ServicesReport:
     report = ServicesReport(taken=FIXED_NOW)
     report.daemons = [
-        DaemonStatus("postfix", "Postfix", True, True, 812, FIXED_NOW - 9000,
-                     {"qmgr": 1, "pickup": 1, "smtpd": 3}, 0.4, 38_000_000),
+        DaemonStatus(
+            "postfix",
+            "Postfix",
+            True,
+            True,
+            812,
+            FIXED_NOW - 9000,
+            {"qmgr": 1, "pickup": 1, "smtpd": 3},
+            0.4,
+            38_000_000,
+        ),
         DaemonStatus("dovecot", "Dovecot", False, True, note="not running"),
-        DaemonStatus("fail2ban", "fail2ban", True, True, 640, FIXED_NOW - 86400 * 3, {}, 0.1, 52_000_000,
-                     restarts=1),
+        DaemonStatus("fail2ban", "fail2ban", True, True, 640, FIXED_NOW - 86400 * 3, {}, 0.1, 52_000_000, restarts=1),
     ]
     report.ports = [
         PortStatus(25, "*", "smtp", "postfix", "starttls", True, True, "postfix"),
         PortStatus(587, "*", "submission", "postfix", "starttls", True, True, "postfix"),
         PortStatus(993, "*", "imap-login/imaps", "dovecot", "implicit", True, False, ""),
     ]
-    lines = [json.dumps({"queue_name": "deferred", "queue_id": f"4B7C51A0F{i}", "arrival_time": FIXED_NOW - 7200 * i,
-                         "message_size": 2048, "sender": "alice@example.test",
-                         "recipients": [{"address": f"user{i}@example.org",
-                                         "delay_reason": f"connect to mx.example.org[192.0.2.{i}]:25: "
-                                                         "Connection timed out"}]}) for i in range(1, 4)]
+    lines = [
+        json.dumps(
+            {
+                "queue_name": "deferred",
+                "queue_id": f"4B7C51A0F{i}",
+                "arrival_time": FIXED_NOW - 7200 * i,
+                "message_size": 2048,
+                "sender": "alice@example.test",
+                "recipients": [
+                    {
+                        "address": f"user{i}@example.org",
+                        "delay_reason": f"connect to mx.example.org[192.0.2.{i}]:25: Connection timed out",
+                    }
+                ],
+            }
+        )
+        for i in range(1, 4)
+    ]
     report.queue = parse_postqueue_json("\n".join(lines))
     report.queue.taken = FIXED_NOW
     report.queue_history = [(FIXED_NOW - 5 * i, n) for i, n in enumerate([0, 1, 1, 2, 3, 3])]
     report.disks = [DiskUse("queue", "/var/spool/postfix", 41.0, 20 << 30, 3.2)]
     report.load = SystemLoad((0.21, 0.18, 0.12), 2, 37.0, 0.0)
-    report.alerts = evaluate(Thresholds(), daemons=report.daemons, ports=report.ports, queue=report.queue,
-                             certificates=report.certificates, disks=report.disks, now=report.taken)
+    report.alerts = evaluate(
+        Thresholds(),
+        daemons=report.daemons,
+        ports=report.ports,
+        queue=report.queue,
+        certificates=report.certificates,
+        disks=report.disks,
+        now=report.taken,
+    )
     return report
 
 

@@ -38,8 +38,12 @@ MAX_OPEN = 50_000  # open smtpd connections / facts kept; old ones are forgotten
 PLAINTEXT_REFUSED = "dovecot.login.plaintext_refused"
 LOGIN_AUTH_FAILED = "dovecot.login.auth_failed"
 #: the auth process checked a password (or user) and said no
-AUTH_FAILURES = ("dovecot.auth.password_mismatch", "dovecot.auth.unknown_user", "dovecot.auth.pam_failed",
-                 "dovecot.auth.invalid_credentials")
+AUTH_FAILURES = (
+    "dovecot.auth.password_mismatch",
+    "dovecot.auth.unknown_user",
+    "dovecot.auth.pam_failed",
+    "dovecot.auth.invalid_credentials",
+)
 _AUTH_SESSION = re.compile(r"\([^()]*,<([A-Za-z0-9+/=]+)>\)")
 _ANGLED = re.compile(r"<[^>]*>")
 _SECURED = re.compile(r"(?:^|, )(?:TLS|secured)(?:,|$| )")
@@ -118,39 +122,53 @@ def context(record: LogRecord, match: Recognition, keys: list[str], corr: Correl
     rid = match.recognizer.id
     fields = match.fields
     conn = next((k for k in keys if k.startswith("smtpd:")), None)
-    if rid in ("postfix.relay.deferred", "postfix.relay.denied") and record.service == "" and (
-            conn is None or conn not in corr.authenticated):
-        return Context("This client never authenticated and is on the port-25 service: a mail client set "
-                           "to port 25 without SMTP AUTH. Use 587 (STARTTLS) or 465 (SSL/TLS) with a password.")
+    if (
+        rid in ("postfix.relay.deferred", "postfix.relay.denied")
+        and record.service == ""
+        and (conn is None or conn not in corr.authenticated)
+    ):
+        return Context(
+            "This client never authenticated and is on the port-25 service: a mail client set "
+            "to port 25 without SMTP AUTH. Use 587 (STARTTLS) or 465 (SSL/TLS) with a password."
+        )
     if rid.startswith(("postfix.helo.", "postfix.client.")):
         user = corr.mailbox_logins.get(fields.get("client_ip", ""))
         if user:
-            return Context(f"This address logged in to IMAP/POP3 as {user}: it is your own user's mail client, "
-                           "sending on port 25. Set it to 587/465 with authentication.")
+            return Context(
+                f"This address logged in to IMAP/POP3 as {user}: it is your own user's mail client, "
+                "sending on port 25. Set it to 587/465 with authentication."
+            )
     if rid == LOGIN_AUTH_FAILED:
         return _login_failed(record, fields, corr)
     return None
 
 
 def _login_failed(record: LogRecord, fields: dict[str, str], corr: Correlator) -> Context | None:
-    """"auth failed" on a Dovecot login: a wrong password, or a cleartext login refused?"""
+    """ "auth failed" on a Dovecot login: a wrong password, or a cleartext login refused?"""
     session = fields.get("session", "")
     if session and session in corr.auth_failed:
         return None  # the auth process checked the password and said no: it is what the line says
     if secured(record.message):
         return None
     if session and session in corr.cleartext_refused:
-        return Context("An earlier line of this session says Dovecot refused the login as cleartext "
-                       "(Plaintext authentication disabled): the password was never checked. The mail client "
-                       "logs in without SSL/TLS; it is not a wrong password.", PLAINTEXT_REFUSED)
+        return Context(
+            "An earlier line of this session says Dovecot refused the login as cleartext "
+            "(Plaintext authentication disabled): the password was never checked. The mail client "
+            "logs in without SSL/TLS; it is not a wrong password.",
+            PLAINTEXT_REFUSED,
+        )
     method = fields.get("method", "")
     if method:
         # the auth process was asked with this mechanism: the password was checked (a non-cleartext
         # mechanism such as CRAM-MD5 is allowed without TLS; PLAIN without TLS means cleartext is allowed)
         return None
-    return Context("This connection had no TLS (the line has no TLS flag) and the password never reached "
-                   "the auth process (no method=, no auth line for the session).", PLAINTEXT_REFUSED,
-                   needs="cleartext_refused", certain=False)
+    return Context(
+        "This connection had no TLS (the line has no TLS flag) and the password never reached "
+        "the auth process (no method=, no auth line for the session).",
+        PLAINTEXT_REFUSED,
+        needs="cleartext_refused",
+        certain=False,
+    )
 
 
 def context_note(record: LogRecord, match: Recognition, keys: list[str], corr: Correlator) -> str:

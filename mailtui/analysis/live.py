@@ -73,8 +73,13 @@ if TYPE_CHECKING:  # mypy proves the entry offers both faces
 
 
 class LiveLogs:
-    def __init__(self, locations: list[LogLocation], engine: Engine, backfill: int = 500,
-                 containers: ContainerSetup | None = None) -> None:
+    def __init__(
+        self,
+        locations: list[LogLocation],
+        engine: Engine,
+        backfill: int = 500,
+        containers: ContainerSetup | None = None,
+    ) -> None:
         self.engine = engine
         self.files: list[tuple[FileFollower, EnvelopeParser]] = []
         self.journal: JournalFollower | None = None
@@ -86,8 +91,9 @@ class LiveLogs:
                 self.journal = JournalFollower(backfill=backfill)
                 self.journal.use_record_type(LiveEntry)
             elif loc.path:
-                self.files.append((FileFollower(loc.path, backfill=backfill),
-                                   EnvelopeParser(source=loc.path, record_type=LiveEntry)))
+                self.files.append(
+                    (FileFollower(loc.path, backfill=backfill), EnvelopeParser(source=loc.path, record_type=LiveEntry))
+                )
         self._lineno: dict[str, int] = {}
 
     def _follow_containers(self, setup: ContainerSetup, backfill: int) -> None:
@@ -99,12 +105,16 @@ class LiveLogs:
         assert setup.client is not None
         for source in container_log_sources(setup.client, setup.detection):
             if source.path:
-                self.files.append((FileFollower(source.path, backfill=backfill),
-                                   EnvelopeParser(source=source.name, record_type=LiveEntry)))
+                self.files.append(
+                    (
+                        FileFollower(source.path, backfill=backfill),
+                        EnvelopeParser(source=source.name, record_type=LiveEntry),
+                    )
+                )
                 continue
-            follower = ContainerLogFollower(setup.client, source.name,
-                                            resolver_for(setup.client, source.key, setup.detection),
-                                            backfill=backfill)
+            follower = ContainerLogFollower(
+                setup.client, source.name, resolver_for(setup.client, source.key, setup.detection), backfill=backfill
+            )
             follower.start()
             self.containers.append((follower, EnvelopeParser(source=source.name, record_type=LiveEntry)))
 
@@ -186,8 +196,15 @@ class LiveLogs:
                 except asyncio.TimeoutError:
                     pass
             return
-        async for _changes in awatch(*dirs, debounce=DEBOUNCE_MS, step=STEP_MS, stop_event=stop,
-                                     rust_timeout=FALLBACK_MS, yield_on_timeout=True, recursive=False):
+        async for _changes in awatch(
+            *dirs,
+            debounce=DEBOUNCE_MS,
+            step=STEP_MS,
+            stop_event=stop,
+            rust_timeout=FALLBACK_MS,
+            yield_on_timeout=True,
+            recursive=False,
+        ):
             batch = await asyncio.to_thread(self.poll)
             if batch:
                 yield batch

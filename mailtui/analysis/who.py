@@ -1,4 +1,4 @@
-""""Who is complaining?": everything the logs say about one user, address, IP or host name.
+""" "Who is complaining?": everything the logs say about one user, address, IP or host name.
 
 Two passes over the same records: the first finds the lines that mention the query and
 the conversations (queue ID, smtpd connection, Dovecot session) they belong to; the
@@ -62,9 +62,15 @@ class TimelineLine:
 
     def to_dict(self) -> dict[str, Any]:
         r = self.record
-        out: dict[str, Any] = {"file": r.source, "lineno": r.lineno, "timestamp": r.timestamp,
-                               "program": r.program, "line": r.line, "conversations": self.keys,
-                               "direct": self.direct}
+        out: dict[str, Any] = {
+            "file": r.source,
+            "lineno": r.lineno,
+            "timestamp": r.timestamp,
+            "program": r.program,
+            "line": r.line,
+            "conversations": self.keys,
+            "direct": self.direct,
+        }
         if self.match is not None:
             out.update(self.match.to_dict())
             out["severity"] = self.match.recognizer.severity
@@ -102,16 +108,20 @@ class Summary:
             out.append("users: " + ", ".join(f"{u} ×{n}" for u, n in self.users.most_common(8)))
         out.append(f"logins: {self.logins_ok} ok, {self.logins_failed} failed")
         if self.problems:
-            out.append("problems: " + "; ".join(f"{self.titles[rid]} ×{n}"
-                                                 for rid, n in self.problems.most_common()))
+            out.append("problems: " + "; ".join(f"{self.titles[rid]} ×{n}" for rid, n in self.problems.most_common()))
         return out
 
     def to_dict(self) -> dict[str, Any]:
-        return {"addresses": dict(self.addresses.most_common()), "users": dict(self.users.most_common()),
-                "first": self.first, "last": self.last,
-                "logins": {"ok": self.logins_ok, "failed": self.logins_failed},
-                "problems": [{"recognizer": rid, "title": self.titles[rid], "count": n}
-                             for rid, n in self.problems.most_common()]}
+        return {
+            "addresses": dict(self.addresses.most_common()),
+            "users": dict(self.users.most_common()),
+            "first": self.first,
+            "last": self.last,
+            "logins": {"ok": self.logins_ok, "failed": self.logins_failed},
+            "problems": [
+                {"recognizer": rid, "title": self.titles[rid], "count": n} for rid, n in self.problems.most_common()
+            ],
+        }
 
 
 @dataclass
@@ -172,12 +182,17 @@ def mentions(match: Recognition | None, query: str, kind: str) -> bool:
     if kind == "email":
         return any(f.get(k, "").lower() == q for k in ("user", "sender", "recipient"))
     # a bare user name or a host name
-    return (f.get("user", "").lower() in (q,) or f.get("user", "").lower().split("@")[0] == q
-            or f.get("client_host", "").lower() == q or f.get("helo", "").lower() == q)
+    return (
+        f.get("user", "").lower() in (q,)
+        or f.get("user", "").lower().split("@")[0] == q
+        or f.get("client_host", "").lower() == q
+        or f.get("helo", "").lower() == q
+    )
 
 
-def _settled(rec: LogRecord, match: Match | None, keys: list[str], corr: Correlator,
-             settle: Settle | None) -> Context | None:
+def _settled(
+    rec: LogRecord, match: Match | None, keys: list[str], corr: Correlator, settle: Settle | None
+) -> Context | None:
     if match is None:
         return None
     found = context(rec, match, keys, corr)
@@ -222,8 +237,7 @@ def lookup(records: Callable[[], Iterable[Pair]], query: str, settle: Settle | N
     return result
 
 
-def conversation(records: Callable[[], Iterable[Pair]], target: LogRecord,
-                 settle: Settle | None = None) -> WhoResult:
+def conversation(records: Callable[[], Iterable[Pair]], target: LogRecord, settle: Settle | None = None) -> WhoResult:
     """Every line of the conversations ``target`` belongs to: its queue ID, smtpd connection or
     Dovecot session. ``target`` is found by identity, so the same text twice is no confusion."""
     corr = Correlator()
@@ -242,8 +256,7 @@ def conversation(records: Callable[[], Iterable[Pair]], target: LogRecord,
             if len(result.lines) >= MAX_LINES:
                 result.truncated = True
                 break
-            result.lines.append(TimelineLine(rec, match, keys, rec is target,
-                                             _settled(rec, match, keys, corr, settle)))
+            result.lines.append(TimelineLine(rec, match, keys, rec is target, _settled(rec, match, keys, corr, settle)))
     result.lines = in_time_order(result.lines)
     return result
 

@@ -51,20 +51,20 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="mailtui",
-        description="Terminal dashboard for Postfix + Dovecot + fail2ban. "
-        "With no command, starts the dashboard.",
+        description="Terminal dashboard for Postfix + Dovecot + fail2ban. With no command, starts the dashboard.",
     )
     parser.add_argument("--version", action="version", version=f"mailtui {__version__}")
     parser.add_argument("--config", type=Path, metavar="PATH", help="extra config file (read last)")
     parser.add_argument(
-        "--log", action="append", metavar="PATH", default=None,
+        "--log",
+        action="append",
+        metavar="PATH",
+        default=None,
         help="watch this log file instead of the auto-detected ones (repeatable)",
     )
     parser.add_argument("--read-only", action="store_true", help="no action may change the server")
     parser.add_argument("--debug", action="store_true", help="show tracebacks on errors")
-    parser.add_argument(
-        "--demo", action="store_true", help="replay captured daemon logs; no mail server needed"
-    )
+    parser.add_argument("--demo", action="store_true", help="replay captured daemon logs; no mail server needed")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in SUBCOMMANDS.items():
         module = importlib.import_module(module_name)
@@ -158,6 +158,8 @@ def _main(argv: list[str] | None) -> int:
     except Exception as exc:
         if args.debug:
             raise
-        print(f"mailtui: internal error: {type(exc).__name__}: {_one_line(str(exc))[:300]} "
-              "(rerun with --debug)", file=sys.stderr)
+        print(
+            f"mailtui: internal error: {type(exc).__name__}: {_one_line(str(exc))[:300]} (rerun with --debug)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL

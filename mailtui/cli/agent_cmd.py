@@ -11,8 +11,9 @@ HELP = "stream this host's logs, bans and services as JSON lines for a remote da
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--stdio", action="store_true", help="speak the agent protocol on stdin/stdout "
-                                                             "(docs/fleet.md); required")
+    parser.add_argument(
+        "--stdio", action="store_true", help="speak the agent protocol on stdin/stdout (docs/fleet.md); required"
+    )
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:

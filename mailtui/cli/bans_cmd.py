@@ -22,8 +22,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--jail", type=validate.nonempty("jail name"), help="only this jail")
     parser.add_argument("--ip", help="where this IP stands: banned by which jail, since when")
     parser.add_argument("--socket", help="fail2ban-server socket (default: from fail2ban's config)")
-    parser.add_argument("--log", dest="why_logs", action="append", metavar="FILE",
-                        help="with --ip: logs to read for the reason (default: the configured logs)")
+    parser.add_argument(
+        "--log",
+        dest="why_logs",
+        action="append",
+        metavar="FILE",
+        help="with --ip: logs to read for the reason (default: the configured logs)",
+    )
     from mailtui.cli import bans_more
 
     bans_more.add_arguments(parser)
@@ -74,8 +79,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
     # mailcow's netfilter (its API) or docker-mailserver's fail2ban, when the mail server is an appliance
     found = None if args.socket else appliance_bans(cfg)
-    result = found.result if found is not None else read_bans(args.socket or cfg["fail2ban.socket"],
-                                                              cfg["logs.fail2ban"])
+    result = (
+        found.result if found is not None else read_bans(args.socket or cfg["fail2ban.socket"], cfg["logs.fail2ban"])
+    )
     if result.snapshot is None:
         raise CliError(f"fail2ban: {result.reason}")
     snap = result.snapshot
@@ -89,9 +95,16 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         data["note"] = "; ".join(n for n in (result.reason, snap.note) if n)
         if args.ip:
             reason, files = _why(args, cfg, args.ip)
-            data["ip"] = {"ip": args.ip, "banned_in": [
-                {"jail": j.name, "ban_start": b.ban_start, "ban_time": b.ban_time, "ends": b.ends}
-                for j, b in snap.find_ip(args.ip) if j in jails], "why": reason.to_dict(), "logs_read": files}
+            data["ip"] = {
+                "ip": args.ip,
+                "banned_in": [
+                    {"jail": j.name, "ban_start": b.ban_start, "ban_time": b.ban_time, "ends": b.ends}
+                    for j, b in snap.find_ip(args.ip)
+                    if j in jails
+                ],
+                "why": reason.to_dict(),
+                "logs_read": files,
+            }
         print_json(data)
         return 0
     if result.mode == "log":
@@ -107,22 +120,36 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print(f"(note: {snap.note})")
     now = time.time()
     if not jails:
-        print("no jails" + (" in " + result.source_file if result.mode == "log" else
-                            ": fail2ban runs but has no jail enabled"))
+        print(
+            "no jails"
+            + (" in " + result.source_file if result.mode == "log" else ": fail2ban runs but has no jail enabled")
+        )
         return 0
-    print_table([[j.name, f"{j.currently_failed}/{j.total_failed}", f"{j.currently_banned}/{j.total_banned}",
-                  ", ".join(j.files)[:60]] for j in jails],
-                ["jail", "failed now/total", "banned now/total", "watching"])
+    print_table(
+        [
+            [
+                j.name,
+                f"{j.currently_failed}/{j.total_failed}",
+                f"{j.currently_banned}/{j.total_banned}",
+                ", ".join(j.files)[:60],
+            ]
+            for j in jails
+        ],
+        ["jail", "failed now/total", "banned now/total", "watching"],
+    )
     if args.ip:
         hits = [(j, b) for j, b in snap.find_ip(args.ip) if j in jails]
         print()
         if not hits:
             print(f"{args.ip} is not banned in any jail")
         for j, b in hits:
-            ban_time = ("unknown" if b.ban_time is None else "permanent" if b.ban_time < 0
-                        else plural(b.ban_time, "second"))
-            print(f"{args.ip} is banned by {j.name} since {_when(b.ban_start)}, "
-                  f"{_left(b.time_left(now))} left (ban time {ban_time})")
+            ban_time = (
+                "unknown" if b.ban_time is None else "permanent" if b.ban_time < 0 else plural(b.ban_time, "second")
+            )
+            print(
+                f"{args.ip} is banned by {j.name} since {_when(b.ban_start)}, "
+                f"{_left(b.time_left(now))} left (ban time {ban_time})"
+            )
         reason, files = _why(args, cfg, args.ip)
         if not files:
             print("\nwhy: no readable log to look in (name one with --log FILE; see mailtui config)")

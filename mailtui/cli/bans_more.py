@@ -30,8 +30,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def wanted(args: argparse.Namespace) -> bool:
-    return bool(getattr(args, "history", False) or getattr(args, "settings", False)
-                or getattr(args, "pending", False) or getattr(args, "uncaught", False))
+    return bool(
+        getattr(args, "history", False)
+        or getattr(args, "settings", False)
+        or getattr(args, "pending", False)
+        or getattr(args, "uncaught", False)
+    )
 
 
 def _day(ts: float | None) -> str:
@@ -106,15 +110,21 @@ def _history(args: argparse.Namespace, cfg: Config) -> int:
         print(f"no bans in the last {args.days} days in {db}")
     else:
         print(f"bans per day, the last {args.days} days (oldest left), from {db}")
-        print_table([[jail, str(hist.totals[jail]), sparkline(counts)] for jail, counts in hist.per_day.items()],
-                    ["jail", "bans", "per day"])
+        print_table(
+            [[jail, str(hist.totals[jail]), sparkline(counts)] for jail, counts in hist.per_day.items()],
+            ["jail", "bans", "per day"],
+        )
     if hist.note:
         print(f"note: {hist.note}")
     if hist.offenders:
         print()
-        print_table([[o.ip, str(o.bans), ",".join(o.jails), str(o.again_after_expiry), _day(o.first), _day(o.last)]
-                     for o in hist.offenders[:20]],
-                    ["repeat offender", "bans", "jails", "again after expiry", "first", "last"])
+        print_table(
+            [
+                [o.ip, str(o.bans), ",".join(o.jails), str(o.again_after_expiry), _day(o.first), _day(o.last)]
+                for o in hist.offenders[:20]
+            ],
+            ["repeat offender", "bans", "jails", "again after expiry", "first", "last"],
+        )
     if hist.recidive:
         print(f"\nrecidive banned {len(hist.recidive)} of them: " + ", ".join(o.ip for o in hist.recidive[:10]))
     return 0
@@ -132,16 +142,31 @@ def _settings(args: argparse.Namespace, cfg: Config) -> int:
     banned = {j.name: [b.ip for b in j.banned] for j in result.snapshot.jails} if result.snapshot else {}
     trusted = ignored_elsewhere(banned, settings)
     if args.json:
-        print_json({"jails": [s.to_dict() for s in settings.values()],
-                    "banned_but_trusted": [{"ip": ip, "banned_by": a, "ignored_by": b} for ip, a, b in trusted]})
+        print_json(
+            {
+                "jails": [s.to_dict() for s in settings.values()],
+                "banned_but_trusted": [{"ip": ip, "banned_by": a, "ignored_by": b} for ip, a, b in trusted],
+            }
+        )
         return 0
 
     def secs(v: int | None) -> str:
         return "?" if v is None else "permanent" if v < 0 else human_age(v)
-    print_table([[s.jail, "?" if s.maxretry is None else str(s.maxretry), secs(s.findtime), secs(s.bantime),
-                  {True: f"on (max {secs(s.maxtime)})", False: "off", None: "?"}[s.increment],
-                  " ".join(s.ignoreip) or "-"] for s in settings.values()],
-                ["jail", "maxretry", "findtime", "bantime", "increment", "ignoreip"])
+
+    print_table(
+        [
+            [
+                s.jail,
+                "?" if s.maxretry is None else str(s.maxretry),
+                secs(s.findtime),
+                secs(s.bantime),
+                {True: f"on (max {secs(s.maxtime)})", False: "off", None: "?"}[s.increment],
+                " ".join(s.ignoreip) or "-",
+            ]
+            for s in settings.values()
+        ],
+        ["jail", "maxretry", "findtime", "bantime", "increment", "ignoreip"],
+    )
     for ip, by, trusting in trusted:
         print(f"warning: {ip} is banned by {by} but {trusting} ignores it (ignoreip): one of the two is wrong")
     return 0
@@ -183,6 +208,7 @@ def _uncaught(args: argparse.Namespace, cfg: Config) -> int:
         for path in mail:
             for _n, line in iter_lines(path):
                 yield line
+
     report = uncaught(lines(), f2b_lines, default_engine(), settings)
     if args.json:
         print_json({"logs": mail, **report.to_dict()})
@@ -191,14 +217,20 @@ def _uncaught(args: argparse.Namespace, cfg: Config) -> int:
         print(report.note)
         return 0
     if not report.kinds:
-        print(f"every failure in {', '.join(mail)} was counted by a jail ({report.caught} lines, "
-              f"{_day(report.judged_from)} .. {_day(report.judged_until)})")
+        print(
+            f"every failure in {', '.join(mail)} was counted by a jail ({report.caught} lines, "
+            f"{_day(report.judged_from)} .. {_day(report.judged_until)})"
+        )
         return 0
-    print(f"failures no jail counted, {_day(report.judged_from)} .. {_day(report.judged_until)} "
-          f"({report.caught} others were counted):")
+    print(
+        f"failures no jail counted, {_day(report.judged_from)} .. {_day(report.judged_until)} "
+        f"({report.caught} others were counted):"
+    )
     for k in report.kinds:
         top = ", ".join(f"{ip} ×{n}" for ip, n in k.addresses.most_common(3))
-        print(f"{k.count:>7}  {k.severity:<7} {k.title} ({k.recognizer}) from {len(k.addresses)} "
-              f"address{'es' if len(k.addresses) != 1 else ''}: {top}")
+        print(
+            f"{k.count:>7}  {k.severity:<7} {k.title} ({k.recognizer}) from {len(k.addresses)} "
+            f"address{'es' if len(k.addresses) != 1 else ''}: {top}"
+        )
         print(f"{'':>9}e.g. {k.example}")
     return 1

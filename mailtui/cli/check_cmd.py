@@ -13,27 +13,52 @@ from mailtui.system.units import plural
 
 HELP = "check a domain's DNS, autoconfig/autodiscover and advertised ports (exit 0 ok, 1 warn, 3 fail, 4 timeout/error)"
 EXIT = {"ok": 0, "info": 0, "not_offered": 0, "warn": 1, "fail": 3, "timeout": 4, "error": 4}
-MARK = {"ok": "ok", "info": "info", "not_offered": "not offered", "warn": "WARN", "fail": "FAIL",
-        "timeout": "TIMEOUT", "error": "ERROR"}
+MARK = {
+    "ok": "ok",
+    "info": "info",
+    "not_offered": "not offered",
+    "warn": "WARN",
+    "fail": "FAIL",
+    "timeout": "TIMEOUT",
+    "error": "ERROR",
+}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("domain", nargs="?", help="the domain (default: [dns] domain, else postconf mydomain)")
     parser.add_argument("--email", help="the address clients would set up (default: postmaster@DOMAIN)")
-    parser.add_argument("--nameserver", metavar="HOST[:PORT]", type=validate.nameserver,
-                        help="ask this name server (default: [dns] nameserver, "
-                        "else /etc/resolv.conf)")
-    parser.add_argument("--selector", action="append", metavar="S", help="DKIM selector (repeatable; default: "
-                        "'default' plus the local OpenDKIM/rspamd ones)")
+    parser.add_argument(
+        "--nameserver",
+        metavar="HOST[:PORT]",
+        type=validate.nameserver,
+        help="ask this name server (default: [dns] nameserver, else /etc/resolv.conf)",
+    )
+    parser.add_argument(
+        "--selector",
+        action="append",
+        metavar="S",
+        help="DKIM selector (repeatable; default: 'default' plus the local OpenDKIM/rspamd ones)",
+    )
     parser.add_argument("--no-probes", action="store_true", help="do not connect to the advertised ports")
-    parser.add_argument("--deadline", type=validate.seconds(0, 3600), default=25.0,
-                        help="seconds for the whole check (default 25, at most 3600)")
+    parser.add_argument(
+        "--deadline",
+        type=validate.seconds(0, 3600),
+        default=25.0,
+        help="seconds for the whole check (default 25, at most 3600)",
+    )
     parser.add_argument("--verbose", "-v", action="store_true", help="print each finding's detail")
-    parser.add_argument("--blocklists", action="store_true",
-                        help="also look our sending addresses and the domain up on DNS blocklists "
-                             "([dns] blocklists, else Spamhaus ZEN/DBL, Barracuda, SpamCop, PSBL)")
-    parser.add_argument("--send-address", action="append", metavar="IP",
-                        help="with --blocklists: an address we send from (default: postconf, interfaces)")
+    parser.add_argument(
+        "--blocklists",
+        action="store_true",
+        help="also look our sending addresses and the domain up on DNS blocklists "
+        "([dns] blocklists, else Spamhaus ZEN/DBL, Barracuda, SpamCop, PSBL)",
+    )
+    parser.add_argument(
+        "--send-address",
+        action="append",
+        metavar="IP",
+        help="with --blocklists: an address we send from (default: postconf, interfaces)",
+    )
     parser.add_argument("--diff", metavar="LAST.json", help="print only what changed since that report (for cron)")
     parser.add_argument("--save", metavar="FILE", help="write this run's report there (JSON) for the next --diff")
 
@@ -53,9 +78,16 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
             extra["blocklists"] = tuple(cfg["dns.blocklists"] or DEFAULT_LISTS)
             extra["send_addresses"] = tuple(args.send_address or ())
-        options = options_from_config(cfg, domain, email=args.email or "", nameserver=args.nameserver,
-                               selectors=tuple(args.selector or ("default",)), probes=not args.no_probes,
-                               deadline=args.deadline, **extra)
+        options = options_from_config(
+            cfg,
+            domain,
+            email=args.email or "",
+            nameserver=args.nameserver,
+            selectors=tuple(args.selector or ("default",)),
+            probes=not args.no_probes,
+            deadline=args.deadline,
+            **extra,
+        )
         report = check_domain(options)
     except ValueError as exc:
         raise CliError(str(exc)) from None
@@ -64,8 +96,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.json:
         print_json(report.to_dict())
     else:
-        title = (report.domain if report.domain == report.unicode_domain
-                 else f"{report.unicode_domain} ({report.domain})")
+        title = (
+            report.domain if report.domain == report.unicode_domain else f"{report.unicode_domain} ({report.domain})"
+        )
         print(f"{title} — asked {report.nameserver}, {plural(report.queries, 'query')}, {report.elapsed:.2f} s")
         group = ""
         for f in report.ordered():
@@ -119,5 +152,7 @@ def _check_domain_name(domain: str) -> None:
         raise CliError(f"{domain!r} is not a valid domain name: {exc}") from None
     for label in name.labels[:-1]:
         if not re.fullmatch(rb"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?", label):
-            raise CliError(f"{domain!r} is not a host name: {label.decode('ascii', 'replace')!r} may only hold "
-                           "letters, digits and '-' (not at either end)")
+            raise CliError(
+                f"{domain!r} is not a host name: {label.decode('ascii', 'replace')!r} may only hold "
+                "letters, digits and '-' (not at either end)"
+            )

@@ -26,8 +26,12 @@ def _auto(key: str, cfg: Config, logs: list[Any]) -> tuple[Any, str]:
     from mailtui.logs.locate import fail2ban_setting
 
     if key in ("logs.mail", "logs.dovecot", "logs.fail2ban", "logs.files"):
-        kinds = {"logs.mail": ("mail",), "logs.dovecot": ("dovecot",), "logs.fail2ban": ("fail2ban",),
-                 "logs.files": ("mail", "dovecot", "fail2ban", "journald")}[key]
+        kinds = {
+            "logs.mail": ("mail",),
+            "logs.dovecot": ("dovecot",),
+            "logs.fail2ban": ("fail2ban",),
+            "logs.files": ("mail", "dovecot", "fail2ban", "journald"),
+        }[key]
         found = [loc for loc in logs if loc.kind in kinds]
         if key == "logs.fail2ban" and not found:
             target = fail2ban_setting("logtarget")
@@ -90,8 +94,10 @@ def in_force(cfg: Config, logs: list[Any]) -> list[dict[str, Any]]:
         if row["value"] in ("", []):
             auto, how = _auto(row["key"], cfg, logs)
             if auto not in ("", []) or how:
-                row["in_force"], row["in_force_from"] = auto, how if row["source"] == "default" else \
-                    f"{how} ({row['source']} leaves it empty)"
+                row["in_force"], row["in_force_from"] = (
+                    auto,
+                    how if row["source"] == "default" else f"{how} ({row['source']} leaves it empty)",
+                )
     return rows
 
 
@@ -102,17 +108,18 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     rows = in_force(cfg, logs)
     appliance = _containers(cfg)
     if args.json:
-        print_json({
-            "files_read": cfg.files_read,
-            "settings": rows,
-            "logs": [loc.to_dict() for loc in logs],
-            "containers": appliance,
-        })
+        print_json(
+            {
+                "files_read": cfg.files_read,
+                "settings": rows,
+                "logs": [loc.to_dict() for loc in logs],
+                "containers": appliance,
+            }
+        )
         return 0
     out = sys.stdout
     out.write("config files read: " + (", ".join(cfg.files_read) or "none (every value is a default)") + "\n\n")
-    print_table([[r["key"], _shown(r["in_force"]), r["in_force_from"]] for r in rows],
-                ["setting", "in force", "from"])
+    print_table([[r["key"], _shown(r["in_force"]), r["in_force_from"]] for r in rows], ["setting", "in force", "from"])
     if not args.no_logs:
         out.write("\nlogs:\n")
         table = [[loc.kind, loc.path or "(journal)", loc.origin, loc.problem or "ok"] for loc in logs]
@@ -138,10 +145,18 @@ def _containers(cfg: Config) -> dict[str, Any]:
     setup = discover(cfg, routes=False)
     if setup.client is not None:
         setup.client.close()
-    return {"mode": setup.mode, "socket": setup.socket, "reason": setup.reason,
-            "appliance": setup.detection.appliance,
-            "containers": [{"name": m.container.name, "appliance": m.appliance, "roles": list(m.roles)}
-                           for m in setup.detection.containers],
-            "routes": [f"postconf, postqueue, postsuper -> container {m.container.name}"
-                       for m in setup.detection.with_role("postfix")[:1]]
-            + [f"doveconf, doveadm -> container {m.container.name}" for m in setup.detection.with_role("dovecot")[:1]]}
+    return {
+        "mode": setup.mode,
+        "socket": setup.socket,
+        "reason": setup.reason,
+        "appliance": setup.detection.appliance,
+        "containers": [
+            {"name": m.container.name, "appliance": m.appliance, "roles": list(m.roles)}
+            for m in setup.detection.containers
+        ],
+        "routes": [
+            f"postconf, postqueue, postsuper -> container {m.container.name}"
+            for m in setup.detection.with_role("postfix")[:1]
+        ]
+        + [f"doveconf, doveadm -> container {m.container.name}" for m in setup.detection.with_role("dovecot")[:1]],
+    }

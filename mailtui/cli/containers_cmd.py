@@ -11,8 +11,11 @@ HELP = "the mail appliance's containers (mailcow, docker-mailserver, Mailu): sta
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--socket", default="", help="the engine's API socket (default: DOCKER_HOST, "
-                                                     "/var/run/docker.sock, /run/podman/podman.sock)")
+    parser.add_argument(
+        "--socket",
+        default="",
+        help="the engine's API socket (default: DOCKER_HOST, /var/run/docker.sock, /run/podman/podman.sock)",
+    )
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
@@ -35,10 +38,20 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         print(f"no mail appliance containers (mailcow, docker-mailserver, Mailu) at {socket}")
     else:
         print(f"{report.appliance} · {socket}")
-        print_table([[s.name, ",".join(s.roles), s.state + (f" ({s.health})" if s.health else ""),
-                      human_age(s.uptime()) if s.uptime() is not None else "-", str(s.restarts),
-                      " ".join(s.ports) or "-"] for s in report.services],
-                    ["container", "roles", "state", "uptime", "restarts", "ports"])
+        print_table(
+            [
+                [
+                    s.name,
+                    ",".join(s.roles),
+                    s.state + (f" ({s.health})" if s.health else ""),
+                    human_age(s.uptime()) if s.uptime() is not None else "-",
+                    str(s.restarts),
+                    " ".join(s.ports) or "-",
+                ]
+                for s in report.services
+            ],
+            ["container", "roles", "state", "uptime", "restarts", "ports"],
+        )
     if report.problem:
         return 4
     return 0 if all(s.ok for s in report.services) else 1

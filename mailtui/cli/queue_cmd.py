@@ -36,9 +36,19 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             return 0
         now = time.time()
         print(f"{plural(len(snap.messages), 'message')} in the queue")
-        print_table([[m.queue_id, m.queue, human_age(now - m.arrival), m.sender or "<>",
-                      "; ".join(f"{r.address} ({r.reason})" if r.reason else r.address for r in m.recipients)]
-                     for m in snap.messages], ["queue id", "queue", "age", "sender", "recipients"])
+        print_table(
+            [
+                [
+                    m.queue_id,
+                    m.queue,
+                    human_age(now - m.arrival),
+                    m.sender or "<>",
+                    "; ".join(f"{r.address} ({r.reason})" if r.reason else r.address for r in m.recipients),
+                ]
+                for m in snap.messages
+            ],
+            ["queue id", "queue", "age", "sender", "recipients"],
+        )
         return 0
     if cfg["ui.read_only"]:
         raise CliError(f"read-only mode: queue {args.action} is disabled (drop --read-only / ui.read_only)")

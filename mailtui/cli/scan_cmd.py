@@ -29,22 +29,35 @@ PROGRESS_EVERY = 200_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("files", nargs="*", metavar="FILE",
-                        help="log files (.gz too); '-' for stdin; default: the configured logs")
+    parser.add_argument(
+        "files", nargs="*", metavar="FILE", help="log files (.gz too); '-' for stdin; default: the configured logs"
+    )
     parser.add_argument("--since", help="only lines at or after this time (2026-02-19, '2026-02-19 10:00', 2h, 7d)")
     parser.add_argument("--until", help="only lines before this time")
-    parser.add_argument("--rotated", action="store_true",
-                        help="also read each file's rotations (mail.log.1, mail.log.2.gz, ...)")
-    parser.add_argument("--events", action="store_true",
-                        help="with --json: one JSON object per recognized line instead of a report")
-    parser.add_argument("--unknown", action="store_true",
-                        help="list the commonest shapes of lines no recognizer explains (ids, addresses, "
-                             "hosts, users and numbers normalised), with counts and an example: what to "
-                             "write a recognizer for (docs/recognizers.md)")
-    parser.add_argument("--limit", type=validate.count(0, 1_000_000), default=20,
-                        help="diagnoses (or --unknown shapes) shown in the text report")
-    parser.add_argument("--fail-on", choices=("notice", "warn", "error", "crit"),
-                        help="exit 1 when a problem of this severity or worse was found")
+    parser.add_argument(
+        "--rotated", action="store_true", help="also read each file's rotations (mail.log.1, mail.log.2.gz, ...)"
+    )
+    parser.add_argument(
+        "--events", action="store_true", help="with --json: one JSON object per recognized line instead of a report"
+    )
+    parser.add_argument(
+        "--unknown",
+        action="store_true",
+        help="list the commonest shapes of lines no recognizer explains (ids, addresses, "
+        "hosts, users and numbers normalised), with counts and an example: what to "
+        "write a recognizer for (docs/recognizers.md)",
+    )
+    parser.add_argument(
+        "--limit",
+        type=validate.count(0, 1_000_000),
+        default=20,
+        help="diagnoses (or --unknown shapes) shown in the text report",
+    )
+    parser.add_argument(
+        "--fail-on",
+        choices=("notice", "warn", "error", "crit"),
+        help="exit 1 when a problem of this severity or worse was found",
+    )
 
 
 def _files(args: argparse.Namespace, cfg: Config) -> list[str]:
@@ -149,24 +162,37 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
     elif args.json:
         report = summary.to_dict()
         report["files"] = files
-        report["outside_range"] = {"since": since, "until": until, "lines": outside,
-                                   "first": outside_first if outside else None,
-                                   "last": outside_last if outside else None}
+        report["outside_range"] = {
+            "since": since,
+            "until": until,
+            "lines": outside,
+            "first": outside_first if outside else None,
+            "last": outside_last if outside else None,
+        }
         report["recognizers"] = [
-            {"recognizer": rid, "severity": st.sample_match.recognizer.severity if st.sample_match else "",
-             "title": st.sample_match.recognizer.title if st.sample_match else "",
-             "explained": st.sample_match.recognizer.explained if st.sample_match else True,
-             "count": st.count, "first": st.first, "last": st.last,
-             "top_clients": st.clients.most_common(5), "top_users": st.users.most_common(5),
-             "sample": st.sample}
-            for rid, st in summary.ordered(order)]
+            {
+                "recognizer": rid,
+                "severity": st.sample_match.recognizer.severity if st.sample_match else "",
+                "title": st.sample_match.recognizer.title if st.sample_match else "",
+                "explained": st.sample_match.recognizer.explained if st.sample_match else True,
+                "count": st.count,
+                "first": st.first,
+                "last": st.last,
+                "top_clients": st.clients.most_common(5),
+                "top_users": st.users.most_common(5),
+                "sample": st.sample,
+            }
+            for rid, st in summary.ordered(order)
+        ]
         print_json(report)
     else:
         if summary.lines == 0 and outside:
             first = min(outside_first, summary.first) if summary.first is not None else outside_first
             last = max(outside_last, summary.last) if summary.last is not None else outside_last
-            print(f"nothing {_range(since, until)}: {', '.join(files)} cover{'s' if len(files) == 1 else ''} "
-                  f"{_when(first)} .. {_when(last)} ({plural(outside, 'line')}, all outside the range)")
+            print(
+                f"nothing {_range(since, until)}: {', '.join(files)} cover{'s' if len(files) == 1 else ''} "
+                f"{_when(first)} .. {_when(last)} ({plural(outside, 'line')}, all outside the range)"
+            )
         elif summary.lines == 0:
             print(f"nothing to scan: {', '.join(files)} hold{'s' if len(files) == 1 else ''} no lines")
         else:
@@ -205,37 +231,55 @@ def _readable(name: str, damaged: list[str]) -> Iterator[tuple[int, str]]:
         for lineno, line in iter_lines(name):
             yield lineno, line
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        damaged.append(f"{name}: compressed data is corrupt or truncated after line {lineno:,} "
-                       f"({exc}); the rest of this file was not read")
+        damaged.append(
+            f"{name}: compressed data is corrupt or truncated after line {lineno:,} "
+            f"({exc}); the rest of this file was not read"
+        )
     except OSError as exc:
-        damaged.append(f"{name}: read error after line {lineno:,} ({exc.strerror or exc}); "
-                       "the rest of this file was not read")
-
+        damaged.append(
+            f"{name}: read error after line {lineno:,} ({exc.strerror or exc}); the rest of this file was not read"
+        )
 
 
 def _event(record: LogRecord, match: Match) -> dict[str, Any]:
     r = match.recognizer
     return {
-        "file": record.source, "lineno": record.lineno, "timestamp": record.timestamp,
-        "program": record.program, "recognizer": r.id, "severity": r.severity,
+        "file": record.source,
+        "lineno": record.lineno,
+        "timestamp": record.timestamp,
+        "program": record.program,
+        "recognizer": r.id,
+        "severity": r.severity,
         **dict(match.fields.items()),
         "fields": match.fields,
-        "settings": [str(s) for s in r.settings], "restrictions": list(r.restrictions),
-        "explained": r.explained, "summary": match.summary, "fix": r.fix,
+        "settings": [str(s) for s in r.settings],
+        "restrictions": list(r.restrictions),
+        "explained": r.explained,
+        "summary": match.summary,
+        "fix": r.fix,
     }
 
 
 def _print_unknown(summary: ScanSummary, unknown: UnknownShapes, files: list[str], limit: int, as_json: bool) -> None:
     top = unknown.top(max(limit, 1))
     if as_json:
-        print_json({"files": files, "lines": summary.lines, "unknown": unknown.total,
-                    "shapes": len(unknown.counts) + (1 if unknown.other else 0),
-                    "other_shapes_lines": unknown.other, "top": top})
+        print_json(
+            {
+                "files": files,
+                "lines": summary.lines,
+                "unknown": unknown.total,
+                "shapes": len(unknown.counts) + (1 if unknown.other else 0),
+                "other_shapes_lines": unknown.other,
+                "top": top,
+            }
+        )
         return
     print(f"mailtui scan --unknown: {', '.join(files)}")
-    print(f"  {summary.lines:,} lines, {unknown.total:,} not explained by any recognizer, "
-          f"in {len(unknown.counts):,} shape{'' if len(unknown.counts) == 1 else 's'}"
-          + (f" (+{unknown.other:,} lines of further shapes)" if unknown.other else ""))
+    print(
+        f"  {summary.lines:,} lines, {unknown.total:,} not explained by any recognizer, "
+        f"in {len(unknown.counts):,} shape{'' if len(unknown.counts) == 1 else 's'}"
+        + (f" (+{unknown.other:,} lines of further shapes)" if unknown.other else "")
+    )
     if not top:
         print("  every line is explained by a recognizer")
         return
@@ -265,21 +309,30 @@ def _print_report(summary: ScanSummary, order: dict[str, int], files: list[str],
 
     p = print
     p(f"mailtui scan: {', '.join(files)}")
-    p(f"  {plural(summary.lines, 'line')}, {summary.recognized:,} recognized, {summary.unparsed:,} unparsed;"
-      f" {_when(summary.first)} .. {_when(summary.last)}")
+    p(
+        f"  {plural(summary.lines, 'line')}, {summary.recognized:,} recognized, {summary.unparsed:,} unparsed;"
+        f" {_when(summary.first)} .. {_when(summary.last)}"
+    )
     d = summary.delivery
-    p(f"  received {d.get('received', 0):,}  delivered {d.get('delivered', 0):,}  deferred {d.get('deferred', 0):,}  "
-      f"bounced {d.get('bounced', 0):,}  rejected {d.get('rejected', 0):,}  expired {d.get('expired', 0):,}")
+    p(
+        f"  received {d.get('received', 0):,}  delivered {d.get('delivered', 0):,}  deferred {d.get('deferred', 0):,}  "
+        f"bounced {d.get('bounced', 0):,}  rejected {d.get('rejected', 0):,}  expired {d.get('expired', 0):,}"
+    )
     p("  by severity: " + "  ".join(f"{s} {n:,}" for s, n in summary.severity.most_common()))
-    for title, counter in (("top clients in problems", summary.clients),
-                           ("top users in problems", summary.users),
-                           ("top senders in problems", summary.senders)):
+    for title, counter in (
+        ("top clients in problems", summary.clients),
+        ("top users in problems", summary.users),
+        ("top senders in problems", summary.senders),
+    ):
         if counter:
             p(f"  {title}: " + ", ".join(f"{k} ×{n}" for k, n in counter.most_common(5)))
     p("")
     p(f"{'count':>7}  {'severity':<8}  problem")
-    problems = [(rid, st, st.sample_match) for rid, st in summary.ordered(order)
-                if st.sample_match and st.sample_match.recognizer.rank >= 1]
+    problems = [
+        (rid, st, st.sample_match)
+        for rid, st in summary.ordered(order)
+        if st.sample_match and st.sample_match.recognizer.rank >= 1
+    ]
     for rid, st, sample in problems[:limit]:
         r = sample.recognizer
         p(f"{st.count:>7,}  {r.severity:<8}  {r.title}  ({rid})")

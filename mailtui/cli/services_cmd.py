@@ -30,15 +30,31 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not report.daemons:
         print("no mail daemon found: Postfix, Dovecot and fail2ban are neither installed nor running")
     else:
-        print_table([[d.label, "running" if d.running else "DOWN", str(d.pid or "-"), human_age(d.uptime(now)),
-                      str(sum(d.children.values())), "-" if d.cpu_percent is None else f"{d.cpu_percent:.1f}%",
-                      human_bytes(d.rss) if d.running else "-", str(d.restarts)] for d in report.daemons],
-                    ["daemon", "state", "pid", "uptime", "children", "cpu", "memory", "restarts"])
+        print_table(
+            [
+                [
+                    d.label,
+                    "running" if d.running else "DOWN",
+                    str(d.pid or "-"),
+                    human_age(d.uptime(now)),
+                    str(sum(d.children.values())),
+                    "-" if d.cpu_percent is None else f"{d.cpu_percent:.1f}%",
+                    human_bytes(d.rss) if d.running else "-",
+                    str(d.restarts),
+                ]
+                for d in report.daemons
+            ],
+            ["daemon", "state", "pid", "uptime", "children", "cpu", "memory", "restarts"],
+        )
     if report.ports:
         print()
-        print_table([[str(p.port), p.address, f"{p.daemon} {p.service}".strip(), p.tls or "-", p.state,
-                      p.owner or "-"] for p in report.ports],
-                    ["port", "address", "service", "tls", "state", "held by"])
+        print_table(
+            [
+                [str(p.port), p.address, f"{p.daemon} {p.service}".strip(), p.tls or "-", p.state, p.owner or "-"]
+                for p in report.ports
+            ],
+            ["port", "address", "service", "tls", "state", "held by"],
+        )
     elif report.daemons:
         print("\nno listening port expected: no Postfix or Dovecot configuration could be read")
     queue = report.queue
@@ -56,20 +72,34 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                 label = f" [{group.title}]" if group.title else ""
                 print(f"  {group.count:>5}  {group.reason}{label}")
             if args.messages and queue.messages:
-                print_table([[m.queue_id, m.queue, human_age(now - m.arrival), m.sender or "<>",
-                              ", ".join(r.address for r in m.recipients)] for m in queue.messages],
-                            ["queue id", "queue", "age", "sender", "recipients"])
+                print_table(
+                    [
+                        [
+                            m.queue_id,
+                            m.queue,
+                            human_age(now - m.arrival),
+                            m.sender or "<>",
+                            ", ".join(r.address for r in m.recipients),
+                        ]
+                        for m in queue.messages
+                    ],
+                    ["queue id", "queue", "age", "sender", "recipients"],
+                )
     print()
     for disk in report.disks:
         if disk.error:
             print(f"disk {disk.label} ({disk.path}): {disk.error}")
         else:
-            print(f"disk {disk.label} ({disk.path}): {disk.percent:.0f}% used, {human_bytes(disk.free)} free, "
-                  f"inodes {disk.inodes_percent if disk.inodes_percent is not None else '?'}%")
+            print(
+                f"disk {disk.label} ({disk.path}): {disk.percent:.0f}% used, {human_bytes(disk.free)} free, "
+                f"inodes {disk.inodes_percent if disk.inodes_percent is not None else '?'}%"
+            )
     if report.load is not None:
         ld = report.load
-        print(f"load {ld.load[0]:.2f} {ld.load[1]:.2f} {ld.load[2]:.2f} on {plural(ld.cpus, 'CPU')}; "
-              f"memory {ld.memory_percent:.0f}%, swap {ld.swap_percent:.0f}%")
+        print(
+            f"load {ld.load[0]:.2f} {ld.load[1]:.2f} {ld.load[2]:.2f} on {plural(ld.cpus, 'CPU')}; "
+            f"memory {ld.memory_percent:.0f}%, swap {ld.swap_percent:.0f}%"
+        )
     for cert in report.certificates:
         days = cert.days_left(now)
         if cert.error or days is None:

@@ -14,8 +14,10 @@ def run_tui(args: argparse.Namespace, cfg: Config) -> int:
         raise CliError("the dashboard needs a terminal; use a subcommand (see --help) for scripts")
     if stdin_closed() or not sys.stdin.isatty():
         # Textual reads keys from stdin: closed, /dev/null or a pipe ends it at once (exit 129)
-        raise CliError("the dashboard needs a terminal on stdin (it reads the keys there); "
-                       "use a subcommand (see --help) for scripts")
+        raise CliError(
+            "the dashboard needs a terminal on stdin (it reads the keys there); "
+            "use a subcommand (see --help) for scripts"
+        )
     from mailtui.ui.app import MailTuiApp
 
     if not args.demo:

@@ -37,10 +37,20 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             continue
         services = []
         if isinstance(reader, PostfixConfig):
-            services = [{"service": s.name, "program": s.program, "value": s.overrides[args.key]}
-                        for s in reader.services() if args.key in s.overrides]
-        report.append({"daemon": daemon, "value": value, "services": services,
-                       "set_in": [loc.to_dict() for loc in locations], "note": ""})
+            services = [
+                {"service": s.name, "program": s.program, "value": s.overrides[args.key]}
+                for s in reader.services()
+                if args.key in s.overrides
+            ]
+        report.append(
+            {
+                "daemon": daemon,
+                "value": value,
+                "services": services,
+                "set_in": [loc.to_dict() for loc in locations],
+                "note": "",
+            }
+        )
     if args.json:
         print_json({"key": args.key, "found": report})
     else:
@@ -54,8 +64,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             others = "  (main.cf: in force for every service without its own -o override)" if services else ""
             print(f"{r['daemon']}: {args.key} = {shown}{others}")
             for svc in services:
-                print(f"  {svc['service']} (logs as {svc['program']}): {args.key} = {svc['value']}"
-                      "  <- in force for this service (master.cf -o)")
+                print(
+                    f"  {svc['service']} (logs as {svc['program']}): {args.key} = {svc['value']}"
+                    "  <- in force for this service (master.cf -o)"
+                )
             if not r["set_in"]:
                 print("  not set in any file: this is the built-in default")
             for loc in r["set_in"]:

@@ -51,13 +51,20 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     result = lookup(_each_file(files, since, damaged, iterate_files), args.query, settle=explainer.settle)
     code = _timeline(args, files, result)
     for name, why in damaged.items():
-        print(f"mailtui: warning: {name}: compressed data is corrupt or truncated ({why}); "
-              "the rest of this file was not read", file=sys.stderr)
+        print(
+            f"mailtui: warning: {name}: compressed data is corrupt or truncated ({why}); "
+            "the rest of this file was not read",
+            file=sys.stderr,
+        )
     return 2 if damaged else code
 
 
-def _each_file(files: list[str], since: float | None, damaged: dict[str, str],
-               iterate_files: Callable[..., Callable[[], Iterator[Pair]]]) -> Callable[[], Iterator[Pair]]:
+def _each_file(
+    files: list[str],
+    since: float | None,
+    damaged: dict[str, str],
+    iterate_files: Callable[..., Callable[[], Iterator[Pair]]],
+) -> Callable[[], Iterator[Pair]]:
     """The files one after the other; a broken .gz ends that file, not the timeline."""
     sources = [(name, iterate_files([name], since)) for name in files]
 
@@ -74,9 +81,16 @@ def _each_file(files: list[str], since: float | None, damaged: dict[str, str],
 def _timeline(args: argparse.Namespace, files: list[str], result: WhoResult) -> int:
     summary = result.summary()
     if args.json:
-        print_json({"query": result.query, "kind": result.kind, "truncated": result.truncated,
-                    "problems": len(result.problems), "summary": summary.to_dict(),
-                    "lines": [t.to_dict() for t in result.lines]})
+        print_json(
+            {
+                "query": result.query,
+                "kind": result.kind,
+                "truncated": result.truncated,
+                "problems": len(result.problems),
+                "summary": summary.to_dict(),
+                "lines": [t.to_dict() for t in result.lines],
+            }
+        )
         return 0 if result.lines else 1
     if not result.lines:
         print(f"nothing in {', '.join(files)} mentions {args.query}")
@@ -91,8 +105,7 @@ def _timeline(args: argparse.Namespace, files: list[str], result: WhoResult) -> 
             print()
         last_ts = ts if ts is not None else last_ts
         headline = t.headline
-        mark = {"crit": "✖", "error": "✖", "warn": "⚠", "notice": "•"}.get(
-            headline.severity if headline else "", " ")
+        mark = {"crit": "✖", "error": "✖", "warn": "⚠", "notice": "•"}.get(headline.severity if headline else "", " ")
         print(f"{mark} {_when(ts)} {t.record.program:<24} {t.record.message}")
         if t.match is not None and headline is not None and headline.rank >= 1:
             print(f"    → {headline.title}: {t.match.summary}")

@@ -91,7 +91,6 @@ def detect(containers: list[Container], names: dict[str, tuple[str, ...]] | None
         if m is None:
             continue
         old = found.get(m.key)
-        if old is None or (c.state == "running", c.created) > (old.container.state == "running",
-                                                                  old.container.created):
+        if old is None or (c.state == "running", c.created) > (old.container.state == "running", old.container.created):
             found[m.key] = m
     return Detection(sorted(found.values(), key=lambda m: (m.appliance, m.container.name)))

@@ -25,8 +25,12 @@ def mailcow_api(cfg: Config) -> MailcowAPI | None:
     url = cfg["containers.mailcow_url"]
     if not url or cfg["containers.mode"] == "no":
         return None
-    return MailcowAPI(url, cfg["containers.mailcow_api_key"], cfg["containers.mailcow_api_key_rw"],
-                      verify=bool(cfg["containers.mailcow_verify_tls"]))
+    return MailcowAPI(
+        url,
+        cfg["containers.mailcow_api_key"],
+        cfg["containers.mailcow_api_key_rw"],
+        verify=bool(cfg["containers.mailcow_verify_tls"]),
+    )
 
 
 def appliance_bans(cfg: Config) -> ApplianceBans | None:
@@ -37,12 +41,14 @@ def appliance_bans(cfg: Config) -> ApplianceBans | None:
             bans = api.bans()
         except MailcowError as exc:
             return ApplianceBans(BansResult(None, "", str(exc), ServerState(STOPPED, None, str(exc))), mailcow=api)
-        blocked = "" if api.write_key else ("unban needs a read-write mailcow API key "
-                                            "([containers] mailcow_api_key_rw)")
+        blocked = (
+            "" if api.write_key else ("unban needs a read-write mailcow API key ([containers] mailcow_api_key_rw)")
+        )
         if cfg["ui.read_only"]:
             blocked = "read-only (--read-only or [ui] read_only)"
-        result = BansResult(bans.snapshot, "mailcow", "", ServerState(RUNNING, True, "mailcow's API answered"),
-                            api.url, blocked=blocked)
+        result = BansResult(
+            bans.snapshot, "mailcow", "", ServerState(RUNNING, True, "mailcow's API answered"), api.url, blocked=blocked
+        )
         return ApplianceBans(result, mailcow=api)
     if cfg["fail2ban.socket"] or cfg["containers.mode"] == "no":
         return None  # a configured socket wins over the guess

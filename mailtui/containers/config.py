@@ -42,8 +42,9 @@ class ContainerRoute:
         err = res.stderr.strip().splitlines()
         if res.code in (126, 127) and not res.stdout:
             return ToolResult(False, "", f"{argv[0]} is not installed in {self.where}", res.stderr)
-        return ToolResult(False, res.stdout, err[-1] if err else f"{argv[0]} exited {res.code} in {self.where}",
-                          res.stderr)
+        return ToolResult(
+            False, res.stdout, err[-1] if err else f"{argv[0]} exited {res.code} in {self.where}", res.stderr
+        )
 
     def host_path(self, path: str) -> str:
         """The host's file behind a container path, through the longest bind mount that covers it

@@ -43,7 +43,7 @@ def socket_from_env(configured: str = "") -> str:
         return configured.removeprefix("unix://")
     host = os.environ.get("DOCKER_HOST", "")
     if host.startswith("unix://"):
-        return host[len("unix://"):]
+        return host[len("unix://") :]
     for path in DEFAULT_SOCKETS:
         if os.path.exists(path):
             return path
@@ -63,8 +63,7 @@ def access_problem(path: str) -> str:
     if not stat.S_ISSOCK(st.st_mode):
         return f"{path} is not a socket"
     if not os.access(path, os.R_OK | os.W_OK):
-        return (f"the container engine socket {path} is root-only (or group docker): "
-                "run as root or join group docker")
+        return f"the container engine socket {path} is root-only (or group docker): run as root or join group docker"
     return ""
 
 
@@ -137,9 +136,12 @@ class EngineClient:
             problem = access_problem(self.socket)
             if problem:
                 raise EngineError(problem)
-            self._client = httpx.Client(transport=httpx.HTTPTransport(uds=self.socket),
-                                        base_url="http://engine", trust_env=False,
-                                        timeout=httpx.Timeout(self.timeout))
+            self._client = httpx.Client(
+                transport=httpx.HTTPTransport(uds=self.socket),
+                base_url="http://engine",
+                trust_env=False,
+                timeout=httpx.Timeout(self.timeout),
+            )
         return self._client
 
     def close(self) -> None:
@@ -150,8 +152,15 @@ class EngineClient:
     # -- plumbing -----------------------------------------------------------------------------
 
     @contextmanager
-    def _stream(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                body: Any = None, read_timeout: float | None = None) -> Iterator[httpx.Response]:
+    def _stream(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        body: Any = None,
+        read_timeout: float | None = None,
+    ) -> Iterator[httpx.Response]:
         timeout = httpx.Timeout(self.timeout, read=read_timeout if read_timeout is not None else self.timeout)
         try:
             with self._http().stream(method, path, params=params, json=body, timeout=timeout) as resp:
@@ -159,8 +168,7 @@ class EngineClient:
                     raise EngineError(self._error(resp, path))
                 yield resp
         except httpx.ConnectError as exc:
-            raise EngineError(f"cannot connect to the container engine at {self.socket}: "
-                              f"{_reason(exc)}") from None
+            raise EngineError(f"cannot connect to the container engine at {self.socket}: {_reason(exc)}") from None
         except httpx.TimeoutException:
             raise EngineTimeout(f"the container engine at {self.socket} did not answer in time") from None
         except httpx.HTTPError as exc:
@@ -172,8 +180,7 @@ class EngineClient:
             message = _text(data.get("message"), 200) if isinstance(data, dict) else ""
         except (ValueError, httpx.HTTPError):
             message = ""
-        return f"container engine: {path.split('?')[0]}: HTTP {resp.status_code}" + (
-            f": {message}" if message else "")
+        return f"container engine: {path.split('?')[0]}: HTTP {resp.status_code}" + (f": {message}" if message else "")
 
     def _read(self, resp: httpx.Response, cap: int, deadline: float) -> bytes:
         out = bytearray()
@@ -185,8 +192,9 @@ class EngineClient:
                 raise EngineError("container engine: answer took too long")
         return bytes(out)
 
-    def request(self, method: str, path: str, *, params: dict[str, Any] | None = None,
-                body: Any = None, cap: int = MAX_JSON) -> Any:
+    def request(
+        self, method: str, path: str, *, params: dict[str, Any] | None = None, body: Any = None, cap: int = MAX_JSON
+    ) -> Any:
         """A JSON request; None for an empty answer (204)."""
         deadline = time.monotonic() + self.timeout
         with self._stream(method, path, params=params, body=body) as resp:
@@ -218,12 +226,18 @@ class EngineClient:
                 public, private = (p.get("PublicPort"), p.get("PrivatePort")) if isinstance(p, dict) else (0, 0)
                 if isinstance(p, dict) and isinstance(public, int) and isinstance(private, int):
                     ports.append((_text(p.get("IP"), 64), public, private, _text(p.get("Type"), 8)))
-            out.append(Container(
-                id=item["Id"][:128], name=name, image=_text(item.get("Image")),
-                state=_text(item.get("State"), 32), status=_text(item.get("Status"), 128),
-                labels={_text(k, 128): _text(v) for k, v in labels.items() if isinstance(k, str)},
-                created=float(item["Created"]) if isinstance(item.get("Created"), (int, float)) else 0.0,
-                ports=ports))
+            out.append(
+                Container(
+                    id=item["Id"][:128],
+                    name=name,
+                    image=_text(item.get("Image")),
+                    state=_text(item.get("State"), 32),
+                    status=_text(item.get("Status"), 128),
+                    labels={_text(k, 128): _text(v) for k, v in labels.items() if isinstance(k, str)},
+                    created=float(item["Created"]) if isinstance(item.get("Created"), (int, float)) else 0.0,
+                    ports=ports,
+                )
+            )
         return out
 
     def inspect(self, ident: str) -> ContainerState:
@@ -241,43 +255,59 @@ class EngineClient:
         code = st.get("ExitCode")
         pid = st.get("Pid")
         return ContainerState(
-            running=st.get("Running") is True, status=_text(st.get("Status"), 32),
-            health=_text(health.get("Status"), 32), restarts=restarts if isinstance(restarts, int) else 0,
+            running=st.get("Running") is True,
+            status=_text(st.get("Status"), 32),
+            health=_text(health.get("Status"), 32),
+            restarts=restarts if isinstance(restarts, int) else 0,
             started_at=_text(st.get("StartedAt"), 64),
             exit_code=code if isinstance(code, int) else None,
-            tty=cfg.get("Tty") is True, mounts=mounts,
-            pid=pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else 0)
+            tty=cfg.get("Tty") is True,
+            mounts=mounts,
+            pid=pid if isinstance(pid, int) and not isinstance(pid, bool) and pid > 0 else 0,
+        )
 
     @contextmanager
-    def logs(self, ident: str, *, follow: bool, since: int = 0, tail: int | None = None,
-             read_timeout: float = 30.0) -> Iterator[Iterator[bytes]]:
+    def logs(
+        self, ident: str, *, follow: bool, since: int = 0, tail: int | None = None, read_timeout: float = 30.0
+    ) -> Iterator[Iterator[bytes]]:
         """The raw logs stream (frames; timestamps on). A quiet container ends the stream with a
         read timeout after ``read_timeout`` seconds, which the follower treats as "reconnect"."""
-        params: dict[str, Any] = {"stdout": "1", "stderr": "1", "timestamps": "1",
-                                  "follow": "1" if follow else "0"}
+        params: dict[str, Any] = {"stdout": "1", "stderr": "1", "timestamps": "1", "follow": "1" if follow else "0"}
         if since:
             params["since"] = str(since)
         if tail is not None:
             params["tail"] = str(tail)
-        with self._stream("GET", f"/containers/{quote(ident, safe='')}/logs", params=params,
-                          read_timeout=read_timeout) as resp:
+        with self._stream(
+            "GET", f"/containers/{quote(ident, safe='')}/logs", params=params, read_timeout=read_timeout
+        ) as resp:
             yield resp.iter_raw()
 
-    def exec(self, ident: str, argv: list[str], *, timeout: float | None = None,
-             cap: int = MAX_EXEC_OUTPUT, tty: bool = False) -> ExecResult:
+    def exec(
+        self,
+        ident: str,
+        argv: list[str],
+        *,
+        timeout: float | None = None,
+        cap: int = MAX_EXEC_OUTPUT,
+        tty: bool = False,
+    ) -> ExecResult:
         """Run argv in the container (no shell) and collect its output, within a deadline."""
         limit = timeout if timeout is not None else self.timeout
         deadline = time.monotonic() + limit
-        created = self.request("POST", f"/containers/{quote(ident, safe='')}/exec",
-                               body={"Cmd": argv, "AttachStdout": True, "AttachStderr": True, "Tty": tty})
+        created = self.request(
+            "POST",
+            f"/containers/{quote(ident, safe='')}/exec",
+            body={"Cmd": argv, "AttachStdout": True, "AttachStderr": True, "Tty": tty},
+        )
         exec_id = created.get("Id") if isinstance(created, dict) else None
         if not isinstance(exec_id, str):
             raise EngineError("container engine: exec was not created")
         decoder = FrameDecoder(raw=tty, split_lines=False)
         out: dict[int, list[bytes]] = {1: [], 2: []}
         size = 0
-        with self._stream("POST", f"/exec/{quote(exec_id, safe='')}/start",
-                          body={"Detach": False, "Tty": tty}, read_timeout=limit) as resp:
+        with self._stream(
+            "POST", f"/exec/{quote(exec_id, safe='')}/start", body={"Detach": False, "Tty": tty}, read_timeout=limit
+        ) as resp:
             for chunk in resp.iter_raw():
                 size += len(chunk)
                 if size > cap:
@@ -288,9 +318,11 @@ class EngineClient:
                     raise EngineError(f"{argv[0]} in the container did not finish within {limit:g} s")
         info = self.request("GET", f"/exec/{quote(exec_id, safe='')}/json")
         code = info.get("ExitCode") if isinstance(info, dict) else None
-        return ExecResult(code if isinstance(code, int) else None,
-                          b"".join(out.get(1, [])).decode("utf-8", "replace"),
-                          b"".join(out.get(2, [])).decode("utf-8", "replace"))
+        return ExecResult(
+            code if isinstance(code, int) else None,
+            b"".join(out.get(1, [])).decode("utf-8", "replace"),
+            b"".join(out.get(2, [])).decode("utf-8", "replace"),
+        )
 
 
 def _reason(exc: Exception) -> str:

@@ -42,13 +42,13 @@ def parse_stamp(raw: bytes) -> tuple[tuple[int, int] | None, bytes]:
     if sp < 20 or sp > 40:
         return None, raw
     stamp = raw[:sp].decode("ascii", "replace")
-    rest = raw[sp + 1:]
+    rest = raw[sp + 1 :]
     frac = 0
     main = stamp
     if "." in stamp:
         main, _, tail = stamp.partition(".")
         digits = "".join(ch for ch in tail if ch.isdigit())
-        tz = tail[len(digits):]
+        tz = tail[len(digits) :]
         frac = int((digits + "000000000")[:9]) if digits else 0
         main += tz
     try:
@@ -63,8 +63,16 @@ def parse_stamp(raw: bytes) -> tuple[tuple[int, int] | None, bytes]:
 class ContainerLogFollower:
     """The lines of one container (found again through ``resolve`` after every stream end)."""
 
-    def __init__(self, client: EngineClient, name: str, resolve: Callable[[], Container | None],
-                 *, backfill: int = 500, tty: bool = False, since: int = 0) -> None:
+    def __init__(
+        self,
+        client: EngineClient,
+        name: str,
+        resolve: Callable[[], Container | None],
+        *,
+        backfill: int = 500,
+        tty: bool = False,
+        since: int = 0,
+    ) -> None:
         self.client = client
         self.name = name  # what the Logs pane shows as the source
         self.resolve = resolve
@@ -196,4 +204,5 @@ def resolver_for(client: EngineClient, key: str, detection: Detection) -> Callab
             if m.key == key:
                 return m.container
         return None
+
     return resolve

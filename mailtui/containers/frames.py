@@ -61,7 +61,7 @@ class FrameDecoder:
                 continue
             if len(buf) - pos - HEADER < length:
                 break
-            payload = bytes(buf[pos + HEADER:pos + HEADER + length])
+            payload = bytes(buf[pos + HEADER : pos + HEADER + length])
             pos += HEADER + length
             out += self._lines(stream or STDOUT, payload)
         del buf[:pos]
@@ -78,11 +78,11 @@ class FrameDecoder:
             if nl < 0:
                 room = MAX_LINE - len(part)
                 if room > 0:
-                    part += data[start:start + room]
+                    part += data[start : start + room]
                 break
             room = MAX_LINE - len(part)
             if room > 0:
-                part += data[start:min(nl, start + room)]
+                part += data[start : min(nl, start + room)]
             out.append((stream, bytes(part)))
             part.clear()
             start = nl + 1

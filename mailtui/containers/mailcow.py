@@ -86,8 +86,7 @@ def _int(value: Any) -> int | None:
 
 def parse_fail2ban(data: Any, now: float | None = None) -> MailcowBans:
     if not isinstance(data, dict):
-        raise MailcowError("mailcow API: get/fail2ban did not answer an object "
-                           "(is the key an admin key?)")
+        raise MailcowError("mailcow API: get/fail2ban did not answer an object (is the key an admin key?)")
     now = time.time() if now is None else now
     banned: list[BannedIP] = []
     queued: list[str] = []
@@ -102,8 +101,11 @@ def parse_fail2ban(data: Any, now: float | None = None) -> MailcowBans:
         if not ip:
             continue
         left = seconds_left(item.get("banned_until"))
-        entry = BannedIP(ip[:64], ban_time=-1 if left == float("inf") else ban_time,
-                         ends=None if left is None or left == float("inf") else now + left)
+        entry = BannedIP(
+            ip[:64],
+            ban_time=-1 if left == float("inf") else ban_time,
+            ends=None if left is None or left == float("inf") else now + left,
+        )
         if left is not None and left != float("inf") and ban_time:
             entry.ban_start = entry.ends - ban_time if entry.ends is not None else None
         banned.append(entry)
@@ -116,20 +118,28 @@ def parse_fail2ban(data: Any, now: float | None = None) -> MailcowBans:
         if perm_net and not any(b.ip == perm_net.split("/", 1)[0] for b in banned):
             banned.append(BannedIP(perm_net.split("/", 1)[0][:64], ban_time=-1))
     jail = JailStatus(JAIL, currently_banned=len(banned), banned=banned)
-    return MailcowBans(Fail2banSnapshot([jail], "mailcow"), ban_time, _int(data.get("max_attempts")),
-                       _int(data.get("retry_window")), _lines(data.get("whitelist")),
-                       _lines(data.get("blacklist")), queued)
+    return MailcowBans(
+        Fail2banSnapshot([jail], "mailcow"),
+        ban_time,
+        _int(data.get("max_attempts")),
+        _int(data.get("retry_window")),
+        _lines(data.get("whitelist")),
+        _lines(data.get("blacklist")),
+        queued,
+    )
 
 
 class MailcowAPI:
-    def __init__(self, url: str, key: str, write_key: str = "", *, verify: bool | str = True,
-                 timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self, url: str, key: str, write_key: str = "", *, verify: bool | str = True, timeout: float = TIMEOUT
+    ) -> None:
         self.url = url.rstrip("/")
         self.key = key
         self.write_key = write_key
         self.timeout = timeout
-        self._client = httpx.Client(verify=verify, trust_env=False, follow_redirects=False,
-                                    timeout=httpx.Timeout(timeout))
+        self._client = httpx.Client(
+            verify=verify, trust_env=False, follow_redirects=False, timeout=httpx.Timeout(timeout)
+        )
 
     def close(self) -> None:
         self._client.close()
@@ -139,8 +149,9 @@ class MailcowAPI:
             raise MailcowError("no mailcow API key configured ([containers] mailcow_api_key)")
         deadline = time.monotonic() + self.timeout
         try:
-            with self._client.stream(method, f"{self.url}{path}", json=body,
-                                     headers={"X-API-Key": key, "Accept": "application/json"}) as resp:
+            with self._client.stream(
+                method, f"{self.url}{path}", json=body, headers={"X-API-Key": key, "Accept": "application/json"}
+            ) as resp:
                 raw = bytearray()
                 for chunk in resp.iter_raw():
                     raw += chunk
@@ -156,8 +167,10 @@ class MailcowAPI:
         except httpx.HTTPError as exc:
             raise MailcowError(f"mailcow API: {type(exc).__name__}: {str(exc)[:200]}") from None
         if status in (401, 403):
-            raise MailcowError(f"the mailcow API refused the key (HTTP {status}): check the key and "
-                               "that this host's address is allowed for it")
+            raise MailcowError(
+                f"the mailcow API refused the key (HTTP {status}): check the key and "
+                "that this host's address is allowed for it"
+            )
         if status >= 400:
             raise MailcowError(f"mailcow API: {path}: HTTP {status}")
         try:
@@ -179,9 +192,17 @@ class MailcowAPI:
             if not isinstance(item, dict) or not isinstance(item.get("message"), str):
                 continue
             when = item.get("time")
-            out.append(NetfilterEvent(float(when) if isinstance(when, (int, float)) and not isinstance(when, bool)
-                                      else float(when) if isinstance(when, str) and when.isdigit() else None,
-                                      str(item.get("priority", ""))[:16], item["message"][:2000]))
+            out.append(
+                NetfilterEvent(
+                    float(when)
+                    if isinstance(when, (int, float)) and not isinstance(when, bool)
+                    else float(when)
+                    if isinstance(when, str) and when.isdigit()
+                    else None,
+                    str(item.get("priority", ""))[:16],
+                    item["message"][:2000],
+                )
+            )
         return out
 
     def why(self, ip: str, count: int = 500) -> list[NetfilterEvent]:
@@ -192,10 +213,13 @@ class MailcowAPI:
         """Queue an unban (netfilter applies it within seconds); returns mailcow's words."""
         net = valid_network(network)
         if not self.write_key:
-            raise MailcowError("unban needs a read-write mailcow API key ([containers] "
-                               "mailcow_api_key_rw); the read-only key cannot change bans")
-        data = self._call("POST", "/api/v1/edit/fail2ban", self.write_key,
-                          {"items": [net], "attr": {"action": "unban"}})
+            raise MailcowError(
+                "unban needs a read-write mailcow API key ([containers] "
+                "mailcow_api_key_rw); the read-only key cannot change bans"
+            )
+        data = self._call(
+            "POST", "/api/v1/edit/fail2ban", self.write_key, {"items": [net], "attr": {"action": "unban"}}
+        )
         replies = data if isinstance(data, list) else [data]
         for reply in replies:
             if isinstance(reply, dict) and reply.get("type") in ("danger", "error"):

@@ -25,7 +25,7 @@ def host_path(state: ContainerState, path: str) -> str:
         if (path == dest or path.startswith(dest.rstrip("/") + "/")) and len(dest) > len(best[1]):
             best = (source, dest)
     if best[1]:
-        rest = path[len(best[1]):].lstrip("/")
+        rest = path[len(best[1]) :].lstrip("/")
         return posixpath.join(best[0], rest) if rest else best[0]
     if state.pid:
         return f"/proc/{state.pid}/root{path}"

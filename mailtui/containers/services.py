@@ -52,8 +52,12 @@ class ContainersReport:
     problem: str = ""  # the engine could not be asked (socket, permission, ...)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"socket": self.socket, "appliance": self.appliance, "problem": self.problem,
-                "containers": [s.to_dict() for s in self.services]}
+        return {
+            "socket": self.socket,
+            "appliance": self.appliance,
+            "problem": self.problem,
+            "containers": [s.to_dict() for s in self.services],
+        }
 
 
 def _epoch(text: str) -> float | None:
@@ -77,8 +81,13 @@ def collect(client: EngineClient, names: dict[str, tuple[str, ...]] | None = Non
     report.appliance = detection.appliance
     for m in detection.containers:
         c = m.container
-        svc = ContainerService(clean(c.name), m.appliance, list(m.roles), clean(c.state),
-                               ports=[clean(f"{ip or '*'}:{pub}->{priv}/{proto}") for ip, pub, priv, proto in c.ports])
+        svc = ContainerService(
+            clean(c.name),
+            m.appliance,
+            list(m.roles),
+            clean(c.state),
+            ports=[clean(f"{ip or '*'}:{pub}->{priv}/{proto}") for ip, pub, priv, proto in c.ports],
+        )
         try:
             st = client.inspect(c.id)
         except EngineError as exc:

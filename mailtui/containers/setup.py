@@ -63,5 +63,6 @@ def discover(cfg: Config, *, routes: bool = True) -> ContainerSetup:
     setup.client = client
     if routes:
         from mailtui.containers.config import install_routes
+
         setup.routes = install_routes(client, setup.detection)
     return setup

@@ -29,10 +29,21 @@ class DemoBans:
         shift = now - float(self.data["taken"])
         jails = []
         for j in self.data["jails"]:
-            banned = [BannedIP(b["ip"], _plus(b.get("ban_start"), shift), b.get("ban_time"),
-                               _plus(b.get("ends"), shift)) for b in j["banned"]]
-            jails.append(JailStatus(j["name"], j["currently_failed"], j["total_failed"], len(banned),
-                                    j["total_banned"], list(j.get("files", [])), banned))
+            banned = [
+                BannedIP(b["ip"], _plus(b.get("ban_start"), shift), b.get("ban_time"), _plus(b.get("ends"), shift))
+                for b in j["banned"]
+            ]
+            jails.append(
+                JailStatus(
+                    j["name"],
+                    j["currently_failed"],
+                    j["total_failed"],
+                    len(banned),
+                    j["total_banned"],
+                    list(j.get("files", [])),
+                    banned,
+                )
+            )
         snapshot = Fail2banSnapshot(jails, "socket", self.data.get("version", ""), taken=now)
         return BansResult(snapshot, "socket", NOTE)
 

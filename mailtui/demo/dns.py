@@ -26,13 +26,17 @@ class DemoDns:
         self.note = "demo: a captured check of the test rig's DNS lab"
 
     def findings(self) -> list[Finding]:
-        return [Finding(c["id"], c["group"], c["status"], c["summary"], c.get("detail", ""), c.get("data", {}))
-                for c in self.data["checks"]]
+        return [
+            Finding(c["id"], c["group"], c["status"], c["summary"], c.get("detail", ""), c.get("data", {}))
+            for c in self.data["checks"]
+        ]
 
     def check(self, domain: str, on_finding: Callable[[Finding], None] | None = None) -> CheckReport:
         if domain.rstrip(".").lower() != self.domain:
-            raise ValueError(f"the demo checks no real domain (no network): only {self.domain}'s captured "
-                             "check is replayed (d, then Enter)")
+            raise ValueError(
+                f"the demo checks no real domain (no network): only {self.domain}'s captured "
+                "check is replayed (d, then Enter)"
+            )
         report = CheckReport(self.domain, self.data.get("unicode_domain", self.domain), self.data["nameserver"])
         for finding in self.findings():
             time.sleep(self.step)

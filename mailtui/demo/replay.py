@@ -31,8 +31,7 @@ def restamp(line: str, now: float) -> str:
 
 
 class DemoReplay:
-    def __init__(self, directory: Path, min_gap: float = 0.15, max_gap: float = 1.5,
-                 backfill: int = 40) -> None:
+    def __init__(self, directory: Path, min_gap: float = 0.15, max_gap: float = 1.5, backfill: int = 40) -> None:
         self.directory = directory
         self.min_gap, self.max_gap, self.backfill = min_gap, max_gap, backfill
         self.paths = {name: directory / name for name in DEMO_LOGS}

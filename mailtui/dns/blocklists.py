@@ -37,24 +37,35 @@ SPAMHAUS_REFUSED = {
     "127.0.1.255": "the list refuses this kind of query (an address asked of a domain list)",
 }
 SPAMHAUS_ZEN = {
-    "127.0.0.2": "SBL: a spam source or spam operation", "127.0.0.3": "SBL CSS: a snowshoe spam source",
-    "127.0.0.4": "XBL: an infected or exploited machine", "127.0.0.5": "XBL", "127.0.0.6": "XBL",
-    "127.0.0.7": "XBL", "127.0.0.9": "DROP: a hijacked or criminal network",
+    "127.0.0.2": "SBL: a spam source or spam operation",
+    "127.0.0.3": "SBL CSS: a snowshoe spam source",
+    "127.0.0.4": "XBL: an infected or exploited machine",
+    "127.0.0.5": "XBL",
+    "127.0.0.6": "XBL",
+    "127.0.0.7": "XBL",
+    "127.0.0.9": "DROP: a hijacked or criminal network",
     "127.0.0.10": "PBL (ISP): an address that should not send mail directly",
     "127.0.0.11": "PBL (Spamhaus): an address that should not send mail directly",
 }
 SPAMHAUS_DBL = {
-    "127.0.1.2": "a spam domain", "127.0.1.4": "a phishing domain", "127.0.1.5": "a malware domain",
-    "127.0.1.6": "a botnet command-and-control domain", "127.0.1.102": "an abused legitimate spam domain",
-    "127.0.1.103": "an abused legitimate redirector", "127.0.1.104": "an abused legitimate phishing domain",
-    "127.0.1.105": "an abused legitimate malware domain", "127.0.1.106": "an abused legitimate botnet C&C",
+    "127.0.1.2": "a spam domain",
+    "127.0.1.4": "a phishing domain",
+    "127.0.1.5": "a malware domain",
+    "127.0.1.6": "a botnet command-and-control domain",
+    "127.0.1.102": "an abused legitimate spam domain",
+    "127.0.1.103": "an abused legitimate redirector",
+    "127.0.1.104": "an abused legitimate phishing domain",
+    "127.0.1.105": "an abused legitimate malware domain",
+    "127.0.1.106": "an abused legitimate botnet C&C",
 }
 
-REFUSED_FIX = ("Spamhaus answers queries from large public resolvers (8.8.8.8, 1.1.1.1, a provider's "
-               "shared resolver) with this code instead of the truth. Check through a resolver of your own "
-               "(unbound on this machine, [dns] nameserver = 127.0.0.1) or a Spamhaus DQS key "
-               "(list zone <key>.zen.dq.spamhaus.net). The same resolver problem affects Postfix's own "
-               "reject_rbl_client checks.")
+REFUSED_FIX = (
+    "Spamhaus answers queries from large public resolvers (8.8.8.8, 1.1.1.1, a provider's "
+    "shared resolver) with this code instead of the truth. Check through a resolver of your own "
+    "(unbound on this machine, [dns] nameserver = 127.0.0.1) or a Spamhaus DQS key "
+    "(list zone <key>.zen.dq.spamhaus.net). The same resolver problem affects Postfix's own "
+    "reject_rbl_client checks."
+)
 
 
 @dataclass(frozen=True)
@@ -81,8 +92,13 @@ def parse_lists(entries: list[str]) -> list[Blocklist]:
     return out
 
 
-DEFAULT_LISTS = ["zen.spamhaus.org", "b.barracudacentral.org", "bl.spamcop.net", "psbl.surriel.com",
-                 "domain:dbl.spamhaus.org"]
+DEFAULT_LISTS = [
+    "zen.spamhaus.org",
+    "b.barracudacentral.org",
+    "bl.spamcop.net",
+    "psbl.surriel.com",
+    "domain:dbl.spamhaus.org",
+]
 
 
 def reversed_name(address: str, zone: str) -> str:
@@ -120,16 +136,22 @@ async def _ask(resolver: Resolver, target: str, bl: Blocklist) -> Listing:
     listed = [c for c in codes if c.startswith("127.")]
     if not listed:
         # an answer outside 127/8 is not a DNSBL answer at all: a resolver that rewrites NXDOMAIN
-        return Listing(target, bl.zone, "error", codes,
-                       "answered outside 127.0.0.0/8: the resolver rewrites NXDOMAIN (ad or captive DNS)")
+        return Listing(
+            target,
+            bl.zone,
+            "error",
+            codes,
+            "answered outside 127.0.0.0/8: the resolver rewrites NXDOMAIN (ad or captive DNS)",
+        )
     txt = await resolver.query(name, "TXT")
     words = "; ".join(t[:200] for t in txt.texts()[:2]) if txt.ok else ""
     meaning = ", ".join(bl.codes.get(c, c) for c in listed)
     return Listing(target, bl.zone, "listed", listed, f"{meaning}" + (f" — {words}" if words else ""))
 
 
-async def check_listings(resolver: Resolver, addresses: list[str], domain: str,
-                         lists: list[Blocklist]) -> list[Listing]:
+async def check_listings(
+    resolver: Resolver, addresses: list[str], domain: str, lists: list[Blocklist]
+) -> list[Listing]:
     jobs = [_ask(resolver, a, bl) for a in addresses for bl in lists if bl.kind == "ip"]
     if domain:
         jobs += [_ask(resolver, domain, bl) for bl in lists if bl.kind == "domain"]
@@ -146,29 +168,54 @@ def findings(listings: list[Listing]) -> list[Finding]:
         if li.status == "clean":
             clean.setdefault(li.target, []).append(li.zone)
         elif li.status == "listed":
-            out.append(Finding(f"blocklist.listed.{li.zone}", GROUP, "fail",
-                               f"{li.target} is listed on {li.zone} ({', '.join(li.codes)})",
-                               f"{li.reason}\nReceivers that use {li.zone} reject or junk mail from it. "
-                               "Find the cause (a compromised account or machine, an open relay), fix it, "
-                               "then ask the list to remove it (its website has a lookup and removal form).",
-                               {"target": li.target, "zone": li.zone, "codes": li.codes}))
+            out.append(
+                Finding(
+                    f"blocklist.listed.{li.zone}",
+                    GROUP,
+                    "fail",
+                    f"{li.target} is listed on {li.zone} ({', '.join(li.codes)})",
+                    f"{li.reason}\nReceivers that use {li.zone} reject or junk mail from it. "
+                    "Find the cause (a compromised account or machine, an open relay), fix it, "
+                    "then ask the list to remove it (its website has a lookup and removal form).",
+                    {"target": li.target, "zone": li.zone, "codes": li.codes},
+                )
+            )
         elif li.status == "refused":
             if li.zone in refused_seen:
                 continue
             refused_seen.add(li.zone)
-            out.append(Finding(f"blocklist.refused.{li.zone}", GROUP, "warn",
-                               f"{li.zone} refused to answer ({', '.join(li.codes)}: {li.reason}) — "
-                               "not a listing",
-                               REFUSED_FIX, {"zone": li.zone, "codes": li.codes}))
+            out.append(
+                Finding(
+                    f"blocklist.refused.{li.zone}",
+                    GROUP,
+                    "warn",
+                    f"{li.zone} refused to answer ({', '.join(li.codes)}: {li.reason}) — not a listing",
+                    REFUSED_FIX,
+                    {"zone": li.zone, "codes": li.codes},
+                )
+            )
         else:
             status = "timeout" if li.status == "timeout" else "error"
-            out.append(Finding(f"blocklist.{status}.{li.zone}", GROUP, status,
-                               f"{li.zone}: no usable answer for {li.target}", li.reason,
-                               {"target": li.target, "zone": li.zone}))
+            out.append(
+                Finding(
+                    f"blocklist.{status}.{li.zone}",
+                    GROUP,
+                    status,
+                    f"{li.zone}: no usable answer for {li.target}",
+                    li.reason,
+                    {"target": li.target, "zone": li.zone},
+                )
+            )
     for target, zones in clean.items():
-        out.append(Finding("blocklist.clean", GROUP, "ok", f"{target} is on none of {len(zones)} "
-                           f"list{'s' if len(zones) != 1 else ''} ({', '.join(zones)})",
-                           data={"target": target, "zones": zones}))
+        out.append(
+            Finding(
+                "blocklist.clean",
+                GROUP,
+                "ok",
+                f"{target} is on none of {len(zones)} list{'s' if len(zones) != 1 else ''} ({', '.join(zones)})",
+                data={"target": target, "zones": zones},
+            )
+        )
     return out
 
 
@@ -216,8 +263,14 @@ async def check_reputation(ctx: CheckContext) -> None:
             addresses += resolved
         addresses = public(addresses)
         if not addresses:
-            ctx.add(Finding("blocklist.no_addresses", GROUP, "info",
-                            "no public sending address found here to look up (smtp_bind_address, "
-                            "interfaces, myhostname): pass them with --send-address"))
+            ctx.add(
+                Finding(
+                    "blocklist.no_addresses",
+                    GROUP,
+                    "info",
+                    "no public sending address found here to look up (smtp_bind_address, "
+                    "interfaces, myhostname): pass them with --send-address",
+                )
+            )
     for finding in findings(await check_listings(ctx.resolver, addresses, ctx.domain, lists)):
         ctx.add(finding)

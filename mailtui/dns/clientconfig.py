@@ -37,8 +37,14 @@ class ServerEntry:
     source: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"protocol": self.protocol, "host": self.host, "port": self.port, "tls": self.tls,
-                "auth": self.auth, "source": self.source}
+        return {
+            "protocol": self.protocol,
+            "host": self.host,
+            "port": self.port,
+            "tls": self.tls,
+            "auth": self.auth,
+            "source": self.source,
+        }
 
 
 class XmlRefused(Exception):
@@ -49,8 +55,10 @@ def _parse(data: bytes) -> Element:
     try:
         return SafeET.fromstring(data, forbid_dtd=True)
     except DefusedXmlException as exc:
-        raise XmlRefused(f"XML refused: it uses {type(exc).__name__.replace('Forbidden', '').lower() or 'DTD'}"
-                         " declarations (possible entity-expansion attack)") from None
+        raise XmlRefused(
+            f"XML refused: it uses {type(exc).__name__.replace('Forbidden', '').lower() or 'DTD'}"
+            " declarations (possible entity-expansion attack)"
+        ) from None
     except SafeET.ParseError as exc:
         raise XmlRefused(f"not well-formed XML: {exc}") from None
 
@@ -110,8 +118,11 @@ def parse_autoconfig(data: bytes, source: str = "autoconfig") -> AutoconfigDoc:
         if socket_type not in _SOCKET:
             doc.problems.append(f"{kind} {host}:{port}: unknown socketType {socket_type[:20]!r}")
         auths = [(a.text or "").strip() for a in el if _local(a.tag) == "authentication"]
-        doc.servers.append(ServerEntry(protocol, host.lower().rstrip("."), port, _SOCKET.get(socket_type, "plain"),
-                                       ",".join(auths), source))
+        doc.servers.append(
+            ServerEntry(
+                protocol, host.lower().rstrip("."), port, _SOCKET.get(socket_type, "plain"), ",".join(auths), source
+            )
+        )
     if not any(s.protocol in ("imap", "pop3") for s in doc.servers):
         doc.problems.append("no valid incoming server: Thunderbird rejects the file")
     if not any(s.protocol == "smtp" for s in doc.servers):
@@ -170,8 +181,11 @@ def parse_autodiscover(data: bytes, source: str = "autodiscover") -> Autodiscove
             tls = "starttls" if port in _STARTTLS_PORTS else "implicit"
         spa = _text(proto, "SPA").lower() != "off"
         if spa:
-            doc.problems.append(f"{kind} {host}:{port}: SPA is on (the default when absent): Outlook "
-                                "tries NTLM, which Dovecot/Postfix rarely offer")
-        doc.servers.append(ServerEntry(kind.lower(), host.lower().rstrip("."), port, tls,
-                                       "spa" if spa else "password", source))
+            doc.problems.append(
+                f"{kind} {host}:{port}: SPA is on (the default when absent): Outlook "
+                "tries NTLM, which Dovecot/Postfix rarely offer"
+            )
+        doc.servers.append(
+            ServerEntry(kind.lower(), host.lower().rstrip("."), port, tls, "spa" if spa else "password", source)
+        )
     return doc

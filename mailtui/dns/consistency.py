@@ -61,9 +61,16 @@ async def check_consistency(ctx: CheckContext) -> None:
     if local is not None:
         await _against_local(ctx, entries, local)
     if len(ctx.findings) == before:
-        ctx.add(Finding("consistency", CONSISTENCY, "ok" if entries else "info",
-                        f"{len(entries)} advertised services agree with each other and with what answers"
-                        if entries else "nothing advertised to compare (no SRV, autoconfig or autodiscover)"))
+        ctx.add(
+            Finding(
+                "consistency",
+                CONSISTENCY,
+                "ok" if entries else "info",
+                f"{len(entries)} advertised services agree with each other and with what answers"
+                if entries
+                else "nothing advertised to compare (no SRV, autoconfig or autodiscover)",
+            )
+        )
 
 
 async def _against_probe(ctx: CheckContext, e: ServerEntry) -> None:
@@ -79,15 +86,28 @@ async def _against_probe(ctx: CheckContext, e: ServerEntry) -> None:
         other = "starttls" if e.tls == "implicit" else "implicit"
         alt = await ctx.probe(e.host, e.port, e.protocol, other)
         if not alt.error and alt.connected:
-            ctx.add(Finding(fid, CONSISTENCY, "fail", f"{said}, but the port speaks {other}",
-                            f"Probing as advertised: {r.error}. Clients configured from {e.source} will fail to "
-                            "connect."))
+            ctx.add(
+                Finding(
+                    fid,
+                    CONSISTENCY,
+                    "fail",
+                    f"{said}, but the port speaks {other}",
+                    f"Probing as advertised: {r.error}. Clients configured from {e.source} will fail to connect.",
+                )
+            )
             return
         ctx.add(Finding(fid, CONSISTENCY, "fail", f"{said}, but the probe failed: {r.error}"))
         return
     if r.tls_version and not r.name_ok:
-        ctx.add(Finding(fid, CONSISTENCY, "fail", f"{said}, but its certificate does not cover {e.host}",
-                        f"The certificate names {', '.join(r.names) or r.subject}."))
+        ctx.add(
+            Finding(
+                fid,
+                CONSISTENCY,
+                "fail",
+                f"{said}, but its certificate does not cover {e.host}",
+                f"The certificate names {', '.join(r.names) or r.subject}.",
+            )
+        )
 
 
 def _across_sources(ctx: CheckContext, entries: list[ServerEntry]) -> None:
@@ -97,22 +117,30 @@ def _across_sources(ctx: CheckContext, entries: list[ServerEntry]) -> None:
     for protocol, sources in by_protocol.items():
         names = sorted(sources)
         for i, a in enumerate(names):
-            for b in names[i + 1:]:
+            for b in names[i + 1 :]:
                 if not {(h, p) for h, p, _ in sources[a]} & {(h, p) for h, p, _ in sources[b]}:
 
                     def fmt(s: set[tuple[str, int, str]]) -> str:
                         return ", ".join(f"{h}:{p} {t}" for h, p, t in sorted(s))
 
-                    ctx.add(Finding(f"consistency:{protocol}:{a}:{b}", CONSISTENCY, "warn",
-                                    f"{protocol}: {a} and {b} disagree",
-                                    f"{a}: {fmt(sources[a])}\n{b}: {fmt(sources[b])}\n"
-                                    "Clients using different discovery methods end up on different servers."))
+                    ctx.add(
+                        Finding(
+                            f"consistency:{protocol}:{a}:{b}",
+                            CONSISTENCY,
+                            "warn",
+                            f"{protocol}: {a} and {b} disagree",
+                            f"{a}: {fmt(sources[a])}\n{b}: {fmt(sources[b])}\n"
+                            "Clients using different discovery methods end up on different servers.",
+                        )
+                    )
 
 
 async def _against_local(ctx: CheckContext, entries: list[ServerEntry], local: LocalView) -> None:
-    plaintext_refused = (local.dovecot.get("disable_plaintext_auth") == "yes"
-                         or local.dovecot.get("auth_allow_cleartext") == "no"
-                         or local.dovecot.get("ssl") == "required")
+    plaintext_refused = (
+        local.dovecot.get("disable_plaintext_auth") == "yes"
+        or local.dovecot.get("auth_allow_cleartext") == "no"
+        or local.dovecot.get("ssl") == "required"
+    )
     for e in entries:
         addresses, _ = await ctx.resolver.addresses(e.host)
         if not any(_is_local(a, local) for a in addresses):
@@ -121,25 +149,47 @@ async def _against_local(ctx: CheckContext, entries: list[ServerEntry], local: L
         ours = [x for x in local.listeners if x.daemon == daemon]
         configured = [x for x in ours if x.port == e.port]
         if ours and not configured:  # no verdict when that daemon's configuration is unknown here
-            ctx.add(Finding(f"consistency:local:{e.host}:{e.port}", CONSISTENCY, "fail",
-                            f"{e.source} says {e.protocol} on port {e.port}, but this machine's {daemon} "
-                            "configuration has no listener there",
-                            "The port may answer for another reason today, but nothing in master.cf / doveconf "
-                            "keeps it there."))
+            ctx.add(
+                Finding(
+                    f"consistency:local:{e.host}:{e.port}",
+                    CONSISTENCY,
+                    "fail",
+                    f"{e.source} says {e.protocol} on port {e.port}, but this machine's {daemon} "
+                    "configuration has no listener there",
+                    "The port may answer for another reason today, but nothing in master.cf / doveconf keeps it there.",
+                )
+            )
         elif configured and configured[0].tls != e.tls and e.tls != "plain" and not ctx.options.probes:
             # with probes on, the probe already showed what the port speaks
-            ctx.add(Finding(f"consistency:local-tls:{e.host}:{e.port}", CONSISTENCY, "fail",
-                            f"{e.source} says {e.tls} on port {e.port}; the local {daemon} listener is "
-                            f"{configured[0].tls} ({configured[0].service})"))
-        if e.protocol in ("imap", "pop3") and e.tls != "implicit" and e.source.startswith("SRV") \
-                and plaintext_refused:
-            ctx.add(Finding(f"consistency:plaintext:{e.protocol}", CONSISTENCY, "warn",
-                            f"{e.source} offers {e.protocol} on port {e.port} while Dovecot refuses plaintext logins",
-                            "Clients that follow this record and do not use STARTTLS fail with 'Plaintext "
-                            "authentication disallowed'. If only TLS is wanted, publish the record with target "
-                            f"'.' (not offered) and keep _{e.protocol}s._tcp (RFC 8314)."))
+            ctx.add(
+                Finding(
+                    f"consistency:local-tls:{e.host}:{e.port}",
+                    CONSISTENCY,
+                    "fail",
+                    f"{e.source} says {e.tls} on port {e.port}; the local {daemon} listener is "
+                    f"{configured[0].tls} ({configured[0].service})",
+                )
+            )
+        if e.protocol in ("imap", "pop3") and e.tls != "implicit" and e.source.startswith("SRV") and plaintext_refused:
+            ctx.add(
+                Finding(
+                    f"consistency:plaintext:{e.protocol}",
+                    CONSISTENCY,
+                    "warn",
+                    f"{e.source} offers {e.protocol} on port {e.port} while Dovecot refuses plaintext logins",
+                    "Clients that follow this record and do not use STARTTLS fail with 'Plaintext "
+                    "authentication disallowed'. If only TLS is wanted, publish the record with target "
+                    f"'.' (not offered) and keep _{e.protocol}s._tcp (RFC 8314).",
+                )
+            )
     implicit_local = [x for x in local.listeners if x.daemon == "postfix" and x.tls == "implicit"]
     if implicit_local and not any(e.source == "SRV _submissions._tcp" for e in entries):
-        ctx.add(Finding("consistency:submissions", CONSISTENCY, "info",
-                        f"Postfix runs implicit-TLS submission ({implicit_local[0].service} on port "
-                        f"{implicit_local[0].port}) but no _submissions._tcp SRV record advertises it"))
+        ctx.add(
+            Finding(
+                "consistency:submissions",
+                CONSISTENCY,
+                "info",
+                f"Postfix runs implicit-TLS submission ({implicit_local[0].service} on port "
+                f"{implicit_local[0].port}) but no _submissions._tcp SRV record advertises it",
+            )
+        )

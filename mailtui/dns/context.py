@@ -99,8 +99,9 @@ class CheckContext:
         lookup got an answer; posts whatever was held back."""
         if self._held is not None:
             results = self.resolver.results()
-            silent = silent_nameserver(results, len(self.resolver.asked()) - len(results),
-                                       self.resolver.describe(), self.domain, self.findings)
+            silent = silent_nameserver(
+                results, len(self.resolver.asked()) - len(results), self.resolver.describe(), self.domain, self.findings
+            )
             if silent is not None:
                 self._held = None
                 self.findings = [silent]
@@ -110,8 +111,9 @@ class CheckContext:
             self._release()
         return self.findings
 
-    async def answer(self, fid: str, group: str, label: str, name: Any, rdtype: str,
-                     absent: tuple[str, ...] | None = None) -> Lookup | None:
+    async def answer(
+        self, fid: str, group: str, label: str, name: Any, rdtype: str, absent: tuple[str, ...] | None = None
+    ) -> Lookup | None:
         """The answer to one lookup, or None once the reason there is none is reported.
 
         A failed lookup (SERVFAIL, REFUSED, timeout, ...) is reported as ``label: why``. For
@@ -154,8 +156,9 @@ class CheckContext:
             refused = ProbeResult(host, address, port, protocol, mode)
             refused.error = f"not connecting to {address}: outside the allowed addresses"
             return refused
-        return await asyncio.to_thread(probe, host, address, port, protocol, mode, self.options.timeout,
-                                       self.ssl_context)
+        return await asyncio.to_thread(
+            probe, host, address, port, protocol, mode, self.options.timeout, self.ssl_context
+        )
 
     async def close(self) -> None:
         await self.web.close()
@@ -174,5 +177,11 @@ def default_domain(cfg: Any) -> str:
 def options_from_config(cfg: Any, domain: str, **kw: Any) -> CheckOptions:
     nameserver = kw.pop("nameserver", None) or cfg["dns.nameserver"]
     kw.setdefault("blocklists", tuple(cfg["dns.blocklists"]))
-    return CheckOptions(domain=domain, nameserver=nameserver, ca_file=cfg["dns.ca_file"],
-                        postfix_dir=cfg["postfix.config_dir"], dovecot_config=cfg["dovecot.config"], **kw)
+    return CheckOptions(
+        domain=domain,
+        nameserver=nameserver,
+        ca_file=cfg["dns.ca_file"],
+        postfix_dir=cfg["postfix.config_dir"],
+        dovecot_config=cfg["dovecot.config"],
+        **kw,
+    )

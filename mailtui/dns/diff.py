@@ -66,7 +66,7 @@ def load_previous(path: str) -> dict[str, Any]:
     except ValueError:
         raise DiffError(f"{path}: not a JSON check report (write one with mailtui check --json)") from None
     if not isinstance(data, dict) or not isinstance(data.get("checks"), list):
-        raise DiffError(f"{path}: not a check report (no \"checks\" list)")
+        raise DiffError(f'{path}: not a check report (no "checks" list)')
     return data
 
 
@@ -100,13 +100,12 @@ def diff(previous: dict[str, Any], current: dict[str, Any]) -> CheckDiff:
             old_status, old_summary = str(old.get("status", "")), str(old.get("summary", ""))
             if (status, summary) != (old_status, old_summary):
                 result.changes.append(Change("changed", key[0], status, summary, old_status, old_summary))
-        for old in then[len(now):]:
+        for old in then[len(now) :]:
             result.changes.append(Change("gone", key[0], str(old.get("status", "")), str(old.get("summary", ""))))
     for key, then in before.items():
         if key not in after:
             for old in then:
-                result.changes.append(Change("gone", key[0], str(old.get("status", "")),
-                                             str(old.get("summary", ""))))
+                result.changes.append(Change("gone", key[0], str(old.get("status", "")), str(old.get("summary", ""))))
     return result
 
 

@@ -47,19 +47,36 @@ async def check_srv(ctx: CheckContext, label: str) -> None:
     srv = await ctx.answer(fid, DISCOVERY, label, name, "SRV", absent=("info", f"{label}: not published"))
     if srv is None:
         return
-    records = [(r.priority, r.weight, r.port, r.target.to_text(omit_final_dot=True) if r.target != dns.name.root
-                else ".") for r in srv.records]
+    records = [
+        (r.priority, r.weight, r.port, r.target.to_text(omit_final_dot=True) if r.target != dns.name.root else ".")
+        for r in srv.records
+    ]
     if any(r[3] == "." for r in records):
         if len(records) == 1:
-            ctx.add(Finding(fid, DISCOVERY, "not_offered", f"{label}: deliberately not offered (target '.')",
-                            "RFC 2782: a single SRV record with target '.' says the service is not available here."))
+            ctx.add(
+                Finding(
+                    fid,
+                    DISCOVERY,
+                    "not_offered",
+                    f"{label}: deliberately not offered (target '.')",
+                    "RFC 2782: a single SRV record with target '.' says the service is not available here.",
+                )
+            )
         else:
-            ctx.add(Finding(fid, DISCOVERY, "fail", f"{label}: target '.' mixed with real targets",
-                            "A '.' record says 'not offered'; other records say it is. Clients may do either."))
+            ctx.add(
+                Finding(
+                    fid,
+                    DISCOVERY,
+                    "fail",
+                    f"{label}: target '.' mixed with real targets",
+                    "A '.' record says 'not offered'; other records say it is. Clients may do either.",
+                )
+            )
         return
     ordered = srv_order(records)
-    order_text = "\n".join(f"priority {p} weight {w} ({share:g}% of its priority): {t}:{port}"
-                           for p, w, port, t, share in ordered)
+    order_text = "\n".join(
+        f"priority {p} weight {w} ({share:g}% of its priority): {t}:{port}" for p, w, port, t, share in ordered
+    )
     protocol, tls, std_port = MAIL_SRV.get(label, ("", "", 0))
     problems: list[str] = []
     for _, _, port, target, _ in ordered:
@@ -74,8 +91,9 @@ async def check_srv(ctx: CheckContext, label: str) -> None:
                 problems.append(f"{label} points to port {port}, the port of the other submission service")
     first = ordered[0]
     summary = f"{label}: {first[3]}:{first[2]}" + (f" (+{len(ordered) - 1} more)" if len(ordered) > 1 else "")
-    data = {"records": [{"priority": p, "weight": w, "port": port, "target": t, "share": s}
-                        for p, w, port, t, s in ordered]}
+    data = {
+        "records": [{"priority": p, "weight": w, "port": port, "target": t, "share": s} for p, w, port, t, s in ordered]
+    }
     if problems:
         ctx.add(Finding(fid, DISCOVERY, "fail", f"{label}: {problems[0]}", "\n".join([order_text, *problems]), data))
     else:
@@ -108,19 +126,35 @@ async def check_autoconfig(ctx: CheckContext) -> None:
         listing = "\n".join(f"{s.protocol} {s.host}:{s.port} {s.tls} auth={s.auth}" for s in doc.servers)
         data = {"servers": [s.to_dict() for s in doc.servers], "url": url}
         if doc.problems:
-            ctx.add(Finding(fid, DISCOVERY, "fail", f"autoconfig {suffix}: {doc.problems[0]}",
-                            "\n".join([listing, *doc.problems]), data))
+            ctx.add(
+                Finding(
+                    fid,
+                    DISCOVERY,
+                    "fail",
+                    f"autoconfig {suffix}: {doc.problems[0]}",
+                    "\n".join([listing, *doc.problems]),
+                    data,
+                )
+            )
         elif plain and not served_https:
-            ctx.add(Finding(fid, DISCOVERY, "warn",
-                            f"autoconfig served over plain HTTP only ({len(doc.servers)} servers)",
-                            "Anyone on the path can rewrite it; serve it over HTTPS too.\n" + listing, data))
+            ctx.add(
+                Finding(
+                    fid,
+                    DISCOVERY,
+                    "warn",
+                    f"autoconfig served over plain HTTP only ({len(doc.servers)} servers)",
+                    "Anyone on the path can rewrite it; serve it over HTTPS too.\n" + listing,
+                    data,
+                )
+            )
         else:
             served_https = served_https or not plain
             ctx.add(Finding(fid, DISCOVERY, "ok", f"autoconfig {suffix}: {len(doc.servers)} servers", listing, data))
 
 
-def _fetched(ctx: CheckContext, fid: str, what: str, url: str, fetch: Fetch,
-             parse: Callable[[bytes], Doc]) -> Doc | None:
+def _fetched(
+    ctx: CheckContext, fid: str, what: str, url: str, fetch: Fetch, parse: Callable[[bytes], Doc]
+) -> Doc | None:
     """The parsed document; None after reporting a failed fetch (absent) or a refused one (fail)."""
     if not fetch.ok:
         ctx.add(_absent(fid, what, url, fetch))
@@ -146,8 +180,10 @@ def _absent(fid: str, what: str, url: str, fetch: Fetch) -> Finding:
 async def check_autodiscover(ctx: CheckContext) -> None:
     body = AUTODISCOVER_REQUEST.format(email=_xml_text(ctx.email)).encode()
     headers = {"Content-Type": "text/xml; charset=utf-8"}
-    posts = [("https-domain", f"https://{ctx.domain}/autodiscover/autodiscover.xml"),
-             ("https-autodiscover", f"https://autodiscover.{ctx.domain}/autodiscover/autodiscover.xml")]
+    posts = [
+        ("https-domain", f"https://{ctx.domain}/autodiscover/autodiscover.xml"),
+        ("https-autodiscover", f"https://autodiscover.{ctx.domain}/autodiscover/autodiscover.xml"),
+    ]
 
     async def post(suffix: str, url: str) -> None:
         await _autodiscover_post(ctx, f"autodiscover:{suffix}", url, body, headers)
@@ -162,8 +198,15 @@ async def check_autodiscover(ctx: CheckContext) -> None:
                 return
             await _autodiscover_post(ctx, fid, fetch.location, body, headers, via=url)
         elif fetch.ok:
-            ctx.add(Finding(fid, DISCOVERY, "warn", f"{url} answers 200 over plain HTTP instead of redirecting",
-                            "Outlook expects a 302 to an https:// autodiscover URL here."))
+            ctx.add(
+                Finding(
+                    fid,
+                    DISCOVERY,
+                    "warn",
+                    f"{url} answers 200 over plain HTTP instead of redirecting",
+                    "Outlook expects a 302 to an https:// autodiscover URL here.",
+                )
+            )
         else:
             ctx.add(_absent(fid, "autodiscover (HTTP redirect method)", url, fetch))
 
@@ -185,18 +228,32 @@ def _xml_text(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-async def _autodiscover_post(ctx: CheckContext, fid: str, url: str, body: bytes, headers: dict[str, str],
-                             via: str = "") -> None:
+async def _autodiscover_post(
+    ctx: CheckContext, fid: str, url: str, body: bytes, headers: dict[str, str], via: str = ""
+) -> None:
     seen: list[str] = []
     email = ctx.email
     while True:
         fetch = await ctx.web.fetch(url, method="POST", content=body, headers=headers)
         if fetch.status == 401:
-            ctx.add(Finding(fid, DISCOVERY, "info", f"autodiscover at {url}: present, needs credentials (401)",
-                            "Outlook asks for the password here; mailtui does not send one."))
+            ctx.add(
+                Finding(
+                    fid,
+                    DISCOVERY,
+                    "info",
+                    f"autodiscover at {url}: present, needs credentials (401)",
+                    "Outlook asks for the password here; mailtui does not send one.",
+                )
+            )
             return
-        doc = _fetched(ctx, fid, "autodiscover", url, fetch,
-                       partial(parse_autodiscover, source=f"autodiscover {fid.split(':', 1)[1]}"))
+        doc = _fetched(
+            ctx,
+            fid,
+            "autodiscover",
+            url,
+            fetch,
+            partial(parse_autodiscover, source=f"autodiscover {fid.split(':', 1)[1]}"),
+        )
         if doc is None:
             return
         if doc.action == "error":
@@ -205,8 +262,15 @@ async def _autodiscover_post(ctx: CheckContext, fid: str, url: str, body: bytes,
         if doc.action in ("redirectAddr", "redirectUrl"):
             seen.append(f"{doc.action} -> {doc.redirect}")
             if len(seen) > MAX_AUTODISCOVER_REDIRECTS:
-                ctx.add(Finding(fid, DISCOVERY, "fail", f"autodiscover redirects more than "
-                                f"{MAX_AUTODISCOVER_REDIRECTS} times", "\n".join(seen)))
+                ctx.add(
+                    Finding(
+                        fid,
+                        DISCOVERY,
+                        "fail",
+                        f"autodiscover redirects more than {MAX_AUTODISCOVER_REDIRECTS} times",
+                        "\n".join(seen),
+                    )
+                )
                 return
             if doc.action == "redirectUrl":
                 if not doc.redirect.startswith("https://"):
@@ -225,10 +289,26 @@ async def _autodiscover_post(ctx: CheckContext, fid: str, url: str, body: bytes,
         if not doc.servers:
             ctx.add(Finding(fid, DISCOVERY, "warn", f"autodiscover at {url}: no IMAP/POP3/SMTP settings", trail, data))
         elif doc.problems:
-            ctx.add(Finding(fid, DISCOVERY, "warn", f"autodiscover: {doc.problems[0]}",
-                            "\n".join(x for x in (listing, trail, *doc.problems) if x), data))
+            ctx.add(
+                Finding(
+                    fid,
+                    DISCOVERY,
+                    "warn",
+                    f"autodiscover: {doc.problems[0]}",
+                    "\n".join(x for x in (listing, trail, *doc.problems) if x),
+                    data,
+                )
+            )
         else:
             how = " (HTTP redirect method)" if via else ""
-            ctx.add(Finding(fid, DISCOVERY, "ok", f"autodiscover at {url}{how}: {len(doc.servers)} servers",
-                            "\n".join(x for x in (listing, trail) if x), data))
+            ctx.add(
+                Finding(
+                    fid,
+                    DISCOVERY,
+                    "ok",
+                    f"autodiscover at {url}{how}: {len(doc.servers)} servers",
+                    "\n".join(x for x in (listing, trail) if x),
+                    data,
+                )
+            )
         return

@@ -7,8 +7,14 @@ from typing import Any
 
 from mailtui.logs.sanitize import clean
 
-GROUPS = ("Mail routing", "Client discovery", "Sender authentication", "Transport security", "Consistency",
-          "Reputation")
+GROUPS = (
+    "Mail routing",
+    "Client discovery",
+    "Sender authentication",
+    "Transport security",
+    "Consistency",
+    "Reputation",
+)
 ROUTING, DISCOVERY, AUTH, TRANSPORT, CONSISTENCY, REPUTATION = GROUPS
 
 STATUSES = ("ok", "info", "not_offered", "warn", "fail", "timeout", "error")
@@ -41,8 +47,14 @@ class Finding:
         return (GROUPS.index(self.group), LISTING.index(self.status), self.id, self.summary, self.detail)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "group": self.group, "status": self.status, "summary": self.summary,
-                "detail": self.detail, **({"data": self.data} if self.data else {})}
+        return {
+            "id": self.id,
+            "group": self.group,
+            "status": self.status,
+            "summary": self.summary,
+            "detail": self.detail,
+            **({"data": self.data} if self.data else {}),
+        }
 
 
 def ordered(findings: list[Finding]) -> list[Finding]:

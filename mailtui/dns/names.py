@@ -15,7 +15,7 @@ MAX_NAME = 253
 
 
 def domain_problem(text: str) -> str:
-    """"" when ``text`` is a usable domain name (IDN allowed), else why not, in one line."""
+    """ "" when ``text`` is a usable domain name (IDN allowed), else why not, in one line."""
     name = text.strip().rstrip(".").lower()
     shown = text.strip()[:60]
     if not name:

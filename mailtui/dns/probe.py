@@ -53,12 +53,24 @@ class ProbeResult:
         return bool(self.tls_version) and not self.verify_error
 
     def to_dict(self) -> dict[str, Any]:
-        return {"host": self.host, "address": self.address, "port": self.port, "protocol": self.protocol,
-                "mode": self.mode, "connected": self.connected, "greeting": self.greeting,
-                "starttls_offered": self.starttls_offered, "auth_before_tls": self.auth_before_tls,
-                "tls_version": self.tls_version, "subject": self.subject, "names": self.names,
-                "not_after": self.not_after, "verify_error": self.verify_error, "name_ok": self.name_ok,
-                "error": self.error}
+        return {
+            "host": self.host,
+            "address": self.address,
+            "port": self.port,
+            "protocol": self.protocol,
+            "mode": self.mode,
+            "connected": self.connected,
+            "greeting": self.greeting,
+            "starttls_offered": self.starttls_offered,
+            "auth_before_tls": self.auth_before_tls,
+            "tls_version": self.tls_version,
+            "subject": self.subject,
+            "names": self.names,
+            "not_after": self.not_after,
+            "verify_error": self.verify_error,
+            "name_ok": self.name_ok,
+            "error": self.error,
+        }
 
 
 class _Conn:
@@ -171,8 +183,15 @@ def _greeting(conn: _Conn, protocol: str) -> str:
     return line
 
 
-def probe(host: str, address: str, port: int, protocol: str, mode: str, timeout: float = 5.0,
-          ssl_context: ssl.SSLContext | None = None) -> ProbeResult:
+def probe(
+    host: str,
+    address: str,
+    port: int,
+    protocol: str,
+    mode: str,
+    timeout: float = 5.0,
+    ssl_context: ssl.SSLContext | None = None,
+) -> ProbeResult:
     """Connect to ``address`` (resolved by the caller) and speak ``protocol`` in ``mode``."""
     result = ProbeResult(host, address, port, protocol, mode)
     started = time.monotonic()

@@ -30,7 +30,14 @@ MAX_CNAME_HOPS = 8  # aliases (CNAME or DNAME) followed in one lookup, in answer
 
 # statuses of a lookup
 OK, NXDOMAIN, NODATA, SERVFAIL, REFUSED, TIMEOUT, ERROR = (
-    "ok", "nxdomain", "nodata", "servfail", "refused", "timeout", "error")
+    "ok",
+    "nxdomain",
+    "nodata",
+    "servfail",
+    "refused",
+    "timeout",
+    "error",
+)
 
 DESCRIBE = {
     NXDOMAIN: "does not exist (NXDOMAIN)",
@@ -63,8 +70,7 @@ class Lookup:
 
     def texts(self) -> list[str]:
         """TXT records with their 255-byte strings joined (as RFC 7208/6376 read them)."""
-        return [b"".join(r.strings).decode("utf-8", "replace") for r in self.records
-                if hasattr(r, "strings")]
+        return [b"".join(r.strings).decode("utf-8", "replace") for r in self.records if hasattr(r, "strings")]
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:
@@ -221,8 +227,9 @@ class Resolver:
                 rcode = response.rcode()
                 if rcode in (dns.rcode.NOERROR, dns.rcode.NXDOMAIN):
                     return response, OK
-                statuses.append(SERVFAIL if rcode == dns.rcode.SERVFAIL else
-                                REFUSED if rcode == dns.rcode.REFUSED else ERROR)
+                statuses.append(
+                    SERVFAIL if rcode == dns.rcode.SERVFAIL else REFUSED if rcode == dns.rcode.REFUSED else ERROR
+                )
                 if statuses[-1] == ERROR:
                     result.error = f"{host}:{port} answered {dns.rcode.to_text(rcode)}"
                 elif statuses[-1] == REFUSED:
@@ -244,18 +251,22 @@ class Resolver:
             partial = exc.kwargs.get("message")
             if partial is None or not query.is_response(partial):
                 raise dns.exception.DNSException(  # type: ignore[no-untyped-call]
-                    "the reply is not a DNS answer to the query (garbage)") from None
+                    "the reply is not a DNS answer to the query (garbage)"
+                ) from None
         except ConnectionRefusedError:
             # ICMP port unreachable on the connected socket: nothing listens there
             raise dns.exception.DNSException(  # type: ignore[no-untyped-call]
-                "nothing listens there (connection refused)") from None
+                "nothing listens there (connection refused)"
+            ) from None
         result.tcp = True
         try:
             return await dns.asyncquery.tcp(query, host, timeout=self.timeout, port=port)
         except (OSError, EOFError, dns.exception.DNSException) as exc:
             why = "no answer in time" if isinstance(exc, dns.exception.Timeout) else (str(exc) or type(exc).__name__)
-            raise _TcpAfterTruncation(f"{host}:{port}: the answer was too large for UDP (truncated, TC) "
-                                      f"and asking again over TCP failed: {why}") from None
+            raise _TcpAfterTruncation(
+                f"{host}:{port}: the answer was too large for UDP (truncated, TC) "
+                f"and asking again over TCP failed: {why}"
+            ) from None
 
     def results(self) -> list[Lookup]:
         """Every finished lookup, in first-asked order (for the "server does not answer" check)."""
@@ -267,8 +278,9 @@ class Resolver:
         backend = dns.asyncbackend.get_default_backend()
         sock = await backend.make_socket(af, socket.SOCK_DGRAM, 0, None, (host, port))  # type: ignore[no-untyped-call]
         async with sock:
-            return await dns.asyncquery.udp(query, host, timeout=self.timeout, port=port, sock=sock,
-                                            raise_on_truncation=True)
+            return await dns.asyncquery.udp(
+                query, host, timeout=self.timeout, port=port, sock=sock, raise_on_truncation=True
+            )
 
     def asked(self) -> list[tuple[str, str]]:
         """Every (name, type) looked up by this resolver, in first-asked order."""

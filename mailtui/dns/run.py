@@ -42,9 +42,15 @@ class CheckReport:
         return ordered(self.findings)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"domain": self.domain, "unicode_domain": self.unicode_domain, "nameserver": self.nameserver,
-                "worst": self.worst(), "elapsed": round(self.elapsed, 3), "queries": self.queries,
-                "checks": [f.to_dict() for f in self.ordered()]}
+        return {
+            "domain": self.domain,
+            "unicode_domain": self.unicode_domain,
+            "nameserver": self.nameserver,
+            "worst": self.worst(),
+            "elapsed": round(self.elapsed, 3),
+            "queries": self.queries,
+            "checks": [f.to_dict() for f in self.ordered()],
+        }
 
 
 class _Tracker:
@@ -65,8 +71,9 @@ class _Tracker:
         self.pending.pop(name, None)
 
 
-async def run_checks(options: CheckOptions, on_finding: Callable[[Finding], None] | None = None,
-                     local: bool = True) -> CheckReport:
+async def run_checks(
+    options: CheckOptions, on_finding: Callable[[Finding], None] | None = None, local: bool = True
+) -> CheckReport:
     started = time.monotonic()
     ctx = CheckContext(options, on_finding)
     report = CheckReport(ctx.domain, ctx.unicode_domain, ctx.resolver.describe())
@@ -78,10 +85,11 @@ async def run_checks(options: CheckOptions, on_finding: Callable[[Finding], None
     selectors += [s for s in found_local if s not in selectors]
 
     async def discovery() -> None:
-        await asyncio.gather(*(g(f"srv:{label}", DISCOVERY, check_srv(ctx, label))
-                               for label in [*MAIL_SRV, *OTHER_SRV]),
-                             g("autoconfig", DISCOVERY, check_autoconfig(ctx)),
-                             g("autodiscover", DISCOVERY, check_autodiscover(ctx)))
+        await asyncio.gather(
+            *(g(f"srv:{label}", DISCOVERY, check_srv(ctx, label)) for label in [*MAIL_SRV, *OTHER_SRV]),
+            g("autoconfig", DISCOVERY, check_autoconfig(ctx)),
+            g("autodiscover", DISCOVERY, check_autodiscover(ctx)),
+        )
         if options.probes:
             await g("probes", TRANSPORT, check_advertised_ports(ctx))
 
@@ -96,11 +104,18 @@ async def run_checks(options: CheckOptions, on_finding: Callable[[Finding], None
     async def everything() -> None:
         first = asyncio.gather(
             g("mx", ROUTING, check_mx(ctx)),
-            g("spf", AUTH, check_spf(ctx)), g("dmarc", AUTH, check_dmarc(ctx)),
-            *(g(f"dkim:{s}", AUTH, check_dkim(ctx, s, guessed and s == "default" and s not in found_local))
-              for s in selectors),
-            g("mta-sts", TRANSPORT, check_mta_sts(ctx)), g("tls-rpt", TRANSPORT, check_tlsrpt(ctx)),
-            g("caa", TRANSPORT, check_caa(ctx)), tlsa(), discovery(), g("local", CONSISTENCY, local_view()),
+            g("spf", AUTH, check_spf(ctx)),
+            g("dmarc", AUTH, check_dmarc(ctx)),
+            *(
+                g(f"dkim:{s}", AUTH, check_dkim(ctx, s, guessed and s == "default" and s not in found_local))
+                for s in selectors
+            ),
+            g("mta-sts", TRANSPORT, check_mta_sts(ctx)),
+            g("tls-rpt", TRANSPORT, check_tlsrpt(ctx)),
+            g("caa", TRANSPORT, check_caa(ctx)),
+            tlsa(),
+            discovery(),
+            g("local", CONSISTENCY, local_view()),
             *([g("blocklists", REPUTATION, check_reputation(ctx))] if options.blocklists else []),
         )
         await first
@@ -123,7 +138,8 @@ async def run_checks(options: CheckOptions, on_finding: Callable[[Finding], None
     return report
 
 
-def check_domain(options: CheckOptions, on_finding: Callable[[Finding], None] | None = None,
-                 local: bool = True) -> CheckReport:
+def check_domain(
+    options: CheckOptions, on_finding: Callable[[Finding], None] | None = None, local: bool = True
+) -> CheckReport:
     """Blocking entry point for the CLI and the pane's thread worker."""
     return asyncio.run(run_checks(options, on_finding, local))

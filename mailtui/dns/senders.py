@@ -24,8 +24,9 @@ class _SpfCount:
         self.temp: list[str] = []
 
 
-def _only_record(ctx: CheckContext, fid: str, kind: str, records: list[str], absent: str, advice: str,
-                 several: str) -> str | None:
+def _only_record(
+    ctx: CheckContext, fid: str, kind: str, records: list[str], absent: str, advice: str, several: str
+) -> str | None:
     """The one record of its kind; None after reporting none (warn, with advice) or several (fail:
     RFC 7208 §4.5 and RFC 7489 §6.6.3 both make more than one record count as none)."""
     if not records:
@@ -42,9 +43,15 @@ async def check_spf(ctx: CheckContext) -> None:
     if txt is None:
         return
     records = [t for t in txt.texts() if is_spf(t)]
-    text = _only_record(ctx, "spf", "SPF", records, "no SPF record",
-                        "Receivers cannot tell which servers may send as this domain; publish e.g. 'v=spf1 mx -all'.",
-                        "SPF evaluation ends in permerror")
+    text = _only_record(
+        ctx,
+        "spf",
+        "SPF",
+        records,
+        "no SPF record",
+        "Receivers cannot tell which servers may send as this domain; publish e.g. 'v=spf1 mx -all'.",
+        "SPF evaluation ends in permerror",
+    )
     if text is None:
         return
     record = parse_spf(text)
@@ -60,8 +67,16 @@ async def check_spf(ctx: CheckContext) -> None:
     if problems:
         ctx.add(Finding("spf", AUTH, "fail", problems[0], detail, data))
     elif count.temp:
-        ctx.add(Finding("spf", AUTH, "timeout" if any("timeout" in t for t in count.temp) else "error",
-                        count.temp[0], detail, data))
+        ctx.add(
+            Finding(
+                "spf",
+                AUTH,
+                "timeout" if any("timeout" in t for t in count.temp) else "error",
+                count.temp[0],
+                detail,
+                data,
+            )
+        )
     elif record.warnings:
         ctx.add(Finding("spf", AUTH, "warn", record.warnings[0], detail, data))
     else:
@@ -121,9 +136,15 @@ async def check_dmarc(ctx: CheckContext) -> None:
     if txt is None:
         return
     records = [t for t in txt.texts() if t.strip().lower().startswith("v=dmarc1")]
-    text = _only_record(ctx, "dmarc", "DMARC", records, f"no DMARC record at {name}",
-                        "Publish e.g. 'v=DMARC1; p=quarantine; rua=mailto:dmarc@" + ctx.domain + "'.",
-                        "receivers ignore them all")
+    text = _only_record(
+        ctx,
+        "dmarc",
+        "DMARC",
+        records,
+        f"no DMARC record at {name}",
+        "Publish e.g. 'v=DMARC1; p=quarantine; rua=mailto:dmarc@" + ctx.domain + "'.",
+        "receivers ignore them all",
+    )
     if text is None:
         return
     dmarc = parse_dmarc(text)
@@ -161,6 +182,7 @@ async def _external_report(ctx: CheckContext, dest: str, problems: list[str], wa
 
 def local_dkim_selectors(root: str = "/") -> list[str]:
     """Selectors in a readable OpenDKIM or rspamd configuration under ``root`` (empty when none)."""
+
     def paths(*patterns: str) -> list[str]:
         return [p for pattern in patterns for p in sorted(glob.glob(os.path.join(root, pattern)))]
 
@@ -186,9 +208,15 @@ def _grep(path: str, pattern: str) -> list[str]:
 async def check_dkim(ctx: CheckContext, selector: str, guessed: bool) -> None:
     name = f"{selector}._domainkey.{ctx.domain}"
     fid = f"dkim:{selector}"
-    absent = ("info", f"no DKIM key at selector '{selector}' (a guess: pass --selector)") if guessed else \
-        ("fail", f"no DKIM key published for selector '{selector}'",
-         f"The local signer uses '{selector}' but {name} has no TXT record: every signature fails.")
+    absent = (
+        ("info", f"no DKIM key at selector '{selector}' (a guess: pass --selector)")
+        if guessed
+        else (
+            "fail",
+            f"no DKIM key published for selector '{selector}'",
+            f"The local signer uses '{selector}' but {name} has no TXT record: every signature fails.",
+        )
+    )
     txt = await ctx.answer(fid, AUTH, "DKIM lookup failed", name, "TXT", absent=absent)
     if txt is None:
         return

@@ -25,8 +25,9 @@ def answered(lookups: Iterable[Lookup]) -> bool:
     return any(lookup.status not in SILENT for lookup in lookups)
 
 
-def silent_nameserver(lookups: list[Lookup], unfinished: int, nameserver: str, domain: str,
-                      suppressed: list[Finding]) -> Finding | None:
+def silent_nameserver(
+    lookups: list[Lookup], unfinished: int, nameserver: str, domain: str, suppressed: list[Finding]
+) -> Finding | None:
     """The one finding replacing ``suppressed`` when no lookup got an answer, else None.
 
     ``unfinished``: lookups still waiting when the run's deadline stopped them (no answer
@@ -40,21 +41,40 @@ def silent_nameserver(lookups: list[Lookup], unfinished: int, nameserver: str, d
     many = "," in nameserver
     who = f"name server{'s' if many else ''} {nameserver}"
     if counts[REFUSED] == total:
-        summary = (f"{who} refuse{'' if many else 's'} every query about {domain} (REFUSED, all "
-                   f"{plural(total, 'lookup')}): not {'their' if many else 'its'} zone, and not resolved for mailtui")
+        summary = (
+            f"{who} refuse{'' if many else 's'} every query about {domain} (REFUSED, all "
+            f"{plural(total, 'lookup')}): not {'their' if many else 'its'} zone, and not resolved for mailtui"
+        )
     elif counts[TIMEOUT] == total:
         summary = f"{who} do{'' if many else 'es'} not answer: all {plural(total, 'lookup')} timed out"
     else:
-        parts = [f"{counts[TIMEOUT]} timed out" if counts[TIMEOUT] else "",
-                 f"{counts[REFUSED]} refused" if counts[REFUSED] else "",
-                 f"{unfinished} still unanswered at the deadline" if unfinished else ""]
-        summary = (f"{who} do{'' if many else 'es'} not answer: none of {plural(total, 'lookup')} got a reply "
-                   f"({', '.join(p for p in parts if p)})")
+        parts = [
+            f"{counts[TIMEOUT]} timed out" if counts[TIMEOUT] else "",
+            f"{counts[REFUSED]} refused" if counts[REFUSED] else "",
+            f"{unfinished} still unanswered at the deadline" if unfinished else "",
+        ]
+        summary = (
+            f"{who} do{'' if many else 'es'} not answer: none of {plural(total, 'lookup')} got a reply "
+            f"({', '.join(p for p in parts if p)})"
+        )
     checks = sorted({f.id for f in suppressed})
-    detail = (f"Nothing about {domain} could be looked up, so no check had anything to judge. "
-              f"Not shown: {plural(len(suppressed), 'finding')} that only repeat this "
-              f"({', '.join(checks[:12])}{', ...' if len(checks) > 12 else ''}).\n"
-              "Check that the server runs and listens there, or ask another with --nameserver.")
-    return Finding("nameserver", ROUTING, "fail", summary, detail,
-                   {"nameserver": nameserver, "queries": total, "statuses": dict(counts), "unfinished": unfinished,
-                    "suppressed": checks})
+    detail = (
+        f"Nothing about {domain} could be looked up, so no check had anything to judge. "
+        f"Not shown: {plural(len(suppressed), 'finding')} that only repeat this "
+        f"({', '.join(checks[:12])}{', ...' if len(checks) > 12 else ''}).\n"
+        "Check that the server runs and listens there, or ask another with --nameserver."
+    )
+    return Finding(
+        "nameserver",
+        ROUTING,
+        "fail",
+        summary,
+        detail,
+        {
+            "nameserver": nameserver,
+            "queries": total,
+            "statuses": dict(counts),
+            "unfinished": unfinished,
+            "suppressed": checks,
+        },
+    )

@@ -18,15 +18,21 @@ CERT_WARN_DAYS = 14
 
 
 async def check_mta_sts(ctx: CheckContext) -> None:
-    txt = await ctx.answer("mta-sts", TRANSPORT, "MTA-STS", f"_mta-sts.{ctx.domain}", "TXT",
-                           absent=("info", "MTA-STS: not published"))
+    txt = await ctx.answer(
+        "mta-sts", TRANSPORT, "MTA-STS", f"_mta-sts.{ctx.domain}", "TXT", absent=("info", "MTA-STS: not published")
+    )
     if txt is None:
         return
     records = [t for t in txt.texts() if t.strip().startswith("v=STSv1")]
     if len(records) != 1:
-        ctx.add(Finding("mta-sts", TRANSPORT, "fail" if records else "info",
-                        f"MTA-STS: {len(records)} v=STSv1 records"
-                        + (": senders ignore the policy" if records else "")))
+        ctx.add(
+            Finding(
+                "mta-sts",
+                TRANSPORT,
+                "fail" if records else "info",
+                f"MTA-STS: {len(records)} v=STSv1 records" + (": senders ignore the policy" if records else ""),
+            )
+        )
         return
     tags, errors = parse_tags(records[0])
     sts_id = tags.get("id", "")
@@ -48,8 +54,11 @@ async def check_mta_sts(ctx: CheckContext) -> None:
         if uncovered:
             problem = f"MX {', '.join(uncovered)} not covered by the policy's mx: lines ({', '.join(policy.mx)})"
             (errors if policy.mode == "enforce" else policy.warnings).append(problem)
-    shown = [f"mode: {policy.mode}", f"mx: {' '.join(policy.mx)}", f"max_age: {policy.max_age}",
-             *policy.warnings] if policy is not None else []
+    shown = (
+        [f"mode: {policy.mode}", f"mx: {' '.join(policy.mx)}", f"max_age: {policy.max_age}", *policy.warnings]
+        if policy is not None
+        else []
+    )
     detail = "\n".join([records[0], *shown, *errors])
     if errors:
         ctx.add(Finding("mta-sts", TRANSPORT, "fail", f"MTA-STS: {errors[0]}", detail))
@@ -61,9 +70,14 @@ async def check_mta_sts(ctx: CheckContext) -> None:
 
 
 async def check_tlsrpt(ctx: CheckContext) -> None:
-    txt = await ctx.answer("tls-rpt", TRANSPORT, "TLS-RPT", f"_smtp._tls.{ctx.domain}", "TXT",
-                           absent=("info", "TLS-RPT: not published",
-                                   "Without it, senders cannot tell you when TLS to your MX fails."))
+    txt = await ctx.answer(
+        "tls-rpt",
+        TRANSPORT,
+        "TLS-RPT",
+        f"_smtp._tls.{ctx.domain}",
+        "TXT",
+        absent=("info", "TLS-RPT: not published", "Without it, senders cannot tell you when TLS to your MX fails."),
+    )
     if txt is None:
         return
     records = [t for t in txt.texts() if t.strip().startswith("v=TLSRPTv1")]
@@ -74,8 +88,9 @@ async def check_tlsrpt(ctx: CheckContext) -> None:
     uris = [u.strip() for u in tags.get("rua", "").split(",") if u.strip()]
     if not uris:
         errors.append("rua= is missing")
-    errors += [f"rua {u[:60]!r} is neither mailto: nor https:" for u in uris
-               if not u.lower().startswith(("mailto:", "https:"))]
+    errors += [
+        f"rua {u[:60]!r} is neither mailto: nor https:" for u in uris if not u.lower().startswith(("mailto:", "https:"))
+    ]
     if errors:
         ctx.add(Finding("tls-rpt", TRANSPORT, "fail", f"TLS-RPT: {errors[0]}", records[0]))
     else:
@@ -90,14 +105,23 @@ async def check_caa(ctx: CheckContext) -> None:
         caa = await ctx.resolver.query(name, "CAA")
         if caa.ok:
             issuers = [r.value.decode("ascii", "replace") for r in caa.records if r.tag == b"issue"]
-            text = "\n".join(f"{r.flags} {r.tag.decode('ascii', 'replace')} {r.value.decode('ascii', 'replace')}"
-                             for r in caa.records)
+            text = "\n".join(
+                f"{r.flags} {r.tag.decode('ascii', 'replace')} {r.value.decode('ascii', 'replace')}"
+                for r in caa.records
+            )
             where = "" if name == ctx.domain else f" (inherited from {name})"
             if not issuers:
                 ctx.add(Finding("caa", TRANSPORT, "warn", f"CAA{where} has no issue tag", text))
             else:
-                ctx.add(Finding("caa", TRANSPORT, "info", f"CAA{where}: certificates only from {', '.join(issuers)}",
-                                "Make sure the CA your ACME client uses is listed, or renewals fail.\n" + text))
+                ctx.add(
+                    Finding(
+                        "caa",
+                        TRANSPORT,
+                        "info",
+                        f"CAA{where}: certificates only from {', '.join(issuers)}",
+                        "Make sure the CA your ACME client uses is listed, or renewals fail.\n" + text,
+                    )
+                )
             return
         if caa.status not in (NXDOMAIN, NODATA):
             ctx.add(Finding("caa", TRANSPORT, lookup_status(caa), f"CAA: {caa.describe()}"))
@@ -107,8 +131,9 @@ async def check_caa(ctx: CheckContext) -> None:
 
 async def check_tlsa(ctx: CheckContext, host: str) -> None:
     fid = f"tlsa:{host}"
-    tlsa = await ctx.answer(fid, TRANSPORT, f"DANE {host}", f"_25._tcp.{host}", "TLSA",
-                            absent=("info", f"DANE: no TLSA record for {host}"))
+    tlsa = await ctx.answer(
+        fid, TRANSPORT, f"DANE {host}", f"_25._tcp.{host}", "TLSA", absent=("info", f"DANE: no TLSA record for {host}")
+    )
     if tlsa is None:
         return
     records = [(r.usage, r.selector, r.mtype, r.cert.hex()) for r in tlsa.records]
@@ -124,9 +149,17 @@ async def check_tlsa(ctx: CheckContext, host: str) -> None:
     else:
         status = "warn" if notes else "info"
         summary = f"DANE {host}: {len(records)} TLSA records (certificate on port 25 not seen)"
-    ctx.add(Finding(fid, TRANSPORT, status, summary,
-                    "\n".join([text, *notes, "TLSA only counts when the zone is DNSSEC-signed; "
-                                               "mailtui does not validate DNSSEC."])))
+    ctx.add(
+        Finding(
+            fid,
+            TRANSPORT,
+            status,
+            summary,
+            "\n".join(
+                [text, *notes, "TLSA only counts when the zone is DNSSEC-signed; mailtui does not validate DNSSEC."]
+            ),
+        )
+    )
 
 
 def tlsa_matches(der: bytes, record: tuple[int, int, int, str]) -> bool:
@@ -142,7 +175,10 @@ def tlsa_matches(der: bytes, record: tuple[int, int, int, str]) -> bool:
     else:
         payload = der
     digest: dict[int, Callable[[bytes], bytes]] = {
-        0: lambda b: b, 1: lambda b: hashlib.sha256(b).digest(), 2: lambda b: hashlib.sha512(b).digest()}
+        0: lambda b: b,
+        1: lambda b: hashlib.sha256(b).digest(),
+        2: lambda b: hashlib.sha512(b).digest(),
+    }
     return mtype in digest and digest[mtype](payload).hex() == data.lower()
 
 
@@ -175,9 +211,12 @@ async def _probe_entry(ctx: CheckContext, host: str, port: int, protocol: str, m
 
 def probe_finding(fid: str, r: ProbeResult, source: str, now: float) -> Finding:
     where = f"{r.host}:{r.port} ({r.mode}, advertised by {source})"
-    detail = [f"address {r.address or '-'}", f"greeting: {r.greeting}" if r.greeting else "",
-              f"TLS {r.tls_version}" if r.tls_version else "",
-              f"certificate: {r.subject} for {', '.join(r.names)}" if r.names else ""]
+    detail = [
+        f"address {r.address or '-'}",
+        f"greeting: {r.greeting}" if r.greeting else "",
+        f"TLS {r.tls_version}" if r.tls_version else "",
+        f"certificate: {r.subject} for {', '.join(r.names)}" if r.names else "",
+    ]
     data = r.to_dict()
     text = "\n".join(x for x in detail if x)
     if not r.connected:
@@ -197,8 +236,9 @@ def probe_finding(fid: str, r: ProbeResult, source: str, now: float) -> Finding:
     if r.mode == "plain":
         warnings.append("advertised without TLS: clients are told to send everything in clear")
     if r.auth_before_tls:
-        warnings.append(f"authentication offered before TLS ({', '.join(r.auth_before_tls)}): passwords can "
-                        "be sent in clear")
+        warnings.append(
+            f"authentication offered before TLS ({', '.join(r.auth_before_tls)}): passwords can be sent in clear"
+        )
     if r.not_after is not None and r.not_after - now < CERT_WARN_DAYS * 86400:
         warnings.append(f"certificate expires in {(r.not_after - now) / 86400:.0f} days")
     if warnings:

@@ -59,31 +59,47 @@ def make_ssl_context(ca_file: str = "") -> ssl.SSLContext:
 
 
 class Web:
-    def __init__(self, resolver: Resolver, ssl_context: ssl.SSLContext | None = None,
-                 timeout: float = 5.0, max_body: int = MAX_BODY,
-                 allow: Callable[[str], bool] | None = None) -> None:
+    def __init__(
+        self,
+        resolver: Resolver,
+        ssl_context: ssl.SSLContext | None = None,
+        timeout: float = 5.0,
+        max_body: int = MAX_BODY,
+        allow: Callable[[str], bool] | None = None,
+    ) -> None:
         self.resolver = resolver
         self.allow = allow
         self.timeout = timeout
         self.max_body = max_body
-        self.client = httpx.AsyncClient(verify=ssl_context or make_ssl_context(), follow_redirects=False,
-                                        trust_env=False, timeout=httpx.Timeout(timeout))
+        self.client = httpx.AsyncClient(
+            verify=ssl_context or make_ssl_context(),
+            follow_redirects=False,
+            trust_env=False,
+            timeout=httpx.Timeout(timeout),
+        )
 
     async def close(self) -> None:
         await self.client.aclose()
 
-    async def fetch(self, url: str, *, method: str = "GET", content: bytes | None = None,
-                    headers: dict[str, str] | None = None, follow: int = MAX_REDIRECTS) -> Fetch:
+    async def fetch(
+        self,
+        url: str,
+        *,
+        method: str = "GET",
+        content: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        follow: int = MAX_REDIRECTS,
+    ) -> Fetch:
         result = Fetch(url)
         try:
-            await asyncio.wait_for(self._fetch(result, method, content, headers or {}, follow),
-                                   self.timeout * 2)
+            await asyncio.wait_for(self._fetch(result, method, content, headers or {}, follow), self.timeout * 2)
         except asyncio.TimeoutError:
             result.error, result.kind = f"no complete answer within {self.timeout * 2:g} s", "timeout"
         return result
 
-    async def _fetch(self, result: Fetch, method: str, content: bytes | None, headers: dict[str, str],
-                     follow: int) -> None:
+    async def _fetch(
+        self, result: Fetch, method: str, content: bytes | None, headers: dict[str, str], follow: int
+    ) -> None:
         url = result.url
         seen = {url}
         while True:
@@ -106,8 +122,9 @@ class Web:
                 method, content = "GET", None
             url = target
 
-    async def _one(self, result: Fetch, url: str, method: str, content: bytes | None,
-                   headers: dict[str, str]) -> int | None:
+    async def _one(
+        self, result: Fetch, url: str, method: str, content: bytes | None, headers: dict[str, str]
+    ) -> int | None:
         try:
             parsed = httpx.URL(url)
         except httpx.InvalidURL as exc:
@@ -125,8 +142,7 @@ class Web:
                 worst = next((lk for lk in lookups if not lk.ok and lk.status != "nodata"), lookups[0])
                 result.error = f"{host}: no address ({worst.describe()})"
                 # absence is an answer; SERVFAIL, REFUSED and silence are not
-                result.kind = {"nxdomain": "dns", "nodata": "dns", "timeout": "timeout"}.get(worst.status,
-                                                                                         "dns-error")
+                result.kind = {"nxdomain": "dns", "nodata": "dns", "timeout": "timeout"}.get(worst.status, "dns-error")
                 return None
             address = sorted(addresses, key=lambda a: ":" in a)[0]  # IPv4 first: loopback tests, NAT64
         if self.allow is not None and not self.allow(address):
@@ -135,8 +151,9 @@ class Web:
         target = parsed.copy_with(host=address)
         req_headers = {"Host": parsed.netloc.decode("ascii"), "User-Agent": "mailtui-check", **headers}
         try:
-            async with self.client.stream(method, target, content=content, headers=req_headers,
-                                          extensions={"sni_hostname": host}) as response:
+            async with self.client.stream(
+                method, target, content=content, headers=req_headers, extensions={"sni_hostname": host}
+            ) as response:
                 result.status = response.status_code
                 result.content_type = response.headers.get("content-type", "")
                 if response.status_code in REDIRECT_CODES:

@@ -39,31 +39,38 @@ def check_socket(path: str, owner_uid: int = 0) -> None:
     try:
         st = os.lstat(path)
     except FileNotFoundError:
-        raise SocketUnavailable(f"{path} does not exist: fail2ban-server is not running "
-                                "(or uses another socket: set [fail2ban] socket)") from None
+        raise SocketUnavailable(
+            f"{path} does not exist: fail2ban-server is not running (or uses another socket: set [fail2ban] socket)"
+        ) from None
     except PermissionError:
-        raise SocketUnavailable(f"{path}: permission denied: the fail2ban socket is root-only, "
-                                "run mailtui as root") from None
+        raise SocketUnavailable(
+            f"{path}: permission denied: the fail2ban socket is root-only, run mailtui as root"
+        ) from None
     if not stat.S_ISSOCK(st.st_mode):
         raise SocketUnavailable(f"{path} is not a socket")
     if st.st_uid != owner_uid:
-        raise SocketUnavailable(f"{path} is owned by uid {st.st_uid}, not {owner_uid}: refusing to talk "
-                                "to it (it could be a fake fail2ban-server)")
+        raise SocketUnavailable(
+            f"{path} is owned by uid {st.st_uid}, not {owner_uid}: refusing to talk "
+            "to it (it could be a fake fail2ban-server)"
+        )
     if st.st_mode & 0o077:
         raise SocketUnavailable(f"{path} is accessible to group/others (mode {st.st_mode & 0o777:o}): refusing")
     for parent in Path(path).absolute().parents:
         pst = os.stat(parent)
         if pst.st_uid not in (0, owner_uid):
-            raise SocketUnavailable(f"{parent} is owned by uid {pst.st_uid}: another user could replace "
-                                    "the socket; refusing")
+            raise SocketUnavailable(
+                f"{parent} is owned by uid {pst.st_uid}: another user could replace the socket; refusing"
+            )
         if pst.st_mode & 0o022 and not pst.st_mode & stat.S_ISVTX:
-            raise SocketUnavailable(f"{parent} is writable by group/others: another user could replace "
-                                    "the socket; refusing")
+            raise SocketUnavailable(
+                f"{parent} is writable by group/others: another user could replace the socket; refusing"
+            )
 
 
 class Fail2banClient:
-    def __init__(self, path: str = "", timeout: float = TIMEOUT, owner_uid: int = 0,
-                 conversation: float = CONVERSATION) -> None:
+    def __init__(
+        self, path: str = "", timeout: float = TIMEOUT, owner_uid: int = 0, conversation: float = CONVERSATION
+    ) -> None:
         self.path = socket_path(path)
         self.timeout = timeout
         self.conversation = conversation
@@ -90,8 +97,7 @@ class Fail2banClient:
             raise SocketUnavailable(f"{self.path}: permission denied: run mailtui as root") from None
         except (ConnectionRefusedError, FileNotFoundError):
             sock.close()
-            raise SocketUnavailable(f"{self.path}: nobody answers: fail2ban-server is stopped or "
-                                    "restarting") from None
+            raise SocketUnavailable(f"{self.path}: nobody answers: fail2ban-server is stopped or restarting") from None
         except OSError as exc:
             sock.close()
             raise SocketUnavailable(f"{self.path}: {exc.strerror or exc}") from None
@@ -120,10 +126,10 @@ class Fail2banClient:
         except TimeoutError:  # socket.timeout
             self.close()
             if deadline < call_ends:
-                raise SocketUnavailable(f"fail2ban-server did not finish answering within {self.conversation:g}s "
-                                        f"(at {command[0]!r})") from None
-            raise SocketUnavailable(f"fail2ban-server did not answer {command[0]!r} within "
-                                    f"{self.timeout:g}s") from None
+                raise SocketUnavailable(
+                    f"fail2ban-server did not finish answering within {self.conversation:g}s (at {command[0]!r})"
+                ) from None
+            raise SocketUnavailable(f"fail2ban-server did not answer {command[0]!r} within {self.timeout:g}s") from None
         except (ConnectionError, BrokenPipeError) as exc:
             self.close()
             raise SocketUnavailable(f"fail2ban-server went away: {exc}") from None

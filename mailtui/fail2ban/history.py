@@ -60,8 +60,9 @@ def _connect(path: str) -> sqlite3.Connection:
     except sqlite3.OperationalError as exc:
         text = str(exc)
         if "unable to open" in text:
-            raise HistoryError(f"{path}: cannot open fail2ban's database (missing, or not readable: "
-                               "run as root)") from None
+            raise HistoryError(
+                f"{path}: cannot open fail2ban's database (missing, or not readable: run as root)"
+            ) from None
         if "no such table" in text:
             raise HistoryError(f"{path}: not a fail2ban database (no bans table)") from None
         if "locked" in text:
@@ -82,7 +83,9 @@ def read_history(path: str, days: int = 30, now: float | None = None, purge_age:
     try:
         rows = conn.execute(
             "SELECT jail, CAST((timeofban - ?) / ? AS INTEGER), COUNT(*) FROM bans "
-            "WHERE timeofban >= ? AND timeofban <= ? GROUP BY 1, 2", (start, DAY, start, now)).fetchall()
+            "WHERE timeofban >= ? AND timeofban <= ? GROUP BY 1, 2",
+            (start, DAY, start, now),
+        ).fetchall()
         for jail, slot, count in rows:
             if not isinstance(jail, str) or not isinstance(slot, int) or not 0 <= slot < days:
                 continue
@@ -94,15 +97,18 @@ def read_history(path: str, days: int = 30, now: float | None = None, purge_age:
         bans = conn.execute(
             "SELECT ip, jail, timeofban, bantime FROM bans WHERE ip IN "
             "(SELECT ip FROM bans GROUP BY ip HAVING COUNT(*) > 1) ORDER BY timeofban DESC LIMIT ?",
-            (MAX_ROWS,)).fetchall()
+            (MAX_ROWS,),
+        ).fetchall()
     except sqlite3.Error as exc:
         raise HistoryError(f"{path}: {exc}") from None
     finally:
         conn.close()
     if purge_age is not None and 0 < purge_age < days * DAY:
         kept = f"{purge_age // DAY} days" if purge_age >= 2 * DAY else f"{purge_age // 3600} hours"
-        hist.note = (f"fail2ban keeps bans for {kept} only (dbpurgeage), so older days are empty: "
-                     f"set dbpurgeage = {days}d in fail2ban.local to keep {days} days")
+        hist.note = (
+            f"fail2ban keeps bans for {kept} only (dbpurgeage), so older days are empty: "
+            f"set dbpurgeage = {days}d in fail2ban.local to keep {days} days"
+        )
     hist.offenders, hist.recidive = _offenders(bans)
     return hist
 
@@ -111,8 +117,9 @@ def _offenders(rows: list[tuple[Any, ...]]) -> tuple[list[Offender], list[Offend
     by_ip: dict[str, list[tuple[float, str, int]]] = {}
     for ip, jail, when, bantime in rows:
         if isinstance(ip, str) and isinstance(jail, str) and isinstance(when, (int, float)):
-            by_ip.setdefault(ip[:64], []).append((float(when), jail[:128], int(bantime) if isinstance(bantime, int)
-                                                  else 0))
+            by_ip.setdefault(ip[:64], []).append(
+                (float(when), jail[:128], int(bantime) if isinstance(bantime, int) else 0)
+            )
     out: list[Offender] = []
     for ip, bans in by_ip.items():
         bans.sort()

@@ -22,12 +22,16 @@ from pathlib import Path
 
 from mailtui.fail2ban.status import BannedIP, Fail2banSnapshot, JailStatus
 
-_LINE = re.compile(r"^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
-                   r"\[(?P<jail>[^\]]+)\] (?P<event>Found|Ban|Restore Ban|Increase Ban|Unban|Repeal Ban) "
-                   r"(?P<ip>\S+)(?: \(\d+ # [^)]*?-> (?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|infinite)\))?")
+_LINE = re.compile(
+    r"^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
+    r"\[(?P<jail>[^\]]+)\] (?P<event>Found|Ban|Restore Ban|Increase Ban|Unban|Repeal Ban) "
+    r"(?P<ip>\S+)(?: \(\d+ # [^)]*?-> (?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|infinite)\))?"
+)
 # jails with no ban or failure yet are known from their start/stop lines
-_JAIL = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
-                   r"(?:Jail '(?P<a>[^']+)' (?:started|stopped)|Creating new jail '(?P<b>[^']+)')")
+_JAIL = re.compile(
+    r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
+    r"(?:Jail '(?P<a>[^']+)' (?:started|stopped)|Creating new jail '(?P<b>[^']+)')"
+)
 
 
 def from_log(lines: Iterable[str], bantimes: dict[str, int] | None = None) -> Fail2banSnapshot:
@@ -74,8 +78,11 @@ def from_log(lines: Iterable[str], bantimes: dict[str, int] | None = None) -> Fa
     return Fail2banSnapshot(sorted(jails.values(), key=lambda j: j.name), "log")
 
 
-_SPAN = re.compile(r"(-?\d+(?:\.\d+)?)\s*(years?|y|months?|mon|mo|weeks?|w|days?|d|hours?|h|minutes?|min|m|"
-                   r"seconds?|sec|s)?", re.IGNORECASE)
+_SPAN = re.compile(
+    r"(-?\d+(?:\.\d+)?)\s*(years?|y|months?|mon|mo|weeks?|w|days?|d|hours?|h|minutes?|min|m|"
+    r"seconds?|sec|s)?",
+    re.IGNORECASE,
+)
 _UNIT = {"y": 31557600, "mo": 2629800, "w": 604800, "d": 86400, "h": 3600, "m": 60, "s": 1}
 
 
@@ -89,7 +96,7 @@ def span_seconds(text: str) -> int | None:
     for m in _SPAN.finditer(text):
         if not m.group(0):
             continue
-        if text[pos:m.start()].strip():  # an operator or a word fail2ban would evaluate
+        if text[pos : m.start()].strip():  # an operator or a word fail2ban would evaluate
             return None
         unit = (m.group(2) or "s").lower()
         key = "mo" if unit.startswith(("mo", "mon")) else "m" if unit.startswith("min") or unit == "m" else unit[0]
@@ -106,8 +113,12 @@ def jail_bantimes(conf_dir: str | Path) -> dict[str, int]:
     base = Path(conf_dir)
     dropins = base / "jail.d"
     names = sorted(dropins.iterdir()) if dropins.is_dir() else []
-    files = [base / "jail.conf", *(p for p in names if p.suffix == ".conf"), base / "jail.local",
-             *(p for p in names if p.suffix == ".local")]
+    files = [
+        base / "jail.conf",
+        *(p for p in names if p.suffix == ".conf"),
+        base / "jail.local",
+        *(p for p in names if p.suffix == ".local"),
+    ]
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
     try:
         parser.read([str(f) for f in files], encoding="utf-8")

@@ -17,9 +17,11 @@ from typing import Any
 
 from mailtui.fail2ban.settings import JailSettings
 
-_LINE = re.compile(r"^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
-                   r"\[(?P<jail>[^\]]+)\] (?P<event>Found|Ban|Restore Ban|Increase Ban|Unban) (?P<ip>\S+)"
-                   r"(?: - (?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))?")
+_LINE = re.compile(
+    r"^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
+    r"\[(?P<jail>[^\]]+)\] (?P<event>Found|Ban|Restore Ban|Increase Ban|Unban) (?P<ip>\S+)"
+    r"(?: - (?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))?"
+)
 
 
 @dataclass
@@ -76,7 +78,16 @@ def pending(lines: list[str], settings: dict[str, JailSettings], now: float | No
         if not times:
             continue
         oldest = min(times)
-        out.append(Pending(jail, ip, len(times), s.maxretry if s is not None else None, oldest, max(times),
-                           oldest + findtime if findtime is not None else None))
+        out.append(
+            Pending(
+                jail,
+                ip,
+                len(times),
+                s.maxretry if s is not None else None,
+                oldest,
+                max(times),
+                oldest + findtime if findtime is not None else None,
+            )
+        )
     out.sort(key=lambda p: (p.left if p.left is not None else 1 << 30, -p.failures, p.jail, p.ip))
     return out

@@ -38,8 +38,7 @@ MAX_DEPTH = 100  # containers inside containers
 MAX_INT_BITS = 4096  # ~1,233 decimal digits
 MAX_NUMBER_TEXT = 1000  # a number rebuilt from text (int("..."), float("..."))
 
-_SAFE_BUILTINS = {"str", "int", "float", "bool", "list", "tuple", "dict", "set", "frozenset",
-                  "bytes", "complex"}
+_SAFE_BUILTINS = {"str", "int", "float", "bool", "list", "tuple", "dict", "set", "frozenset", "bytes", "complex"}
 
 
 class ProtocolError(Exception):
@@ -83,15 +82,25 @@ def _guarded(name: str) -> Callable[..., Any]:
         for arg in args:
             _sized(arg)
         first = args[0] if args else None
-        if name in ("str", "bytes") and args and not isinstance(first, (str, bytes, bytearray, float, bool)) \
-                and not (isinstance(first, int) and name == "str") \
-                and not (name == "bytes" and isinstance(first, (list, tuple))):
+        if (
+            name in ("str", "bytes")
+            and args
+            and not isinstance(first, (str, bytes, bytearray, float, bool))
+            and not (isinstance(first, int) and name == "str")
+            and not (name == "bytes" and isinstance(first, (list, tuple)))
+        ):
             raise pickle.UnpicklingError(f"{name}() of {type(first).__name__} in a fail2ban reply")
-        if name in ("int", "float", "complex") and isinstance(first, (str, bytes, bytearray)) \
-                and len(first) > MAX_NUMBER_TEXT:
+        if (
+            name in ("int", "float", "complex")
+            and isinstance(first, (str, bytes, bytearray))
+            and len(first) > MAX_NUMBER_TEXT
+        ):
             raise pickle.UnpicklingError(f"a number written with {len(first):,} characters")
-        if name in ("list", "tuple", "set", "frozenset", "dict") and args and \
-                not isinstance(first, (list, tuple, set, frozenset, dict)):
+        if (
+            name in ("list", "tuple", "set", "frozenset", "dict")
+            and args
+            and not isinstance(first, (list, tuple, set, frozenset, dict))
+        ):
             raise pickle.UnpicklingError(f"{name}() of {type(first).__name__} in a fail2ban reply")
         return real(*args)
 
@@ -118,7 +127,8 @@ class SafeUnpickler(pickle.Unpickler):
         if (module, name) == ("_codecs", "encode"):
             return _latin1_bytes
         if (module == "builtins" or module.startswith("fail2ban.")) and (
-                name.endswith(("Error", "Exception")) or name == "Exception"):
+            name.endswith(("Error", "Exception")) or name == "Exception"
+        ):
             return _remote_exception(name)
         raise pickle.UnpicklingError(f"refused to load {module}.{name} from a fail2ban reply")
 
@@ -142,8 +152,10 @@ def check_size(value: Any) -> None:
                 raise ProtocolError(f"reply refused: more than {MAX_TOTAL_TEXT:,} characters of text")
         elif kind is int:
             if obj.bit_length() > MAX_INT_BITS:
-                raise ProtocolError(f"reply refused: an integer of about {obj.bit_length() * 0.30103:,.0f} digits "
-                                    f"(cap {MAX_INT_BITS * 0.30103:,.0f})")
+                raise ProtocolError(
+                    f"reply refused: an integer of about {obj.bit_length() * 0.30103:,.0f} digits "
+                    f"(cap {MAX_INT_BITS * 0.30103:,.0f})"
+                )
         elif kind in (list, tuple, set, frozenset, dict) or kind is RemoteError:
             items = obj.args if kind is RemoteError else obj
             values += len(items) * (2 if kind is dict else 1)

@@ -41,8 +41,9 @@ class ReverseNames:
         for ip in current:
             if ip not in self.names and not is_ip(ip):
                 self.names[ip] = ""  # a host name or junk in a ban list has no reverse name to ask for
-        todo = [ip for ip in current if ip not in self.names
-                and now - self._failed.get(ip, -NEGATIVE_TTL) >= NEGATIVE_TTL][:BATCH]
+        todo = [
+            ip for ip in current if ip not in self.names and now - self._failed.get(ip, -NEGATIVE_TTL) >= NEGATIVE_TTL
+        ][:BATCH]
         if todo:
             asyncio.run(self._lookup(todo))
         return len(todo)

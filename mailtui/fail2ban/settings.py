@@ -83,10 +83,14 @@ def read_settings(client: Fail2banClient, jails: list[str]) -> dict[str, JailSet
     for jail in jails:
         ignore = _ask(client, jail, "ignoreip")
         out[jail] = JailSettings(
-            jail, _number(_ask(client, jail, "maxretry")), _number(_ask(client, jail, "findtime")),
-            _number(_ask(client, jail, "bantime")), _flag(_ask(client, jail, "bantime.increment")),
+            jail,
+            _number(_ask(client, jail, "maxretry")),
+            _number(_ask(client, jail, "findtime")),
+            _number(_ask(client, jail, "bantime")),
+            _flag(_ask(client, jail, "bantime.increment")),
             _number(_ask(client, jail, "bantime.maxtime")),
-            [str(x)[:128] for x in ignore][:10_000] if isinstance(ignore, (list, tuple)) else [])
+            [str(x)[:128] for x in ignore][:10_000] if isinstance(ignore, (list, tuple)) else [],
+        )
     return out
 
 

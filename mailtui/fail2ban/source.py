@@ -48,8 +48,13 @@ class ServerState:
     pid: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"state": self.state, "running": self.running, "detail": self.detail, "socket": self.socket,
-                "pid": self.pid}
+        return {
+            "state": self.state,
+            "running": self.running,
+            "detail": self.detail,
+            "socket": self.socket,
+            "pid": self.pid,
+        }
 
 
 @dataclass
@@ -87,9 +92,15 @@ class BansResult:
         return head + tail
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "server": self.server.to_dict(), "source_file": self.source_file,
-                "as_of": self.as_of, "headline": self.headline(), "actions_disabled": self.actions_disabled,
-                "note": self.reason}
+        return {
+            "mode": self.mode,
+            "server": self.server.to_dict(),
+            "source_file": self.source_file,
+            "as_of": self.as_of,
+            "headline": self.headline(),
+            "actions_disabled": self.actions_disabled,
+            "note": self.reason,
+        }
 
 
 def _when(ts: float | None) -> str:
@@ -159,8 +170,14 @@ def server_state(socket_file: str = "", failure: str = "") -> ServerState:
         st = os.lstat(path)
     except FileNotFoundError:
         if pid is not None:
-            return ServerState(UNSAFE, True, f"fail2ban-server runs (pid {pid}) but {path} does not exist: "
-                               "it uses another socket (set [fail2ban] socket)", path, pid)
+            return ServerState(
+                UNSAFE,
+                True,
+                f"fail2ban-server runs (pid {pid}) but {path} does not exist: "
+                "it uses another socket (set [fail2ban] socket)",
+                path,
+                pid,
+            )
         return ServerState(STOPPED, False, f"{path} does not exist and {pid_why}", path)
     except PermissionError:
         return _denied(path, pid)
@@ -178,8 +195,13 @@ def server_state(socket_file: str = "", failure: str = "") -> ServerState:
         return _denied(path, pid)
     except (ConnectionRefusedError, FileNotFoundError):
         if pid is not None:  # restarting: the pid is there, the listener not yet
-            return ServerState(NOT_ANSWERING, True, f"fail2ban-server (pid {pid}) does not accept connections "
-                               f"on {path} (starting or stopping?)", path, pid)
+            return ServerState(
+                NOT_ANSWERING,
+                True,
+                f"fail2ban-server (pid {pid}) does not accept connections on {path} (starting or stopping?)",
+                path,
+                pid,
+            )
         return ServerState(STOPPED, False, f"nobody listens on {path} (a stale socket) and {pid_why}", path)
     except OSError as exc:
         return ServerState(NOT_ANSWERING, None, f"{path}: {exc.strerror or exc}", path, pid)
@@ -190,8 +212,13 @@ def server_state(socket_file: str = "", failure: str = "") -> ServerState:
 
 def _denied(path: str, pid: int | None) -> ServerState:
     runs = f"fail2ban-server runs (pid {pid})" if pid else "fail2ban-server's pid file does not say whether it runs"
-    return ServerState(DENIED, True if pid else None,
-                       f"{path}: permission denied ({runs}); run mailtui as root to use the socket", path, pid)
+    return ServerState(
+        DENIED,
+        True if pid else None,
+        f"{path}: permission denied ({runs}); run mailtui as root to use the socket",
+        path,
+        pid,
+    )
 
 
 def actions_blocked(server: ServerState) -> str:
@@ -249,15 +276,25 @@ def log_as_of(lines: list[str], path: str) -> float | None:
         return None
 
 
-def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
-              previous: Fail2banSnapshot | None = None, conf_dir: str = "") -> BansResult:
+def read_bans(
+    socket_path: str = "",
+    log_path: str = "",
+    db_path: str = "",
+    previous: Fail2banSnapshot | None = None,
+    conf_dir: str = "",
+) -> BansResult:
     """``previous``: the last socket snapshot, so unchanged jails' IP lists are not fetched again.
     ``conf_dir``: fail2ban's configuration (default /etc/fail2ban), for ban times in log mode."""
     try:
         with Fail2banClient(socket_path) as client:
             snapshot = collect(client, previous=previous)
-            return BansResult(snapshot, "socket", server=ServerState(
-                RUNNING, True, f"fail2ban-server {snapshot.version} answered on {client.path}", client.path))
+            return BansResult(
+                snapshot,
+                "socket",
+                server=ServerState(
+                    RUNNING, True, f"fail2ban-server {snapshot.version} answered on {client.path}", client.path
+                ),
+            )
     except (SocketUnavailable, ProtocolError, RemoteError, OSError) as exc:
         reason = str(exc)
     from mailtui.fail2ban.offline import add_database_times, from_log, jail_bantimes
@@ -266,8 +303,13 @@ def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
     server = server_state(socket_path, reason)
     log_path = log_path or fail2ban_setting("logtarget")
     if not log_path.startswith("/"):
-        return BansResult(None, "", f"{reason}; fail2ban logs to {log_path or 'an unknown target'}, "
-                                    "which mailtui cannot read without the socket", server)
+        return BansResult(
+            None,
+            "",
+            f"{reason}; fail2ban logs to {log_path or 'an unknown target'}, "
+            "which mailtui cannot read without the socket",
+            server,
+        )
     # follow=True: a named pipe or a device as the log would block or never end; refused
     problem = access_problem(log_path, follow=True)
     if problem:
@@ -282,10 +324,12 @@ def read_bans(socket_path: str = "", log_path: str = "", db_path: str = "",
         beside = os.path.join(os.path.dirname(socket_path), "fail2ban.sqlite3")
         db = beside if os.path.exists(beside) else db
     with_db = add_database_times(snapshot, db)
-    note = f"reading {log_path}" + (f" (its last {LOG_READ_MAX // 2**20} MiB)" if cut else "") + \
-        (" and the ban database" if with_db else "")
-    return BansResult(snapshot, "log", f"{reason}; {note} instead", server, log_path,
-                      log_as_of(lines, log_path))
+    note = (
+        f"reading {log_path}"
+        + (f" (its last {LOG_READ_MAX // 2**20} MiB)" if cut else "")
+        + (" and the ban database" if with_db else "")
+    )
+    return BansResult(snapshot, "log", f"{reason}; {note} instead", server, log_path, log_as_of(lines, log_path))
 
 
 __all__ = [

@@ -20,7 +20,8 @@ from mailtui.fail2ban.client import Fail2banClient
 
 _WITH_TIME = re.compile(
     r"^(?P<ip>.+?)\s+(?P<start>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+ (?P<bantime>-?\d+) = "
-    r"(?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|permanent|\S+)")
+    r"(?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|permanent|\S+)"
+)
 
 
 NOT_AN_IP = "(not an IP address)"
@@ -130,9 +131,14 @@ def _parse_jail(name: str, reply: Any) -> JailStatus:
     parts = _pairs(reply)
     flt, act = _pairs(parts.get("Filter", [])), _pairs(parts.get("Actions", []))
     files = flt.get("File list") or flt.get("Journal matches") or []
-    jail = JailStatus(name, _int(flt.get("Currently failed", 0)), _int(flt.get("Total failed", 0)),
-                      _int(act.get("Currently banned", 0)), _int(act.get("Total banned", 0)),
-                      [str(f) for f in files] if isinstance(files, list) else [str(files)])
+    jail = JailStatus(
+        name,
+        _int(flt.get("Currently failed", 0)),
+        _int(flt.get("Total failed", 0)),
+        _int(act.get("Currently banned", 0)),
+        _int(act.get("Total banned", 0)),
+        [str(f) for f in files] if isinstance(files, list) else [str(files)],
+    )
     ips = act.get("Banned IP list")
     if isinstance(ips, list):
         jail.banned = [BannedIP(str(ip)) for ip in ips]
@@ -148,8 +154,9 @@ def _stamp(text: str) -> float:
     """'2026-11-29 03:40:01' as local epoch; strptime costs 5 µs, which 20,000 bans feel."""
     ts = _STAMPS.get(text)
     if ts is None:
-        ts = datetime(int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]),
-                      int(text[17:19])).timestamp()
+        ts = datetime(
+            int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), int(text[17:19])
+        ).timestamp()
         if len(_STAMPS) > CACHE_MAX:
             _STAMPS.clear()
         _STAMPS[text] = ts
@@ -182,8 +189,9 @@ def parse_with_time(entry: str) -> BannedIP:
     return ban
 
 
-def collect(client: Fail2banClient, with_ips: bool = True,
-            previous: Fail2banSnapshot | None = None) -> Fail2banSnapshot:
+def collect(
+    client: Fail2banClient, with_ips: bool = True, previous: Fail2banSnapshot | None = None
+) -> Fail2banSnapshot:
     """Every jail's counters and banned IPs. With ``previous`` (the last refresh), a jail whose
     (currently banned, total banned) did not change keeps its IP list: any ban raises the
     total and any unban lowers the current count, so equal counters mean the same list."""
@@ -204,9 +212,12 @@ def collect(client: Fail2banClient, with_ips: bool = True,
         names = _jail_names(reply)
     note = ""
     if not names and "Jail list" not in _pairs(
-            [x for x in reply if not isinstance(x, dict)] if isinstance(reply, (list, tuple)) else reply):
-        note = (f"fail2ban {version[:40]}'s answer to 'status' is not in the shape mailtui knows "
-                f"({type(reply).__name__}, no 'Jail list'): no jail could be read")
+        [x for x in reply if not isinstance(x, dict)] if isinstance(reply, (list, tuple)) else reply
+    ):
+        note = (
+            f"fail2ban {version[:40]}'s answer to 'status' is not in the shape mailtui knows "
+            f"({type(reply).__name__}, no 'Jail list'): no jail could be read"
+        )
     jails = []
     for name in names:
         reply = statuses.get(name)
@@ -215,8 +226,12 @@ def collect(client: Fail2banClient, with_ips: bool = True,
         jail = _parse_jail(name, reply)
         before = known.get(name)
         if with_ips and with_time:
-            if before is not None and previous is not None and previous.version == version and \
-                    (before.currently_banned, before.total_banned) == (jail.currently_banned, jail.total_banned):
+            if (
+                before is not None
+                and previous is not None
+                and previous.version == version
+                and (before.currently_banned, before.total_banned) == (jail.currently_banned, jail.total_banned)
+            ):
                 jail.banned = before.banned
             else:
                 jail.banned = [parse_with_time(str(e)) for e in client.call("get", name, "banip", "--with-time")]

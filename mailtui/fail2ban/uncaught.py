@@ -22,8 +22,10 @@ from mailtui.fail2ban.settings import JailSettings
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.recognizers.engine import Engine
 
-_FOUND = re.compile(r"^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
-                    r"\[(?P<jail>[^\]]+)\] Found (?P<ip>\S+)(?: - (?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))?")
+_FOUND = re.compile(
+    r"^(?P<when>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ fail2ban\.\w+\s*\[\d+\]: \w+\s+"
+    r"\[(?P<jail>[^\]]+)\] Found (?P<ip>\S+)(?: - (?P<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d))?"
+)
 FAMILIES = ("postfix", "dovecot")
 EXAMPLES = 1
 
@@ -40,10 +42,17 @@ class Uncaught:
     last: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        return {"recognizer": self.recognizer, "title": self.title, "severity": self.severity,
-                "count": self.count, "addresses": len(self.addresses),
-                "top_addresses": self.addresses.most_common(5), "example": self.example,
-                "first": self.first, "last": self.last}
+        return {
+            "recognizer": self.recognizer,
+            "title": self.title,
+            "severity": self.severity,
+            "count": self.count,
+            "addresses": len(self.addresses),
+            "top_addresses": self.addresses.most_common(5),
+            "example": self.example,
+            "first": self.first,
+            "last": self.last,
+        }
 
 
 @dataclass
@@ -55,8 +64,13 @@ class UncaughtReport:
     note: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"judged_from": self.judged_from, "judged_until": self.judged_until, "caught": self.caught,
-                "uncaught": [k.to_dict() for k in self.kinds], "note": self.note}
+        return {
+            "judged_from": self.judged_from,
+            "judged_until": self.judged_until,
+            "caught": self.caught,
+            "uncaught": [k.to_dict() for k in self.kinds],
+            "note": self.note,
+        }
 
 
 def _stamp(text: str) -> float:
@@ -82,9 +96,15 @@ def found_keys(fail2ban_lines: Iterable[str]) -> tuple[set[tuple[str, int]], flo
     return keys, first, last
 
 
-def uncaught(mail_lines: Iterable[str], fail2ban_lines: Iterable[str], engine: Engine,
-             settings: dict[str, JailSettings] | None = None, *, source: str = "mail.log",
-             year_reference: float | None = None) -> UncaughtReport:
+def uncaught(
+    mail_lines: Iterable[str],
+    fail2ban_lines: Iterable[str],
+    engine: Engine,
+    settings: dict[str, JailSettings] | None = None,
+    *,
+    source: str = "mail.log",
+    year_reference: float | None = None,
+) -> UncaughtReport:
     keys, first, last = found_keys(fail2ban_lines)
     report = UncaughtReport(first, last)
     if first is None or last is None:

@@ -35,11 +35,20 @@ class BanReason:
     def to_dict(self) -> dict[str, Any]:
         def line(pair: Pair) -> dict[str, Any]:
             rec, match = pair
-            return {"time": rec.timestamp, "program": rec.program, "message": rec.message,
-                    "recognizer": match.recognizer.id if match else None,
-                    "title": match.recognizer.title if match else None}
-        return {"ip": self.ip, "found": [line(p) for p in self.found], "mail": [line(p) for p in self.mail],
-                "events": [e.__dict__ for e in self.events]}
+            return {
+                "time": rec.timestamp,
+                "program": rec.program,
+                "message": rec.message,
+                "recognizer": match.recognizer.id if match else None,
+                "title": match.recognizer.title if match else None,
+            }
+
+        return {
+            "ip": self.ip,
+            "found": [line(p) for p in self.found],
+            "mail": [line(p) for p in self.mail],
+            "events": [e.__dict__ for e in self.events],
+        }
 
 
 def _mentions(record: LogRecord, match: Recognition | None, ip: str) -> bool:

@@ -58,7 +58,7 @@ class Outbox:
     def flush(self) -> None:
         while self.buf and not self.closed:
             try:
-                n = os.write(self.fd, self.buf[:1 << 16])
+                n = os.write(self.fd, self.buf[: 1 << 16])
             except BlockingIOError:
                 return
             except (BrokenPipeError, OSError):
@@ -76,8 +76,17 @@ class Source:
 
 
 class Agent:
-    def __init__(self, cfg: Config, engine: Engine, *, read_only: bool, stdin: int, stdout: int,
-                 refresh: float | None = None, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self,
+        cfg: Config,
+        engine: Engine,
+        *,
+        read_only: bool,
+        stdin: int,
+        stdout: int,
+        refresh: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.cfg = cfg
         self.engine = engine
         self.read_only = read_only
@@ -95,8 +104,16 @@ class Agent:
 
     def run(self) -> int:
         os.set_blocking(self.out.fd, False)
-        self.out.send({"type": "hello", "v": VERSION, "host": socket.gethostname()[:255], "mailtui": __version__,
-                       "read_only": self.read_only, "problems": self._problems()})
+        self.out.send(
+            {
+                "type": "hello",
+                "v": VERSION,
+                "host": socket.gethostname()[:255],
+                "mailtui": __version__,
+                "read_only": self.read_only,
+                "problems": self._problems(),
+            }
+        )
         started = self.clock()
         while not self.out.closed:
             wlist = [self.out.fd] if self.out.buf else []
@@ -216,8 +233,13 @@ class Agent:
             if pos is not None:
                 lines = follower.resume(pos)
                 if follower.resume_gap:
-                    self.out.send({"type": "notice", "text": f"{loc.path} was rotated more than once while "
-                                                             "disconnected: some lines of the old file are missing"})
+                    self.out.send(
+                        {
+                            "type": "notice",
+                            "text": f"{loc.path} was rotated more than once while "
+                            "disconnected: some lines of the old file are missing",
+                        }
+                    )
                 if lines:
                     self._send_lines(src, lines, full=True)
 
@@ -229,8 +251,13 @@ class Agent:
             self.out.send({"type": "notice", "text": "the link caught up: every line again"})
         elif not self.summary_mode and self.out.size >= HIGH:
             self.summary_mode = True
-            self.out.send({"type": "notice", "text": "the link is slow: sending problem lines and counts "
-                                                     "of the routine ones until it catches up"})
+            self.out.send(
+                {
+                    "type": "notice",
+                    "text": "the link is slow: sending problem lines and counts "
+                    "of the routine ones until it catches up",
+                }
+            )
         for src in self.sources.values():
             lines = src.follower.poll()
             if lines:
@@ -239,7 +266,7 @@ class Agent:
     def _send_lines(self, src: Source, lines: list[str], full: bool) -> None:
         pos = src.follower.position
         for start in range(0, len(lines), MAX_ENTRIES):
-            chunk = lines[start:start + MAX_ENTRIES]
+            chunk = lines[start : start + MAX_ENTRIES]
             entries: list[dict[str, Any]] = []
             routine = 0
             for line in chunk:
@@ -254,8 +281,12 @@ class Agent:
                     entry.update(rec=match.recognizer.id, sev=match.recognizer.severity, fields=match.fields)
                 entries.append(entry)
             last = start + MAX_ENTRIES >= len(lines)
-            message: dict[str, Any] = {"type": "logs" if full else "summary", "src": src.name, "entries": entries,
-                                       "pos": list(pos) if last and pos else None}
+            message: dict[str, Any] = {
+                "type": "logs" if full else "summary",
+                "src": src.name,
+                "entries": entries,
+                "pos": list(pos) if last and pos else None,
+            }
             if not full:
                 message["routine"] = routine
             self.out.send(message)
@@ -268,9 +299,16 @@ class Agent:
         from mailtui.fail2ban.source import read_bans
 
         result = read_bans(self.cfg["fail2ban.socket"], self.cfg["logs.fail2ban"])
-        self.out.send({"type": "bans", "result": {
-            "mode": result.mode, "reason": result.reason,
-            "snapshot": result.snapshot.to_dict() if result.snapshot is not None else None}})
+        self.out.send(
+            {
+                "type": "bans",
+                "result": {
+                    "mode": result.mode,
+                    "reason": result.reason,
+                    "snapshot": result.snapshot.to_dict() if result.snapshot is not None else None,
+                },
+            }
+        )
         from mailtui.system.report import ServicesCollector
 
         try:

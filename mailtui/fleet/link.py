@@ -35,8 +35,20 @@ class HostSpec:
     ssh_options: list[str] = field(default_factory=list)  # e.g. ["-F", "/path/config"]
 
     def argv(self) -> list[str]:
-        return ["ssh", "-T", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=10",
-                "-o", "ServerAliveCountMax=3", *self.ssh_options, "--", self.ssh, *shlex.split(self.command)]
+        return [
+            "ssh",
+            "-T",
+            "-o",
+            "BatchMode=yes",
+            "-o",
+            "ServerAliveInterval=10",
+            "-o",
+            "ServerAliveCountMax=3",
+            *self.ssh_options,
+            "--",
+            self.ssh,
+            *shlex.split(self.command),
+        ]
 
 
 class RemoteHost:
@@ -72,7 +84,7 @@ class RemoteHost:
             proc.terminate()
 
     def status(self, now: float | None = None) -> str:
-        """"mx1 ok", "mx2 reconnecting (12 s)", "imap1 connecting" for the header line."""
+        """ "mx1 ok", "mx2 reconnecting (12 s)", "imap1 connecting" for the header line."""
         if self.state == "reconnecting":
             left = max(0, round(self.retry_at - (time.monotonic() if now is None else now)))
             return f"{self.name} reconnecting ({left} s)" + (f": {self.problem}" if self.problem else "")
@@ -121,8 +133,13 @@ class RemoteHost:
 
     def _session(self) -> None:
         try:
-            proc = subprocess.Popen(self.spec.argv(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    stderr=subprocess.PIPE, start_new_session=True)
+            proc = subprocess.Popen(
+                self.spec.argv(),
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                start_new_session=True,
+            )
         except OSError as exc:
             self.problem = f"cannot run ssh: {exc.strerror}"
             return
@@ -155,9 +172,12 @@ class RemoteHost:
     def _take(self, msg: dict[str, Any]) -> None:
         kind = msg["type"]
         if kind == "hello":
-            self.hello = {"host": clean(text(msg.get("host"), 255)), "mailtui": clean(text(msg.get("mailtui"), 32)),
-                          "read_only": msg.get("read_only") is True,
-                          "problems": [clean(text(p, 500)) for p in msg.get("problems", []) if isinstance(p, str)][:50]}
+            self.hello = {
+                "host": clean(text(msg.get("host"), 255)),
+                "mailtui": clean(text(msg.get("mailtui"), 32)),
+                "read_only": msg.get("read_only") is True,
+                "problems": [clean(text(p, 500)) for p in msg.get("problems", []) if isinstance(p, str)][:50],
+            }
             self.state, self.problem = "ok", ""
         elif kind in ("logs", "summary"):
             src = text(msg.get("src"), 4096)

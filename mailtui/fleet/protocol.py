@@ -49,8 +49,11 @@ def decode(raw: bytes) -> dict[str, Any]:
 
 def position(value: Any) -> tuple[int, int, int, int] | None:
     """A resume position as sent (device, inode, offset, head checksum): four non-negative ints."""
-    if (isinstance(value, list) and len(value) == 4
-            and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 1 << 63 for x in value)):
+    if (
+        isinstance(value, list)
+        and len(value) == 4
+        and all(isinstance(x, int) and not isinstance(x, bool) and 0 <= x < 1 << 63 for x in value)
+    ):
         return (value[0], value[1], value[2], value[3])
     return None
 

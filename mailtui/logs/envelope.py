@@ -17,34 +17,47 @@ from typing import Any
 from mailtui.core.record import LogRecord
 from mailtui.logs.sanitize import clean
 
-MONTHS = {m: i for i, m in enumerate(
-    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+MONTHS = {
+    m: i for i, m in enumerate(("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)
+}
 
 _TRAD = re.compile(
     r"(?P<mon>[A-Z][a-z]{2}) {1,2}(?P<day>\d{1,2}) (?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
-    r"(?:\.(?P<frac>\d{1,6}))? (?P<rest>.*)", re.S)
+    r"(?:\.(?P<frac>\d{1,6}))? (?P<rest>.*)",
+    re.S,
+)
 _ISO = re.compile(
     r"(?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)(?P<sep>[T ])(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
-    r"(?:[.,](?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d\d:?\d\d)? (?P<rest>.*)", re.S)
+    r"(?:[.,](?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d\d:?\d\d)? (?P<rest>.*)",
+    re.S,
+)
 _TAI = re.compile(r"@(?P<tai>[0-9a-f]{24}) (?P<rest>.*)", re.S)
 _TAG = re.compile(r"(?P<prog>[^\s\[\]:]+)(?:\[(?P<pid>\d+)\])?: ?(?P<msg>.*)", re.S)
 _SOLARIS_ID = re.compile(r"\[ID \d+ [\w.]+\] ")
 _DOVECOT_LEVEL = re.compile(
-    r"(?P<proc>[\w-]+(?:\([^)]*\))?(?:<[^>]*>)*): (?P<level>Debug|Info|Warning|Error|Fatal|Panic): ")
+    r"(?P<proc>[\w-]+(?:\([^)]*\))?(?:<[^>]*>)*): (?P<level>Debug|Info|Warning|Error|Fatal|Panic): "
+)
 # Dovecot 1.x (and its own log_path format) put the level first: "dovecot: Fatal: auth(default): ..."
 _DOVECOT_LEVEL_FIRST = re.compile(r"(?P<level>Debug|Info|Warning|Error|Fatal|Panic): ")
 _DOVECOT_PROC = re.compile(r"(?:dovecot: )?(?P<name>[a-z][\w-]*)[(:<]")
-_F2B = re.compile(
-    r"(?P<logger>fail2ban(?:\.[\w.]+)?)\s*\[(?P<pid>\d+)\]: (?P<level>[A-Z]+)\s+(?P<msg>.*)", re.S)
+_F2B = re.compile(r"(?P<logger>fail2ban(?:\.[\w.]+)?)\s*\[(?P<pid>\d+)\]: (?P<level>[A-Z]+)\s+(?P<msg>.*)", re.S)
 _POSTFIX_LEVELS = ("warning: ", "error: ", "fatal: ", "panic: ")
 
 TAI64_EPOCH = 2**62 + 10  # TAI64 label of 1970-01-01 00:00:10 TAI (close enough for logs)
 
 FAMILIES = (
-    ("postfix", "postfix"), ("dovecot", "dovecot"), ("fail2ban", "fail2ban"),
-    ("opendkim", "opendkim"), ("opendmarc", "opendmarc"), ("rspamd", "rspamd"),
-    ("postgrey", "postgrey"), ("policyd-spf", "policyd-spf"), ("amavis", "amavis"),
-    ("spamd", "spamassassin"), ("clamd", "clamav"), ("saslauthd", "saslauthd"),
+    ("postfix", "postfix"),
+    ("dovecot", "dovecot"),
+    ("fail2ban", "fail2ban"),
+    ("opendkim", "opendkim"),
+    ("opendmarc", "opendmarc"),
+    ("rspamd", "rspamd"),
+    ("postgrey", "postgrey"),
+    ("policyd-spf", "policyd-spf"),
+    ("amavis", "amavis"),
+    ("spamd", "spamassassin"),
+    ("clamd", "clamav"),
+    ("saslauthd", "saslauthd"),
     ("deliver(", "dovecot"),  # Dovecot 1.x LDA: "deliver(user): msgid=...: saved mail to INBOX"
 )
 
@@ -97,8 +110,9 @@ def _family(program: str) -> str:
 class EnvelopeParser:
     """Parse lines of any supported format into records (stateful only for year guessing)."""
 
-    def __init__(self, source: str = "", year_reference: float | None = None,
-                 record_type: type[LogRecord] = LogRecord) -> None:
+    def __init__(
+        self, source: str = "", year_reference: float | None = None, record_type: type[LogRecord] = LogRecord
+    ) -> None:
         self.source = source
         self.record_type = record_type  # the live view's entries are records with a match slot
         self.years = YearGuesser(year_reference)
@@ -125,8 +139,7 @@ class EnvelopeParser:
                 except ValueError:
                     day = 0
                 if day:
-                    rec.timestamp = self.years.epoch(month, day, int(line[7:9]), int(line[10:12]),
-                                                     int(line[13:15]))
+                    rec.timestamp = self.years.epoch(month, day, int(line[7:9]), int(line[10:12]), int(line[13:15]))
                     self._last_stamp, self._last_epoch = stamp, rec.timestamp
                     self._after_stamp(rec, line[16:], "syslog")
                     return rec
@@ -134,8 +147,9 @@ class EnvelopeParser:
         if m is not None:
             month = MONTHS.get(m.group("mon"))
             if month is not None:
-                rec.timestamp = self.years.epoch(month, int(m.group("day")), int(m.group("h")),
-                                                 int(m.group("m")), int(m.group("s")))
+                rec.timestamp = self.years.epoch(
+                    month, int(m.group("day")), int(m.group("h")), int(m.group("m")), int(m.group("s"))
+                )
                 if m.group("frac"):
                     rec.timestamp += float("0." + m.group("frac"))
                 self._after_stamp(rec, m.group("rest"), "syslog")
@@ -171,8 +185,12 @@ class EnvelopeParser:
         pid = str(entry.get("SYSLOG_PID") or entry.get("_PID") or "")
         host = clean(str(entry.get("_HOSTNAME") or ""))
         tag = f"{program}[{pid}]" if pid.isdigit() else program
-        rec = self.record_type(line=clean(f"{host} {tag}: {message}"), message=clean(message),
-                               source=self.source or "journald", lineno=lineno)
+        rec = self.record_type(
+            line=clean(f"{host} {tag}: {message}"),
+            message=clean(message),
+            source=self.source or "journald",
+            lineno=lineno,
+        )
         try:
             rec.timestamp = int(str(entry.get("__REALTIME_TIMESTAMP", ""))) / 1e6
         except (ValueError, OverflowError):
@@ -211,7 +229,7 @@ class EnvelopeParser:
         if rec.family == "postfix":
             rec.daemon = known[1]
             if msg.startswith(_POSTFIX_LEVELS):
-                rec.level = msg[:msg.index(":")]
+                rec.level = msg[: msg.index(":")]
         elif rec.family == "dovecot":
             if program.startswith("deliver("):  # Dovecot 1.x LDA logs under its own tag
                 msg = f"{program}: {msg}"
@@ -234,12 +252,12 @@ class EnvelopeParser:
         m = _DOVECOT_LEVEL.match(msg)
         if m is not None:
             rec.level = m.group("level")
-            msg = f"{m.group('proc')}: {msg[m.end():]}"
+            msg = f"{m.group('proc')}: {msg[m.end() :]}"
         else:
             first = _DOVECOT_LEVEL_FIRST.match(msg)
             if first is not None:
                 rec.level = first.group("level")
-                msg = msg[first.end():]
+                msg = msg[first.end() :]
         p = _DOVECOT_PROC.match(msg)
         rec.daemon = p.group("name") if p is not None else ""
         rec.message = msg
@@ -261,8 +279,14 @@ class EnvelopeParser:
 
 def _iso_epoch(m: re.Match[str]) -> float:
     frac = m.group("frac")
-    dt = datetime(int(m.group("y")), int(m.group("mo")), int(m.group("d")), int(m.group("h")),
-                  int(m.group("m")), int(m.group("s")))
+    dt = datetime(
+        int(m.group("y")),
+        int(m.group("mo")),
+        int(m.group("d")),
+        int(m.group("h")),
+        int(m.group("m")),
+        int(m.group("s")),
+    )
     tz = m.group("tz")
     if tz:
         if tz == "Z":

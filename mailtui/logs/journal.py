@@ -71,8 +71,9 @@ class JournalFollower:
             self._failed()
             return
         try:
-            self._proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                          stderr=subprocess.PIPE)
+            self._proc = subprocess.Popen(
+                self.argv(), stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE
+            )
         except OSError as exc:
             self.problem = f"cannot run journalctl: {exc.strerror}"
             self._failed()

@@ -158,7 +158,7 @@ def with_rotated(path: str) -> list[str]:
     p = Path(path)
     rotated = []
     for candidate in p.parent.glob(p.name + ".*"):
-        m = _ROTATED.search(candidate.name[len(p.name):])
-        if m is not None and candidate.name[len(p.name):] in (f".{m.group(1)}", f".{m.group(1)}.gz"):
+        m = _ROTATED.search(candidate.name[len(p.name) :])
+        if m is not None and candidate.name[len(p.name) :] in (f".{m.group(1)}", f".{m.group(1)}.gz"):
             rotated.append((int(m.group(1)), str(candidate)))
     return [name for _, name in sorted(rotated, reverse=True)] + [path]

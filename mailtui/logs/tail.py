@@ -191,7 +191,7 @@ class FileFollower:
         lines = [splitter.text(r, cuts.get(i, 0)) for i, r in enumerate(raw)]
         if offset > 0:
             lines = lines[1:]  # the first piece is the tail of an older line
-        return lines[-self.backfill:]
+        return lines[-self.backfill :]
 
     def _read_new(self) -> list[str]:
         assert self._fd is not None
@@ -252,8 +252,9 @@ class FileFollower:
     def _read_missed_from_copy(self) -> list[str]:
         directory, name = os.path.split(self.path)
         try:
-            candidates = [e for e in os.scandir(directory or ".")
-                          if e.name == name + ".1" or e.name.startswith(name + "-")]
+            candidates = [
+                e for e in os.scandir(directory or ".") if e.name == name + ".1" or e.name.startswith(name + "-")
+            ]
         except OSError:
             return []
         for entry in sorted(candidates, key=lambda e: e.stat().st_mtime, reverse=True)[:3]:
@@ -263,8 +264,11 @@ class FileFollower:
                 continue
             try:
                 st = os.fstat(fd)
-                if not stat.S_ISREG(st.st_mode) or os.pread(fd, len(self._head), 0) != self._head \
-                        or st.st_size < self._pos:
+                if (
+                    not stat.S_ISREG(st.st_mode)
+                    or os.pread(fd, len(self._head), 0) != self._head
+                    or st.st_size < self._pos
+                ):
                     continue
                 data = os.pread(fd, min(st.st_size - self._pos, MISSED_BYTES), self._pos)
             finally:

@@ -68,15 +68,17 @@ class DovecotConfig:
         _scan(Path(self.config_file), name, found, [], 0)
         top = [i for i, loc in enumerate(found) if not loc.section]
         winner = top[-1] if top else None
-        return [Location(loc.file, loc.line, loc.value, loc.section, effective=(i == winner))
-                if loc.section == "" else
-                Location(loc.file, loc.line, loc.value, loc.section, effective=_last_in_section(found, i))
-                for i, loc in enumerate(found)]
+        return [
+            Location(loc.file, loc.line, loc.value, loc.section, effective=(i == winner))
+            if loc.section == ""
+            else Location(loc.file, loc.line, loc.value, loc.section, effective=_last_in_section(found, i))
+            for i, loc in enumerate(found)
+        ]
 
 
 def _last_in_section(found: list[Location], index: int) -> bool:
     section = found[index].section
-    return all(loc.section != section for loc in found[index + 1:])
+    return all(loc.section != section for loc in found[index + 1 :])
 
 
 def _scan(path: Path, name: str, found: list[Location], sections: list[str], depth: int) -> None:

@@ -14,7 +14,6 @@ class Location:
     effective: bool = False  # this assignment is the one in force (for its scope)
     note: str = ""  # why it is or is not in force here, when "overridden" would be wrong
 
-
     def to_dict(self) -> dict[str, object]:
         return asdict(self)
 

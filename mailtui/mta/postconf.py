@@ -85,8 +85,9 @@ class PostfixConfig:
         ]
         for key, line, value, service in _master_cf_overrides(base / "master.cf"):
             if key == name:
-                locations.append(Location(config_label(base / "master.cf", "postconf"), line, value, section=service,
-                                          effective=True))
+                locations.append(
+                    Location(config_label(base / "master.cf", "postconf"), line, value, section=service, effective=True)
+                )
         return locations
 
     def services(self) -> list[Service]:

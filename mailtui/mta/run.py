@@ -98,9 +98,7 @@ def run_tool(argv: list[str], timeout: float = 5.0) -> ToolResult:
     if exe is None:
         return ToolResult(False, "", f"{argv[0]} is not installed")
     try:
-        proc = subprocess.run(
-            [exe, *argv[1:]], capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL
-        )
+        proc = subprocess.run([exe, *argv[1:]], capture_output=True, timeout=timeout, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return ToolResult(False, "", f"{argv[0]} did not answer within {timeout:g}s")
     except OSError as exc:

@@ -27,8 +27,13 @@ class Context:
     decided_by: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"note": self.note, "recognizer": self.means or None, "certain": self.certain,
-                "needs": self.needs or None, "decided_by": self.decided_by or None}
+        return {
+            "note": self.note,
+            "recognizer": self.means or None,
+            "certain": self.certain,
+            "needs": self.needs or None,
+            "decided_by": self.decided_by or None,
+        }
 
 
 #: conditions on the live configuration a context can depend on: the settings to read

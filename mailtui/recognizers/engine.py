@@ -30,12 +30,15 @@ _DAEMON_NAME = {"postfix": "Postfix", "dovecot": "Dovecot"}
 _CA_POSTFIX = re.compile(
     r"^(?:(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): )?(?:warning|error|fatal|panic): "
     r"(?:(?P<queue_id2>[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}): )?"
-    r"(?:(?P<client_ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{2,45}): )?(?P<text>.*)", re.DOTALL)
+    r"(?:(?P<client_ip>\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]{0,4}:[0-9A-Fa-f:.]{2,45}): )?(?P<text>.*)",
+    re.DOTALL,
+)
 _CA_NAMADDR = re.compile(r"(?<![^\s(=,])(?P<client_host>[^\s\[\]()=,]*)\[(?P<client_ip>[0-9A-Fa-f:.]{2,45})\]")
 _CA_DOVECOT = re.compile(r"^(?P<proc>[\w-]+)(?:\((?P<arg>[^()]*)\))?(?:<[^<>]*>)*: (?P<text>.*)", re.DOTALL)
 # processes whose "(...)" is the user (2.2 and 2.3 without <pid><session> too); auth's is a name
-_MAIL_PROCS = frozenset(("imap", "pop3", "lmtp", "lda", "deliver", "managesieve", "submission",
-                         "doveadm", "indexer-worker", "quota-status"))
+_MAIL_PROCS = frozenset(
+    ("imap", "pop3", "lmtp", "lda", "deliver", "managesieve", "submission", "doveadm", "indexer-worker", "quota-status")
+)
 # auth's "passwd-file(user,1.2.3.4,<session>): ..." and 1.x "pam(user,::ffff:1.2.3.4): ..."
 _CA_AUTHUSER = re.compile(r"\b[\w-]+\((?P<user>[^,()\s]*),(?P<client_ip>[0-9A-Fa-f:.]{2,45})[,)]")
 
@@ -43,38 +46,54 @@ _CA_AUTHUSER = re.compile(r"\b[\w-]+\((?P<user>[^,()\s]*),(?P<client_ip>[0-9A-Fa
 def catch_all_recognizers() -> dict[tuple[str, str], Recognizer]:
     """One catch-all entry per (family, level); severity follows the level the daemon logged."""
     out: dict[tuple[str, str], Recognizer] = {}
-    for family, levels in (("postfix", ("warning", "error", "fatal", "panic")),
-                           ("dovecot", ("Warning", "Error", "Fatal", "Panic"))):
+    for family, levels in (
+        ("postfix", ("warning", "error", "fatal", "panic")),
+        ("dovecot", ("Warning", "Error", "Fatal", "Panic")),
+    ):
         name = _DAEMON_NAME[family]
         for level in levels:
             severity = LEVEL_SEVERITY[level.lower()]
-            sample = ("Jan  1 00:00:00 mx postfix/smtpd[1]: " if family == "postfix"
-                      else "Jan  1 00:00:00 mx dovecot: imap(ann)<7><abc>: ") + f"{level}: something new happened"
+            sample = (
+                "Jan  1 00:00:00 mx postfix/smtpd[1]: "
+                if family == "postfix"
+                else "Jan  1 00:00:00 mx dovecot: imap(ann)<7><abc>: "
+            ) + f"{level}: something new happened"
             out[(family, level)] = Recognizer(
-                id=f"unexplained.{family}.{level.lower()}", family=family, match=f"{level}: ",
-                regex=_CA_POSTFIX if family == "postfix" else _CA_DOVECOT, severity=severity,
+                id=f"unexplained.{family}.{level.lower()}",
+                family=family,
+                match=f"{level}: ",
+                regex=_CA_POSTFIX if family == "postfix" else _CA_DOVECOT,
+                severity=severity,
                 title=f"{name} {level.lower()} (not explained yet)",
                 summary="not explained yet: {text}",
                 cause=f"{name} logged this at level {level.lower()}, and no recognizer in the catalog "
-                      "explains this message yet. It is shown so that nothing serious is dropped; "
-                      "what it means has to be read from the message itself.",
+                "explains this message yet. It is shown so that nothing serious is dropped; "
+                "what it means has to be read from the message itself.",
                 fix=f"Read the message and the {name} documentation for it. To have mailtui explain it "
-                    "from now on, add a recognizer in ~/.config/mailtui/recognizers/ "
-                    "(docs/recognizers.md; `mailtui scan --unknown` lists such lines by shape).",
-                samples=(sample,), origin="engine", explained=False)
+                "from now on, add a recognizer in ~/.config/mailtui/recognizers/ "
+                "(docs/recognizers.md; `mailtui scan --unknown` lists such lines by shape).",
+                samples=(sample,),
+                origin="engine",
+                explained=False,
+            )
     # Debug lines are explained by their level alone: debug logging is switched on
     out[("dovecot", "Debug")] = Recognizer(
-        id="dovecot.debug", family="dovecot", match="Debug: ", regex=_CA_DOVECOT, severity="info",
+        id="dovecot.debug",
+        family="dovecot",
+        match="Debug: ",
+        regex=_CA_DOVECOT,
+        severity="info",
         title="Dovecot debug output",
         summary="debug: {text}",
         cause="Dovecot writes Debug lines only when debug logging is on (2.3: mail_debug, auth_debug, "
-              "auth_debug_passwords, verbose_ssl; 2.4: log_debug). They describe what it does step by "
-              "step and are not problems.",
+        "auth_debug_passwords, verbose_ssl; 2.4: log_debug). They describe what it does step by "
+        "step and are not problems.",
         fix="Nothing to do. Turn debug logging off again when you have finished looking: it is verbose "
-            "and auth_debug_passwords writes passwords to the log.",
+        "and auth_debug_passwords writes passwords to the log.",
         settings=(Setting("dovecot", "mail_debug", "log_debug"), Setting("dovecot", "auth_debug", "log_debug")),
         samples=("Jan  1 00:00:00 mx dovecot: imap(ann)<7><abc>: Debug: Effective uid=1000, gid=1000",),
-        origin="engine")
+        origin="engine",
+    )
     return out
 
 
@@ -91,8 +110,9 @@ class Engine:
         lst = self._lists.get(key)
         if lst is None:
             # family "*" recognizers (PAM lines under any program name) are tried last
-            ordered = [r for r in self.recognizers if r.family == family] + \
-                      [r for r in self.recognizers if r.family == "*"]
+            ordered = [r for r in self.recognizers if r.family == family] + [
+                r for r in self.recognizers if r.family == "*"
+            ]
             lst = tuple((r.match, r.regex, r) for r in ordered if not r.daemons or daemon in r.daemons)
             self._lists[key] = lst
         return lst

@@ -33,9 +33,15 @@ class SettingReport:
     main_value: str | None = None  # main.cf's value, when a per-service override replaced it
 
     def to_dict(self) -> dict[str, Any]:
-        return {"daemon": self.setting.daemon, "name": self.name, "value": self.value,
-                "service": self.service, "main_value": self.main_value,
-                "set_in": [loc.to_dict() for loc in self.locations], "note": self.note}
+        return {
+            "daemon": self.setting.daemon,
+            "name": self.name,
+            "value": self.value,
+            "service": self.service,
+            "main_value": self.main_value,
+            "set_in": [loc.to_dict() for loc in self.locations],
+            "note": self.note,
+        }
 
     def scope(self) -> str:
         """What the value is for, when it is not simply main.cf's ("" then)."""
@@ -65,10 +71,15 @@ class Diagnosis:
         r = self.match.recognizer
         rec = self.record
         out = {
-            "file": rec.source, "lineno": rec.lineno, "timestamp": rec.timestamp,
-            "program": rec.program, "line": rec.line,
+            "file": rec.source,
+            "lineno": rec.lineno,
+            "timestamp": rec.timestamp,
+            "program": rec.program,
+            "line": rec.line,
             **self.match.to_dict(),
-            "cause": r.cause, "fix": r.fix, "server_fix": r.server_fix,
+            "cause": r.cause,
+            "fix": r.fix,
+            "server_fix": r.server_fix,
             "weakens_security": r.weakens_security,
             "settings": [s.to_dict() for s in self.settings],
         }
@@ -81,15 +92,21 @@ def context_dict(ctx: Context, meaning: Recognizer | None) -> dict[str, Any]:
     """A context diagnosis for JSON: the sentence, and what the line means in it."""
     out = ctx.to_dict()
     if meaning is not None:
-        out.update({"title": meaning.title, "severity": meaning.severity, "cause": meaning.cause,
-                    "fix": meaning.fix, "server_fix": meaning.server_fix,
-                    "weakens_security": meaning.weakens_security})
+        out.update(
+            {
+                "title": meaning.title,
+                "severity": meaning.severity,
+                "cause": meaning.cause,
+                "fix": meaning.fix,
+                "server_fix": meaning.server_fix,
+                "weakens_security": meaning.weakens_security,
+            }
+        )
     return out
 
 
 class Explainer:
-    def __init__(self, postfix: PostfixConfig | None = None,
-                 dovecot: DovecotConfig | None = None) -> None:
+    def __init__(self, postfix: PostfixConfig | None = None, dovecot: DovecotConfig | None = None) -> None:
         self.postfix = postfix or PostfixConfig()
         self.dovecot = dovecot or DovecotConfig()
         self._cache: dict[str, SettingReport] = {}
@@ -101,8 +118,9 @@ class Explainer:
             return []
         return self.postfix.services_of(record.program)
 
-    def reports(self, settings: tuple[Setting, ...] | list[Setting],
-                record: LogRecord | None = None) -> list[SettingReport]:
+    def reports(
+        self, settings: tuple[Setting, ...] | list[Setting], record: LogRecord | None = None
+    ) -> list[SettingReport]:
         """Reports for these settings (Postfix ones as in force for ``record``'s service);
         what is not cached is asked in one call per daemon."""
         services = self.services_of(record)
@@ -125,8 +143,9 @@ class Explainer:
         return [self._cache[key[str(s)]] for s in settings]
 
     @staticmethod
-    def _report(setting: Setting, name: str, values: dict[str, str],
-                reader: PostfixConfig | DovecotConfig) -> SettingReport:
+    def _report(
+        setting: Setting, name: str, values: dict[str, str], reader: PostfixConfig | DovecotConfig
+    ) -> SettingReport:
         if not reader.available:
             return SettingReport(setting, name, None, note=reader.problem)
         value = values.get(name)
@@ -165,19 +184,27 @@ class Explainer:
                 f"{context.note} {said} is in force{scope}: Dovecot refused this cleartext login before "
                 "checking the password, so it is not a wrong password — the mail client logs in without "
                 "SSL/TLS. (Were cleartext logins allowed, the same line would mean a wrong password.)",
-                context.means, certain=True, decided_by=said)
+                context.means,
+                certain=True,
+                decided_by=said,
+            )
         if verdict is False:  # cleartext is allowed now: the line means what it says, most likely
             return Context(
                 f"{context.note} {said} is in force{scope}, so Dovecot does not refuse cleartext logins: "
                 "this is a failed login (a wrong password, sent in clear) — unless the setting was different "
                 "when the line was written, when it would have been a refused cleartext login.",
-                certain=True, decided_by=said)
+                certain=True,
+                decided_by=said,
+            )
         why = self.dovecot.problem or self.dovecot.error or "doveconf did not say"
         return Context(
             f"{context.note} Either Dovecot refused a cleartext login (disable_plaintext_auth = yes, "
             "2.4: auth_allow_cleartext = no, or ssl = required: the client must use SSL/TLS — 995/993 or "
             "STARTTLS), or the password was wrong (cleartext logins allowed). Those settings decide; they "
-            f"could not be read here ({why}).", context.means, certain=False)
+            f"could not be read here ({why}).",
+            context.means,
+            certain=False,
+        )
 
     def _cleartext_refused(self, protocol: str) -> tuple[bool | None, str]:
         key = ("cleartext_refused", protocol)
@@ -206,18 +233,32 @@ def _in_service(report: SettingReport, services: list[Service]) -> SettingReport
     for loc in report.locations:
         if loc.section:  # a master.cf -o override: in force for its own service only
             if loc.section in mine:
-                locations.append(Location(loc.file, loc.line, loc.value, loc.section, True,
-                                          f"in force for {loc.section}, the service of this line"))
+                locations.append(
+                    Location(
+                        loc.file,
+                        loc.line,
+                        loc.value,
+                        loc.section,
+                        True,
+                        f"in force for {loc.section}, the service of this line",
+                    )
+                )
             else:
-                locations.append(Location(loc.file, loc.line, loc.value, loc.section, False,
-                                          f"for {loc.section} only"))
+                locations.append(Location(loc.file, loc.line, loc.value, loc.section, False, f"for {loc.section} only"))
         elif overridden and loc.effective:
-            locations.append(Location(loc.file, loc.line, loc.value, loc.section, False,
-                                      f"not used by {', '.join(sorted(mine))}: master.cf overrides it"))
+            locations.append(
+                Location(
+                    loc.file,
+                    loc.line,
+                    loc.value,
+                    loc.section,
+                    False,
+                    f"not used by {', '.join(sorted(mine))}: master.cf overrides it",
+                )
+            )
         else:
             locations.append(loc)
-    out = SettingReport(report.setting, name, report.value, locations, report.note,
-                        service=", ".join(sorted(mine)))
+    out = SettingReport(report.setting, name, report.value, locations, report.note, service=", ".join(sorted(mine)))
     if overridden and len(own) == 1:
         out.main_value, out.value = report.value, own.pop()
     elif own:  # entries sharing one program name disagree: say so rather than pick one
@@ -233,8 +274,10 @@ def format_diagnosis(d: Diagnosis) -> str:
     if r is line:
         out = [f"{r.title}  [{r.severity}] ({r.id})"]
     else:
-        out = [f"{r.title}  [{r.severity}] ({r.id}, from the context)",
-               f"  the line says {line.title} ({line.id}), which it is not here"]
+        out = [
+            f"{r.title}  [{r.severity}] ({r.id}, from the context)",
+            f"  the line says {line.title} ({line.id}), which it is not here",
+        ]
     out.append(f"  what happened  {d.match.summary}")
     if d.context is not None:
         out += _block("  in context    ", d.context.note)
@@ -261,5 +304,6 @@ def format_diagnosis(d: Diagnosis) -> str:
 
 
 def _block(label: str, text: str) -> list[str]:
-    return textwrap.wrap(" ".join(text.split()), width=100, initial_indent=label,
-                         subsequent_indent=" " * len(label)) or [label]
+    return textwrap.wrap(
+        " ".join(text.split()), width=100, initial_indent=label, subsequent_indent=" " * len(label)
+    ) or [label]

@@ -10,13 +10,16 @@ from __future__ import annotations
 import re
 
 _POSTFIX_KV = re.compile(
-    r"\b(from|to|orig_to|helo|relay|dsn|status|sasl_username|sasl_method|proto)=(<[^>]*>|[^,;\s]*)")
+    r"\b(from|to|orig_to|helo|relay|dsn|status|sasl_username|sasl_method|proto)=(<[^>]*>|[^,;\s]*)"
+)
 _POSTFIX_NAMES = {"from": "sender", "to": "recipient", "sasl_username": "user"}
 _POSTFIX_QID = re.compile(
-    r"(?:(?:warning|error|fatal): )?(NOQUEUE|[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}): ")
+    r"(?:(?:warning|error|fatal): )?(NOQUEUE|[0-9A-F]{6,}|[0-9B-DF-HJ-NP-TV-Zb-df-hj-np-tv-z]{10,}): "
+)
 # the client in "... from host[ip]", "client=host[ip]" and postscreen's "from [ip]:port"
 _POSTFIX_CLIENT = re.compile(
-    r"(?:\bfrom |\bclient=)([^\s\[\]]*)\[([^\]\s]+)\](?::\d+)?|(?:^|\s)()\[([0-9A-Fa-f:.]+)\]:\d+")
+    r"(?:\bfrom |\bclient=)([^\s\[\]]*)\[([^\]\s]+)\](?::\d+)?|(?:^|\s)()\[([0-9A-Fa-f:.]+)\]:\d+"
+)
 _POSTFIX_REPLY = re.compile(r": [245]\d\d ([245]\.\d{1,3}\.\d{1,3}) ")
 _DOVECOT_KV = re.compile(r"\b(user|rip|lip|method|session)=(<[^>]*>|[^,\s]*)")
 _DOVECOT_NAMES = {"rip": "client_ip", "lip": "local_ip"}

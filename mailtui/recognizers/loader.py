@@ -42,18 +42,17 @@ BUILTIN_MACROS = {
     "QID": r"\b(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,})",
     # "<QID>: reject: RCPT from host[ip]: 550 5.1.1 "
     "REJECT": r"^(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): (?P<action>reject|reject_warning|defer): "
-              r"(?P<stage>[A-Z]+) from (?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\]"
-              r"(?::\d+)?: (?P<code>\d{3}) (?P<dsn>\d\.\d{1,3}\.\d{1,3}) ",
+    r"(?P<stage>[A-Z]+) from (?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\]"
+    r"(?::\d+)?: (?P<code>\d{3}) (?P<dsn>\d\.\d{1,3}\.\d{1,3}) ",
     # the same for temporary (4xx) replies only
     "REJECT4": r"^(?P<queue_id>NOQUEUE|[0-9A-Za-z]{6,}): (?P<action>reject|defer): "
-               r"(?P<stage>[A-Z]+) from (?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\]"
-               r"(?::\d+)?: (?P<code>4\d\d) (?P<dsn>\d\.\d{1,3}\.\d{1,3}) ",
+    r"(?P<stage>[A-Z]+) from (?P<client_host>[^\s\[\]]*)\[(?P<client_ip>[^\]\s]*)\]"
+    r"(?::\d+)?: (?P<code>4\d\d) (?P<dsn>\d\.\d{1,3}\.\d{1,3}) ",
     "EMAIL": r"[^<>\s]*",
     "DOVELOGIN": r"(?P<protocol>imap|pop3|submission|managesieve|lmtp)-login",
 }
 
-REQUIRED = ("id", "family", "match", "pattern", "severity", "title", "summary", "cause", "fix",
-            "samples")
+REQUIRED = ("id", "family", "match", "pattern", "severity", "title", "summary", "cause", "fix", "samples")
 OPTIONAL = ("daemons", "settings", "server_fix", "weakens_security", "restrictions")
 _ID = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _MACRO = re.compile(r"@([A-Z][A-Z0-9_]*)@")
@@ -76,8 +75,7 @@ MAX_USER_FILES = 200
 
 def _entry(raw: Any, macros: dict[str, str], origin: str, user: bool = False) -> Recognizer:
     if not isinstance(raw, dict):
-        raise CatalogError(f"{origin}: each recognizer must be a [[recognizer]] table, "
-                           f"got {type(raw).__name__}")
+        raise CatalogError(f"{origin}: each recognizer must be a [[recognizer]] table, got {type(raw).__name__}")
     ident = raw.get("id", "?")
     where = f"{origin}: recognizer {ident!r}"
     missing = [k for k in REQUIRED if k not in raw]
@@ -129,12 +127,21 @@ def _entry(raw: Any, macros: dict[str, str], origin: str, user: bool = False) ->
     if not raw["samples"]:
         raise CatalogError(f"{where}: give at least one sample line")
     return Recognizer(
-        id=ident, family=raw["family"], match=raw["match"], regex=regex,
-        severity=raw["severity"], title=raw["title"], summary=raw["summary"].strip(),
-        cause=raw["cause"].strip(), fix=raw["fix"].strip(),
-        daemons=frozenset(raw.get("daemons", [])), settings=settings,
-        server_fix=raw.get("server_fix", "").strip(), weakens_security=weakens,
-        samples=tuple(raw["samples"]), origin=origin,
+        id=ident,
+        family=raw["family"],
+        match=raw["match"],
+        regex=regex,
+        severity=raw["severity"],
+        title=raw["title"],
+        summary=raw["summary"].strip(),
+        cause=raw["cause"].strip(),
+        fix=raw["fix"].strip(),
+        daemons=frozenset(raw.get("daemons", [])),
+        settings=settings,
+        server_fix=raw.get("server_fix", "").strip(),
+        weakens_security=weakens,
+        samples=tuple(raw["samples"]),
+        origin=origin,
         restrictions=tuple(raw.get("restrictions", [])),
     )
 
@@ -162,16 +169,18 @@ def parse_catalog(text: str, origin: str, user: bool = False) -> list[Recognizer
 
 def builtin_catalog_files() -> list[tuple[str, str]]:
     folder = resources.files("mailtui.recognizers") / "catalog"
-    return sorted((f"catalog/{p.name}", p.read_text(encoding="utf-8"))
-                  for p in folder.iterdir() if p.name.endswith(".toml"))
+    return sorted(
+        (f"catalog/{p.name}", p.read_text(encoding="utf-8")) for p in folder.iterdir() if p.name.endswith(".toml")
+    )
 
 
 def user_catalog_dir() -> Path:
     return user_config_dir() / "recognizers"
 
 
-def load_catalog(user_dir: Path | None = None, include_user: bool = True,
-                 problems: list[str] | None = None) -> list[Recognizer]:
+def load_catalog(
+    user_dir: Path | None = None, include_user: bool = True, problems: list[str] | None = None
+) -> list[Recognizer]:
     """Built-in recognizers, then the user's (same id replaces).
 
     With ``problems`` (a list), each bad user file is skipped and its problem appended;
@@ -181,8 +190,7 @@ def load_catalog(user_dir: Path | None = None, include_user: bool = True,
     for origin, text in builtin_catalog_files():
         for rec in parse_catalog(text, origin):
             if rec.id in by_id:
-                raise CatalogError(f"{origin}: recognizer {rec.id!r}: duplicate id "
-                                   f"(also in {by_id[rec.id].origin})")
+                raise CatalogError(f"{origin}: recognizer {rec.id!r}: duplicate id (also in {by_id[rec.id].origin})")
             by_id[rec.id] = rec
     if include_user:
         found: list[str] = []
@@ -206,8 +214,7 @@ def _user_files(folder: Path, problems: list[str]) -> list[list[Recognizer]]:
         problems.append(f"{folder}: cannot be read ({exc.strerror or exc}): user recognizers skipped")
         return []
     if len(paths) > MAX_USER_FILES:
-        problems.append(f"{folder}: more than {MAX_USER_FILES} catalog files: only the first "
-                        f"{MAX_USER_FILES} are read")
+        problems.append(f"{folder}: more than {MAX_USER_FILES} catalog files: only the first {MAX_USER_FILES} are read")
         paths = paths[:MAX_USER_FILES]
     files: list[tuple[Path, list[Recognizer]]] = []
     for path in paths:

@@ -11,8 +11,19 @@ SEVERITIES = ("info", "notice", "warn", "error", "crit")
 SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
 WEAKENS = ("no", "slightly", "yes")
 #: field names every recognizer uses for the same things
-CANONICAL_FIELDS = ("client_ip", "client_host", "user", "helo", "sender", "recipient", "queue_id",
-                    "session", "dsn", "relay", "jail")
+CANONICAL_FIELDS = (
+    "client_ip",
+    "client_host",
+    "user",
+    "helo",
+    "sender",
+    "recipient",
+    "queue_id",
+    "session",
+    "dsn",
+    "relay",
+    "jail",
+)
 
 
 @dataclass(frozen=True)
@@ -99,9 +110,15 @@ def match_fields(family: str, message: str, groups: dict[str, str | None]) -> di
 
 
 def match_dict(recognizer: Recognizer, fields: dict[str, str]) -> dict[str, Any]:
-    return {"recognizer": recognizer.id, "severity": recognizer.severity, "title": recognizer.title,
-            "summary": fill(recognizer.summary, fields), "fields": dict(fields),
-            "explained": recognizer.explained, "restrictions": list(recognizer.restrictions)}
+    return {
+        "recognizer": recognizer.id,
+        "severity": recognizer.severity,
+        "title": recognizer.title,
+        "summary": fill(recognizer.summary, fields),
+        "fields": dict(fields),
+        "explained": recognizer.explained,
+        "restrictions": list(recognizer.restrictions),
+    }
 
 
 class MatchedFields:
@@ -136,8 +153,14 @@ class Match(MatchedFields):
     __slots__ = ("_family", "_fields", "_groups", "_message", "_regex_match", "recognizer")
     recognizer: Recognizer
 
-    def __init__(self, recognizer: Recognizer, groups: dict[str, str | None] | None, family: str = "",
-                 message: str = "", regex_match: re.Match[str] | None = None) -> None:
+    def __init__(
+        self,
+        recognizer: Recognizer,
+        groups: dict[str, str | None] | None,
+        family: str = "",
+        message: str = "",
+        regex_match: re.Match[str] | None = None,
+    ) -> None:
         self.recognizer = recognizer
         self._groups = groups
         self._regex_match = regex_match  # groups are taken from it on first use

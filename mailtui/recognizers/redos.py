@@ -43,8 +43,15 @@ import re
 
 # Generic hostile inputs (long runs of what log patterns look for), as in the catalog test.
 ADVERSARIAL = [
-    "a" * 20000, " " * 20000, "[" * 20000, "<" * 20000, "x[" * 10000, "a: " * 7000,
-    "NOQUEUE: reject: RCPT from " + "a[" * 5000, "(" * 20000, "auth failed, " * 2000,
+    "a" * 20000,
+    " " * 20000,
+    "[" * 20000,
+    "<" * 20000,
+    "x[" * 10000,
+    "a: " * 7000,
+    "NOQUEUE: reject: RCPT from " + "a[" * 5000,
+    "(" * 20000,
+    "auth failed, " * 2000,
     "warning: " + "x" * 20000 + ": SASL LOGIN authentication failed: " + "," * 5000,
 ]
 RUN_LENGTH = 5000  # characters in a pattern-derived run
@@ -56,8 +63,10 @@ PATTERN_BUDGET = 1.0  # CPU seconds for all of one pattern's probes (a linear on
 # a sample alphabet on which character sets are compared
 _ALPHABET = [chr(i) for i in range(256)] + ["\u00e9", "\u2028", "\u4e2d", "\U0001f600"]
 _CATEGORIES: dict[str, Callable[[str], bool]] = {
-    "CATEGORY_DIGIT": lambda ch: ch.isdigit(), "CATEGORY_NOT_DIGIT": lambda ch: not ch.isdigit(),
-    "CATEGORY_SPACE": lambda ch: ch.isspace(), "CATEGORY_NOT_SPACE": lambda ch: not ch.isspace(),
+    "CATEGORY_DIGIT": lambda ch: ch.isdigit(),
+    "CATEGORY_NOT_DIGIT": lambda ch: not ch.isdigit(),
+    "CATEGORY_SPACE": lambda ch: ch.isspace(),
+    "CATEGORY_NOT_SPACE": lambda ch: not ch.isspace(),
     "CATEGORY_WORD": lambda ch: ch.isalnum() or ch == "_",
     "CATEGORY_NOT_WORD": lambda ch: not (ch.isalnum() or ch == "_"),
 }
@@ -129,12 +138,14 @@ def _item(op: Any, av: Any) -> _Info:
         return _seq(av)
     if name == "BRANCH":
         infos = [_seq(b) for b in av[1]]
-        return _Info(any(i.nullable for i in infos), frozenset().union(*(i.chars for i in infos)),
-                     frozenset().union(*(i.first for i in infos)))
+        return _Info(
+            any(i.nullable for i in infos),
+            frozenset().union(*(i.chars for i in infos)),
+            frozenset().union(*(i.first for i in infos)),
+        )
     if name == "GROUPREF_EXISTS":
         infos = [_seq(b) for b in av[1:] if b is not None]
-        return _Info(True, frozenset().union(*(i.chars for i in infos)),
-                     frozenset().union(*(i.first for i in infos)))
+        return _Info(True, frozenset().union(*(i.chars for i in infos)), frozenset().union(*(i.first for i in infos)))
     if name == "GROUPREF":
         return _Info(True, _ALL, _ALL)
     return _Info(True, frozenset(), frozenset())  # AT, ASSERT, ASSERT_NOT: consume nothing
@@ -226,15 +237,19 @@ def _body_problem(body: Any) -> str | None:
     for chars in inner:
         # a mandatory character the inner repeat cannot take ends each iteration unambiguously
         if not any(sep and not (sep & chars) for sep in separators):
-            return "nested quantifiers over the same characters, e.g. (a+)+ or (\\w+\\s?)*: " \
-                   "a line of repeated characters that does not match takes exponential time"
+            return (
+                "nested quantifiers over the same characters, e.g. (a+)+ or (\\w+\\s?)*: "
+                "a line of repeated characters that does not match takes exponential time"
+            )
     if len(items) == 1 and str(items[0][0]) == "BRANCH":
         firsts = [_seq(b).first for b in items[0][1][1]]
         for i, a in enumerate(firsts):
-            for b in firsts[i + 1:]:
+            for b in firsts[i + 1 :]:
                 if a & b:
-                    return "a repeated group of alternatives that can start with the same character, " \
-                           "e.g. (a|ab)+: ambiguous repetition takes exponential time"
+                    return (
+                        "a repeated group of alternatives that can start with the same character, "
+                        "e.g. (a|ab)+: ambiguous repetition takes exponential time"
+                    )
     return None
 
 
@@ -319,11 +334,9 @@ def probe(regex: re.Pattern[str], literal: str = "") -> str | None:
         t_big = _cpu(regex, text)
         shown = (head + body)[:24]
         if t_big > MAX_SEARCH_SECONDS:
-            return f"one search of a {len(text):,}-character line took {t_big:.1f} s of CPU " \
-                   f"(input like {shown!r}…)"
+            return f"one search of a {len(text):,}-character line took {t_big:.1f} s of CPU (input like {shown!r}…)"
         if t_big > MIN_TIMED and t_big / max(t_small, 1e-4) > MAX_GROWTH:
-            return f"search time grows {t_big / max(t_small, 1e-4):.0f}x when the line grows 4x " \
-                   f"(input like {shown!r}…)"
+            return f"search time grows {t_big / max(t_small, 1e-4):.0f}x when the line grows 4x (input like {shown!r}…)"
     return None
 
 
@@ -370,8 +383,14 @@ def probe_isolated(items: list[tuple[str, str]], timeout: float = 120.0) -> list
     # -I -S: nothing from the environment or site-packages; the package is found by its path
     code = f"import sys; sys.path.insert(0, {_package_root()!r})\n" + _CHILD
     try:
-        proc = subprocess.run([sys.executable, "-I", "-S", "-c", code], input=json.dumps(items),
-                              check=False, capture_output=True, text=True, timeout=timeout)
+        proc = subprocess.run(
+            [sys.executable, "-I", "-S", "-c", code],
+            input=json.dumps(items),
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+        )
         lines = proc.stdout.splitlines()
     except (OSError, subprocess.SubprocessError) as exc:
         lines = []

@@ -107,11 +107,13 @@ class ScanSummary:
 
     def _plan(self, record: LogRecord, match: Match) -> _Plan:
         r = match.recognizer
-        stats = self.by_recognizer[r.id] = RecognizerStats(sample=record.line, sample_record=record,
-                                                           sample_match=match)
+        stats = self.by_recognizer[r.id] = RecognizerStats(sample=record.line, sample_record=record, sample_match=match)
         plan = self._plans[r.id] = _Plan(
-            stats, problem=r.rank >= 1, rejects=r.id.startswith(("postfix.", "postscreen.")),
-            delivery_status=r.id.startswith("delivery.") and r.id not in DELIVERY_TOTALS)
+            stats,
+            problem=r.rank >= 1,
+            rejects=r.id.startswith(("postfix.", "postscreen.")),
+            delivery_status=r.id.startswith("delivery.") and r.id not in DELIVERY_TOTALS,
+        )
         return plan
 
     @property
@@ -136,16 +138,21 @@ class ScanSummary:
 
     def ordered(self, engine_order: dict[str, int]) -> list[tuple[str, RecognizerStats]]:
         """Most severe first, then most frequent."""
+
         def key(item: tuple[str, RecognizerStats]) -> tuple[int, int, int]:
             stats = item[1]
             rank = stats.sample_match.recognizer.rank if stats.sample_match else 0
             return (-rank, -stats.count, engine_order.get(item[0], 0))
+
         return sorted(self.by_recognizer.items(), key=key)
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "lines": self.lines, "unparsed": self.unparsed, "recognized": self.recognized,
-            "first": self.first, "last": self.last,
+            "lines": self.lines,
+            "unparsed": self.unparsed,
+            "recognized": self.recognized,
+            "first": self.first,
+            "last": self.last,
             "severity": {s: self.severity.get(s, 0) for s in SEVERITIES},
             "delivery": dict(self.delivery),
             "top_clients": self.clients.most_common(TOP),
@@ -163,9 +170,13 @@ _NORMALISE = [
     # Dovecot auth's "passwd-file(user,1.2.3.4,<session>)": keep the driver, drop who
     (re.compile(r"\b([\w-]+)\([^,()\s]*,[0-9A-Fa-f:.]{2,45}(?:,[^()]*)?\)"), r"\1(USER,IP)"),
     (re.compile(r"<[^<>\s]*>"), "<ADDR>"),
-    (re.compile(r"\b(user|rip|lip|session|method|sasl_username|sasl_sender|from|to|orig_to|helo|relay|"
-                r"client_name|client_address|sender|recipient|identity|envelope-from|msgid)=[^,;\s]*"),
-     r"\1=*"),
+    (
+        re.compile(
+            r"\b(user|rip|lip|session|method|sasl_username|sasl_sender|from|to|orig_to|helo|relay|"
+            r"client_name|client_address|sender|recipient|identity|envelope-from|msgid)=[^,;\s]*"
+        ),
+        r"\1=*",
+    ),
     (re.compile(r"(?<![\w:.])(?:::ffff:)?\d{1,3}(?:\.\d{1,3}){3}(?![\w.])"), "IP"),
     # bounded repeats only: a long run of "1:1:1:" costs linear time, not quadratic
     (re.compile(r"(?<![\w:.])[0-9a-fA-F]{0,4}(?::[0-9a-fA-F]{0,4}){2,7}(?![\w:])"), "IP"),
@@ -217,6 +228,7 @@ class UnknownShapes:
         return sum(self.counts.values()) + self.other
 
     def top(self, limit: int) -> list[dict[str, Any]]:
-        return [{"shape": shape, "count": n, "example": self.examples[shape],
-                 "surfaced_as": self.surfaced.get(shape)}
-                for shape, n in self.counts.most_common(limit)]
+        return [
+            {"shape": shape, "count": n, "example": self.examples[shape], "surfaced_as": self.surfaced.get(shape)}
+            for shape, n in self.counts.most_common(limit)
+        ]

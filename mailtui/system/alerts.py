@@ -37,8 +37,12 @@ class Thresholds:
 
     @classmethod
     def from_config(cls, cfg: Any) -> Thresholds:
-        return cls(cfg["alerts.deferred_max"], cfg["alerts.deferred_age_hours"], cfg["alerts.cert_days"],
-                   cfg["alerts.disk_percent"])
+        return cls(
+            cfg["alerts.deferred_max"],
+            cfg["alerts.deferred_age_hours"],
+            cfg["alerts.cert_days"],
+            cfg["alerts.disk_percent"],
+        )
 
 
 def _age(seconds: float) -> str:
@@ -46,9 +50,16 @@ def _age(seconds: float) -> str:
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
 
 
-def evaluate(limits: Thresholds, *, daemons: Sequence[DaemonStatus] = (), ports: Sequence[PortStatus] = (),
-             queue: QueueSnapshot | None = None, certificates: Sequence[CertInfo] = (),
-             disks: Sequence[DiskUse] = (), now: float | None = None) -> list[Alert]:
+def evaluate(
+    limits: Thresholds,
+    *,
+    daemons: Sequence[DaemonStatus] = (),
+    ports: Sequence[PortStatus] = (),
+    queue: QueueSnapshot | None = None,
+    certificates: Sequence[CertInfo] = (),
+    disks: Sequence[DiskUse] = (),
+    now: float | None = None,
+) -> list[Alert]:
     """The alerts the parts of one Services report raise (``now`` is when they were taken)."""
     now = time.time() if now is None else now
     alerts: list[Alert] = []
@@ -57,13 +68,19 @@ def evaluate(limits: Thresholds, *, daemons: Sequence[DaemonStatus] = (), ports:
             alerts.append(Alert(f"down:{d.key}", "crit", f"{d.label} is not running"))
     for p in ports:
         if p.state == "missing":
-            alerts.append(Alert(f"port:{p.daemon}:{p.address}:{p.port}", "error",
-                                f"{p.daemon} {p.service} should listen on {p.address}:{p.port} but nothing does"))
+            alerts.append(
+                Alert(
+                    f"port:{p.daemon}:{p.address}:{p.port}",
+                    "error",
+                    f"{p.daemon} {p.service} should listen on {p.address}:{p.port} but nothing does",
+                )
+            )
     if queue is not None and not queue.error:
         deferred = queue.counts().get("deferred", 0)
         if deferred > limits.deferred_max:
-            alerts.append(Alert("queue:deferred", "warn",
-                                f"{deferred} deferred messages (alert above {limits.deferred_max})"))
+            alerts.append(
+                Alert("queue:deferred", "warn", f"{deferred} deferred messages (alert above {limits.deferred_max})")
+            )
         oldest = queue.oldest_age("deferred")
         if oldest is not None and oldest > limits.deferred_age_hours * 3600:
             alerts.append(Alert("queue:age", "warn", f"oldest deferred message waits for {_age(oldest)}"))
@@ -74,11 +91,17 @@ def evaluate(limits: Thresholds, *, daemons: Sequence[DaemonStatus] = (), ports:
         if days < 0:
             alerts.append(Alert(f"cert:{c.path}", "crit", f"certificate {c.path} ({c.used_by}) has expired"))
         elif days < limits.cert_days:
-            alerts.append(Alert(f"cert:{c.path}", "warn",
-                                f"certificate {c.path} ({c.used_by}) expires in {days:.0f} days"))
+            alerts.append(
+                Alert(f"cert:{c.path}", "warn", f"certificate {c.path} ({c.used_by}) expires in {days:.0f} days")
+            )
     for disk in disks:
         for what, value in (("space", disk.percent), ("inodes", disk.inodes_percent)):
             if value is not None and value > limits.disk_percent:
-                alerts.append(Alert(f"disk:{disk.label}:{what}", "warn",
-                                    f"{disk.label} file system ({disk.path}) {value:.0f}% {what} used"))
+                alerts.append(
+                    Alert(
+                        f"disk:{disk.label}:{what}",
+                        "warn",
+                        f"{disk.label} file system ({disk.path}) {value:.0f}% {what} used",
+                    )
+                )
     return alerts

@@ -28,9 +28,15 @@ class CertInfo:
 
     def to_dict(self) -> dict[str, Any]:
         days = self.days_left()
-        return {"path": self.path, "used_by": self.used_by, "subject": self.subject, "names": self.names,
-                "not_after": self.not_after, "days_left": None if days is None else round(days, 1),
-                "error": self.error}
+        return {
+            "path": self.path,
+            "used_by": self.used_by,
+            "subject": self.subject,
+            "names": self.names,
+            "not_after": self.not_after,
+            "days_left": None if days is None else round(days, 1),
+            "error": self.error,
+        }
 
 
 def describe_certificate(cert: Any) -> tuple[str, list[str], float]:

@@ -18,8 +18,15 @@ from mailtui.mta.run import run_tool
 
 #: ports an admin expects to see on a mail server, with what usually listens there
 WELL_KNOWN: dict[int, str] = {
-    25: "smtp", 465: "submissions", 587: "submission", 110: "pop3", 995: "pop3s",
-    143: "imap", 993: "imaps", 4190: "managesieve", 24: "lmtp",
+    25: "smtp",
+    465: "submissions",
+    587: "submission",
+    110: "pop3",
+    995: "pop3s",
+    143: "imap",
+    993: "imaps",
+    4190: "managesieve",
+    24: "lmtp",
 }
 _SERVICE_PORTS = {"smtp": 25, "submission": 587, "submissions": 465, "smtps": 465, "lmtp": 24}
 WILDCARD = "*"
@@ -63,9 +70,17 @@ class PortStatus:
         return "ok" if self.listening else "not configured"
 
     def to_dict(self) -> dict[str, Any]:
-        return {"port": self.port, "address": self.address, "service": self.service,
-                "daemon": self.daemon, "tls": self.tls, "expected": self.expected,
-                "listening": self.listening, "owner": self.owner, "state": self.state}
+        return {
+            "port": self.port,
+            "address": self.address,
+            "service": self.service,
+            "daemon": self.daemon,
+            "tls": self.tls,
+            "expected": self.expected,
+            "listening": self.listening,
+            "owner": self.owner,
+            "state": self.state,
+        }
 
 
 def _port(text: str) -> int | None:
@@ -149,8 +164,16 @@ def parse_doveconf_services(text: str) -> list[tuple[str, str, str, str, int, bo
             port = int(values.get("port", "0"))
         except ValueError:
             continue
-        out.append((service, service_protocol.get(service, ""), name, values.get("address", ""),
-                    port, values.get("ssl", "no") == "yes"))
+        out.append(
+            (
+                service,
+                service_protocol.get(service, ""),
+                name,
+                values.get("address", ""),
+                port,
+                values.get("ssl", "no") == "yes",
+            )
+        )
     return out
 
 
@@ -167,8 +190,7 @@ def dovecot_expected(config_file: str = "") -> list[Expected]:
     for service, protocol, name, address, port, ssl in parse_doveconf_services(services.stdout):
         if port <= 0 or (protocol and protocol not in protocols):
             continue
-        hosts = [WILDCARD if a in ("*", "::") else a.strip("[]")
-                 for a in re.split(r"[\s,]+", address or listen) if a]
+        hosts = [WILDCARD if a in ("*", "::") else a.strip("[]") for a in re.split(r"[\s,]+", address or listen) if a]
         for host in dict.fromkeys(hosts):
             out.append(Expected("dovecot", f"{service}/{name}", host, port, "implicit" if ssl else "starttls"))
     return out
@@ -190,8 +212,7 @@ def _covers(expected_addr: str, actual_addr: str) -> bool:
     return actual_addr == "::"
 
 
-def match_ports(expected: list[Expected], actual: list[Listening],
-                owner_of: dict[int, str]) -> list[PortStatus]:
+def match_ports(expected: list[Expected], actual: list[Listening], owner_of: dict[int, str]) -> list[PortStatus]:
     """Every expected listener (present or missing), then every unexpected one on a mail port
     or held by a mail daemon. ``owner_of`` maps pid -> daemon key."""
     rows: list[PortStatus] = []
@@ -202,10 +223,21 @@ def match_ports(expected: list[Expected], actual: list[Listening],
         owner = ""
         if hits:
             pids = [actual[i].pid for i in hits]
-            owner = next((owner_of.get(p, "") for p in pids if p is not None and p in owner_of), "") \
-                or ("unknown" if all(p is None for p in pids) else "other process")
-        rows.append(PortStatus(exp.port, exp.address, exp.service, exp.daemon, exp.tls,
-                               expected=True, listening=bool(hits), owner=owner))
+            owner = next((owner_of.get(p, "") for p in pids if p is not None and p in owner_of), "") or (
+                "unknown" if all(p is None for p in pids) else "other process"
+            )
+        rows.append(
+            PortStatus(
+                exp.port,
+                exp.address,
+                exp.service,
+                exp.daemon,
+                exp.tls,
+                expected=True,
+                listening=bool(hits),
+                owner=owner,
+            )
+        )
     seen: set[tuple[str, int]] = set()
     for i, a in enumerate(actual):
         if i in used or (a.address, a.port) in seen:
@@ -214,9 +246,18 @@ def match_ports(expected: list[Expected], actual: list[Listening],
         if a.port not in WELL_KNOWN and not owner:
             continue
         seen.add((a.address, a.port))
-        rows.append(PortStatus(a.port, a.address, WELL_KNOWN.get(a.port, ""), owner, "",
-                               expected=False, listening=True,
-                               owner=owner or ("unknown" if a.pid is None else _proc_name(a.pid))))
+        rows.append(
+            PortStatus(
+                a.port,
+                a.address,
+                WELL_KNOWN.get(a.port, ""),
+                owner,
+                "",
+                expected=False,
+                listening=True,
+                owner=owner or ("unknown" if a.pid is None else _proc_name(a.pid)),
+            )
+        )
     return rows
 
 

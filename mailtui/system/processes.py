@@ -81,19 +81,36 @@ class DaemonStatus:
         return None if self.started is None else max(0.0, (now or time.time()) - self.started)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "running": self.running, "core": self.core,
-                "pid": self.pid, "started": self.started, "uptime": self.uptime(),
-                "children": dict(self.children), "cpu_percent": self.cpu_percent, "rss": self.rss,
-                "restarts": self.restarts, "note": self.note}
+        return {
+            "key": self.key,
+            "label": self.label,
+            "running": self.running,
+            "core": self.core,
+            "pid": self.pid,
+            "started": self.started,
+            "uptime": self.uptime(),
+            "children": dict(self.children),
+            "cpu_percent": self.cpu_percent,
+            "rss": self.rss,
+            "restarts": self.restarts,
+            "note": self.note,
+        }
 
 
 def process_table() -> list[ProcInfo]:
     out = []
-    for p in psutil.process_iter(["pid", "ppid", "name", "cmdline", "username", "create_time"],
-                                 ad_value=None):
+    for p in psutil.process_iter(["pid", "ppid", "name", "cmdline", "username", "create_time"], ad_value=None):
         i = p.info
-        out.append(ProcInfo(i["pid"], i["ppid"] or 0, i["name"] or "", tuple(i["cmdline"] or ()),
-                            i["username"] or "", i["create_time"] or 0.0))
+        out.append(
+            ProcInfo(
+                i["pid"],
+                i["ppid"] or 0,
+                i["name"] or "",
+                tuple(i["cmdline"] or ()),
+                i["username"] or "",
+                i["create_time"] or 0.0,
+            )
+        )
     return out
 
 
@@ -125,8 +142,9 @@ class ProcessWatch:
         self._last_pid: dict[str, int | None] = {}
         self._restarts: dict[str, int] = {}
 
-    def scan(self, pid_files: dict[str, str], installed: dict[str, bool],
-             table: list[ProcInfo] | None = None) -> list[DaemonStatus]:
+    def scan(
+        self, pid_files: dict[str, str], installed: dict[str, bool], table: list[ProcInfo] | None = None
+    ) -> list[DaemonStatus]:
         table = process_table() if table is None else table
         by_pid = {p.pid: p for p in table}
         children_of: dict[int, list[ProcInfo]] = {}
@@ -141,8 +159,14 @@ class ProcessWatch:
         self._procs = {pid: p for pid, p in self._procs.items() if pid in by_pid}
         return result
 
-    def _one(self, spec: DaemonSpec, table: list[ProcInfo], by_pid: dict[int, ProcInfo],
-             children_of: dict[int, list[ProcInfo]], pid_file: str) -> DaemonStatus:
+    def _one(
+        self,
+        spec: DaemonSpec,
+        table: list[ProcInfo],
+        by_pid: dict[int, ProcInfo],
+        children_of: dict[int, list[ProcInfo]],
+        pid_file: str,
+    ) -> DaemonStatus:
         status = DaemonStatus(spec.key, spec.label, running=False, core=spec.core)
         main: ProcInfo | None = None
         # a pid file the daemon's configuration names is authoritative (several instances may

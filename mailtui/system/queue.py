@@ -37,9 +37,14 @@ class QueuedMessage:
 
     def to_dict(self) -> dict[str, Any]:
         # postqueue -j's own member names, so the output reads like Postfix's
-        return {"queue_id": self.queue_id, "queue_name": self.queue, "arrival_time": self.arrival,
-                "message_size": self.size, "sender": self.sender,
-                "recipients": [{"address": r.address, "delay_reason": r.reason} for r in self.recipients]}
+        return {
+            "queue_id": self.queue_id,
+            "queue_name": self.queue,
+            "arrival_time": self.arrival,
+            "message_size": self.size,
+            "sender": self.sender,
+            "recipients": [{"address": r.address, "delay_reason": r.reason} for r in self.recipients],
+        }
 
 
 @dataclass
@@ -55,8 +60,13 @@ class ReasonGroup:
         return len(self.queue_ids)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"reason": self.reason, "title": self.title, "recognizer": self.recognizer,
-                "count": self.count, "queue_ids": self.queue_ids}
+        return {
+            "reason": self.reason,
+            "title": self.title,
+            "recognizer": self.recognizer,
+            "count": self.count,
+            "queue_ids": self.queue_ids,
+        }
 
 
 @dataclass
@@ -97,17 +107,21 @@ class QueueSnapshot:
         return sorted(groups.values(), key=lambda g: -g.count)
 
     def top_domains(self, limit: int = 10) -> list[tuple[str, int]]:
-        c = Counter(r.address.rpartition("@")[2].lower() or "(local)"
-                    for m in self.messages for r in m.recipients)
+        c = Counter(r.address.rpartition("@")[2].lower() or "(local)" for m in self.messages for r in m.recipients)
         return c.most_common(limit)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"counts": self.counts(), "total": self.total, "error": self.error,
-                "truncated": self.truncated, "oldest_age": self.oldest_age(),
-                "oldest_deferred_age": self.oldest_age("deferred"),
-                "reasons": [g.to_dict() for g in self.reasons()],
-                "top_domains": [{"domain": d, "recipients": n} for d, n in self.top_domains()],
-                "messages": [m.to_dict() for m in self.messages]}
+        return {
+            "counts": self.counts(),
+            "total": self.total,
+            "error": self.error,
+            "truncated": self.truncated,
+            "oldest_age": self.oldest_age(),
+            "oldest_deferred_age": self.oldest_age("deferred"),
+            "reasons": [g.to_dict() for g in self.reasons()],
+            "top_domains": [{"domain": d, "recipients": n} for d, n in self.top_domains()],
+            "messages": [m.to_dict() for m in self.messages],
+        }
 
 
 _BRACKETS = re.compile(r"\[[^\]]*\]")
@@ -124,8 +138,10 @@ def _recognize(reason: str) -> tuple[str, str]:
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.recognizers.engine import default_engine
 
-    line = (f"Jan  1 00:00:00 localhost postfix/smtp[1]: 0123456789: to=<x@example.com>, relay=none, "
-            f"delay=1, delays=0/0/1/0, dsn=4.0.0, status=deferred ({reason})")
+    line = (
+        f"Jan  1 00:00:00 localhost postfix/smtp[1]: 0123456789: to=<x@example.com>, relay=none, "
+        f"delay=1, delays=0/0/1/0, dsn=4.0.0, status=deferred ({reason})"
+    )
     match = default_engine().recognize(EnvelopeParser().parse(line))
     return (match.recognizer.title, match.recognizer.id) if match else ("", "")
 
@@ -140,12 +156,21 @@ def parse_postqueue_json(text: str, limit: int = MAX_MESSAGES) -> QueueSnapshot:
             break
         try:
             obj = json.loads(line)
-            recipients = [Recipient(str(r.get("address", "")), str(r.get("delay_reason", "")))
-                          for r in obj.get("recipients") or [] if isinstance(r, dict)]
-            snap.messages.append(QueuedMessage(str(obj["queue_id"]), str(obj.get("queue_name", "?")),
-                                               float(obj.get("arrival_time", 0)),
-                                               int(obj.get("message_size", 0)),
-                                               str(obj.get("sender", "")), recipients))
+            recipients = [
+                Recipient(str(r.get("address", "")), str(r.get("delay_reason", "")))
+                for r in obj.get("recipients") or []
+                if isinstance(r, dict)
+            ]
+            snap.messages.append(
+                QueuedMessage(
+                    str(obj["queue_id"]),
+                    str(obj.get("queue_name", "?")),
+                    float(obj.get("arrival_time", 0)),
+                    int(obj.get("message_size", 0)),
+                    str(obj.get("sender", "")),
+                    recipients,
+                )
+            )
         except (ValueError, KeyError, TypeError, AttributeError):
             # the listing is built while the queue changes; a garbled member is skipped, not fatal
             continue

@@ -13,8 +13,12 @@ from mailtui.mta.run import run_tool
 _QUEUE_ID = re.compile(r"[0-9A-Za-z]{5,32}")
 
 #: action -> (postsuper flag, past tense for the result message)
-POSTSUPER = {"hold": ("-h", "put on hold"), "release": ("-H", "released from hold"),
-             "delete": ("-d", "deleted"), "requeue": ("-r", "requeued")}
+POSTSUPER = {
+    "hold": ("-h", "put on hold"),
+    "release": ("-H", "released from hold"),
+    "delete": ("-d", "deleted"),
+    "requeue": ("-r", "requeued"),
+}
 
 
 class QueueActionError(Exception):

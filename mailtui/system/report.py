@@ -49,12 +49,17 @@ class ServicesReport:
     taken: float = field(default_factory=time.time)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"taken": self.taken, "daemons": [d.to_dict() for d in self.daemons],
-                "ports": [p.to_dict() for p in self.ports],
-                "queue": self.queue.to_dict() if self.queue else None,
-                "disks": [d.to_dict() for d in self.disks], "load": self.load.to_dict() if self.load else None,
-                "certificates": [c.to_dict() for c in self.certificates],
-                "alerts": [a.to_dict() for a in self.alerts], "notes": self.notes}
+        return {
+            "taken": self.taken,
+            "daemons": [d.to_dict() for d in self.daemons],
+            "ports": [p.to_dict() for p in self.ports],
+            "queue": self.queue.to_dict() if self.queue else None,
+            "disks": [d.to_dict() for d in self.disks],
+            "load": self.load.to_dict() if self.load else None,
+            "certificates": [c.to_dict() for c in self.certificates],
+            "alerts": [a.to_dict() for a in self.alerts],
+            "notes": self.notes,
+        }
 
 
 def report_from_dict(data: dict[str, Any]) -> ServicesReport:
@@ -63,12 +68,34 @@ def report_from_dict(data: dict[str, Any]) -> ServicesReport:
 
     report = ServicesReport(taken=float(data.get("taken") or time.time()))
     for d in data.get("daemons", []):
-        report.daemons.append(DaemonStatus(d["key"], d["label"], bool(d["running"]), bool(d["core"]), d.get("pid"),
-                                           d.get("started"), dict(d.get("children") or {}), d.get("cpu_percent"),
-                                           int(d.get("rss") or 0), int(d.get("restarts") or 0), d.get("note", "")))
+        report.daemons.append(
+            DaemonStatus(
+                d["key"],
+                d["label"],
+                bool(d["running"]),
+                bool(d["core"]),
+                d.get("pid"),
+                d.get("started"),
+                dict(d.get("children") or {}),
+                d.get("cpu_percent"),
+                int(d.get("rss") or 0),
+                int(d.get("restarts") or 0),
+                d.get("note", ""),
+            )
+        )
     for p in data.get("ports", []):
-        report.ports.append(PortStatus(p["port"], p["address"], p["service"], p["daemon"], p["tls"],
-                                       bool(p["expected"]), bool(p["listening"]), p["owner"]))
+        report.ports.append(
+            PortStatus(
+                p["port"],
+                p["address"],
+                p["service"],
+                p["daemon"],
+                p["tls"],
+                bool(p["expected"]),
+                bool(p["listening"]),
+                p["owner"],
+            )
+        )
     queue = data.get("queue")
     if queue is not None:
         import json
@@ -77,14 +104,30 @@ def report_from_dict(data: dict[str, Any]) -> ServicesReport:
         report.queue.error = queue.get("error", "")
         report.queue.taken = report.taken
     for disk in data.get("disks", []):
-        report.disks.append(DiskUse(disk["label"], disk["path"], disk.get("percent"), int(disk.get("free") or 0),
-                                    disk.get("inodes_percent"), disk.get("error", "")))
+        report.disks.append(
+            DiskUse(
+                disk["label"],
+                disk["path"],
+                disk.get("percent"),
+                int(disk.get("free") or 0),
+                disk.get("inodes_percent"),
+                disk.get("error", ""),
+            )
+        )
     load = data.get("load")
     if load:
         report.load = SystemLoad(tuple(load["load"]), load["cpus"], load["memory_percent"], load["swap_percent"])
     for c in data.get("certificates", []):
-        report.certificates.append(CertInfo(c["path"], c["used_by"], c.get("subject", ""), list(c.get("names") or []),
-                                            c.get("not_after"), c.get("error", "")))
+        report.certificates.append(
+            CertInfo(
+                c["path"],
+                c["used_by"],
+                c.get("subject", ""),
+                list(c.get("names") or []),
+                c.get("not_after"),
+                c.get("error", ""),
+            )
+        )
     report.alerts = [Alert(a["id"], a["severity"], a["message"]) for a in data.get("alerts", [])]
     report.notes = list(data.get("notes", []))
     return report
@@ -105,8 +148,13 @@ class _Derived:
 
 
 class ServicesCollector:
-    def __init__(self, postfix_dir: str = "", dovecot_config: str = "", fail2ban_socket: str = "",
-                 limits: Thresholds | None = None) -> None:
+    def __init__(
+        self,
+        postfix_dir: str = "",
+        dovecot_config: str = "",
+        fail2ban_socket: str = "",
+        limits: Thresholds | None = None,
+    ) -> None:
         self.postfix_dir = postfix_dir
         self.dovecot_config = dovecot_config
         self.fail2ban_socket = fail2ban_socket
@@ -118,16 +166,41 @@ class ServicesCollector:
 
     @classmethod
     def from_config(cls, cfg: Any) -> ServicesCollector:
-        return cls(cfg["postfix.config_dir"], cfg["dovecot.config"], cfg["fail2ban.socket"],
-                   Thresholds.from_config(cfg))
+        return cls(
+            cfg["postfix.config_dir"], cfg["dovecot.config"], cfg["fail2ban.socket"], Thresholds.from_config(cfg)
+        )
 
     def _derive(self) -> _Derived:
         postfix = PostfixConfig(self.postfix_dir)
         dovecot = DovecotConfig(self.dovecot_config)
-        pf = postfix.values(["queue_directory", "mail_version", "smtpd_tls_cert_file",
-                             "smtpd_tls_eccert_file", "smtpd_tls_chain_files"]) if postfix.available else {}
-        dv = dovecot.values(["base_dir", "mail_location", "mail_home", "mail_path", "ssl_cert",
-                             "ssl_alt_cert", "ssl_server_cert_file"]) if dovecot.available else {}
+        pf = (
+            postfix.values(
+                [
+                    "queue_directory",
+                    "mail_version",
+                    "smtpd_tls_cert_file",
+                    "smtpd_tls_eccert_file",
+                    "smtpd_tls_chain_files",
+                ]
+            )
+            if postfix.available
+            else {}
+        )
+        dv = (
+            dovecot.values(
+                [
+                    "base_dir",
+                    "mail_location",
+                    "mail_home",
+                    "mail_path",
+                    "ssl_cert",
+                    "ssl_alt_cert",
+                    "ssl_server_cert_file",
+                ]
+            )
+            if dovecot.available
+            else {}
+        )
         pid_files = {}
         if pf.get("queue_directory"):
             pid_files["postfix"] = os.path.join(pf["queue_directory"], "pid", "master.pid")
@@ -136,14 +209,18 @@ class ServicesCollector:
         pid_files["fail2ban"] = self._fail2ban_pid_file()
         m = re.match(r"(\d+)\.(\d+)", pf.get("mail_version", ""))
         return _Derived(
-            installed={"postfix": postfix.available, "dovecot": dovecot.available,
-                       "fail2ban": find_tool("fail2ban-server") is not None},
+            installed={
+                "postfix": postfix.available,
+                "dovecot": dovecot.available,
+                "fail2ban": find_tool("fail2ban-server") is not None,
+            },
             pid_files=pid_files,
             expected=(postfix_expected(self.postfix_dir) if postfix.available else [])
             + (dovecot_expected(self.dovecot_config) if dovecot.available else []),
             queue_dir=pf.get("queue_directory", ""),
             mail_store=mail_store_path(dv.get("mail_location") or dv.get("mail_path", ""), dv.get("mail_home", ""))
-            if dovecot.available else "",
+            if dovecot.available
+            else "",
             cert_paths=configured_certificates(pf, dv),
             postfix_version=(int(m.group(1)), int(m.group(2))) if m else (3, 1),
             read_at=time.monotonic(),
@@ -201,6 +278,13 @@ class ServicesCollector:
             report.disks.append(disk_use("mail store", derived.mail_store))
         report.load = system_load()
         report.certificates = [self._certificate(p, u) for p, u in derived.cert_paths]
-        report.alerts = evaluate(self.limits, daemons=report.daemons, ports=report.ports, queue=report.queue,
-                                 certificates=report.certificates, disks=report.disks, now=report.taken)
+        report.alerts = evaluate(
+            self.limits,
+            daemons=report.daemons,
+            ports=report.ports,
+            queue=report.queue,
+            certificates=report.certificates,
+            disks=report.disks,
+            now=report.taken,
+        )
         return report

@@ -20,8 +20,14 @@ class DiskUse:
     error: str = ""
 
     def to_dict(self) -> dict[str, Any]:
-        return {"label": self.label, "path": self.path, "percent": self.percent, "free": self.free,
-                "inodes_percent": self.inodes_percent, "error": self.error}
+        return {
+            "label": self.label,
+            "path": self.path,
+            "percent": self.percent,
+            "free": self.free,
+            "inodes_percent": self.inodes_percent,
+            "error": self.error,
+        }
 
 
 @dataclass
@@ -32,8 +38,12 @@ class SystemLoad:
     swap_percent: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"load": list(self.load), "cpus": self.cpus, "memory_percent": self.memory_percent,
-                "swap_percent": self.swap_percent}
+        return {
+            "load": list(self.load),
+            "cpus": self.cpus,
+            "memory_percent": self.memory_percent,
+            "swap_percent": self.swap_percent,
+        }
 
 
 def disk_use(label: str, path: str) -> DiskUse:
@@ -75,5 +85,6 @@ def mail_store_path(mail_location: str, mail_home: str = "") -> str:
 
 
 def system_load() -> SystemLoad:
-    return SystemLoad(os.getloadavg(), psutil.cpu_count() or 1, psutil.virtual_memory().percent,
-                      psutil.swap_memory().percent)
+    return SystemLoad(
+        os.getloadavg(), psutil.cpu_count() or 1, psutil.virtual_memory().percent, psutil.swap_memory().percent
+    )

@@ -39,8 +39,14 @@ class DaemonState:
         return f"{self.label} {self.version}" + (" (stopped)" if self.running is False else "")
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": self.key, "label": self.label, "version": self.version, "installed": self.installed,
-                "running": self.running, "pid": self.pid}
+        return {
+            "key": self.key,
+            "label": self.label,
+            "version": self.version,
+            "installed": self.installed,
+            "running": self.running,
+            "pid": self.pid,
+        }
 
 
 @dataclass(frozen=True)
@@ -98,19 +104,23 @@ def running_states(pid_files: dict[str, str]) -> dict[str, tuple[bool, int | Non
     return {s.key: (s.running, s.pid) for s in statuses if s.key in LABELS}
 
 
-def detect_versions(postfix_dir: str = "", dovecot_config: str = "", fail2ban_socket: str = "",
-                    pid_files: dict[str, str] | None = None) -> StackVersions:
+def detect_versions(
+    postfix_dir: str = "", dovecot_config: str = "", fail2ban_socket: str = "", pid_files: dict[str, str] | None = None
+) -> StackVersions:
     """Versions and running state. The arguments are mailtui's [postfix] config_dir, [dovecot]
     config and [fail2ban] socket (defaults: the system's); ``pid_files`` overrides them."""
     postfix = run_tool(["postconf", "-d", "-h", "mail_version"], timeout=3)
     dovecot = run_tool(["dovecot", "--version"], timeout=3)
     f2b = run_tool(["fail2ban-server", "--version"], timeout=5)
-    versions = {"postfix": _first_version(postfix.stdout) if postfix.ok else "",
-                "dovecot": _first_version(dovecot.stdout) if dovecot.ok else "",
-                "fail2ban": _first_version(f2b.stdout) if f2b.ok else ""}
+    versions = {
+        "postfix": _first_version(postfix.stdout) if postfix.ok else "",
+        "dovecot": _first_version(dovecot.stdout) if dovecot.ok else "",
+        "fail2ban": _first_version(f2b.stdout) if f2b.ok else "",
+    }
     if pid_files is None:
         pid_files = default_pid_files(postfix_dir, dovecot_config, fail2ban_socket)
     running = running_states(pid_files)
-    daemons = tuple(DaemonState(key, label, versions[key], *running.get(key, (False, None)))
-                    for key, label in LABELS.items())
+    daemons = tuple(
+        DaemonState(key, label, versions[key], *running.get(key, (False, None))) for key, label in LABELS.items()
+    )
     return StackVersions(hostname=socket.gethostname(), daemons=daemons, **versions)

@@ -67,8 +67,9 @@ HANGUP_GRACE_SECONDS = 3.0
 EXIT_GRACE_SECONDS = 1.0  # q / SIGTERM / SIGINT: what a stuck worker gets before the process ends
 #: what Textual's driver undoes on a normal exit: mouse tracking, bracketed paste, the kitty
 #: keyboard protocol, focus events, the alternate screen, the hidden cursor
-_RESET_TERMINAL = ("\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?2004l\x1b[<u"
-                   "\x1b[?1004l\x1b[?7h\x1b[?1049l\x1b[?25h")
+_RESET_TERMINAL = (
+    "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?2004l\x1b[<u\x1b[?1004l\x1b[?7h\x1b[?1049l\x1b[?25h"
+)
 BATCH_SLICE = 1000  # log entries per LogBatch message
 MAX_BATCHES_IN_FLIGHT = 2  # posted LogBatch messages the panes have not handled yet
 
@@ -224,11 +225,15 @@ class MailTuiApp(App[int]):
             # own daemons running or not is not what the demo shows
             summary = summary.replace(" (stopped)", "")
         # a version says the program is installed; whether it runs is the Services pane's finding
-        stopped = [name for name in ("Postfix", "Dovecot", "fail2ban")
-                   if self._daemons_running.get(name.lower()) is False and f"{name} " in summary
-                   and f"no {name}" not in summary
-                   # system/versions.py may say it itself ("fail2ban 1.0.2 (stopped)")
-                   and not re.search(rf"\b{name} \S+ \(", summary)]
+        stopped = [
+            name
+            for name in ("Postfix", "Dovecot", "fail2ban")
+            if self._daemons_running.get(name.lower()) is False
+            and f"{name} " in summary
+            and f"no {name}" not in summary
+            # system/versions.py may say it itself ("fail2ban 1.0.2 (stopped)")
+            and not re.search(rf"\b{name} \S+ \(", summary)
+        ]
         for name in stopped:
             summary = re.sub(rf"\b{name} (\S+)", rf"{name} \1 (installed, not running)", summary, count=1)
         # the mode goes first: at 80 columns the end of the bar is cut, and "read-only" explains
@@ -274,8 +279,9 @@ class MailTuiApp(App[int]):
             from mailtui.mta.postconf import PostfixConfig
             from mailtui.recognizers.explain import Explainer
 
-            self._explainer = Explainer(PostfixConfig(self.cfg["postfix.config_dir"]),
-                                        DovecotConfig(self.cfg["dovecot.config"]))
+            self._explainer = Explainer(
+                PostfixConfig(self.cfg["postfix.config_dir"]), DovecotConfig(self.cfg["dovecot.config"])
+            )
         return self._explainer
 
     async def _tail_logs(self) -> None:
@@ -313,7 +319,7 @@ class MailTuiApp(App[int]):
                         self._batch_done.clear()
                         await self._batch_done.wait()
                     self._batches_in_flight += 1
-                    self.post_message(LogBatch(batch[start:start + BATCH_SLICE]))
+                    self.post_message(LogBatch(batch[start : start + BATCH_SLICE]))
                     await asyncio.sleep(0)
         finally:
             live.close()
@@ -365,53 +371,96 @@ class MailTuiApp(App[int]):
             def run() -> None:
                 self.action_show_pane(pane.PANE_ID)
                 action()
+
             return run
 
-        yield SystemCommand("Help: keys of the focused pane (?)", "Every key of the pane that has focus, "
-                            "then the global ones", self.action_help)
-        yield SystemCommand("Maximize or restore the focused pane (m)", "Fill the screen with the pane; "
-                            "m or Esc restores", self.action_toggle_maximize)
+        yield SystemCommand(
+            "Help: keys of the focused pane (?)",
+            "Every key of the pane that has focus, then the global ones",
+            self.action_help,
+        )
+        yield SystemCommand(
+            "Maximize or restore the focused pane (m)",
+            "Fill the screen with the pane; m or Esc restores",
+            self.action_toggle_maximize,
+        )
         for number, cls in enumerate(PANE_ORDER, 1):
             pane = self.panes[cls.PANE_ID]
-            yield SystemCommand(f"Go to the {cls.TITLE} pane ({number})", f"Focus the {cls.TITLE} pane",
-                                on(pane, lambda: None))
-        yield SystemCommand("Ban an IP in a jail (Bans, b)", "Asks for the IP and the jail, then confirms",
-                            on(bans, bans.action_ban))
-        yield SystemCommand("Unban the selected IP (Bans, u)", "In the jail of the highlighted row; confirms",
-                            on(bans, bans.action_unban))
-        yield SystemCommand("Unban the selected IP in every jail (Bans, U)", "Confirms first",
-                            on(bans, lambda: bans.action_unban(True)))
-        yield SystemCommand("Find an IP in every jail, banned? (Bans, /)", "Shows where an address is banned",
-                            on(bans, bans.action_search))
-        yield SystemCommand("Sort the jails (Bans, s)", "By name, banned, failed, total banned",
-                            on(bans, bans.action_sort))
-        yield SystemCommand("Mail queue: hold, release, delete (Services)", "Every queued message",
-                            self._open_queue)
-        yield SystemCommand("Flush the mail queue (Services, f)", "Retry every deferred message now (asks first)",
-                            on(services, services.action_flush))
-        yield SystemCommand("Filter the log lines (Logs, /)", "text, !text, re:, sev:, prog:, known",
-                            on(logs, logs.action_filter))
-        yield SystemCommand("Search the logs, then next / previous match (Logs, s n N)",
-                            "The same words as the filter", on(logs, logs.action_search))
-        yield SystemCommand("Conversation of the selected log line (Logs, c)",
-                            "Every line of its queue ID, smtpd connection or Dovecot session",
-                            on(logs, logs.action_conversation))
-        yield SystemCommand("Copy the selected log line (Logs, y)", "To the terminal's clipboard (OSC 52)",
-                            on(logs, logs.action_copy_line))
-        yield SystemCommand("Pause or follow the logs (Logs, p)", "Stop scrolling; End follows again",
-                            on(logs, logs.action_pause))
-        yield SystemCommand("Explain the selected log line (Logs, Enter)", "What happened, why, settings, fix",
-                            on(logs, logs.lines.action_select))
-        yield SystemCommand("Show the problem's IP in Bans (Problems, b)", "Is the address banned, where?",
-                            on(problems, problems.action_bans))
-        yield SystemCommand("Look up who a problem is about (Problems, l)", "Timeline of its user or address",
-                            on(problems, problems.action_who))
-        yield SystemCommand("Who is complaining? user, address, IP or host (w)",
-                            "Timeline of one user, address, IP or host", self.action_who)
-        yield SystemCommand("DNS check of a domain (DNS, d)", "MX, SPF, DKIM, DMARC, MTA-STS, autoconfig, ports",
-                            on(dns, dns.action_edit_domain))
-        yield SystemCommand("Re-run the DNS check (DNS, r)", "Check the same domain again",
-                            on(dns, dns.action_rerun))
+            yield SystemCommand(
+                f"Go to the {cls.TITLE} pane ({number})", f"Focus the {cls.TITLE} pane", on(pane, lambda: None)
+            )
+        yield SystemCommand(
+            "Ban an IP in a jail (Bans, b)", "Asks for the IP and the jail, then confirms", on(bans, bans.action_ban)
+        )
+        yield SystemCommand(
+            "Unban the selected IP (Bans, u)",
+            "In the jail of the highlighted row; confirms",
+            on(bans, bans.action_unban),
+        )
+        yield SystemCommand(
+            "Unban the selected IP in every jail (Bans, U)", "Confirms first", on(bans, lambda: bans.action_unban(True))
+        )
+        yield SystemCommand(
+            "Find an IP in every jail, banned? (Bans, /)",
+            "Shows where an address is banned",
+            on(bans, bans.action_search),
+        )
+        yield SystemCommand(
+            "Sort the jails (Bans, s)", "By name, banned, failed, total banned", on(bans, bans.action_sort)
+        )
+        yield SystemCommand("Mail queue: hold, release, delete (Services)", "Every queued message", self._open_queue)
+        yield SystemCommand(
+            "Flush the mail queue (Services, f)",
+            "Retry every deferred message now (asks first)",
+            on(services, services.action_flush),
+        )
+        yield SystemCommand(
+            "Filter the log lines (Logs, /)", "text, !text, re:, sev:, prog:, known", on(logs, logs.action_filter)
+        )
+        yield SystemCommand(
+            "Search the logs, then next / previous match (Logs, s n N)",
+            "The same words as the filter",
+            on(logs, logs.action_search),
+        )
+        yield SystemCommand(
+            "Conversation of the selected log line (Logs, c)",
+            "Every line of its queue ID, smtpd connection or Dovecot session",
+            on(logs, logs.action_conversation),
+        )
+        yield SystemCommand(
+            "Copy the selected log line (Logs, y)",
+            "To the terminal's clipboard (OSC 52)",
+            on(logs, logs.action_copy_line),
+        )
+        yield SystemCommand(
+            "Pause or follow the logs (Logs, p)", "Stop scrolling; End follows again", on(logs, logs.action_pause)
+        )
+        yield SystemCommand(
+            "Explain the selected log line (Logs, Enter)",
+            "What happened, why, settings, fix",
+            on(logs, logs.lines.action_select),
+        )
+        yield SystemCommand(
+            "Show the problem's IP in Bans (Problems, b)",
+            "Is the address banned, where?",
+            on(problems, problems.action_bans),
+        )
+        yield SystemCommand(
+            "Look up who a problem is about (Problems, l)",
+            "Timeline of its user or address",
+            on(problems, problems.action_who),
+        )
+        yield SystemCommand(
+            "Who is complaining? user, address, IP or host (w)",
+            "Timeline of one user, address, IP or host",
+            self.action_who,
+        )
+        yield SystemCommand(
+            "DNS check of a domain (DNS, d)",
+            "MX, SPF, DKIM, DMARC, MTA-STS, autoconfig, ports",
+            on(dns, dns.action_edit_domain),
+        )
+        yield SystemCommand("Re-run the DNS check (DNS, r)", "Check the same domain again", on(dns, dns.action_rerun))
 
     def _pane(self, cls: type[PaneT]) -> PaneT:
         pane = self.panes[cls.PANE_ID]

@@ -96,8 +96,7 @@ def run(argv: list[str], timeout: float = 60, check: bool = True, **kw) -> subpr
 def start_daemonizing(argv: list[str], errlog: Path, timeout: float = 30) -> None:
     """Run a command that forks a daemon; its children must not hold our pipes open."""
     with errlog.open("ab") as err:
-        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err,
-                              timeout=timeout)
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=err, stderr=err, timeout=timeout)
     if proc.returncode != 0:
         tail = errlog.read_text(errors="replace")[-800:]
         raise RuntimeError(f"{' '.join(argv)} exited {proc.returncode}: {tail}")

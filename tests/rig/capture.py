@@ -56,8 +56,7 @@ def main() -> int:
                     failures += 1
                     print(f"{scenario.name}: missing {outcome.missing}", file=sys.stderr)
                 for name in rig.logs:
-                    lines = [ln for ln in rig.new_text(name, offsets).splitlines()
-                             if outcome.ip in ln]
+                    lines = [ln for ln in rig.new_text(name, offsets).splitlines() if outcome.ip in ln]
                     if lines:
                         (out / f"{name}.log").write_text("\n".join(lines) + "\n")
             print(f"captured {scenario.name}")
@@ -67,8 +66,6 @@ def main() -> int:
     (DATA / "VERSIONS").write_text(json.dumps(versions(), indent=2) + "\n")
     build_demo_data()
     return 1 if failures else 0
-
-
 
 
 DEMO_DATA = Path(__file__).resolve().parents[2] / "mailtui" / "demo" / "data"
@@ -90,6 +87,7 @@ def build_demo_data() -> None:
                 lines += path.read_text().splitlines()
         (DEMO_DATA / demo_name).write_text("\n".join(lines) + "\n")
 
+
 def capture_demo_services() -> None:
     """Start the rig, leave one message deferred behind the dead relay, and save what the
     Services collector sees as the demo's services.json."""
@@ -106,8 +104,12 @@ def capture_demo_services() -> None:
             client.ehlo("client.rig.test")
             client.sendmail("alice@rig.test", ["someone@example.org"], b"Subject: demo\r\n\r\nstuck\r\n")
         collector = ServicesCollector(str(rig.postfix.conf_dir), str(rig.dovecot.conf), str(rig.fail2ban.socket))
-        wait_for(lambda: (r := collector.collect()).queue and r.queue.counts().get("deferred"), 30, 0.5,
-                 "the deferred message")
+        wait_for(
+            lambda: (r := collector.collect()).queue and r.queue.counts().get("deferred"),
+            30,
+            0.5,
+            "the deferred message",
+        )
         time.sleep(1.5)  # a CPU sample needs two polls
         report = collector.collect()
         (DEMO_DATA / "services.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
@@ -132,8 +134,12 @@ def capture_demo_bans() -> None:
         pf = rig.postfix
         for drive in (scenarios.repeated_sasl_failures, scenarios.repeated_sasl_failures):
             drive(rig, pf, rig.fresh_ip())
-        for drive in (scenarios.imap_auth_failed, scenarios.pop3_auth_failed, scenarios.helo_non_fqdn,
-                      scenarios.relay_denied):
+        for drive in (
+            scenarios.imap_auth_failed,
+            scenarios.pop3_auth_failed,
+            scenarios.helo_non_fqdn,
+            scenarios.relay_denied,
+        ):
             ip = rig.fresh_ip()
             for _ in range(4):
                 drive(rig, pf, ip)
@@ -166,9 +172,15 @@ def capture_demo_dns(domain: str = "broken.test") -> None:
     base.chmod(0o755)
     lab = start_dnslab(base)
     try:
-        options = CheckOptions(domain=domain, nameserver=lab.nameserver, ca_file=str(lab.ca_file),
-                               postfix_dir=str(lab.postfix.conf_dir), dovecot_config=str(lab.dovecot.conf),
-                               allow_connect=lambda a: ipaddress.ip_address(a).is_loopback, timeout=1.0)
+        options = CheckOptions(
+            domain=domain,
+            nameserver=lab.nameserver,
+            ca_file=str(lab.ca_file),
+            postfix_dir=str(lab.postfix.conf_dir),
+            dovecot_config=str(lab.dovecot.conf),
+            allow_connect=lambda a: ipaddress.ip_address(a).is_loopback,
+            timeout=1.0,
+        )
         report = check_domain(options)
         (DEMO_DATA / "dns.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
         print(f"{len(report.findings)} findings, worst {report.worst()}")

@@ -31,8 +31,7 @@ def tls_context() -> ssl.SSLContext:
 
 @contextmanager
 def smtp(port: int, source: str, helo: str, starttls: bool = False) -> Iterator[smtplib.SMTP]:
-    client = smtplib.SMTP(HOST, port, local_hostname=helo, timeout=TIMEOUT,
-                          source_address=(source, 0))
+    client = smtplib.SMTP(HOST, port, local_hostname=helo, timeout=TIMEOUT, source_address=(source, 0))
     try:
         client.ehlo(helo)
         if starttls:
@@ -124,8 +123,7 @@ def imap(port: int, source: str, tls: str = "none") -> Iterator[imaplib.IMAP4]:
             client.shutdown()
 
 
-def raw_session(port: int, source: str, sends: list[bytes], pause: float = 0.05,
-                wait_close: float = 5.0) -> bytes:
+def raw_session(port: int, source: str, sends: list[bytes], pause: float = 0.05, wait_close: float = 5.0) -> bytes:
     """Connect, send each chunk (after the greeting), return everything the server said."""
     with socket.create_connection((HOST, port), TIMEOUT, source_address=(source, 0)) as sock:
         sock.settimeout(TIMEOUT)

@@ -64,7 +64,8 @@ AUTOCONFIG_GOOD = """<?xml version="1.0"?>
 """
 
 AUTOCONFIG_BROKEN = AUTOCONFIG_GOOD.replace("good.test</domain>", "broken.test</domain>").replace(
-    "<port>587</port>\n      <socketType>STARTTLS</socketType>", "<port>587</port>\n      <socketType>SSL</socketType>")
+    "<port>587</port>\n      <socketType>STARTTLS</socketType>", "<port>587</port>\n      <socketType>SSL</socketType>"
+)
 
 AUTOCONFIG_MAILCOW = AUTOCONFIG_GOOD.replace("<domain>good.test</domain>", "<domain>%EMAILDOMAIN%</domain>")
 
@@ -169,8 +170,11 @@ def _routes(lab_domain_routes: dict) -> dict:
         ("https", "good.test", wk): (200, xml, AUTOCONFIG_GOOD.encode()),
         ("https", "autodiscover.good.test", ad): (200, xml, AUTODISCOVER_GOOD.encode()),
         ("http", "autodiscover.good.test", ad): (302, {"Location": f"https://autodiscover.good.test{ad}"}, b""),
-        ("https", "mta-sts.good.test", "/.well-known/mta-sts.txt"): (200, {"Content-Type": "text/plain"},
-                                                                       STS_POLICY.encode()),
+        ("https", "mta-sts.good.test", "/.well-known/mta-sts.txt"): (
+            200,
+            {"Content-Type": "text/plain"},
+            STS_POLICY.encode(),
+        ),
         ("https", "autoconfig.broken.test", ac): (200, xml, AUTOCONFIG_BROKEN.encode()),
         ("https", "broken.test", wk): (200, xml, XML_BOMB),
         ("http", "autoconfig.broken.test", ac): (200, xml, b"<" + b"x" * (2 << 20) + b"/>"),
@@ -179,7 +183,10 @@ def _routes(lab_domain_routes: dict) -> dict:
         ("https", "autodiscover.broken.test", ad): (200, xml, AUTODISCOVER_LOOP.encode()),
         ("https", "broken.test", ad): _slowloris,
         ("https", "mta-sts.broken.test", "/.well-known/mta-sts.txt"): (
-            301, {"Location": "https://mta-sts.good.test/.well-known/mta-sts.txt"}, b""),
+            301,
+            {"Location": "https://mta-sts.good.test/.well-known/mta-sts.txt"},
+            b"",
+        ),
         ("https", "autoconfig.mailcow.test", ac): (200, xml, AUTOCONFIG_MAILCOW.encode()),
         ("https", "autodiscover.mailcow.test", ad): (401, {"WWW-Authenticate": 'Basic realm="mailcow"'}, b""),
         ("https", "web.mailcow.test", ad): (401, {"WWW-Authenticate": 'Basic realm="mailcow"'}, b""),
@@ -188,9 +195,19 @@ def _routes(lab_domain_routes: dict) -> dict:
     return routes
 
 
-WEB_NAMES = ["good.test", "autoconfig.good.test", "autodiscover.good.test", "mta-sts.good.test",
-             "broken.test", "autoconfig.broken.test", "autodiscover.broken.test", "mta-sts.broken.test",
-             "autoconfig.mailcow.test", "autodiscover.mailcow.test", "web.mailcow.test"]
+WEB_NAMES = [
+    "good.test",
+    "autoconfig.good.test",
+    "autodiscover.good.test",
+    "mta-sts.good.test",
+    "broken.test",
+    "autoconfig.broken.test",
+    "autodiscover.broken.test",
+    "mta-sts.broken.test",
+    "autoconfig.mailcow.test",
+    "autodiscover.mailcow.test",
+    "web.mailcow.test",
+]
 
 
 def start_web(cert_file: Path, key_file: Path) -> Web:
@@ -209,7 +226,7 @@ def start_web(cert_file: Path, key_file: Path) -> Web:
 
 def _txt(text: str) -> str:
     """A TXT record split into 255-byte strings, as long keys must be."""
-    return " ".join(f'"{text[i:i + 255]}"' for i in range(0, len(text), 255))
+    return " ".join(f'"{text[i : i + 255]}"' for i in range(0, len(text), 255))
 
 
 def spki_sha256(cert_pem: bytes) -> str:
@@ -233,8 +250,7 @@ def dkim_public_key() -> str:
 def zones(mail_cert_pem: bytes) -> dict[str, str]:
     tlsa = spki_sha256(mail_cert_pem)
     good = (
-        "$ORIGIN good.test.\n$TTL 300\n" + SOA +
-        "@ IN MX 10 mail\n@ IN A 127.0.0.80\nmail IN A 127.0.0.25\n"
+        "$ORIGIN good.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail\n@ IN A 127.0.0.80\nmail IN A 127.0.0.25\n"
         '@ IN TXT "v=spf1 mx -all"\n'
         '_dmarc IN TXT "v=DMARC1; p=reject; rua=mailto:dmarc@good.test"\n'
         f"default._domainkey IN TXT {_txt('v=DKIM1; k=rsa; p=' + dkim_public_key())}\n"
@@ -249,11 +265,10 @@ def zones(mail_cert_pem: bytes) -> dict[str, str]:
     )
     spf_chain = " ".join(f"include:s{i}.broken.test" for i in range(1, 12))
     broken = (
-        "$ORIGIN broken.test.\n$TTL 300\n" + SOA +
-        "@ IN MX 10 mx\nmx IN CNAME mail.good.test.\n@ IN A 127.0.0.80\n"
+        "$ORIGIN broken.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mx\nmx IN CNAME mail.good.test.\n@ IN A 127.0.0.80\n"
         f"@ IN TXT {_txt(f'v=spf1 {spf_chain} -all')}\n"
-        + "".join(f's{i} IN TXT "v=spf1 -all"\n' for i in range(1, 12)) +
-        '_dmarc IN TXT "v=DMARC1; p=none; rua=mailto:reports@elsewhere.test"\n'
+        + "".join(f's{i} IN TXT "v=spf1 -all"\n' for i in range(1, 12))
+        + '_dmarc IN TXT "v=DMARC1; p=none; rua=mailto:reports@elsewhere.test"\n'
         '_mta-sts IN TXT "v=STSv1; id=1"\nmta-sts IN A 127.0.0.80\n'
         "_imaps._tcp IN SRV 0 1 143 mail.good.test.\n_imap._tcp IN SRV 0 1 143 mail.good.test.\n"
         "_pop3s._tcp IN SRV 0 1 995 pop\npop IN A 127.0.0.25\n"
@@ -261,14 +276,15 @@ def zones(mail_cert_pem: bytes) -> dict[str, str]:
         "autoconfig IN A 127.0.0.80\nautodiscover IN A 127.0.0.80\n"
     )
     mailcow = (
-        "$ORIGIN mailcow.test.\n$TTL 300\n" + SOA +
-        "@ IN MX 10 mail.good.test.\nweb IN A 127.0.0.80\n"
+        "$ORIGIN mailcow.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\nweb IN A 127.0.0.80\n"
         "autoconfig IN CNAME web\nautodiscover IN CNAME web\n"
         "_autodiscover._tcp IN SRV 0 0 443 web\n"
         '@ IN TXT "v=spf1 mx -all"\n'
     )
     return {
-        "good.test": good, "broken.test": broken, "mailcow.test": mailcow,
+        "good.test": good,
+        "broken.test": broken,
+        "mailcow.test": mailcow,
         "elsewhere.test": "$ORIGIN elsewhere.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\n",
         "xn--bcher-kva.test": "$ORIGIN xn--bcher-kva.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\n",
         "servfail.test": "this is not a zone file\n",
@@ -276,11 +292,14 @@ def zones(mail_cert_pem: bytes) -> dict[str, str]:
         "mail IN A 127.0.0.26\n_imaps._tcp IN SRV 0 1 993 mail\n",
         # an MX whose target is an address written as a name: what some control panels produce
         "iplit.test": "$ORIGIN iplit.test.\n$TTL 300\n" + SOA + "@ IN MX 10 127.0.0.25.\n",
-        "big.test": "$ORIGIN big.test.\n$TTL 300\n" + SOA + "@ IN MX 10 mail.good.test.\n"
+        "big.test": "$ORIGIN big.test.\n$TTL 300\n"
+        + SOA
+        + "@ IN MX 10 mail.good.test.\n"
         + "".join(f'@ IN TXT "site-verification-{i:02d}={"x" * 150}"\n' for i in range(12))
         + '@ IN TXT "v=spf1 ip4:127.0.0.25 -all"\n',
-        "127.in-addr.arpa": "$ORIGIN 127.in-addr.arpa.\n$TTL 300\n" + SOA.replace("ns1 IN A 127.0.0.1\n", "")
-        .replace("IN NS ns1", "IN NS ns1.good.test.") + "25.0.0 IN PTR mail.good.test.\n",
+        "127.in-addr.arpa": "$ORIGIN 127.in-addr.arpa.\n$TTL 300\n"
+        + SOA.replace("ns1 IN A 127.0.0.1\n", "").replace("IN NS ns1", "IN NS ns1.good.test.")
+        + "25.0.0 IN PTR mail.good.test.\n",
     }
 
 
@@ -320,8 +339,9 @@ def start_dnslab(dir: Path) -> DnsLab:
 
     mail = ca.issue_cert(MAIL_HOST)
     now = datetime.datetime.now(datetime.timezone.utc)
-    expired = ca.issue_cert("mail.expired.test", not_before=now - datetime.timedelta(days=90),
-                            not_after=now - datetime.timedelta(days=1))
+    expired = ca.issue_cert(
+        "mail.expired.test", not_before=now - datetime.timedelta(days=90), not_after=now - datetime.timedelta(days=1)
+    )
     started: list = []
     try:
         for sub, leaf in (("dovecot", mail), ("postfix", mail), ("dovecot-expired", expired)):
@@ -332,14 +352,17 @@ def start_dnslab(dir: Path) -> DnsLab:
                     fh.write(pem.bytes())
             leaf.private_key_pem.write_to_path(str(dir / sub / "key.pem"))
             (dir / sub / "key.pem").chmod(0o600)
-        dovecot = start_dovecot(dir / "dovecot", host=MAIL_IP,
-                                ports={"imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995})
+        dovecot = start_dovecot(
+            dir / "dovecot", host=MAIL_IP, ports={"imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995}
+        )
         started.append(dovecot)
-        old_dovecot = start_dovecot(dir / "dovecot-expired", host=EXPIRED_IP,
-                                    ports={"imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995})
+        old_dovecot = start_dovecot(
+            dir / "dovecot-expired", host=EXPIRED_IP, ports={"imap": 143, "imaps": 993, "pop3": 110, "pop3s": 995}
+        )
         started.append(old_dovecot)
-        postfix = start_postfix(dir / "postfix", dovecot.auth_socket, host=MAIL_IP,
-                                ports={"smtp": 25, "submission": 587})
+        postfix = start_postfix(
+            dir / "postfix", dovecot.auth_socket, host=MAIL_IP, ports={"smtp": 25, "submission": 587}
+        )
         started.append(postfix)
         web_cert = ca.issue_cert(*WEB_NAMES)
         web_cert.cert_chain_pems[0].write_to_path(str(dir / "web-cert.pem"))

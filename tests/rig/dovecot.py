@@ -128,8 +128,7 @@ class Dovecot:
             os.kill(pid, signal.SIGKILL)
 
 
-def start_dovecot(dir: Path, host: str = "127.0.0.1", ports: dict[str, int] | None = None,
-                  extra: str = "") -> Dovecot:
+def start_dovecot(dir: Path, host: str = "127.0.0.1", ports: dict[str, int] | None = None, extra: str = "") -> Dovecot:
     """``ports`` (imap, imaps, pop3, pop3s) default to free high ports; the certificate is
     ``dir/cert.pem`` when the caller put one there (the DNS lab's CA-issued one); ``extra``
     is appended to the configuration (a later top-level setting wins: ``auth_verbose = no``)."""

@@ -111,8 +111,7 @@ class Fail2ban:
         return self.status(jail).get("Banned IP list", "").split()
 
     def start(self) -> None:
-        argv = in_rig_namespace([self.client, "-c", str(self.conf_dir), "-x", "start"],
-                                resolv_conf(self.dir))
+        argv = in_rig_namespace([self.client, "-c", str(self.conf_dir), "-x", "start"], resolv_conf(self.dir))
         start_daemonizing(argv, self.dir / "start.err")
         wait_for(lambda: "pong" in self.cli("ping", check=False), 30, what="fail2ban ping")
 
@@ -131,8 +130,9 @@ def start_fail2ban(dir: Path, mail_log: Path, dovecot_log: Path, jail_conf: str 
         if not link.exists():
             link.symlink_to(STOCK / sub)
     (conf_dir / "fail2ban.conf").write_text(FAIL2BAN_CONF.format(dir=dir))
-    (conf_dir / "jail.conf").write_text(jail_conf.format(
-        dir=dir, maxretry=MAXRETRY, mail_log=mail_log, dovecot_log=dovecot_log))
+    (conf_dir / "jail.conf").write_text(
+        jail_conf.format(dir=dir, maxretry=MAXRETRY, mail_log=mail_log, dovecot_log=dovecot_log)
+    )
     for log in (mail_log, dovecot_log, dir / "fail2ban.log"):
         log.touch(exist_ok=True)
     f2b = Fail2ban(dir, conf_dir, client)
@@ -142,7 +142,10 @@ def start_fail2ban(dir: Path, mail_log: Path, dovecot_log: Path, jail_conf: str 
 
 def many_jails_conf(count: int) -> str:
     """``count`` jails named bench01.. with no action (bans are only recorded inside fail2ban)."""
-    head = ("[DEFAULT]\nbackend = polling\nusedns = no\nignoreself = false\nignoreip =\nmaxretry = 3\n"
-            "findtime = 10m\nbantime = 1h\nbanaction =\naction =\n")
-    return head + "".join(f"\n[bench{i:02d}]\nenabled = true\nfilter = postfix\nlogpath = {{mail_log}}\n"
-                          for i in range(1, count + 1))
+    head = (
+        "[DEFAULT]\nbackend = polling\nusedns = no\nignoreself = false\nignoreip =\nmaxretry = 3\n"
+        "findtime = 10m\nbantime = 1h\nbanaction =\naction =\n"
+    )
+    return head + "".join(
+        f"\n[bench{i:02d}]\nenabled = true\nfilter = postfix\nlogpath = {{mail_log}}\n" for i in range(1, count + 1)
+    )

@@ -56,23 +56,25 @@ class Login:
 
 
 def _pop3_user_pass_clear(dc: Dovecot, ip: str) -> None:
-    clients.raw_session(dc.ports["pop3"], ip,
-                        [b"USER osakana@example.net\r\n", b"PASS fish-secret\r\n", b"QUIT\r\n"])
+    clients.raw_session(dc.ports["pop3"], ip, [b"USER osakana@example.net\r\n", b"PASS fish-secret\r\n", b"QUIT\r\n"])
 
 
 def _pop3_auth_plain_clear(dc: Dovecot, ip: str) -> None:
-    clients.raw_session(dc.ports["pop3"], ip,
-                        [f"AUTH PLAIN {_plain('osakana@example.net', 'fish-secret')}\r\n".encode(), b"QUIT\r\n"])
+    clients.raw_session(
+        dc.ports["pop3"], ip, [f"AUTH PLAIN {_plain('osakana@example.net', 'fish-secret')}\r\n".encode(), b"QUIT\r\n"]
+    )
 
 
 def _imap_login_clear(dc: Dovecot, ip: str) -> None:
-    clients.raw_session(dc.ports["imap"], ip,
-                        [b"a1 LOGIN osakana@example.net fish-secret\r\n", b"a2 LOGOUT\r\n"])
+    clients.raw_session(dc.ports["imap"], ip, [b"a1 LOGIN osakana@example.net fish-secret\r\n", b"a2 LOGOUT\r\n"])
 
 
 def _imap_authenticate_clear(dc: Dovecot, ip: str) -> None:
-    clients.raw_session(dc.ports["imap"], ip, [
-        f"a1 AUTHENTICATE PLAIN {_plain('osakana@example.net', 'fish-secret')}\r\n".encode(), b"a2 LOGOUT\r\n"])
+    clients.raw_session(
+        dc.ports["imap"],
+        ip,
+        [f"a1 AUTHENTICATE PLAIN {_plain('osakana@example.net', 'fish-secret')}\r\n".encode(), b"a2 LOGOUT\r\n"],
+    )
 
 
 def _pop3_user_pass_clear_wrong(dc: Dovecot, ip: str) -> None:
@@ -120,20 +122,62 @@ LOGINS: tuple[Login, ...] = (
     Login("pop3_user_pass_clear", "POP3 USER/PASS without TLS", _pop3_user_pass_clear, True, True, "127.0.9.11"),
     Login("pop3_auth_plain_clear", "POP3 AUTH PLAIN without TLS", _pop3_auth_plain_clear, True, True, "127.0.9.12"),
     Login("imap_login_clear", "IMAP LOGIN without TLS", _imap_login_clear, True, True, "127.0.9.13"),
-    Login("imap_authenticate_clear", "IMAP AUTHENTICATE PLAIN without TLS", _imap_authenticate_clear, True, True,
-          "127.0.9.14"),
-    Login("pop3_user_pass_clear_wrong", "POP3 USER/PASS without TLS, wrong password", _pop3_user_pass_clear_wrong,
-          True, False, "127.0.9.15"),
-    Login("imap_login_clear_wrong", "IMAP LOGIN without TLS, wrong password", _imap_login_clear_wrong, True, False,
-          "127.0.9.16"),
-    Login("pop3_user_pass_tls_wrong", "POP3 USER/PASS on POP3S, wrong password", _pop3_user_pass_tls_wrong, False,
-          False, "127.0.9.17"),
-    Login("pop3_auth_plain_tls_wrong", "POP3 AUTH PLAIN after STLS, wrong password", _pop3_auth_plain_tls_wrong,
-          False, False, "127.0.9.18"),
-    Login("imap_login_tls_wrong", "IMAP LOGIN after STARTTLS, wrong password", _imap_login_tls_wrong, False, False,
-          "127.0.9.19"),
-    Login("imap_authenticate_tls_wrong", "IMAP AUTHENTICATE PLAIN on IMAPS, wrong password",
-          _imap_authenticate_tls_wrong, False, False, "127.0.9.20"),
+    Login(
+        "imap_authenticate_clear",
+        "IMAP AUTHENTICATE PLAIN without TLS",
+        _imap_authenticate_clear,
+        True,
+        True,
+        "127.0.9.14",
+    ),
+    Login(
+        "pop3_user_pass_clear_wrong",
+        "POP3 USER/PASS without TLS, wrong password",
+        _pop3_user_pass_clear_wrong,
+        True,
+        False,
+        "127.0.9.15",
+    ),
+    Login(
+        "imap_login_clear_wrong",
+        "IMAP LOGIN without TLS, wrong password",
+        _imap_login_clear_wrong,
+        True,
+        False,
+        "127.0.9.16",
+    ),
+    Login(
+        "pop3_user_pass_tls_wrong",
+        "POP3 USER/PASS on POP3S, wrong password",
+        _pop3_user_pass_tls_wrong,
+        False,
+        False,
+        "127.0.9.17",
+    ),
+    Login(
+        "pop3_auth_plain_tls_wrong",
+        "POP3 AUTH PLAIN after STLS, wrong password",
+        _pop3_auth_plain_tls_wrong,
+        False,
+        False,
+        "127.0.9.18",
+    ),
+    Login(
+        "imap_login_tls_wrong",
+        "IMAP LOGIN after STARTTLS, wrong password",
+        _imap_login_tls_wrong,
+        False,
+        False,
+        "127.0.9.19",
+    ),
+    Login(
+        "imap_authenticate_tls_wrong",
+        "IMAP AUTHENTICATE PLAIN on IMAPS, wrong password",
+        _imap_authenticate_tls_wrong,
+        False,
+        False,
+        "127.0.9.20",
+    ),
 )
 BY_NAME = {case.name: case for case in LOGINS}
 

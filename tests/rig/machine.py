@@ -65,8 +65,7 @@ def _start_dovecot(dir: Path) -> Dovecot:
     cert, key = make_cert(dir)
     (dir / "users").write_text("")  # nobody can log in
     conf = dir / "dovecot.conf"
-    conf.write_text(DOVECOT_CONF.format(dir=dir, cert=cert, key=key, uid=NOBODY_UID, host="*",
-                                        **DOVECOT_PORTS))
+    conf.write_text(DOVECOT_CONF.format(dir=dir, cert=cert, key=key, uid=NOBODY_UID, host="*", **DOVECOT_PORTS))
     dovecot = Dovecot(dir, dict(DOVECOT_PORTS), conf, exe, users={}, host="0.0.0.0")
     start_daemonizing(netns.host_command([exe, "-c", str(conf)]), dir / "start.err")
     return dovecot
@@ -81,9 +80,20 @@ def _start_postfix(dir: Path, sasl_socket: Path) -> Postfix:
 
     os.chown(dir / "data", _uid("postfix"), -1)
     cert, key = make_cert(dir, RIG_HOSTNAME)
-    (conf_dir / "main.cf").write_text(MAIN_CF.format(
-        dir=dir, hostname="mail.machine.test", local_maps="", size_limit=10240000, cert=cert, key=key,
-        sasl_path=sasl_socket, dead_port=free_port(), interfaces="all", maillog_file=dir / "postfix.log"))
+    (conf_dir / "main.cf").write_text(
+        MAIN_CF.format(
+            dir=dir,
+            hostname="mail.machine.test",
+            local_maps="",
+            size_limit=10240000,
+            cert=cert,
+            key=key,
+            sasl_path=sasl_socket,
+            dead_port=free_port(),
+            interfaces="all",
+            maillog_file=dir / "postfix.log",
+        )
+    )
     # "25 inet ..." and "587 inet ...": every address, as a stock master.cf has it
     (conf_dir / "master.cf").write_text(MASTER_CF.format(host="ALL", **POSTFIX_PORTS).replace("ALL:", ""))
     postfix = Postfix(dir, conf_dir, dict(POSTFIX_PORTS), exe, "file", dir / "resolv.conf", "0.0.0.0")
@@ -96,8 +106,7 @@ def machine_daemons(dir: Path) -> Iterator[Machine | None]:
     """The machine's Postfix and Dovecot on 0.0.0.0:25/587/110/143/993/995, stopped afterwards;
     None when the machine's own daemons already hold those ports (then they are the proof)."""
     if not netns.STATE.active:
-        raise RuntimeError("the machine's daemons need the test process in its own namespace: "
-                           + netns.STATE.reason)
+        raise RuntimeError("the machine's daemons need the test process in its own namespace: " + netns.STATE.reason)
     if ALL_PORTS & {port for _, port in host_listeners()}:
         yield None
         return

@@ -28,8 +28,7 @@ SOA = "@ IN SOA ns1.rig.test. hostmaster.rig.test. ( 1 3600 900 1209600 300 )\n@
 
 RIG_ZONES = {
     "rig.test": (
-        "$ORIGIN rig.test.\n$TTL 300\n" + SOA +
-        "ns1 IN A 127.0.0.153\n"
+        "$ORIGIN rig.test.\n$TTL 300\n" + SOA + "ns1 IN A 127.0.0.153\n"
         "@ IN MX 10 mail.rig.test.\n"
         "mail IN A 127.0.0.1\n"
         "client IN A 127.0.0.3\n"
@@ -39,8 +38,7 @@ RIG_ZONES = {
     # 127.0.0.1 is mail.rig.test; 127.0.0.2 has a PTR whose name is non-FQDN-looking in HELO
     # tests; 127.0.0.3 is forward-confirmed; 127.0.0.4 has no PTR at all.
     "127.in-addr.arpa": (
-        "$ORIGIN 127.in-addr.arpa.\n$TTL 300\n" + SOA +
-        "1.0.0 IN PTR mail.rig.test.\n"
+        "$ORIGIN 127.in-addr.arpa.\n$TTL 300\n" + SOA + "1.0.0 IN PTR mail.rig.test.\n"
         "2.0.0 IN PTR clienthostname.rig.test.\n"
         "3.0.0 IN PTR client.rig.test.\n"
     ),
@@ -85,15 +83,15 @@ def _answers(port: int) -> bool:
     import dns.query
 
     try:
-        dns.query.udp(dns.message.make_query("nonexistent.invalid.", "SOA"), "127.0.0.1", timeout=0.5,
-                      port=port)
+        dns.query.udp(dns.message.make_query("nonexistent.invalid.", "SOA"), "127.0.0.1", timeout=0.5, port=port)
         return True
     except (OSError, dns.exception.DNSException):
         return False
 
 
-def start_nsd(dir: Path, zones: dict[str, str] | None = None, resolver_ip: str | None = RESOLVER_IP,
-              corpus: bool = True) -> Nsd:
+def start_nsd(
+    dir: Path, zones: dict[str, str] | None = None, resolver_ip: str | None = RESOLVER_IP, corpus: bool = True
+) -> Nsd:
     """The rig's NSD; ``zones`` (name -> zone text) replace the rig zones (the DNS lab's own),
     and ``resolver_ip=None`` leaves port 53 alone so it can run beside the rig's."""
     exe = need_daemon("nsd")
@@ -107,7 +105,7 @@ def start_nsd(dir: Path, zones: dict[str, str] | None = None, resolver_ip: str |
         if corpus_required():
             corpus_dir()  # the one-line failure
         corpus = False
-    for name, filename in (CORPUS_ZONES.items() if corpus else ()):
+    for name, filename in CORPUS_ZONES.items() if corpus else ():
         (dir / filename).write_bytes((CORPUS / "zones" / filename).read_bytes())
         conf += f'zone:\n    name: "{name}"\n    zonefile: "{filename}"\n'
     for name, text in (RIG_ZONES if zones is None else zones).items():
@@ -115,8 +113,9 @@ def start_nsd(dir: Path, zones: dict[str, str] | None = None, resolver_ip: str |
         conf += f'zone:\n    name: "{name}"\n    zonefile: "{name}.zone"\n'
     (dir / "nsd.conf").write_text(conf)
     with open(dir / "nsd.err", "wb") as err:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([exe, "-d", "-c", str(dir / "nsd.conf")], stdin=subprocess.DEVNULL,
-                                stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            [exe, "-d", "-c", str(dir / "nsd.conf")], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err
+        )
     nsd = Nsd(dir, port, proc)
     try:
         wait_for(lambda: proc.poll() is not None or _answers(port), 15, what="NSD to answer")

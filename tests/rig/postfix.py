@@ -159,8 +159,9 @@ def _uid(user: str) -> int:
     return pwd.getpwnam(user).pw_uid
 
 
-def start_postfix(dir: Path, sasl_socket: Path, log_to: str = "syslog", host: str = "127.0.0.1",
-                  ports: dict[str, int] | None = None) -> Postfix:
+def start_postfix(
+    dir: Path, sasl_socket: Path, log_to: str = "syslog", host: str = "127.0.0.1", ports: dict[str, int] | None = None
+) -> Postfix:
     """``ports`` (smtp, submission) default to free high ports on ``host``."""
     exe = need_daemon("postfix")
     make_world_dir(dir)
@@ -173,14 +174,22 @@ def start_postfix(dir: Path, sasl_socket: Path, log_to: str = "syslog", host: st
     dead = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     dead.bind(("127.0.0.1", 0))
     inline = "inline:{" + ", ".join(f"{u}=ok" for u in LOCAL_USERS) + "}"
-    (conf_dir / "main.cf").write_text(MAIN_CF.format(
-        dir=dir, hostname=RIG_HOSTNAME, local_maps=inline, size_limit=MESSAGE_SIZE_LIMIT,
-        cert=cert, key=key, sasl_path=sasl_socket, dead_port=dead.getsockname()[1],
-        # Postfix only accepts inet_interfaces that are interface addresses; 127.0.0.25 is not
-        # (lo has 127.0.0.1/8), so other loopback hosts are named in master.cf only
-        interfaces=host if host == "127.0.0.1" else "all",
-        maillog_file=(dir / "postfix.log") if log_to == "file" else "",
-    ))
+    (conf_dir / "main.cf").write_text(
+        MAIN_CF.format(
+            dir=dir,
+            hostname=RIG_HOSTNAME,
+            local_maps=inline,
+            size_limit=MESSAGE_SIZE_LIMIT,
+            cert=cert,
+            key=key,
+            sasl_path=sasl_socket,
+            dead_port=dead.getsockname()[1],
+            # Postfix only accepts inet_interfaces that are interface addresses; 127.0.0.25 is not
+            # (lo has 127.0.0.1/8), so other loopback hosts are named in master.cf only
+            interfaces=host if host == "127.0.0.1" else "all",
+            maillog_file=(dir / "postfix.log") if log_to == "file" else "",
+        )
+    )
     (conf_dir / "master.cf").write_text(MASTER_CF.format(host=host, **ports))
     pf = Postfix(dir, conf_dir, ports, exe, log_to, resolv_conf(dir), host, dead)
     pf.start()

@@ -39,7 +39,7 @@ class Rig:
         return {name: file_size(path) for name, path in self.logs.items()}
 
     def new_text(self, name: str, offsets: dict[str, int]) -> str:
-        data = self.logs[name].read_bytes()[offsets.get(name, 0):]
+        data = self.logs[name].read_bytes()[offsets.get(name, 0) :]
         return data.decode("utf-8", "replace")
 
     def fresh_ip(self) -> str:
@@ -49,8 +49,14 @@ class Rig:
         return f"127.0.{n // 250}.{n % 250 + 2}"
 
     def stop(self) -> None:
-        for stop in (self.fail2ban.stop, self.postfix.stop, self.postfix_file.stop,
-                     self.dovecot.stop, self.nsd.stop, self.rsyslog.stop):
+        for stop in (
+            self.fail2ban.stop,
+            self.postfix.stop,
+            self.postfix_file.stop,
+            self.dovecot.stop,
+            self.nsd.stop,
+            self.rsyslog.stop,
+        ):
             try:
                 stop()
             except Exception:  # noqa: BLE001 - tear down as much as possible

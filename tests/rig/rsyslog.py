@@ -75,15 +75,18 @@ def start_rsyslog(dir: Path) -> Rsyslog:
     path = str(dir / "dev-log") if own else DEV_LOG
     if not own:
         if _socket_in_use(DEV_LOG):
-            raise RuntimeError(f"another syslog daemon already listens on {DEV_LOG} "
-                               f"(and no private mount namespace: {netns.STATE.reason})")
+            raise RuntimeError(
+                f"another syslog daemon already listens on {DEV_LOG} "
+                f"(and no private mount namespace: {netns.STATE.reason})"
+            )
         if os.path.exists(DEV_LOG):
             os.unlink(DEV_LOG)  # a stale socket left by a killed daemon
     conf = dir / "rsyslog.conf"
     conf.write_text(CONF.format(dir=dir, devlog=path))
     with open(dir / "rsyslogd.err", "wb") as err:  # the child keeps its own copy of the descriptor
-        proc = subprocess.Popen([exe, "-n", "-f", str(conf), "-i", str(dir / "rsyslog.pid")],
-                                stdout=subprocess.DEVNULL, stderr=err)
+        proc = subprocess.Popen(
+            [exe, "-n", "-f", str(conf), "-i", str(dir / "rsyslog.pid")], stdout=subprocess.DEVNULL, stderr=err
+        )
     rs = Rsyslog(dir, proc, path)
     try:
         wait_for(lambda: _socket_in_use(path) or proc.poll() is not None, 10, what=path)
@@ -97,8 +100,11 @@ def start_rsyslog(dir: Path) -> Rsyslog:
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
             s.connect(DEV_LOG)
             s.send(f"<22>rig[{os.getpid()}]: {marker}".encode())  # facility mail, info
-        wait_for(lambda: rs.traditional.exists() and marker in rs.traditional.read_text(), 10,
-                 what="rsyslog to write its first line")
+        wait_for(
+            lambda: rs.traditional.exists() and marker in rs.traditional.read_text(),
+            10,
+            what="rsyslog to write its first line",
+        )
     except Exception:
         rs.stop()
         raise

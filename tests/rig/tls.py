@@ -12,8 +12,25 @@ RIG_HOSTNAME = "mail.rig.test"
 def make_cert(dir: Path, cn: str = RIG_HOSTNAME) -> tuple[Path, Path]:
     cert, key = dir / "cert.pem", dir / "key.pem"
     if not cert.exists():
-        run([need("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30",
-             "-subj", f"/CN={cn}", "-addext", f"subjectAltName=DNS:{cn}",
-             "-keyout", str(key), "-out", str(cert)])
+        run(
+            [
+                need("openssl"),
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "30",
+                "-subj",
+                f"/CN={cn}",
+                "-addext",
+                f"subjectAltName=DNS:{cn}",
+                "-keyout",
+                str(key),
+                "-out",
+                str(cert),
+            ]
+        )
         key.chmod(0o600)
     return cert, key

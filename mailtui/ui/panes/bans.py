@@ -167,15 +167,18 @@ class BansPane(Pane):
     PANE_ID = "bans"
     POLL_SECONDS = 5.0
     WRITE_ACTIONS = frozenset({"unban", "ban"})
-    BINDINGS = read_only_bindings([
-        Binding("u", "unban", "Unban"),
-        Binding("U", "unban(True)", "Unban everywhere", show=False),
-        Binding("b", "ban", "Ban IP"),
-        Binding("slash", "search", "Find IP", key_display="/"),
-        Binding("s", "sort", "Sort"),
-        Binding("y", "copy_ip", "Copy IP", show=False),
-        Binding("escape", "clear_search", "Clear search", show=False),
-    ], WRITE_ACTIONS)
+    BINDINGS = read_only_bindings(
+        [
+            Binding("u", "unban", "Unban"),
+            Binding("U", "unban(True)", "Unban everywhere", show=False),
+            Binding("b", "ban", "Ban IP"),
+            Binding("slash", "search", "Find IP", key_display="/"),
+            Binding("s", "sort", "Sort"),
+            Binding("y", "copy_ip", "Copy IP", show=False),
+            Binding("escape", "clear_search", "Clear search", show=False),
+        ],
+        WRITE_ACTIONS,
+    )
     # the table takes the rows it needs first (every jail and its banned IPs); the explanation
     # below gets what is left, and none when the pane is short
     DEFAULT_CSS = """
@@ -187,8 +190,11 @@ class BansPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.search_input = KeyInput(placeholder="IP address to find in every jail, then Enter (esc: back)",
-                                     id="bans-search", open_class="-searching")
+        self.search_input = KeyInput(
+            placeholder="IP address to find in every jail, then Enter (esc: back)",
+            id="bans-search",
+            open_class="-searching",
+        )
         self.table = PaneTable(cursor_type="row", id="bans-table")
         self.why = Static("", markup=False, id="bans-why")
         self.result: BansResult | None = None
@@ -213,8 +219,9 @@ class BansPane(Pane):
     def on_mount(self) -> None:
         # a banned IP is written in the first column, where nothing can cut it; what a narrow pane
         # loses on the right is the reverse name, then the ban's start
-        self._columns = self.table.add_columns("jail / banned IP · left", "failed", "banned", "bans/h",
-                                               "ban time", "since", "name")
+        self._columns = self.table.add_columns(
+            "jail / banned IP · left", "failed", "banned", "bans/h", "ban time", "since", "name"
+        )
         self.POLL_SECONDS = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
         self.rdns = ReverseNames(self.app.cfg["dns.nameserver"])  # type: ignore[attr-defined]
         super().on_mount()
@@ -235,8 +242,11 @@ class BansPane(Pane):
 
         # mailcow's netfilter (its API) or docker-mailserver's fail2ban when the server is an appliance
         self.appliance = appliance_bans(cfg)
-        bans = (self.appliance.result if self.appliance is not None
-                else read_bans(cfg["fail2ban.socket"], cfg["logs.fail2ban"], previous=previous))
+        bans = (
+            self.appliance.result
+            if self.appliance is not None
+            else read_bans(cfg["fail2ban.socket"], cfg["logs.fail2ban"], previous=previous)
+        )
         if bans.snapshot is not None and self.rdns is not None:
             self.rdns.resolve([b.ip for j in bans.snapshot.jails for b in j.banned])
         return SourceResult(data=bans)
@@ -271,14 +281,16 @@ class BansPane(Pane):
             return
         snap = bans.snapshot
         status, squeeze = headline(bans)
-        status, flag = fit_status(status, squeeze, f" · sorted by {self.sort} (s)",
-                                  self.status.size.width or max(20, self.size.width - 4))
+        status, flag = fit_status(
+            status, squeeze, f" · sorted by {self.sort} (s)", self.status.size.width or max(20, self.size.width - 4)
+        )
         now = self.app.clock()  # type: ignore[attr-defined]
         if self.ip_filter:
             hits = snap.find_ip(self.ip_filter)
             where = ", ".join(f"{j.name} ({_left_cell(b.time_left(now), bans.mode).plain})" for j, b in hits)
-            status = f"{self.ip_filter}: " + (f"banned in {where}" if hits else "not banned in any jail") + \
-                " (esc clears)"
+            status = (
+                f"{self.ip_filter}: " + (f"banned in {where}" if hits else "not banned in any jail") + " (esc clears)"
+            )
         self.set_status(status, problem=bans.mode == "log", squeeze=squeeze)
         rows: list[tuple[list[Text], str]] = []
 
@@ -302,21 +314,47 @@ class BansPane(Pane):
             budget -= len(shown)
             rate = self.ban_rate.get(jail.name)
             trend = sparkline(rate.last_hour(now) if rate is not None else [0] * HOUR_SLOTS, HOUR_SLOTS)
-            add(Text(jail.name, "bold"), Text(f"{jail.currently_failed}/{jail.total_failed}"),
-                Text(f"{jail.currently_banned}/{jail.total_banned}"), Text(trend, "yellow"),
-                Text(""), Text(""), Text(""), key=f"jail:{jail.name}")
+            add(
+                Text(jail.name, "bold"),
+                Text(f"{jail.currently_failed}/{jail.total_failed}"),
+                Text(f"{jail.currently_banned}/{jail.total_banned}"),
+                Text(trend, "yellow"),
+                Text(""),
+                Text(""),
+                Text(""),
+                key=f"jail:{jail.name}",
+            )
             for ban in shown:
                 name = self.rdns.get(ban.ip) if self.rdns else ""
                 # the IP and its time left share the first cell: a narrow pane cuts neither
                 # ban.shown(): fail2ban with usedns = raw can ban any text; it is shown sanitized and
                 # marked, and never reaches a lookup or markup
-                add(Text.assemble(("  ▸ ", "dim"), (ban.shown().ljust(15), "" if ban.is_ip else "red"), " ",
-                                  _left_cell(ban.time_left(now), bans.mode)), Text(""), Text(""), Text(""),
-                    Text(_span(ban.ban_time) if ban.ban_time is not None else ""), Text(_since(ban.ban_start, now)),
-                    Text(name, "dim"), key=f"ip:{jail.name}:{ban.ip}")
+                add(
+                    Text.assemble(
+                        ("  ▸ ", "dim"),
+                        (ban.shown().ljust(15), "" if ban.is_ip else "red"),
+                        " ",
+                        _left_cell(ban.time_left(now), bans.mode),
+                    ),
+                    Text(""),
+                    Text(""),
+                    Text(""),
+                    Text(_span(ban.ban_time) if ban.ban_time is not None else ""),
+                    Text(_since(ban.ban_start, now)),
+                    Text(name, "dim"),
+                    key=f"ip:{jail.name}:{ban.ip}",
+                )
             if hidden > 0:
-                add(Text(f"  … {hidden:,} more", "dim italic"), Text(""), Text(""), Text(""),
-                    Text("/ finds any IP", "dim"), Text(""), Text(""), key=f"more:{jail.name}")
+                add(
+                    Text(f"  … {hidden:,} more", "dim italic"),
+                    Text(""),
+                    Text(""),
+                    Text(""),
+                    Text("/ finds any IP", "dim"),
+                    Text(""),
+                    Text(""),
+                    key=f"more:{jail.name}",
+                )
         keys = [key for _, key in rows]
         if keys == self._keys:
             # the same rows as last poll: change only the cells that changed (time left, mostly);
@@ -367,8 +405,17 @@ class BansPane(Pane):
             return
         lines = [Content.styled("Recent ban events", "bold")]
         for e in reversed(recent):
-            lines.append(Content.assemble((_hm(e.timestamp), "dim"), " ", (e.jail, "bold"), " ",
-                                          (e.action, "red" if e.action != "Unban" else "green"), " ", e.ip))
+            lines.append(
+                Content.assemble(
+                    (_hm(e.timestamp), "dim"),
+                    " ",
+                    (e.jail, "bold"),
+                    " ",
+                    (e.action, "red" if e.action != "Unban" else "green"),
+                    " ",
+                    e.ip,
+                )
+            )
         self.why.update(Content("\n").join(lines))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -385,8 +432,9 @@ class BansPane(Pane):
         jail, ip = chosen
         logs = getattr(self.app, "panes", {}).get("logs")
         entries = list(logs.lines.entries) if logs is not None else []
-        self.run_worker(lambda: self._why(entries, ip, jail), thread=True, exclusive=True, group="bans-why",
-                        exit_on_error=False)
+        self.run_worker(
+            lambda: self._why(entries, ip, jail), thread=True, exclusive=True, group="bans-why", exit_on_error=False
+        )
 
     def _why(self, entries: list[LiveEntry], ip: str, jail: str) -> None:
         reason = why_banned(((e.record, e.match) for e in entries), ip, jail)
@@ -405,14 +453,24 @@ class BansPane(Pane):
         shown = (problems or reason.mail)[-8:]
         for rec, match in shown:
             title = f" → {match.recognizer.title}" if match is not None and match.recognizer.rank >= 1 else ""
-            lines.append(Content.assemble((_hm(rec.timestamp), "dim"), " ", (rec.program, "cyan"), " ",
-                                          rec.message, (title, "yellow")))
+            lines.append(
+                Content.assemble(
+                    (_hm(rec.timestamp), "dim"), " ", (rec.program, "cyan"), " ", rec.message, (title, "yellow")
+                )
+            )
         if len(reason.mail) > len(shown):
-            lines.append(Content.styled(f"(+{len(reason.mail) - len(shown)} more lines about {reason.ip}: "
-                                        "w looks them all up)", "dim"))
+            lines.append(
+                Content.styled(
+                    f"(+{len(reason.mail) - len(shown)} more lines about {reason.ip}: w looks them all up)", "dim"
+                )
+            )
         if len(lines) == 1:
-            lines.append(Content("The lines that caused it are older than what the log view holds "
-                                 "(mailtui bans --ip reads the whole logs)."))
+            lines.append(
+                Content(
+                    "The lines that caused it are older than what the log view holds "
+                    "(mailtui bans --ip reads the whole logs)."
+                )
+            )
         self.why.update(Content("\n").join(lines))
 
     # -- search ------------------------------------------------------------------------------------
@@ -434,8 +492,9 @@ class BansPane(Pane):
             try:
                 ip = str(ipaddress.ip_address(ip))
             except ValueError:
-                self.notify(f"{ip!r} is not an IP address (like 203.0.113.7 or 2001:db8::1)",
-                            severity="error", markup=False)
+                self.notify(
+                    f"{ip!r} is not an IP address (like 203.0.113.7 or 2001:db8::1)", severity="error", markup=False
+                )
                 return False
         self.ip_filter = ip
         if self.result is not None:
@@ -485,9 +544,16 @@ class BansPane(Pane):
         if found is not None and found.mailcow is not None:
             where = (f"mailcow's netfilter at {found.mailcow.url}", "")
         host = "" if found is None else (" (docker-mailserver's fail2ban)" if found.mailcow is None else "")
-        question = Content.assemble("Unban ", (ip, "bold"), " in ", (where[0], "bold"), host,
-                                    "?\nfail2ban also deletes this IP's ban history." if found is None or
-                                    found.mailcow is None else "?\nmailcow lifts the ban within seconds.")
+        question = Content.assemble(
+            "Unban ",
+            (ip, "bold"),
+            " in ",
+            (where[0], "bold"),
+            host,
+            "?\nfail2ban also deletes this IP's ban history."
+            if found is None or found.mailcow is None
+            else "?\nmailcow lifts the ban within seconds.",
+        )
 
         def done(yes: bool | None) -> None:
             if yes:
@@ -513,8 +579,13 @@ class BansPane(Pane):
             if answer is None:
                 return
             ip, where = answer
-            question = Content.assemble("Ban ", (ip, "bold"), " in jail ", (where, "bold"), "?\n"
-                                        "Its actions run as for any ban (a firewall rule, usually).")
+            question = Content.assemble(
+                "Ban ",
+                (ip, "bold"),
+                " in jail ",
+                (where, "bold"),
+                "?\nIts actions run as for any ban (a firewall rule, usually).",
+            )
 
             def confirmed(yes: bool | None) -> None:
                 if yes:

@@ -60,8 +60,9 @@ def read_only_state(node: Any, action: str, write_actions: Iterable[str]) -> boo
 
 
 def refuse(node: Widget | App[Any], what: str) -> None:
-    node.notify(f"read-only mode: {what} is disabled (started with --read-only or --demo)",
-                severity="warning", markup=False)
+    node.notify(
+        f"read-only mode: {what} is disabled (started with --read-only or --demo)", severity="warning", markup=False
+    )
 
 
 def notify_failed_worker(node: Widget | App[Any], event: Worker.StateChanged) -> None:
@@ -282,8 +283,9 @@ class Pane(Vertical, can_focus=True):
         notify_failed_worker(self, event)
 
     def start_poll(self) -> None:
-        self.run_worker(self._poll_thread, thread=True, exclusive=True,
-                        group=f"poll-{self.PANE_ID}", exit_on_error=False)
+        self.run_worker(
+            self._poll_thread, thread=True, exclusive=True, group=f"poll-{self.PANE_ID}", exit_on_error=False
+        )
 
     def _poll_thread(self) -> None:
         try:
@@ -348,4 +350,4 @@ def middle_ellipsis(text: str, width: int) -> str:
         return text[: width - len(tail) - 1] + "…" + tail
     keep = width - 1
     front = (keep + 1) // 2
-    return text[:front] + "…" + text[len(text) - (keep - front):]
+    return text[:front] + "…" + text[len(text) - (keep - front) :]

@@ -25,8 +25,16 @@ def ordered_findings(findings: list[Finding]) -> list[Finding]:
     """Worst first (fail → warn → ok → info), in the report's group order within a status."""
     return sorted(findings, key=lambda f: (STATUS_ORDER[f.status], GROUPS.index(f.group)))
 
-MARK = {"ok": ("✓", "green"), "info": ("·", "dim"), "not_offered": ("∅", "cyan"), "warn": ("!", "yellow"),
-        "fail": ("✗", "bold red"), "timeout": ("⌛", "magenta"), "error": ("?", "magenta")}
+
+MARK = {
+    "ok": ("✓", "green"),
+    "info": ("·", "dim"),
+    "not_offered": ("∅", "cyan"),
+    "warn": ("!", "yellow"),
+    "fail": ("✗", "bold red"),
+    "timeout": ("⌛", "magenta"),
+    "error": ("?", "magenta"),
+}
 
 
 class DnsPane(Pane):
@@ -55,8 +63,9 @@ class DnsPane(Pane):
 
     def __init__(self) -> None:
         super().__init__()
-        self.domain_input = KeyInput(placeholder="domain to check, then Enter (esc: back)", id="dns-domain",
-                                     open_class="-editing")
+        self.domain_input = KeyInput(
+            placeholder="domain to check, then Enter (esc: back)", id="dns-domain", open_class="-editing"
+        )
         self.table = PaneTable(cursor_type="row", show_header=False, id="dns-table")
         self.detail = Static("", markup=False, id="dns-detail")
         self.findings: list[Finding] = []
@@ -117,8 +126,9 @@ class DnsPane(Pane):
         run = self._run
         self._dirty = True
         self.set_status(f"checking {domain}…")
-        self.run_worker(lambda: self._check(domain, run), thread=True, exclusive=True, group="dns-check",
-                        exit_on_error=False)
+        self.run_worker(
+            lambda: self._check(domain, run), thread=True, exclusive=True, group="dns-check", exit_on_error=False
+        )
 
     def _check(self, domain: str, run: int) -> None:
         from mailtui.dns.context import options_from_config
@@ -138,8 +148,7 @@ class DnsPane(Pane):
             self.post_message(self.Arrived(None, done=True, error=str(exc)))
             return
         if run == self._run:
-            self.post_message(self.Arrived(None, done=True,
-                                           error="" if report else "no report"))
+            self.post_message(self.Arrived(None, done=True, error="" if report else "no report"))
 
     def on_dns_pane_arrived(self, message: DnsPane.Arrived) -> None:
         message.stop()
@@ -155,8 +164,11 @@ class DnsPane(Pane):
         counts = {s: sum(f.status == s for f in self.findings) for s in ("fail", "timeout", "error", "warn")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no problems"
         note = getattr(getattr(self.app, "dns_source", None), "note", "")
-        self.set_status(f"{self.domain}: {plural(len(self.findings), 'finding')}, {summary}"
-                        f"{f' · {note}' if note else ''} (r re-runs, d domain)", problem=any(counts.values()))
+        self.set_status(
+            f"{self.domain}: {plural(len(self.findings), 'finding')}, {summary}"
+            f"{f' · {note}' if note else ''} (r re-runs, d domain)",
+            problem=any(counts.values()),
+        )
 
     def _flush(self, force: bool = False) -> None:
         if not self._dirty and not force:
@@ -182,5 +194,8 @@ class DnsPane(Pane):
         ordered = self._ordered
         if event.cursor_row < len(ordered):
             f = ordered[event.cursor_row]
-            self.detail.update(Content.assemble((f"{f.status.upper()} ", MARK[f.status][1]), (f.id, "bold"),
-                                                "\n", f.summary, "\n", f.detail))
+            self.detail.update(
+                Content.assemble(
+                    (f"{f.status.upper()} ", MARK[f.status][1]), (f.id, "bold"), "\n", f.summary, "\n", f.detail
+                )
+            )

@@ -47,8 +47,9 @@ class LogsPane(Pane):
     def __init__(self, max_lines: int = 20000) -> None:
         super().__init__()
         self.lines = LogLines(max_lines=max_lines, id="log-lines")
-        self.filter_input = KeyInput(placeholder="words: text !text re:REGEX sev:warn prog:smtpd known",
-                                     id="log-filter", open_class="-filtering")
+        self.filter_input = KeyInput(
+            placeholder="words: text !text re:REGEX sev:warn prog:smtpd known", id="log-filter", open_class="-filtering"
+        )
         self.sources: list[str] = []
         self.filter_text = ""
         self.search_text = ""
@@ -68,8 +69,7 @@ class LogsPane(Pane):
         if problems:
             self.set_status("; ".join(problems), problem=True)
         elif not names:
-            self.set_status("no log found: pass --log PATH or set [logs] in the config (mailtui config)",
-                            problem=True)
+            self.set_status("no log found: pass --log PATH or set [logs] in the config (mailtui config)", problem=True)
         else:
             self.set_status("")
         self.status.display = bool(problems) or not names
@@ -82,9 +82,11 @@ class LogsPane(Pane):
 
     def _open_input(self, mode: str, value: str) -> None:
         self._input_mode = mode
-        self.filter_input.placeholder = ("search (same words as the filter), then n / N"
-                                         if mode == "search" else
-                                         "words: text !text re:REGEX sev:warn prog:smtpd known")
+        self.filter_input.placeholder = (
+            "search (same words as the filter), then n / N"
+            if mode == "search"
+            else "words: text !text re:REGEX sev:warn prog:smtpd known"
+        )
         self.open_input(self.filter_input, value)
 
     def action_find(self, forward: bool) -> None:

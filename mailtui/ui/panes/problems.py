@@ -53,14 +53,19 @@ class ProblemGroup:
         """Count, who is affected and the latest sample lines: the top of the group's explanation."""
         parts = [Content.assemble(("Seen".ljust(15), "bold"), f"{self.count} time{'s' if self.count != 1 else ''}")]
         if self.who:
-            parts.append(Content.assemble(("Affected".ljust(15), "bold"),
-                                          ", ".join(f"{k} ×{n}" for k, n in self.who.most_common(8))))
+            parts.append(
+                Content.assemble(
+                    ("Affected".ljust(15), "bold"), ", ".join(f"{k} ×{n}" for k, n in self.who.most_common(8))
+                )
+            )
         if self.ips and set(self.ips) != set(self.who):
-            parts.append(Content.assemble(("Addresses".ljust(15), "bold"),
-                                          ", ".join(f"{k} ×{n}" for k, n in self.ips.most_common(8))))
+            parts.append(
+                Content.assemble(
+                    ("Addresses".ljust(15), "bold"), ", ".join(f"{k} ×{n}" for k, n in self.ips.most_common(8))
+                )
+            )
         for i, entry in enumerate(reversed(self.samples)):
-            parts.append(Content.assemble(("Latest lines" if i == 0 else "").ljust(15),
-                                          (entry.record.line, "dim")))
+            parts.append(Content.assemble(("Latest lines" if i == 0 else "").ljust(15), (entry.record.line, "dim")))
         return Content("\n").join(parts)
 
 
@@ -160,10 +165,15 @@ class ProblemsPane(Pane):
         mark, style = SEVERITY_MARK[group.recognizer.severity]
         who = ", ".join(f"{k} ×{n}" for k, n in group.who.most_common(2))
         # cells are Text objects: DataTable would parse plain strings as markup
-        return [Text(mark, style), Text(str(group.count)), Text(trend(group, now), "yellow"),
-                # the catch-all's groups: title says "(not explained yet)", italic sets them apart
-                Text(group.recognizer.title, "" if group.recognizer.explained else "italic"),
-                Text(who), Text(_ago(group.last, now))]
+        return [
+            Text(mark, style),
+            Text(str(group.count)),
+            Text(trend(group, now), "yellow"),
+            # the catch-all's groups: title says "(not explained yet)", italic sets them apart
+            Text(group.recognizer.title, "" if group.recognizer.explained else "italic"),
+            Text(who),
+            Text(_ago(group.last, now)),
+        ]
 
     def selected_group(self) -> ProblemGroup | None:
         return self.groups.get(self.table.selected_key())

@@ -112,22 +112,43 @@ class ServicesPane(Pane):
         for c in appliance.services if appliance is not None else []:
             state = c.state + (f" ({c.health})" if c.health else "")
             up = c.uptime(now)
-            detail = " · ".join(x for x in (",".join(c.roles), f"up {human_age(up)}" if up is not None else "",
-                                           f"restarted {c.restarts}×" if c.restarts else "",
-                                           f"exit {c.exit_code}" if c.state != "running" and c.exit_code else "",
-                                           " ".join(c.ports)) if x)
-            add(Text(c.name, "bold"), Text(state, "green" if c.ok else "bold red"), Text(detail),
-                key=f"container:{c.name}")
+            detail = " · ".join(
+                x
+                for x in (
+                    ",".join(c.roles),
+                    f"up {human_age(up)}" if up is not None else "",
+                    f"restarted {c.restarts}×" if c.restarts else "",
+                    f"exit {c.exit_code}" if c.state != "running" and c.exit_code else "",
+                    " ".join(c.ports),
+                )
+                if x
+            )
+            add(
+                Text(c.name, "bold"),
+                Text(state, "green" if c.ok else "bold red"),
+                Text(detail),
+                key=f"container:{c.name}",
+            )
         for d in report.daemons:
             if d.running:
-                detail = (f"pid {d.pid} · {sum(d.children.values())} children · "
-                          f"{'-' if d.cpu_percent is None else f'{d.cpu_percent:.1f}%'} cpu · {human_bytes(d.rss)}"
-                          + (f" · restarted {d.restarts}×" if d.restarts else ""))
-                add(Text(d.label, "bold"), Text(f"up {human_age(d.uptime(now))}", "green"), Text(detail),
-                    key=f"daemon:{d.key}")
+                detail = (
+                    f"pid {d.pid} · {sum(d.children.values())} children · "
+                    f"{'-' if d.cpu_percent is None else f'{d.cpu_percent:.1f}%'} cpu · {human_bytes(d.rss)}"
+                    + (f" · restarted {d.restarts}×" if d.restarts else "")
+                )
+                add(
+                    Text(d.label, "bold"),
+                    Text(f"up {human_age(d.uptime(now))}", "green"),
+                    Text(detail),
+                    key=f"daemon:{d.key}",
+                )
             else:
-                add(Text(d.label, "bold"), Text("DOWN", "bold red"), Text(d.note or "not running"),
-                    key=f"daemon:{d.key}")
+                add(
+                    Text(d.label, "bold"),
+                    Text("DOWN", "bold red"),
+                    Text(d.note or "not running"),
+                    key=f"daemon:{d.key}",
+                )
         # the ports that listen as expected share one row; each one that does not gets its own,
         # right under the daemons, where a short pane still shows it
         fine = [p for p in report.ports if p.state in ("ok", "not configured")]
@@ -135,10 +156,15 @@ class ServicesPane(Pane):
             if p in fine:
                 continue
             where = f"{p.address}:{p.port}"
-            detail = " · ".join(x for x in (f"{p.daemon} {p.service}".strip(), p.tls,
-                                           f"held by {p.owner}" if p.owner else "") if x)
-            add(Text(f":{p.port}"), Text(p.state, _STATE_STYLE.get(p.state, "")), Text(f"{where}  {detail}"),
-                key=f"port:{where}")
+            detail = " · ".join(
+                x for x in (f"{p.daemon} {p.service}".strip(), p.tls, f"held by {p.owner}" if p.owner else "") if x
+            )
+            add(
+                Text(f":{p.port}"),
+                Text(p.state, _STATE_STYLE.get(p.state, "")),
+                Text(f"{where}  {detail}"),
+                key=f"port:{where}",
+            )
         if fine:
             listed = Text()
             for p in fine:
@@ -155,33 +181,50 @@ class ServicesPane(Pane):
             else:
                 counts = " · ".join(f"{q} {n}" for q, n in queue.counts().items() if n)
                 trend = sparkline([n for _, n in report.queue_history], 24)
-                add(Text("queue", "bold"), Text(plural(queue.total, "msg"), "yellow" if queue.total else "green"),
-                    Text(f"{counts or 'empty'}  oldest {human_age(queue.oldest_age())}  {trend}"), key="queue")
+                add(
+                    Text("queue", "bold"),
+                    Text(plural(queue.total, "msg"), "yellow" if queue.total else "green"),
+                    Text(f"{counts or 'empty'}  oldest {human_age(queue.oldest_age())}  {trend}"),
+                    key="queue",
+                )
                 domains = queue.top_domains(5)
                 if domains:
                     add(Text("  to"), Text(""), Text(" · ".join(f"{d} {n}" for d, n in domains)), key="domains")
                 for i, group in enumerate(queue.reasons()[:20]):
                     label = f"{group.title}: " if group.title else ""
-                    add(Text(f"  {group.count}×", "yellow"), Text("deferred"), Text(label + group.reason),
-                        key=f"reason:{i}")
+                    add(
+                        Text(f"  {group.count}×", "yellow"),
+                        Text("deferred"),
+                        Text(label + group.reason),
+                        key=f"reason:{i}",
+                    )
         for disk in report.disks:
             if disk.error:
                 add(Text(f"disk {disk.label}"), Text("?", "yellow"), Text(f"{disk.path}: {disk.error}"))
             else:
-                add(Text(f"disk {disk.label}"), Text(f"{disk.percent:.0f}%"),
-                    Text(f"{disk.path} · {human_bytes(disk.free)} free · inodes {disk.inodes_percent}%"))
+                add(
+                    Text(f"disk {disk.label}"),
+                    Text(f"{disk.percent:.0f}%"),
+                    Text(f"{disk.path} · {human_bytes(disk.free)} free · inodes {disk.inodes_percent}%"),
+                )
         if report.load is not None:
             ld = report.load
-            add(Text("system"), Text(f"load {ld.load[0]:.2f}"),
-                Text(f"{ld.cpus} CPUs · memory {ld.memory_percent:.0f}% · swap {ld.swap_percent:.0f}%"))
+            add(
+                Text("system"),
+                Text(f"load {ld.load[0]:.2f}"),
+                Text(f"{ld.cpus} CPUs · memory {ld.memory_percent:.0f}% · swap {ld.swap_percent:.0f}%"),
+            )
         for cert in report.certificates:
             days = cert.days_left(now)
             if days is None:
                 add(Text("certificate"), Text("?", "yellow"), Text(f"{cert.path}: {cert.error}"))
             else:
                 style = "bold red" if days < 0 else "yellow" if days < 14 else "green"
-                add(Text("certificate"), Text(f"{days:.0f} days", style),
-                    Text(f"{cert.subject} · {cert.path} ({cert.used_by})"))
+                add(
+                    Text("certificate"),
+                    Text(f"{days:.0f} days", style),
+                    Text(f"{cert.subject} · {cert.path} ({cert.used_by})"),
+                )
         plain = [([c.plain for c in cells], key) for cells, key in rows]
         if plain != self._rows_shown:  # unchanged rows: no rebuild (a rebuild re-lays out the screen)
             self._rows_shown = plain
@@ -189,12 +232,16 @@ class ServicesPane(Pane):
         up = sum(d.running for d in report.daemons)
         missing = sum(p.state == "missing" for p in report.ports)
         ports = f"{plural(missing, 'port')} missing" if missing else "every port listens"
-        status = f"{up}/{len(report.daemons)} daemons up · {ports}" if report.daemons else \
-            "no mail daemon installed or running here"
+        status = (
+            f"{up}/{len(report.daemons)} daemons up · {ports}"
+            if report.daemons
+            else "no mail daemon installed or running here"
+        )
         notes = f" · {report.notes[0]}" if report.notes else ""
         self.set_status(status + notes, problem=bool(report.alerts))
-        self.border_title = Content(f"Services · {plural(len(report.alerts), 'alert')}" if report.alerts
-                                    else "Services")
+        self.border_title = Content(
+            f"Services · {plural(len(report.alerts), 'alert')}" if report.alerts else "Services"
+        )
 
     def _selected_key(self) -> str:
         return self.table.selected_key()
@@ -233,8 +280,9 @@ class ServicesPane(Pane):
             if yes:
                 self.run_worker(self._flush, thread=True, exit_on_error=False)
 
-        self.app.push_screen(ConfirmScreen(Content("Flush the mail queue?\nPostfix retries every deferred "
-                                                   "message now."), "Flush"), done)
+        self.app.push_screen(
+            ConfirmScreen(Content("Flush the mail queue?\nPostfix retries every deferred message now."), "Flush"), done
+        )
 
     def _flush(self) -> None:
         from mailtui.system.queue_actions import QueueActionError, flush

@@ -30,8 +30,9 @@ class BanScreen(Dialog["tuple[str, str] | None"]):
         self.jails = jails
         self.jail = jail if jail in jails else jails[0]
         self.ip_input = Input(placeholder="IP address to ban", id="ban-ip")
-        self.jail_select: Select[str] = Select([(Text(j), j) for j in jails], value=self.jail,
-                                               allow_blank=False, id="ban-jail")
+        self.jail_select: Select[str] = Select(
+            [(Text(j), j) for j in jails], value=self.jail, allow_blank=False, id="ban-jail"
+        )
         self.error = Static("", markup=False, id="ban-error")
 
     def compose(self) -> ComposeResult:

@@ -45,9 +45,15 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
         parts.append(_row("In context", " ".join(diagnosis.context.note.split()), "bold"))
     if not entry.match.recognizer.explained:  # the catch-all surfaced it by its level; nobody explained it yet
         level = entry.match.recognizer.id.rsplit(".", 1)[-1]
-        parts.append(_row("Not explained", f"yet: no recognizer knows this message; it is shown because it "
-                          f"was logged at level {level}. `mailtui scan --unknown` lists "
-                          "such lines; docs/recognizers.md shows how to add a recognizer.", "$warning"))
+        parts.append(
+            _row(
+                "Not explained",
+                f"yet: no recognizer knows this message; it is shown because it "
+                f"was logged at level {level}. `mailtui scan --unknown` lists "
+                "such lines; docs/recognizers.md shows how to add a recognizer.",
+                "$warning",
+            )
+        )
     parts.append(_row("Why", " ".join(r.cause.split())))
     if diagnosis is None:
         parts.append(_row("Settings", lookup_error or "looking up the live configuration…", "italic"))
@@ -59,19 +65,18 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
             alias += f"   ({s.scope()})" if s.scope() else ""
             parts.append(_row("Setting", Content.assemble((s.name, "bold $accent"), f" = {value}{alias}")))
             for loc in s.locations:
-                parts.append(_row("", f"set in {loc.describe()}: {loc.value}",
-                                  "" if loc.effective else "dim"))
+                parts.append(_row("", f"set in {loc.describe()}: {loc.value}", "" if loc.effective else "dim"))
             if s.note:
                 parts.append(_row("", s.note, "italic"))
     fix_label = "Fix (client)" if r.server_fix else "Fix"
     parts.append(_row(fix_label, " ".join(r.fix.split())))
     if r.server_fix:
         warn = "⚠ weakens security: " if r.weakens_security == "yes" else ""
-        parts.append(_row("Fix (server)", warn + " ".join(r.server_fix.split()),
-                          "$warning" if warn else ""))
+        parts.append(_row("Fix (server)", warn + " ".join(r.server_fix.split()), "$warning" if warn else ""))
     if diagnosis is not None and diagnosis.meaning is not None and r is not diagnosis.meaning:
-        parts.append(_row("Other fix", f"If it is '{diagnosis.meaning.title}': "
-                          + " ".join(diagnosis.meaning.fix.split())))
+        parts.append(
+            _row("Other fix", f"If it is '{diagnosis.meaning.title}': " + " ".join(diagnosis.meaning.fix.split()))
+        )
     if entry.match.fields:
         fields = ", ".join(f"{k}={v}" for k, v in sorted(entry.match.fields.items()))
         parts.append(_row("Fields", fields, "dim"))
@@ -89,8 +94,7 @@ class ExplainScreen(Dialog[None]):
     BINDINGS = [Binding("y", "copy", "Copy")]
     HELP_TITLE = "Explanation"
 
-    def __init__(self, entry: LiveEntry, group: Content | None = None,
-                 entries: list[LiveEntry] | None = None) -> None:
+    def __init__(self, entry: LiveEntry, group: Content | None = None, entries: list[LiveEntry] | None = None) -> None:
         """``group``: for a Problems-pane group, its count, who is affected and sample lines;
         ``entries``: the lines to read the context from (default: the Logs pane's)."""
         super().__init__()
@@ -108,8 +112,9 @@ class ExplainScreen(Dialog[None]):
         with VerticalScroll() as scroll:
             match = self.entry.match
             # catalog text (users can write their own): never parsed as markup
-            scroll.border_title = Content(f"{match.recognizer.title} · {match.recognizer.severity}"
-                                   if match else "Unrecognized line")
+            scroll.border_title = Content(
+                f"{match.recognizer.title} · {match.recognizer.severity}" if match else "Unrecognized line"
+            )
             yield self.body
 
     def on_mount(self) -> None:
@@ -148,4 +153,3 @@ class ExplainScreen(Dialog[None]):
         text = format_diagnosis(self.diagnosis) if self.diagnosis else self.entry.record.line
         self.app.copy_to_clipboard(text)
         self.notify("copied to the clipboard (OSC 52)", markup=False)
-

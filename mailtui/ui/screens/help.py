@@ -30,18 +30,58 @@ Row = tuple[str, str]
 Section = tuple[str, list[Row], bool]
 
 #: movement inside a list: summarised in one "Move" row instead of a row per key
-NAV_ACTIONS = frozenset({
-    "cursor_up", "cursor_down", "cursor_left", "cursor_right", "page_up", "page_down", "page_left",
-    "page_right", "scroll_top", "scroll_bottom", "scroll_home", "scroll_end", "cursor", "first",
-    "select_cursor", "select", "side",
-})
+NAV_ACTIONS = frozenset(
+    {
+        "cursor_up",
+        "cursor_down",
+        "cursor_left",
+        "cursor_right",
+        "page_up",
+        "page_down",
+        "page_left",
+        "page_right",
+        "scroll_top",
+        "scroll_bottom",
+        "scroll_home",
+        "scroll_end",
+        "cursor",
+        "first",
+        "select_cursor",
+        "select",
+        "side",
+    }
+)
 #: the dashboard's own moves between panes, also summarised
-PANE_MOVES = frozenset({"focus_next", "focus_previous", "app.focus_next", "app.focus_previous", "show_pane",
-                        "restore", "copy_text", "command_palette"})
+PANE_MOVES = frozenset(
+    {
+        "focus_next",
+        "focus_previous",
+        "app.focus_next",
+        "app.focus_previous",
+        "show_pane",
+        "restore",
+        "copy_text",
+        "command_palette",
+    }
+)
 KEY_NAMES = {
-    "question_mark": "?", "slash": "/", "escape": "Esc", "enter": "Enter", "up": "↑", "down": "↓",
-    "left": "←", "right": "→", "pageup": "PgUp", "pagedown": "PgDn", "home": "Home", "end": "End",
-    "tab": "Tab", "shift+tab": "Shift+Tab", "space": "Space", "ctrl+q": "^q", "ctrl+p": "^p",
+    "question_mark": "?",
+    "slash": "/",
+    "escape": "Esc",
+    "enter": "Enter",
+    "up": "↑",
+    "down": "↓",
+    "left": "←",
+    "right": "→",
+    "pageup": "PgUp",
+    "pagedown": "PgDn",
+    "home": "Home",
+    "end": "End",
+    "tab": "Tab",
+    "shift+tab": "Shift+Tab",
+    "space": "Space",
+    "ctrl+q": "^q",
+    "ctrl+p": "^p",
 }
 MOVE_ROW: Row = ("↑ ↓ j k PgUp PgDn g G Home End", "move in the list")
 #: short, so that two columns fit in 80: the help must fit a 80x24 terminal without scrolling
@@ -120,8 +160,10 @@ def sections_content(sections: list[Section], width: int) -> Content:
         lines.append(Content.styled(title, "bold underline"))
         # a long key list (the Move row) overflows its column instead of widening every row
         key_width = max((len(k) for k, _ in rows if len(k) <= 14), default=4) + 2
-        cells = [Content.assemble((keys.ljust(key_width) if len(keys) < key_width else keys + "  ", "bold $accent"),
-                                  what) for keys, what in rows]
+        cells = [
+            Content.assemble((keys.ljust(key_width) if len(keys) < key_width else keys + "  ", "bold $accent"), what)
+            for keys, what in rows
+        ]
         column = max((c.cell_length for c in cells), default=0) + 3
         if two_columns and 2 * column <= width:
             half = (len(cells) + 1) // 2

@@ -30,11 +30,14 @@ class QueueScreen(Dialog[None]):
     QueueScreen #queue-reason { height: auto; max-height: 4; color: $text-muted; }
     """
     WRITE_ACTIONS = frozenset({"act"})
-    BINDINGS = read_only_bindings([
-        Binding("h", "act('h')", "Hold"),
-        Binding("r", "act('r')", "Release"),
-        Binding("d", "act('d')", "Delete"),
-    ], WRITE_ACTIONS)
+    BINDINGS = read_only_bindings(
+        [
+            Binding("h", "act('h')", "Hold"),
+            Binding("r", "act('r')", "Release"),
+            Binding("d", "act('d')", "Delete"),
+        ],
+        WRITE_ACTIONS,
+    )
     HELP_TITLE = "Mail queue"
 
     def __init__(self, title: str, messages: list[QueuedMessage], now: float) -> None:
@@ -55,9 +58,15 @@ class QueueScreen(Dialog[None]):
     def on_mount(self) -> None:
         self.table.add_columns("queue id", "queue", "age", "size", "sender", "recipients")
         for m in self.messages.values():
-            self.table.add_row(Text(m.queue_id), Text(m.queue), Text(human_age(self.now - m.arrival)),
-                               Text(human_bytes(m.size)), Text(m.sender or "<>"),
-                               Text(", ".join(r.address for r in m.recipients)), key=m.queue_id)
+            self.table.add_row(
+                Text(m.queue_id),
+                Text(m.queue),
+                Text(human_age(self.now - m.arrival)),
+                Text(human_bytes(m.size)),
+                Text(m.sender or "<>"),
+                Text(", ".join(r.address for r in m.recipients)),
+                key=m.queue_id,
+            )
         self.table.focus()
 
     def selected(self) -> QueuedMessage | None:
@@ -81,8 +90,9 @@ class QueueScreen(Dialog[None]):
         if message is None:
             return
         action, verb = ACTIONS[key]
-        question = Content.assemble(f"{verb} message ", (message.queue_id, "bold"), " from ",
-                                    (message.sender or "<>", "bold"), "?")
+        question = Content.assemble(
+            f"{verb} message ", (message.queue_id, "bold"), " from ", (message.sender or "<>", "bold"), "?"
+        )
 
         def done(yes: bool | None) -> None:
             if yes:

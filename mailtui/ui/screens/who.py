@@ -33,8 +33,7 @@ def _pairs(entries: list[LiveEntry]) -> Iterator[Pair]:
 def timeline_content(result: WhoResult, summary: bool = True) -> Content:
     if not result.lines:
         return Content(f"Nothing in the loaded lines mentions {result.query}.")
-    parts = [Content.styled(f"{result.query}: {len(result.lines)} lines, {len(result.problems)} problems",
-                            "bold")]
+    parts = [Content.styled(f"{result.query}: {len(result.lines)} lines, {len(result.problems)} problems", "bold")]
     if summary:
         parts += [Content.styled(f"  {line}", "$text-muted") for line in result.summary().text_lines()]
     last_ts: float | None = None
@@ -46,8 +45,17 @@ def timeline_content(result: WhoResult, summary: bool = True) -> Content:
         when = datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "--:--:--"
         headline = t.headline
         mark, style = SEVERITY_MARK[headline.severity if headline else "info"]
-        parts.append(Content.assemble((mark, style), " ", (when, "dim"), " ",
-                                      (t.record.program[:24].ljust(24), "$secondary"), " ", t.record.message))
+        parts.append(
+            Content.assemble(
+                (mark, style),
+                " ",
+                (when, "dim"),
+                " ",
+                (t.record.program[:24].ljust(24), "$secondary"),
+                " ",
+                t.record.message,
+            )
+        )
         if t.match is not None and headline is not None and headline.rank >= 1:
             parts.append(Content.assemble("    → ", (headline.title, "bold"), ": ", t.match.summary))
             if t.note:
@@ -75,20 +83,17 @@ class TimelineScreen(Dialog[None]):
 
 
 class WhoScreen(TimelineScreen):
-
     def __init__(self, entries: list[LiveEntry], query: str = "") -> None:
         super().__init__()
         self.entries = entries
         self.initial = query
         self.result: WhoResult | None = None
-        self.body = Static(Content("Type an email address, user name, IP or host name, then Enter."),
-                           markup=False)
+        self.body = Static(Content("Type an email address, user name, IP or host name, then Enter."), markup=False)
 
     def compose(self) -> ComposeResult:
         with Vertical() as box:
             box.border_title = "Who is complaining?"
-            yield Input(value=self.initial, placeholder="osakana@example.net, 203.0.113.7, alice …",
-                        id="who-query")
+            yield Input(value=self.initial, placeholder="osakana@example.net, 203.0.113.7, alice …", id="who-query")
             with VerticalScroll():
                 yield self.body
 
@@ -148,4 +153,3 @@ class ConversationScreen(TimelineScreen):
     def _show(self, result: WhoResult) -> None:
         self.result = result
         self.body.update(timeline_content(result, summary=False))
-

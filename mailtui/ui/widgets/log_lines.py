@@ -29,8 +29,13 @@ from textual.timer import Timer
 
 from mailtui.analysis.live import LiveEntry
 
-SEVERITY_MARK = {"crit": ("✖", "bold red"), "error": ("✖", "red"), "warn": ("⚠", "yellow"),
-                 "notice": ("•", "cyan"), "info": (" ", "")}
+SEVERITY_MARK = {
+    "crit": ("✖", "bold red"),
+    "error": ("✖", "red"),
+    "warn": ("⚠", "yellow"),
+    "notice": ("•", "cyan"),
+    "info": (" ", ""),
+}
 PROGRAM_WIDTH = 24
 CURSOR_STYLE = Style(bgcolor="grey27")
 #: rendered rows kept, oldest dropped first: a few screens' worth (each is a dozen objects that
@@ -70,8 +75,7 @@ def entry_text(entry: LiveEntry) -> Text:
     text.append(" ")
     text.append(program[:PROGRAM_WIDTH].ljust(PROGRAM_WIDTH), "cyan")
     text.append(" ")
-    text.append(rec.message if rec.fmt != "unknown" else rec.line,
-                "bold" if severity in ("error", "crit") else "")
+    text.append(rec.message if rec.fmt != "unknown" else rec.line, "bold" if severity in ("error", "crit") else "")
     return text
 
 
@@ -160,8 +164,7 @@ class LogLines(ScrollView, can_focus=True):
 
     def set_filter(self, predicate: Callable[[LiveEntry], bool] | None) -> None:
         self._filter = predicate
-        self.view = deque((e for e in self.entries if predicate is None or predicate(e)),
-                          maxlen=self.max_lines)
+        self.view = deque((e for e in self.entries if predicate is None or predicate(e)), maxlen=self.max_lines)
         self.cursor = min(self.cursor, len(self.view) - 1)
         self._cache.clear()
         self._resize()
@@ -246,11 +249,11 @@ class LogLines(ScrollView, can_focus=True):
             room = max(10, width - MESSAGE_COLUMN)
             if part:
                 start = width + (part - 1) * room
-                text = Text.assemble(" " * (width - room), text[start:start + room], no_wrap=True)
+                text = Text.assemble(" " * (width - room), text[start : start + room], no_wrap=True)
         elif self.x:
             # scrolled sideways: the message moves, the time and the program stay
             head = text[:MESSAGE_COLUMN]
-            head.append_text(text[MESSAGE_COLUMN + self.x:])
+            head.append_text(text[MESSAGE_COLUMN + self.x :])
             text = head
         # wrapping, the first row is cut where the next one goes on; else an ellipsis says there is more
         text.truncate(width, overflow="crop" if self.wrap else "ellipsis", pad=True)
