@@ -19,7 +19,7 @@ from mailtui.containers.engine import Container, EngineClient, EngineError, acce
 from mailtui.containers.follow import ContainerLine, ContainerLogFollower
 from mailtui.containers.frames import FrameDecoder
 from tests.containerlab import ContainerLab, missing, start_lab
-from tests.rig.base import REQUIRE_ENV, daemons_required
+from tests.rig.base import REQUIRE_ENV, daemons_required, wait_for
 
 MAILCOW = {"com.docker.compose.project": "mailcowdockerized"}
 
@@ -50,16 +50,6 @@ def client(lab: ContainerLab) -> Iterator[EngineClient]:
     c = EngineClient(lab.socket)
     yield c
     c.close()
-
-
-def _until(pred, timeout: float = 20.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def _engine_log(client: EngineClient, ident: str) -> list[str]:
@@ -247,18 +237,18 @@ def test_follow_across_restart_and_recreation_loses_and_repeats_nothing(
     follower.start()
     got: list[ContainerLine] = []
     try:
-        _until(lambda: _collect(follower, got) >= 20, what="first lines")
+        wait_for(lambda: _collect(follower, got) >= 20, what="first lines")
         lab.podman("restart", "-t", "0", "pf-seq")
-        _until(lambda: _collect(follower, got) > 0 and follower.reconnects >= 1, what="reconnect after restart")
+        wait_for(lambda: _collect(follower, got) > 0 and follower.reconnects >= 1, what="reconnect after restart")
         n_after_restart = len(got)
-        _until(lambda: _collect(follower, got) >= n_after_restart + 30, what="lines after the restart")
+        wait_for(lambda: _collect(follower, got) >= n_after_restart + 30, what="lines after the restart")
         lab.podman("stop", "-t", "0", "pf-seq")
         time.sleep(0.3)
         _collect(follower, got)
         before = _engine_log(client, first)
         lab.podman("rm", "-f", "-t", "0", "pf-seq")
         second = lab.run("pf-seq", SEQ_SCRIPT.format(stop=25, pause=0.02), labels=labels)
-        _until(
+        wait_for(
             lambda: _collect(follower, got) and sum(line.text.endswith(" seq=25") for line in got) >= 2,
             what="the re-created container's lines",
         )
@@ -283,14 +273,14 @@ def test_follow_reports_a_missing_container_then_picks_it_up(lab: ContainerLab, 
     follower.start()
     got: list[ContainerLine] = []
     try:
-        _until(lambda: follower.problem, what="a problem")
+        wait_for(lambda: follower.problem, what="a problem")
         assert follower.problem == "container late not found"
         lab.run(
             "late",
             "echo 'Dec  1 08:00:00 mx dovecot: imap-login: Login: user=<a>'; sleep 600",
             labels={**MAILCOW, "com.docker.compose.service": "dovecot-mailcow"},
         )
-        _until(lambda: _collect(follower, got), timeout=40, what="the late container's line")
+        wait_for(lambda: _collect(follower, got), timeout=40, what="the late container's line")
         assert got[0].text.endswith("imap-login: Login: user=<a>")
         assert follower.problem == ""
     finally:
@@ -308,7 +298,7 @@ def test_hostile_output_is_sanitised_and_capped(lab: ContainerLab, client: Engin
     follower.start()
     got: list[ContainerLine] = []
     try:
-        _until(lambda: _collect(follower, got) >= 2, what="two lines")
+        wait_for(lambda: _collect(follower, got) >= 2, what="two lines")
         assert "\x1b" not in got[0].text and "\x07" not in got[0].text and "␛" in got[0].text
         assert len(got[1].text) < 40_000
     finally:
@@ -375,7 +365,7 @@ def test_services_report_state_restarts_and_a_stopped_container(lab: ContainerLa
     lab.run("svc-dovecot", "exit 3", labels={**MAILCOW, "com.docker.compose.service": "dovecot-mailcow"})
     try:
         lab.podman("restart", "-t", "0", "svc-postfix")
-        _until(
+        wait_for(
             lambda: lab.podman("inspect", "-f", "{{.State.Status}}", "svc-dovecot") == "exited",
             what="the dovecot container to exit",
         )
@@ -407,7 +397,7 @@ def test_cli_lists_the_appliance_and_exits_1_when_one_is_down(lab: ContainerLab,
     lab.run("cli-dovecot", "exit 1", labels={**MAILCOW, "com.docker.compose.service": "dovecot-mailcow"})
     env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path)}
     try:
-        _until(lambda: lab.podman("inspect", "-f", "{{.State.Status}}", "cli-dovecot") == "exited", what="exit")
+        wait_for(lambda: lab.podman("inspect", "-f", "{{.State.Status}}", "cli-dovecot") == "exited", what="exit")
         out = subprocess.run(
             [sys.executable, "-m", "mailtui", "containers", "--socket", lab.socket, "--json"],
             capture_output=True,
@@ -479,7 +469,7 @@ def test_docker_mailserver_fail2ban_is_read_and_unbans_inside_the_container(
             )
             return "pong" in res
 
-        _until(client_ok, timeout=30, what="fail2ban-server in the container")
+        wait_for(client_ok, timeout=30, what="fail2ban-server in the container")
         lab.podman(
             "exec",
             "dms-f2b",
@@ -549,7 +539,7 @@ def test_live_view_follows_mailcow_streams_and_the_docker_mailserver_log_file(
             got.extend(live.poll())
             return {e.source for e in got} >= {"dms-live", "mc-live-postfix"}
 
-        _until(seen, timeout=30, what="a line from each container")
+        wait_for(seen, timeout=30, what="a line from each container")
         by_source = {e.source: e for e in got}
         pf = by_source["mc-live-postfix"]
         assert pf.recognizer is not None and pf.fields.get("client_ip") == "198.51.100.7"
@@ -622,7 +612,7 @@ async def test_services_pane_lists_the_appliance_containers(lab: ContainerLab, t
         },
     )
     try:
-        _until(lambda: lab.podman("inspect", "-f", "{{.State.Status}}", "pane-dovecot") == "exited", what="exit")
+        wait_for(lambda: lab.podman("inspect", "-f", "{{.State.Status}}", "pane-dovecot") == "exited", what="exit")
         app = MailTuiApp(cfg, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
         async with app.run_test(size=(160, 50)) as pilot:
             pane = app.query_one(ServicesPane)

@@ -14,19 +14,10 @@ from typing import Any
 import pytest
 
 from mailtui.fleet.link import HostSpec, RemoteHost, hosts_from
+from tests.rig.base import wait_for
 from tests.sshlab import SshLab, start_sshd
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _until(pred, timeout: float = 30.0, what: str = "condition"):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = pred()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")
@@ -103,7 +94,7 @@ def _drain(hosts: dict[str, Host], received: dict[str, list[Any]]) -> None:
 
 def test_three_hosts_stream_recognized_lines_each_in_order(fleet: dict[str, Host]) -> None:
     received: dict[str, list[Any]] = {}
-    _until(lambda: all(h.remote.state == "ok" for h in fleet.values()), what="three hellos")
+    wait_for(lambda: all(h.remote.state == "ok" for h in fleet.values()), what="three hellos")
     assert {h.remote.status() for h in fleet.values()} == {"mx1 ok", "mx2 ok", "imap1 ok"}
     assert fleet["mx1"].remote.hello["read_only"] is True and fleet["mx2"].remote.hello["read_only"] is False
     for h in fleet.values():
@@ -113,7 +104,7 @@ def test_three_hosts_stream_recognized_lines_each_in_order(fleet: dict[str, Host
         _drain(fleet, received)
         return all(_lines(received, n) == h.written for n, h in fleet.items())
 
-    _until(all_in, what="every line of every host")
+    wait_for(all_in, what="every line of every host")
     first = next(e for m in received["mx2"] if m["type"] == "logs" for e in m["entries"])
     assert first["rec"] == "postfix.sasl.auth_failed" and first["fields"]["client_ip"].startswith("198.51.100.")
     assert all(m["host"] == "mx2" for m in received["mx2"])
@@ -122,17 +113,17 @@ def test_three_hosts_stream_recognized_lines_each_in_order(fleet: dict[str, Host
 def test_a_killed_connection_reconnects_and_resumes_without_loss_or_repetition(fleet: dict[str, Host]) -> None:
     received: dict[str, list[Any]] = {}
     mx2 = fleet["mx2"]
-    _until(lambda: mx2.remote.state == "ok", what="mx2 up")
+    wait_for(lambda: mx2.remote.state == "ok", what="mx2 up")
     mx2.write(10)
-    _until(lambda: (_drain(fleet, received), len(_lines(received, "mx2")) == 10)[1], what="the first 10")
+    wait_for(lambda: (_drain(fleet, received), len(_lines(received, "mx2")) == 10)[1], what="the first 10")
     # kill the sshd process serving mx2's session, as a dropped link would end it
     os.kill(_session_of(mx2), signal.SIGKILL)
-    _until(lambda: mx2.remote.state == "reconnecting", what="mx2 reconnecting")
+    wait_for(lambda: mx2.remote.state == "reconnecting", what="mx2 reconnecting")
     assert mx2.remote.status().startswith("mx2 reconnecting (")
     mx2.write(15)  # while it is away
-    _until(lambda: mx2.remote.state == "ok" and mx2.remote.connects >= 2, what="mx2 back")
+    wait_for(lambda: mx2.remote.state == "ok" and mx2.remote.connects >= 2, what="mx2 back")
     mx2.write(5)
-    _until(lambda: (_drain(fleet, received), len(_lines(received, "mx2")) >= 30)[1], what="all 30 lines")
+    wait_for(lambda: (_drain(fleet, received), len(_lines(received, "mx2")) >= 30)[1], what="all 30 lines")
     time.sleep(0.5)
     _drain(fleet, received)
     assert _lines(received, "mx2") == mx2.written  # once each, in order
@@ -140,7 +131,7 @@ def test_a_killed_connection_reconnects_and_resumes_without_loss_or_repetition(f
 
 
 def test_requests_are_routed_and_read_only_is_the_agents_word(fleet: dict[str, Host]) -> None:
-    _until(lambda: all(h.remote.state == "ok" for h in fleet.values()), what="three hellos")
+    wait_for(lambda: all(h.remote.state == "ok" for h in fleet.values()), what="three hellos")
     ro = fleet["mx1"].remote.request("unban", ip="203.0.113.9")
     rw = fleet["mx2"].remote.request("where", key="smtpd_tls_security_level")
     empty = fleet["imap1"].remote.request("unban", ip="203.0.113.9", jail="")
@@ -153,7 +144,7 @@ def test_requests_are_routed_and_read_only_is_the_agents_word(fleet: dict[str, H
                     replies[name] = m
         return len(replies) == 3
 
-    _until(answered, what="three replies")
+    wait_for(answered, what="three replies")
     assert replies["mx1"]["id"] == ro and replies["mx1"]["ok"] is False
     assert "runs --read-only" in replies["mx1"]["error"]
     assert replies["mx2"]["id"] == rw and replies["mx2"]["ok"] is True and isinstance(replies["mx2"]["result"], list)
@@ -175,7 +166,7 @@ def test_a_wrong_host_key_is_refused_and_said(lab: SshLab, tmp_path: Path) -> No
     host = RemoteHost(HostSpec("evil", "evil", "true", ["-F", str(bad)]))
     host.start()
     try:
-        _until(lambda: host.state == "reconnecting" and host.problem, what="a refusal")
+        wait_for(lambda: host.state == "reconnecting" and host.problem, what="a refusal")
         assert "Host key verification failed" in host.problem or "REMOTE HOST IDENTIFICATION" in host.problem
         assert host.hello == {}
     finally:
