@@ -3,6 +3,7 @@ helpers to import (waiting, the corpus) are in tests/helpers.py."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -27,6 +28,17 @@ def _no_machine_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     inherit the variable). The one place tests isolate the configuration files."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
+
+
+@pytest.fixture(autouse=True)
+def _no_routed_tools() -> Iterator[None]:
+    """A dashboard a test starts against a container lab routes postconf/doveconf into its containers
+    (process-wide, as it should for the real app): undone after each test, so no later test asks a
+    container that is gone."""
+    yield
+    from mailtui.mta.run import clear_routes
+
+    clear_routes()
 
 
 @pytest.fixture

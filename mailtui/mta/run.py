@@ -56,6 +56,11 @@ def route_tools(tools: Iterable[str], route: Route | None) -> None:
             _ROUTES[tool] = route
 
 
+def clear_routes() -> None:
+    """Every tool on this machine again (a test's appliance must not outlive the test)."""
+    _ROUTES.clear()
+
+
 def routed(tool: str) -> Route | None:
     return _ROUTES.get(tool)
 

@@ -248,9 +248,15 @@ class MailTuiApp(App[int]):
             parts.append(Content.styled("  replaying captured daemon logs", "$warning"))
         elif self.read_only:
             parts.append(Content.styled("  ban, unban and queue changes are off", "$warning"))
-        bars = self.query("#topbar")  # a late answer while the app shuts down finds no bar: nothing to do
-        if bars:
-            bars.first(Static).update(Content.assemble(*parts))
+        bar = self._bar("topbar")
+        if bar is not None:
+            bar.update(Content.assemble(*parts))
+
+    def _bar(self, name: str) -> Static | None:
+        """The top or alert bar; None once the screen is gone (a worker's late answer while the app
+        shuts down has nothing left to update)."""
+        found = self.query(f"#{name}")
+        return found.first(Static) if found else None
 
     # -- services and alerts ---------------------------------------------------------------------
     @property
@@ -262,7 +268,9 @@ class MailTuiApp(App[int]):
         return self._services
 
     def on_services_pane_alerts_changed(self, message: ServicesPane.AlertsChanged) -> None:
-        bar = self.query_one("#alertbar", Static)
+        bar = self._bar("alertbar")
+        if bar is None:
+            return
         alerts = message.alerts
         bar.set_class(bool(alerts), "-on")
         if alerts:
