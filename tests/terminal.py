@@ -180,8 +180,14 @@ class Terminal:
             status = self._status_file.read_text().strip()
         except FileNotFoundError:
             out = self._tmux("display-message", "-p", "-t", "t", "#{pane_dead}", check=False)
-            # the window is gone (or its shell died before writing the status)
-            return -1 if out.returncode != 0 or out.stdout.strip() == "1" else None
+            if out.returncode == 0 and out.stdout.strip() != "1":
+                return None  # still running
+            # the window is gone: its shell may have written the status between the two looks
+            try:
+                late = self._status_file.read_text().strip()
+            except FileNotFoundError:
+                return -1  # the shell died before writing it
+            return int(late) if late.lstrip("-").isdigit() else -1
         return int(status) if status.lstrip("-").isdigit() else -1
 
     def wait_for(self, expect: Expect, timeout: float = DEFAULT_TIMEOUT, what: str = "") -> str:

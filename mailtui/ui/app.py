@@ -165,7 +165,8 @@ class MailTuiApp(App[int]):
         self._current_id = PANE_ORDER[0].PANE_ID
 
     def compose(self) -> ComposeResult:
-        yield Static(Content("mailtui · detecting the mail stack…"), id="topbar", markup=False)
+        # the mode shows at once; the stack's versions follow when detected (postconf can be slow)
+        yield Static(self._topbar_content("detecting the mail stack…"), id="topbar", markup=False)
         tabs = Tabs(*(Tab(cls.TITLE, id=f"tab-{cls.PANE_ID}") for cls in PANE_ORDER), id="pane-tabs")
         # the strip is hidden on wide screens and only mirrors the pane keys on narrow ones: it
         # never takes focus (focused while hidden, m maximized it: a screen of hatching)
@@ -220,6 +221,12 @@ class MailTuiApp(App[int]):
 
     def _set_topbar(self, summary: str) -> None:
         self._stack_text = summary
+        bar = self._bar("topbar")
+        if bar is not None:
+            bar.update(self._topbar_content(summary))
+
+    def _topbar_content(self, summary: str) -> Content:
+        """The bar's text: the mode first (DEMO / read-only), then the mail stack's summary."""
         if self.demo:
             # the panes replay a capture of the test rig, where every daemon ran: this machine's
             # own daemons running or not is not what the demo shows
@@ -248,9 +255,7 @@ class MailTuiApp(App[int]):
             parts.append(Content.styled("  replaying captured daemon logs", "$warning"))
         elif self.read_only:
             parts.append(Content.styled("  ban, unban and queue changes are off", "$warning"))
-        bar = self._bar("topbar")
-        if bar is not None:
-            bar.update(Content.assemble(*parts))
+        return Content.assemble(*parts)
 
     def _bar(self, name: str) -> Static | None:
         """The top or alert bar; None once the screen is gone (a worker's late answer while the app
