@@ -8,7 +8,6 @@ by --read-only).
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from datetime import datetime
 
@@ -75,27 +74,15 @@ def _span(seconds: int | None) -> str:
 def headline(bans: BansResult) -> tuple[str, str]:
     """The Bans status line and the path in it that may be shortened.
 
-    With the socket: the version. Without it, whether fail2ban runs and where the bans shown
-    come from, as of when: a log two days old must not read like the server's state now.
-    ``BansResult.headline()`` says it when fail2ban/source.py has it; before that the reason
-    text is read here."""
+    With the socket: the version. Without it, ``BansResult.headline()``: whether fail2ban runs
+    and where the bans shown come from, as of when (a log two days old must not read like the
+    server's state now)."""
     snap = bans.snapshot
     if bans.mode == "socket":
         version = f"fail2ban {snap.version}" if snap is not None and snap.version else "fail2ban"
         note = bans.reason if bans.reason.startswith("demo") else "socket"
         return f"{version} · {note}", ""
-    path = getattr(bans, "source_file", "") or _read_path(bans.reason)
-    told = getattr(bans, "headline", None)
-    if callable(told):
-        return str(told()), path
-    as_of = getattr(bans, "as_of", None) or _mtime(path)
-    where = f"bans below are from {path} as of {_as_of(as_of)}" if path else "bans below are from the log"
-    reason = bans.reason.lower()
-    if "not running" in reason or "nobody answers" in reason or "is stopped" in reason:
-        return f"fail2ban is not running — {where}", path
-    if "permission denied" in reason or "root-only" in reason:
-        return f"fail2ban's socket is root-only — {where}", path
-    return f"fail2ban's socket is not usable — {where}", path
+    return bans.headline(), bans.source_file
 
 
 def fit_status(text: str, path: str, suffix: str, width: int) -> tuple[str, str]:
@@ -120,29 +107,6 @@ def fit_status(text: str, path: str, suffix: str, width: int) -> tuple[str, str]
         short = tail.split("; ", 1)[0]
         return (tail if fits(tail) or short == tail else short), head
     return text, ""
-
-
-def _read_path(reason: str) -> str:
-    clause = reason.rsplit("; ", 1)[-1]
-    if clause.startswith("reading "):
-        return clause.removeprefix("reading ").split(" and the ban database")[0].removesuffix(" instead")
-    return ""
-
-
-def _mtime(path: str) -> float | None:
-    import os
-
-    try:
-        return os.stat(path).st_mtime if path else None
-    except OSError:
-        return None
-
-
-def _as_of(ts: float | None) -> str:
-    if not ts:
-        return "an unknown time"
-    now = time.time()
-    return datetime.fromtimestamp(ts).strftime("%H:%M:%S" if now - ts < 86400 else "%Y-%m-%d %H:%M")
 
 
 def _left_cell(left: float | None, mode: str) -> Text:
