@@ -80,8 +80,10 @@ def entry_text(entry: LiveEntry) -> Text:
 
 
 class LogLines(ScrollView, can_focus=True):
+    # left/right shift the text itself (self.x): Textual's horizontal scrollbar never has a use
+    # here, and it came and went with the order of layout and backfill (one row more or less)
     DEFAULT_CSS = """
-    LogLines { height: 1fr; }
+    LogLines { height: 1fr; overflow-x: hidden; }
     """
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
