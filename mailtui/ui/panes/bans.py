@@ -26,8 +26,8 @@ from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
 from mailtui.system.units import HOUR_SLOTS, HourCounts, plural, sparkline
 from mailtui.ui.panes.base import (
     KeyInput,
-    Pane,
     PaneTable,
+    PolledPane,
     SourceResult,
     read_only_bindings,
     read_only_state,
@@ -126,10 +126,10 @@ def _hm(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "--:--:--"
 
 
-class BansPane(Pane):
+class BansPane(PolledPane):
     TITLE = "Bans"
     PANE_ID = "bans"
-    POLL_SECONDS = 5.0
+    DEFAULT_POLL_SECONDS = 5.0
     WRITE_ACTIONS = frozenset({"unban", "ban"})
     BINDINGS = read_only_bindings(
         [
@@ -186,9 +186,9 @@ class BansPane(Pane):
         self._columns = self.table.add_columns(
             "jail / banned IP · left", "failed", "banned", "bans/h", "ban time", "since", "name"
         )
-        self.POLL_SECONDS = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
+        self.poll_seconds = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
         self.rdns = ReverseNames(self.app.cfg["dns.nameserver"])  # type: ignore[attr-defined]
-        super().on_mount()
+        # PolledPane.on_mount starts the first poll (Textual runs each class's handler in the MRO)
 
     # -- data ------------------------------------------------------------------------------------
     def collect(self) -> SourceResult:
@@ -343,7 +343,6 @@ class BansPane(Pane):
             self._show_events()
 
     def on_resize(self) -> None:
-        super().on_resize()
         if self.result is not None:  # what the status line can hold depends on the width
             self.call_after_refresh(self._fill)
 

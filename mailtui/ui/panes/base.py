@@ -1,9 +1,10 @@
-"""Base class of every pane: a bordered, maximizable box with a status line.
+"""Base classes of the panes: a bordered, maximizable box with a status line (``Pane``), and
+one that polls its own data source (``PolledPane``).
 
-A pane owns a data source that runs in a thread worker. The worker only collects a
-plain object and posts it back as a message; the pane renders it on the UI thread and
-then schedules the next poll, so polls never overlap and a slow source never blocks
-the screen or another pane.
+A polled pane's source runs in a thread worker. The worker only collects a plain object and
+posts it back as a message; the pane renders it on the UI thread and then schedules the next
+poll, so polls never overlap and a slow source never blocks the screen or another pane. Panes
+fed by the app (Logs, Problems) or by a check the admin starts (DNS) are plain panes.
 
 The focus model lives here too: focusing a pane focuses its main widget (a table or the
 log view), never an input; an input line (``KeyInput``) takes focus only when its key
@@ -20,7 +21,7 @@ from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 from rich.text import Text
-from textual import events
+from textual import events, work
 from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
@@ -180,15 +181,11 @@ class SourceResult:
 
 
 class Pane(Vertical, can_focus=True):
-    """A dashboard pane. Subclasses set TITLE/PANE_ID and override ``collect``/``show``."""
+    """A dashboard pane. Subclasses set TITLE/PANE_ID and compose their body."""
 
     ALLOW_MAXIMIZE = True
     TITLE: ClassVar[str] = ""
     PANE_ID: ClassVar[str] = ""
-    #: seconds between polls; 0 means poll once at mount.
-    POLL_SECONDS: float = 0.0  # a pane may set its own from the config
-    #: False for panes fed by the app (the log panes) instead of their own poll.
-    POLLED: ClassVar[bool] = True
 
     DEFAULT_CSS = """
     Pane {
@@ -205,19 +202,10 @@ class Pane(Vertical, can_focus=True):
     }
     """
 
-    class Collected(Message):
-        """A poll finished (posted from the worker thread)."""
-
-        def __init__(self, pane: Pane, result: SourceResult) -> None:
-            super().__init__()
-            self.pane = pane
-            self.result = result
-
     def __init__(self) -> None:
         super().__init__(id=self.PANE_ID)
         self.border_title = Content(self.TITLE)
         self.status = Static("", markup=False, classes="pane-status")
-        self._next_poll: Timer | None = None
         self._status_shown: tuple[str, bool, str, int] | None = None
         self._status_text: tuple[str, bool, str] = ("", False, "")
 
@@ -227,10 +215,6 @@ class Pane(Vertical, can_focus=True):
     def compose(self):
         yield self.status
         yield from self.compose_body()
-
-    def on_mount(self) -> None:
-        if self.POLLED:
-            self.start_poll()
 
     #: actions that change a server: hidden and refused under --read-only
     WRITE_ACTIONS: ClassVar[frozenset[str]] = frozenset()
@@ -282,38 +266,6 @@ class Pane(Vertical, can_focus=True):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         notify_failed_worker(self, event)
 
-    def start_poll(self) -> None:
-        self.run_worker(
-            self._poll_thread, thread=True, exclusive=True, group=f"poll-{self.PANE_ID}", exit_on_error=False
-        )
-
-    def _poll_thread(self) -> None:
-        try:
-            result = self.collect()
-        except Exception as exc:  # noqa: BLE001 - a failing source must not take the app down
-            result = SourceResult(error=f"{type(exc).__name__}: {exc}")
-        self.post_message(self.Collected(self, result))
-
-    def on_pane_collected(self, message: Pane.Collected) -> None:
-        if message.pane is not self:
-            return
-        message.stop()
-        self.show(message.result)
-        if self.POLL_SECONDS > 0 and self.is_mounted:
-            # an extra poll (after an action) must not start a second chain of timers
-            if self._next_poll is not None:
-                self._next_poll.stop()
-            self._next_poll = self.set_timer(self.POLL_SECONDS, self.start_poll)
-
-    # -- to override -------------------------------------------------------------------------
-    def collect(self) -> SourceResult:
-        """Runs in a worker thread: gather data, touch no widget."""
-        return SourceResult(error="no data source")
-
-    def show(self, result: SourceResult) -> None:
-        """Runs on the UI thread with the latest result."""
-        self.set_status(result.error, problem=bool(result.error))
-
     def set_status(self, text: str, problem: bool = False, squeeze: str = "") -> None:
         """One line of status. ``squeeze`` is a part of ``text`` (a path) that is shortened in
         its middle when the line is wider than the pane, so its start and its file name stay."""
@@ -333,6 +285,70 @@ class Pane(Vertical, can_focus=True):
     def on_resize(self) -> None:
         if self._status_text[2]:  # the squeezed part depends on the width
             self.call_after_refresh(lambda: self.set_status(*self._status_text))
+
+
+class PolledPane(Pane):
+    """A pane that polls its own source: ``collect`` in a thread worker, ``show`` on the UI thread.
+
+    ``poll_seconds`` is the pause between polls (0: poll once at mount); each pane instance sets
+    its own (from the config), the class only gives the default.
+    """
+
+    DEFAULT_POLL_SECONDS: ClassVar[float] = 0.0
+
+    class Collected(Message):
+        """A poll finished (posted from the worker thread)."""
+
+        def __init__(self, pane: PolledPane, result: SourceResult) -> None:
+            super().__init__()
+            self.pane = pane
+            self.result = result
+
+        @property
+        def control(self) -> PolledPane:
+            return self.pane
+
+        def can_replace(self, message: Message) -> bool:
+            # only the latest poll matters: a newer result queued behind this one replaces it
+            return isinstance(message, PolledPane.Collected) and message.pane is self.pane
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.poll_seconds = self.DEFAULT_POLL_SECONDS
+        self._next_poll: Timer | None = None
+
+    def on_mount(self) -> None:
+        self.start_poll()
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def start_poll(self) -> None:
+        """Collect once in a thread worker and post the result (exclusive: a poll started after an
+        action marks the one still running as cancelled; whichever result comes last is shown)."""
+        try:
+            result = self.collect()
+        except Exception as exc:  # noqa: BLE001 - a failing source must not take the app down
+            result = SourceResult(error=f"{type(exc).__name__}: {exc}")
+        self.post_message(self.Collected(self, result))
+
+    def on_polled_pane_collected(self, message: PolledPane.Collected) -> None:
+        if message.pane is not self:
+            return
+        message.stop()
+        self.show(message.result)
+        if self.poll_seconds > 0 and self.is_mounted:
+            # an extra poll (after an action) must not start a second chain of timers
+            if self._next_poll is not None:
+                self._next_poll.stop()
+            self._next_poll = self.set_timer(self.poll_seconds, self.start_poll)
+
+    # -- to override -------------------------------------------------------------------------
+    def collect(self) -> SourceResult:
+        """Runs in a worker thread: gather data, touch no widget."""
+        return SourceResult(error="no data source")
+
+    def show(self, result: SourceResult) -> None:
+        """Runs on the UI thread with the latest result."""
+        self.set_status(result.error, problem=bool(result.error))
 
 
 def middle_ellipsis(text: str, width: int) -> str:

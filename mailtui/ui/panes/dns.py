@@ -40,7 +40,6 @@ MARK = {
 class DnsPane(Pane):
     TITLE = "DNS"
     PANE_ID = "dns"
-    POLLED = False
     BINDINGS = [Binding("d", "edit_domain", "Domain"), Binding("r", "rerun", "Re-run check")]
 
     # the domain input shows only while it is edited (d); in the wide layout the pane is a strip

@@ -17,14 +17,15 @@ from textual.widgets import Input
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.ui.logfilter import FilterError, Predicate, compile_filter
-from mailtui.ui.panes.base import KeyInput, Pane, SourceResult
+from mailtui.ui.panes.base import KeyInput, Pane
 from mailtui.ui.widgets.log_lines import LogLines
 
 
 class LogsPane(Pane):
+    """Fed by the app's tail worker (``add``), not polled."""
+
     TITLE = "Logs"
     PANE_ID = "logs"
-    POLLED = False  # fed by the app's tail worker
     DEFAULT_CSS = """
     LogsPane #log-filter { display: none; height: 3; }
     LogsPane.-filtering #log-filter { display: block; }
@@ -160,6 +161,3 @@ class LogsPane(Pane):
             title += f" · search: {self.search_text} (n/N)"
         # a plain str border title is parsed as markup: a filter like re:[/x would crash it
         self.border_title = Content(title)
-
-    def show(self, result: SourceResult) -> None:  # not polled
-        pass

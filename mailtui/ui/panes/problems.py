@@ -15,7 +15,7 @@ from textual.widgets import DataTable
 from mailtui.analysis.live import LiveEntry
 from mailtui.recognizers.model import Recognizer
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
-from mailtui.ui.panes.base import Pane, PaneTable, SourceResult, refill_table
+from mailtui.ui.panes.base import Pane, PaneTable, refill_table
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
 
@@ -93,7 +93,6 @@ def _ago(ts: float, now: float) -> str:
 class ProblemsPane(Pane):
     TITLE = "Problems"
     PANE_ID = "problems"
-    POLLED = False
     BINDINGS = [
         Binding("b", "bans", "IP in Bans"),
         Binding("l", "who", "Look up"),
@@ -210,6 +209,3 @@ class ProblemsPane(Pane):
             from mailtui.ui.screens.explain import ExplainScreen
 
             self.app.push_screen(ExplainScreen(group.last_entry, group.overview()))
-
-    def show(self, result: SourceResult) -> None:  # not polled
-        pass

@@ -16,15 +16,15 @@ from mailtui.containers.services import ContainersReport
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
 from mailtui.system.units import human_age, human_bytes, plural, sparkline
-from mailtui.ui.panes.base import Pane, PaneTable, SourceResult, read_only_bindings, refill_table
+from mailtui.ui.panes.base import PaneTable, PolledPane, SourceResult, read_only_bindings, refill_table
 
 _STATE_STYLE = {"ok": "green", "missing": "bold red", "unexpected": "yellow", "not configured": "dim"}
 
 
-class ServicesPane(Pane):
+class ServicesPane(PolledPane):
     TITLE = "Services"
     PANE_ID = "services"
-    POLL_SECONDS = 5.0
+    DEFAULT_POLL_SECONDS = 5.0
     WRITE_ACTIONS = frozenset({"flush"})
     BINDINGS = read_only_bindings([Binding("f", "flush", "Flush queue")], WRITE_ACTIONS)
     ENTER_HELP = "Open the mail queue (on the queue row or a deferred reason)"
@@ -55,9 +55,8 @@ class ServicesPane(Pane):
 
     def on_mount(self) -> None:
         self.table.add_columns("what", "state", "detail")
-        self.POLL_SECONDS = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
+        self.poll_seconds = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
         self.set_status("looking at the daemons…")
-        super().on_mount()
 
     def collect(self) -> SourceResult:
         report = self.app.services_collector.collect()  # type: ignore[attr-defined]
