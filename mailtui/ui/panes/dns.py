@@ -1,17 +1,21 @@
 """The DNS & autoconfig pane: a domain, its findings grouped, details of the selected one.
 
-The check runs in a thread worker with its own event loop; findings are posted as they
-are made and drawn in batches (one table rebuild per UI tick, not per finding).
+The check runs in an exclusive thread worker with its own event loop; findings are posted as
+they are made (``Found``, then ``Finished`` or ``Failed``) and drawn in batches (one table
+rebuild per UI tick, not per finding). A new check cancels the one still running: what the
+cancelled worker still sends is dropped, so findings of two domains never mix.
 """
 
 from __future__ import annotations
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
 from textual.message import Message
 from textual.widgets import DataTable, Input, Static
+from textual.worker import Worker, get_current_worker
 
 from mailtui.dns.model import GROUPS, RANK, Finding
 from mailtui.system.units import plural
@@ -53,11 +57,33 @@ class DnsPane(Pane):
     Screen.-narrow DnsPane #dns-detail, DnsPane.-maximized #dns-detail { display: block; }
     """
 
-    class Arrived(Message):
-        def __init__(self, finding: Finding | None, done: bool = False, error: str = "") -> None:
+    class CheckNews(Message):
+        """News from the check of one domain, sent by its worker (stale once that is cancelled)."""
+
+        def __init__(self, pane: DnsPane, worker: Worker[None]) -> None:
             super().__init__()
+            self.pane = pane
+            self.worker = worker
+
+        @property
+        def control(self) -> DnsPane:
+            return self.pane
+
+    class Found(CheckNews):
+        """One finding made."""
+
+        def __init__(self, pane: DnsPane, worker: Worker[None], finding: Finding) -> None:
+            super().__init__(pane, worker)
             self.finding = finding
-            self.done = done
+
+    class Finished(CheckNews):
+        """The check is complete (every finding was sent before this)."""
+
+    class Failed(CheckNews):
+        """The check could not run to its end: a bad domain or resolver, said in one line."""
+
+        def __init__(self, pane: DnsPane, worker: Worker[None], error: str) -> None:
+            super().__init__(pane, worker)
             self.error = error
 
     def __init__(self) -> None:
@@ -70,7 +96,6 @@ class DnsPane(Pane):
         self.findings: list[Finding] = []
         self.domain = ""
         self._dirty = False
-        self._run = 0
         self._ordered: list[Finding] = []
         self.done = False  # the check of self.domain has finished
 
@@ -83,9 +108,10 @@ class DnsPane(Pane):
         # the summary before the group: in a strip, what is wrong matters more than where
         self.table.add_columns("", "finding", "group")
         self.set_status("press d to type a domain to check (r re-runs)")
-        self.run_worker(self._default_domain, thread=True, exit_on_error=False, group="dns-default")
+        self._default_domain()
         self.set_interval(0.2, self._flush)
 
+    @work(thread=True, group="dns-default", exit_on_error=False)
     def _default_domain(self) -> None:
         from mailtui.dns.context import default_domain
 
@@ -94,7 +120,8 @@ class DnsPane(Pane):
         if domain:
             self.app.call_from_thread(self.start_check, domain)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
+    @on(Input.Submitted, "#dns-domain")
+    def domain_submitted(self, event: Input.Submitted) -> None:
         from mailtui.dns.names import domain_problem
 
         event.stop()
@@ -121,21 +148,23 @@ class DnsPane(Pane):
         self.domain_input.value = domain
         self.findings = []
         self.done = False
-        self._run += 1
-        run = self._run
         self._dirty = True
         self.set_status(f"checking {domain}…")
-        self.run_worker(
-            lambda: self._check(domain, run), thread=True, exclusive=True, group="dns-check", exit_on_error=False
-        )
+        self._check(domain)  # exclusive: the check of the previous domain is cancelled
 
-    def _check(self, domain: str, run: int) -> None:
+    @work(thread=True, exclusive=True, group="dns-check", exit_on_error=False)
+    def _check(self, domain: str) -> None:
         from mailtui.dns.context import options_from_config
         from mailtui.dns.run import check_domain
 
+        worker = get_current_worker()
+
+        def send(news: DnsPane.CheckNews) -> None:
+            if not worker.is_cancelled:  # a newer check took over
+                self.post_message(news)
+
         def arrived(finding: Finding) -> None:
-            if run == self._run:
-                self.post_message(self.Arrived(finding))
+            send(self.Found(self, worker, finding))
 
         replay = getattr(self.app, "dns_source", None)
         try:
@@ -144,22 +173,33 @@ class DnsPane(Pane):
             else:
                 report = check_domain(options_from_config(self.app.cfg, domain), on_finding=arrived)  # type: ignore[attr-defined]
         except Exception as exc:  # noqa: BLE001 - a bad domain or resolver is a status line
-            self.post_message(self.Arrived(None, done=True, error=str(exc)))
+            send(self.Failed(self, worker, str(exc)))
             return
-        if run == self._run:
-            self.post_message(self.Arrived(None, done=True, error="" if report else "no report"))
+        send(self.Finished(self, worker) if report else self.Failed(self, worker, "no report"))
 
-    def on_dns_pane_arrived(self, message: DnsPane.Arrived) -> None:
+    @staticmethod
+    def _current(message: DnsPane.CheckNews) -> bool:
+        """False for news sent just before a newer check cancelled its worker, and still queued."""
         message.stop()
-        if message.finding is not None:
+        return not message.worker.is_cancelled
+
+    def on_dns_pane_found(self, message: DnsPane.Found) -> None:
+        if self._current(message):
             self.findings.append(message.finding)
             self._dirty = True
+
+    def on_dns_pane_failed(self, message: DnsPane.Failed) -> None:
+        if not self._current(message):
             return
         self.done = True
         self._flush(force=True)
-        if message.error:
-            self.set_status(f"{self.domain}: {message.error}", problem=True)
+        self.set_status(f"{self.domain}: {message.error}", problem=True)
+
+    def on_dns_pane_finished(self, message: DnsPane.Finished) -> None:
+        if not self._current(message):
             return
+        self.done = True
+        self._flush(force=True)
         counts = {s: sum(f.status == s for f in self.findings) for s in ("fail", "timeout", "error", "warn")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no problems"
         note = getattr(getattr(self.app, "dns_source", None), "note", "")
