@@ -174,7 +174,12 @@ class MailTuiApp(App[int]):
         yield tabs
         with Container(id="panes"):
             for cls in PANE_ORDER:
-                pane = cls(self.cfg["logs.max_lines"]) if cls is LogsPane else cls()
+                if cls is LogsPane:
+                    pane: Pane = LogsPane(self.cfg["logs.max_lines"])
+                elif cls is BansPane:  # why an IP is banned is read from the lines the Logs pane holds
+                    pane = BansPane(log_entries=lambda: self._pane(LogsPane).lines.entries)
+                else:
+                    pane = cls()
                 self.panes[cls.PANE_ID] = pane
                 yield pane
         yield Static("", id="alertbar", markup=False)

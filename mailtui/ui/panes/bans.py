@@ -9,9 +9,11 @@ by --read-only).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Callable, Iterable
 from datetime import datetime
 
 from rich.text import Text
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -152,8 +154,11 @@ class BansPane(PolledPane):
     BansPane #bans-why { height: 1fr; min-height: 0; color: $text-muted; }
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, log_entries: Callable[[], Iterable[LiveEntry]] = tuple) -> None:
+        """``log_entries``: the lines the Logs pane holds, read (on the UI thread) to say why an IP
+        is banned."""
         super().__init__()
+        self.log_entries = log_entries
         self.search_input = KeyInput(
             placeholder="IP address to find in every jail, then Enter (esc: back)",
             id="bans-search",
@@ -393,12 +398,9 @@ class BansPane(PolledPane):
             self._show_events()
             return
         jail, ip = chosen
-        logs = getattr(self.app, "panes", {}).get("logs")
-        entries = list(logs.lines.entries) if logs is not None else []
-        self.run_worker(
-            lambda: self._why(entries, ip, jail), thread=True, exclusive=True, group="bans-why", exit_on_error=False
-        )
+        self._why(list(self.log_entries()), ip, jail)  # copied here, in the UI thread that appends to it
 
+    @work(thread=True, exclusive=True, group="bans-why", exit_on_error=False)
     def _why(self, entries: list[LiveEntry], ip: str, jail: str) -> None:
         reason = why_banned(((e.record, e.match) for e in entries), ip, jail)
         self.app.call_from_thread(self._show_why, reason, jail)
@@ -440,9 +442,8 @@ class BansPane(PolledPane):
     def action_search(self) -> None:
         self.open_input(self.search_input, self.ip_filter)
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input is not self.search_input:
-            return
+    @on(Input.Submitted, "#bans-search")
+    def search_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if self.search_ip(event.value.strip()):
             self.close_input(self.search_input)
@@ -520,7 +521,7 @@ class BansPane(PolledPane):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.run_worker(lambda: self._act("unban", where[1], ip), thread=True, exit_on_error=False)
+                self._act("unban", where[1], ip)
 
         self.app.push_screen(ConfirmScreen(question, "Unban"), done)
 
@@ -552,12 +553,13 @@ class BansPane(PolledPane):
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self.run_worker(lambda: self._act("ban", where, ip), thread=True, exit_on_error=False)
+                    self._act("ban", where, ip)
 
             self.app.push_screen(ConfirmScreen(question, "Ban"), confirmed)
 
         self.app.push_screen(BanScreen([j.name for j in snap.jails], jail), chosen)
 
+    @work(thread=True, group="bans-act", exit_on_error=False)
     def _act(self, action: str, jail: str, ip: str) -> None:
         from mailtui.containers.mailcow import MailcowError
         from mailtui.fail2ban.actions import ActionRefused, ban, unban
