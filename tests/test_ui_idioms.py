@@ -65,3 +65,36 @@ async def test_a_new_dns_check_cancels_the_running_one_and_drops_its_findings(is
         assert [f.id for f in pane.findings] == ["fast.test-0", "fast.test-1", "fast.test-2"]
         status = str(pane.status.render())
         assert status.startswith("fast.test: 3 findings, no problems"), status
+
+
+async def test_a_bans_worker_that_raises_is_said_on_screen_and_logged(isolated_config, monkeypatch, caplog) -> None:
+    """_why and _act run with exit_on_error=False: an exception they do not expect must not vanish."""
+    import mailtui.fail2ban.actions
+    import mailtui.ui.panes.bans
+    from mailtui.ui.panes import BansPane
+
+    def broken_why(*_: object) -> None:
+        raise RuntimeError("the log view changed under the reader")
+
+    def broken_unban(*_: object) -> int:
+        raise ConnectionResetError("fail2ban closed the socket mid-reply")
+
+    monkeypatch.setattr(mailtui.ui.panes.bans, "why_banned", broken_why)
+    monkeypatch.setattr(mailtui.fail2ban.actions, "unban", broken_unban)
+    app = MailTuiApp(isolated_config, watch_tty=False, stack_summary=lambda: FIXED_SUMMARY, services=FixedServices())
+    async with app.run_test(size=(120, 35)) as pilot:
+        await settle(pilot)
+        pane = app.query_one(BansPane)
+        caplog.clear()
+        for worker in (pane._why([], "203.0.113.7", "dovecot"), pane._act("unban", "dovecot", "203.0.113.7")):
+            await until(pilot, lambda w=worker: w.is_finished, what=f"{worker.name} to finish")
+        await pilot.pause(0.2)
+        shown = [str(n.message) for n in app._notifications]
+        assert "bans-why failed: RuntimeError: the log view changed under the reader" in shown, shown
+        assert "bans-act failed: ConnectionResetError: fail2ban closed the socket mid-reply" in shown, shown
+        logged = [r for r in caplog.records if r.name == "mailtui.ui" and r.levelname == "ERROR"]
+        assert len(logged) == 2, [r.getMessage() for r in caplog.records]
+        # with the traceback: where it broke, not only what
+        assert all(r.exc_info and r.exc_info[1] is not None for r in logged)
+        assert "broken_why" in caplog.text and "broken_unban" in caplog.text
+        assert app.is_running

@@ -40,12 +40,11 @@ from textual.events import Resize
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Static, Tab, Tabs
-from textual.worker import Worker
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.config import Config
 from mailtui.ui.panes import PANE_ORDER, BansPane, DnsPane, LogsPane, Pane, ProblemsPane, ServicesPane
-from mailtui.ui.panes.base import notify_failed_worker
+from mailtui.ui.panes.base import ReportsFailedWorkers
 from mailtui.ui.screens.help import HelpScreen, pane_sections
 from mailtui.ui.widgets.log_lines import LogLines
 
@@ -95,7 +94,7 @@ class LogSources(Message):
         self.problems = problems
 
 
-class MailTuiApp(App[int]):
+class MailTuiApp(ReportsFailedWorkers, App[int]):
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "mailtui"
     # escape first closes an open input or clears a search, and only then restores (action_restore)
@@ -668,9 +667,6 @@ class MailTuiApp(App[int]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen(pane_sections(self.dashboard, self.current_pane()), self.read_only))
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        notify_failed_worker(self, event)
 
     # -- terminal gone -------------------------------------------------------------------------
     def _install_hangup_handling(self) -> None:

@@ -16,6 +16,7 @@ j/k/g/G/Home/End/PgUp/PgDn and keep the selected row by identity across refills
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
@@ -66,12 +67,35 @@ def refuse(node: Widget | App[Any], what: str) -> None:
     )
 
 
+#: where a failed worker's traceback goes (Textual's devtools console and TEXTUAL_LOG get it too)
+log = logging.getLogger("mailtui.ui")
+
+
 def notify_failed_worker(node: Widget | App[Any], event: Worker.StateChanged) -> None:
-    """A worker that died of an exception becomes a visible one-line notification, not silence."""
-    if event.state is WorkerState.ERROR:
-        error = event.worker.error
-        what = event.worker.group if event.worker.group != "default" else event.worker.name
-        node.notify(f"{what} failed: {type(error).__name__}: {error}", severity="error", markup=False)
+    """A worker that died of an exception becomes a visible one-line notification and a log entry
+    with its traceback, not silence.
+
+    Every node that runs workers with ``exit_on_error=False`` (the panes, the dialogs, the app)
+    hands its ``Worker.StateChanged`` here: that message does not bubble, so no single handler
+    up the DOM would see them all. ``ReportsFailedWorkers`` is that handler."""
+    if event.state is not WorkerState.ERROR:
+        return
+    worker = event.worker
+    error = worker.error
+    what = worker.group if worker.group != "default" else worker.name
+    text = f"{what} failed: {type(error).__name__}: {error}"
+    node.notify(text, severity="error", markup=False)
+    exc_info = (type(error), error, error.__traceback__) if isinstance(error, BaseException) else None
+    log.error("%s (worker %r of %s)", text, worker.name, type(node).__name__, exc_info=exc_info)
+    node.log.error(text)
+
+
+class ReportsFailedWorkers:
+    """Mixin for every node that runs workers: a failed one is said on screen and logged."""
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        assert isinstance(self, (Widget, App))
+        notify_failed_worker(self, event)
 
 
 class KeyInput(Input):
@@ -180,7 +204,7 @@ class SourceResult:
     error: str = ""
 
 
-class Pane(Vertical, can_focus=True):
+class Pane(ReportsFailedWorkers, Vertical, can_focus=True):
     """A dashboard pane. Subclasses set TITLE/PANE_ID and compose their body."""
 
     ALLOW_MAXIMIZE = True
@@ -262,9 +286,6 @@ class Pane(Vertical, can_focus=True):
 
     def action_refuse_read_only(self, what: str) -> None:
         refuse(self, what)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        notify_failed_worker(self, event)
 
     def set_status(self, text: str, problem: bool = False, squeeze: str = "") -> None:
         """One line of status. ``squeeze`` is a part of ``text`` (a path) that is shortened in

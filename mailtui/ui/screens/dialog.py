@@ -12,14 +12,13 @@ from typing import TypeVar
 from textual.binding import Binding
 from textual.screen import ModalScreen
 from textual.widgets import Footer
-from textual.worker import Worker
 
-from mailtui.ui.panes.base import notify_failed_worker, read_only_state, refuse
+from mailtui.ui.panes.base import ReportsFailedWorkers, read_only_state, refuse
 
 ResultType = TypeVar("ResultType")
 
 
-class Dialog(ModalScreen[ResultType]):
+class Dialog(ReportsFailedWorkers, ModalScreen[ResultType]):
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("question_mark", "help", "Keys", key_display="?"),
@@ -46,6 +45,3 @@ class Dialog(ModalScreen[ResultType]):
 
     def action_refuse_read_only(self, what: str) -> None:
         refuse(self, what)
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        notify_failed_worker(self, event)
