@@ -32,6 +32,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from textual import work
 from textual.app import App, ComposeResult, SystemCommand
 from textual.binding import Binding
 from textual.containers import Container
@@ -189,8 +190,8 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         first = self.panes[PANE_ORDER[0].PANE_ID]
         first.add_class("-active")
         self._focus_pane(first)
-        self.run_worker(self._detect_versions, thread=True, exit_on_error=False, group="versions")
-        self.run_worker(self._tail_logs(), exclusive=True, exit_on_error=False, group="log-tail")
+        self._detect_versions()
+        self._tail_logs()
         if self._watch_tty:
             self._install_hangup_handling()
             self._install_exit_signals()
@@ -215,6 +216,7 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
             self._gc_saved = None
 
     # -- top bar -------------------------------------------------------------------------------
+    @work(thread=True, group="versions", exit_on_error=False)
     def _detect_versions(self) -> None:
         self.call_from_thread(self._set_topbar, self._stack_summary())
 
@@ -301,6 +303,7 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
             )
         return self._explainer
 
+    @work(exclusive=True, group="log-tail", exit_on_error=False)
     async def _tail_logs(self) -> None:
         import asyncio
 
@@ -493,9 +496,17 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         pane.action_open_queue(everything=True)
 
     def on_log_lines_selected(self, message: LogLines.Selected) -> None:
+        self.explain(message.entry)
+
+    def on_problems_pane_explain_requested(self, message: ProblemsPane.ExplainRequested) -> None:
+        self.explain(message.entry, message.overview)
+
+    def explain(self, entry: LiveEntry, group: Content | None = None) -> None:
+        """The explanation panel of ``entry``, read in the context of the lines the Logs pane holds."""
         from mailtui.ui.screens.explain import ExplainScreen
 
-        self.push_screen(ExplainScreen(message.entry))
+        # copied here, in the UI thread that appends to it: the panel reads it in a worker
+        self.push_screen(ExplainScreen(entry, group, list(self._pane(LogsPane).lines.entries)))
 
     async def action_quit(self) -> None:
         self.leave(0)

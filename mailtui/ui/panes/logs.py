@@ -10,6 +10,7 @@ lines (and unwraps them), left/right scroll an unwrapped view sideways.
 
 from __future__ import annotations
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -127,9 +128,8 @@ class LogsPane(Pane):
             self.lines.action_follow()
         self._retitle()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        if event.input is not self.filter_input:
-            return
+    @on(Input.Submitted, "#log-filter")
+    def filter_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         try:
             predicate = compile_filter(event.value)

@@ -10,6 +10,7 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import DataTable
 
 from mailtui.analysis.live import LiveEntry
@@ -99,6 +100,19 @@ class ProblemsPane(Pane):
         Binding("y", "copy_line", "Copy line", show=False),
     ]
     ENTER_HELP = "Explain the problem (count, who, latest lines, fix)"
+
+    class ExplainRequested(Message):
+        """Explain this group's latest line (the app opens it with the Logs pane's lines as context)."""
+
+        def __init__(self, pane: ProblemsPane, entry: LiveEntry, overview: Content) -> None:
+            super().__init__()
+            self.pane = pane
+            self.entry = entry
+            self.overview = overview
+
+        @property
+        def control(self) -> ProblemsPane:
+            return self.pane
 
     def __init__(self) -> None:
         super().__init__()
@@ -206,6 +220,4 @@ class ProblemsPane(Pane):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         group = self.groups.get(str(event.row_key.value))
         if group is not None and group.last_entry is not None:
-            from mailtui.ui.screens.explain import ExplainScreen
-
-            self.app.push_screen(ExplainScreen(group.last_entry, group.overview()))
+            self.post_message(self.ExplainRequested(self, group.last_entry, group.overview()))

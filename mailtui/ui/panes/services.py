@@ -6,6 +6,7 @@ It also feeds the app's alert bar: every poll posts the current alerts upward.
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
@@ -262,7 +263,11 @@ class ServicesPane(PolledPane):
             title = f"Deferred: {group.title or group.reason}"
         elif key != "queue":
             return
-        self.app.push_screen(QueueScreen(title, messages, report.taken), lambda _: self.start_poll())
+
+        def closed(_: None) -> None:
+            self.start_poll()  # what was held, released or deleted shows at once
+
+        self.app.push_screen(QueueScreen(title, messages, report.taken), closed)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -277,12 +282,13 @@ class ServicesPane(PolledPane):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.run_worker(self._flush, thread=True, exit_on_error=False)
+                self._flush()
 
         self.app.push_screen(
             ConfirmScreen(Content("Flush the mail queue?\nPostfix retries every deferred message now."), "Flush"), done
         )
 
+    @work(thread=True, group="queue-flush", exit_on_error=False)
     def _flush(self) -> None:
         from mailtui.system.queue_actions import QueueActionError, flush
 

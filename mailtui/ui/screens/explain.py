@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import cast
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -96,7 +97,8 @@ class ExplainScreen(Dialog[None]):
 
     def __init__(self, entry: LiveEntry, group: Content | None = None, entries: list[LiveEntry] | None = None) -> None:
         """``group``: for a Problems-pane group, its count, who is affected and sample lines;
-        ``entries``: the lines to read the context from (default: the Logs pane's)."""
+        ``entries``: the lines to read the context from, copied by the caller on the UI thread
+        (the Logs pane's, see MailTuiApp.explain; None: the line alone)."""
         super().__init__()
         self.entry = entry
         self.group = group
@@ -118,13 +120,10 @@ class ExplainScreen(Dialog[None]):
             yield self.body
 
     def on_mount(self) -> None:
-        if self.entries is None:  # copied here, in the UI thread that appends to it
-            logs = getattr(self.app, "panes", {}).get("logs")
-            lines = getattr(logs, "lines", None)
-            self.entries = list(getattr(lines, "entries", ()))
         if self.entry.match is not None:
-            self.run_worker(self._lookup, thread=True, exclusive=True, exit_on_error=False)
+            self._lookup()
 
+    @work(thread=True, exclusive=True, group="explain", exit_on_error=False)
     def _lookup(self) -> None:
         from mailtui.analysis.correlate import context_of
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rich.text import Text
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -96,10 +97,11 @@ class QueueScreen(Dialog[None]):
 
         def done(yes: bool | None) -> None:
             if yes:
-                self.run_worker(lambda: self._run(action, message.queue_id), thread=True, exit_on_error=False)
+                self._run(action, message.queue_id)
 
         self.app.push_screen(ConfirmScreen(question, verb), done)
 
+    @work(thread=True, group="queue-action", exit_on_error=False)
     def _run(self, action: str, queue_id: str) -> None:
         from mailtui.system.queue_actions import QueueActionError, change
 

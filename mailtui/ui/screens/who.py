@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from typing import cast
 
+from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
@@ -108,8 +109,9 @@ class WhoScreen(TimelineScreen):
 
     def search(self, query: str) -> None:
         self.body.update(Content.styled(f"searching {len(self.entries):,} lines…", "italic"))
-        self.run_worker(lambda: self._lookup(query), thread=True, exclusive=True, exit_on_error=False)
+        self._lookup(query)  # exclusive: a newer query cancels the one still searching
 
+    @work(thread=True, exclusive=True, group="who", exit_on_error=False)
     def _lookup(self, query: str) -> None:
         entries = self.entries
         explainer = getattr(self.app, "explainer", None)
@@ -141,8 +143,9 @@ class ConversationScreen(TimelineScreen):
                 yield self.body
 
     def on_mount(self) -> None:
-        self.run_worker(self._collect, thread=True, exit_on_error=False)
+        self._collect()
 
+    @work(thread=True, group="conversation", exit_on_error=False)
     def _collect(self) -> None:
         entries = self.entries
         explainer = getattr(self.app, "explainer", None)
