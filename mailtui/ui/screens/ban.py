@@ -16,10 +16,7 @@ class BanScreen(Dialog["tuple[str, str] | None"]):
     """Dismisses with (ip, jail), or None when cancelled."""
 
     DEFAULT_CSS = """
-    BanScreen { align: center middle; }
-    BanScreen > Vertical {
-        width: 72; height: auto; border: round $warning; background: $surface; padding: 1 2;
-    }
+    BanScreen > .dialog-box { width: 72; }
     BanScreen #ban-error { color: $error; height: auto; }
     """
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
@@ -36,7 +33,7 @@ class BanScreen(Dialog["tuple[str, str] | None"]):
         self.error = Static("", markup=False, id="ban-error")
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        with Vertical(classes="dialog-box -warning") as box:
             box.border_title = "Ban an IP"
             yield Static(Content("IP address, then Enter (esc cancels):"), markup=False)
             yield self.ip_input

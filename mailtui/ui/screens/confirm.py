@@ -13,10 +13,7 @@ from mailtui.ui.screens.dialog import Dialog
 
 class ConfirmScreen(Dialog[bool]):
     DEFAULT_CSS = """
-    ConfirmScreen { align: center middle; }
-    ConfirmScreen > Vertical {
-        width: 72; height: auto; border: round $warning; background: $surface; padding: 1 2;
-    }
+    ConfirmScreen > .dialog-box { width: 72; }
     ConfirmScreen Horizontal { height: auto; margin-top: 1; }
     ConfirmScreen Button { margin-right: 2; }
     """
@@ -29,7 +26,7 @@ class ConfirmScreen(Dialog[bool]):
         self.yes_label = yes_label
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        with Vertical(classes="dialog-box -warning") as box:
             box.border_title = "Confirm"
             yield Static(self.question, markup=False)
             with Horizontal():

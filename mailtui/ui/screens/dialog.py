@@ -3,6 +3,10 @@
 Escape and q close any dialog (a confirmation answers no); ``?`` lists the dialog's keys.
 A dialog has its own footer, so the pane's actions behind it are never offered while it is
 open (the app's keys do not reach a modal screen anyway).
+
+Every dialog draws its content in one centred box with the class ``dialog-box`` (``-warning``
+added for questions before a change to the server); the look is here, and each dialog's CSS
+gives only its box's size.
 """
 
 from __future__ import annotations
@@ -19,6 +23,13 @@ ResultType = TypeVar("ResultType")
 
 
 class Dialog(ReportsFailedWorkers, ModalScreen[ResultType]):
+    DEFAULT_CSS = """
+    Dialog { align: center middle; }
+    Dialog > .dialog-box {
+        max-width: 98%; height: auto; border: round $accent; background: $surface; padding: 0 1;
+    }
+    Dialog > .dialog-box.-warning { border: round $warning; padding: 1 2; }
+    """
     BINDINGS = [
         Binding("escape,q", "close", "Close"),
         Binding("question_mark", "help", "Keys", key_display="?"),

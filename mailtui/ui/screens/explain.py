@@ -86,11 +86,7 @@ def diagnosis_content(entry: LiveEntry, diagnosis: Diagnosis | None, lookup_erro
 
 class ExplainScreen(Dialog[None]):
     DEFAULT_CSS = """
-    ExplainScreen { align: center middle; }
-    ExplainScreen > VerticalScroll {
-        width: 110; max-width: 98%; height: auto; max-height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
+    ExplainScreen > .dialog-box { width: 110; max-height: 90%; }
     """
     BINDINGS = [Binding("y", "copy", "Copy")]
     HELP_TITLE = "Explanation"
@@ -111,7 +107,7 @@ class ExplainScreen(Dialog[None]):
         return base if self.group is None else Content("\n").join([self.group, Content(""), base])
 
     def compose(self) -> ComposeResult:
-        with VerticalScroll() as scroll:
+        with VerticalScroll(classes="dialog-box") as scroll:
             match = self.entry.match
             # catalog text (users can write their own): never parsed as markup
             scroll.border_title = Content(

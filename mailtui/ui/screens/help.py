@@ -176,11 +176,7 @@ def sections_content(sections: list[Section], width: int) -> Content:
 
 class HelpScreen(Dialog[None]):
     DEFAULT_CSS = """
-    HelpScreen { align: center middle; }
-    HelpScreen > VerticalScroll {
-        width: 90; max-width: 98%; height: auto; max-height: 100%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
+    HelpScreen > .dialog-box { width: 90; max-height: 100%; }
     """
     BINDINGS = [Binding("escape,q,question_mark", "close", "Close")]
     HELP_TITLE = "Help"
@@ -193,7 +189,7 @@ class HelpScreen(Dialog[None]):
     def compose(self) -> ComposeResult:
         width = min(90, self.app.size.width - 2) - 4
         body = sections_content(self.sections, width)
-        with VerticalScroll() as scroll:
+        with VerticalScroll(classes="dialog-box") as scroll:
             scroll.border_title = "Keys · Esc, q or ? closes"
             if self.read_only:
                 scroll.border_subtitle = "read-only: actions that change the server are off"

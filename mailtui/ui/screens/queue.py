@@ -22,11 +22,7 @@ ACTIONS = {"h": ("hold", "Hold"), "r": ("release", "Release"), "d": ("delete", "
 
 class QueueScreen(Dialog[None]):
     DEFAULT_CSS = """
-    QueueScreen { align: center middle; }
-    QueueScreen > Vertical {
-        width: 120; max-width: 98%; height: 80%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
+    QueueScreen > .dialog-box { width: 120; height: 80%; }
     QueueScreen DataTable { height: 1fr; }
     QueueScreen #queue-reason { height: auto; max-height: 4; color: $text-muted; }
     """
@@ -50,7 +46,7 @@ class QueueScreen(Dialog[None]):
         self.reason = Static("", markup=False, id="queue-reason")
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        with Vertical(classes="dialog-box") as box:
             box.border_title = Content(f"{self.title_text} · {len(self.messages)} messages")
             box.border_subtitle = Content("h hold · r release · d delete · esc/q close")
             yield self.table

@@ -70,11 +70,7 @@ class TimelineScreen(Dialog[None]):
     """A large modal holding a scrollable timeline; closed with escape."""
 
     DEFAULT_CSS = """
-    TimelineScreen { align: center middle; }
-    TimelineScreen > Vertical {
-        width: 120; max-width: 98%; height: 90%;
-        border: round $accent; background: $surface; padding: 0 1;
-    }
+    TimelineScreen > .dialog-box { width: 120; height: 90%; }
     TimelineScreen VerticalScroll { height: 1fr; }
     """
     BINDINGS = [Binding("escape", "dismiss", "Close")]
@@ -92,7 +88,7 @@ class WhoScreen(TimelineScreen):
         self.body = Static(Content("Type an email address, user name, IP or host name, then Enter."), markup=False)
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        with Vertical(classes="dialog-box") as box:
             box.border_title = "Who is complaining?"
             yield Input(value=self.initial, placeholder="osakana@example.net, 203.0.113.7, alice …", id="who-query")
             with VerticalScroll():
@@ -137,7 +133,7 @@ class ConversationScreen(TimelineScreen):
         self.body = Static(Content.styled(f"collecting from {len(entries):,} lines…", "italic"), markup=False)
 
     def compose(self) -> ComposeResult:
-        with Vertical() as box:
+        with Vertical(classes="dialog-box") as box:
             box.border_title = "Conversation"
             with VerticalScroll():
                 yield self.body
