@@ -4,6 +4,11 @@ Text from logs is put into Rich ``Text`` objects as plain strings (never parsed 
 after the ingest-time sanitising, so brackets and escape sequences show literally.
 Following: the view sticks to the newest line until the user moves up; then it counts
 the lines that arrived meanwhile, and ``end`` jumps back and follows again.
+
+Rendered rows are kept in an LRU cache keyed by line, width, highlight, wrapped part and
+sideways offset, so moving the cursor redraws only the two rows it leaves and lands on
+(``refresh_lines``). Colours come from the widget's component classes (``log-lines--*`` in
+DEFAULT_CSS), so an app's CSS or theme can restyle them.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import time
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from itertools import accumulate
 
@@ -20,6 +25,7 @@ from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
+from textual.cache import LRUCache
 from textual.geometry import Size
 from textual.message import Message
 from textual.reactive import reactive
@@ -37,7 +43,13 @@ SEVERITY_MARK = {
     "info": (" ", ""),
 }
 PROGRAM_WIDTH = 24
-CURSOR_STYLE = Style(bgcolor="grey27")
+#: the parts of a row entry_text styles, and their look outside a LogLines (its CSS gives its own)
+DEFAULT_PART_STYLES: Mapping[str, Style | str] = {
+    "time": "dim",
+    "program": "cyan",
+    "alarm": "bold",  # the message of an error or critical line
+    **{severity: style for severity, (_, style) in SEVERITY_MARK.items()},
+}
 #: rendered rows kept, oldest dropped first: a few screens' worth (each is a dozen objects that
 #: every full garbage collection walks, so more would lengthen the pauses while logs stream in)
 STRIP_CACHE = 256
@@ -47,6 +59,11 @@ MESSAGE_COLUMN = 2 + 9 + PROGRAM_WIDTH + 1
 SIDE_STEP = 8  # columns per left/right key while not wrapping
 
 
+#: the Textual version RowStrip's reading of Strip's internals was checked against (and
+#: tests/test_ui_idioms.py checks those internals are still what it assumes)
+STRIP_INTERNALS_CHECKED = "8.2.8"
+
+
 class RowStrip(Strip):
     """A rendered row that never caches itself.
 
@@ -54,6 +71,11 @@ class RowStrip(Strip):
     that in its own cache: a reference cycle, so every row the view dropped became garbage that
     only a full collection could reclaim (the pauses bench/ui_ingest.py measured). Rows here are
     exactly the view's width, so that answer needs no cache.
+
+    This depends on Strip internals (Textual STRIP_INTERNALS_CHECKED): ``crop_extend`` stores
+    its result in ``self._crop_extend_cache`` (a FIFOCache slot), and the compositor calls it
+    with ``(0, width, style)`` for a row of exactly its width. If Textual stops caching there,
+    this override is merely unnecessary; if it caches elsewhere, the cycle comes back.
     """
 
     def crop_extend(self, start: int, end: int, style: Style | None) -> Strip:
@@ -62,28 +84,49 @@ class RowStrip(Strip):
         return super().crop_extend(start, end, style)
 
 
-def entry_text(entry: LiveEntry) -> Text:
+def entry_text(entry: LiveEntry, styles: Mapping[str, Style | str] = DEFAULT_PART_STYLES) -> Text:
+    """One line as a row: severity mark, time, program, message. ``styles``: the look of each part
+    (``time``, ``program``, ``alarm`` and each severity's mark)."""
     rec = entry.record
     when = datetime.fromtimestamp(rec.timestamp).strftime("%H:%M:%S") if rec.timestamp else "--:--:--"
     program = rec.program + (f"[{rec.pid}]" if rec.pid else "") if rec.program else ""
     severity = entry.match.recognizer.severity if entry.match else "info"
-    mark, mark_style = SEVERITY_MARK[severity]
+    mark = SEVERITY_MARK[severity][0]
     text = Text(no_wrap=True, overflow="ellipsis")
-    text.append(mark, mark_style)
+    text.append(mark, styles[severity])
     text.append(" ")
-    text.append(when, "dim")
+    text.append(when, styles["time"])
     text.append(" ")
-    text.append(program[:PROGRAM_WIDTH].ljust(PROGRAM_WIDTH), "cyan")
+    text.append(program[:PROGRAM_WIDTH].ljust(PROGRAM_WIDTH), styles["program"])
     text.append(" ")
-    text.append(rec.message if rec.fmt != "unknown" else rec.line, "bold" if severity in ("error", "crit") else "")
+    text.append(
+        rec.message if rec.fmt != "unknown" else rec.line, styles["alarm"] if severity in ("error", "crit") else ""
+    )
     return text
 
 
 class LogLines(ScrollView, can_focus=True):
     # left/right shift the text itself (self.x): Textual's horizontal scrollbar never has a use
     # here, and it came and went with the order of layout and backfill (one row more or less)
+    COMPONENT_CLASSES = {
+        "log-lines--cursor",
+        "log-lines--time",
+        "log-lines--program",
+        "log-lines--alarm",
+        *(f"log-lines--{severity}" for severity in SEVERITY_MARK),
+    }
+    # ansi_* colours: the same as the Rich colour names they replace (the terminal's palette);
+    # #444444 is xterm's grey27
     DEFAULT_CSS = """
     LogLines { height: 1fr; overflow-x: hidden; }
+    LogLines > .log-lines--cursor { background: #444444; }
+    LogLines > .log-lines--time { text-style: dim; }
+    LogLines > .log-lines--program { color: ansi_cyan; }
+    LogLines > .log-lines--alarm { text-style: bold; }
+    LogLines > .log-lines--crit { color: ansi_red; text-style: bold; }
+    LogLines > .log-lines--error { color: ansi_red; }
+    LogLines > .log-lines--warn { color: ansi_yellow; }
+    LogLines > .log-lines--notice { color: ansi_cyan; }
     """
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
@@ -125,7 +168,8 @@ class LogLines(ScrollView, can_focus=True):
         self._pending_shown = 0  # the "+N new lines" count last announced
         # (id, width, highlighted, row of the line, x) -> (entry, strip): the entry is kept so its id
         # cannot be reused
-        self._cache: dict[tuple[int, int, bool, int, int], tuple[LiveEntry, Strip]] = {}
+        self._cache: LRUCache[tuple[int, int, bool, int, int], tuple[LiveEntry, Strip]] = LRUCache(STRIP_CACHE)
+        self._styles: dict[str, Style | str] | None = None  # from the component classes, read once
         self.wrap = False  # long lines continue on the next rows (W) instead of being cut
         self.x = 0  # columns scrolled to the right (left/right) while not wrapping
         self._starts: list[int] = []  # wrapping: the first row of every line of the view, and the end
@@ -246,7 +290,7 @@ class LogLines(ScrollView, can_focus=True):
         hit = self._cache.get(key)
         if hit is not None and hit[0] is entry:
             return hit[1]
-        text = entry_text(entry)
+        text = entry_text(entry, self._part_styles())
         if self.wrap:
             room = max(10, width - MESSAGE_COLUMN)
             if part:
@@ -262,14 +306,26 @@ class LogLines(ScrollView, can_focus=True):
         segments = list(text.render(self.app.console))
         segments = [s for s in segments if s.text != "\n"]
         if highlighted:
-            segments = list(Segment.apply_style(segments, post_style=CURSOR_STYLE))
+            cursor = self.get_component_rich_style("log-lines--cursor", partial=True)
+            segments = list(Segment.apply_style(segments, post_style=cursor))
         strip = RowStrip(segments)
         if strip.cell_length != width:  # wide characters at the edge
             strip = RowStrip(list(Strip(segments).crop_extend(0, width, self.rich_style)))
-        if len(self._cache) >= STRIP_CACHE:
-            del self._cache[next(iter(self._cache))]
         self._cache[key] = (entry, strip)
         return strip
+
+    def _part_styles(self) -> dict[str, Style | str]:
+        if self._styles is None:
+            self._styles = {
+                part: self.get_component_rich_style(f"log-lines--{part}", partial=True) for part in DEFAULT_PART_STYLES
+            }
+        return self._styles
+
+    def notify_style_update(self) -> None:
+        # the CSS or the theme changed: the component styles, and every row drawn with them
+        super().notify_style_update()
+        self._styles = None
+        self._cache.clear()
 
     # -- navigation --------------------------------------------------------------------------------
     def set_following(self, value: bool) -> None:
@@ -284,11 +340,19 @@ class LogLines(ScrollView, can_focus=True):
         if not self.view:
             return
         start = self.cursor if self.cursor >= 0 else len(self.view) - 1 + (1 if delta < 0 else 0)
-        self.cursor = max(0, min(len(self.view) - 1, start + delta))
+        self._move_cursor(max(0, min(len(self.view) - 1, start + delta)))
         self.set_following(self.cursor == len(self.view) - 1 and delta > 0)
-        self._cache.clear()
         self.scroll_to_region_cursor()
-        self.refresh()
+
+    def _move_cursor(self, index: int) -> None:
+        """Move the highlight to line ``index`` (-1: none). Only the rows of the line it leaves and
+        of the one it lands on are redrawn: the cache keys carry the highlight, so no cached row
+        is wrong (a scroll that follows redraws the rest)."""
+        before, self.cursor = self.cursor, index
+        for line in {before, index}:
+            if 0 <= line < len(self.view):
+                first = self._first_row(line)
+                self.refresh_lines(first, self._last_row(line) - first + 1)
 
     def scroll_to_region_cursor(self) -> None:
         _, top = self.scroll_offset
@@ -300,18 +364,14 @@ class LogLines(ScrollView, can_focus=True):
             self.scroll_to(y=max(first, last - height + 1), animate=False, immediate=True)
 
     def action_first(self) -> None:
-        self.cursor = 0 if self.view else -1
+        self._move_cursor(0 if self.view else -1)
         self.set_following(False)
-        self._cache.clear()
         self.scroll_home(animate=False, immediate=True)
-        self.refresh()
 
     def action_follow(self) -> None:
-        self.cursor = -1
-        self._cache.clear()
+        self._move_cursor(-1)
         self.set_following(True)
         self.scroll_end(animate=False, immediate=True)
-        self.refresh()
 
     def find(self, predicate: Callable[[LiveEntry], bool], forward: bool = True) -> bool:
         """Move the cursor to the next (or previous) shown line the predicate accepts."""
@@ -322,11 +382,9 @@ class LogLines(ScrollView, can_focus=True):
         for step in range(1, n + 1):
             index = (start + step) % n if forward else (start - step) % n
             if predicate(self.view[index]):
-                self.cursor = index
+                self._move_cursor(index)
                 self.set_following(False)
-                self._cache.clear()
                 self.scroll_to_region_cursor()
-                self.refresh()
                 return True
         return False
 
