@@ -89,10 +89,15 @@ class LogBatch(Message):
 
 
 class LogSources(Message):
+    """The log sources found (names) and the ones that could not be read (problems)."""
+
     def __init__(self, names: list[str], problems: list[str]) -> None:
         super().__init__()
         self.names = names
         self.problems = problems
+
+    def can_replace(self, message: Message) -> bool:
+        return isinstance(message, LogSources)  # only the latest list is shown
 
 
 class MailTuiApp(ReportsFailedWorkers, App[int]):

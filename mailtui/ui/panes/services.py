@@ -31,16 +31,34 @@ class ServicesPane(PolledPane):
     ENTER_HELP = "Open the mail queue (on the queue row or a deferred reason)"
 
     class AlertsChanged(Message):
-        def __init__(self, alerts: list[Alert]) -> None:
+        """The current alerts, for the app's alert bar (only the latest matters)."""
+
+        def __init__(self, pane: ServicesPane, alerts: list[Alert]) -> None:
             super().__init__()
+            self.pane = pane
             self.alerts = alerts
+
+        @property
+        def control(self) -> ServicesPane:
+            return self.pane
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ServicesPane.AlertsChanged) and message.pane is self.pane
 
     class DaemonsSeen(Message):
         """Which daemons run ({"postfix": True, ...}): the top bar tells installed from running."""
 
-        def __init__(self, running: dict[str, bool]) -> None:
+        def __init__(self, pane: ServicesPane, running: dict[str, bool]) -> None:
             super().__init__()
+            self.pane = pane
             self.running = running
+
+        @property
+        def control(self) -> ServicesPane:
+            return self.pane
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ServicesPane.DaemonsSeen) and message.pane is self.pane
 
     def __init__(self) -> None:
         super().__init__()
@@ -92,11 +110,11 @@ class ServicesPane(PolledPane):
         running = {d.key: d.running for d in report.daemons}
         if running != self._running_seen:
             self._running_seen = running
-            self.post_message(self.DaemonsSeen(running))
+            self.post_message(self.DaemonsSeen(self, running))
         ids = tuple(a.id for a in report.alerts)
         if ids != self._alert_ids:  # coalesce: the bar only changes when the alerts do
             self._alert_ids = ids
-            self.post_message(self.AlertsChanged(report.alerts))
+            self.post_message(self.AlertsChanged(self, report.alerts))
 
     def _fill(self, report: ServicesReport) -> None:
         now = report.taken

@@ -144,15 +144,33 @@ class LogLines(ScrollView, can_focus=True):
     """Stick to the newest line."""
 
     class Selected(Message):
-        def __init__(self, entry: LiveEntry) -> None:
+        """Enter on a line: explain it."""
+
+        def __init__(self, log_lines: LogLines, entry: LiveEntry) -> None:
             super().__init__()
+            self.log_lines = log_lines
             self.entry = entry
 
+        @property
+        def control(self) -> LogLines:
+            return self.log_lines
+
     class FollowChanged(Message):
-        def __init__(self, following: bool, pending: int) -> None:
+        """Following started or stopped, or the count of lines that came meanwhile changed."""
+
+        def __init__(self, log_lines: LogLines, following: bool, pending: int) -> None:
             super().__init__()
+            self.log_lines = log_lines
             self.following = following
             self.pending = pending
+
+        @property
+        def control(self) -> LogLines:
+            return self.log_lines
+
+        def can_replace(self, message: Message) -> bool:
+            # only the latest state is worth a new title
+            return isinstance(message, LogLines.FollowChanged) and message.log_lines is self.log_lines
 
     def __init__(self, max_lines: int = 20000, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -205,7 +223,7 @@ class LogLines(ScrollView, can_focus=True):
             self.scroll_end(animate=False, immediate=True)
         elif self.pending != self._pending_shown:
             self._pending_shown = self.pending
-            self.post_message(self.FollowChanged(False, self.pending))
+            self.post_message(self.FollowChanged(self, False, self.pending))
         self.refresh()
 
     def set_filter(self, predicate: Callable[[LiveEntry], bool] | None) -> None:
@@ -334,7 +352,7 @@ class LogLines(ScrollView, can_focus=True):
             if value:
                 self.pending = 0
             self._pending_shown = self.pending
-            self.post_message(self.FollowChanged(value, self.pending))
+            self.post_message(self.FollowChanged(self, value, self.pending))
 
     def action_cursor(self, delta: int) -> None:
         if not self.view:
@@ -391,7 +409,7 @@ class LogLines(ScrollView, can_focus=True):
     def action_select(self) -> None:
         entry = self.selected if self.cursor >= 0 else (self.view[-1] if self.view else None)
         if entry is not None:
-            self.post_message(self.Selected(entry))
+            self.post_message(self.Selected(self, entry))
 
     def on_mouse_scroll_up(self, event: events.MouseScrollUp) -> None:
         self.set_following(False)
