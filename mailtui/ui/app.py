@@ -88,6 +88,14 @@ class LogBatch(Message):
         self.entries = entries
 
 
+class StackDetected(Message):
+    """The mail stack's versions, for the top bar (from the version probe's worker)."""
+
+    def __init__(self, summary: str) -> None:
+        super().__init__()
+        self.summary = summary
+
+
 class LogSources(Message):
     """The log sources found (names) and the ones that could not be read (problems)."""
 
@@ -223,7 +231,10 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
     # -- top bar -------------------------------------------------------------------------------
     @work(thread=True, group="versions", exit_on_error=False)
     def _detect_versions(self) -> None:
-        self.call_from_thread(self._set_topbar, self._stack_summary())
+        self.post_message(StackDetected(self._stack_summary()))
+
+    def on_stack_detected(self, message: StackDetected) -> None:
+        self._set_topbar(message.summary)
 
     def on_services_pane_daemons_seen(self, message: ServicesPane.DaemonsSeen) -> None:
         self._daemons_running = message.running

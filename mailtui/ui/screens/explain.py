@@ -15,6 +15,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Static
 
 from mailtui.analysis.live import LiveEntry
@@ -91,6 +92,14 @@ class ExplainScreen(Dialog[None]):
     BINDINGS = [Binding("y", "copy", "Copy")]
     HELP_TITLE = "Explanation"
 
+    class Diagnosed(Message):
+        """The diagnosis in context, or why there is none (posted by the lookup worker)."""
+
+        def __init__(self, diagnosis: Diagnosis | None, error: str) -> None:
+            super().__init__()
+            self.diagnosis = diagnosis
+            self.error = error
+
     def __init__(self, entry: LiveEntry, group: Content | None = None, entries: list[LiveEntry] | None = None) -> None:
         """``group``: for a Problems-pane group, its count, who is affected and sample lines;
         ``entries``: the lines to read the context from, copied by the caller on the UI thread
@@ -130,9 +139,13 @@ class ExplainScreen(Dialog[None]):
             pairs = cast("Iterable[tuple[LogRecord, Match | None]]", ((e.record, e.match) for e in entries))
             found = context_of(pairs, self.entry.record)
             diagnosis = explainer.diagnose(self.entry.record, self.entry.match, found)
-            self.app.call_from_thread(self._show, diagnosis, "")
+            self.post_message(self.Diagnosed(diagnosis, ""))
         except Exception as exc:  # noqa: BLE001 - a failing postconf must not crash the panel
-            self.app.call_from_thread(self._show, None, f"could not read the configuration: {exc}")
+            self.post_message(self.Diagnosed(None, f"could not read the configuration: {exc}"))
+
+    def on_explain_screen_diagnosed(self, message: ExplainScreen.Diagnosed) -> None:
+        message.stop()
+        self._show(message.diagnosis, message.error)
 
     def _show(self, diagnosis: Diagnosis | None, error: str) -> None:
         self.diagnosis = diagnosis

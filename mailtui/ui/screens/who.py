@@ -16,7 +16,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.message import Message
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.analysis.who import Pair, WhoResult, conversation, lookup
@@ -69,6 +71,24 @@ def timeline_content(result: WhoResult, summary: bool = True) -> Content:
 class TimelineScreen(Dialog[None]):
     """A large modal holding a scrollable timeline; closed with escape."""
 
+    class Ready(Message):
+        """A lookup finished (posted by its worker; dropped if the screen is gone by then)."""
+
+        def __init__(self, result: WhoResult) -> None:
+            super().__init__()
+            self.result = result
+
+    def on_timeline_screen_ready(self, message: TimelineScreen.Ready) -> None:
+        message.stop()
+        self._show(message.result)
+
+    def _show(self, result: WhoResult) -> None:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def _post_result(self, result: WhoResult) -> None:
+        if not get_current_worker().is_cancelled:  # a newer query took over
+            self.post_message(self.Ready(result))
+
     DEFAULT_CSS = """
     TimelineScreen > .dialog-box { width: 120; height: 90%; }
     TimelineScreen VerticalScroll { height: 1fr; }
@@ -112,8 +132,7 @@ class WhoScreen(TimelineScreen):
         entries = self.entries
         explainer = getattr(self.app, "explainer", None)
         settle = explainer.settle if explainer is not None else None
-        result = lookup(lambda: _pairs(entries), query, settle)
-        self.app.call_from_thread(self._show, result)
+        self._post_result(lookup(lambda: _pairs(entries), query, settle))
 
     def _show(self, result: WhoResult) -> None:
         self.result = result
@@ -146,8 +165,7 @@ class ConversationScreen(TimelineScreen):
         entries = self.entries
         explainer = getattr(self.app, "explainer", None)
         settle = explainer.settle if explainer is not None else None
-        result = conversation(lambda: _pairs(entries), self.target.record, settle)
-        self.app.call_from_thread(self._show, result)
+        self._post_result(conversation(lambda: _pairs(entries), self.target.record, settle))
 
     def _show(self, result: WhoResult) -> None:
         self.result = result
