@@ -34,6 +34,8 @@ from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, WorkerState
 
+from mailtui.ui.messages import NodeMessage
+
 #: the action every read-only-refused key runs instead (see read_only_bindings)
 REFUSE_ACTION = "refuse_read_only"
 
@@ -317,21 +319,14 @@ class PolledPane(Pane):
 
     DEFAULT_POLL_SECONDS: ClassVar[float] = 0.0
 
-    class Collected(Message):
-        """A poll finished (posted from the worker thread)."""
+    class Collected(NodeMessage):
+        """A poll finished (posted from the worker thread); a newer result replaces a queued one."""
+
+        LATEST_ONLY = True
 
         def __init__(self, pane: PolledPane, result: SourceResult) -> None:
-            super().__init__()
-            self.pane = pane
+            super().__init__(pane)
             self.result = result
-
-        @property
-        def control(self) -> PolledPane:
-            return self.pane
-
-        def can_replace(self, message: Message) -> bool:
-            # only the latest poll matters: a newer result queued behind this one replaces it
-            return isinstance(message, PolledPane.Collected) and message.pane is self.pane
 
     def __init__(self) -> None:
         super().__init__()
@@ -352,7 +347,7 @@ class PolledPane(Pane):
         self.post_message(self.Collected(self, result))
 
     def on_polled_pane_collected(self, message: PolledPane.Collected) -> None:
-        if message.pane is not self:
+        if message.node is not self:
             return
         message.stop()
         self.show(message.result)

@@ -13,12 +13,12 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, get_current_worker
 
 from mailtui.dns.model import GROUPS, RANK, Finding
 from mailtui.system.units import plural
+from mailtui.ui.messages import NodeMessage
 from mailtui.ui.panes.base import KeyInput, Pane, PaneTable, refill_table
 
 #: the order findings are listed in: what fails, what could not be checked, warnings, then the rest
@@ -57,17 +57,12 @@ class DnsPane(Pane):
     Screen.-narrow DnsPane #dns-detail, DnsPane.-maximized #dns-detail { display: block; }
     """
 
-    class CheckNews(Message):
+    class CheckNews(NodeMessage):
         """News from the check of one domain, sent by its worker (stale once that is cancelled)."""
 
         def __init__(self, pane: DnsPane, worker: Worker[None]) -> None:
-            super().__init__()
-            self.pane = pane
+            super().__init__(pane)
             self.worker = worker
-
-        @property
-        def control(self) -> DnsPane:
-            return self.pane
 
     class Found(CheckNews):
         """One finding made."""

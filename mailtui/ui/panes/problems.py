@@ -10,12 +10,12 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import DataTable
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.recognizers.model import Recognizer
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
+from mailtui.ui.messages import NodeMessage
 from mailtui.ui.panes.base import Pane, PaneTable, refill_table
 from mailtui.ui.widgets.log_lines import SEVERITY_MARK
 
@@ -101,18 +101,13 @@ class ProblemsPane(Pane):
     ]
     ENTER_HELP = "Explain the problem (count, who, latest lines, fix)"
 
-    class ExplainRequested(Message):
+    class ExplainRequested(NodeMessage):
         """Explain this group's latest line (the app opens it with the Logs pane's lines as context)."""
 
         def __init__(self, pane: ProblemsPane, entry: LiveEntry, overview: Content) -> None:
-            super().__init__()
-            self.pane = pane
+            super().__init__(pane)
             self.entry = entry
             self.overview = overview
-
-        @property
-        def control(self) -> ProblemsPane:
-            return self.pane
 
     def __init__(self) -> None:
         super().__init__()

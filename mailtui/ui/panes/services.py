@@ -10,13 +10,13 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.content import Content
-from textual.message import Message
 from textual.widgets import DataTable
 
 from mailtui.containers.services import ContainersReport
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
 from mailtui.system.units import human_age, human_bytes, plural, sparkline
+from mailtui.ui.messages import NodeMessage
 from mailtui.ui.panes.base import PaneTable, PolledPane, SourceResult, read_only_bindings, refill_table
 
 _STATE_STYLE = {"ok": "green", "missing": "bold red", "unexpected": "yellow", "not configured": "dim"}
@@ -30,35 +30,23 @@ class ServicesPane(PolledPane):
     BINDINGS = read_only_bindings([Binding("f", "flush", "Flush queue")], WRITE_ACTIONS)
     ENTER_HELP = "Open the mail queue (on the queue row or a deferred reason)"
 
-    class AlertsChanged(Message):
+    class AlertsChanged(NodeMessage):
         """The current alerts, for the app's alert bar (only the latest matters)."""
 
+        LATEST_ONLY = True
+
         def __init__(self, pane: ServicesPane, alerts: list[Alert]) -> None:
-            super().__init__()
-            self.pane = pane
+            super().__init__(pane)
             self.alerts = alerts
 
-        @property
-        def control(self) -> ServicesPane:
-            return self.pane
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, ServicesPane.AlertsChanged) and message.pane is self.pane
-
-    class DaemonsSeen(Message):
+    class DaemonsSeen(NodeMessage):
         """Which daemons run ({"postfix": True, ...}): the top bar tells installed from running."""
 
+        LATEST_ONLY = True
+
         def __init__(self, pane: ServicesPane, running: dict[str, bool]) -> None:
-            super().__init__()
-            self.pane = pane
+            super().__init__(pane)
             self.running = running
-
-        @property
-        def control(self) -> ServicesPane:
-            return self.pane
-
-        def can_replace(self, message: Message) -> bool:
-            return isinstance(message, ServicesPane.DaemonsSeen) and message.pane is self.pane
 
     def __init__(self) -> None:
         super().__init__()

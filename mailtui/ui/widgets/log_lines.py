@@ -27,13 +27,13 @@ from textual import events
 from textual.binding import Binding
 from textual.cache import LRUCache
 from textual.geometry import Size
-from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 from textual.timer import Timer
 
 from mailtui.analysis.live import LiveEntry
+from mailtui.ui.messages import NodeMessage
 
 SEVERITY_MARK = {
     "crit": ("✖", "bold red"),
@@ -143,34 +143,22 @@ class LogLines(ScrollView, can_focus=True):
     following: reactive[bool] = reactive(True)
     """Stick to the newest line."""
 
-    class Selected(Message):
+    class Selected(NodeMessage):
         """Enter on a line: explain it."""
 
         def __init__(self, log_lines: LogLines, entry: LiveEntry) -> None:
-            super().__init__()
-            self.log_lines = log_lines
+            super().__init__(log_lines)
             self.entry = entry
 
-        @property
-        def control(self) -> LogLines:
-            return self.log_lines
-
-    class FollowChanged(Message):
+    class FollowChanged(NodeMessage):
         """Following started or stopped, or the count of lines that came meanwhile changed."""
 
+        LATEST_ONLY = True  # only the latest state is worth a new title
+
         def __init__(self, log_lines: LogLines, following: bool, pending: int) -> None:
-            super().__init__()
-            self.log_lines = log_lines
+            super().__init__(log_lines)
             self.following = following
             self.pending = pending
-
-        @property
-        def control(self) -> LogLines:
-            return self.log_lines
-
-        def can_replace(self, message: Message) -> bool:
-            # only the latest state is worth a new title
-            return isinstance(message, LogLines.FollowChanged) and message.log_lines is self.log_lines
 
     def __init__(self, max_lines: int = 20000, **kwargs) -> None:
         super().__init__(**kwargs)
