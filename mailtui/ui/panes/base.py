@@ -28,7 +28,6 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.content import Content
 from textual.coordinate import Coordinate
-from textual.message import Message
 from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import DataTable, Input, Static
@@ -111,16 +110,12 @@ class KeyInput(Input):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", show=False)]
 
-    class Closed(Message):
+    class Closed(NodeMessage):
         """The input was left without submitting (escape or focus moved away)."""
 
         def __init__(self, key_input: KeyInput) -> None:
-            super().__init__()
+            super().__init__(key_input)
             self.key_input = key_input
-
-        @property
-        def control(self) -> KeyInput:
-            return self.key_input
 
     def __init__(self, *args: Any, open_class: str = "-editing", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
