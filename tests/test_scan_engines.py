@@ -265,3 +265,44 @@ def test_an_event_is_about_its_log_line_whatever_its_fields_are_called(
     assert code == 0 and event["recognizer"] == "config.fatal_parameter"
     assert (event["file"], event["lineno"]) == (str(log), 1)
     assert event["fields"]["file"] == "/etc/postfix/main.cf"
+
+
+def test_ctrl_c_ends_a_parallel_scan_with_its_workers(tmp_path: Path) -> None:
+    """Ctrl-C reaches the whole process group: one line and exit 130 from the main process, no
+    traceback from any worker, and no worker left running."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    log = tmp_path / "mail.log"
+    block = "".join(line + "\n" for line in generate(2_000, seed=5)).encode()
+    with log.open("wb") as fh:
+        for _ in range(300):  # ~70 MB: many seconds of work for two workers
+            fh.write(block)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "scan", "--engine", "parallel", "--jobs", "2", str(log)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a shell gives a command
+    )
+    try:
+        deadline = time.monotonic() + 30
+        workers: list[str] = []
+        while time.monotonic() < deadline and len(workers) < 2:  # wait for the workers to be busy
+            time.sleep(0.2)
+            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+            workers = children.read_text().split() if children.exists() else []
+        assert len(workers) >= 2, "the workers did not start"
+        time.sleep(0.5)
+        os.killpg(proc.pid, signal.SIGINT)
+        _, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = err.decode()
+    assert proc.returncode == 130, text
+    assert "Traceback" not in text and text.strip() == "mailtui: scan interrupted: no report", text
+    time.sleep(0.5)
+    assert not [w for w in workers if Path(f"/proc/{w}").exists()], "a worker outlived the scan"
