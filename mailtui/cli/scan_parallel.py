@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from mailtui.cli.output import json_text
 from mailtui.cli.output import progress as show_progress
-from mailtui.cli.scan_cmd import EXIT_PIPE, ScanOptions, ScanOutcome, _event, damage_text, readable
+from mailtui.cli.scan_cmd import EXIT_PIPE, PROGRESS_EVERY, ScanOptions, ScanOutcome, _event, damage_text, readable
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
@@ -205,7 +205,7 @@ def scan_parallel(
         for kind, lineno, detail in part.stop:
             result.damaged.append(damage_text(name, kind, base + lineno, detail))
             stopped.add(name)
-        if progress:
+        if progress and result.summary.lines >= PROGRESS_EVERY:  # scan_cmd clears it from there on
             show_progress(f"scanning {name}: {result.summary.lines:,} lines")
     return result
 
