@@ -115,10 +115,10 @@ def scan_section(lines: int) -> str:
         big, small = Path(tmp) / "big.log", Path(tmp) / "small.log"
         write_log(big, lines)
         write_log(small, lines // 10)
-        mailtui = [PYTHON, "-m", "mailtui", "scan", str(big)]
+        mailtui = [PYTHON, "-m", "mailtui", "scan", "--engine", "python", str(big)]
         t_ours, _ = timed(mailtui)
         rss_big = peak_rss(mailtui)
-        rss_small = peak_rss([PYTHON, "-m", "mailtui", "scan", str(small)])
+        rss_small = peak_rss([PYTHON, "-m", "mailtui", "scan", "--engine", "python", str(small)])
         t_pfl, _ = timed(["pflogsumm", str(big)])
         t_f2b, _ = timed(["fail2ban-regex", str(big), "/etc/fail2ban/filter.d/postfix.conf"], repeat=1)
         t_help, _ = timed([PYTHON, "-m", "mailtui", "--help"], repeat=5)
@@ -127,7 +127,7 @@ def scan_section(lines: int) -> str:
     n = lines
     rate = n / t_ours
     rows += [
-        f"| `mailtui scan` ({n:,} lines) | {t_ours:.2f} s | {rate:,.0f} lines/s | 1.00 |",
+        f"| `mailtui scan --engine python` ({n:,} lines) | {t_ours:.2f} s | {rate:,.0f} lines/s | 1.00 |",
         f"| pflogsumm, same file | {t_pfl:.2f} s | {n / t_pfl:,.0f} lines/s | {t_pfl / t_ours:.2f} |",
         f"| fail2ban-regex postfix filter, same file | {t_f2b:.2f} s | {n / t_f2b:,.0f} lines/s | {t_f2b / t_ours:.2f} |",
     ]
@@ -169,6 +169,18 @@ matcher called from Python is not enough either (see "Native matchers" below).
 """
 
 
+def engines_section(lines: int) -> str:
+    from bench.scan_engines import measure, section
+
+    return section(measure(lines))
+
+
+def bans_cli_section(_lines: int) -> str:
+    from bench.bans_cli import measure, section
+
+    return section(measure())
+
+
 def dns_section(_lines: int) -> str:
     from bench.dns_check import measure, section
 
@@ -188,7 +200,14 @@ def ui_section(_lines: int) -> str:
 
 
 #: name -> function returning the section's markdown; each lands between its markers
-SECTIONS = {"scan": scan_section, "dns": dns_section, "bans": bans_section, "ui": ui_section}
+SECTIONS = {
+    "scan": scan_section,
+    "engines": engines_section,
+    "dns": dns_section,
+    "bans": bans_section,
+    "bans-cli": bans_cli_section,
+    "ui": ui_section,
+}
 
 
 def replace_section(text: str, name: str, body: str) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import time
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailtui.cli import validate
 from mailtui.cli.output import CliError, print_json, print_table
@@ -89,8 +89,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.jail and not jails:
         raise CliError(f"no jail named {args.jail!r} (jails: {', '.join(j.name for j in snap.jails)})")
     if args.json:
-        data = snap.to_dict()
-        data["jails"] = [j.to_dict() for j in jails]
+        data: dict[str, Any] = {"jails": [j.to_dict() for j in jails], "source": snap.source, "version": snap.version}
         data.update(result.to_dict())  # mode, server, source_file, as_of, headline, actions_disabled, note
         data["note"] = "; ".join(n for n in (result.reason, snap.note) if n)
         if args.ip:
@@ -105,7 +104,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                 "why": reason.to_dict(),
                 "logs_read": files,
             }
-        print_json(data)
+        print_json(data, rows_at=4)  # one line per banned address
         return 0
     if result.mode == "log":
         print(result.headline())

@@ -8,10 +8,13 @@ unbanned like a local one. Anything else: None, and the caller reads the host's 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from mailtui.config import Config
-from mailtui.containers.mailcow import MailcowAPI, MailcowError
 from mailtui.fail2ban.source import RUNNING, STOPPED, BansResult, ServerState, read_bans
+
+if TYPE_CHECKING:  # mailcow's client imports httpx (~100 ms): only for a configured mailcow
+    from mailtui.containers.mailcow import MailcowAPI
 
 
 @dataclass
@@ -25,6 +28,8 @@ def mailcow_api(cfg: Config) -> MailcowAPI | None:
     url = cfg["containers.mailcow_url"]
     if not url or cfg["containers.mode"] == "no":
         return None
+    from mailtui.containers.mailcow import MailcowAPI
+
     return MailcowAPI(
         url,
         cfg["containers.mailcow_api_key"],
@@ -37,6 +42,8 @@ def appliance_bans(cfg: Config) -> ApplianceBans | None:
     """The appliance's bans, or None when the host's own fail2ban is the one to read."""
     api = mailcow_api(cfg)
     if api is not None:
+        from mailtui.containers.mailcow import MailcowError
+
         try:
             bans = api.bans()
         except MailcowError as exc:
