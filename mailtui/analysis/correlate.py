@@ -32,7 +32,7 @@ from mailtui.core.record import LogRecord
 from mailtui.recognizers.context import CONDITIONS, Context, refuses_cleartext
 from mailtui.recognizers.recognition import Recognition
 
-__all__ = ["CONDITIONS", "Context", "Correlator", "context", "refuses_cleartext", "secured"]
+__all__ = ["CONDITIONS", "CORRELATED_FAMILIES", "Context", "Correlator", "context", "refuses_cleartext", "secured"]
 
 MAX_OPEN = 50_000  # open smtpd connections / facts kept; old ones are forgotten first
 PLAINTEXT_REFUSED = "dovecot.login.plaintext_refused"
@@ -47,6 +47,11 @@ AUTH_FAILURES = (
 _AUTH_SESSION = re.compile(r"\([^()]*,<([A-Za-z0-9+/=]+)>\)")
 _ANGLED = re.compile(r"<[^>]*>")
 _SECURED = re.compile(r"(?:^|, )(?:TLS|secured)(?:,|$| )")
+
+
+#: the families of the records :meth:`Correlator.keys` learns from: a parallel scan replays only
+#: these (and recognized lines) through one Correlator, in file order (cli/scan_parallel.py)
+CORRELATED_FAMILIES = frozenset({"postfix", "dovecot"})
 
 
 @dataclass

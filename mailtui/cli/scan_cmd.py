@@ -8,8 +8,9 @@ import sys
 import textwrap
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from mailtui.cli import validate
 from mailtui.cli.output import CliError, json_text, need_stdin, print_json
@@ -19,6 +20,7 @@ from mailtui.system.units import plural
 
 if TYPE_CHECKING:
     from mailtui.core.record import LogRecord
+    from mailtui.recognizers.engine import Engine
     from mailtui.recognizers.explain import Explainer
     from mailtui.recognizers.model import Match
     from mailtui.recognizers.summary import ScanSummary, UnknownShapes
@@ -54,6 +56,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="diagnoses (or --unknown shapes) shown in the text report",
     )
     parser.add_argument(
+        "--engine",
+        choices=("python", "parallel", "fast"),
+        help="python: one process (the reference); parallel: the same engine in worker processes, "
+        "the input cut at line boundaries; fast: the vectorized engine of mailtui[fast]. Default: "
+        "parallel for large inputs on more than one core, else python",
+    )
+    parser.add_argument(
+        "--jobs",
+        type=validate.count(1, 1024),
+        default=None,
+        help="worker processes of --engine parallel (default: the usable cores)",
+    )
+    # the size of a parallel scan's pieces; hidden: for tests that cut small inputs in many places
+    parser.add_argument("--chunk-bytes", type=validate.count(1, 1 << 40), default=None, help=argparse.SUPPRESS)
+    parser.add_argument(
         "--fail-on",
         choices=("notice", "warn", "error", "crit"),
         help="exit 1 when a problem of this severity or worse was found",
@@ -85,22 +102,20 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
 
 def _run(args: argparse.Namespace, cfg: Config) -> int:
-    from mailtui.analysis.correlate import Correlator, context
     from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.timespec import parse_time
-    from mailtui.logs.envelope import EnvelopeParser
     from mailtui.logs.locate import access_problem
     from mailtui.logs.reader import special_kind
-    from mailtui.recognizers.explain import context_dict
     from mailtui.recognizers.model import SEVERITY_RANK
-    from mailtui.recognizers.summary import ScanSummary, UnknownShapes
 
     since = parse_time(args.since) if args.since else None
     until = parse_time(args.until) if args.until else None
     files = _files(args, cfg)
+    streams = False  # stdin, a pipe or a device: read once, in one process
     for name in files:
         if name == "-":
             need_stdin("name files to scan instead of '-'")
+            streams = True
         else:
             problem = access_problem(name)
             if problem:
@@ -108,56 +123,38 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
             kind = special_kind(os.stat(name).st_mode)
             if kind:  # a pipe or a device is read like stdin: from now until its writer ends it
                 print(f"mailtui scan: {name} is {kind}: reading it until it ends (Ctrl-C stops)", file=sys.stderr)
-    engine = load_engine()
-    summary = ScanSummary()
-    unknown = UnknownShapes() if args.unknown else None
-    if unknown is not None and args.events:
+                streams = True
+    if args.unknown and args.events:
         raise CliError("--unknown and --events do not go together: --unknown reports shapes, not lines")
-    events = args.json and args.events
-    # events carry context diagnoses: the correlation runs only then (it costs per line)
-    corr, explainer = (Correlator(), _explainer(cfg)) if events else (None, None)
-    progress = sys.stderr.isatty() and not events
-    out = sys.stdout
-    started = time.monotonic()
-    # lines left out by --since/--until: how many, and the span they cover (only counted when
-    # skipped, so lines in range cost nothing more)
-    outside, outside_first, outside_last = 0, float("inf"), float("-inf")
-    damaged: list[str] = []
-    for name in files:
-        mtime = os.path.getmtime(name) if name != "-" else None
-        parser = EnvelopeParser(source=name, year_reference=mtime)
-        for lineno, line in _readable(name, damaged):
-            record = parser.parse(line, lineno, sanitized=True)
-            ts = record.timestamp
-            if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):
-                outside += 1
-                outside_first, outside_last = min(outside_first, ts), max(outside_last, ts)
-                continue
-            match = engine.recognize(record)
-            summary.add(record, match)
-            if unknown is not None and (match is None or not match.recognizer.explained):
-                unknown.add(record, match)
-            if corr is not None and explainer is not None:
-                keys = corr.keys(record, match)
-                if match is not None:
-                    found = context(record, match, keys, corr) if match.recognizer.rank >= 1 else None
-                    event = _event(record, match)
-                    settled = explainer.settle(found, record)
-                    if settled is not None:
-                        event["context"] = context_dict(settled, engine.by_id.get(settled.means))
-                    out.write(json_text(event, indent=None) + "\n")
-                    if getattr(out, "broken", False):
-                        return EXIT_PIPE  # the reader left (| head): the rest would go nowhere
-            if progress and summary.lines % PROGRESS_EVERY == 0:
-                rate = summary.lines / max(time.monotonic() - started, 1e-6)
-                show_progress(f"scanning {name}: {summary.lines:,} lines ({rate:,.0f}/s)")
+    engine = load_engine()
+    opts = ScanOptions(since, until, unknown=args.unknown, events=bool(args.json and args.events))
+    # events carry context diagnoses: the correlation (and the explainer) run only then
+    explainer = _explainer(cfg) if opts.events else None
+    which, jobs = _choose_engine(args, files, streams)
+    progress = sys.stderr.isatty() and not opts.events
+    if which == "parallel":
+        from mailtui.cli.scan_parallel import scan_parallel
+
+        outcome = scan_parallel(
+            files, opts, engine, explainer, sys.stdout, jobs=jobs, chunk=args.chunk_bytes, progress=progress
+        )
+    elif which == "fast":
+        import importlib
+
+        outcome = importlib.import_module(FAST_MODULE).scan(files, opts, engine, explainer, sys.stdout, progress)
+    else:
+        outcome = _scan_python(files, opts, engine, explainer, sys.stdout, progress)
+    if outcome.exit is not None:
+        return outcome.exit
+    summary, unknown = outcome.summary, outcome.unknown
+    outside, outside_first, outside_last = outcome.outside, outcome.outside_first, outcome.outside_last
     if progress and summary.lines >= PROGRESS_EVERY:
         show_progress(" " * 70)
         show_progress("")
     order = {r.id: i for i, r in enumerate(engine.recognizers)}
     if unknown is not None:
         _print_unknown(summary, unknown, files, args.limit, args.json)
-    elif events:
+    elif opts.events:
         pass  # the events were written as they were found
     elif args.json:
         report = summary.to_dict()
@@ -197,15 +194,145 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
             print(f"nothing to scan: {', '.join(files)} hold{'s' if len(files) == 1 else ''} no lines")
         else:
             _print_report(summary, order, files, args.limit)
-    for problem in damaged:
+    for problem in outcome.damaged:
         print(f"mailtui: warning: {problem}", file=sys.stderr)
-    if damaged:
+    if outcome.damaged:
         return 2  # the report above is incomplete
     if args.fail_on:
         threshold = SEVERITY_RANK[args.fail_on]
         if any(SEVERITY_RANK[sev] >= threshold and n for sev, n in summary.severity.items()):
             return 1
     return 0
+
+
+@dataclass(frozen=True)
+class ScanOptions:
+    """What every engine is asked (the same for each piece of a parallel scan)."""
+
+    since: float | None = None
+    until: float | None = None
+    unknown: bool = False  # count unexplained lines by shape
+    events: bool = False  # write one JSON object per recognized line, with its context
+
+
+@dataclass
+class ScanOutcome:
+    """What an engine hands back for the report (the events, if asked, are already written)."""
+
+    summary: ScanSummary
+    unknown: UnknownShapes | None = None
+    # lines left out by --since/--until: how many, and the span they cover
+    outside: int = 0
+    outside_first: float = float("inf")
+    outside_last: float = float("-inf")
+    damaged: list[str] = field(default_factory=list)  # files whose read stopped early, said why
+    exit: int | None = None  # set when the scan stopped early (EXIT_PIPE: the reader left)
+
+
+#: below this many bytes a scan stays in one process (starting workers costs more than it saves)
+PARALLEL_FROM = 8 << 20
+GZ_RATIO = 6  # a .gz file is counted as this many times its size
+
+
+def _choose_engine(args: argparse.Namespace, files: list[str], streams: bool) -> tuple[str, int]:
+    """The engine to use and its worker count: parallel when the input is large and there is
+    more than one usable core, unless --engine says otherwise."""
+    jobs = args.jobs or usable_cores()
+    which = args.engine
+    if which == "fast":
+        why = fast_unavailable()
+        if why:
+            raise CliError(f"--engine fast is not available: {why}")
+        return which, jobs
+    if streams:  # stdin or a pipe is read once, front to back: one process
+        return "python", 1
+    if which is None:
+        size = sum(os.path.getsize(f) * (GZ_RATIO if f.endswith(".gz") else 1) for f in files)
+        which = "parallel" if jobs > 1 and size >= PARALLEL_FROM else "python"
+    return which, jobs
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (its affinity, which containers and taskset narrow)."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1
+
+
+#: the vectorized engine (``pip install 'mailtui[fast]'``): a module with ``unavailable() -> str``
+#: ("" when it can run here, else why not) and ``scan(files, opts, engine, explainer, out,
+#: progress) -> ScanOutcome``, the same contract as :func:`_scan_python`
+FAST_MODULE = "mailtui.fastscan"
+
+
+def fast_unavailable() -> str:
+    """Why ``--engine fast`` cannot run here ("" when it can)."""
+    import importlib
+
+    try:
+        module = importlib.import_module(FAST_MODULE)
+    except ImportError as exc:
+        missing = getattr(exc, "name", "") or ""
+        if missing == FAST_MODULE:
+            return "this installation has no vectorized engine"
+        return f"it needs {missing or exc} (pip install 'mailtui[fast]')"
+    why: str = module.unavailable()
+    return why
+
+
+def _scan_python(
+    files: list[str],
+    opts: ScanOptions,
+    engine: Engine,
+    explainer: Explainer | None,
+    out: TextIO,
+    progress: bool,
+) -> ScanOutcome:
+    """The reference engine: every line in this process, in file order."""
+    from mailtui.analysis.correlate import Correlator, context
+    from mailtui.logs.envelope import EnvelopeParser
+    from mailtui.recognizers.explain import context_dict
+    from mailtui.recognizers.summary import ScanSummary, UnknownShapes
+
+    since, until = opts.since, opts.until
+    summary = ScanSummary()
+    unknown = UnknownShapes() if opts.unknown else None
+    corr = Correlator() if explainer is not None else None
+    result = ScanOutcome(summary, unknown)
+    started = time.monotonic()
+    # lines left out by --since/--until are only counted when skipped: lines in range cost nothing more
+    outside, outside_first, outside_last = 0, float("inf"), float("-inf")
+    for name in files:
+        mtime = os.path.getmtime(name) if name != "-" else None
+        parser = EnvelopeParser(source=name, year_reference=mtime)
+        for lineno, line in _readable(name, result.damaged):
+            record = parser.parse(line, lineno, sanitized=True)
+            ts = record.timestamp
+            if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):
+                outside += 1
+                outside_first, outside_last = min(outside_first, ts), max(outside_last, ts)
+                continue
+            match = engine.recognize(record)
+            summary.add(record, match)
+            if unknown is not None and (match is None or not match.recognizer.explained):
+                unknown.add(record, match)
+            if corr is not None and explainer is not None:
+                keys = corr.keys(record, match)
+                if match is not None:
+                    found = context(record, match, keys, corr) if match.recognizer.rank >= 1 else None
+                    event = _event(record, match)
+                    settled = explainer.settle(found, record)
+                    if settled is not None:
+                        event["context"] = context_dict(settled, engine.by_id.get(settled.means))
+                    out.write(json_text(event, indent=None) + "\n")
+                    if getattr(out, "broken", False):
+                        result.exit = EXIT_PIPE  # the reader left (| head): the rest would go nowhere
+                        return result
+            if progress and summary.lines % PROGRESS_EVERY == 0:
+                rate = summary.lines / max(time.monotonic() - started, 1e-6)
+                show_progress(f"scanning {name}: {summary.lines:,} lines ({rate:,.0f}/s)")
+    result.outside, result.outside_first, result.outside_last = outside, outside_first, outside_last
+    return result
 
 
 def _explainer(cfg: Config) -> Explainer:
@@ -221,6 +348,16 @@ EXIT_PIPE = 141
 
 def _readable(name: str, damaged: list[str]) -> Iterator[tuple[int, str]]:
     """The file's lines; a corrupt or truncated .gz (or a read error) ends the file, said once."""
+    stop: list[tuple[str, int, str]] = []
+    yield from readable(name, stop)
+    damaged.extend(damage_text(name, kind, lineno, detail) for kind, lineno, detail in stop)
+
+
+def readable(
+    name: str, stop: list[tuple[str, int, str]], start: int = 0, end: int | None = None
+) -> Iterator[tuple[int, str]]:
+    """The lines of ``name`` (or of its bytes ``[start, end)``); why the read stopped early, if
+    it did, goes into ``stop`` as (kind, last line number read, detail): see :func:`damage_text`."""
     import gzip
     import zlib
 
@@ -228,17 +365,21 @@ def _readable(name: str, damaged: list[str]) -> Iterator[tuple[int, str]]:
 
     lineno = 0
     try:
-        for lineno, line in iter_lines(name):
+        for lineno, line in iter_lines(name, start, end):
             yield lineno, line
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-        damaged.append(
-            f"{name}: compressed data is corrupt or truncated after line {lineno:,} "
-            f"({exc}); the rest of this file was not read"
-        )
+        stop.append(("corrupt", lineno, str(exc)))
     except OSError as exc:
-        damaged.append(
-            f"{name}: read error after line {lineno:,} ({exc.strerror or exc}); the rest of this file was not read"
+        stop.append(("read", lineno, str(exc.strerror or exc)))
+
+
+def damage_text(name: str, kind: str, lineno: int, detail: str) -> str:
+    if kind == "corrupt":
+        return (
+            f"{name}: compressed data is corrupt or truncated after line {lineno:,} "
+            f"({detail}); the rest of this file was not read"
         )
+    return f"{name}: read error after line {lineno:,} ({detail}); the rest of this file was not read"
 
 
 def _event(record: LogRecord, match: Match) -> dict[str, Any]:

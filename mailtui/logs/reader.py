@@ -116,18 +116,26 @@ def _open(path: str) -> BinaryIO:
     return open(path, "rb")
 
 
-def iter_lines(path: str) -> Iterator[tuple[int, str]]:
-    """(line number, text) for every line; a final line without newline is included."""
+def iter_lines(path: str, start: int = 0, end: int | None = None) -> Iterator[tuple[int, str]]:
+    """(line number, text) for every line; a final line without newline is included.
+
+    ``start``/``end``: only the bytes ``[start, end)`` of a plain file (a piece of a parallel
+    scan, cut at line starts: see logs.ranges), its lines numbered from 1."""
     fh = _open(path)
     # read1: what is there now (a pipe or stdin hands lines over as they come, not per MiB)
     read = getattr(fh, "read1", fh.read)
+    left = -1 if end is None else end - start  # bytes still to read (-1: to the end)
+    if start:
+        fh.seek(start)
     splitter = LineSplitter()
     lineno = 0
     try:
-        while True:
-            chunk = read(CHUNK)
+        while left:
+            chunk = read(CHUNK if left < 0 else min(CHUNK, left))
             if not chunk:
                 break
+            if left > 0:
+                left -= len(chunk)
             lines, cuts = splitter.feed(chunk)
             if cuts:
                 for i, raw in enumerate(lines):

@@ -160,13 +160,19 @@ class Match(MatchedFields):
         family: str = "",
         message: str = "",
         regex_match: re.Match[str] | None = None,
+        fields: dict[str, str] | None = None,
     ) -> None:
         self.recognizer = recognizer
         self._groups = groups
         self._regex_match = regex_match  # groups are taken from it on first use
         self._family = family
         self._message = message
-        self._fields: dict[str, str] | None = None
+        self._fields = fields  # given when the match is rebuilt from a worker's (scan --engine parallel)
+
+    @property
+    def source(self) -> tuple[str, str]:
+        """(family, message) the match was made on."""
+        return self._family, self._message
 
     @property
     def groups(self) -> dict[str, str | None]:

@@ -1,16 +1,29 @@
 """Aggregate recognized lines into a report: counts per recognizer and severity, top clients,
 users and senders, and pflogsumm-style delivery totals; and the shapes of the lines nobody
-explains (``scan --unknown``)."""
+explains (``scan --unknown``).
+
+Both summaries are mergeable, so a scan can be cut into pieces (byte ranges of a file, whole
+rotated files) summarised apart — in worker processes or by another engine — and folded
+together in file order: ``earlier.merge(later)`` gives exactly what one summary fed every line
+of both would hold, top lists' tie order included (a Counter keeps keys in first-seen order and
+``most_common`` is stable, so merging in file order keeps "first seen first"). The merge is by
+field type (:func:`merge_fields`): ints add, Counters add, ``first``/``last`` take min/max,
+dicts of mergeable values merge key by key; a field of any other type makes ``merge`` raise,
+so a field added later cannot be silently dropped by a parallel scan (tests/test_scan_engines.py).
+A summary crosses a process boundary detached (:meth:`ScanSummary.detach`: samples keep their
+recognizer's id, not the recognizer) and is attached again on the other side.
+"""
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from typing import Any
 
 from mailtui.core.record import LogRecord
-from mailtui.recognizers.model import SEVERITIES, Match
+from mailtui.recognizers.model import SEVERITIES, Match, Recognizer
 
 TOP = 10
 
@@ -34,6 +47,58 @@ class RecognizerStats:
     sample_match: Match | None = None
     clients: Counter[str] = field(default_factory=Counter)
     users: Counter[str] = field(default_factory=Counter)
+    # a detached sample (crossing a process boundary): (recognizer id, groups, family, message)
+    sample_ref: tuple[str, dict[str, str | None], str, str] | None = None
+
+    #: fields that keep the earlier piece's value (the first line seen is the sample)
+    KEEP_FIRST = frozenset({"sample", "sample_record", "sample_match", "sample_ref"})
+
+    def merge(self, later: RecognizerStats) -> None:
+        merge_fields(self, later, self.KEEP_FIRST)
+
+    def detach(self) -> None:
+        m = self.sample_match
+        if m is not None:
+            self.sample_ref = (m.recognizer.id, m.groups, *m.source)
+            self.sample_match = None
+
+    def attach(self, recognizers: Mapping[str, Recognizer], lineno_base: int = 0) -> None:
+        if self.sample_ref is not None:
+            rid, groups, family, message = self.sample_ref
+            self.sample_match = Match(recognizers[rid], groups, family, message)
+            self.sample_ref = None
+            if self.sample_record is not None:
+                self.sample_record.lineno += lineno_base
+
+
+def merge_fields(dst: Any, src: Any, keep_first: frozenset[str] = frozenset()) -> None:
+    """Fold ``src`` (a summary of lines after ``dst``'s) into ``dst``, field by field, by type."""
+    for f in fields(dst):
+        name = f.name
+        mine, theirs = getattr(dst, name), getattr(src, name)
+        if name in keep_first or name.startswith("_plan"):
+            if mine is None or mine == "":
+                setattr(dst, name, theirs)
+        elif name == "first":
+            if theirs is not None and (mine is None or theirs < mine):
+                setattr(dst, name, theirs)
+        elif name == "last":
+            if theirs is not None and (mine is None or theirs > mine):
+                setattr(dst, name, theirs)
+        elif isinstance(mine, bool):
+            raise TypeError(f"{type(dst).__name__}.merge: no rule for the flag {name!r}")
+        elif isinstance(mine, int):
+            setattr(dst, name, mine + theirs)
+        elif isinstance(mine, Counter):
+            mine.update(theirs)  # new keys after the old ones, in the later piece's first-seen order
+        elif isinstance(mine, dict) and all(hasattr(v, "merge") for v in (*mine.values(), *theirs.values())):
+            for key, value in theirs.items():
+                if key in mine:
+                    mine[key].merge(value)
+                else:
+                    mine[key] = value
+        else:
+            raise TypeError(f"{type(dst).__name__}.merge: no rule for field {name!r} ({type(mine).__name__})")
 
 
 @dataclass
@@ -106,8 +171,12 @@ class ScanSummary:
                 self.senders[f["sender"]] += 1
 
     def _plan(self, record: LogRecord, match: Match) -> _Plan:
-        r = match.recognizer
-        stats = self.by_recognizer[r.id] = RecognizerStats(sample=record.line, sample_record=record, sample_match=match)
+        stats = self.by_recognizer[match.recognizer.id] = RecognizerStats(
+            sample=record.line, sample_record=record, sample_match=match
+        )
+        return self._plan_for(match.recognizer, stats)
+
+    def _plan_for(self, r: Recognizer, stats: RecognizerStats) -> _Plan:
         plan = self._plans[r.id] = _Plan(
             stats,
             problem=r.rank >= 1,
@@ -115,6 +184,28 @@ class ScanSummary:
             delivery_status=r.id.startswith("delivery.") and r.id not in DELIVERY_TOTALS,
         )
         return plan
+
+    # -- pieces of one scan ----------------------------------------------------------------------
+    def merge(self, later: ScanSummary) -> None:
+        """Fold in the summary of lines that come after this one's (in file order); both attached."""
+        merge_fields(self, later)
+        for rid, stats in self.by_recognizer.items():
+            if rid not in self._plans and stats.sample_match is not None:
+                self._plan_for(stats.sample_match.recognizer, stats)
+
+    def detach(self) -> None:
+        """Make this summary cheap to pickle: samples keep their recognizer's id (see attach)."""
+        for stats in self.by_recognizer.values():
+            stats.detach()
+        self._plans = {}
+
+    def attach(self, recognizers: Mapping[str, Recognizer], lineno_base: int = 0) -> None:
+        """Undo :meth:`detach` with this process's recognizers (``Engine.by_id``); the samples'
+        line numbers were counted from the start of the piece: ``lineno_base`` lines came before."""
+        for stats in self.by_recognizer.values():
+            stats.attach(recognizers, lineno_base)
+            if stats.sample_match is not None:
+                self._plan_for(stats.sample_match.recognizer, stats)
 
     @property
     def severity(self) -> Counter[str]:
@@ -226,6 +317,22 @@ class UnknownShapes:
     @property
     def total(self) -> int:
         return sum(self.counts.values()) + self.other
+
+    def merge(self, later: UnknownShapes) -> None:
+        """Fold in the shapes of lines after this one's, as if ``add`` had seen them here: a shape
+        new to this summary once MAX_SHAPES are kept counts as "other". (Exact unless ``later``
+        itself overflowed: a shape it put in "other" may be one this summary keeps.)"""
+        for shape, n in later.counts.items():
+            if shape in self.counts:
+                self.counts[shape] += n
+            elif len(self.counts) >= MAX_SHAPES:
+                self.other += n
+            else:
+                self.counts[shape] = n
+                self.examples[shape] = later.examples[shape]
+                if shape in later.surfaced:
+                    self.surfaced[shape] = later.surfaced[shape]
+        self.other += later.other
 
     def top(self, limit: int) -> list[dict[str, Any]]:
         return [
