@@ -262,7 +262,7 @@ def usable_cores() -> int:
 #: the vectorized engine (``pip install 'mailtui[fast]'``): a module with ``unavailable() -> str``
 #: ("" when it can run here, else why not) and ``scan(files, opts, engine, explainer, out,
 #: progress) -> ScanOutcome``, the same contract as :func:`_scan_python`
-FAST_MODULE = "mailtui.fastscan"
+FAST_MODULE = "mailtui.cli.scan_fast"
 
 
 def fast_unavailable() -> str:

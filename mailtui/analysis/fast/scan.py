@@ -27,11 +27,13 @@ from __future__ import annotations
 import gzip
 import math
 import os
-import re
+import threading
 import zlib
+from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 import polars as pl
 
@@ -45,9 +47,13 @@ from mailtui.recognizers.model import Match, Recognizer
 from mailtui.recognizers.summary import DELIVERY_TOTALS, ScanSummary
 
 BLOCK_BYTES = 8 << 20
+CHUNK = 1 << 20  # what reader.iter_lines reads at a time
+THREADS = 2  # blocks worked on at once (Polars releases the GIL: two cores stay busy)
+IN_FLIGHT = 2  # blocks read ahead of the one being added: memory stays a few blocks' worth
 FAST_MAX_CHARS = 2048
 WHO = ("client_ip", "user", "sender")
 
+_PRINTABLE_BYTES = bytes(range(0x20, 0x7F)) + b"\n"  # what a block of printable ASCII lines holds
 _MON = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
 _PRINTABLE = rf"^[ -~]{{17,{FAST_MAX_CHARS}}}$"
 _TRAD = rf"^{_MON} [ 0-9][0-9] [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}} ."
@@ -55,13 +61,10 @@ _ISO_STAMP = (
     r"^(?P<all>(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?P<sep>[T ])(?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:[.,](?P<frac>[0-9]{1,9}))?(?P<tz>Z|[+-][0-9]{2}:?[0-9]{2})? )"
 )
-# host (not ending in ':'), space, tag: _TAG of envelope.py up to its message
-_HEAD = r"^([^ ]*[^ :] [^\s\[\]:]+(?:\[[0-9]+\])?: ?)"
-_OWN = r"^[^ ]*: "  # Dovecot's own format: the first word ends with ':'
-_DOVECOT_LEVEL = (
-    r"^(?P<proc>[\w-]+(?:\([^)]*\))?(?:<[^>]*>)*): (?P<level>Debug|Info|Warning|Error|Fatal|Panic): (?P<after>.*)$"
-)
-_DOVECOT_LEVEL_FIRST = r"^(?P<level>Debug|Info|Warning|Error|Fatal|Panic): (?P<after>.*)$"
+# _TAG of envelope.py up to its ':' (the first ':' of the text: the name and pid have none)
+_TAG_START = r"^[^\s\[\]:]+(?:\[[0-9]+\])?:"
+_DOVECOT_LEVEL = r"^(?P<proc>[\w-]+(?:\([^)]*\))?(?:<[^>]*>)*): (?P<level>Debug|Info|Warning|Error|Fatal|Panic): "
+_DOVECOT_LEVEL_FIRST = r"^(Debug|Info|Warning|Error|Fatal|Panic): "
 _DOVECOT_PROC = r"^(?:dovecot: )?([a-z][\w-]*)[(:<]"
 _FAMILIES = (
     ("postfix", "postfix"),
@@ -123,14 +126,16 @@ class _Compiled:
         return got
 
 
-def scan_files(files: list[str], engine: Engine, since: float | None, until: float | None,
-               damaged: list[str]) -> FastScan:
+def scan_files(
+    files: list[str], engine: Engine, since: float | None, until: float | None, damaged: list[str]
+) -> FastScan:
     """The scan of ``files`` (plain or .gz) in file order; read problems are added to ``damaged``."""
     comp = _Compiled(engine)
     result = FastScan(ScanSummary())
-    for name in files:
-        mtime = os.path.getmtime(name)
-        _File(comp, result, name, mtime, since, until).run(damaged)
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for name in files:
+            mtime = os.path.getmtime(name)
+            _File(comp, result, name, mtime, since, until).run(damaged, pool)
     return result
 
 
@@ -142,34 +147,62 @@ def _open(path: str) -> BinaryIO:
 
 def _pieces(fh: BinaryIO) -> Iterator[tuple[bytes, int]]:
     """(bytes, -1): whole lines joined by newlines; (head, length): one line longer than the cap,
-    of which only its head is kept (as reader.LineSplitter does)."""
-    buf = b""
-    head: bytes | None = None
+    of which only its head is kept. Read as reader.iter_lines reads (``read1`` of CHUNK), so a
+    read that fails ends the file after the same line: the complete lines before it come out,
+    then the error is raised."""
+    read = getattr(fh, "read1", fh.read)
+    buf = bytearray()
+    head: bytes | None = None  # a line longer than the cap: its head, and its length so far
     length = 0
-    while True:
-        chunk = fh.read(BLOCK_BYTES)
-        if not chunk:
-            break
-        if head is not None:
-            nl = chunk.find(b"\n")
-            if nl < 0:
-                length += len(chunk)
-                continue
-            yield head, length + nl
-            head, chunk = None, chunk[nl + 1 :]
-        data = buf + chunk if buf else chunk
-        end = data.rfind(b"\n")
-        if end < 0:
-            buf = data
-        else:
-            yield data[:end], -1
-            buf = data[end + 1 :]
-        if len(buf) > MAX_LINE_BYTES:
-            head, length, buf = buf[:MAX_LINE_BYTES], len(buf), b""
+    try:
+        while True:
+            chunk = read(CHUNK)
+            if not chunk:
+                break
+            if head is not None:
+                nl = chunk.find(b"\n")
+                if nl < 0:
+                    length += len(chunk)
+                    continue
+                yield head, length + nl
+                head, chunk = None, chunk[nl + 1 :]
+            buf += chunk
+            if len(buf) >= BLOCK_BYTES:
+                end = buf.rfind(b"\n")
+                if end >= 0:
+                    yield bytes(buf[:end]), -1
+                    del buf[: end + 1]
+                if len(buf) > MAX_LINE_BYTES:
+                    head, length = bytes(buf[:MAX_LINE_BYTES]), len(buf)
+                    buf.clear()
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+        end = buf.rfind(b"\n")
+        if end >= 0:
+            yield bytes(buf[:end]), -1
+        raise
+    end = buf.rfind(b"\n")
+    if end >= 0:
+        yield bytes(buf[:end]), -1
+        del buf[: end + 1]
     if head is not None:
         yield head, length
+    elif len(buf) > MAX_LINE_BYTES:
+        yield bytes(buf[:MAX_LINE_BYTES]), len(buf)
     elif buf:
-        yield buf, -1
+        yield bytes(buf), -1
+
+
+@dataclass
+class _Block:
+    """What one block adds to the summary, computed apart (in a worker thread), added in order."""
+
+    agg: dict[str, Any]  # see _aggregate
+    rows: pl.DataFrame | None  # the vectorized rows (their lines give the samples)
+    samples: dict[int, tuple[LogRecord, Match]]  # the Python path's matches, by line number
+    outside: int = 0
+    outside_first: float = math.inf
+    outside_last: float = -math.inf
+    python_lines: int = 0
 
 
 class _File:
@@ -178,20 +211,33 @@ class _File:
     ) -> None:
         self.comp, self.result, self.name = comp, result, name
         self.since, self.until = since, until
-        self.parser = EnvelopeParser(source=name, year_reference=mtime)  # the Python path's parser
+        self.mtime = mtime
+        self.local = threading.local()  # a Python-path parser per thread (its caches are not shared)
         self.stamps: dict[str, float | None] = {}
         self.iso: dict[str, float | None] = {}
         self.lineno = 0
 
-    def run(self, damaged: list[str]) -> None:
+    @property
+    def parser(self) -> EnvelopeParser:
+        parser: EnvelopeParser | None = getattr(self.local, "parser", None)
+        if parser is None:
+            parser = self.local.parser = EnvelopeParser(source=self.name, year_reference=self.mtime)
+        return parser
+
+    def run(self, damaged: list[str], pool: ThreadPoolExecutor) -> None:
+        pending: deque[Future[_Block]] = deque()
         try:
             with _open(self.name) as fh:
                 for data, length in _pieces(fh):
+                    base = self.lineno
                     if length >= 0:
-                        self.python_block([(self.lineno + 1, cut(data, length))])
                         self.lineno += 1
+                        pending.append(pool.submit(self.python_block, [(base + 1, cut(data, length))]))
                     else:
-                        self.block(data)
+                        self.lineno += data.count(b"\n") + 1
+                        pending.append(pool.submit(self.block, data, base))
+                    while len(pending) > IN_FLIGHT:
+                        self.add(pending.popleft().result())
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
             damaged.append(
                 f"{self.name}: compressed data is corrupt or truncated after line {self.lineno:,} "
@@ -202,62 +248,76 @@ class _File:
                 f"{self.name}: read error after line {self.lineno:,} ({exc.strerror or exc}); "
                 "the rest of this file was not read"
             )
+        finally:
+            while pending:
+                self.add(pending.popleft().result())
 
     # -- one block ---------------------------------------------------------------------------------
-    def block(self, data: bytes) -> None:
+    def block(self, data: bytes, base: int) -> _Block:
         # latin-1 keeps every byte as one character: ASCII lines are their UTF-8 text, the rest are
         # turned back into their bytes for the Python path
         lines = pl.Series("line", data.decode("latin-1").split("\n"), dtype=pl.String)
-        base = self.lineno
-        self.lineno += len(lines)
         df = pl.DataFrame({"idx": pl.int_range(base + 1, base + 1 + len(lines), eager=True), "line": lines})
-        fast = df.filter(pl.col("line").str.contains(_PRINTABLE))
-        fast, rows = self.envelope(fast)
-        handled = set(rows["idx"].to_list()) if rows.height else set()
-        slow = [(i, decode(line.encode("latin-1"))) for i, line in df.iter_rows() if i not in handled]
-        frames = [self.recognize(rows)] if rows.height else []
+        out = _Block({}, None, {})
+        rows = self.envelope(df, not data.translate(None, _PRINTABLE_BYTES))
+        rest = df.join(rows.select("idx"), on="idx", how="anti") if rows.height else df
+        slow = [(i, decode(line.encode("latin-1"))) for i, line in rest.iter_rows()]
+        frames = [self.recognize(rows, out)] if rows.height else []
         if slow:
-            frames.append(self.python_rows(slow))
+            frames.append(self.python_rows(slow, out))
         if frames:
-            self.add(pl.concat(frames, how="vertical_relaxed").sort("idx"), rows)
+            out.agg = _aggregate(pl.concat(frames, how="vertical_relaxed"))
+        out.rows = rows.select("idx", "line")
+        return out
 
-    def python_block(self, lines: list[tuple[int, str]]) -> None:
-        self.add(self.python_rows(lines), None)
+    def python_block(self, lines: list[tuple[int, str]]) -> _Block:
+        out = _Block({}, None, {})
+        out.agg = _aggregate(self.python_rows(lines, out))
+        return out
 
     # -- envelope ----------------------------------------------------------------------------------
-    def envelope(self, fast: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    def envelope(self, df: pl.DataFrame, printable: bool = False) -> pl.DataFrame:
         """Rows with ts, family, daemon, level, message for the lines the vectorized path takes."""
         line = pl.col("line")
-        trad = fast.filter(line.str.contains(_TRAD)).with_columns(stamp=line.str.slice(0, 15), rest=line.str.slice(16))
-        ts = self._stamp_times(trad["stamp"])
-        trad = trad.with_columns(ts=ts).drop_nulls("ts").drop("stamp")
-        iso = fast.filter(line.str.contains(_ISO_STAMP)).with_columns(s=line.str.extract_groups(_ISO_STAMP))
-        iso = iso.unnest("s").with_columns(rest=line.str.slice(pl.col("all").str.len_bytes()))
+        if printable:  # the whole block is: only the length is left to check per line
+            n = line.str.len_bytes()
+            df = df.filter((n >= 17) & (n <= FAST_MAX_CHARS))
+        else:
+            df = df.filter(line.str.contains(_PRINTABLE))
+        df = df.with_columns(trad=line.str.contains(_TRAD), iso=line.str.contains(_ISO_STAMP))
+        trad = df.filter("trad").with_columns(stamp=line.str.slice(0, 15), rest=line.str.slice(16))
+        trad = trad.with_columns(ts=self._stamp_times(trad["stamp"])).drop_nulls("ts")
+        iso = df.filter("iso").with_columns(s=line.str.extract_groups(_ISO_STAMP)).unnest("s")
+        iso = iso.with_columns(rest=line.str.slice(pl.col("all").str.len_bytes()))
         # the rest of an RFC 3339 stamp with ' ' (not T) is Dovecot's own log, unless fail2ban's
         iso = iso.filter((pl.col("sep") == "T") | ~pl.col("rest").str.starts_with("fail2ban"))
-        base = self._iso_times(iso)
         frac = pl.when(pl.col("frac").is_null()).then(0.0).otherwise(("0." + pl.col("frac")).cast(pl.Float64))
-        iso = iso.with_columns(ts=base).drop_nulls("ts").with_columns(ts=pl.col("ts") + frac)
-        own_iso = iso.filter(pl.col("sep") == " ").select("idx", "line", "ts", "rest")
-        syslog = pl.concat([trad.select("idx", "line", "ts", "rest"), iso.filter(pl.col("sep") == "T").select(
-            "idx", "line", "ts", "rest")])
+        iso = iso.with_columns(ts=self._iso_times(iso)).drop_nulls("ts").with_columns(ts=pl.col("ts") + frac)
+        keep = ["idx", "line", "ts", "rest"]
+        syslog = pl.concat([trad.select(keep), iso.filter(pl.col("sep") == "T").select(keep)])
+        # _after_stamp: host up to the first space; a host ending in ':' is Dovecot's own format
         rest = pl.col("rest")
-        head = rest.str.extract(_HEAD, 1)
-        syslog = syslog.with_columns(head=head)
-        own = pl.concat([own_iso, syslog.filter(pl.col("head").is_null() & rest.str.contains(_OWN)).drop("head")])
-        tagged = syslog.drop_nulls("head").with_columns(
-            prog=pl.col("head").str.extract(r"^[^ ]* ([^\[:]+)", 1),
-            msg=rest.str.slice(pl.col("head").str.len_bytes()),
+        sp = rest.str.find(" ", literal=True)
+        syslog = syslog.with_columns(host=rest.str.slice(0, sp), after=rest.str.slice(sp + 1)).filter(
+            sp.is_not_null() & (pl.col("after") != "")
         )
+        host, after = pl.col("host"), pl.col("after")
+        own = pl.concat(
+            [iso.filter(pl.col("sep") == " ").select(keep), syslog.filter(host.str.ends_with(":")).select(keep)]
+        )
+        tagged = syslog.filter(~host.str.ends_with(":") & after.str.contains(_TAG_START))
+        msg = after.str.slice(after.str.find(":", literal=True) + 1)
+        tagged = tagged.with_columns(prog=after.str.slice(0, after.str.find(r"[\[:]")), msg=msg)
+        msg = pl.col("msg")
+        tagged = tagged.with_columns(msg=pl.when(msg.str.starts_with(" ")).then(msg.str.slice(1)).otherwise(msg))
         fam = pl.lit("")
         for prefix, family in reversed(_FAMILIES):
             fam = pl.when(pl.col("prog").str.starts_with(prefix)).then(pl.lit(family)).otherwise(fam)
         tagged = tagged.with_columns(family=fam).filter(
-            ~pl.col("msg").str.starts_with("[ID ")
+            ~msg.str.starts_with("[ID ")
             & ~pl.col("prog").str.starts_with("deliver(")
-            & ~((pl.col("family") == "fail2ban") & pl.col("msg").str.starts_with("fail2ban"))
+            & ~((pl.col("family") == "fail2ban") & msg.str.starts_with("fail2ban"))
         )
-        msg = pl.col("msg")
         postfix = tagged.filter(pl.col("family") == "postfix").with_columns(
             daemon=pl.col("prog").str.split("/").list.last(),
             level=pl.when(msg.str.contains(r"^(?:warning|error|fatal|panic): "))
@@ -271,29 +331,29 @@ class _File:
         dovecot = pl.concat(
             [
                 tagged.filter(pl.col("family") == "dovecot").select("idx", "line", "ts", "msg"),
-                own.select("idx", "line", "ts", msg=rest).with_columns(),
+                own.select("idx", "line", "ts", msg=rest),
             ]
         )
         dovecot = self._dovecot(dovecot)
         cols = ["idx", "line", "ts", "family", "daemon", "level", "message"]
-        rows = pl.concat([postfix.select(cols), other.select(cols), dovecot.select(cols)]).sort("idx")
-        return fast, rows
+        return pl.concat([postfix.select(cols), other.select(cols), dovecot.select(cols)])
 
     def _dovecot(self, df: pl.DataFrame) -> pl.DataFrame:
+        """_dovecot_message: the level taken out of the message, the daemon from its process."""
         msg = pl.col("msg")
         df = df.with_columns(
-            msg=pl.when(msg.str.starts_with("dovecot: ")).then(msg.str.slice(9)).otherwise(msg), family=pl.lit("dovecot")
+            msg=pl.when(msg.str.starts_with("dovecot: ")).then(msg.str.slice(9)).otherwise(msg),
+            family=pl.lit("dovecot"),
         )
+        df = df.with_columns(a=msg.str.extract_groups(_DOVECOT_LEVEL), b=msg.str.extract(_DOVECOT_LEVEL_FIRST, 1))
+        proc, level = pl.col("a").struct.field("proc"), pl.col("a").struct.field("level")
+        first = pl.col("b")
         df = df.with_columns(
-            a=msg.str.extract_groups(_DOVECOT_LEVEL), b=msg.str.extract_groups(_DOVECOT_LEVEL_FIRST)
-        )
-        a, b = pl.col("a").struct, pl.col("b").struct
-        df = df.with_columns(
-            level=pl.coalesce(a.field("level"), b.field("level"), pl.lit("")),
-            message=pl.when(a.field("proc").is_not_null())
-            .then(a.field("proc") + ": " + a.field("after"))
-            .when(b.field("level").is_not_null())
-            .then(b.field("after"))
+            level=pl.coalesce(level, first, pl.lit("")),
+            message=pl.when(proc.is_not_null())
+            .then(proc + ": " + msg.str.slice(proc.str.len_bytes() + level.str.len_bytes() + 4))
+            .when(first.is_not_null())
+            .then(msg.str.slice(first.str.len_bytes() + 2))
             .otherwise(msg),
         )
         return df.with_columns(daemon=pl.col("message").str.extract(_DOVECOT_PROC, 1).fill_null(""))
@@ -307,7 +367,11 @@ class _File:
             if s not in known:
                 day = int(s[4:6])
                 try:
-                    known[s] = self.parser.years.epoch(MONTHS[s[:3]], day, int(s[7:9]), int(s[10:12]), int(s[13:15])) if day else None
+                    known[s] = (
+                        self.parser.years.epoch(MONTHS[s[:3]], day, int(s[7:9]), int(s[10:12]), int(s[13:15]))
+                        if day
+                        else None
+                    )
                 except (ValueError, OverflowError):
                     known[s] = None
         return stamps.replace_strict(known, default=None, return_dtype=pl.Float64)
@@ -327,7 +391,7 @@ class _File:
         return key.replace_strict(known, default=None, return_dtype=pl.Float64)
 
     # -- recognition -------------------------------------------------------------------------------
-    def _in_range(self, rows: pl.DataFrame) -> pl.DataFrame:
+    def _in_range(self, rows: pl.DataFrame, block: _Block) -> pl.DataFrame:
         if self.since is None and self.until is None:
             return rows
         ts = pl.col("ts")
@@ -338,14 +402,14 @@ class _File:
             cond = cond | (ts >= self.until)
         out = rows.filter(cond)
         if out.height:
-            r = self.result
+            r = block
             r.outside += out.height
             r.outside_first = min(r.outside_first, float(out["ts"].min()))  # type: ignore[arg-type]
             r.outside_last = max(r.outside_last, float(out["ts"].max()))  # type: ignore[arg-type]
         return rows.filter(~cond)
 
-    def recognize(self, rows: pl.DataFrame) -> pl.DataFrame:
-        rows = self._in_range(rows)
+    def recognize(self, rows: pl.DataFrame, block: _Block) -> pl.DataFrame:
+        rows = self._in_range(rows, block)
         frames = [
             self._part(str(family), str(daemon), part)
             for (family, daemon), part in rows.partition_by(["family", "daemon"], as_dict=True).items()
@@ -366,7 +430,8 @@ class _File:
         if literals and n:
             found = msgs.str.extract_many(literals, overlapping=True)
             pairs = pl.DataFrame({"pos": pl.int_range(0, n, eager=True), "lit": found}).explode("lit")
-            for lit, pos in pairs.drop_nulls("lit").unique().group_by("lit").agg("pos").iter_rows():
+            grouped = pairs.drop_nulls("lit").group_by("lit").agg(pl.col("pos").unique())
+            for lit, pos in zip(grouped["lit"].to_list(), grouped["pos"]):
                 by_lit[lit] = pos
         who: dict[int, tuple[str | None, str | None, str | None]] = {}  # pos -> fields, Python-decided
         for c in cands:
@@ -408,8 +473,12 @@ class _File:
             rid=pl.when(rid >= 0).then(rid).otherwise(None), pos=pl.int_range(0, n)
         )
         fields = self._fields(family, out, who)
-        out = out.join(fields, on="pos", how="left") if fields is not None else out.with_columns(
-            client=pl.lit(None, pl.String), user=pl.lit(None, pl.String), sender=pl.lit(None, pl.String)
+        out = (
+            out.join(fields, on="pos", how="left")
+            if fields is not None
+            else out.with_columns(
+                client=pl.lit(None, pl.String), user=pl.lit(None, pl.String), sender=pl.lit(None, pl.String)
+            )
         )
         return out.with_columns(status=self._status(), unknown=pl.lit(False)).select(_COLUMNS)
 
@@ -468,28 +537,27 @@ class _File:
         return pl.concat(frames, how="vertical_relaxed")
 
     # -- the Python path -----------------------------------------------------------------------------
-    def python_rows(self, lines: list[tuple[int, str]]) -> pl.DataFrame:
+    def python_rows(self, lines: list[tuple[int, str]], block: _Block) -> pl.DataFrame:
         engine = self.comp.engine
+        parser = self.parser
         out = []
-        self.samples: dict[int, tuple[LogRecord, Match]] = getattr(self, "samples", {})
         for idx, text in lines:
-            record = self.parser.parse(text, idx, sanitized=True)
+            record = parser.parse(text, idx, sanitized=True)
             ts = record.timestamp
             if ts is not None and (
                 (self.since is not None and ts < self.since) or (self.until is not None and ts >= self.until)
             ):
-                r = self.result
-                r.outside += 1
-                r.outside_first, r.outside_last = min(r.outside_first, ts), max(r.outside_last, ts)
+                block.outside += 1
+                block.outside_first, block.outside_last = min(block.outside_first, ts), max(block.outside_last, ts)
                 continue
-            self.result.python_lines += 1
+            block.python_lines += 1
             match = engine.recognize(record)
             c: int | None = None
             client = user = sender = status = None
             if match is not None:
                 rec = match.recognizer
                 c = self.comp.index[rec.id]
-                self.samples[idx] = (record, match)
+                block.samples[idx] = (record, match)
                 if rec.rank >= 1:
                     client, user, sender = _who(match.fields)
                 if rec.id.startswith(("postfix.", "postscreen.")) and ": reject: " in record.message:
@@ -503,40 +571,43 @@ class _File:
         return pl.DataFrame(out, schema=_SCHEMA, orient="row")
 
     # -- into the summary ------------------------------------------------------------------------------
-    def _sample(self, idx: int, rows: pl.DataFrame | None) -> tuple[LogRecord, Match | None]:
-        got = getattr(self, "samples", {}).get(idx)
+    def _sample(self, idx: int, block: _Block) -> tuple[LogRecord, Match | None]:
+        got = block.samples.get(idx)
         if got is not None:
             return got
-        assert rows is not None
-        line = rows.filter(pl.col("idx") == idx)["line"][0]
+        assert block.rows is not None
+        line = block.rows.filter(pl.col("idx") == idx)["line"][0]
         record = self.parser.parse(line, idx, sanitized=True)
         return record, self.comp.engine.recognize(record)
 
-    def add(self, frame: pl.DataFrame, rows: pl.DataFrame | None) -> None:
+    def add(self, block: _Block) -> None:
+        """Fold one block into the summary, in line order (the main thread, blocks in file order)."""
         s = self.result.summary
-        if not frame.height:
-            self.samples = {}
+        r = self.result
+        r.outside += block.outside
+        r.outside_first = min(r.outside_first, block.outside_first)
+        r.outside_last = max(r.outside_last, block.outside_last)
+        r.python_lines += block.python_lines
+        agg = block.agg
+        if not agg:
             return
-        s.lines += frame.height
-        s.unparsed += int(frame["unknown"].sum())
-        lo, hi = frame["ts"].min(), frame["ts"].max()
+        s.lines += agg["lines"]
+        s.unparsed += agg["unknown"]
+        lo, hi = agg["lo"], agg["hi"]
         if lo is not None:
-            s.first = lo if s.first is None else min(s.first, lo)  # type: ignore[type-var, assignment]
-            s.last = hi if s.last is None else max(s.last, hi)  # type: ignore[type-var, assignment]
-        matched = frame.drop_nulls("rid")
-        s.recognized += matched.height
-        idx, ts = pl.col("idx"), pl.col("ts")
-        per = matched.group_by("rid").agg(n=pl.len(), first=ts.min(), last=ts.max(), at=idx.min()).sort("at")
+            s.first = lo if s.first is None else min(s.first, lo)
+            s.last = hi if s.last is None else max(s.last, hi)
+        s.recognized += agg["recognized"]
         recs = self.comp.recs
         stats_of = {}
-        for c, n, first, last, at in per.iter_rows():
-            r = recs[c]
-            plan = s._plans.get(r.id)
+        for c, n, first, last, at in agg["per"]:
+            rec = recs[c]
+            plan = s._plans.get(rec.id)
             if plan is None:
-                record, match = self._sample(at, rows)
-                if match is None or match.recognizer.id != r.id:
-                    self.result.mismatches += 1
-                    match = Match(r, {}, record.family, record.message)
+                record, match = self._sample(at, block)
+                if match is None or match.recognizer.id != rec.id:
+                    r.mismatches += 1
+                    match = Match(rec, {}, record.family, record.message)
                 plan = s._plan(record, match)
             st = plan.stats
             stats_of[c] = st
@@ -544,25 +615,55 @@ class _File:
             if first is not None:
                 st.first = first if st.first is None else min(st.first, first)
                 st.last = last if st.last is None else max(st.last, last)
-        for status, n in (
-            matched.drop_nulls("status").group_by("status").agg(n=pl.len(), at=idx.min()).sort("at").select("status", "n")
-        ).iter_rows():
+        for status, n in agg["status"]:
             s._by_status[status] += n
-        for col, total, attr in (("client", s.clients, "clients"), ("user", s.users, "users")):
-            have = matched.drop_nulls(col)
-            if not have.height:
-                continue
-            for key, n in have.group_by(col).agg(n=pl.len(), at=idx.min()).sort("at").select(col, "n").iter_rows():
-                total[key] += n
-            g = have.group_by("rid", col).agg(n=pl.len(), at=idx.min()).sort("at")
-            for c, key, n in g.select("rid", col, "n").iter_rows():
-                getattr(stats_of[c], attr)[key] += n
-        senders = matched.filter(pl.col("sender").is_not_null() & (pl.col("sender") != ""))
-        if senders.height:
-            agg = senders.group_by("sender").agg(n=pl.len(), at=idx.min()).sort("at")
-            for key, n in agg.select("sender", "n").iter_rows():
-                s.senders[key] += n
-        self.samples = {}
+        for key, n in agg["client"]:
+            s.clients[key] += n
+        for c, key, n in agg["rid_client"]:
+            stats_of[c].clients[key] += n
+        for key, n in agg["user"]:
+            s.users[key] += n
+        for c, key, n in agg["rid_user"]:
+            stats_of[c].users[key] += n
+        for key, n in agg["sender"]:
+            s.senders[key] += n
+
+
+def _aggregate(frame: pl.DataFrame) -> dict[str, Any]:
+    """A block's counts, in first-seen order within the block (computed in the worker thread)."""
+    if not frame.height:
+        return {}
+    idx, ts = pl.col("idx"), pl.col("ts")
+    lazy = frame.lazy()
+    matched = lazy.drop_nulls("rid")
+
+    def counted(src: pl.LazyFrame, *keys: str) -> pl.LazyFrame:
+        return src.group_by(*keys).agg(n=pl.len(), at=idx.min()).sort("at").select(*keys, "n")
+
+    queries = [
+        lazy.select(
+            lines=pl.len(), unknown=pl.col("unknown").sum(), lo=ts.min(), hi=ts.max(), recognized=pl.col("rid").count()
+        ),
+        matched.group_by("rid").agg(n=pl.len(), first=ts.min(), last=ts.max(), at=idx.min()).sort("at"),
+        counted(matched.drop_nulls("status"), "status"),
+        counted(matched.drop_nulls("client"), "client"),
+        counted(matched.drop_nulls("client"), "rid", "client"),
+        counted(matched.drop_nulls("user"), "user"),
+        counted(matched.drop_nulls("user"), "rid", "user"),
+        counted(matched.filter(pl.col("sender").is_not_null() & (pl.col("sender") != "")), "sender"),
+    ]
+    head, per, status, client, rid_client, user, rid_user, sender = pl.collect_all(queries)
+    out: dict[str, Any] = head.row(0, named=True)
+    out.update(
+        per=per.rows(),
+        status=status.rows(),
+        client=client.rows(),
+        rid_client=rid_client.rows(),
+        user=user.rows(),
+        rid_user=rid_user.rows(),
+        sender=sender.rows(),
+    )
+    return out
 
 
 _SCHEMA = {
