@@ -49,7 +49,7 @@ from mailtui.recognizers.summary import DELIVERY_TOTALS, ScanSummary
 BLOCK_BYTES = 8 << 20
 CHUNK = 1 << 20  # what reader.iter_lines reads at a time
 THREADS = 2  # blocks worked on at once (Polars releases the GIL: two cores stay busy)
-IN_FLIGHT = 2  # blocks read ahead of the one being added: memory stays a few blocks' worth
+IN_FLIGHT = 1  # blocks read ahead of the one being added: memory stays a few blocks' worth
 FAST_MAX_CHARS = 2048
 WHO = ("client_ip", "user", "sender")
 
@@ -109,7 +109,7 @@ class _Compiled:
         self.recs = list(self.engine.recognizers) + list(self.engine.catch_all.values())
         self.index = {r.id: i for i, r in enumerate(self.recs)}
         for r in self.recs:
-            self.native.append(translate(r.regex))
+            self.native.append(_checked(translate(r.regex)))
             named: dict[str, list[str]] = {}
             for name in sorted(r.regex.groupindex, key=r.regex.groupindex.__getitem__):
                 base = name.rstrip("0123456789") or name
@@ -124,6 +124,23 @@ class _Compiled:
             got = [self.index[r.id] for _, _, r in self.engine._candidates(family, daemon)]
             self.cands[key] = got
         return got
+
+
+def _checked(native: Native) -> Native:
+    """The translation, or ``python`` when Rust's regex refuses it (backreferences, ...)."""
+    if native.kind == PYTHON:
+        return native
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(native.text)
+    except Exception as exc:  # noqa: BLE001 - any refusal: re runs the pattern
+        return Native(PYTHON, "", f"Rust's regex refuses it: {str(exc).splitlines()[0][:120]}")
+    return native
+
+
+def compiled(engine: Engine) -> list[tuple[Recognizer, Native]]:
+    """Each recognizer of the engine with the form it runs in here (for tests and ``--debug``)."""
+    comp = _Compiled(engine)
+    return list(zip(comp.recs, comp.native))
 
 
 def scan_files(
