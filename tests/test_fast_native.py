@@ -159,7 +159,7 @@ def test_a_user_catalog_with_lookarounds_goes_through_the_same_translation(tmp_p
         cause="c",
         fix="f",
     )
-    forms = dict((r.id, n) for r, n in fast.compiled(Engine([extra, *base])))
+    forms = {r.id: n for r, n in fast.compiled(Engine([extra, *base]))}
     assert forms["user.ahead"].kind == CONFIRM
 
 
@@ -173,7 +173,9 @@ def _vectorized(lines: list[str]) -> dict[int, tuple[object, ...]]:
     if not _COMPILED:
         _COMPILED.append(fast._Compiled(Engine(load_catalog(include_user=False))))
     f = fast._File(_COMPILED[0], fast.FastScan(fast.ScanSummary()), "t.log", MTIME, None, None)
-    df = pl.DataFrame({"idx": list(range(1, len(lines) + 1)), "line": lines}, schema={"idx": pl.Int64, "line": pl.String})
+    df = pl.DataFrame(
+        {"idx": list(range(1, len(lines) + 1)), "line": lines}, schema={"idx": pl.Int64, "line": pl.String}
+    )
     rows = f.envelope(df)
     return {r[0]: r[2:] for r in rows.select("idx", "line", "ts", "family", "daemon", "level", "message").iter_rows()}
 
@@ -209,7 +211,9 @@ _STAMP = st.sampled_from(
         "2026-11-29T10:00:00,5",
     ]
 )
-_PROG = st.sampled_from(["postfix/smtpd", "postfix/submission/smtpd", "dovecot", "fail2ban.actions", "opendkim", "x", ""])
+_PROG = st.sampled_from(
+    ["postfix/smtpd", "postfix/submission/smtpd", "dovecot", "fail2ban.actions", "opendkim", "x", ""]
+)
 _MSG = st.sampled_from(
     [
         "warning: x",
@@ -225,7 +229,15 @@ _MSG = st.sampled_from(
 
 
 @settings(max_examples=200, deadline=None)
-@given(stamp=_STAMP, host=_WORD, prog=_PROG, pid=st.sampled_from(["", "[12]", "[x]", "[]"]), sep=st.sampled_from([": ", ":", " "]), msg=_MSG, tail=_WORD)
+@given(
+    stamp=_STAMP,
+    host=_WORD,
+    prog=_PROG,
+    pid=st.sampled_from(["", "[12]", "[x]", "[]"]),
+    sep=st.sampled_from([": ", ":", " "]),
+    msg=_MSG,
+    tail=_WORD,
+)
 def test_the_vectorized_envelope_is_the_parsers_on_odd_envelopes(
     stamp: str, host: str, prog: str, pid: str, sep: str, msg: str, tail: str
 ) -> None:

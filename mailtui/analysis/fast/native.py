@@ -21,15 +21,16 @@ pair of the corpora. User catalogs go through the same translation.
 
 from __future__ import annotations
 
+import importlib
 import re
+import sys
 from dataclasses import dataclass
+from typing import Any
 
-try:  # Python 3.11+
-    import re._constants as _c
-    import re._parser as _p
-except ImportError:  # pragma: no cover - 3.10
-    import sre_constants as _c  # type: ignore[no-redef]
-    import sre_parse as _p  # type: ignore[no-redef]
+# the parser of the re module (sre_parse before 3.11): the structure the rewrites are proven on
+_NEW = sys.version_info >= (3, 11)
+_p: Any = importlib.import_module("re._parser" if _NEW else "sre_parse")
+_c: Any = importlib.import_module("re._constants" if _NEW else "sre_constants")
 
 EXACT, CONFIRM, PYTHON = "exact", "confirm", "python"
 
@@ -72,23 +73,23 @@ def _lookaround_spans(pattern: str) -> list[tuple[int, int]]:
     return spans
 
 
-def _asserts(items: list[tuple[object, object]]) -> list[tuple[list[tuple[object, object]], int]]:
+def _asserts(items: list[Any]) -> list[tuple[list[Any], int]]:
     """Every outermost assertion node, in pattern order, with the sequence it sits in."""
-    found: list[tuple[list[tuple[object, object]], int]] = []
+    found: list[tuple[list[Any], int]] = []
 
-    def walk(seq: list[tuple[object, object]]) -> None:
+    def walk(seq: list[Any]) -> None:
         for idx, (op, av) in enumerate(seq):
             if op in (_c.ASSERT, _c.ASSERT_NOT):
                 found.append((seq, idx))
             elif op is _c.SUBPATTERN:
-                walk(list(av[-1]))  # type: ignore[index]
+                walk(list(av[-1]))
             elif op is _c.BRANCH:
-                for alt in av[1]:  # type: ignore[index]
+                for alt in av[1]:
                     walk(list(alt))
-            elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, _c.POSSESSIVE_REPEAT):
-                walk(list(av[2]))  # type: ignore[index]
-            elif op is _c.ATOMIC_GROUP:
-                walk(list(av))  # type: ignore[arg-type]
+            elif op in (_c.MAX_REPEAT, _c.MIN_REPEAT, getattr(_c, "POSSESSIVE_REPEAT", None)):
+                walk(list(av[2]))
+            elif op is getattr(_c, "ATOMIC_GROUP", None):
+                walk(list(av))
 
     walk(items)
     return found
@@ -163,13 +164,13 @@ def translate(regex: re.Pattern[str]) -> Native:
     pos, exact, rewrites = 0, True, []
     for (start, end), (seq, idx) in zip(spans, nodes):
         op, av = seq[idx]
-        direction, body_items = av  # type: ignore[misc]
+        direction, body_items = av
         body = pattern[start + (4 if pattern[start + 2] == "<" else 3) : end - 1]
-        one_char = _p.SubPattern(_p.State(), list(body_items)).getwidth() == (1, 1)  # type: ignore[attr-defined]
+        one_char = _p.SubPattern(_p.State(), list(body_items)).getwidth() == (1, 1)
         out.append(pattern[pos:start])
         pos = end
         if direction == -1 and one_char and idx > 0 and seq[idx - 1][0] is _c.LITERAL:
-            before = chr(seq[idx - 1][1])  # type: ignore[arg-type]
+            before = chr(seq[idx - 1][1])
             holds = re.fullmatch(body, before, regex.flags) is not None
             if holds == (op is _c.ASSERT):  # the literal before it always satisfies it
                 rewrites.append("lookbehind after a literal that satisfies it dropped")

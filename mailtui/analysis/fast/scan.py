@@ -537,9 +537,9 @@ class _File:
             prob = prob.with_columns(common)
             parts = []
             for (c,), sub in prob.partition_by("rid", as_dict=True).items():
-                named = comp.groups[int(c)]  # type: ignore[call-overload]
+                named = comp.groups[int(c)]
                 if named:
-                    g = sub["message"].str.extract_groups(comp.native[int(c)].text)  # type: ignore[call-overload]
+                    g = sub["message"].str.extract_groups(comp.native[int(c)].text)
                     sub = sub.with_columns(
                         [
                             pl.coalesce([g.struct.field(n) for n in reversed(named[f])] + [pl.col(col)]).alias(col)
