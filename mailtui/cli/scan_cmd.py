@@ -382,6 +382,12 @@ def damage_text(name: str, kind: str, lineno: int, detail: str) -> str:
     return f"{name}: read error after line {lineno:,} ({detail}); the rest of this file was not read"
 
 
+#: an event's own keys ahead of the match's fields, which repeat at the top level for convenience:
+#: a field of the same name (config.fatal_parameter's ``file=/etc/postfix/main.cf``) stays only
+#: under "fields", and never replaces the log file or line number an event is about
+EVENT_KEYS = frozenset({"file", "lineno", "timestamp", "program", "recognizer", "severity"})
+
+
 def _event(record: LogRecord, match: Match) -> dict[str, Any]:
     r = match.recognizer
     return {
@@ -391,7 +397,7 @@ def _event(record: LogRecord, match: Match) -> dict[str, Any]:
         "program": record.program,
         "recognizer": r.id,
         "severity": r.severity,
-        **dict(match.fields.items()),
+        **{k: v for k, v in match.fields.items() if k not in EVENT_KEYS},
         "fields": match.fields,
         "settings": [str(s) for s in r.settings],
         "restrictions": list(r.restrictions),

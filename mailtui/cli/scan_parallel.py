@@ -37,6 +37,7 @@ if TYPE_CHECKING:
 
     from mailtui.recognizers.engine import Engine
     from mailtui.recognizers.explain import Explainer
+    from mailtui.recognizers.model import Recognizer
     from mailtui.recognizers.summary import ScanSummary, UnknownShapes
 
 MIN_CHUNK = 1 << 20
@@ -182,6 +183,7 @@ def scan_parallel(
     todo = pieces(files, chunk or chunk_for(files, jobs))
     result = ScanOutcome(ScanSummary(), UnknownShapes() if opts.unknown else None)
     stitch = _Stitch(engine, explainer, out) if opts.events else None
+    recognizers = every_recognizer(engine)
     read: dict[str, int] = {}  # lines read so far per file: where its next piece's numbers start
     stopped: set[str] = set()  # files whose read stopped early: their later pieces are not theirs
     for piece, part in _results(todo, opts, max(1, min(jobs, len(todo)))):
@@ -189,7 +191,7 @@ def scan_parallel(
         if name in stopped:
             continue
         base = read.get(name, 0)
-        part.summary.attach(engine.by_id, base)
+        part.summary.attach(recognizers, base)
         result.summary.merge(part.summary)
         if result.unknown is not None and part.unknown is not None:
             result.unknown.merge(part.unknown)
@@ -208,6 +210,11 @@ def scan_parallel(
     return result
 
 
+def every_recognizer(engine: Engine) -> dict[str, Recognizer]:
+    """Every recognizer a match can name by id: the catalog's and the catch-all's."""
+    return {**{r.id: r for r in engine.catch_all.values()}, **engine.by_id}
+
+
 class _Stitch:
     """The main process's half of ``--events``: one Correlator over every piece, in file order."""
 
@@ -216,6 +223,7 @@ class _Stitch:
 
         self.engine, self.explainer, self.out = engine, explainer, out
         self.corr = Correlator()
+        self.recognizers = every_recognizer(engine)
 
     def replay(self, name: str, base: int, items: list[Item]) -> bool:
         """Correlate and write one piece's events; False once the reader has left."""
@@ -224,7 +232,7 @@ class _Stitch:
         from mailtui.recognizers.explain import context_dict
         from mailtui.recognizers.model import Match
 
-        corr, by_id, explainer, out = self.corr, self.engine.by_id, self.explainer, self.out
+        corr, by_id, explainer, out = self.corr, self.recognizers, self.explainer, self.out
         head = '{"file": ' + json_text(name, indent=None) + ', "lineno": '
         for lineno, env, rid, fields, body in items:
             message, ts, host, program, pid, family, daemon, level, fmt = env
@@ -238,7 +246,7 @@ class _Stitch:
             settled = explainer.settle(found, record) if explainer is not None else found
             text = f"{head}{base + lineno}, {(body or '{')[1:]}"
             if settled is not None:
-                extra = json_text(context_dict(settled, by_id.get(settled.means)), indent=None)
+                extra = json_text(context_dict(settled, self.engine.by_id.get(settled.means)), indent=None)
                 text = f'{text[:-1]}, "context": {extra}}}'
             out.write(text + "\n")
             if getattr(out, "broken", False):
