@@ -40,6 +40,10 @@ class Native:
     kind: str  # exact | confirm | python
     text: str  # the Rust pattern ("" for python)
     why: str = ""  # what was rewritten or why it runs in Python
+    #: confirm only: the pattern with its trailing negative lookahead ``(?!Y)`` as ``Y`` itself.
+    #: A line ``text`` matches and ``veto`` does not is a match for re too (no path of the rest is
+    #: followed by Y, so the first one passes, with the same groups): re is asked about the others.
+    veto: str = ""
 
 
 def _lookaround_spans(pattern: str) -> list[tuple[int, int]]:
@@ -162,6 +166,7 @@ def translate(regex: re.Pattern[str]) -> Native:
         return Native(PYTHON, "", "lookarounds the translation could not place")
     out: list[str] = []
     pos, exact, rewrites = 0, True, []
+    removed: list[tuple[int, Any, int, str]] = []  # (direction, op, index in the top level or -1, body)
     for (start, end), (seq, idx) in zip(spans, nodes):
         op, av = seq[idx]
         direction, body_items = av
@@ -175,7 +180,9 @@ def translate(regex: re.Pattern[str]) -> Native:
             if holds == (op is _c.ASSERT):  # the literal before it always satisfies it
                 rewrites.append("lookbehind after a literal that satisfies it dropped")
                 continue
-        top_branch = any(o is _c.BRANCH for o, _ in parsed)
+        # a top-level '|' parses to one BRANCH that is the whole pattern ('(?:a|b)' inside a
+        # sequence is a BRANCH item among others)
+        top_branch = len(parsed) == 1 and parsed[0][0] is _c.BRANCH
         if direction == -1 and one_char and op is _c.ASSERT_NOT and seq is parsed and idx == 0 and not top_branch:
             neg = _negated(body)
             if neg is not None:
@@ -183,8 +190,14 @@ def translate(regex: re.Pattern[str]) -> Native:
                 rewrites.append("leading lookbehind as (?:^|[^...])")
                 continue
         exact = False  # removed: the native pattern matches a superset, re confirms
+        removed.append((direction, op, idx if seq is parsed else -1, body))
     out.append(pattern[pos:])
     text = prefix + "".join(out)
     if exact:
         return Native(EXACT, text, "; ".join(rewrites))
-    return Native(CONFIRM, text, "lookaround removed, re confirms the hits")
+    veto = ""
+    if len(removed) == 1:
+        direction, op, idx, body = removed[0]
+        if direction == 1 and op is _c.ASSERT_NOT and idx == len(parsed) - 1 and not _lookaround_spans(body):
+            veto = f"{text}(?:{body})"
+    return Native(CONFIRM, text, "lookaround removed, re confirms the hits", veto)

@@ -462,6 +462,10 @@ class _File:
             nat = comp.native[c]
             if nat.kind != PYTHON:
                 pos = pos.filter(msgs.gather(pos).str.contains(nat.text))
+            sure = pos.clear()
+            if nat.veto and not pos.is_empty():  # matches without the lookahead's text after: sure hits
+                vetoed = msgs.gather(pos).str.contains(nat.veto)
+                sure, pos = pos.filter(~vetoed), pos.filter(vetoed)  # (their fields: _fields, vectorized)
             if nat.kind != EXACT and not pos.is_empty():
                 hits = []
                 for p, m in zip(pos.to_list(), msgs.gather(pos).to_list()):
@@ -471,6 +475,7 @@ class _File:
                         if r.rank >= 1:
                             who[p] = _who(Match(r, None, family, m, found_m).fields)
                 pos = pl.Series(hits, dtype=pl.Int64)
+            pos = pl.concat([sure, pos.cast(sure.dtype)]) if not sure.is_empty() else pos
             if not pos.is_empty():
                 resolved.scatter(pos, True)
                 rid.scatter(pos, c)
@@ -519,8 +524,12 @@ class _File:
     ) -> pl.DataFrame | None:
         """client/user/sender of the problem lines: common_fields, then the pattern's groups."""
         comp = self.comp
+        # the sure hits of a confirm pattern with a veto have the native pattern's groups too; the
+        # ones re decided are in ``who`` already
         exact = [
-            i for i, r in enumerate(comp.recs) if r.rank >= 1 and comp.native[i].kind == EXACT and r.origin != "engine"
+            i
+            for i, r in enumerate(comp.recs)
+            if r.rank >= 1 and (comp.native[i].kind == EXACT or comp.native[i].veto) and r.origin != "engine"
         ]
         prob = out.filter(pl.col("rid").is_in(exact) & ~pl.col("pos").is_in(list(who)))
         frames = []
