@@ -30,7 +30,7 @@ import os
 import threading
 import zlib
 from collections import deque
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -104,6 +104,9 @@ class _Compiled:
     native: list[Native] = field(default_factory=list)
     groups: list[dict[str, list[str]]] = field(default_factory=list)  # field -> its groups, in order
     cands: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    rejects: list[int] = field(default_factory=list)  # recognizers whose ': reject: ' lines are rejections
+    statuses: list[int] = field(default_factory=list)  # delivery recognizers whose status= decides
+    vector_fields: list[int] = field(default_factory=list)  # problems whose fields come from Polars
 
     def __post_init__(self) -> None:
         self.recs = list(self.engine.recognizers) + list(self.engine.catch_all.values())
@@ -116,6 +119,15 @@ class _Compiled:
                 if base in WHO:
                     named.setdefault(base, []).append(name)
             self.groups.append(named)
+        for i, r in enumerate(self.recs):
+            if r.id.startswith(("postfix.", "postscreen.")):
+                self.rejects.append(i)
+            if r.id.startswith("delivery.") and r.id not in DELIVERY_TOTALS:
+                self.statuses.append(i)
+            # the sure hits of a confirm pattern with a veto have the native pattern's groups too
+            # (the lines re decided carry their fields already); the catch-all's come from Python
+            if r.rank >= 1 and r.origin != "engine" and (self.native[i].kind == EXACT or self.native[i].veto):
+                self.vector_fields.append(i)
 
     def candidates(self, family: str, daemon: str) -> list[int]:
         key = (family, daemon)
@@ -327,16 +339,21 @@ class _File:
         tagged = tagged.with_columns(prog=after.str.slice(0, after.str.find(r"[\[:]")), msg=msg)
         msg = pl.col("msg")
         tagged = tagged.with_columns(msg=pl.when(msg.str.starts_with(" ")).then(msg.str.slice(1)).otherwise(msg))
-        fam = pl.lit("")
-        for prefix, family in reversed(_FAMILIES):
-            fam = pl.when(pl.col("prog").str.starts_with(prefix)).then(pl.lit(family)).otherwise(fam)
-        tagged = tagged.with_columns(family=fam).filter(
+        # family and Postfix daemon per distinct program name (a block has a handful), as
+        # envelope._family and the rsplit of _after_stamp
+        progs = tagged["prog"].unique().to_list()
+        family_of = {p: next((f for prefix, f in _FAMILIES if p.startswith(prefix)), "") for p in progs}
+        daemon_of = {p: p.rsplit("/", 1)[-1] if family_of[p] == "postfix" else "" for p in progs}
+        prog = pl.col("prog")
+        tagged = tagged.with_columns(
+            family=prog.replace_strict(family_of, return_dtype=pl.String),
+            daemon=prog.replace_strict(daemon_of, return_dtype=pl.String),
+        ).filter(
             ~msg.str.starts_with("[ID ")
-            & ~pl.col("prog").str.starts_with("deliver(")
+            & ~prog.str.starts_with("deliver(")
             & ~((pl.col("family") == "fail2ban") & msg.str.starts_with("fail2ban"))
         )
         postfix = tagged.filter(pl.col("family") == "postfix").with_columns(
-            daemon=pl.col("prog").str.split("/").list.last(),
             level=pl.when(msg.str.contains(r"^(?:warning|error|fatal|panic): "))
             .then(msg.str.extract(r"^([a-z]+):", 1))
             .otherwise(pl.lit("")),
@@ -447,7 +464,7 @@ class _File:
         if literals and n:
             found = msgs.str.extract_many(literals, overlapping=True)
             pairs = pl.DataFrame({"pos": pl.int_range(0, n, eager=True), "lit": found}).explode("lit")
-            grouped = pairs.drop_nulls("lit").group_by("lit").agg(pl.col("pos").unique())
+            grouped = pairs.drop_nulls("lit").group_by("lit").agg("pos")  # a repeated literal: pos twice, harmless
             for lit, pos in zip(grouped["lit"].to_list(), grouped["pos"]):
                 by_lit[lit] = pos
         who: dict[int, tuple[str | None, str | None, str | None]] = {}  # pos -> fields, Python-decided
@@ -491,76 +508,65 @@ class _File:
                     rid.scatter([p], c)
                     if match.recognizer.rank >= 1:
                         who[p] = _who(match.fields)
-        out = part.select("idx", "ts", "message").with_columns(
-            rid=pl.when(rid >= 0).then(rid).otherwise(None), pos=pl.int_range(0, n)
-        )
-        fields = self._fields(family, out, who)
-        out = (
-            out.join(fields, on="pos", how="left")
-            if fields is not None
-            else out.with_columns(
-                client=pl.lit(None, pl.String), user=pl.lit(None, pl.String), sender=pl.lit(None, pl.String)
-            )
-        )
-        return out.with_columns(status=self._status(), unknown=pl.lit(False)).select(_COLUMNS)
-
-    def _status(self) -> pl.Expr:
-        comp = self.comp
-        rejects = [i for i, r in enumerate(comp.recs) if r.id.startswith(("postfix.", "postscreen."))]
-        statuses = [i for i, r in enumerate(comp.recs) if r.id.startswith("delivery.") and r.id not in DELIVERY_TOTALS]
-        rid, msg = pl.col("rid"), pl.col("message")
+        rid = rid.set(rid < 0, None)
+        who_cols = self._fields(family, msgs, rid, who)
         return (
-            pl.when(rid.is_in(rejects) & msg.str.contains(": reject: ", literal=True))
-            .then(pl.lit("rejected"))
-            .when(rid.is_in(statuses) & msg.str.contains("status=deferred", literal=True))
-            .then(pl.lit("deferred"))
-            .when(rid.is_in(statuses) & msg.str.contains("status=bounced", literal=True))
-            .then(pl.lit("bounced"))
-            .otherwise(pl.lit(None, pl.String))
+            part.select("idx", "ts")
+            .with_columns(rid=rid, **who_cols, status=self._status(msgs, rid), unknown=pl.lit(False))
+            .select(_COLUMNS)
         )
+
+    def _status(self, msgs: pl.Series, rid: pl.Series) -> pl.Series:
+        """The delivery total a line adds beyond its recognizer's (summary._Plan): rejected,
+        deferred or bounced, by its text (looked at only on the lines of those recognizers)."""
+        comp = self.comp
+        out = pl.Series("status", [None] * len(msgs), dtype=pl.String)
+        pos = rid.is_in(comp.rejects).arg_true()
+        if len(pos):
+            out.scatter(pos.filter(msgs.gather(pos).str.contains(": reject: ", literal=True)), "rejected")
+        pos = rid.is_in(comp.statuses).arg_true()
+        if len(pos):
+            sub = msgs.gather(pos)
+            deferred = sub.str.contains("status=deferred", literal=True)
+            bounced = ~deferred & sub.str.contains("status=bounced", literal=True)
+            out.scatter(pos.filter(deferred), "deferred")
+            out.scatter(pos.filter(bounced), "bounced")
+        return out
 
     def _fields(
-        self, family: str, out: pl.DataFrame, who: dict[int, tuple[str | None, str | None, str | None]]
-    ) -> pl.DataFrame | None:
-        """client/user/sender of the problem lines: common_fields, then the pattern's groups."""
+        self, family: str, msgs: pl.Series, rid: pl.Series, who: dict[int, tuple[str | None, str | None, str | None]]
+    ) -> dict[str, pl.Series]:
+        """client/user/sender of the problem lines: the pattern's groups (the last one of a name
+        that took part), else common_fields; ``who`` has the lines re decided."""
         comp = self.comp
-        # the sure hits of a confirm pattern with a veto have the native pattern's groups too; the
-        # ones re decided are in ``who`` already
-        exact = [
-            i
-            for i, r in enumerate(comp.recs)
-            if r.rank >= 1 and (comp.native[i].kind == EXACT or comp.native[i].veto) and r.origin != "engine"
-        ]
-        prob = out.filter(pl.col("rid").is_in(exact) & ~pl.col("pos").is_in(list(who)))
-        frames = []
+        n = len(msgs)
+        cols = {name: pl.Series(name, [None] * n, dtype=pl.String) for name in ("client", "user", "sender")}
         if who:
-            frames.append(
-                pl.DataFrame(
-                    [(p, *w) for p, w in who.items()],
-                    schema={"pos": pl.Int64, "client": pl.String, "user": pl.String, "sender": pl.String},
-                    orient="row",
-                )
-            )
-        if prob.height:
-            common = _common(family, prob["message"])
-            prob = prob.with_columns(common)
-            parts = []
-            for (c,), sub in prob.partition_by("rid", as_dict=True).items():
-                named = comp.groups[int(c)]
-                if named:
-                    g = sub["message"].str.extract_groups(comp.native[int(c)].text)
-                    sub = sub.with_columns(
-                        [
-                            pl.coalesce([g.struct.field(n) for n in reversed(named[f])] + [pl.col(col)]).alias(col)
-                            for f, col in (("client_ip", "client"), ("user", "user"), ("sender", "sender"))
-                            if f in named
-                        ]
-                    )
-                parts.append(sub)
-            frames.append(pl.concat(parts).select("pos", "client", "user", "sender"))
-        if not frames:
-            return None
-        return pl.concat(frames, how="vertical_relaxed")
+            at = pl.Series(list(who), dtype=pl.Int64)
+            for i, name in enumerate(("client", "user", "sender")):
+                cols[name].scatter(at, pl.Series([w[i] for w in who.values()], dtype=pl.String))
+        pos = rid.is_in(comp.vector_fields).arg_true()
+        if who:
+            pos = pos.filter(~pos.is_in(list(who)))
+        if not len(pos):
+            return cols
+        sub_msgs, sub_rid = msgs.gather(pos), rid.gather(pos)
+        m = len(pos)
+        sub = {name: pl.Series(name, [None] * m, dtype=pl.String) for name in cols}
+        for c in sub_rid.unique().to_list():
+            named = comp.groups[c]
+            if not named:
+                continue
+            local = (sub_rid == c).arg_true()
+            g = sub_msgs.gather(local).str.extract_groups(comp.native[c].text)
+            for f, name in (("client_ip", "client"), ("user", "user"), ("sender", "sender")):
+                if f in named:
+                    value = pl.select(pl.coalesce([g.struct.field(x) for x in reversed(named[f])])).to_series()
+                    sub[name].scatter(local, value)
+        _common(family, sub_msgs, sub)
+        for name in cols:
+            cols[name].scatter(pos, sub[name])
+        return cols
 
     # -- the Python path -----------------------------------------------------------------------------
     def python_rows(self, lines: list[tuple[int, str]], block: _Block) -> pl.DataFrame:
@@ -722,32 +728,44 @@ def _strip(value: pl.Expr) -> pl.Expr:
     )
 
 
-def _first_kv(kv: pl.Series, key: str, nonempty: bool) -> pl.Series:
-    """The value of the first ``key=`` of a findall (stripped), or of the first non-empty one."""
+def _kv_first(msgs: pl.Series, pattern: str, key: str) -> pl.Series:
+    """The stripped value of the first ``key=`` among the findall() matches of ``pattern``
+    (joined by NUL, which a printable line cannot hold), or null."""
+    joined = msgs.str.extract_all(pattern).list.join("\x00")
+    first = joined.str.extract(f"(?:^|\x00){key}=([^\x00]*)", 1)
+    return pl.DataFrame({"v": first}).select(_strip(pl.col("v"))).to_series()
+
+
+def _kv_first_nonempty(msgs: pl.Series, pattern: str, key: str) -> pl.Series:
+    """The first non-empty stripped value of ``key=`` among the findall() matches, or null."""
     el = pl.element()
-    picked = el.filter(el.str.starts_with(key + "=")).str.slice(len(key) + 1)
-    values = _strip(picked)
-    if nonempty:
-        values = values.filter(values != "")
-    return kv.list.eval(values).list.first()
+    values = _strip(el.filter(el.str.starts_with(key + "=")).str.slice(len(key) + 1))
+    return msgs.str.extract_all(pattern).list.eval(values.filter(values != "")).list.first()
 
 
-def _common(family: str, msgs: pl.Series) -> list[pl.Series]:
-    """The client/user/sender of common_fields(family, message), as columns."""
-    n = len(msgs)
-    none = pl.Series([None] * n, dtype=pl.String)
+def _fill(target: pl.Series, msgs: pl.Series, literal: str, values: Callable[[pl.Series], pl.Series]) -> None:
+    """Set the null entries of ``target`` whose message holds ``literal`` from ``values``."""
+    pos = (target.is_null() & msgs.str.contains(literal, literal=True)).arg_true()
+    if len(pos):
+        target.scatter(pos, values(msgs.gather(pos)))
+
+
+def _common(family: str, msgs: pl.Series, cols: dict[str, pl.Series]) -> None:
+    """common_fields(family, message) where the pattern's groups left client/user/sender empty."""
     if family == "postfix":
-        c = msgs.str.extract_groups(_POSTFIX_CLIENT.pattern)
-        client = pl.select(pl.coalesce(c.struct.field("2"), c.struct.field("4"))).to_series()
-        kv = msgs.str.extract_all(_POSTFIX_KV.pattern)
-        return [
-            client.alias("client"),
-            _first_kv(kv, "sasl_username", False).alias("user"),
-            _first_kv(kv, "from", False).alias("sender"),
-        ]
-    if family == "dovecot":
-        mp = msgs.str.extract_groups("^" + _DOVECOT_MAILPROC.pattern)
-        kv = msgs.str.extract_all(_DOVECOT_KV.pattern)
-        user = pl.select(pl.coalesce(mp.struct.field("user"), _first_kv(kv, "user", True))).to_series()
-        return [_first_kv(kv, "rip", True).alias("client"), user.alias("user"), none.alias("sender")]
-    return [none.alias("client"), none.alias("user"), none.alias("sender")]
+
+        def client(m: pl.Series) -> pl.Series:
+            c = m.str.extract_groups(_POSTFIX_CLIENT.pattern)
+            return pl.select(pl.coalesce(c.struct.field("2"), c.struct.field("4"))).to_series()
+
+        _fill(cols["client"], msgs, "[", client)
+        _fill(cols["user"], msgs, "sasl_username=", lambda m: _kv_first(m, _POSTFIX_KV.pattern, "sasl_username"))
+        _fill(cols["sender"], msgs, "from=", lambda m: _kv_first(m, _POSTFIX_KV.pattern, "from"))
+    elif family == "dovecot":
+
+        def user(m: pl.Series) -> pl.Series:
+            proc = m.str.extract_groups("^" + _DOVECOT_MAILPROC.pattern).struct.field("user")
+            return pl.select(pl.coalesce(proc, _kv_first_nonempty(m, _DOVECOT_KV.pattern, "user"))).to_series()
+
+        _fill(cols["client"], msgs, "rip=", lambda m: _kv_first_nonempty(m, _DOVECOT_KV.pattern, "rip"))
+        _fill(cols["user"], msgs, "", user)
