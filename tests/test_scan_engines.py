@@ -237,7 +237,11 @@ def test_the_default_engine_is_parallel_only_for_large_inputs(tmp_path: Path) ->
     args = argparse.Namespace(engine=None, jobs=None)
     assert scan_cmd._choose_engine(args, [str(small)], False)[0] == "python"
     many = scan_cmd._choose_engine(args, [str(big)], False)
-    assert many == ("parallel" if scan_cmd.usable_cores() > 1 else "python", scan_cmd.usable_cores())
+    default = "parallel" if scan_cmd.usable_cores() > 1 else "python"
+    large = "fast" if not fast_unavailable() else default  # mailtui[fast] installed: the fast engine
+    assert many == (large, scan_cmd.usable_cores())
+    events = argparse.Namespace(engine=None, jobs=None, events=True)  # fast would run it in one process
+    assert scan_cmd._choose_engine(events, [str(big)], False)[0] == default
     assert scan_cmd._choose_engine(args, [str(big)], True) == ("python", 1)  # stdin among the inputs
     one = argparse.Namespace(engine=None, jobs=1)
     assert scan_cmd._choose_engine(one, [str(big)], False)[0] == "python"
