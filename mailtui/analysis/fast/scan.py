@@ -393,36 +393,50 @@ class _File:
         return df.with_columns(daemon=pl.col("message").str.extract(_DOVECOT_PROC, 1).fill_null(""))
 
     def _stamp_times(self, stamps: pl.Series) -> pl.Series:
-        """Seconds for each traditional stamp, from the Python parser's year guess (None: Python path)."""
+        """Seconds for each traditional stamp, from the Python parser's year guess (None: Python path).
+
+        ``self.stamps`` is shared by the worker threads: read and written one key at a time, the
+        block's own mapping is local (another thread may clear the cache meanwhile)."""
         known = self.stamps
         if len(known) > 100_000:
             known.clear()
+        mapping: dict[str, float | None] = {}
         for s in stamps.unique().to_list():
-            if s not in known:
-                day = int(s[4:6])
-                try:
-                    known[s] = (
-                        self.parser.years.epoch(MONTHS[s[:3]], day, int(s[7:9]), int(s[10:12]), int(s[13:15]))
-                        if day
-                        else None
-                    )
-                except (ValueError, OverflowError):
-                    known[s] = None
-        return stamps.replace_strict(known, default=None, return_dtype=pl.Float64)
+            got = known.get(s, _MISSING)
+            if got is not _MISSING:
+                mapping[s] = got  # type: ignore[assignment]
+                continue
+            day = int(s[4:6])
+            try:
+                value = (
+                    self.parser.years.epoch(MONTHS[s[:3]], day, int(s[7:9]), int(s[10:12]), int(s[13:15]))
+                    if day
+                    else None
+                )
+            except (ValueError, OverflowError):
+                value = None
+            mapping[s] = known[s] = value
+        return stamps.replace_strict(mapping, default=None, return_dtype=pl.Float64)
 
     def _iso_times(self, iso: pl.DataFrame) -> pl.Series:
+        """Seconds of each RFC 3339 stamp without its fraction, by envelope._iso_epoch (as above)."""
         key = iso["date"] + iso["sep"] + iso["time"] + iso["tz"].fill_null("")
         known = self.iso
         if len(known) > 100_000:
             known.clear()
+        mapping: dict[str, float | None] = {}
         for k in key.unique().to_list():
-            if k not in known:
-                m = _ISO.match(k + " x")
-                try:
-                    known[k] = _iso_epoch(m) if m is not None else None
-                except (ValueError, OverflowError):
-                    known[k] = None
-        return key.replace_strict(known, default=None, return_dtype=pl.Float64)
+            got = known.get(k, _MISSING)
+            if got is not _MISSING:
+                mapping[k] = got  # type: ignore[assignment]
+                continue
+            m = _ISO.match(k + " x")
+            try:
+                value = _iso_epoch(m) if m is not None else None
+            except (ValueError, OverflowError):
+                value = None
+            mapping[k] = known[k] = value
+        return key.replace_strict(mapping, default=None, return_dtype=pl.Float64)
 
     # -- recognition -------------------------------------------------------------------------------
     def _in_range(self, rows: pl.DataFrame, block: _Block) -> pl.DataFrame:
@@ -697,6 +711,8 @@ def _aggregate(frame: pl.DataFrame) -> dict[str, Any]:
     )
     return out
 
+
+_MISSING = object()
 
 _SCHEMA = {
     "idx": pl.Int64,
