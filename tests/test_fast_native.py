@@ -187,7 +187,7 @@ def _vectorized(lines: list[str]) -> dict[int, tuple[object, ...]]:
         {"idx": list(range(1, len(lines) + 1)), "line": lines}, schema={"idx": pl.Int64, "line": pl.String}
     )
     rows = f.envelope(df)
-    return {r[0]: r[2:] for r in rows.select("idx", "line", "ts", "family", "daemon", "level", "message").iter_rows()}
+    return {r[0]: r[1:] for r in rows.select("idx", "ts", "family", "daemon", "level", "message").iter_rows()}
 
 
 def _python(lines: list[str]) -> dict[int, tuple[object, ...]]:

@@ -25,6 +25,7 @@ lists and the order of the report's keys come out as the python engine's.
 from __future__ import annotations
 
 import gzip
+import io
 import math
 import os
 import threading
@@ -285,10 +286,19 @@ class _File:
     def block(self, data: bytes, base: int) -> _Block:
         # latin-1 keeps every byte as one character: ASCII lines are their UTF-8 text, the rest are
         # turned back into their bytes for the Python path
-        lines = pl.Series("line", data.decode("latin-1").split("\n"), dtype=pl.String)
+        printable = not data.translate(None, _PRINTABLE_BYTES)
+        if printable and data and b"\n\n" not in data and not data.startswith(b"\n") and not data.endswith(b"\n"):
+            # printable ASCII, no empty line: Polars' CSV reader with one column splits it as split() would
+            lines = pl.read_csv(
+                io.BytesIO(data), has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String}
+            ).to_series()
+            if len(lines) != data.count(b"\n") + 1 or lines.null_count():  # not as split(): no guessing
+                lines = pl.Series("line", data.decode("latin-1").split("\n"), dtype=pl.String)
+        else:
+            lines = pl.Series("line", data.decode("latin-1").split("\n"), dtype=pl.String)
         df = pl.DataFrame({"idx": pl.int_range(base + 1, base + 1 + len(lines), eager=True), "line": lines})
         out = _Block({}, None, {})
-        rows = self.envelope(df, not data.translate(None, _PRINTABLE_BYTES))
+        rows = self.envelope(df, printable)
         rest = df.join(rows.select("idx"), on="idx", how="anti") if rows.height else df
         slow = [(i, decode(line.encode("latin-1"))) for i, line in rest.iter_rows()]
         frames = [self.recognize(rows, out)] if rows.height else []
@@ -296,7 +306,7 @@ class _File:
             frames.append(self.python_rows(slow, out))
         if frames:
             out.agg = _aggregate(pl.concat(frames, how="vertical_relaxed"))
-        out.rows = rows.select("idx", "line")
+        out.rows = df  # the samples' lines
         return out
 
     def python_block(self, lines: list[tuple[int, str]]) -> _Block:
@@ -314,15 +324,16 @@ class _File:
         else:
             df = df.filter(line.str.contains(_PRINTABLE))
         df = df.with_columns(trad=line.str.contains(_TRAD), iso=line.str.contains(_ISO_STAMP))
-        trad = df.filter("trad").with_columns(stamp=line.str.slice(0, 15), rest=line.str.slice(16))
+        # only what the next step needs is carried on: every filter copies the columns it keeps
+        trad = df.filter("trad").select("idx", stamp=line.str.slice(0, 15), rest=line.str.slice(16))
         trad = trad.with_columns(ts=self._stamp_times(trad["stamp"])).drop_nulls("ts")
-        iso = df.filter("iso").with_columns(s=line.str.extract_groups(_ISO_STAMP)).unnest("s")
-        iso = iso.with_columns(rest=line.str.slice(pl.col("all").str.len_bytes()))
+        iso = df.filter("iso").select("idx", "line", s=line.str.extract_groups(_ISO_STAMP)).unnest("s")
+        iso = iso.with_columns(rest=line.str.slice(pl.col("all").str.len_bytes())).drop("line", "all")
         # the rest of an RFC 3339 stamp with ' ' (not T) is Dovecot's own log, unless fail2ban's
         iso = iso.filter((pl.col("sep") == "T") | ~pl.col("rest").str.starts_with("fail2ban"))
         frac = pl.when(pl.col("frac").is_null()).then(0.0).otherwise(("0." + pl.col("frac")).cast(pl.Float64))
         iso = iso.with_columns(ts=self._iso_times(iso)).drop_nulls("ts").with_columns(ts=pl.col("ts") + frac)
-        keep = ["idx", "line", "ts", "rest"]
+        keep = ["idx", "ts", "rest"]
         syslog = pl.concat([trad.select(keep), iso.filter(pl.col("sep") == "T").select(keep)])
         # _after_stamp: host up to the first space; a host ending in ':' is Dovecot's own format
         rest = pl.col("rest")
@@ -334,9 +345,9 @@ class _File:
         own = pl.concat(
             [iso.filter(pl.col("sep") == " ").select(keep), syslog.filter(host.str.ends_with(":")).select(keep)]
         )
-        tagged = syslog.filter(~host.str.ends_with(":") & after.str.contains(_TAG_START))
+        tagged = syslog.filter(~host.str.ends_with(":") & after.str.contains(_TAG_START)).select("idx", "ts", "after")
         msg = after.str.slice(after.str.find(":", literal=True) + 1)
-        tagged = tagged.with_columns(prog=after.str.slice(0, after.str.find(r"[\[:]")), msg=msg)
+        tagged = tagged.select("idx", "ts", prog=after.str.slice(0, after.str.find(r"[\[:]")), msg=msg)
         msg = pl.col("msg")
         tagged = tagged.with_columns(msg=pl.when(msg.str.starts_with(" ")).then(msg.str.slice(1)).otherwise(msg))
         # family and Postfix daemon per distinct program name (a block has a handful), as
@@ -364,12 +375,12 @@ class _File:
         )
         dovecot = pl.concat(
             [
-                tagged.filter(pl.col("family") == "dovecot").select("idx", "line", "ts", "msg"),
-                own.select("idx", "line", "ts", msg=rest),
+                tagged.filter(pl.col("family") == "dovecot").select("idx", "ts", "msg"),
+                own.select("idx", "ts", msg=rest),
             ]
         )
         dovecot = self._dovecot(dovecot)
-        cols = ["idx", "line", "ts", "family", "daemon", "level", "message"]
+        cols = ["idx", "ts", "family", "daemon", "level", "message"]
         return pl.concat([postfix.select(cols), other.select(cols), dovecot.select(cols)])
 
     def _dovecot(self, df: pl.DataFrame) -> pl.DataFrame:
