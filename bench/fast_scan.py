@@ -106,7 +106,8 @@ traditional-syslog, RFC 3339 or Dovecot-own envelope are cut with anchored Rust 
 times computed once per distinct stamp by the parser's own code), split by (family, daemon);
 Aho-Corasick finds each message's catalog literals; candidates are tried in the engine's order
 on the rows still unmatched that hold their literal (246 of 248 patterns run natively and exact,
-2 with a trailing negative lookahead natively without it and confirmed by `re` on their hits);
+2 with a trailing negative lookahead natively without it, `re` asked only where the lookahead's
+text follows);
 client/user/sender of problem lines as `common_fields` + the pattern's groups; counts per block
 in first-seen order, two blocks at a time in threads, folded in file order.
 
