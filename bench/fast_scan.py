@@ -115,8 +115,9 @@ Not covered by the vectorized path (the python engine does these, in the same pr
 same output): `--events` and `--unknown` (the whole scan then runs in the python engine), stdin,
 pipes and devices (likewise), and per line: non-ASCII or control characters, TABs, lines over
 {2048:,} characters or cut, TAI64N, fail2ban.log, traditional stamps with fractions, Solaris
-`[ID …]` tags, Dovecot 1.x `deliver(…)`, lines without a host or tag. Those lines cost what they
-cost in `--engine python`; a log made mostly of them is scanned at about its rate.
+`[ID …]` tags, Dovecot 1.x `deliver(…)`, lines without a host or tag. Those lines cost a little
+more than in `--engine python` (they are also tabled for the block's counts): 600,000 lines of which
+half carry control characters took 19.7 s against the python engine's 17.0 s (at load ~10).
 """
 
 

@@ -598,6 +598,7 @@ class _File:
         engine = self.comp.engine
         parser = self.parser
         out = []
+        seen: set[int] = set()
         for idx, text in lines:
             record = parser.parse(text, idx, sanitized=True)
             ts = record.timestamp
@@ -614,7 +615,9 @@ class _File:
             if match is not None:
                 rec = match.recognizer
                 c = self.comp.index[rec.id]
-                block.samples[idx] = (record, match)
+                if c not in seen:  # the block's first line of a recognizer may be its sample
+                    seen.add(c)
+                    block.samples[idx] = (record, match)
                 if rec.rank >= 1:
                     client, user, sender = _who(match.fields)
                 if rec.id.startswith(("postfix.", "postscreen.")) and ": reject: " in record.message:
