@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import importlib.util
 import pkgutil
 import subprocess
 import sys
 
 import mailtui
 
+#: the fast scan engine's modules import Polars (mailtui[fast]); without it they are left out here
+NEEDS_POLARS = ("mailtui.analysis.fast.scan", "mailtui.cli.scan_fast")
 HEADLESS = sorted(
     m.name
     for m in pkgutil.walk_packages(mailtui.__path__, "mailtui.")
-    if not m.name.startswith("mailtui.ui") and m.name != "mailtui.__main__"
+    if not m.name.startswith("mailtui.ui")
+    and m.name != "mailtui.__main__"
+    and (m.name not in NEEDS_POLARS or importlib.util.find_spec("polars") is not None)
 )
 
 

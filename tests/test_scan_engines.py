@@ -38,6 +38,8 @@ ENGINES = [
     ("parallel", ["--engine", "parallel", "--jobs", "2", "--chunk-bytes", "700"]),
     ("parallel-1", ["--engine", "parallel", "--jobs", "1", "--chunk-bytes", "1"]),  # a piece per line
 ]
+if not fast_unavailable():  # mailtui[fast] (Polars) installed: see test_the_fast_engine_is_compared
+    ENGINES.append(("fast", ["--engine", "fast"]))
 
 MODES = [["--json"], ["--json", "--events"], ["--json", "--unknown"], []]
 
@@ -187,6 +189,8 @@ def test_engines_agree_on_hostile_bytes(
         want = scan(capsys, *mode, "--engine", "python", str(path))
         got = scan(capsys, *mode, "--engine", "parallel", "--jobs", "2", "--chunk-bytes", str(chunk), str(path))
         assert got == want, mode
+        if mode == ["--json"] and "fast" in dict(ENGINES):
+            assert scan(capsys, *mode, "--engine", "fast", str(path)) == want, "fast"
 
 
 # -- the pieces themselves ---------------------------------------------------------------------
@@ -233,10 +237,23 @@ def test_the_default_engine_is_parallel_only_for_large_inputs(tmp_path: Path) ->
     args = argparse.Namespace(engine=None, jobs=None)
     assert scan_cmd._choose_engine(args, [str(small)], False)[0] == "python"
     many = scan_cmd._choose_engine(args, [str(big)], False)
-    assert many == ("parallel" if scan_cmd.usable_cores() > 1 else "python", scan_cmd.usable_cores())
+    default = "parallel" if scan_cmd.usable_cores() > 1 else "python"
+    large = "fast" if not fast_unavailable() else default  # mailtui[fast] installed: the fast engine
+    assert many == (large, scan_cmd.usable_cores())
+    events = argparse.Namespace(engine=None, jobs=None, events=True)  # fast would run it in one process
+    assert scan_cmd._choose_engine(events, [str(big)], False)[0] == default
     assert scan_cmd._choose_engine(args, [str(big)], True) == ("python", 1)  # stdin among the inputs
     one = argparse.Namespace(engine=None, jobs=1)
     assert scan_cmd._choose_engine(one, [str(big)], False)[0] == "python"
+
+
+def test_the_fast_engine_is_compared() -> None:
+    why = fast_unavailable()
+    if why and os.environ.get("MAILTUI_REQUIRE_FAST") == "1":
+        pytest.fail(f"--engine fast is not available in CI: {why}", pytrace=False)
+    if why:
+        pytest.skip(f"--engine fast is not compared: {why}")
+    assert "fast" in [name for name, _ in ENGINES]
 
 
 def test_an_unavailable_fast_engine_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -59,8 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--engine",
         choices=("python", "parallel", "fast"),
         help="python: one process (the reference); parallel: the same engine in worker processes, "
-        "the input cut at line boundaries; fast: the vectorized engine of mailtui[fast]. Default: "
-        "parallel for large inputs on more than one core, else python",
+        "the input cut at line boundaries; fast: the vectorized engine of mailtui[fast]. Default for "
+        "large inputs: fast when installed (not for --events/--unknown), else parallel on more than "
+        "one core; python otherwise",
     )
     parser.add_argument(
         "--jobs",
@@ -248,6 +249,11 @@ def _choose_engine(args: argparse.Namespace, files: list[str], streams: bool) ->
         return "python", 1
     if which is None:
         size = sum(os.path.getsize(f) * (GZ_RATIO if f.endswith(".gz") else 1) for f in files)
+        # a large report: the vectorized engine when installed (it runs --events and --unknown in
+        # one process, where parallel does better); --jobs 1 asks for one core
+        whole = not (getattr(args, "events", False) or getattr(args, "unknown", False))
+        if size >= PARALLEL_FROM and whole and args.jobs != 1 and not fast_unavailable():
+            return "fast", jobs
         which = "parallel" if jobs > 1 and size >= PARALLEL_FROM else "python"
     return which, jobs
 
@@ -262,7 +268,7 @@ def usable_cores() -> int:
 #: the vectorized engine (``pip install 'mailtui[fast]'``): a module with ``unavailable() -> str``
 #: ("" when it can run here, else why not) and ``scan(files, opts, engine, explainer, out,
 #: progress) -> ScanOutcome``, the same contract as :func:`_scan_python`
-FAST_MODULE = "mailtui.fastscan"
+FAST_MODULE = "mailtui.cli.scan_fast"
 
 
 def fast_unavailable() -> str:

@@ -1,0 +1,801 @@
+"""``scan --engine fast``: the report of ``mailtui scan`` from Polars columns, block by block.
+
+A block is about 8 MB of whole lines. Each line is first sorted into one of two paths:
+
+- vectorized: printable ASCII (no control character, no TAB), at most FAST_MAX_CHARS long, with
+  an envelope whose Python parse is fully known here — traditional syslog (also Postfix's
+  ``maillog_file``) and RFC 3339 with host and tag, and Dovecot's own log format. The envelope
+  is cut with Rust regexes that are the Python ones anchored at both ends (where a line admits
+  both readings it goes to the other path); the time of each distinct stamp is computed by the
+  Python parser's own code, once.
+- Python: every other line (non-ASCII, controls, long, cut, TAI64N, fail2ban.log, Solaris
+  ids, Dovecot 1.x ``deliver(...)``, odd stamps) runs through ``EnvelopeParser`` and ``Engine``
+  exactly as the python engine does.
+
+Recognition per (family, daemon): Aho-Corasick (Polars' ``extract_many``) finds which catalog
+literals occur in each message; candidates are then tried recognizer by recognizer in the
+engine's order on the rows still unmatched that contain its literal, with the native pattern
+(native.py: exact, or a superset confirmed by ``re`` on its hits, or ``re`` alone). Unmatched
+leveled lines go to the engine's own catch-all. Who is involved in problems (client, user,
+sender) is taken with the same rules as ``common_fields`` + the pattern's groups, vectorized for
+exact patterns and by Python for the rest. Counters are filled in line order, so ties in the top
+lists and the order of the report's keys come out as the python engine's.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import math
+import os
+import threading
+import zlib
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+import polars as pl
+
+from mailtui.analysis.fast.native import EXACT, PYTHON, Native, translate
+from mailtui.core.record import LogRecord
+from mailtui.logs.envelope import _ISO, MONTHS, EnvelopeParser, _iso_epoch
+from mailtui.logs.sanitize import MAX_LINE_BYTES, cut, decode
+from mailtui.recognizers.engine import Engine
+from mailtui.recognizers.fields import _DOVECOT_KV, _DOVECOT_MAILPROC, _POSTFIX_CLIENT, _POSTFIX_KV
+from mailtui.recognizers.model import Match, Recognizer
+from mailtui.recognizers.summary import DELIVERY_TOTALS, ScanSummary
+
+BLOCK_BYTES = 8 << 20
+CHUNK = 1 << 20  # what reader.iter_lines reads at a time
+THREADS = 2  # blocks worked on at once (Polars releases the GIL: two cores stay busy)
+IN_FLIGHT = 1  # blocks read ahead of the one being added: memory stays a few blocks' worth
+FAST_MAX_CHARS = 2048
+WHO = ("client_ip", "user", "sender")
+
+_PRINTABLE_BYTES = bytes(range(0x20, 0x7F)) + b"\n"  # what a block of printable ASCII lines holds
+_MON = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+_PRINTABLE = rf"^[ -~]{{17,{FAST_MAX_CHARS}}}$"
+_TRAD = rf"^{_MON} [ 0-9][0-9] [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}} ."
+_ISO_STAMP = (
+    r"^(?P<all>(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?P<sep>[T ])(?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
+    r"(?:[.,](?P<frac>[0-9]{1,9}))?(?P<tz>Z|[+-][0-9]{2}:?[0-9]{2})? )"
+)
+# _TAG of envelope.py up to its ':' (the first ':' of the text: the name and pid have none)
+_TAG_START = r"^[^\s\[\]:]+(?:\[[0-9]+\])?:"
+_DOVECOT_LEVEL = r"^(?P<proc>[\w-]+(?:\([^)]*\))?(?:<[^>]*>)*): (?P<level>Debug|Info|Warning|Error|Fatal|Panic): "
+_DOVECOT_LEVEL_FIRST = r"^(Debug|Info|Warning|Error|Fatal|Panic): "
+_DOVECOT_PROC = r"^(?:dovecot: )?([a-z][\w-]*)[(:<]"
+_FAMILIES = (
+    ("postfix", "postfix"),
+    ("dovecot", "dovecot"),
+    ("fail2ban", "fail2ban"),
+    ("opendkim", "opendkim"),
+    ("opendmarc", "opendmarc"),
+    ("rspamd", "rspamd"),
+    ("postgrey", "postgrey"),
+    ("policyd-spf", "policyd-spf"),
+    ("amavis", "amavis"),
+    ("spamd", "spamassassin"),
+    ("clamd", "clamav"),
+    ("saslauthd", "saslauthd"),
+)
+
+
+@dataclass
+class FastScan:
+    """What ``_run`` needs from a scan: the summary and the lines --since/--until left out."""
+
+    summary: ScanSummary
+    outside: int = 0
+    outside_first: float = math.inf
+    outside_last: float = -math.inf
+    python_lines: int = 0  # lines that took the Python path (for the benchmark's notes)
+    mismatches: int = 0  # a sample line the Python engine recognized otherwise (a bug; tests require 0)
+
+
+@dataclass
+class _Compiled:
+    """The engine's catalog, translated once: native patterns, who-fields, candidate lists."""
+
+    engine: Engine
+    recs: list[Recognizer] = field(default_factory=list)
+    index: dict[str, int] = field(default_factory=dict)
+    native: list[Native] = field(default_factory=list)
+    groups: list[dict[str, list[str]]] = field(default_factory=list)  # field -> its groups, in order
+    cands: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    rejects: list[int] = field(default_factory=list)  # recognizers whose ': reject: ' lines are rejections
+    statuses: list[int] = field(default_factory=list)  # delivery recognizers whose status= decides
+    vector_fields: list[int] = field(default_factory=list)  # problems whose fields come from Polars
+
+    def __post_init__(self) -> None:
+        self.recs = list(self.engine.recognizers) + list(self.engine.catch_all.values())
+        self.index = {r.id: i for i, r in enumerate(self.recs)}
+        for r in self.recs:
+            self.native.append(_checked(translate(r.regex)))
+            named: dict[str, list[str]] = {}
+            for name in sorted(r.regex.groupindex, key=r.regex.groupindex.__getitem__):
+                base = name.rstrip("0123456789") or name
+                if base in WHO:
+                    named.setdefault(base, []).append(name)
+            self.groups.append(named)
+        for i, r in enumerate(self.recs):
+            if r.id.startswith(("postfix.", "postscreen.")):
+                self.rejects.append(i)
+            if r.id.startswith("delivery.") and r.id not in DELIVERY_TOTALS:
+                self.statuses.append(i)
+            # the sure hits of a confirm pattern with a veto have the native pattern's groups too
+            # (the lines re decided carry their fields already); the catch-all's come from Python
+            if r.rank >= 1 and r.origin != "engine" and (self.native[i].kind == EXACT or self.native[i].veto):
+                self.vector_fields.append(i)
+
+    def candidates(self, family: str, daemon: str) -> list[int]:
+        key = (family, daemon)
+        got = self.cands.get(key)
+        if got is None:
+            got = [self.index[r.id] for _, _, r in self.engine._candidates(family, daemon)]
+            self.cands[key] = got
+        return got
+
+
+def _checked(native: Native) -> Native:
+    """The translation, or ``python`` when Rust's regex refuses it (backreferences, ...)."""
+    if native.kind == PYTHON:
+        return native
+    try:
+        pl.Series([""], dtype=pl.String).str.contains(native.text)
+    except Exception as exc:  # noqa: BLE001 - any refusal: re runs the pattern
+        return Native(PYTHON, "", f"Rust's regex refuses it: {str(exc).splitlines()[0][:120]}")
+    return native
+
+
+def compiled(engine: Engine) -> list[tuple[Recognizer, Native]]:
+    """Each recognizer of the engine with the form it runs in here (for tests and ``--debug``)."""
+    comp = _Compiled(engine)
+    return list(zip(comp.recs, comp.native))
+
+
+def scan_files(
+    files: list[str], engine: Engine, since: float | None, until: float | None, damaged: list[str]
+) -> FastScan:
+    """The scan of ``files`` (plain or .gz) in file order; read problems are added to ``damaged``."""
+    comp = _Compiled(engine)
+    result = FastScan(ScanSummary())
+    with ThreadPoolExecutor(max_workers=THREADS) as pool:
+        for name in files:
+            mtime = os.path.getmtime(name)
+            _File(comp, result, name, mtime, since, until).run(damaged, pool)
+    return result
+
+
+def _open(path: str) -> BinaryIO:
+    if path.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
+
+
+def _pieces(fh: BinaryIO) -> Iterator[tuple[bytes, int]]:
+    """(bytes, -1): whole lines joined by newlines; (head, length): one line longer than the cap,
+    of which only its head is kept. Read as reader.iter_lines reads (``read1`` of CHUNK), so a
+    read that fails ends the file after the same line: the complete lines before it come out,
+    then the error is raised."""
+    read = getattr(fh, "read1", fh.read)
+    buf = bytearray()
+    head: bytes | None = None  # a line longer than the cap: its head, and its length so far
+    length = 0
+    try:
+        while True:
+            chunk = read(CHUNK)
+            if not chunk:
+                break
+            if head is not None:
+                nl = chunk.find(b"\n")
+                if nl < 0:
+                    length += len(chunk)
+                    continue
+                yield head, length + nl
+                head, chunk = None, chunk[nl + 1 :]
+            buf += chunk
+            if len(buf) >= BLOCK_BYTES:
+                end = buf.rfind(b"\n")
+                if end >= 0:
+                    yield bytes(buf[:end]), -1
+                    del buf[: end + 1]
+                if len(buf) > MAX_LINE_BYTES:
+                    head, length = bytes(buf[:MAX_LINE_BYTES]), len(buf)
+                    buf.clear()
+    except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
+        end = buf.rfind(b"\n")
+        if end >= 0:
+            yield bytes(buf[:end]), -1
+        raise
+    end = buf.rfind(b"\n")
+    if end >= 0:
+        yield bytes(buf[:end]), -1
+        del buf[: end + 1]
+    if head is not None:
+        yield head, length
+    elif len(buf) > MAX_LINE_BYTES:
+        yield bytes(buf[:MAX_LINE_BYTES]), len(buf)
+    elif buf:
+        yield bytes(buf), -1
+
+
+@dataclass
+class _Block:
+    """What one block adds to the summary, computed apart (in a worker thread), added in order."""
+
+    agg: dict[str, Any]  # see _aggregate
+    rows: pl.DataFrame | None  # the vectorized rows (their lines give the samples)
+    samples: dict[int, tuple[LogRecord, Match]]  # the Python path's matches, by line number
+    outside: int = 0
+    outside_first: float = math.inf
+    outside_last: float = -math.inf
+    python_lines: int = 0
+
+
+class _File:
+    def __init__(
+        self, comp: _Compiled, result: FastScan, name: str, mtime: float, since: float | None, until: float | None
+    ) -> None:
+        self.comp, self.result, self.name = comp, result, name
+        self.since, self.until = since, until
+        self.mtime = mtime
+        self.local = threading.local()  # a Python-path parser per thread (its caches are not shared)
+        self.stamps: dict[str, float | None] = {}
+        self.iso: dict[str, float | None] = {}
+        self.lineno = 0
+
+    @property
+    def parser(self) -> EnvelopeParser:
+        parser: EnvelopeParser | None = getattr(self.local, "parser", None)
+        if parser is None:
+            parser = self.local.parser = EnvelopeParser(source=self.name, year_reference=self.mtime)
+        return parser
+
+    def run(self, damaged: list[str], pool: ThreadPoolExecutor) -> None:
+        pending: deque[Future[_Block]] = deque()
+        try:
+            with _open(self.name) as fh:
+                for data, length in _pieces(fh):
+                    base = self.lineno
+                    if length >= 0:
+                        self.lineno += 1
+                        pending.append(pool.submit(self.python_block, [(base + 1, cut(data, length))]))
+                    else:
+                        self.lineno += data.count(b"\n") + 1
+                        pending.append(pool.submit(self.block, data, base))
+                    while len(pending) > IN_FLIGHT:
+                        self.add(pending.popleft().result())
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            damaged.append(
+                f"{self.name}: compressed data is corrupt or truncated after line {self.lineno:,} "
+                f"({exc}); the rest of this file was not read"
+            )
+        except OSError as exc:
+            damaged.append(
+                f"{self.name}: read error after line {self.lineno:,} ({exc.strerror or exc}); "
+                "the rest of this file was not read"
+            )
+        finally:
+            while pending:
+                self.add(pending.popleft().result())
+
+    # -- one block ---------------------------------------------------------------------------------
+    def block(self, data: bytes, base: int) -> _Block:
+        # latin-1 keeps every byte as one character: ASCII lines are their UTF-8 text, the rest are
+        # turned back into their bytes for the Python path
+        printable = not data.translate(None, _PRINTABLE_BYTES)
+        if printable and data and b"\n\n" not in data and not data.startswith(b"\n") and not data.endswith(b"\n"):
+            # printable ASCII, no empty line: Polars' CSV reader with one column splits it as split() would
+            lines = pl.read_csv(
+                io.BytesIO(data), has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String}
+            ).to_series()
+            if len(lines) != data.count(b"\n") + 1 or lines.null_count():  # not as split(): no guessing
+                lines = pl.Series("line", data.decode("latin-1").split("\n"), dtype=pl.String)
+        else:
+            lines = pl.Series("line", data.decode("latin-1").split("\n"), dtype=pl.String)
+        df = pl.DataFrame({"idx": pl.int_range(base + 1, base + 1 + len(lines), eager=True), "line": lines})
+        out = _Block({}, None, {})
+        rows = self.envelope(df, printable)
+        rest = df.join(rows.select("idx"), on="idx", how="anti") if rows.height else df
+        slow = [(i, decode(line.encode("latin-1"))) for i, line in rest.iter_rows()]
+        frames = [self.recognize(rows, out)] if rows.height else []
+        if slow:
+            frames.append(self.python_rows(slow, out))
+        if frames:
+            out.agg = _aggregate(pl.concat(frames, how="vertical_relaxed"))
+        out.rows = df  # the samples' lines
+        return out
+
+    def python_block(self, lines: list[tuple[int, str]]) -> _Block:
+        out = _Block({}, None, {})
+        out.agg = _aggregate(self.python_rows(lines, out))
+        return out
+
+    # -- envelope ----------------------------------------------------------------------------------
+    def envelope(self, df: pl.DataFrame, printable: bool = False) -> pl.DataFrame:
+        """Rows with ts, family, daemon, level, message for the lines the vectorized path takes."""
+        line = pl.col("line")
+        if printable:  # the whole block is: only the length is left to check per line
+            n = line.str.len_bytes()
+            df = df.filter((n >= 17) & (n <= FAST_MAX_CHARS))
+        else:
+            df = df.filter(line.str.contains(_PRINTABLE))
+        df = df.with_columns(trad=line.str.contains(_TRAD), iso=line.str.contains(_ISO_STAMP))
+        # only what the next step needs is carried on: every filter copies the columns it keeps
+        trad = df.filter("trad").select("idx", stamp=line.str.slice(0, 15), rest=line.str.slice(16))
+        trad = trad.with_columns(ts=self._stamp_times(trad["stamp"])).drop_nulls("ts")
+        iso = df.filter("iso").select("idx", "line", s=line.str.extract_groups(_ISO_STAMP)).unnest("s")
+        iso = iso.with_columns(rest=line.str.slice(pl.col("all").str.len_bytes())).drop("line", "all")
+        # the rest of an RFC 3339 stamp with ' ' (not T) is Dovecot's own log, unless fail2ban's
+        iso = iso.filter((pl.col("sep") == "T") | ~pl.col("rest").str.starts_with("fail2ban"))
+        frac = pl.when(pl.col("frac").is_null()).then(0.0).otherwise(("0." + pl.col("frac")).cast(pl.Float64))
+        iso = iso.with_columns(ts=self._iso_times(iso)).drop_nulls("ts").with_columns(ts=pl.col("ts") + frac)
+        keep = ["idx", "ts", "rest"]
+        syslog = pl.concat([trad.select(keep), iso.filter(pl.col("sep") == "T").select(keep)])
+        # _after_stamp: host up to the first space; a host ending in ':' is Dovecot's own format
+        rest = pl.col("rest")
+        sp = rest.str.find(" ", literal=True)
+        syslog = syslog.with_columns(host=rest.str.slice(0, sp), after=rest.str.slice(sp + 1)).filter(
+            sp.is_not_null() & (pl.col("after") != "")
+        )
+        host, after = pl.col("host"), pl.col("after")
+        own = pl.concat(
+            [iso.filter(pl.col("sep") == " ").select(keep), syslog.filter(host.str.ends_with(":")).select(keep)]
+        )
+        tagged = syslog.filter(~host.str.ends_with(":") & after.str.contains(_TAG_START)).select("idx", "ts", "after")
+        msg = after.str.slice(after.str.find(":", literal=True) + 1)
+        tagged = tagged.select("idx", "ts", prog=after.str.slice(0, after.str.find(r"[\[:]")), msg=msg)
+        msg = pl.col("msg")
+        tagged = tagged.with_columns(msg=pl.when(msg.str.starts_with(" ")).then(msg.str.slice(1)).otherwise(msg))
+        # family and Postfix daemon per distinct program name (a block has a handful), as
+        # envelope._family and the rsplit of _after_stamp
+        progs = tagged["prog"].unique().to_list()
+        family_of = {p: next((f for prefix, f in _FAMILIES if p.startswith(prefix)), "") for p in progs}
+        daemon_of = {p: p.rsplit("/", 1)[-1] if family_of[p] == "postfix" else "" for p in progs}
+        prog = pl.col("prog")
+        tagged = tagged.with_columns(
+            family=prog.replace_strict(family_of, return_dtype=pl.String),
+            daemon=prog.replace_strict(daemon_of, return_dtype=pl.String),
+        ).filter(
+            ~msg.str.starts_with("[ID ")
+            & ~prog.str.starts_with("deliver(")
+            & ~((pl.col("family") == "fail2ban") & msg.str.starts_with("fail2ban"))
+        )
+        postfix = tagged.filter(pl.col("family") == "postfix").with_columns(
+            level=pl.when(msg.str.contains(r"^(?:warning|error|fatal|panic): "))
+            .then(msg.str.extract(r"^([a-z]+):", 1))
+            .otherwise(pl.lit("")),
+            message=msg,
+        )
+        other = tagged.filter(~pl.col("family").is_in(["postfix", "dovecot"])).with_columns(
+            daemon=pl.lit(""), level=pl.lit(""), message=msg
+        )
+        dovecot = pl.concat(
+            [
+                tagged.filter(pl.col("family") == "dovecot").select("idx", "ts", "msg"),
+                own.select("idx", "ts", msg=rest),
+            ]
+        )
+        dovecot = self._dovecot(dovecot)
+        cols = ["idx", "ts", "family", "daemon", "level", "message"]
+        return pl.concat([postfix.select(cols), other.select(cols), dovecot.select(cols)])
+
+    def _dovecot(self, df: pl.DataFrame) -> pl.DataFrame:
+        """_dovecot_message: the level taken out of the message, the daemon from its process."""
+        msg = pl.col("msg")
+        df = df.with_columns(
+            msg=pl.when(msg.str.starts_with("dovecot: ")).then(msg.str.slice(9)).otherwise(msg),
+            family=pl.lit("dovecot"),
+        )
+        df = df.with_columns(a=msg.str.extract_groups(_DOVECOT_LEVEL), b=msg.str.extract(_DOVECOT_LEVEL_FIRST, 1))
+        proc, level = pl.col("a").struct.field("proc"), pl.col("a").struct.field("level")
+        first = pl.col("b")
+        df = df.with_columns(
+            level=pl.coalesce(level, first, pl.lit("")),
+            message=pl.when(proc.is_not_null())
+            .then(proc + ": " + msg.str.slice(proc.str.len_bytes() + level.str.len_bytes() + 4))
+            .when(first.is_not_null())
+            .then(msg.str.slice(first.str.len_bytes() + 2))
+            .otherwise(msg),
+        )
+        return df.with_columns(daemon=pl.col("message").str.extract(_DOVECOT_PROC, 1).fill_null(""))
+
+    def _stamp_times(self, stamps: pl.Series) -> pl.Series:
+        """Seconds for each traditional stamp, from the Python parser's year guess (None: Python path).
+
+        ``self.stamps`` is shared by the worker threads: read and written one key at a time, the
+        block's own mapping is local (another thread may clear the cache meanwhile)."""
+        known = self.stamps
+        if len(known) > 100_000:
+            known.clear()
+        mapping: dict[str, float | None] = {}
+        for s in stamps.unique().to_list():
+            got = known.get(s, _MISSING)
+            if got is not _MISSING:
+                mapping[s] = got  # type: ignore[assignment]
+                continue
+            day = int(s[4:6])
+            try:
+                value = (
+                    self.parser.years.epoch(MONTHS[s[:3]], day, int(s[7:9]), int(s[10:12]), int(s[13:15]))
+                    if day
+                    else None
+                )
+            except (ValueError, OverflowError):
+                value = None
+            mapping[s] = known[s] = value
+        return stamps.replace_strict(mapping, default=None, return_dtype=pl.Float64)
+
+    def _iso_times(self, iso: pl.DataFrame) -> pl.Series:
+        """Seconds of each RFC 3339 stamp without its fraction, by envelope._iso_epoch (as above)."""
+        key = iso["date"] + iso["sep"] + iso["time"] + iso["tz"].fill_null("")
+        known = self.iso
+        if len(known) > 100_000:
+            known.clear()
+        mapping: dict[str, float | None] = {}
+        for k in key.unique().to_list():
+            got = known.get(k, _MISSING)
+            if got is not _MISSING:
+                mapping[k] = got  # type: ignore[assignment]
+                continue
+            m = _ISO.match(k + " x")
+            try:
+                value = _iso_epoch(m) if m is not None else None
+            except (ValueError, OverflowError):
+                value = None
+            mapping[k] = known[k] = value
+        return key.replace_strict(mapping, default=None, return_dtype=pl.Float64)
+
+    # -- recognition -------------------------------------------------------------------------------
+    def _in_range(self, rows: pl.DataFrame, block: _Block) -> pl.DataFrame:
+        if self.since is None and self.until is None:
+            return rows
+        ts = pl.col("ts")
+        cond = pl.lit(False)
+        if self.since is not None:
+            cond = cond | (ts < self.since)
+        if self.until is not None:
+            cond = cond | (ts >= self.until)
+        out = rows.filter(cond)
+        if out.height:
+            r = block
+            r.outside += out.height
+            r.outside_first = min(r.outside_first, float(out["ts"].min()))  # type: ignore[arg-type]
+            r.outside_last = max(r.outside_last, float(out["ts"].max()))  # type: ignore[arg-type]
+        return rows.filter(~cond)
+
+    def recognize(self, rows: pl.DataFrame, block: _Block) -> pl.DataFrame:
+        rows = self._in_range(rows, block)
+        frames = [
+            self._part(str(family), str(daemon), part)
+            for (family, daemon), part in rows.partition_by(["family", "daemon"], as_dict=True).items()
+        ]
+        if not frames:
+            return _empty()
+        return pl.concat(frames, how="vertical_relaxed")
+
+    def _part(self, family: str, daemon: str, part: pl.DataFrame) -> pl.DataFrame:
+        comp = self.comp
+        n = part.height
+        msgs = part["message"]
+        rid = pl.Series("rid", [-1] * n, dtype=pl.Int32)
+        resolved = pl.Series("resolved", [False] * n, dtype=pl.Boolean)
+        cands = comp.candidates(family, daemon)
+        literals = sorted({comp.recs[c].match for c in cands})
+        by_lit: dict[str, pl.Series] = {}
+        if literals and n:
+            found = msgs.str.extract_many(literals, overlapping=True)
+            pairs = pl.DataFrame({"pos": pl.int_range(0, n, eager=True), "lit": found}).explode("lit")
+            grouped = pairs.drop_nulls("lit").group_by("lit").agg("pos")  # a repeated literal: pos twice, harmless
+            for lit, pos in zip(grouped["lit"].to_list(), grouped["pos"]):
+                by_lit[lit] = pos
+        who: dict[int, tuple[str | None, str | None, str | None]] = {}  # pos -> fields, Python-decided
+        for c in cands:
+            r = comp.recs[c]
+            pos = by_lit.get(r.match)
+            if pos is None:
+                continue
+            pos = pos.filter(~resolved.gather(pos))
+            if pos.is_empty():
+                continue
+            nat = comp.native[c]
+            if nat.kind != PYTHON:
+                pos = pos.filter(msgs.gather(pos).str.contains(nat.text))
+            sure = pos.clear()
+            if nat.veto and not pos.is_empty():  # matches without the lookahead's text after: sure hits
+                vetoed = msgs.gather(pos).str.contains(nat.veto)
+                sure, pos = pos.filter(~vetoed), pos.filter(vetoed)  # (their fields: _fields, vectorized)
+            if nat.kind != EXACT and not pos.is_empty():
+                hits = []
+                for p, m in zip(pos.to_list(), msgs.gather(pos).to_list()):
+                    found_m = r.regex.search(m)
+                    if found_m is not None:
+                        hits.append(p)
+                        if r.rank >= 1:
+                            who[p] = _who(Match(r, None, family, m, found_m).fields)
+                pos = pl.Series(hits, dtype=pl.Int64)
+            pos = pl.concat([sure, pos.cast(sure.dtype)]) if not sure.is_empty() else pos
+            if not pos.is_empty():
+                resolved.scatter(pos, True)
+                rid.scatter(pos, c)
+        # leveled lines nobody claimed: the engine's catch-all (rare; Python)
+        levels = part["level"]
+        left = part.with_columns(pos=pl.int_range(0, n), r=resolved).filter(~pl.col("r") & (levels != ""))
+        for p, m, level in left.select("pos", "message", "level").iter_rows():
+            if (family, level) in comp.engine.catch_all:
+                record = LogRecord(line="", message=m, family=family, daemon=daemon, level=level)
+                match = comp.engine._unexplained(record)
+                if match is not None:
+                    c = comp.index[match.recognizer.id]
+                    rid.scatter([p], c)
+                    if match.recognizer.rank >= 1:
+                        who[p] = _who(match.fields)
+        rid = rid.set(rid < 0, None)
+        who_cols = self._fields(family, msgs, rid, who)
+        return (
+            part.select("idx", "ts")
+            .with_columns(rid=rid, **who_cols, status=self._status(msgs, rid), unknown=pl.lit(False))
+            .select(_COLUMNS)
+        )
+
+    def _status(self, msgs: pl.Series, rid: pl.Series) -> pl.Series:
+        """The delivery total a line adds beyond its recognizer's (summary._Plan): rejected,
+        deferred or bounced, by its text (looked at only on the lines of those recognizers)."""
+        comp = self.comp
+        out = pl.Series("status", [None] * len(msgs), dtype=pl.String)
+        pos = rid.is_in(comp.rejects).arg_true()
+        if len(pos):
+            out.scatter(pos.filter(msgs.gather(pos).str.contains(": reject: ", literal=True)), "rejected")
+        pos = rid.is_in(comp.statuses).arg_true()
+        if len(pos):
+            sub = msgs.gather(pos)
+            deferred = sub.str.contains("status=deferred", literal=True)
+            bounced = ~deferred & sub.str.contains("status=bounced", literal=True)
+            out.scatter(pos.filter(deferred), "deferred")
+            out.scatter(pos.filter(bounced), "bounced")
+        return out
+
+    def _fields(
+        self, family: str, msgs: pl.Series, rid: pl.Series, who: dict[int, tuple[str | None, str | None, str | None]]
+    ) -> dict[str, pl.Series]:
+        """client/user/sender of the problem lines: the pattern's groups (the last one of a name
+        that took part), else common_fields; ``who`` has the lines re decided."""
+        comp = self.comp
+        n = len(msgs)
+        cols = {name: pl.Series(name, [None] * n, dtype=pl.String) for name in ("client", "user", "sender")}
+        if who:
+            at = pl.Series(list(who), dtype=pl.Int64)
+            for i, name in enumerate(("client", "user", "sender")):
+                cols[name].scatter(at, pl.Series([w[i] for w in who.values()], dtype=pl.String))
+        pos = rid.is_in(comp.vector_fields).arg_true()
+        if who:
+            pos = pos.filter(~pos.is_in(list(who)))
+        if not len(pos):
+            return cols
+        sub_msgs, sub_rid = msgs.gather(pos), rid.gather(pos)
+        m = len(pos)
+        sub = {name: pl.Series(name, [None] * m, dtype=pl.String) for name in cols}
+        for c in sub_rid.unique().to_list():
+            named = comp.groups[c]
+            if not named:
+                continue
+            local = (sub_rid == c).arg_true()
+            g = sub_msgs.gather(local).str.extract_groups(comp.native[c].text)
+            for f, name in (("client_ip", "client"), ("user", "user"), ("sender", "sender")):
+                if f in named:
+                    value = pl.select(pl.coalesce([g.struct.field(x) for x in reversed(named[f])])).to_series()
+                    sub[name].scatter(local, value)
+        _common(family, sub_msgs, sub)
+        for name in cols:
+            cols[name].scatter(pos, sub[name])
+        return cols
+
+    # -- the Python path -----------------------------------------------------------------------------
+    def python_rows(self, lines: list[tuple[int, str]], block: _Block) -> pl.DataFrame:
+        engine = self.comp.engine
+        parser = self.parser
+        out = []
+        seen: set[int] = set()
+        for idx, text in lines:
+            record = parser.parse(text, idx, sanitized=True)
+            ts = record.timestamp
+            if ts is not None and (
+                (self.since is not None and ts < self.since) or (self.until is not None and ts >= self.until)
+            ):
+                block.outside += 1
+                block.outside_first, block.outside_last = min(block.outside_first, ts), max(block.outside_last, ts)
+                continue
+            block.python_lines += 1
+            match = engine.recognize(record)
+            c: int | None = None
+            client = user = sender = status = None
+            if match is not None:
+                rec = match.recognizer
+                c = self.comp.index[rec.id]
+                if c not in seen:  # the block's first line of a recognizer may be its sample
+                    seen.add(c)
+                    block.samples[idx] = (record, match)
+                if rec.rank >= 1:
+                    client, user, sender = _who(match.fields)
+                if rec.id.startswith(("postfix.", "postscreen.")) and ": reject: " in record.message:
+                    status = "rejected"
+                elif rec.id.startswith("delivery.") and rec.id not in DELIVERY_TOTALS:
+                    if "status=deferred" in record.message:
+                        status = "deferred"
+                    elif "status=bounced" in record.message:
+                        status = "bounced"
+            out.append((idx, ts, c, client, user, sender, status, record.fmt == "unknown"))
+        return pl.DataFrame(out, schema=_SCHEMA, orient="row")
+
+    # -- into the summary ------------------------------------------------------------------------------
+    def _sample(self, idx: int, block: _Block) -> tuple[LogRecord, Match | None]:
+        got = block.samples.get(idx)
+        if got is not None:
+            return got
+        assert block.rows is not None
+        line = block.rows.filter(pl.col("idx") == idx)["line"][0]
+        record = self.parser.parse(line, idx, sanitized=True)
+        return record, self.comp.engine.recognize(record)
+
+    def add(self, block: _Block) -> None:
+        """Fold one block into the summary, in line order (the main thread, blocks in file order)."""
+        s = self.result.summary
+        r = self.result
+        r.outside += block.outside
+        r.outside_first = min(r.outside_first, block.outside_first)
+        r.outside_last = max(r.outside_last, block.outside_last)
+        r.python_lines += block.python_lines
+        agg = block.agg
+        if not agg:
+            return
+        s.lines += agg["lines"]
+        s.unparsed += agg["unknown"]
+        lo, hi = agg["lo"], agg["hi"]
+        if lo is not None:
+            s.first = lo if s.first is None else min(s.first, lo)
+            s.last = hi if s.last is None else max(s.last, hi)
+        s.recognized += agg["recognized"]
+        recs = self.comp.recs
+        stats_of = {}
+        for c, n, first, last, at in agg["per"]:
+            rec = recs[c]
+            plan = s._plans.get(rec.id)
+            if plan is None:
+                record, match = self._sample(at, block)
+                if match is None or match.recognizer.id != rec.id:
+                    r.mismatches += 1
+                    match = Match(rec, {}, record.family, record.message)
+                plan = s._plan(record, match)
+            st = plan.stats
+            stats_of[c] = st
+            st.count += n
+            if first is not None:
+                st.first = first if st.first is None else min(st.first, first)
+                st.last = last if st.last is None else max(st.last, last)
+        for status, n in agg["status"]:
+            s._by_status[status] += n
+        for key, n in agg["client"]:
+            s.clients[key] += n
+        for c, key, n in agg["rid_client"]:
+            stats_of[c].clients[key] += n
+        for key, n in agg["user"]:
+            s.users[key] += n
+        for c, key, n in agg["rid_user"]:
+            stats_of[c].users[key] += n
+        for key, n in agg["sender"]:
+            s.senders[key] += n
+
+
+def _aggregate(frame: pl.DataFrame) -> dict[str, Any]:
+    """A block's counts, in first-seen order within the block (computed in the worker thread)."""
+    if not frame.height:
+        return {}
+    idx, ts = pl.col("idx"), pl.col("ts")
+    lazy = frame.lazy()
+    matched = lazy.drop_nulls("rid")
+
+    def counted(src: pl.LazyFrame, *keys: str) -> pl.LazyFrame:
+        return src.group_by(*keys).agg(n=pl.len(), at=idx.min()).sort("at").select(*keys, "n")
+
+    queries = [
+        lazy.select(
+            lines=pl.len(), unknown=pl.col("unknown").sum(), lo=ts.min(), hi=ts.max(), recognized=pl.col("rid").count()
+        ),
+        matched.group_by("rid").agg(n=pl.len(), first=ts.min(), last=ts.max(), at=idx.min()).sort("at"),
+        counted(matched.drop_nulls("status"), "status"),
+        counted(matched.drop_nulls("client"), "client"),
+        counted(matched.drop_nulls("client"), "rid", "client"),
+        counted(matched.drop_nulls("user"), "user"),
+        counted(matched.drop_nulls("user"), "rid", "user"),
+        counted(matched.filter(pl.col("sender").is_not_null() & (pl.col("sender") != "")), "sender"),
+    ]
+    head, per, status, client, rid_client, user, rid_user, sender = pl.collect_all(queries)
+    out: dict[str, Any] = head.row(0, named=True)
+    out.update(
+        per=per.rows(),
+        status=status.rows(),
+        client=client.rows(),
+        rid_client=rid_client.rows(),
+        user=user.rows(),
+        rid_user=rid_user.rows(),
+        sender=sender.rows(),
+    )
+    return out
+
+
+_MISSING = object()
+
+_SCHEMA = {
+    "idx": pl.Int64,
+    "ts": pl.Float64,
+    "rid": pl.Int32,
+    "client": pl.String,
+    "user": pl.String,
+    "sender": pl.String,
+    "status": pl.String,
+    "unknown": pl.Boolean,
+}
+_COLUMNS = list(_SCHEMA)
+
+
+def _empty() -> pl.DataFrame:
+    return pl.DataFrame(schema=_SCHEMA)
+
+
+def _who(fields: dict[str, str]) -> tuple[str | None, str | None, str | None]:
+    return fields.get("client_ip"), fields.get("user"), fields.get("sender") or None
+
+
+def _strip(value: pl.Expr) -> pl.Expr:
+    """fields._strip: '<x>' -> 'x'."""
+    return (
+        pl.when(value.str.starts_with("<") & value.str.ends_with(">"))
+        .then(value.str.slice(1, value.str.len_chars() - 2))
+        .otherwise(value)
+    )
+
+
+def _kv_first(msgs: pl.Series, pattern: str, key: str) -> pl.Series:
+    """The stripped value of the first ``key=`` among the findall() matches of ``pattern``
+    (joined by NUL, which a printable line cannot hold), or null."""
+    joined = msgs.str.extract_all(pattern).list.join("\x00")
+    first = joined.str.extract(f"(?:^|\x00){key}=([^\x00]*)", 1)
+    return pl.DataFrame({"v": first}).select(_strip(pl.col("v"))).to_series()
+
+
+def _kv_first_nonempty(msgs: pl.Series, pattern: str, key: str) -> pl.Series:
+    """The first non-empty stripped value of ``key=`` among the findall() matches, or null."""
+    el = pl.element()
+    values = _strip(el.filter(el.str.starts_with(key + "=")).str.slice(len(key) + 1))
+    return msgs.str.extract_all(pattern).list.eval(values.filter(values != "")).list.first()
+
+
+def _fill(target: pl.Series, msgs: pl.Series, literal: str, values: Callable[[pl.Series], pl.Series]) -> None:
+    """Set the null entries of ``target`` whose message holds ``literal`` from ``values``."""
+    pos = (target.is_null() & msgs.str.contains(literal, literal=True)).arg_true()
+    if len(pos):
+        target.scatter(pos, values(msgs.gather(pos)))
+
+
+def _common(family: str, msgs: pl.Series, cols: dict[str, pl.Series]) -> None:
+    """common_fields(family, message) where the pattern's groups left client/user/sender empty."""
+    if family == "postfix":
+
+        def client(m: pl.Series) -> pl.Series:
+            c = m.str.extract_groups(_POSTFIX_CLIENT.pattern)
+            return pl.select(pl.coalesce(c.struct.field("2"), c.struct.field("4"))).to_series()
+
+        _fill(cols["client"], msgs, "[", client)
+        _fill(cols["user"], msgs, "sasl_username=", lambda m: _kv_first(m, _POSTFIX_KV.pattern, "sasl_username"))
+        _fill(cols["sender"], msgs, "from=", lambda m: _kv_first(m, _POSTFIX_KV.pattern, "from"))
+    elif family == "dovecot":
+
+        def user(m: pl.Series) -> pl.Series:
+            proc = m.str.extract_groups("^" + _DOVECOT_MAILPROC.pattern).struct.field("user")
+            return pl.select(pl.coalesce(proc, _kv_first_nonempty(m, _DOVECOT_KV.pattern, "user"))).to_series()
+
+        _fill(cols["client"], msgs, "rip=", lambda m: _kv_first_nonempty(m, _DOVECOT_KV.pattern, "rip"))
+        _fill(cols["user"], msgs, "", user)
