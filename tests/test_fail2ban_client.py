@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mailtui import settings
 from mailtui.fail2ban.actions import ActionRefused, unban
 from mailtui.fail2ban.client import Fail2banClient, SocketUnavailable, check_socket
 from mailtui.fail2ban.offline import from_log
@@ -363,7 +364,7 @@ def test_bans_per_hour_counts_a_wave_beyond_the_events_kept() -> None:
         )
         entry = parser.parse(line, i)
         entries.append(entry.recognized(engine.recognize(entry)))
-    pane = BansPane()
+    pane = BansPane(settings.defaults())
     pane.add_log_entries(entries)
     assert len(pane.events) == EVENTS_KEPT
     now = start.timestamp() + 3 * EVENTS_KEPT

@@ -14,6 +14,7 @@ from textual.message import Message
 from textual.widgets import DataTable, Input, Static
 
 from mailtui.dns.model import GROUPS, RANK, Finding
+from mailtui.settings import Settings
 from mailtui.system.units import plural
 from mailtui.ui.panes.base import KeyInput, Pane, PaneTable, refill_table
 
@@ -61,8 +62,9 @@ class DnsPane(Pane):
             self.done = done
             self.error = error
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__()
+        self.settings = settings  # [dns] domain, name server, CA file, blocklists; Postfix/Dovecot configs
         self.domain_input = KeyInput(
             placeholder="domain to check, then Enter (esc: back)", id="dns-domain", open_class="-editing"
         )
@@ -91,7 +93,7 @@ class DnsPane(Pane):
         from mailtui.dns.context import default_domain
 
         replay = getattr(self.app, "dns_source", None)
-        domain = replay.domain if replay is not None else default_domain(self.app.cfg)  # type: ignore[attr-defined]
+        domain = replay.domain if replay is not None else default_domain(self.settings)
         if domain:
             self.app.call_from_thread(self.start_check, domain)
 
@@ -131,7 +133,7 @@ class DnsPane(Pane):
         )
 
     def _check(self, domain: str, run: int) -> None:
-        from mailtui.dns.context import options_from_config
+        from mailtui.dns.context import options_from_settings
         from mailtui.dns.run import check_domain
 
         def arrived(finding: Finding) -> None:
@@ -143,7 +145,7 @@ class DnsPane(Pane):
             if replay is not None:  # the demo: a captured check, no network
                 report = replay.check(domain, on_finding=arrived)
             else:
-                report = check_domain(options_from_config(self.app.cfg, domain), on_finding=arrived)  # type: ignore[attr-defined]
+                report = check_domain(options_from_settings(self.settings, domain), on_finding=arrived)
         except Exception as exc:  # noqa: BLE001 - a bad domain or resolver is a status line
             self.post_message(self.Arrived(None, done=True, error=str(exc)))
             return
