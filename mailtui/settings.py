@@ -106,8 +106,15 @@ class Settings:
         return self.origins.get(key, "default")
 
 
-#: section name -> its class: the fields of Settings except ``origins``
-SECTIONS: dict[str, type[Any]] = {name: cls for name, cls in get_type_hints(Settings).items() if name != "origins"}
+#: fields of Settings that are not a section of flat keys: the origins, and (when one is added)
+#: a table array such as ``[[hosts]]``, which gets its own field (a tuple of frozen dataclasses),
+#: is named here and is built by settings_from
+NOT_SECTIONS = frozenset({"origins"})
+
+#: section name -> its class: the fields of Settings except NOT_SECTIONS
+SECTIONS: dict[str, type[Any]] = {
+    name: cls for name, cls in get_type_hints(Settings).items() if name not in NOT_SECTIONS
+}
 
 
 def _section(cls: type[Any], name: str, values: Mapping[str, Any]) -> Any:

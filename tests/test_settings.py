@@ -104,7 +104,8 @@ def test_api_keys_do_not_show_in_a_repr() -> None:
     assert "SECRET" not in repr(s) and "SECRET" not in repr(s.containers)
 
 
-def test_settings_is_the_only_class_of_its_kind() -> None:
-    # Settings holds the sections and the origins, nothing else (a stray field would be a key
-    # nobody can set)
-    assert {f.name for f in dataclasses.fields(Settings)} == {*SECTIONS, "origins"}
+def test_settings_holds_the_sections_and_nothing_unaccounted_for() -> None:
+    # Settings holds the sections and what NOT_SECTIONS names (the origins), nothing else: a
+    # stray field would be a value nobody can set
+    assert {f.name for f in dataclasses.fields(Settings)} == {*SECTIONS, *settings.NOT_SECTIONS}
+    assert "origins" in settings.NOT_SECTIONS
