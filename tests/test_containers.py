@@ -506,6 +506,7 @@ def test_live_view_follows_mailcow_streams_and_the_docker_mailserver_log_file(
     from mailtui.containers.setup import discover
     from mailtui.mta import run as mta_run
     from mailtui.recognizers.engine import default_engine
+    from mailtui.settings import settings_from
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "none.toml")
@@ -527,7 +528,7 @@ def test_live_view_follows_mailcow_streams_and_the_docker_mailserver_log_file(
     )
     cfg = config.load(None, {"containers.socket": lab.socket, "logs.files": [str(tmp_path / "empty.log")]})
     (tmp_path / "empty.log").write_text("")
-    setup = discover(cfg)
+    setup = discover(settings_from(cfg).containers)
     live = None
     try:
         assert setup.active, setup.reason

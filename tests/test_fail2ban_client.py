@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from mailtui import settings
 from mailtui.fail2ban.actions import ActionRefused, unban
 from mailtui.fail2ban.client import Fail2banClient, SocketUnavailable, check_socket
 from mailtui.fail2ban.offline import from_log
@@ -304,6 +305,41 @@ def test_fail2ban_11_status_all_in_one_round_trip(tmp_path: Path) -> None:
     assert jails["dovecot"].files == ["/var/log/dovecot.log"]
 
 
+def test_a_socket_of_the_user_mailtui_runs_as_is_trusted_and_another_users_is_not() -> None:
+    """Run by a user (not root), a socket that user owns in a directory they own was made by their
+    own processes: accepted, as root's is. One owned by anybody else is still refused. (As root
+    this runs as nobody, so the rule for users is checked on every run.)"""
+    import textwrap
+
+    code = textwrap.dedent(
+        """
+        import os, socket, tempfile
+        from mailtui.fail2ban.client import SocketUnavailable, check_socket
+        d = tempfile.mkdtemp()
+        os.chmod(d, 0o700)
+        path = os.path.join(d, "f2b.sock")
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.bind(path)
+        os.chmod(path, 0o600)
+        check_socket(path)
+        print("own: accepted")
+        try:
+            check_socket(path, owner_uid=os.geteuid() + 1)
+            print("other: accepted")
+        except SocketUnavailable as exc:
+            print("other:", exc)
+        """
+    )
+    cmd = [sys.executable, "-c", code]
+    if os.geteuid() == 0:
+        cmd = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *cmd]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=30, cwd=Path(__file__).resolve().parent.parent)
+    assert out.returncode == 0, out.stderr
+    own, other = out.stdout.splitlines()
+    assert own == "own: accepted"
+    assert other.startswith("other: ") and "is owned by uid" in other and "refusing to talk to it" in other, other
+
+
 def test_server_dying_mid_reply_is_a_clear_fallback(tmp_path: Path) -> None:
     """The server reads the request, sends half a reply and dies: no hang, no traceback; the
     Bans source says what happened and falls back to fail2ban.log."""
@@ -363,7 +399,7 @@ def test_bans_per_hour_counts_a_wave_beyond_the_events_kept() -> None:
         )
         entry = parser.parse(line, i)
         entries.append(entry.recognized(engine.recognize(entry)))
-    pane = BansPane()
+    pane = BansPane(settings.defaults())
     pane.add_log_entries(entries)
     assert len(pane.events) == EVENTS_KEPT
     now = start.timestamp() + 3 * EVENTS_KEPT

@@ -190,7 +190,9 @@ def test_dialogs_close_with_q_and_show_their_own_keys(terminal: Factory, size: t
     header = next(i for i, r in enumerate(rows) if r.split()[:1] == ["what"])
     queue = next(i for i, r in enumerate(rows) if r.split()[:1] == ["queue"]) - header - 1
     term.press("g", *["Down"] * queue, "Enter")
-    screen = term.wait_for("Mail queue", what="the queue dialog")
+    term.wait_for("Mail queue", what="the queue dialog")
+    # the dialog's footer is drawn a frame after its box: read it once it is there
+    screen = term.wait_for(lambda s: "Close" in s.splitlines()[-1], what="the queue dialog's footer")
     footer = screen.splitlines()[-1]  # the dialog's own footer: hold/release/delete are off in the demo
     assert "Close" in footer and "Hold" not in footer and "Find IP" not in footer, footer
     term.press("?")

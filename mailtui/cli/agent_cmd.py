@@ -6,6 +6,7 @@ import argparse
 
 from mailtui.cli.output import CliError
 from mailtui.config import Config
+from mailtui.settings import settings_from
 
 HELP = "stream this host's logs, bans and services as JSON lines for a remote dashboard (over ssh)"
 
@@ -21,4 +22,4 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         raise CliError("mailtui agent is started by the dashboard as `mailtui agent --stdio` over ssh")
     from mailtui.fleet.agent import serve
 
-    return serve(cfg, read_only=bool(cfg["ui.read_only"]))
+    return serve(cfg, read_only=settings_from(cfg).ui.read_only)

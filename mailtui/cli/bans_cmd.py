@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from mailtui.cli import validate
 from mailtui.cli.output import CliError, print_json, print_table
 from mailtui.config import Config
+from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
 if TYPE_CHECKING:
@@ -41,8 +42,9 @@ def _why(args: argparse.Namespace, cfg: Config, ip: str) -> tuple[BanReason, lis
     from mailtui.logs.locate import access_problem, locate_logs
 
     files = list(args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable])
-    if cfg["logs.fail2ban"] and cfg["logs.fail2ban"] not in files and not access_problem(cfg["logs.fail2ban"]):
-        files.append(cfg["logs.fail2ban"])
+    f2b_log = settings_from(cfg).logs.fail2ban
+    if f2b_log and f2b_log not in files and not access_problem(f2b_log):
+        files.append(f2b_log)
     files = [f for f in files if not access_problem(f)]
     return why_banned(iterate_files(files)(), ip, args.jail), files
 
@@ -78,9 +80,12 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.containers.bans import appliance_bans
 
     # mailcow's netfilter (its API) or docker-mailserver's fail2ban, when the mail server is an appliance
-    found = None if args.socket else appliance_bans(cfg)
+    settings = settings_from(cfg)
+    found = None if args.socket else appliance_bans(settings)
     result = (
-        found.result if found is not None else read_bans(args.socket or cfg["fail2ban.socket"], cfg["logs.fail2ban"])
+        found.result
+        if found is not None
+        else read_bans(args.socket or settings.fail2ban.socket, settings.logs.fail2ban)
     )
     if result.snapshot is None:
         raise CliError(f"fail2ban: {result.reason}")

@@ -15,6 +15,7 @@ from typing import Any
 
 from mailtui.cli.output import CliError, print_json, print_table
 from mailtui.config import Config
+from mailtui.settings import settings_from
 
 DEFAULT_DB = "/var/lib/fail2ban/fail2ban.sqlite3"
 
@@ -61,7 +62,7 @@ def _socket_settings(cfg: Config, socket: str) -> tuple[dict[str, Any], str]:
     from mailtui.fail2ban.status import _jail_names
 
     try:
-        with Fail2banClient(socket or cfg["fail2ban.socket"]) as client:
+        with Fail2banClient(socket or settings_from(cfg).fail2ban.socket) as client:
             names = _jail_names(client.call("status"))
             return read_settings(client, names), ""
     except (SocketUnavailable, ProtocolError, RemoteError, OSError) as exc:
@@ -71,7 +72,7 @@ def _socket_settings(cfg: Config, socket: str) -> tuple[dict[str, Any], str]:
 def _fail2ban_log(cfg: Config) -> list[str]:
     from mailtui.logs.locate import access_problem, fail2ban_setting
 
-    path = cfg["logs.fail2ban"] or fail2ban_setting("logtarget")
+    path = settings_from(cfg).logs.fail2ban or fail2ban_setting("logtarget")
     if not path.startswith("/"):
         raise CliError(f"fail2ban logs to {path or 'an unknown target'}: set [logs] fail2ban to its log file")
     problem = access_problem(path)
@@ -138,7 +139,8 @@ def _settings(args: argparse.Namespace, cfg: Config) -> int:
     settings, why = _socket_settings(cfg, args.socket or "")
     if not settings:
         raise CliError(f"jail settings need the fail2ban socket: {why or 'no jails'}")
-    result = read_bans(args.socket or cfg["fail2ban.socket"], cfg["logs.fail2ban"])
+    f2b = settings_from(cfg)
+    result = read_bans(args.socket or f2b.fail2ban.socket, f2b.logs.fail2ban)
     banned = {j.name: [b.ip for b in j.banned] for j in result.snapshot.jails} if result.snapshot else {}
     trusted = ignored_elsewhere(banned, settings)
     if args.json:

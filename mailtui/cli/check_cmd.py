@@ -9,6 +9,7 @@ from typing import Any
 from mailtui.cli import validate
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
+from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
 HELP = "check a domain's DNS, autoconfig/autodiscover and advertised ports (exit 0 ok, 1 warn, 3 fail, 4 timeout/error)"
@@ -64,10 +65,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    from mailtui.dns.context import default_domain, options_from_config
+    from mailtui.dns.context import default_domain, options_from_settings
     from mailtui.dns.run import check_domain
 
-    domain = args.domain or default_domain(cfg)
+    settings = settings_from(cfg)
+    domain = args.domain or default_domain(settings)
     if not domain:
         raise CliError("no domain given, no [dns] domain configured and no Postfix mydomain to default to")
     _check_domain_name(domain)
@@ -76,10 +78,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         if args.blocklists or args.send_address:
             from mailtui.dns.blocklists import DEFAULT_LISTS
 
-            extra["blocklists"] = tuple(cfg["dns.blocklists"] or DEFAULT_LISTS)
+            extra["blocklists"] = settings.dns.blocklists or tuple(DEFAULT_LISTS)
             extra["send_addresses"] = tuple(args.send_address or ())
-        options = options_from_config(
-            cfg,
+        options = options_from_settings(
+            settings,
             domain,
             email=args.email or "",
             nameserver=args.nameserver,

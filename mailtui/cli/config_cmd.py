@@ -13,6 +13,7 @@ from typing import Any
 
 from mailtui.cli.output import print_json, print_table
 from mailtui.config import Config
+from mailtui.settings import settings_from
 
 HELP = "print the configuration in force, where each value comes from, and the logs found"
 
@@ -61,7 +62,7 @@ def _auto(key: str, cfg: Config, logs: list[Any]) -> tuple[Any, str]:
     if key == "dns.domain":
         from mailtui.dns.context import default_domain
 
-        domain = default_domain(cfg)
+        domain = default_domain(settings_from(cfg))
         return (domain, "auto: postconf mydomain") if domain else ("", "none: `check` needs a domain")
     if key == "dns.nameserver":
         import dns.resolver
@@ -142,7 +143,7 @@ def _containers(cfg: Config) -> dict[str, Any]:
     """Whether a mail appliance in containers is read, and why not (one line)."""
     from mailtui.containers.setup import discover
 
-    setup = discover(cfg, routes=False)
+    setup = discover(settings_from(cfg).containers, routes=False)
     if setup.client is not None:
         setup.client.close()
     return {

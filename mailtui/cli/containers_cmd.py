@@ -6,6 +6,7 @@ import argparse
 
 from mailtui.cli.output import print_json, print_table
 from mailtui.config import Config
+from mailtui.settings import settings_from
 
 HELP = "the mail appliance's containers (mailcow, docker-mailserver, Mailu): state, health, restarts, ports"
 
@@ -24,10 +25,11 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.containers.setup import names_from
     from mailtui.system.units import human_age
 
-    socket = socket_from_env(args.socket or cfg["containers.socket"])
+    containers = settings_from(cfg).containers
+    socket = socket_from_env(args.socket or containers.socket)
     client = EngineClient(socket)
     try:
-        report = collect(client, names_from(cfg))
+        report = collect(client, names_from(containers))
     finally:
         client.close()
     if args.json:

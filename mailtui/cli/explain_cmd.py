@@ -13,6 +13,7 @@ from collections.abc import Iterator
 
 from mailtui.cli.output import CliError, need_stdin, print_json
 from mailtui.config import Config
+from mailtui.settings import settings_from
 
 HELP = "explain a log line: what happened, the settings behind it (live values), the fix"
 
@@ -52,7 +53,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         if not lines:
             raise CliError("no log line on stdin: give one as argument, or pipe lines")
     engine = load_engine()
-    explainer = Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
+    settings = settings_from(cfg)
+    explainer = Explainer(PostfixConfig(settings.postfix.config_dir), DovecotConfig(settings.dovecot.config))
     parser = EnvelopeParser(source="argument" if args.line is not None else "stdin")
     results = []
     unrecognized = 0

@@ -7,6 +7,7 @@ import time
 
 from mailtui.cli.output import CliError, confirm, print_json, print_table
 from mailtui.config import Config
+from mailtui.settings import settings_from
 
 HELP = "list the Postfix queue, or flush it / hold, release, delete, requeue one message"
 ACTIONS = ("list", "flush", "hold", "release", "delete", "requeue")
@@ -23,7 +24,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.system.queue import read_queue
     from mailtui.system.units import human_age, plural
 
-    config_dir = cfg["postfix.config_dir"]
+    settings = settings_from(cfg)
+    config_dir = settings.postfix.config_dir
     if args.action == "list":
         snap = read_queue(config_dir)
         if snap.error:
@@ -50,7 +52,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             ["queue id", "queue", "age", "sender", "recipients"],
         )
         return 0
-    if cfg["ui.read_only"]:
+    if settings.ui.read_only:
         raise CliError(f"read-only mode: queue {args.action} is disabled (drop --read-only / ui.read_only)")
     try:
         if args.action == "flush":

@@ -16,6 +16,7 @@ from mailtui.cli import validate
 from mailtui.cli.output import CliError, json_text, need_stdin, print_json
 from mailtui.cli.output import progress as show_progress
 from mailtui.config import Config
+from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
 if TYPE_CHECKING:
@@ -346,7 +347,8 @@ def _explainer(cfg: Config) -> Explainer:
     from mailtui.mta.postconf import PostfixConfig
     from mailtui.recognizers.explain import Explainer
 
-    return Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
+    settings = settings_from(cfg)
+    return Explainer(PostfixConfig(settings.postfix.config_dir), DovecotConfig(settings.dovecot.config))
 
 
 EXIT_PIPE = 141

@@ -7,6 +7,7 @@ import time
 
 from mailtui.cli.output import print_json, print_table
 from mailtui.config import Config
+from mailtui.settings import settings_from
 
 HELP = "daemons, listening ports, mail queue, disk and certificates; exit code 1 when an alert fires"
 
@@ -19,7 +20,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.system.report import ServicesCollector
     from mailtui.system.units import human_age, human_bytes, plural
 
-    report = ServicesCollector.from_config(cfg).collect()
+    report = ServicesCollector.from_settings(settings_from(cfg)).collect()
     if args.json:
         data = report.to_dict()
         if data["queue"] is not None and not args.messages:

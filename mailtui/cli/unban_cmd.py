@@ -7,6 +7,7 @@ import argparse
 from mailtui.cli import validate
 from mailtui.cli.output import CliError, confirm, print_json
 from mailtui.config import Config
+from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
 HELP = "unban an IP in one jail or in all jails (asks for confirmation unless --yes)"
@@ -23,7 +24,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.fail2ban.actions import ActionRefused, unban, valid_ip
     from mailtui.fail2ban.source import check_actions
 
-    if cfg["ui.read_only"]:
+    settings = settings_from(cfg)
+    if settings.ui.read_only:
         raise CliError("read-only mode: unban is disabled (drop --read-only / ui.read_only)")
     try:
         args.ip = valid_ip(args.ip)  # before asking: the question names what will be sent
@@ -33,17 +35,17 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if not args.socket:
         from mailtui.containers.bans import appliance_bans
 
-        found = appliance_bans(cfg)
+        found = appliance_bans(settings)
         if found is not None:
             return _unban_appliance(args, found)
-    blocked = check_actions(args.socket or cfg["fail2ban.socket"])
+    blocked = check_actions(args.socket or settings.fail2ban.socket)
     if blocked:  # before asking: a yes to a question that cannot be carried out is wasted
         raise CliError(f"cannot unban {args.ip}: {blocked}")
     if not confirm(f"Unban {args.ip} in {where}? fail2ban also forgets its ban history.", args.yes):
         print("nothing done")
         return 1
     try:
-        count = unban(args.socket or cfg["fail2ban.socket"], args.ip, args.jail)
+        count = unban(args.socket or settings.fail2ban.socket, args.ip, args.jail)
     except ActionRefused as exc:
         raise CliError(str(exc)) from None
     if args.json:

@@ -12,6 +12,7 @@ from typing import Any
 
 from mailtui.cli.output import print_json
 from mailtui.config import Config
+from mailtui.settings import settings_from
 
 HELP = "show where a Postfix or Dovecot setting is set (every file and line) and its live value"
 
@@ -24,8 +25,9 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.mta.doveconf import DovecotConfig
     from mailtui.mta.postconf import PostfixConfig
 
-    postfix = PostfixConfig(cfg["postfix.config_dir"])
-    dovecot = DovecotConfig(cfg["dovecot.config"])
+    settings = settings_from(cfg)
+    postfix = PostfixConfig(settings.postfix.config_dir)
+    dovecot = DovecotConfig(settings.dovecot.config)
     report: list[dict[str, Any]] = []
     for daemon, reader in (("postfix", postfix), ("dovecot", dovecot)):
         if not reader.available:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
+from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
 if TYPE_CHECKING:
@@ -45,7 +46,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
         if problem:
             raise CliError(f"{name}: {problem}")
     since = parse_time(args.since) if args.since else None
-    explainer = Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
+    settings = settings_from(cfg)
+    explainer = Explainer(PostfixConfig(settings.postfix.config_dir), DovecotConfig(settings.dovecot.config))
     load_engine()  # a bad user catalog is said here, before the timeline
     damaged: dict[str, str] = {}  # file -> why its end was not read (said once, after the timeline)
     result = lookup(_each_file(files, since, damaged, iterate_files), args.query, settle=explainer.settle)

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from mailtui.config import Config
 from mailtui.fail2ban.source import RUNNING, STOPPED, BansResult, ServerState, read_bans
+from mailtui.settings import ContainersSettings, Settings
 
 if TYPE_CHECKING:  # mailcow's client imports httpx (~100 ms): only for a configured mailcow
     from mailtui.containers.mailcow import MailcowAPI
@@ -24,23 +24,22 @@ class ApplianceBans:
     mailcow: MailcowAPI | None = None  # mailcow: the API unban goes to
 
 
-def mailcow_api(cfg: Config) -> MailcowAPI | None:
-    url = cfg["containers.mailcow_url"]
-    if not url or cfg["containers.mode"] == "no":
+def mailcow_api(containers: ContainersSettings) -> MailcowAPI | None:
+    if not containers.mailcow_url or containers.mode == "no":
         return None
     from mailtui.containers.mailcow import MailcowAPI
 
     return MailcowAPI(
-        url,
-        cfg["containers.mailcow_api_key"],
-        cfg["containers.mailcow_api_key_rw"],
-        verify=bool(cfg["containers.mailcow_verify_tls"]),
+        containers.mailcow_url,
+        containers.mailcow_api_key,
+        containers.mailcow_api_key_rw,
+        verify=containers.mailcow_verify_tls,
     )
 
 
-def appliance_bans(cfg: Config) -> ApplianceBans | None:
+def appliance_bans(settings: Settings) -> ApplianceBans | None:
     """The appliance's bans, or None when the host's own fail2ban is the one to read."""
-    api = mailcow_api(cfg)
+    api = mailcow_api(settings.containers)
     if api is not None:
         from mailtui.containers.mailcow import MailcowError
 
@@ -51,18 +50,18 @@ def appliance_bans(cfg: Config) -> ApplianceBans | None:
         blocked = (
             "" if api.write_key else ("unban needs a read-write mailcow API key ([containers] mailcow_api_key_rw)")
         )
-        if cfg["ui.read_only"]:
+        if settings.ui.read_only:
             blocked = "read-only (--read-only or [ui] read_only)"
         result = BansResult(
             bans.snapshot, "mailcow", "", ServerState(RUNNING, True, "mailcow's API answered"), api.url, blocked=blocked
         )
         return ApplianceBans(result, mailcow=api)
-    if cfg["fail2ban.socket"] or cfg["containers.mode"] == "no":
+    if settings.fail2ban.socket or settings.containers.mode == "no":
         return None  # a configured socket wins over the guess
     from mailtui.containers.fail2ban import locate
     from mailtui.containers.setup import discover
 
-    setup = discover(cfg, routes=False)
+    setup = discover(settings.containers, routes=False)
     if not setup.active or setup.client is None:
         return None
     try:

@@ -1,6 +1,6 @@
 """From the configuration to a working container setup: the engine, what runs, the routes.
 
-``discover(cfg)`` answers the one question every part asks first — is this a container host
+``discover(containers)`` answers the one question every part asks first — is this a container host
 with a mail appliance? — and says why not in one line ("no container engine socket at ...",
 "the container engine socket is root-only (or group docker): ...", "no mail containers
 run"). ``[containers] mode = no`` turns it off; ``yes`` makes a missing engine an error worth
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from mailtui.config import Config
 from mailtui.containers.appliances import Detection, detect
 from mailtui.containers.engine import EngineClient, EngineError, access_problem, socket_from_env
+from mailtui.settings import ContainersSettings
 
 
 @dataclass
@@ -30,28 +30,28 @@ class ContainerSetup:
         return self.client is not None and bool(self.detection.containers)
 
 
-def names_from(cfg: Config) -> dict[str, tuple[str, ...]] | None:
+def names_from(containers: ContainersSettings) -> dict[str, tuple[str, ...]] | None:
+    """The containers named in the config ([containers] postfix / dovecot) -> their roles."""
     names: dict[str, tuple[str, ...]] = {}
-    for role in ("postfix", "dovecot"):
-        name = cfg[f"containers.{role}"]
+    for role, name in (("postfix", containers.postfix), ("dovecot", containers.dovecot)):
         if name:
             names[name] = (*names.get(name, ()), role)
     return names or None
 
 
-def discover(cfg: Config, *, routes: bool = True) -> ContainerSetup:
-    setup = ContainerSetup(cfg["containers.mode"])
+def discover(containers: ContainersSettings, *, routes: bool = True) -> ContainerSetup:
+    setup = ContainerSetup(containers.mode)
     if setup.mode == "no":
         setup.reason = "turned off ([containers] mode = no)"
         return setup
-    setup.socket = socket_from_env(cfg["containers.socket"])
+    setup.socket = socket_from_env(containers.socket)
     problem = access_problem(setup.socket)
     if problem:
         setup.reason = problem
         return setup
     client = EngineClient(setup.socket)
     try:
-        setup.detection = detect(client.containers(), names_from(cfg))
+        setup.detection = detect(client.containers(), names_from(containers))
     except EngineError as exc:
         setup.reason = str(exc)
         client.close()

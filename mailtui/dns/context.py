@@ -15,6 +15,7 @@ from mailtui.dns.probe import ProbeResult
 from mailtui.dns.resolver import NODATA, NXDOMAIN, TIMEOUT, Lookup, Resolver, to_name
 from mailtui.dns.silent import answered, silent_nameserver
 from mailtui.dns.web import Web, make_ssl_context
+from mailtui.settings import Settings
 
 DEFAULT_SELECTORS = ("default",)
 
@@ -164,24 +165,24 @@ class CheckContext:
         await self.web.close()
 
 
-def default_domain(cfg: Any) -> str:
+def default_domain(settings: Settings) -> str:
     """[dns] domain, else Postfix's mydomain, else "" (the pane then asks)."""
-    if cfg["dns.domain"]:
-        return str(cfg["dns.domain"])
+    if settings.dns.domain:
+        return settings.dns.domain
     from mailtui.mta.postconf import PostfixConfig
 
-    postfix = PostfixConfig(cfg["postfix.config_dir"])
+    postfix = PostfixConfig(settings.postfix.config_dir)
     return postfix.values(["mydomain"]).get("mydomain", "") if postfix.available else ""
 
 
-def options_from_config(cfg: Any, domain: str, **kw: Any) -> CheckOptions:
-    nameserver = kw.pop("nameserver", None) or cfg["dns.nameserver"]
-    kw.setdefault("blocklists", tuple(cfg["dns.blocklists"]))
+def options_from_settings(settings: Settings, domain: str, **kw: Any) -> CheckOptions:
+    nameserver = kw.pop("nameserver", None) or settings.dns.nameserver
+    kw.setdefault("blocklists", settings.dns.blocklists)
     return CheckOptions(
         domain=domain,
         nameserver=nameserver,
-        ca_file=cfg["dns.ca_file"],
-        postfix_dir=cfg["postfix.config_dir"],
-        dovecot_config=cfg["dovecot.config"],
+        ca_file=settings.dns.ca_file,
+        postfix_dir=settings.postfix.config_dir,
+        dovecot_config=settings.dovecot.config,
         **kw,
     )

@@ -1,9 +1,11 @@
 """A client for fail2ban-server's socket: safety checks first, one connection per refresh.
 
-Before connecting, the socket must be a socket owned by root (or the configured owner)
-and not accessible to group/others, and every directory above it must be root-owned and
-not writable by others (unless sticky, like /tmp), so no unprivileged user can put a
-fake server in its place. Every call has a total deadline (TIMEOUT for its whole reply, not
+Before connecting, the socket must be a socket owned by root or by the user mailtui runs as
+(or the configured owner) and not accessible to group/others, and every directory above it
+must be owned by one of them and not writable by others (unless sticky, like /tmp), so no
+other unprivileged user can put a fake server in its place. (A socket of our own user was
+made by our own processes: trusting it gives nobody anything they do not have. Run as root,
+that is root alone, as before.) Every call has a total deadline (TIMEOUT for its whole reply, not
 per read), and so has the whole conversation (CONVERSATION from connecting): a server that
 trickles bytes, or answers each of many calls just in time, cannot hold a refresh for long.
 """
@@ -34,8 +36,15 @@ def socket_path(configured: str = "") -> str:
     return fail2ban_socket_path(configured)
 
 
-def check_socket(path: str, owner_uid: int = 0) -> None:
-    """Refuse a socket an unprivileged user could have created or could replace."""
+def trusted_owners(owner_uid: int | None = None) -> tuple[int, ...]:
+    """Who may own the socket and the directories above it: root and the user we run as, or
+    root and ``owner_uid`` when one is given."""
+    return (0, os.geteuid() if owner_uid is None else owner_uid)
+
+
+def check_socket(path: str, owner_uid: int | None = None) -> None:
+    """Refuse a socket another unprivileged user could have created or could replace."""
+    owners = trusted_owners(owner_uid)
     try:
         st = os.lstat(path)
     except FileNotFoundError:
@@ -48,16 +57,17 @@ def check_socket(path: str, owner_uid: int = 0) -> None:
         ) from None
     if not stat.S_ISSOCK(st.st_mode):
         raise SocketUnavailable(f"{path} is not a socket")
-    if st.st_uid != owner_uid:
+    if st.st_uid not in owners:
+        allowed = "root" if set(owners) == {0} else f"root or uid {max(owners)}"
         raise SocketUnavailable(
-            f"{path} is owned by uid {st.st_uid}, not {owner_uid}: refusing to talk "
+            f"{path} is owned by uid {st.st_uid}, not {allowed}: refusing to talk "
             "to it (it could be a fake fail2ban-server)"
         )
     if st.st_mode & 0o077:
         raise SocketUnavailable(f"{path} is accessible to group/others (mode {st.st_mode & 0o777:o}): refusing")
     for parent in Path(path).absolute().parents:
         pst = os.stat(parent)
-        if pst.st_uid not in (0, owner_uid):
+        if pst.st_uid not in owners:
             raise SocketUnavailable(
                 f"{parent} is owned by uid {pst.st_uid}: another user could replace the socket; refusing"
             )
@@ -69,7 +79,11 @@ def check_socket(path: str, owner_uid: int = 0) -> None:
 
 class Fail2banClient:
     def __init__(
-        self, path: str = "", timeout: float = TIMEOUT, owner_uid: int = 0, conversation: float = CONVERSATION
+        self,
+        path: str = "",
+        timeout: float = TIMEOUT,
+        owner_uid: int | None = None,
+        conversation: float = CONVERSATION,
     ) -> None:
         self.path = socket_path(path)
         self.timeout = timeout

@@ -27,6 +27,7 @@ from mailtui.fleet.protocol import MAX_ENTRIES, MAX_LINE, VERSION, ProtocolError
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
+from mailtui.settings import settings_from
 
 HIGH = 4 << 20  # unsent bytes: from here on, problem lines and counts only
 LOW = 512 << 10  # back to every line below this
@@ -312,7 +313,7 @@ class Agent:
         from mailtui.system.report import ServicesCollector
 
         try:
-            report = ServicesCollector.from_config(self.cfg).collect()
+            report = ServicesCollector.from_settings(settings_from(self.cfg)).collect()
         except Exception as exc:  # noqa: BLE001 - a failing collector is a notice, not a dead agent
             self.out.send({"type": "notice", "text": f"services: {exc}"[:500]})
         else:

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from mailtui.settings import AlertsSettings
 from mailtui.system.certs import CertInfo
 from mailtui.system.listeners import PortStatus
 from mailtui.system.processes import DaemonStatus
@@ -36,13 +37,8 @@ class Thresholds:
     disk_percent: float = 90.0
 
     @classmethod
-    def from_config(cls, cfg: Any) -> Thresholds:
-        return cls(
-            cfg["alerts.deferred_max"],
-            cfg["alerts.deferred_age_hours"],
-            cfg["alerts.cert_days"],
-            cfg["alerts.disk_percent"],
-        )
+    def from_settings(cls, alerts: AlertsSettings) -> Thresholds:
+        return cls(alerts.deferred_max, alerts.deferred_age_hours, alerts.cert_days, alerts.disk_percent)
 
 
 def _age(seconds: float) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 from mailtui.mta.doveconf import DovecotConfig
 from mailtui.mta.postconf import PostfixConfig
 from mailtui.mta.run import find_tool
+from mailtui.settings import Settings
 from mailtui.system.alerts import Alert, Thresholds, evaluate
 from mailtui.system.certs import CertInfo, configured_certificates, read_certificate
 from mailtui.system.listeners import (
@@ -165,9 +166,12 @@ class ServicesCollector:
         self._certs: dict[str, tuple[float, CertInfo]] = {}
 
     @classmethod
-    def from_config(cls, cfg: Any) -> ServicesCollector:
+    def from_settings(cls, settings: Settings) -> ServicesCollector:
         return cls(
-            cfg["postfix.config_dir"], cfg["dovecot.config"], cfg["fail2ban.socket"], Thresholds.from_config(cfg)
+            settings.postfix.config_dir,
+            settings.dovecot.config,
+            settings.fail2ban.socket,
+            Thresholds.from_settings(settings.alerts),
         )
 
     def _derive(self) -> _Derived:

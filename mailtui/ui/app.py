@@ -44,6 +44,7 @@ from textual.widgets import Footer, Static, Tab, Tabs
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.config import Config
+from mailtui.settings import Settings, settings_from
 from mailtui.ui.panes import PANE_ORDER, BansPane, DnsPane, LogsPane, Pane, ProblemsPane, ServicesPane
 from mailtui.ui.panes.base import ReportsFailedWorkers
 from mailtui.ui.screens.help import HelpScreen, pane_sections
@@ -145,9 +146,11 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
     ) -> None:
         super().__init__()
         self.demo = demo
+        # the Config keeps where each value came from; the panes get the typed, frozen view
         self.cfg = cfg
+        self.settings: Settings = settings_from(cfg)
         self._stack_summary = stack_summary or _detect_stack_summary
-        self.read_only: bool = cfg["ui.read_only"]
+        self.read_only: bool = self.settings.ui.read_only
         self._watch_tty = watch_tty
         self.panes: dict[str, Pane] = {}
         self._stop_tail: asyncio.Event | None = None  # created on the app's loop
@@ -187,17 +190,24 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         yield tabs
         with Container(id="panes"):
             for cls in PANE_ORDER:
-                if cls is LogsPane:
-                    pane: Pane = LogsPane(self.cfg["logs.max_lines"])
-                elif cls is BansPane:  # why an IP is banned is read from the lines the Logs pane holds
-                    pane = BansPane(log_entries=lambda: self._pane(LogsPane).lines.entries)
-                else:
-                    pane = cls()
+                pane = self._new_pane(cls)
                 self.panes[cls.PANE_ID] = pane
                 yield pane
         yield Static("", id="alertbar", markup=False)
         # compact: at 80 columns the Logs pane's keys and ? Help / q Quit fit on one line
         yield Footer(compact=True)
+
+    def _new_pane(self, cls: type[Pane]) -> Pane:
+        """Each pane gets the settings it reads through its constructor (attributes down)."""
+        if cls is LogsPane:
+            return LogsPane(self.settings.logs.max_lines)
+        if cls is BansPane:  # why an IP is banned is read from the lines the Logs pane holds
+            return BansPane(self.settings, log_entries=lambda: self._pane(LogsPane).lines.entries)
+        if cls is ServicesPane:
+            return ServicesPane(self.settings)
+        if cls is DnsPane:
+            return DnsPane(self.settings)
+        return cls()
 
     def on_mount(self) -> None:
         first = self.panes[PANE_ORDER[0].PANE_ID]
@@ -291,7 +301,7 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         if self._services is None:
             from mailtui.system.report import ServicesCollector
 
-            self._services = ServicesCollector.from_config(self.cfg)
+            self._services = ServicesCollector.from_settings(self.settings)
         return self._services
 
     def on_services_pane_alerts_changed(self, message: ServicesPane.AlertsChanged) -> None:
@@ -315,7 +325,7 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
             from mailtui.recognizers.explain import Explainer
 
             self._explainer = Explainer(
-                PostfixConfig(self.cfg["postfix.config_dir"]), DovecotConfig(self.cfg["dovecot.config"])
+                PostfixConfig(self.settings.postfix.config_dir), DovecotConfig(self.settings.dovecot.config)
             )
         return self._explainer
 
@@ -336,8 +346,8 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         for problem in engine.problems:  # a bad user catalog: said once, the built-in one keeps working
             self.notify(problem, title="Recognizer file skipped", severity="warning", timeout=60, markup=False)
         # a mail appliance in containers: its logs come through the engine (and postconf runs inside)
-        containers = await asyncio.to_thread(discover, self.cfg)
-        live = LiveLogs(locations, engine, backfill=self.cfg["logs.backfill"], containers=containers)
+        containers = await asyncio.to_thread(discover, self.settings.containers)
+        live = LiveLogs(locations, engine, backfill=self.settings.logs.backfill, containers=containers)
         try:
             shown: tuple | None = None
             async for batch in live.watch(self._stop_tail):

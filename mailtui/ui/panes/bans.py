@@ -25,6 +25,7 @@ from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import BannedIP, format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
+from mailtui.settings import Settings
 from mailtui.system.units import HOUR_SLOTS, HourCounts, plural, sparkline
 from mailtui.ui.panes.base import (
     KeyInput,
@@ -154,10 +155,11 @@ class BansPane(PolledPane):
     BansPane #bans-why { height: 1fr; min-height: 0; color: $text-muted; }
     """
 
-    def __init__(self, *, log_entries: Callable[[], Iterable[LiveEntry]] = tuple) -> None:
+    def __init__(self, settings: Settings, *, log_entries: Callable[[], Iterable[LiveEntry]] = tuple) -> None:
         """``log_entries``: the lines the Logs pane holds, read (on the UI thread) to say why an IP
         is banned."""
         super().__init__()
+        self.settings = settings  # fail2ban's socket and log, the resolver, read-only, the poll interval
         self.log_entries = log_entries
         self.search_input = KeyInput(
             placeholder="IP address to find in every jail, then Enter (esc: back)",
@@ -191,15 +193,14 @@ class BansPane(PolledPane):
         self._columns = self.table.add_columns(
             "jail / banned IP · left", "failed", "banned", "bans/h", "ban time", "since", "name"
         )
-        self.poll_seconds = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
-        self.rdns = ReverseNames(self.app.cfg["dns.nameserver"])  # type: ignore[attr-defined]
+        self.poll_seconds = self.settings.ui.refresh_seconds
+        self.rdns = ReverseNames(self.settings.dns.nameserver)
         # PolledPane.on_mount starts the first poll (Textual runs each class's handler in the MRO)
 
     # -- data ------------------------------------------------------------------------------------
     def collect(self) -> SourceResult:
         from mailtui.fail2ban.source import read_bans
 
-        cfg = self.app.cfg  # type: ignore[attr-defined]
         source = getattr(self.app, "bans_source", None)
         if source is not None:  # the demo's captured snapshot
             return SourceResult(data=source.collect())
@@ -210,11 +211,11 @@ class BansPane(PolledPane):
         from mailtui.containers.bans import appliance_bans
 
         # mailcow's netfilter (its API) or docker-mailserver's fail2ban when the server is an appliance
-        self.appliance = appliance_bans(cfg)
+        self.appliance = appliance_bans(self.settings)
         bans = (
             self.appliance.result
             if self.appliance is not None
-            else read_bans(cfg["fail2ban.socket"], cfg["logs.fail2ban"], previous=previous)
+            else read_bans(self.settings.fail2ban.socket, self.settings.logs.fail2ban, previous=previous)
         )
         if bans.snapshot is not None and self.rdns is not None:
             self.rdns.resolve([b.ip for j in bans.snapshot.jails for b in j.banned])
@@ -491,7 +492,7 @@ class BansPane(PolledPane):
     def action_unban(self, everywhere: bool = False) -> None:
         from mailtui.ui.screens.confirm import ConfirmScreen
 
-        if self.app.read_only:  # type: ignore[attr-defined]
+        if self.settings.ui.read_only:
             self.notify("read-only mode: unban is disabled", severity="warning", markup=False)
             return
         chosen = self.selected_ban()
@@ -528,7 +529,7 @@ class BansPane(PolledPane):
     def action_ban(self) -> None:
         from mailtui.ui.screens.ban import BanScreen
 
-        if self.app.read_only:  # type: ignore[attr-defined]
+        if self.settings.ui.read_only:
             self.notify("read-only mode: ban is disabled", severity="warning", markup=False)
             return
         snap = self.result.snapshot if self.result else None
@@ -564,7 +565,7 @@ class BansPane(PolledPane):
         from mailtui.containers.mailcow import MailcowError
         from mailtui.fail2ban.actions import ActionRefused, ban, unban
 
-        socket = self.app.cfg["fail2ban.socket"]  # type: ignore[attr-defined]
+        socket = self.settings.fail2ban.socket
         found = self.appliance
         try:
             if action == "unban" and found is not None:

@@ -17,6 +17,7 @@ from textual.widgets import DataTable, Input, Static
 from textual.worker import Worker, get_current_worker
 
 from mailtui.dns.model import GROUPS, RANK, Finding
+from mailtui.settings import Settings
 from mailtui.system.units import plural
 from mailtui.ui.messages import NodeMessage
 from mailtui.ui.panes.base import KeyInput, Pane, PaneTable, refill_table
@@ -81,8 +82,9 @@ class DnsPane(Pane):
             super().__init__(pane, worker)
             self.error = error
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__()
+        self.settings = settings  # [dns] domain, name server, CA file, blocklists; Postfix/Dovecot configs
         self.domain_input = KeyInput(
             placeholder="domain to check, then Enter (esc: back)", id="dns-domain", open_class="-editing"
         )
@@ -111,7 +113,7 @@ class DnsPane(Pane):
         from mailtui.dns.context import default_domain
 
         replay = getattr(self.app, "dns_source", None)
-        domain = replay.domain if replay is not None else default_domain(self.app.cfg)  # type: ignore[attr-defined]
+        domain = replay.domain if replay is not None else default_domain(self.settings)
         if domain:
             self.app.call_from_thread(self.start_check, domain)
 
@@ -149,7 +151,7 @@ class DnsPane(Pane):
 
     @work(thread=True, exclusive=True, group="dns-check", exit_on_error=False)
     def _check(self, domain: str) -> None:
-        from mailtui.dns.context import options_from_config
+        from mailtui.dns.context import options_from_settings
         from mailtui.dns.run import check_domain
 
         worker = get_current_worker()
@@ -166,7 +168,7 @@ class DnsPane(Pane):
             if replay is not None:  # the demo: a captured check, no network
                 report = replay.check(domain, on_finding=arrived)
             else:
-                report = check_domain(options_from_config(self.app.cfg, domain), on_finding=arrived)  # type: ignore[attr-defined]
+                report = check_domain(options_from_settings(self.settings, domain), on_finding=arrived)
         except Exception as exc:  # noqa: BLE001 - a bad domain or resolver is a status line
             send(self.Failed(self, worker, str(exc)))
             return

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from mailtui.containers.services import ContainersReport
+from mailtui.settings import Settings
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
 from mailtui.system.units import human_age, human_bytes, plural, sparkline
@@ -48,8 +49,9 @@ class ServicesPane(PolledPane):
             super().__init__(pane)
             self.running = running
 
-    def __init__(self) -> None:
+    def __init__(self, settings: Settings) -> None:
         super().__init__()
+        self.settings = settings  # containers, Postfix's config dir (flush, queue), read-only, the poll interval
         self.table = PaneTable(cursor_type="row", id="services-table")
         self._running_seen: dict[str, bool] | None = None
         self.containers: ContainersReport | None = None  # the appliance's containers, each poll
@@ -62,7 +64,7 @@ class ServicesPane(PolledPane):
 
     def on_mount(self) -> None:
         self.table.add_columns("what", "state", "detail")
-        self.poll_seconds = float(self.app.cfg["ui.refresh_seconds"])  # type: ignore[attr-defined]
+        self.poll_seconds = self.settings.ui.refresh_seconds
         self.set_status("looking at the daemons…")
 
     def collect(self) -> SourceResult:
@@ -72,19 +74,19 @@ class ServicesPane(PolledPane):
         return SourceResult(data=report)
 
     def _containers(self) -> ContainersReport | None:
-        cfg = self.app.cfg  # type: ignore[attr-defined]
-        if cfg["containers.mode"] == "no" or getattr(self.app, "demo", False):
+        containers = self.settings.containers
+        if containers.mode == "no" or getattr(self.app, "demo", False):
             return None
         from mailtui.containers.engine import EngineClient, access_problem, socket_from_env
         from mailtui.containers.services import collect
         from mailtui.containers.setup import names_from
 
-        socket = socket_from_env(cfg["containers.socket"])
-        if access_problem(socket) and cfg["containers.mode"] != "yes":
+        socket = socket_from_env(containers.socket)
+        if access_problem(socket) and containers.mode != "yes":
             return None  # not a container host: nothing to say
         client = EngineClient(socket)
         try:
-            return collect(client, names_from(cfg))
+            return collect(client, names_from(containers))
         finally:
             client.close()
 
@@ -273,7 +275,14 @@ class ServicesPane(PolledPane):
         def closed(_: None) -> None:
             self.start_poll()  # what was held, released or deleted shows at once
 
-        self.app.push_screen(QueueScreen(title, messages, report.taken), closed)
+        screen = QueueScreen(
+            title,
+            messages,
+            report.taken,
+            postfix_dir=self.settings.postfix.config_dir,
+            read_only=self.settings.ui.read_only,
+        )
+        self.app.push_screen(screen, closed)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()
@@ -282,7 +291,7 @@ class ServicesPane(PolledPane):
     def action_flush(self) -> None:
         from mailtui.ui.screens.confirm import ConfirmScreen
 
-        if self.app.read_only:  # type: ignore[attr-defined]
+        if self.settings.ui.read_only:
             self.notify("read-only mode: flush is disabled", severity="warning", markup=False)
             return
 
@@ -299,7 +308,7 @@ class ServicesPane(PolledPane):
         from mailtui.system.queue_actions import QueueActionError, flush
 
         try:
-            message, severity = flush(self.app.cfg["postfix.config_dir"]), "information"  # type: ignore[attr-defined]
+            message, severity = flush(self.settings.postfix.config_dir), "information"
         except QueueActionError as exc:
             message, severity = str(exc), "error"
         self.app.call_from_thread(self.notify, message, severity=severity, markup=False)

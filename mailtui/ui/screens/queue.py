@@ -37,8 +37,12 @@ class QueueScreen(Dialog[None]):
     )
     HELP_TITLE = "Mail queue"
 
-    def __init__(self, title: str, messages: list[QueuedMessage], now: float) -> None:
+    def __init__(
+        self, title: str, messages: list[QueuedMessage], now: float, *, postfix_dir: str, read_only: bool
+    ) -> None:
         super().__init__()
+        self.postfix_dir = postfix_dir  # [postfix] config_dir: which Postfix the actions go to
+        self.read_only = read_only
         self.title_text = title
         self.messages = {m.queue_id: m for m in messages}
         self.now = now
@@ -80,7 +84,7 @@ class QueueScreen(Dialog[None]):
     def action_act(self, key: str) -> None:
         from mailtui.ui.screens.confirm import ConfirmScreen
 
-        if self.app.read_only:  # type: ignore[attr-defined]
+        if self.read_only:
             self.notify("read-only mode: queue actions are disabled", severity="warning", markup=False)
             return
         message = self.selected()
@@ -102,7 +106,7 @@ class QueueScreen(Dialog[None]):
         from mailtui.system.queue_actions import QueueActionError, change
 
         try:
-            result, severity = change(action, queue_id, self.app.cfg["postfix.config_dir"]), "information"  # type: ignore[attr-defined]
+            result, severity = change(action, queue_id, self.postfix_dir), "information"
         except QueueActionError as exc:
             result, severity = str(exc), "error"
         self.app.call_from_thread(self.notify, result, severity=severity, markup=False)
