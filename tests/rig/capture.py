@@ -159,9 +159,9 @@ def capture_demo_bans() -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def capture_demo_dns(domain: str = "broken.test") -> None:
+def capture_demo_dns(domain: str = "broken.test", out: Path | None = None) -> None:
     """Start the DNS lab and save a real check of ``domain`` (one of each classic mistake) as
-    the demo's dns.json: the demo's DNS pane replays it and touches no network."""
+    the demo's dns.json (or ``out``): the demo's DNS pane replays it and touches no network."""
     import ipaddress
 
     from mailtui.dns.context import CheckOptions
@@ -182,19 +182,56 @@ def capture_demo_dns(domain: str = "broken.test") -> None:
             timeout=1.0,
         )
         report = check_domain(options)
-        (DEMO_DATA / "dns.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
+        (out or DEMO_DATA / "dns.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
         print(f"{len(report.findings)} findings, worst {report.worst()}")
     finally:
         lab.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 
+# the DNS lab's broken.test as it was "before": MX straight at the mail host, SPF within its ten
+# lookups, DMARC quarantining; checked for real like the current zone, as the demo's previous run
+def _previous_broken() -> list[tuple[str, str]]:
+    from tests.rig.dnslab import _txt
+
+    chain = " ".join(f"include:s{i}.broken.test" for i in range(1, 12))
+    return [
+        ("@ IN MX 10 mx\nmx IN CNAME mail.good.test.\n", "@ IN MX 10 mail.good.test.\n"),
+        (_txt(f"v=spf1 {chain} -all"), _txt("v=spf1 include:s1.broken.test include:s2.broken.test -all")),
+        ("v=DMARC1; p=none; rua=mailto:reports@elsewhere.test", "v=DMARC1; p=quarantine"),
+    ]
+
+
+def capture_demo_dns_previous() -> None:
+    """A real check of the DNS lab's broken.test with its zone as it was before three mistakes
+    (_previous_broken()), saved as the demo's dns-previous.json: the DNS pane marks what changed."""
+    from tests.rig import dnslab
+
+    real = dnslab.zones
+
+    def before(cert: bytes) -> dict[str, str]:
+        out = real(cert)
+        for now, then in _previous_broken():
+            assert now in out["broken.test"], now
+            out["broken.test"] = out["broken.test"].replace(now, then)
+        return out
+
+    dnslab.zones = before
+    try:
+        capture_demo_dns(out=DEMO_DATA / "dns-previous.json")
+    finally:
+        dnslab.zones = real
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--demo-dns-previous"]:
+        capture_demo_dns_previous()
+        raise SystemExit(0)
     if sys.argv[1:] == ["--demo-bans"]:
         capture_demo_bans()
         raise SystemExit(0)
-    if sys.argv[1:] == ["--demo-dns"]:
-        capture_demo_dns()
+    if sys.argv[1:2] == ["--demo-dns"]:
+        capture_demo_dns(out=Path(sys.argv[2]) if len(sys.argv) > 2 else None)
         raise SystemExit(0)
     if sys.argv[1:] == ["--demo-only"]:
         build_demo_data()

@@ -1,7 +1,8 @@
 """The DNS & autoconfig pane: a domain, its findings grouped, details of the selected one.
 
 The check runs in a thread worker with its own event loop; findings are posted as they
-are made and drawn in batches (one table rebuild per UI tick, not per finding).
+are made and drawn in batches (one table rebuild per UI tick, not per finding). A finished
+check is compared with the domain's previous one (widgets/dns_changes.py): what changed is marked.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from textual.widgets import DataTable, Input, Static
 from mailtui.dns.model import GROUPS, RANK, Finding
 from mailtui.system.units import plural
 from mailtui.ui.panes.base import KeyInput, Pane, PaneTable, refill_table
+from mailtui.ui.widgets.dns_changes import DnsChanges
 
 #: the order findings are listed in: what fails, what could not be checked, warnings, then the rest
 STATUS_ORDER = {"fail": 0, "error": 1, "timeout": 1, "warn": 2, "not_offered": 3, "ok": 4, "info": 5}
@@ -74,6 +76,8 @@ class DnsPane(Pane):
         self._run = 0
         self._ordered: list[Finding] = []
         self.done = False  # the check of self.domain has finished
+        self.changes = DnsChanges()  # since the previous run of this domain's check
+        self._summary = ("", False)
 
     def compose_body(self) -> ComposeResult:
         yield self.domain_input
@@ -122,6 +126,7 @@ class DnsPane(Pane):
         self.domain_input.value = domain
         self.findings = []
         self.done = False
+        self.changes = DnsChanges()
         self._run += 1
         run = self._run
         self._dirty = True
@@ -164,11 +169,31 @@ class DnsPane(Pane):
         counts = {s: sum(f.status == s for f in self.findings) for s in ("fail", "timeout", "error", "warn")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no problems"
         note = getattr(getattr(self.app, "dns_source", None), "note", "")
-        self.set_status(
-            f"{self.domain}: {plural(len(self.findings), 'finding')}, {summary}"
-            f"{f' · {note}' if note else ''} (r re-runs, d domain)",
-            problem=any(counts.values()),
+        self._summary = (
+            f"{self.domain}: {plural(len(self.findings), 'finding')}, {summary}{f' · {note}' if note else ''}",
+            any(counts.values()),
         )
+        self.set_status(f"{self._summary[0]} (r re-runs, d domain)", problem=self._summary[1])
+        findings, changes, run = list(self.findings), self.changes, self._run
+        self.run_worker(
+            lambda: self._compare(findings, changes, run), thread=True, group="dns-changes", exit_on_error=False
+        )
+
+    def _compare(self, findings: list[Finding], changes: DnsChanges, run: int) -> None:
+        """The finished check against the previous run (the demo: against its captured earlier check)."""
+        replay = getattr(self.app, "dns_source", None)
+        # the demo compares with its captured earlier check and keeps nothing; any other source uses the state file
+        captured = replay is not None and hasattr(replay, "previous")
+        changes.compute(self.domain, findings, replay.previous() if captured else None, save=not captured)
+        self.app.call_from_thread(self._show_changes, changes, run)
+
+    def _show_changes(self, changes: DnsChanges, run: int) -> None:
+        if run != self._run:
+            return  # a newer check started meanwhile
+        text = changes.status()
+        if text:
+            self.set_status(f"{self._summary[0]} · {text} (r re-runs, d domain)", problem=self._summary[1])
+        self._flush(force=True)
 
     def _flush(self, force: bool = False) -> None:
         if not self._dirty and not force:
@@ -178,7 +203,7 @@ class DnsPane(Pane):
         rows = []
         for f in ordered:
             mark, style = MARK[f.status]
-            rows.append(([Text(mark, style), Text(f.summary), Text(f.group, "dim")], f.id))
+            rows.append(([Text(mark, style), self.changes.summary_cell(f), Text(f.group, "dim")], f.id))
         self._ordered = ordered
         refill_table(self.table, rows)  # findings stream in: the highlighted one stays highlighted
         bad = sum(RANK[f.status] >= 2 for f in self.findings)
@@ -196,6 +221,12 @@ class DnsPane(Pane):
             f = ordered[event.cursor_row]
             self.detail.update(
                 Content.assemble(
-                    (f"{f.status.upper()} ", MARK[f.status][1]), (f.id, "bold"), "\n", f.summary, "\n", f.detail
+                    (f"{f.status.upper()} ", MARK[f.status][1]),
+                    (f.id, "bold"),
+                    "\n",
+                    f.summary,
+                    "\n",
+                    f.detail,
+                    self.changes.detail(f),
                 )
             )
