@@ -223,7 +223,87 @@ def capture_demo_dns_previous() -> None:
         dnslab.zones = real
 
 
+# (days back, jail, address) for the demo's ban history: 127.0.0.103 keeps coming back (and lands
+# in recidive), 127.0.0.107 is banned by postfix and again weeks later, the rest are one-offs
+HISTORY_PLAN = (
+    [(27, "postfix", "127.0.0.107"), (27, "dovecot", "127.0.0.151"), (24, "postfix-sasl", "127.0.0.152")]
+    + [(21, "dovecot", f"127.0.0.{i}") for i in range(160, 164)]
+    + [(21, "dovecot", "127.0.0.103"), (17, "postfix-sasl", "127.0.0.103"), (17, "postfix", "127.0.0.153")]
+    + [(14, "dovecot", f"127.0.0.{i}") for i in range(164, 170)]
+    + [(10, "postfix-sasl", f"127.0.0.{i}") for i in range(170, 173)]
+    + [(7, "dovecot", "127.0.0.103"), (7, "recidive", "127.0.0.103"), (7, "postfix", "127.0.0.107")]
+    + [(4, "dovecot", f"127.0.0.{i}") for i in range(173, 182)]
+    + [(2, "postfix-sasl", "127.0.0.182"), (2, "dovecot", "127.0.0.183")]
+    + [(1, "dovecot", f"127.0.0.{i}") for i in range(184, 187)]
+    + [(0, "dovecot", ip) for ip in ("127.0.0.103", "127.0.0.104", "127.0.0.105", "127.0.0.106")]
+    + [(0, "postfix", "127.0.0.107"), (0, "postfix", "127.0.0.108")]
+    + [(0, "postfix-sasl", "127.0.0.103"), (0, "postfix-sasl", "127.0.0.104")]
+)
+
+
+def capture_demo_insight() -> None:
+    """The demo's ban history, jail settings and pending failures (data/bans-insight.json), from a real
+    fail2ban-server with the rig's jails: started once per day of HISTORY_PLAN with its clock set back
+    (libfaketime), so its database holds four weeks of bans as a real server's does across restarts;
+    on the last day two addresses fail below maxretry. Settings through the socket, history from the
+    database, pending from its log, all as the dashboard reads them."""
+    from dataclasses import asdict
+
+    from mailtui.fail2ban.client import Fail2banClient
+    from mailtui.fail2ban.history import read_history
+    from mailtui.fail2ban.pending import pending
+    from mailtui.fail2ban.settings import read_settings
+    from tests.minif2b import start_mini, syslog_now
+    from tests.rig.base import wait_for
+    from tests.rig.fail2ban import JAIL_CONF, JAILS, MAXRETRY
+
+    base = Path(tempfile.mkdtemp(prefix="mailtui-capture-"))
+    (base / "dovecot.log").touch()
+    jails = JAIL_CONF.format(maxretry=MAXRETRY, dir="{dir}", mail_log="{dir}/mail.log", dovecot_log="{dir}/dovecot.log")
+    f2b = None
+    try:
+        for back in sorted({p[0] for p in HISTORY_PLAN}, reverse=True):
+            if f2b is None:
+                f2b = start_mini(base, jails, days_back=back)
+            else:
+                f2b.start(days_back=back)
+            for when, jail, ip in HISTORY_PLAN:
+                if when == back:
+                    f2b.cli("set", jail, "banip", ip)
+            if back:
+                f2b.stop()
+        assert f2b is not None
+        with f2b.mail_log.open("a") as log:
+            for ip, times in (("127.0.0.140", 2), ("127.0.0.141", 1)):
+                for _ in range(times):
+                    log.write(syslog_now(f"warning: unknown[{ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"))
+        f2b.found("postfix-sasl", 3)
+        with Fail2banClient(f2b.socket) as client:
+            settings = read_settings(client, list(JAILS))
+        wait_for(lambda: f2b.db.exists(), 10, what="the database")
+        time.sleep(2)  # the last bans reach the database
+        taken = time.time()
+        hist = read_history(str(f2b.db), now=taken)
+        waiting = pending(f2b.log.read_text().splitlines(), settings, now=taken)
+        f2b.stop()
+        data = {
+            "taken": taken,
+            "settings": {k: v.to_dict() for k, v in settings.items()},
+            "history": hist.to_dict(),
+            "pending": [asdict(p) for p in waiting],
+        }
+        (DEMO_DATA / "bans-insight.json").write_text(json.dumps(data, indent=1) + "\n")
+        print({j: sum(c) for j, c in hist.per_day.items()}, [(p.ip, p.failures) for p in waiting])
+    finally:
+        if f2b is not None:
+            f2b.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--demo-insight"]:
+        capture_demo_insight()
+        raise SystemExit(0)
     if sys.argv[1:] == ["--demo-dns-previous"]:
         capture_demo_dns_previous()
         raise SystemExit(0)

@@ -129,14 +129,13 @@ def _left_cell(left: float | None, mode: str) -> Text:
     return Text(f"{format_left(left)} left")
 
 
-def pending_cell(p: Pending, now: float) -> str:
-    """``3/5 · 2 more in 7 min``: the short form of Pending.describe() for the IP column."""
+def pending_cells(p: Pending, now: float) -> tuple[str, str]:
+    """Pending.describe() ("3/5 — banned after 2 more within 7 min") split for the table: the
+    failures in the "failed" column (``3/5``), what is left beside the address (``2 more in 7 min``)."""
     if p.maxretry is None:
-        return f"{p.failures} failed"
-    text = f"{p.failures}/{p.maxretry}"
-    if p.window_ends is not None:
-        text += f" · {p.left} more in {max(1, round((p.window_ends - now) / 60))} min"
-    return text
+        return "failing", str(p.failures)
+    left = f"{p.left} more" + (f" in {p.window_left(now)}" if p.window_ends is not None else "")
+    return left, f"{p.failures}/{p.maxretry}"
 
 
 def _hm(ts: float | None) -> str:
@@ -409,18 +408,11 @@ class BansPane(Pane):
             return []
         shown = waiting if len(waiting) <= free else waiting[: free - 1]
         empty = [Text("") for _ in range(6)]
-        rows = [
-            (
-                [
-                    Text.assemble(
-                        ("  ◦ ", "dim"), (BannedIP(p.ip).shown().ljust(15), "yellow"), " ", pending_cell(p, now)
-                    ),
-                    *empty,
-                ],
-                f"pending:{p.jail}:{p.ip}",
-            )
-            for p in shown
-        ]
+        rows = []
+        for p in shown:
+            left, failed = pending_cells(p, now)
+            first = Text.assemble(("  ◦ ", "dim"), (BannedIP(p.ip).shown().ljust(15), "yellow"), " ", (left, "yellow"))
+            rows.append(([first, Text(failed, "yellow"), *empty[1:]], f"pending:{p.jail}:{p.ip}"))
         if len(shown) < len(waiting):
             rows.append(
                 ([Text(f"  … {len(waiting) - len(shown)} more failing (Enter)", "dim italic"), *empty], "pmore:")

@@ -122,6 +122,10 @@ class ProblemsPane(Pane):
         self._columns = self.table.add_columns("", "count", "last hour", "problem", "who", "last")
         self._keys: list[str] = []
         self.set_status("no problems recognized yet")
+        source = getattr(self.app, "bans_source", None)
+        if source is not None and hasattr(source, "uncaught_tracker"):  # the demo: judged on its captured logs
+            self.uncaught = source.uncaught_tracker()
+            self._dirty = True
 
     def add(self, batch: list[LiveEntry]) -> None:
         changed = False
