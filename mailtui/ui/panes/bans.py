@@ -131,11 +131,13 @@ def _left_cell(left: float | None, mode: str) -> Text:
 
 def pending_cells(p: Pending, now: float) -> tuple[str, str]:
     """Pending.describe() ("3/5 — banned after 2 more within 7 min") split for the table: the
-    failures in the "failed" column (``3/5``), what is left beside the address (``2 more in 7 min``)."""
+    failures in the "failed" column (``3/5``), what is left beside the address (``2 more ≤7m``:
+    within 7 minutes); the whole sentence shows below when the row is highlighted."""
     if p.maxretry is None:
         return "failing", str(p.failures)
-    left = f"{p.left} more" + (f" in {p.window_left(now)}" if p.window_ends is not None else "")
-    return left, f"{p.failures}/{p.maxretry}"
+    # as wide as "9m19s left" at most: the first column keeps its width and the counts stay in view
+    within = p.window_left(now).replace(" min", "m").replace(" h", "h").replace(" days", "d")
+    return f"{p.left} more" + (f" ≤{within}" if p.window_ends is not None else ""), f"{p.failures}/{p.maxretry}"
 
 
 def _hm(ts: float | None) -> str:

@@ -176,7 +176,11 @@ class ProblemsPane(Pane):
             refill_table(self.table, [(cells, key) for key, cells in rows.items()])
             self._keys = keys
         self.status.display = not rows
-        self.border_title = Content(f"Problems · {sum(g.count for g in self.groups.values())} recognized")
+        missed_lines = sum(k.count for k in missed.kinds)
+        self.border_title = Content(
+            f"Problems · {sum(g.count for g in self.groups.values())} recognized"
+            + (f" · {missed_lines} no jail counted" if missed_lines else "")
+        )
 
     @staticmethod
     def _cells(group: ProblemGroup, now: float) -> list[Text]:

@@ -8,6 +8,7 @@ what to do. Every line and address is plain Content, never markup.
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime
 
 from rich.text import Text
@@ -44,14 +45,21 @@ def total(report: UncaughtReport) -> int:
 
 def row_cells(report: UncaughtReport, ago: str) -> list[Text]:
     """The entry's cells, in the Problems table's columns: mark, count, trend, problem, who, last."""
-    top = report.kinds[0]
-    more = f" (+{plural(len(report.kinds) - 1, 'other kind')})" if len(report.kinds) > 1 else ""
-    who = ", ".join(f"{ip} ×{n}" for ip, n in top.addresses.most_common(2))
+    # short: the problem column is as wide as its longest title, and "who" must stay in view at 120
+    if len(report.kinds) > 1:
+        title = f"Failures no fail2ban jail counts ({plural(len(report.kinds), 'kind')})"
+    else:
+        title = f"No jail counts: {report.kinds[0].title}"
+    title = title if len(title) <= 64 else title[:63] + "…"
+    ips: Counter[str] = Counter()
+    for k in report.kinds:
+        ips.update(k.addresses)
+    who = ", ".join(f"{ip} ×{n}" for ip, n in ips.most_common(2))
     return [
         Text("⚑", "bold yellow"),
         Text(str(total(report))),
         Text(""),
-        Text(f"Failures no fail2ban jail counts: {top.title}{more}", "bold"),
+        Text(title, "bold"),
         Text(who),
         Text(ago),
     ]
