@@ -112,6 +112,9 @@ class CapturedUncaught(UncaughtTracker):
     def ready(self, now: float) -> bool:
         return False
 
+    def set_settings(self, settings: dict[str, JailSettings]) -> bool:
+        return False  # judged once, on the captured logs (the rig's jails ignore no address)
+
     def judge(self, now: float) -> UncaughtReport:
         return self.report
 
