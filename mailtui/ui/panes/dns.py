@@ -183,8 +183,8 @@ class DnsPane(Pane):
         """The finished check against the previous run (the demo: against its captured earlier check)."""
         replay = getattr(self.app, "dns_source", None)
         # the demo compares with its captured earlier check and keeps nothing; any other source uses the state file
-        captured = replay is not None and hasattr(replay, "previous")
-        changes.compute(self.domain, findings, replay.previous() if captured else None, save=not captured)
+        previous = getattr(replay, "previous", None)
+        changes.compute(self.domain, findings, previous() if previous else None, save=previous is None)
         self.app.call_from_thread(self._show_changes, changes, run)
 
     def _show_changes(self, changes: DnsChanges, run: int) -> None:
