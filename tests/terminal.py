@@ -103,6 +103,7 @@ class Terminal:
         self.command = list(command) if command is not None else [sys.executable, "-m", "mailtui", *args]
         self.env = {
             "XDG_CONFIG_HOME": str(self.config_home),
+            "XDG_STATE_HOME": str(self.config_home / "state"),
             "TERM": "xterm-256color",
             "COLORTERM": "truecolor",
             "LANG": "C.UTF-8",

@@ -3,6 +3,8 @@
 ``tests.rig.capture --demo-dns`` runs ``check_domain`` against tests/rig/dnslab.py (real NSD,
 HTTPS, Postfix and Dovecot on loopback) and saves the report as ``data/dns.json``; the demo
 hands its findings to the pane one by one, as a check would, and touches no network.
+``data/dns-previous.json`` (``--demo-dns-previous``) is a real check of the same lab with
+broken.test's zone as it was before three mistakes: the pane marks what changed against it.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
+from typing import Any
 
 from mailtui.demo import demo_data_text
 from mailtui.dns.model import Finding
@@ -24,6 +27,12 @@ class DemoDns:
         self.domain: str = self.data["domain"]
         self.step = step
         self.note = "demo: a captured check of the test rig's DNS lab"
+
+    def previous(self) -> dict[str, Any]:
+        """The previous run the pane compares with (no time: it was not a run of this machine)."""
+        data: dict[str, Any] = json.loads(demo_data_text("dns-previous.json"))
+        data.pop("saved", None)
+        return data
 
     def findings(self) -> list[Finding]:
         return [

@@ -1,5 +1,9 @@
 """What changed since the last check: for cron (``mailtui check --diff LAST.json``) and the DNS pane.
 
+The DNS pane keeps each domain's last finished check in ``$XDG_STATE_HOME/mailtui/dns/<domain>.json``
+(``~/.local/state`` by default: state, not configuration) and marks what changed against it
+(``marks()``, in the order of the current findings).
+
 Two reports (``mailtui check --json``) are compared finding by finding. A finding is "the same"
 across runs when its id and the names it is about (the host, target, zone or port in its data)
 agree; several with the same key are paired in order. Reported: what appeared, what went away,
@@ -9,6 +13,8 @@ and what changed status or wording. An unchanged domain prints nothing, so cron 
 from __future__ import annotations
 
 import json
+import os
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -115,3 +121,36 @@ def save(path: str, report: dict[str, Any]) -> None:
     tmp = target.with_name(target.name + ".tmp")
     tmp.write_text(json.dumps(report, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     tmp.replace(target)
+
+
+def state_file(domain: str, state_home: str | None = None) -> Path:
+    """Where the DNS pane keeps ``domain``'s last check (the name is checked by the pane before)."""
+    home = state_home or os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    name = domain.strip().rstrip(".").lower().replace("/", "_") or "_"
+    return Path(home) / "mailtui" / "dns" / f"{name}.json"
+
+
+def marks(previous: dict[str, Any], current: list[dict[str, Any]]) -> list[Change | None]:
+    """For each current finding (in the given order): its Change since ``previous`` (new, or changed
+    status or wording), or None when it is the same; paired as ``diff()`` pairs them."""
+    before = _group(previous.get("checks", []) if previous else [])
+    seen: dict[tuple[str, ...], int] = {}
+    out: list[Change | None] = []
+    for f in current:
+        key = _key(f)
+        i = seen[key] = seen.get(key, -1) + 1
+        then = before.get(key, [])
+        status, summary = str(f.get("status", "")), str(f.get("summary", ""))
+        if i >= len(then):
+            out.append(Change("new", key[0], status, summary))
+            continue
+        old_status, old_summary = str(then[i].get("status", "")), str(then[i].get("summary", ""))
+        same = (status, summary) == (old_status, old_summary)
+        out.append(None if same else Change("changed", key[0], status, summary, old_status, old_summary))
+    return out
+
+
+def save_state(path: Path, report: dict[str, Any]) -> None:
+    """The pane's copy of a finished check, with when it was taken (the next run says "since ...")."""
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    save(str(path), {**report, "saved": time.time()})

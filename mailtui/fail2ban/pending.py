@@ -44,9 +44,17 @@ class Pending:
             return f"{self.failures} failures"
         text = f"{self.failures}/{self.maxretry}"
         if self.window_ends is not None:
-            minutes = max(1, round((self.window_ends - now) / 60))
-            text += f" — banned after {self.left} more within {minutes} min"
+            text += f" — banned after {self.left} more within {self.window_left(now)}"
         return text
+
+    def window_left(self, now: float) -> str:
+        """Until the oldest counted failure leaves the window: "7 min", "5 h" (recidive's day), "3 days"."""
+        minutes = max(1, round(((self.window_ends or now) - now) / 60))
+        if minutes < 120:
+            return f"{minutes} min"
+        if minutes < 48 * 60:
+            return f"{round(minutes / 60)} h"
+        return f"{round(minutes / 1440)} days"
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "left": self.left, "text": self.describe()}

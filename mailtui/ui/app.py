@@ -384,6 +384,9 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
             bans = self.panes["bans"]
             assert isinstance(bans, BansPane)
             bans.add_log_entries(message.entries)
+            # the jails' ignoreip: addresses meant to pass are no "uncaught" failure
+            if bans.insight is not None and problems.uncaught.set_settings(bans.insight.settings):
+                problems.refresh_table()
         finally:
             self._batches_in_flight -= 1
             self._batch_done.set()

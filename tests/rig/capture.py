@@ -159,9 +159,9 @@ def capture_demo_bans() -> None:
         shutil.rmtree(base, ignore_errors=True)
 
 
-def capture_demo_dns(domain: str = "broken.test") -> None:
+def capture_demo_dns(domain: str = "broken.test", out: Path | None = None) -> None:
     """Start the DNS lab and save a real check of ``domain`` (one of each classic mistake) as
-    the demo's dns.json: the demo's DNS pane replays it and touches no network."""
+    the demo's dns.json (or ``out``): the demo's DNS pane replays it and touches no network."""
     import ipaddress
 
     from mailtui.dns.context import CheckOptions
@@ -182,19 +182,136 @@ def capture_demo_dns(domain: str = "broken.test") -> None:
             timeout=1.0,
         )
         report = check_domain(options)
-        (DEMO_DATA / "dns.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
+        (out or DEMO_DATA / "dns.json").write_text(json.dumps(report.to_dict(), indent=1) + "\n")
         print(f"{len(report.findings)} findings, worst {report.worst()}")
     finally:
         lab.stop()
         shutil.rmtree(base, ignore_errors=True)
 
 
+# the DNS lab's broken.test as it was "before": MX straight at the mail host, SPF within its ten
+# lookups, DMARC quarantining; checked for real like the current zone, as the demo's previous run
+def _previous_broken() -> list[tuple[str, str]]:
+    from tests.rig.dnslab import _txt
+
+    chain = " ".join(f"include:s{i}.broken.test" for i in range(1, 12))
+    return [
+        ("@ IN MX 10 mx\nmx IN CNAME mail.good.test.\n", "@ IN MX 10 mail.good.test.\n"),
+        (_txt(f"v=spf1 {chain} -all"), _txt("v=spf1 include:s1.broken.test include:s2.broken.test -all")),
+        ("v=DMARC1; p=none; rua=mailto:reports@elsewhere.test", "v=DMARC1; p=quarantine"),
+    ]
+
+
+def capture_demo_dns_previous() -> None:
+    """A real check of the DNS lab's broken.test with its zone as it was before three mistakes
+    (_previous_broken()), saved as the demo's dns-previous.json: the DNS pane marks what changed."""
+    from tests.rig import dnslab
+
+    real = dnslab.zones
+
+    def before(cert: bytes) -> dict[str, str]:
+        out = real(cert)
+        for now, then in _previous_broken():
+            assert now in out["broken.test"], now
+            out["broken.test"] = out["broken.test"].replace(now, then)
+        return out
+
+    dnslab.zones = before
+    try:
+        capture_demo_dns(out=DEMO_DATA / "dns-previous.json")
+    finally:
+        dnslab.zones = real
+
+
+# (days back, jail, address) for the demo's ban history: 127.0.0.103 keeps coming back (and lands
+# in recidive), 127.0.0.107 is banned by postfix and again weeks later, the rest are one-offs
+HISTORY_PLAN = (
+    [(27, "postfix", "127.0.0.107"), (27, "dovecot", "127.0.0.151"), (24, "postfix-sasl", "127.0.0.152")]
+    + [(21, "dovecot", f"127.0.0.{i}") for i in range(160, 164)]
+    + [(21, "dovecot", "127.0.0.103"), (17, "postfix-sasl", "127.0.0.103"), (17, "postfix", "127.0.0.153")]
+    + [(14, "dovecot", f"127.0.0.{i}") for i in range(164, 170)]
+    + [(10, "postfix-sasl", f"127.0.0.{i}") for i in range(170, 173)]
+    + [(7, "dovecot", "127.0.0.103"), (7, "recidive", "127.0.0.103"), (7, "postfix", "127.0.0.107")]
+    + [(4, "dovecot", f"127.0.0.{i}") for i in range(173, 182)]
+    + [(2, "postfix-sasl", "127.0.0.182"), (2, "dovecot", "127.0.0.183")]
+    + [(1, "dovecot", f"127.0.0.{i}") for i in range(184, 187)]
+    + [(0, "dovecot", ip) for ip in ("127.0.0.103", "127.0.0.104", "127.0.0.105", "127.0.0.106")]
+    + [(0, "postfix", "127.0.0.107"), (0, "postfix", "127.0.0.108")]
+    + [(0, "postfix-sasl", "127.0.0.103"), (0, "postfix-sasl", "127.0.0.104")]
+)
+
+
+def capture_demo_insight() -> None:
+    """The demo's ban history, jail settings and pending failures (data/bans-insight.json), from a real
+    fail2ban-server with the rig's jails: started once per day of HISTORY_PLAN with its clock set back
+    (libfaketime), so its database holds four weeks of bans as a real server's does across restarts;
+    on the last day two addresses fail below maxretry. Settings through the socket, history from the
+    database, pending from its log, all as the dashboard reads them."""
+    from dataclasses import asdict
+
+    from mailtui.fail2ban.client import Fail2banClient
+    from mailtui.fail2ban.history import read_history
+    from mailtui.fail2ban.pending import pending
+    from mailtui.fail2ban.settings import read_settings
+    from tests.minif2b import start_mini, syslog_now
+    from tests.rig.base import wait_for
+    from tests.rig.fail2ban import JAIL_CONF, JAILS, MAXRETRY
+
+    base = Path(tempfile.mkdtemp(prefix="mailtui-capture-"))
+    (base / "dovecot.log").touch()
+    jails = JAIL_CONF.format(maxretry=MAXRETRY, dir="{dir}", mail_log="{dir}/mail.log", dovecot_log="{dir}/dovecot.log")
+    f2b = None
+    try:
+        for back in sorted({p[0] for p in HISTORY_PLAN}, reverse=True):
+            if f2b is None:
+                f2b = start_mini(base, jails, days_back=back)
+            else:
+                f2b.start(days_back=back)
+            for when, jail, ip in HISTORY_PLAN:
+                if when == back:
+                    f2b.cli("set", jail, "banip", ip)
+            if back:
+                f2b.stop()
+        assert f2b is not None
+        with f2b.mail_log.open("a") as log:
+            for ip, times in (("127.0.0.140", 2), ("127.0.0.141", 1)):
+                for _ in range(times):
+                    log.write(syslog_now(f"warning: unknown[{ip}]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"))
+        f2b.found("postfix-sasl", 3)
+        with Fail2banClient(f2b.socket) as client:
+            settings = read_settings(client, list(JAILS))
+        wait_for(lambda: f2b.db.exists(), 10, what="the database")
+        time.sleep(2)  # the last bans reach the database
+        taken = time.time()
+        hist = read_history(str(f2b.db), now=taken)
+        waiting = pending(f2b.log.read_text().splitlines(), settings, now=taken)
+        f2b.stop()
+        data = {
+            "taken": taken,
+            "settings": {k: v.to_dict() for k, v in settings.items()},
+            "history": hist.to_dict(),
+            "pending": [asdict(p) for p in waiting],
+        }
+        (DEMO_DATA / "bans-insight.json").write_text(json.dumps(data, indent=1) + "\n")
+        print({j: sum(c) for j, c in hist.per_day.items()}, [(p.ip, p.failures) for p in waiting])
+    finally:
+        if f2b is not None:
+            f2b.stop()
+        shutil.rmtree(base, ignore_errors=True)
+
+
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--demo-insight"]:
+        capture_demo_insight()
+        raise SystemExit(0)
+    if sys.argv[1:] == ["--demo-dns-previous"]:
+        capture_demo_dns_previous()
+        raise SystemExit(0)
     if sys.argv[1:] == ["--demo-bans"]:
         capture_demo_bans()
         raise SystemExit(0)
-    if sys.argv[1:] == ["--demo-dns"]:
-        capture_demo_dns()
+    if sys.argv[1:2] == ["--demo-dns"]:
+        capture_demo_dns(out=Path(sys.argv[2]) if len(sys.argv) > 2 else None)
         raise SystemExit(0)
     if sys.argv[1:] == ["--demo-only"]:
         build_demo_data()

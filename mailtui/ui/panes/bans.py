@@ -3,7 +3,10 @@ why the selected IP is banned, the live stream of bans, IP search, unban and man
 
 Keys: ``/`` search an IP across all jails, ``s`` sort the jails, ``u`` unban the selected IP
 (``U`` in every jail), ``b`` ban an IP in the selected jail (these ask first and are disabled
-by --read-only).
+by --read-only). Enter (or ``o``) on a jail opens its detail: thresholds, 30 days of bans, repeat
+offenders (screens/jail.py); the highlighted jail's addresses failing without a ban yet are listed
+under its bans as room allows, and its bans per day are drawn in the bottom border
+(widgets/ban_history.py). Those come from fail2ban/insight.py, read every INSIGHT_SECONDS.
 """
 
 from __future__ import annotations
@@ -21,6 +24,8 @@ from textual.widgets import DataTable, Input, Static
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.containers.bans import ApplianceBans
+from mailtui.fail2ban.insight import JailInsight
+from mailtui.fail2ban.pending import Pending
 from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import BannedIP, format_left
@@ -36,6 +41,7 @@ from mailtui.ui.panes.base import (
     read_only_state,
     refill_table,
 )
+from mailtui.ui.widgets.ban_history import history_strip
 
 # a table of 20,000 rows costs the UI over a second per refresh; nobody scrolls it: / finds any IP
 MAX_ROWS_PER_JAIL = 50
@@ -51,6 +57,7 @@ SORTS = {
 EVENTS_KEPT = 500
 #: what the bans/h trend counts: a restart's "Restore Ban" and an action's "Reban" are not new bans
 NEW_BANS = ("Ban", "Increase Ban")
+INSIGHT_SECONDS = 30.0  # between reads of thresholds, history and pending failures (database + socket)
 
 
 def _since(ts: float | None, now: float) -> str:
@@ -125,6 +132,17 @@ def _left_cell(left: float | None, mode: str) -> Text:
     return Text(f"{format_left(left)} left")
 
 
+def pending_cells(p: Pending, now: float) -> tuple[str, str]:
+    """Pending.describe() ("3/5 — banned after 2 more within 7 min") split for the table: the
+    failures in the "failed" column (``3/5``), what is left beside the address (``2 more ≤7m``:
+    within 7 minutes); the whole sentence shows below when the row is highlighted."""
+    if p.maxretry is None:
+        return "failing", str(p.failures)
+    # as wide as "9m19s left" at most: the first column keeps its width and the counts stay in view
+    within = p.window_left(now).replace(" min", "m").replace(" h", "h").replace(" days", "d")
+    return f"{p.left} more" + (f" ≤{within}" if p.window_ends is not None else ""), f"{p.failures}/{p.maxretry}"
+
+
 def _hm(ts: float | None) -> str:
     return datetime.fromtimestamp(ts).strftime("%H:%M:%S") if ts else "--:--:--"
 
@@ -142,6 +160,7 @@ class BansPane(PolledPane):
             Binding("slash", "search", "Find IP", key_display="/"),
             Binding("s", "sort", "Sort"),
             Binding("y", "copy_ip", "Copy IP", show=False),
+            Binding("o", "jail_detail", "Jail detail", show=False),
             Binding("escape", "clear_search", "Clear search", show=False),
         ],
         WRITE_ACTIONS,
@@ -154,6 +173,7 @@ class BansPane(PolledPane):
     BansPane #bans-table { height: auto; max-height: 100%; }
     BansPane #bans-why { height: 1fr; min-height: 0; color: $text-muted; }
     """
+    ENTER_HELP = "Jail detail (also o): thresholds, bans per day for 30 days, who is close to a ban, repeat offenders"
 
     def __init__(self, settings: Settings, *, log_entries: Callable[[], Iterable[LiveEntry]] = tuple) -> None:
         """``log_entries``: the lines the Logs pane holds, read (on the UI thread) to say why an IP
@@ -181,6 +201,8 @@ class BansPane(PolledPane):
         self._rebuilding = False
         self._cells: list[list[str]] = []
         self.appliance: ApplianceBans | None = None  # set by collect() on a container host
+        self.insight: JailInsight | None = None  # history, thresholds, pending: read_insight()
+        self._insight_read = float("-inf")  # time.monotonic() of the last read
 
     def compose_body(self) -> ComposeResult:
         yield self.search_input
@@ -203,7 +225,9 @@ class BansPane(PolledPane):
 
         source = getattr(self.app, "bans_source", None)
         if source is not None:  # the demo's captured snapshot
-            return SourceResult(data=source.collect())
+            bans = source.collect()
+            self._collect_insight(bans)
+            return SourceResult(data=bans)
         # unchanged jails keep their IP lists between polls; every FULL_EVERY polls all are re-read
         self._polls += 1
         last = self.result.snapshot if self.result is not None and self.result.mode == "socket" else None
@@ -219,7 +243,28 @@ class BansPane(PolledPane):
         )
         if bans.snapshot is not None and self.rdns is not None:
             self.rdns.resolve([b.ip for j in bans.snapshot.jails for b in j.banned])
+        if self.appliance is None:
+            self._collect_insight(bans)
         return SourceResult(data=bans)
+
+    def _collect_insight(self, bans: BansResult) -> None:
+        """In the poll's thread: thresholds, history and pending failures, every INSIGHT_SECONDS
+        (the database and one socket call per setting per jail are not worth every poll)."""
+        import time
+
+        from mailtui.fail2ban.insight import read_insight
+
+        if bans.snapshot is None or time.monotonic() - self._insight_read < INSIGHT_SECONDS:
+            return
+        self._insight_read = time.monotonic()
+        banned = {j.name: [b.ip for b in j.banned] for j in bans.snapshot.jails}
+        source = getattr(self.app, "bans_source", None)
+        now = self.app.clock()  # type: ignore[attr-defined]
+        if source is not None:  # the demo: captured with its snapshot
+            self.insight = source.insight(now) if hasattr(source, "insight") else None
+            return
+        f2b = self.settings
+        self.insight = read_insight(f2b.fail2ban.socket, f2b.logs.fail2ban, banned, now=now)
 
     def add_log_entries(self, batch: list[LiveEntry]) -> None:
         """Ban/Unban lines from the live tail: the event stream and the bans-per-hour trend."""
@@ -268,6 +313,8 @@ class BansPane(PolledPane):
             rows.append((list(cells), key))
 
         budget = MAX_ROWS
+        insight = self.insight
+        pending_at = -1  # where the highlighted jail's pending addresses go: under its bans
         ordered = sorted(snap.jails, key=SORTS[self.sort])
         if ordered and self.expanded not in {j.name for j in ordered}:
             self.expanded = ordered[0].name
@@ -296,12 +343,16 @@ class BansPane(PolledPane):
             )
             for ban in shown:
                 name = self.rdns.get(ban.ip) if self.rdns else ""
+                # banned here, trusted (ignoreip) by another jail: one of the two is wrong
+                trusted = insight.trusted_by(jail.name, ban.ip) if insight is not None else []
+                if trusted:
+                    name = f"⚑ in ignoreip of {', '.join(trusted)}" + (f" · {name}" if name else "")
                 # the IP and its time left share the first cell: a narrow pane cuts neither
                 # ban.shown(): fail2ban with usedns = raw can ban any text; it is shown sanitized and
                 # marked, and never reaches a lookup or markup
                 add(
                     Text.assemble(
-                        ("  ▸ ", "dim"),
+                        ("  ⚑ ", "bold red") if trusted else ("  ▸ ", "dim"),
                         (ban.shown().ljust(15), "" if ban.is_ip else "red"),
                         " ",
                         _left_cell(ban.time_left(now), bans.mode),
@@ -311,7 +362,7 @@ class BansPane(PolledPane):
                     Text(""),
                     Text(_span(ban.ban_time) if ban.ban_time is not None else ""),
                     Text(_since(ban.ban_start, now)),
-                    Text(name, "dim"),
+                    Text(name, "red" if trusted else "dim"),
                     key=f"ip:{jail.name}:{ban.ip}",
                 )
             if hidden > 0:
@@ -325,6 +376,10 @@ class BansPane(PolledPane):
                     Text(""),
                     key=f"more:{jail.name}",
                 )
+            if jail.name == self.expanded and not self.ip_filter:
+                pending_at = len(rows)
+        if pending_at >= 0 and insight is not None:
+            rows[pending_at:pending_at] = self._pending_rows(insight.pending_of(self.expanded), len(rows), now)
         keys = [key for _, key in rows]
         if keys == self._keys:
             # the same rows as last poll: change only the cells that changed (time left, mostly);
@@ -343,10 +398,34 @@ class BansPane(PolledPane):
             self._keys = keys
         self._cells = [[c.plain for c in cells] for cells, _ in rows]
         banned = sum(j.currently_banned for j in snap.jails)
+        # the highlighted jail's bans per day in the bottom border: no row is taken from the jails
+        counts = insight.per_day(self.expanded) if insight is not None else None
+        self.border_subtitle = history_strip(self.expanded, counts, max(0, self.size.width - 4))
         title = f"Bans · {plural(len(snap.jails), 'jail')} · {banned} banned"
         self.border_title = Content.assemble(title, (f" · {flag}" if flag else "", "bold $warning"))
         if not self.table.row_count or not self._selected_key().startswith("ip:"):
-            self._show_events()
+            if not self._show_pending():
+                self._show_events()
+
+    def _pending_rows(self, waiting: list[Pending], taken: int, now: float) -> list[tuple[list[Text], str]]:
+        """Failing-but-not-banned addresses of the highlighted jail, as many as fit below every
+        jail row (the table's rows come first; the rest are in the jail detail)."""
+        searching = 3 if self.has_class("-searching") else 0
+        free = self.size.height - 2 - searching - taken  # the status line and the table's header
+        if not waiting or free <= 0:
+            return []
+        shown = waiting if len(waiting) <= free else waiting[: free - 1]
+        empty = [Text("") for _ in range(6)]
+        rows = []
+        for p in shown:
+            left, failed = pending_cells(p, now)
+            first = Text.assemble(("  ◦ ", "dim"), (BannedIP(p.ip).shown().ljust(15), "yellow"), " ", (left, "yellow"))
+            rows.append(([first, Text(failed, "yellow"), *empty[1:]], f"pending:{p.jail}:{p.ip}"))
+        if len(shown) < len(waiting):
+            rows.append(
+                ([Text(f"  … {len(waiting) - len(shown)} more failing (Enter)", "dim italic"), *empty], "pmore:")
+            )
+        return rows
 
     def on_resize(self) -> None:
         if self.result is not None:  # what the status line can hold depends on the width
@@ -396,10 +475,43 @@ class BansPane(PolledPane):
             self._fill()
         chosen = self.selected_ban()
         if chosen is None:
-            self._show_events()
+            if not self._show_pending():
+                self._show_events()
             return
         jail, ip = chosen
         self._why(list(self.log_entries()), ip, jail)  # copied here, in the UI thread that appends to it
+
+    def _show_pending(self) -> bool:
+        key = self._selected_key()
+        if not key.startswith("pending:") or self.insight is None:
+            return False
+        _, jail, ip = key.split(":", 2)
+        for p in self.insight.pending_of(jail):
+            if p.ip == ip:
+                text = p.describe(self.app.clock())  # type: ignore[attr-defined]
+                self.why.update(
+                    Content.assemble(
+                        (BannedIP(ip).shown(), "bold"),
+                        f" is failing in {jail}, not banned yet: {text} (from fail2ban's Found lines)",
+                    )
+                )
+                return True
+        return False
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_jail_detail()
+
+    def action_jail_detail(self) -> None:
+        from mailtui.ui.screens.jail import JailScreen
+
+        snap = self.result.snapshot if self.result is not None else None
+        name = self.selected_jail() or self.expanded
+        jail = next((j for j in snap.jails if j.name == name), None) if snap is not None else None
+        if jail is None:
+            self.notify("fail2ban is not connected: no jail to show", markup=False)
+            return
+        self.app.push_screen(JailScreen(jail, self.insight, self.app.clock()))  # type: ignore[attr-defined]
 
     @work(thread=True, exclusive=True, group="bans-why", exit_on_error=False)
     def _why(self, entries: list[LiveEntry], ip: str, jail: str) -> None:

@@ -3,7 +3,8 @@
 The check runs in an exclusive thread worker with its own event loop; findings are posted as
 they are made (``Found``, then ``Finished`` or ``Failed``) and drawn in batches (one table
 rebuild per UI tick, not per finding). A new check cancels the one still running: what the
-cancelled worker still sends is dropped, so findings of two domains never mix.
+cancelled worker still sends is dropped, so findings of two domains never mix. A finished
+check is compared with the domain's previous one (widgets/dns_changes.py): what changed is marked.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from mailtui.settings import Settings
 from mailtui.system.units import plural
 from mailtui.ui.messages import NodeMessage
 from mailtui.ui.panes.base import KeyInput, Pane, PaneTable, refill_table
+from mailtui.ui.widgets.dns_changes import DnsChanges
 
 #: the order findings are listed in: what fails, what could not be checked, warnings, then the rest
 STATUS_ORDER = {"fail": 0, "error": 1, "timeout": 1, "warn": 2, "not_offered": 3, "ok": 4, "info": 5}
@@ -95,6 +97,8 @@ class DnsPane(Pane):
         self._dirty = False
         self._ordered: list[Finding] = []
         self.done = False  # the check of self.domain has finished
+        self.changes = DnsChanges()  # since the previous run of this domain's check
+        self._summary = ("", False)
 
     def compose_body(self) -> ComposeResult:
         yield self.domain_input
@@ -145,6 +149,7 @@ class DnsPane(Pane):
         self.domain_input.value = domain
         self.findings = []
         self.done = False
+        self.changes = DnsChanges()
         self._dirty = True
         self.set_status(f"checking {domain}…")
         self._check(domain)  # exclusive: the check of the previous domain is cancelled
@@ -200,11 +205,29 @@ class DnsPane(Pane):
         counts = {s: sum(f.status == s for f in self.findings) for s in ("fail", "timeout", "error", "warn")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no problems"
         note = getattr(getattr(self.app, "dns_source", None), "note", "")
-        self.set_status(
-            f"{self.domain}: {plural(len(self.findings), 'finding')}, {summary}"
-            f"{f' · {note}' if note else ''} (r re-runs, d domain)",
-            problem=any(counts.values()),
+        self._summary = (
+            f"{self.domain}: {plural(len(self.findings), 'finding')}, {summary}{f' · {note}' if note else ''}",
+            any(counts.values()),
         )
+        self.set_status(f"{self._summary[0]} (r re-runs, d domain)", problem=self._summary[1])
+        self._compare(list(self.findings), self.changes)
+
+    @work(thread=True, exclusive=True, group="dns-changes", exit_on_error=False)
+    def _compare(self, findings: list[Finding], changes: DnsChanges) -> None:
+        """The finished check against the previous run (the demo: against its captured earlier check)."""
+        replay = getattr(self.app, "dns_source", None)
+        # the demo compares with its captured earlier check and keeps nothing; any other source uses the state file
+        previous = getattr(replay, "previous", None)
+        changes.compute(self.domain, findings, previous() if previous else None, save=previous is None)
+        self.app.call_from_thread(self._show_changes, changes)
+
+    def _show_changes(self, changes: DnsChanges) -> None:
+        if changes is not self.changes:
+            return  # a newer check started meanwhile (each check starts with its own DnsChanges)
+        text = changes.status()
+        if text:
+            self.set_status(f"{self._summary[0]} · {text} (r re-runs, d domain)", problem=self._summary[1])
+        self._flush(force=True)
 
     def _flush(self, force: bool = False) -> None:
         if not self._dirty and not force:
@@ -214,7 +237,7 @@ class DnsPane(Pane):
         rows = []
         for f in ordered:
             mark, style = MARK[f.status]
-            rows.append(([Text(mark, style), Text(f.summary), Text(f.group, "dim")], f.id))
+            rows.append(([Text(mark, style), self.changes.summary_cell(f), Text(f.group, "dim")], f.id))
         self._ordered = ordered
         refill_table(self.table, rows)  # findings stream in: the highlighted one stays highlighted
         bad = sum(RANK[f.status] >= 2 for f in self.findings)
@@ -232,6 +255,12 @@ class DnsPane(Pane):
             f = ordered[event.cursor_row]
             self.detail.update(
                 Content.assemble(
-                    (f"{f.status.upper()} ", MARK[f.status][1]), (f.id, "bold"), "\n", f.summary, "\n", f.detail
+                    (f"{f.status.upper()} ", MARK[f.status][1]),
+                    (f.id, "bold"),
+                    "\n",
+                    f.summary,
+                    "\n",
+                    f.detail,
+                    self.changes.detail(f),
                 )
             )

@@ -1,4 +1,8 @@
-"""The Problems pane: recognized problems grouped by recognizer, most severe and recent first."""
+"""The Problems pane: recognized problems grouped by recognizer, most severe and recent first.
+
+On top, when there are any, the failures no fail2ban jail counted (fail2ban/uncaught.py's
+UncaughtTracker over the same live tail; the row and its explanation: screens/uncaught.py).
+"""
 
 from __future__ import annotations
 
@@ -13,6 +17,7 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from mailtui.analysis.live import LiveEntry
+from mailtui.fail2ban.uncaught import UncaughtTracker
 from mailtui.recognizers.model import Recognizer
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
 from mailtui.ui.messages import NodeMessage
@@ -113,6 +118,7 @@ class ProblemsPane(Pane):
         super().__init__()
         self.groups: dict[str, ProblemGroup] = {}
         self.table = PaneTable(cursor_type="row", zebra_stripes=False, id="problems-table")
+        self.uncaught = UncaughtTracker()  # failures no jail counted, judged as fail2ban's lines arrive
 
     def compose_body(self) -> ComposeResult:
         yield self.table
@@ -124,11 +130,18 @@ class ProblemsPane(Pane):
         self._columns = self.table.add_columns("", "count", "last hour", "problem", "who", "last")
         self._keys: list[str] = []
         self.set_status("no problems recognized yet")
+        source = getattr(self.app, "bans_source", None)
+        if source is not None and hasattr(source, "uncaught_tracker"):  # the demo: judged on its captured logs
+            self.uncaught = source.uncaught_tracker()
+            self._dirty = True
 
     def add(self, batch: list[LiveEntry]) -> None:
         changed = False
         for entry in batch:
             m = entry.match
+            self.uncaught.add(entry.record, m)
+            if entry.record.family == "fail2ban":
+                changed = True  # a later fail2ban line lets waiting lines be judged
             if m is None or m.recognizer.rank < 1:
                 continue
             group = self.groups.get(m.recognizer.id)
@@ -143,7 +156,7 @@ class ProblemsPane(Pane):
                 self._redraw()
 
     def _redraw(self) -> None:
-        if self._dirty:
+        if self._dirty or self.uncaught.ready(self.app.clock()):  # type: ignore[attr-defined]
             self._dirty = False
             self._drawn = time.monotonic()
             self.refresh_table()
@@ -155,6 +168,11 @@ class ProblemsPane(Pane):
         now = self.app.clock() if now is None else now  # type: ignore[attr-defined]
         ordered = self.ordered()
         rows = {g.recognizer.id: self._cells(g, now) for g in ordered}
+        missed = self.uncaught.judge(now)
+        if missed.kinds:  # the failures no jail counted come first: they are what nobody is watching
+            from mailtui.ui.screens.uncaught import ROW_KEY, row_cells
+
+            rows = {ROW_KEY: row_cells(missed, _ago(missed.judged_until or now, now)), **rows}
         keys = list(rows)
         if keys == self._keys:
             # same groups in the same order: change the cells, which costs no re-layout
@@ -165,8 +183,12 @@ class ProblemsPane(Pane):
             # groups re-sort as lines arrive: the highlighted group stays highlighted (b acts on it)
             refill_table(self.table, [(cells, key) for key, cells in rows.items()])
             self._keys = keys
-        self.status.display = not self.groups
-        self.border_title = Content(f"Problems · {sum(g.count for g in self.groups.values())} recognized")
+        self.status.display = not rows
+        missed_lines = sum(k.count for k in missed.kinds)
+        self.border_title = Content(
+            f"Problems · {sum(g.count for g in self.groups.values())} recognized"
+            + (f" · {missed_lines} no jail counted" if missed_lines else "")
+        )
 
     @staticmethod
     def _cells(group: ProblemGroup, now: float) -> list[Text]:
@@ -213,6 +235,11 @@ class ProblemsPane(Pane):
         self.app.action_who(top)  # type: ignore[attr-defined]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from mailtui.ui.screens.uncaught import ROW_KEY, UncaughtScreen
+
+        if event.row_key.value == ROW_KEY:
+            self.app.push_screen(UncaughtScreen(self.uncaught.report))
+            return
         group = self.groups.get(str(event.row_key.value))
         if group is not None and group.last_entry is not None:
             self.post_message(self.ExplainRequested(self, group.last_entry, group.overview()))
