@@ -23,7 +23,7 @@ from datetime import datetime
 from typing import Any
 
 from mailtui.analysis.correlate import Correlator, context
-from mailtui.core.record import LogRecord
+from mailtui.core.record import LogRecord, several_hosts
 from mailtui.recognizers.context import Context
 from mailtui.recognizers.model import Match, Recognizer
 from mailtui.recognizers.recognition import Recognition
@@ -132,6 +132,11 @@ class WhoResult:
     truncated: bool = False
 
     @property
+    def hosts(self) -> list[str]:
+        """The hosts the timeline's lines come from, in order of first appearance ("" too)."""
+        return list(dict.fromkeys(t.record.host for t in self.lines))
+
+    @property
     def problems(self) -> list[TimelineLine]:
         return [t for t in self.lines if (h := t.headline) is not None and h.rank >= 1]
 
@@ -219,16 +224,18 @@ def lookup(records: Callable[[], Iterable[Pair]], query: str, settle: Settle | N
     kind = query_kind(query)
     result = WhoResult(query, kind)
     wanted: set[str] = set()
-    corr = Correlator()
+    first = Correlator()
     for rec, match in records():
-        keys = corr.keys(rec, match)
+        keys = first.keys(rec, match)
         if mentions(match, query, kind):
             wanted.update(keys)
-    corr = Correlator()
+    first.resolve_links()
+    roots = {first.root(k) for k in wanted}
+    corr = Correlator(hosts=dict(first.hosts))
     for rec, match in records():
         keys = corr.keys(rec, match)
         direct = mentions(match, query, kind)
-        if direct or wanted.intersection(keys):
+        if direct or any(first.root(k) in roots for k in keys):
             if len(result.lines) >= MAX_LINES:
                 result.truncated = True
                 break
@@ -240,24 +247,30 @@ def lookup(records: Callable[[], Iterable[Pair]], query: str, settle: Settle | N
 def conversation(records: Callable[[], Iterable[Pair]], target: LogRecord, settle: Settle | None = None) -> WhoResult:
     """Every line of the conversations ``target`` belongs to: its queue ID, smtpd connection or
     Dovecot session. ``target`` is found by identity, so the same text twice is no confusion."""
-    corr = Correlator()
+    first = Correlator()
     wanted: set[str] = set()
     for rec, match in records():
-        keys = corr.keys(rec, match)
+        keys = first.keys(rec, match)
         if rec is target:
             wanted.update(keys)
-            break
-    label = ", ".join(sorted(wanted)) or "this line"
-    result = WhoResult(label, "conversation")
-    corr = Correlator()
+    # the whole pass: a relay to another of our hosts further on links its queue ID there too
+    first.resolve_links()
+    roots = {first.root(k) for k in wanted}
+    result = WhoResult("", "conversation")
+    corr = Correlator(hosts=dict(first.hosts))
     for rec, match in records():
         keys = corr.keys(rec, match)
-        if rec is target or wanted.intersection(keys):
+        if rec is target or any(first.root(k) in roots for k in keys):
             if len(result.lines) >= MAX_LINES:
                 result.truncated = True
                 break
             result.lines.append(TimelineLine(rec, match, keys, rec is target, _settled(rec, match, keys, corr, settle)))
     result.lines = in_time_order(result.lines)
+    # the keys name their host; with one host in the timeline that says nothing: "qid:4XyZ"
+    one = not several_hosts(result.hosts)
+    # the target's conversations and those a relay linked them to
+    label = wanted.union(k for t in result.lines for k in t.keys if first.root(k) in roots)
+    result.query = ", ".join(sorted({k.rsplit("@", 1)[0] if one else k for k in label})) or "this line"
     return result
 
 
