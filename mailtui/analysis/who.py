@@ -23,10 +23,11 @@ from datetime import datetime
 from typing import Any
 
 from mailtui.analysis.correlate import Correlator, context
-from mailtui.core.record import LogRecord, several_hosts
+from mailtui.core.record import LogRecord, host_label, several_hosts
 from mailtui.recognizers.context import Context
 from mailtui.recognizers.model import Match, Recognizer
 from mailtui.recognizers.recognition import Recognition
+from mailtui.system.units import plural
 
 Pair = tuple[LogRecord, "Match | None"]
 Settle = Callable[["Context | None", LogRecord], "Context | None"]
@@ -98,10 +99,26 @@ class Summary:
     logins_failed: int = 0
     problems: Counter[str] = field(default_factory=Counter)  # headline recognizer id -> lines
     titles: dict[str, str] = field(default_factory=dict)
+    #: lines per host, and per host its problems; shown only when the lines are of several hosts
+    hosts: Counter[str] = field(default_factory=Counter)
+    host_problems: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def several_hosts(self) -> bool:
+        return several_hosts(self.hosts)
 
     def text_lines(self) -> list[str]:
         """The summary in a few lines of text (the CLI and the dashboard's who screen)."""
         out = [f"seen {_when(self.first)} .. {_when(self.last)}"]
+        if self.several_hosts:
+            out.append(
+                "hosts: "
+                + ", ".join(
+                    f"{host_label(h)} ×{n}"
+                    + (f" ({plural(self.host_problems[h], 'problem')})" if self.host_problems[h] else "")
+                    for h, n in self.hosts.most_common()
+                )
+            )
         if self.addresses:
             out.append("addresses: " + ", ".join(f"{ip} ×{n}" for ip, n in self.addresses.most_common(8)))
         if self.users:
@@ -112,6 +129,11 @@ class Summary:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        hosts = (
+            {"hosts": [{"host": h, "lines": n, "problems": self.host_problems[h]} for h, n in self.hosts.most_common()]}
+            if self.several_hosts
+            else {}  # one host: as before
+        )
         return {
             "addresses": dict(self.addresses.most_common()),
             "users": dict(self.users.most_common()),
@@ -121,6 +143,7 @@ class Summary:
             "problems": [
                 {"recognizer": rid, "title": self.titles[rid], "count": n} for rid, n in self.problems.most_common()
             ],
+            **hosts,
         }
 
 
@@ -144,6 +167,7 @@ class WhoResult:
         out = Summary()
         logins: dict[str, bool] = {}  # Dovecot session / AUTH line -> worked
         for n, t in enumerate(self.lines):
+            out.hosts[t.record.host] += 1
             ts = t.record.timestamp
             if ts is not None:
                 out.first = ts if out.first is None else min(out.first, ts)
@@ -164,6 +188,7 @@ class WhoResult:
             if headline is not None and headline.rank >= 1:
                 out.problems[headline.id] += 1
                 out.titles[headline.id] = headline.title
+                out.host_problems[t.record.host] += 1
         out.logins_ok = sum(logins.values())
         out.logins_failed = len(logins) - out.logins_ok
         return out
