@@ -4,13 +4,14 @@ Text from logs is put into Rich ``Text`` objects as plain strings (never parsed 
 after the ingest-time sanitising, so brackets and escape sequences show literally.
 Following: the view sticks to the newest line until the user moves up; then it counts
 the lines that arrived meanwhile, and ``end`` jumps back and follows again.
+A host column (after the time) shows while the lines shown are of more than one host (issue 19).
 """
 
 from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from datetime import datetime
 from itertools import accumulate
@@ -28,6 +29,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from mailtui.analysis.live import LiveEntry
+from mailtui.core.record import NO_HOST, several_hosts
 
 SEVERITY_MARK = {
     "crit": ("✖", "bold red"),
@@ -45,6 +47,21 @@ REDRAW_EVERY = 0.1  # seconds between redraws while lines stream in
 #: where a wrapped line's continuation rows start: under the message, after mark, time, program
 MESSAGE_COLUMN = 2 + 9 + PROGRAM_WIDTH + 1
 SIDE_STEP = 8  # columns per left/right key while not wrapping
+#: the host column's widest (names are cut, with …): a wide view, and one under WIDE columns, where
+#: the program column gives up as much as the host column takes, so the message starts where it did
+HOST_WIDTH, NARROW_HOST_WIDTH, WIDE = 14, 6, 110
+
+
+def host_names(hosts: list[str]) -> dict[str, str]:
+    """How each host is shown: its first label when those tell the hosts apart (mx1.example.org
+    is "mx1"), else the whole name; an address stays whole."""
+
+    def short(host: str) -> str:
+        return host if not host or host.replace(".", "").isdigit() or ":" in host else host.split(".", 1)[0]
+
+    shorts = {h: short(h) for h in hosts}
+    distinct = len(set(shorts.values())) == len(shorts)
+    return {h: (shorts[h] if distinct else h) or NO_HOST for h in hosts}
 
 
 class RowStrip(Strip):
@@ -62,7 +79,10 @@ class RowStrip(Strip):
         return super().crop_extend(start, end, style)
 
 
-def entry_text(entry: LiveEntry) -> Text:
+def entry_text(
+    entry: LiveEntry, host: str | None = None, host_width: int = 0, program_width: int = PROGRAM_WIDTH
+) -> Text:
+    """``host``: the host as shown, in a column ``host_width`` wide (none when 0)."""
     rec = entry.record
     when = datetime.fromtimestamp(rec.timestamp).strftime("%H:%M:%S") if rec.timestamp else "--:--:--"
     program = rec.program + (f"[{rec.pid}]" if rec.pid else "") if rec.program else ""
@@ -73,7 +93,12 @@ def entry_text(entry: LiveEntry) -> Text:
     text.append(" ")
     text.append(when, "dim")
     text.append(" ")
-    text.append(program[:PROGRAM_WIDTH].ljust(PROGRAM_WIDTH), "cyan")
+    if host_width:
+        name = host if host is not None else rec.host or NO_HOST
+        name = name if len(name) <= host_width else name[: host_width - 1] + "…"
+        text.append(name.ljust(host_width), "magenta")
+        text.append(" ")
+    text.append(program[:program_width].ljust(program_width), "cyan")
     text.append(" ")
     text.append(rec.message if rec.fmt != "unknown" else rec.line, "bold" if severity in ("error", "crit") else "")
     return text
@@ -129,6 +154,11 @@ class LogLines(ScrollView, can_focus=True):
         self.wrap = False  # long lines continue on the next rows (W) instead of being cut
         self.x = 0  # columns scrolled to the right (left/right) while not wrapping
         self._starts: list[int] = []  # wrapping: the first row of every line of the view, and the end
+        self._hosts: Counter[str] = Counter()  # lines of the view per host
+        self._host_names: dict[str, str] = {}  # host -> as shown; empty while one host is shown
+        self._host_width = 0  # the host column's width, 0 while it is not shown
+        self._program_width = PROGRAM_WIDTH
+        self.message_column = MESSAGE_COLUMN
 
     # -- data --------------------------------------------------------------------------------------
     def add(self, batch: list[LiveEntry]) -> None:
@@ -138,7 +168,15 @@ class LogLines(ScrollView, can_focus=True):
         self.entries.extend(batch)
         shown = batch if self._filter is None else [e for e in batch if self._filter(e)]
         removed = max(0, len(self.view) + len(shown) - self.max_lines)
+        if removed:  # the lines the view is about to drop no longer count for the host column
+            for i in range(min(removed, len(self.view))):
+                self._uncount(self.view[i].record.host)
+        hosts = self._hosts
+        for e in shown[-self.max_lines :]:
+            hosts[e.record.host] += 1
         self.view.extend(shown)
+        if shown or removed:
+            self._columns()
         if removed and self.cursor >= 0:
             self.cursor = max(0, self.cursor - removed)
         if shown and not self.following:
@@ -167,12 +205,42 @@ class LogLines(ScrollView, can_focus=True):
     def set_filter(self, predicate: Callable[[LiveEntry], bool] | None) -> None:
         self._filter = predicate
         self.view = deque((e for e in self.entries if predicate is None or predicate(e)), maxlen=self.max_lines)
+        self._hosts = Counter(e.record.host for e in self.view)
+        self._columns()
         self.cursor = min(self.cursor, len(self.view) - 1)
         self._cache.clear()
         self._resize()
         if self.following:
             self.scroll_end(animate=False, immediate=True)
         self.refresh()
+
+    def _uncount(self, host: str) -> None:
+        left = self._hosts[host] - 1
+        if left > 0:
+            self._hosts[host] = left
+        else:
+            del self._hosts[host]
+
+    @property
+    def hosts_shown(self) -> bool:
+        """The host column is on: the view's lines are of more than one host."""
+        return self._host_width > 0
+
+    def _columns(self) -> None:
+        """The host column's width (0: off) and the program column's, for the hosts and the width."""
+        if not several_hosts(self._hosts):
+            host_width, names = 0, {}
+        else:
+            names = host_names(sorted(self._hosts))
+            wide = self._width >= WIDE
+            host_width = min(HOST_WIDTH if wide else NARROW_HOST_WIDTH, max(len(n) for n in names.values()))
+        program_width = PROGRAM_WIDTH if not host_width or self._width >= WIDE else PROGRAM_WIDTH - host_width - 1
+        if (host_width, program_width, names) != (self._host_width, self._program_width, self._host_names):
+            self._host_width, self._program_width, self._host_names = host_width, program_width, names
+            self.message_column = 2 + 9 + (host_width + 1 if host_width else 0) + program_width + 1
+            self._cache.clear()
+            if self.wrap:
+                self._resize()
 
     @property
     def _width(self) -> int:
@@ -183,18 +251,19 @@ class LogLines(ScrollView, can_focus=True):
     def _resize(self) -> None:
         width = self._width
         if self.wrap:
-            self._starts = [0, *accumulate(self._rows_of(e, width) for e in self.view)]
+            column = self.message_column
+            self._starts = [0, *accumulate(self._rows_of(e, width, column) for e in self.view)]
             self.virtual_size = Size(width, self._starts[-1])
         else:
             self._starts = []
             self.virtual_size = Size(width, len(self.view))
 
     @staticmethod
-    def _rows_of(entry: LiveEntry, width: int) -> int:
+    def _rows_of(entry: LiveEntry, width: int, column: int = MESSAGE_COLUMN) -> int:
         """Rows a line takes when wrapped: the first row, then continuation rows under the message."""
         rec = entry.record
-        length = MESSAGE_COLUMN + len(rec.message if rec.fmt != "unknown" else rec.line)
-        room = max(10, width - MESSAGE_COLUMN)
+        length = column + len(rec.message if rec.fmt != "unknown" else rec.line)
+        room = max(10, width - column)
         return 1 if length <= width else 1 + -(-(length - width) // room)
 
     def _first_row(self, index: int) -> int:
@@ -246,16 +315,17 @@ class LogLines(ScrollView, can_focus=True):
         hit = self._cache.get(key)
         if hit is not None and hit[0] is entry:
             return hit[1]
-        text = entry_text(entry)
+        column = self.message_column
+        text = entry_text(entry, self._host_names.get(entry.record.host), self._host_width, self._program_width)
         if self.wrap:
-            room = max(10, width - MESSAGE_COLUMN)
+            room = max(10, width - column)
             if part:
                 start = width + (part - 1) * room
                 text = Text.assemble(" " * (width - room), text[start : start + room], no_wrap=True)
         elif self.x:
             # scrolled sideways: the message moves, the time and the program stay
-            head = text[:MESSAGE_COLUMN]
-            head.append_text(text[MESSAGE_COLUMN + self.x :])
+            head = text[:column]
+            head.append_text(text[column + self.x :])
             text = head
         # wrapping, the first row is cut where the next one goes on; else an ellipsis says there is more
         text.truncate(width, overflow="crop" if self.wrap else "ellipsis", pad=True)
@@ -340,6 +410,7 @@ class LogLines(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._cache.clear()
+        self._columns()  # the host column is narrower in a narrow view
         self._resize()
         if self.following:
             # the backfill can arrive before the first layout: stick to the end once the size is known
