@@ -150,3 +150,67 @@ def test_a_bad_rfc5424_line_is_still_read_as_a_line() -> None:
     for line in ("<22>1 2026-11-29T10:00:01Z", "<22>1 2026-11-29T10:00:01Z mx p 1 - [unclosed x", "<999999>hi"):
         rec = EnvelopeParser().parse(line)
         assert rec.line == line and rec.message
+
+
+RSYSLOG_CONF = """\
+global(workDirectory="{dir}/work")
+module(load="imuxsock" SysSock.Use="off")
+input(type="imuxsock" Socket="{dir}/sock" HostName="{host}" Annotate="off" RateLimit.Interval="0")
+$RepeatedMsgReduction off
+mail.*  action(type="omfile" file="{dir}/traditional.log" template="RSYSLOG_TraditionalFileFormat")
+mail.*  action(type="omfile" file="{dir}/rfc3339.log" template="RSYSLOG_FileFormat")
+mail.*  action(type="omfile" file="{dir}/rfc5424.log" template="RSYSLOG_SyslogProtocol23Format")
+mail.*  action(type="omfile" file="{dir}/forward.log" template="RSYSLOG_ForwardFormat")
+"""
+SENT = [
+    ("postfix/smtpd", 4100, "connect from mail.sender.test[127.0.0.77]"),
+    ("postfix/qmgr", 900, "4B80DE08044: from=<ann@sender.test>, size=1793, nrcpt=1 (queue active)"),
+    ("dovecot", 77, "imap-login: Login: user=<bob>, method=PLAIN, rip=127.0.0.9, lip=127.0.0.1, TLS, session=<S1x>"),
+]
+
+
+@pytest.mark.daemons
+def test_every_format_real_rsyslogd_writes_names_the_host(tmp_path) -> None:
+    """rsyslogd on a socket of its own (no port, not /dev/log) stamps the lines as host mx7 in four
+    templates; the parser reads mx7 and the message back from each."""
+    import socket
+    import subprocess
+
+    from tests.rig.base import need_daemon, stop_process, wait_for
+
+    exe = need_daemon("rsyslogd")
+    (tmp_path / "work").mkdir()
+    conf = tmp_path / "rsyslog.conf"
+    conf.write_text(RSYSLOG_CONF.format(dir=tmp_path, host="mx7"))
+    proc = subprocess.Popen([exe, "-n", "-f", str(conf), "-i", str(tmp_path / "pid")], stderr=subprocess.PIPE)
+    try:
+        wait_for(lambda: (tmp_path / "sock").exists(), what="rsyslogd's socket")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.connect(str(tmp_path / "sock"))
+            for tag, pid, message in SENT:  # facility mail (2), severity info (6): <22>
+                s.send(f"<22>Nov 29 10:00:00 {tag}[{pid}]: {message}".encode())
+        files = ["traditional", "rfc3339", "rfc5424", "forward"]
+        wait_for(lambda: all(_written(tmp_path / f"{n}.log") >= 3 for n in files), what="the lines in every file")
+    finally:
+        stop_process(proc)
+    text = (tmp_path / "forward.log").read_text()  # this template ends lines with no newline
+    assert text.count("<22>") == 3
+    for name in files:
+        lines = (tmp_path / f"{name}.log").read_text().replace("<22>2", "\n<22>2").split("\n")
+        records = [EnvelopeParser(source=name, host="elsewhere").parse(line) for line in lines if line]
+        assert len(records) == 3, (name, lines)
+        for rec, (tag, pid, message) in zip(records, SENT):
+            assert rec.host == "mx7", (name, rec.line)
+            assert rec.message == message, (name, rec.line)
+            assert rec.family == tag.split("/")[0] and rec.timestamp is not None
+            # RFC 5424's APP-NAME as rsyslog makes it stops at the "/": postfix/smtpd is "postfix" there
+            assert rec.program == (tag.split("/")[0] if name == "rfc5424" else tag)
+            assert rec.pid == pid or (name == "rfc5424" and tag == "dovecot" and rec.pid in (pid, None))
+
+
+def _written(path) -> int:
+    """Lines rsyslogd wrote so far (RSYSLOG_ForwardFormat puts no newline between them)."""
+    try:
+        return path.read_text().count("<22>") if path.name == "forward.log" else len(path.read_text().splitlines())
+    except FileNotFoundError:
+        return 0
