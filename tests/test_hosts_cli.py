@@ -142,7 +142,7 @@ def test_who_shows_the_hosts_and_the_relayed_path_in_order(tmp_path: Path, fleet
     assert relay["conversations"] == ["qid:4B80DE08044@mx1", "qid:73635C808F@mx2"]
 
 
-def test_the_summary_counts_per_host_only_from_the_second_host_on_and_adds_up() -> None:
+def test_the_summary_per_host_adds_up_and_pieces_merge_key_by_key() -> None:
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.recognizers.engine import default_engine
     from mailtui.recognizers.summary import HostStats, ScanSummary
@@ -173,3 +173,21 @@ def test_the_summary_counts_per_host_only_from_the_second_host_on_and_adds_up() 
         both.last,
     )
     assert sum(merged.by_recognizer.values()) == both.recognized
+    # a scan cut into pieces (one per file here, each of one host): the pieces' hosts merge key by
+    # key into what one summary of every line holds
+    pieces = []
+    for text in (MX2, MX1, MX2):
+        piece = ScanSummary()
+        for line in text.splitlines():
+            rec = parser.parse(line)
+            piece.add(rec, engine.recognize(rec))
+        assert list(piece.hosts) == [rec.host]
+        pieces.append(piece.hosts)
+    folded: dict[str, HostStats] = {}
+    for hosts in pieces:
+        for name, stats in hosts.items():
+            if name in folded:
+                folded[name].merge(stats)
+            else:
+                folded[name] = stats
+    assert folded == both.hosts

@@ -86,21 +86,25 @@ class ScanSummary:
     senders: Counter[str] = field(default_factory=Counter)
     first: float | None = None
     last: float | None = None
-    # per host (record.host, "" for lines that name none): counted only once a second host
-    # appears (before that the totals are the one host's, see `hosts`), so one host costs nothing
-    _hosts: dict[str, HostStats] = field(default_factory=dict)
+    #: per host (record.host, "" for lines that name none): what each host's lines add up to; a
+    #: dict of mergeables, so summaries of pieces of a scan merge key by key (HostStats.merge)
+    hosts: dict[str, HostStats] = field(default_factory=dict)
     # delivery totals that depend on the line, not only on its recognizer
     _by_status: Counter[str] = field(default_factory=Counter)
     _plans: dict[str, _Plan] = field(default_factory=dict)
-    _host: str | None = None  # the last line's host and its stats: lines come in runs of one host
-    _host_stats: HostStats | None = None  # None while every line was of one host
+
+    def __post_init__(self) -> None:
+        # the last line's host and its stats (lines come in runs of one host); not a field, so
+        # not merged: a merged summary's stats objects are still those in `hosts`
+        self._host: str | None = None
+        self._host_stats = HostStats()
 
     def add(self, record: LogRecord, match: Match | None) -> None:
         # runs once per line of files of millions of lines: per-recognizer facts are looked up
         # once (_plan), severity and delivery totals are summed from the counts at the end
-        if record.host != self._host:
-            self._switch(record.host)
         host = self._host_stats
+        if record.host != self._host:
+            host = self._switch(record.host)
         self.lines += 1
         if record.fmt == "unknown":
             self.unparsed += 1
@@ -110,23 +114,25 @@ class ScanSummary:
                 self.first = ts
             if self.last is None or ts > self.last:
                 self.last = ts
-        if host is not None:
-            host.lines += 1
-            if record.fmt == "unknown":
-                host.unparsed += 1
-            if ts is not None:
-                if host.first is None or ts < host.first:
-                    host.first = ts
-                if host.last is None or ts > host.last:
-                    host.last = ts
+        host.lines += 1
+        if record.fmt == "unknown":
+            host.unparsed += 1
+        if ts is not None:
+            # lines come mostly in time order: one comparison while the time stands or moves on
+            last = host.last
+            if last is None:
+                host.first = host.last = ts
+            elif ts > last:
+                host.last = ts
+            elif ts < last and (first := host.first) is not None and ts < first:
+                host.first = ts
         if match is None:
             return
         self.recognized += 1
         rid = match.recognizer.id
-        if host is not None:
-            host.recognized += 1
-            counts = host.by_recognizer
-            counts[rid] = counts.get(rid, 0) + 1
+        host.recognized += 1
+        counts = host.by_recognizer
+        counts[rid] = counts.get(rid, 0) + 1
         plan = self._plans.get(rid)
         if plan is None:
             plan = self._plan(record, match)
@@ -139,18 +145,15 @@ class ScanSummary:
                 stats.last = ts
         if plan.rejects and ": reject: " in record.message:
             self._by_status["rejected"] += 1
-            if host is not None:
-                host.by_status["rejected"] += 1
+            host.by_status["rejected"] += 1
         if plan.delivery_status:
             message = record.message
             if "status=deferred" in message:
                 self._by_status["deferred"] += 1
-                if host is not None:
-                    host.by_status["deferred"] += 1
+                host.by_status["deferred"] += 1
             elif "status=bounced" in message:
                 self._by_status["bounced"] += 1
-                if host is not None:
-                    host.by_status["bounced"] += 1
+                host.by_status["bounced"] += 1
         if plan.problem:  # who is involved in problems, not in routine traffic
             f = match.fields
             if "client_ip" in f:
@@ -162,41 +165,17 @@ class ScanSummary:
             if f.get("sender"):
                 self.senders[f["sender"]] += 1
 
-    def _switch(self, name: str) -> None:
-        if self._host_stats is None:
-            if self._host is None:  # the first line
-                self._host = name
-                return
-            # a second host: what was counted so far is the first host's
-            self._hosts = {self._host: self._so_far()}
-        stats = self._hosts.get(name)
+    def _switch(self, name: str) -> HostStats:
+        stats = self.hosts.get(name)
         if stats is None:
-            stats = self._hosts[name] = HostStats()
+            stats = self.hosts[name] = HostStats()
         self._host, self._host_stats = name, stats
-
-    def _so_far(self) -> HostStats:
-        """The totals as one host's figures (every line so far was of that host)."""
-        return HostStats(
-            self.lines,
-            self.unparsed,
-            self.recognized,
-            self.first,
-            self.last,
-            Counter({rid: st.count for rid, st in self.by_recognizer.items()}),
-            Counter(self._by_status),
-        )
-
-    @property
-    def hosts(self) -> dict[str, HostStats]:
-        """Per host (record.host, "" for lines that name none): what each host's lines add up to."""
-        if self._host_stats is None:
-            return {} if self._host is None else {self._host: self._so_far()}
-        return self._hosts
+        return stats
 
     @property
     def several_hosts(self) -> bool:
         """Lines of more than one named host: the report is per host as well as in total."""
-        return self._host_stats is not None and several_hosts(self._hosts)
+        return several_hosts(self.hosts)
 
     def host_severity(self, host: str) -> Counter[str]:
         """One host's recognized lines per severity."""
