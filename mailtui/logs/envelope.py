@@ -233,8 +233,9 @@ class EnvelopeParser:
             msg = msg[1:]
         if msg.startswith(" "):  # rsyslog's %msg% keeps the space that followed the tag's colon
             msg = msg[1:]
+        host = "" if host == "-" else host  # the nil value: the source's host
         if app == "-":  # no program: the message is all there is
-            rec.host = rec.host if host == "-" else host
+            rec.host = host or self.host
             rec.message = msg
         else:
             self._after_stamp(rec, f"{host} {app}{f'[{procid}]' if procid.isdigit() else ''}: {msg}", "rfc5424")
@@ -243,21 +244,16 @@ class EnvelopeParser:
     def _after_stamp(self, rec: LogRecord, rest: str, fmt: str) -> None:
         host, _, after = rest.partition(" ")
         if host.endswith(":") or not after:
-            if after and _family(host) not in ("", "dovecot") and _TAG.match(host) is not None:
-                # a syslog line without a host ("Feb 19 10:35:59 postfix/smtpd[81]: ..."): the source's
-                rec.fmt = fmt
-                self._tagged(rec, rest)
+            tag = _TAG.match(rest)
+            if tag is None or not _family(tag.group("prog")):
+                # Dovecot's own log has no host: "Nov 29 01:58:37 pop3-login: Info: ..."
+                self._dovecot_own(rec, rest)
                 return
-            # Dovecot's own log has no host: "Nov 29 01:58:37 pop3-login: Info: ..."
-            self._dovecot_own(rec, rest)
-            return
-        if host != "-":  # RFC 5424's and the journal's nil value: the source's host stays
-            rec.host = host
+            # a syslog line without its host ("Feb 19 10:35:59 postfix/smtpd[7]: ..."): a
+            # central box's per-host file whose directory names the host (rec.host: the parser's)
+            host, after = "", rest
+        rec.host = host or self.host
         rec.fmt = fmt
-        self._tagged(rec, after)
-
-    def _tagged(self, rec: LogRecord, after: str) -> None:
-        """``prog[pid]: message`` after the host."""
         m = _TAG.match(after)
         if m is None:
             rec.message = after
