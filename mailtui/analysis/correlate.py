@@ -1,12 +1,17 @@
 """Tie log lines together: Postfix queue-ID life cycles, smtpd connections, Dovecot sessions.
 
 Each record gets the keys of the conversations it belongs to:
-* ``qid:<id>``: client= -> cleanup -> qmgr -> delivery -> removed, all carry the queue ID;
-* ``smtpd:<host>/<pid>#<n>``: an smtpd process serves one client at a time, so every line
+* ``qid:<id>@<host>``: client= -> cleanup -> qmgr -> delivery -> removed, all carry the queue ID;
+* ``smtpd:<host>/<program>/<pid>#<n>``: an smtpd process serves one client at a time, so every line
   of that pid between "connect from" and "disconnect from" belongs to the connection
   (this is how NOQUEUE rejects are tied to their client's later lines);
-* ``dovecot:<session>``: Dovecot's session=<…> / <pid><session> id, also on the auth
+* ``dovecot:<session>@<host>``: Dovecot's session=<…> / <pid><session> id, also on the auth
   process's ``passwd-file(user,ip,<session>)`` lines.
+Queue IDs, pids and sessions are unique per host only, so every key names the record's host
+(a record without one, ``""``, has keys without ``@``: one unnamed host). A message one of our
+hosts relays to another (``relay=mx2.example.org[…]`` … ``queued as 4XyZ``, where mx2 is a host
+seen in these logs) links the two queue IDs: :meth:`Correlator.root` says which keys are one
+conversation, which ``analysis.who`` follows so the message's whole path is one timeline.
 The correlator also remembers facts used for context diagnoses: which connections
 authenticated, which client addresses logged in successfully to IMAP/POP3, and which Dovecot
 sessions the auth process failed (a password was checked) or refused as cleartext.
@@ -47,6 +52,14 @@ AUTH_FAILURES = (
 _AUTH_SESSION = re.compile(r"\([^()]*,<([A-Za-z0-9+/=]+)>\)")
 _ANGLED = re.compile(r"<[^>]*>")
 _SECURED = re.compile(r"(?:^|, )(?:TLS|secured)(?:,|$| )")
+_RELAY = re.compile(r"\brelay=(?P<name>[^\s\[,]+)\[")
+_QUEUED_AS = re.compile(r"\bqueued as (?P<qid>[0-9A-Za-z]{5,20})\)")
+MAX_LINKS = 100_000  # queue IDs linked across hosts before the links start over
+
+
+def scoped(name: str, host: str) -> str:
+    """A per-host id as a key part: ``name@host`` (``name`` alone for a record without a host)."""
+    return f"{name}@{host}" if host else name
 
 
 #: the families of the records :meth:`Correlator.keys` learns from: a parallel scan replays only
@@ -62,14 +75,24 @@ class Correlator:
     mailbox_logins: dict[str, str] = field(default_factory=dict)  # client ip -> user
     auth_failed: dict[str, str] = field(default_factory=dict)  # Dovecot session -> auth's verdict
     cleartext_refused: dict[str, bool] = field(default_factory=dict)  # Dovecot sessions refused
+    #: every host seen, by its name and by its first label (relay= names a host fully qualified)
+    hosts: dict[str, str] = field(default_factory=dict)
+    _links: dict[str, str] = field(default_factory=dict)  # key -> a key of the same conversation
+    #: relays to a name no host had yet (its lines may come later: files read one after the other)
+    _pending: list[tuple[str, str, str]] = field(default_factory=list)
 
     def keys(self, record: LogRecord, match: Recognition | None) -> list[str]:
         keys: list[str] = []
         fields = match.fields if match is not None else {}
+        host = record.host
+        if host not in self.hosts:
+            self._seen(host)
         if record.family == "postfix":
             qid = fields.get("queue_id")
             if qid and qid != "NOQUEUE":
-                keys.append(f"qid:{qid}")
+                keys.append(f"qid:{scoped(qid, host)}")
+                if "queued as " in record.message:
+                    self._relayed(record.message, keys[-1], keys)
             if record.daemon in ("smtpd", "postscreen") and record.pid is not None:
                 who = f"{record.host}/{record.program}/{record.pid}"
                 message = record.message
@@ -94,6 +117,7 @@ class Correlator:
                 m = _AUTH_SESSION.search(record.message)
                 session = m.group(1) if m is not None else ""
             if session:
+                session = scoped(session, host)
                 keys.append(f"dovecot:{session}")
                 if rid in AUTH_FAILURES:
                     _remember(self.auth_failed, session, match.recognizer.title if match else "")
@@ -108,6 +132,71 @@ class Correlator:
     def connection_of(self, record: LogRecord) -> str | None:
         who = f"{record.host}/{record.program}/{record.pid}"
         return self._open.get(who)
+
+    def _seen(self, host: str) -> None:
+        if len(self.hosts) > MAX_OPEN:  # a flood of forged host names: forget them
+            self.hosts.clear()
+        self.hosts[host] = host
+        lower = host.lower()
+        self.hosts.setdefault(lower, host)
+        if host and not _looks_like_address(lower):
+            self.hosts.setdefault(lower.split(".", 1)[0], host)
+
+    def _our_host(self, name: str) -> str:
+        """The host of ours a relay= name means ("" when none): the name, or its first label."""
+        there = self.hosts.get(name)
+        if there is None and not _looks_like_address(name):
+            there = self.hosts.get(name.split(".", 1)[0])
+        return there or ""
+
+    def _relayed(self, message: str, own: str, keys: list[str]) -> None:
+        """``relay=<one of our hosts>[…] … queued as <ID>``: the ID there is this message too."""
+        relay, queued = _RELAY.search(message), _QUEUED_AS.search(message)
+        if relay is None or queued is None:
+            return
+        name, qid = relay.group("name").lower().rstrip("."), queued.group("qid")
+        there = self._our_host(name)
+        if not there:
+            # not a host of ours, or not yet seen: resolve_links() tries again at the end
+            if len(self._pending) < MAX_LINKS:
+                self._pending.append((own, name, qid))
+            return
+        other = f"qid:{scoped(qid, there)}"
+        if other != own:
+            keys.append(other)
+            self._link(own, other)
+
+    def resolve_links(self) -> None:
+        """Relays to hosts whose lines came after the relay's (each file read in turn)."""
+        pending, self._pending = self._pending, []
+        for own, name, qid in pending:
+            there = self._our_host(name)
+            if there and f"qid:{scoped(qid, there)}" != own:
+                self._link(own, f"qid:{scoped(qid, there)}")
+
+    def _link(self, a: str, b: str) -> None:
+        if len(self._links) >= MAX_LINKS:
+            self._links.clear()
+        ra, rb = self.root(a), self.root(b)
+        if ra != rb:
+            self._links[rb] = ra
+
+    def root(self, key: str) -> str:
+        """The key that stands for ``key``'s whole conversation (itself unless a relay linked it)."""
+        links = self._links
+        if key not in links:
+            return key
+        path = []
+        while key in links:
+            path.append(key)
+            key = links[key]
+        for k in path:  # shorten the chain for the next question
+            links[k] = key
+        return key
+
+
+def _looks_like_address(name: str) -> bool:
+    return name.replace(".", "").isdigit() or ":" in name
 
 
 def _remember(facts: dict[str, Any], key: str, value: object) -> None:
@@ -150,7 +239,7 @@ def context(record: LogRecord, match: Recognition, keys: list[str], corr: Correl
 
 def _login_failed(record: LogRecord, fields: dict[str, str], corr: Correlator) -> Context | None:
     """ "auth failed" on a Dovecot login: a wrong password, or a cleartext login refused?"""
-    session = fields.get("session", "")
+    session = scoped(fields.get("session", ""), record.host) if fields.get("session") else ""
     if session and session in corr.auth_failed:
         return None  # the auth process checked the password and said no: it is what the line says
     if secured(record.message):

@@ -23,10 +23,11 @@ from datetime import datetime
 from typing import Any
 
 from mailtui.analysis.correlate import Correlator, context
-from mailtui.core.record import LogRecord
+from mailtui.core.record import LogRecord, host_label, several_hosts
 from mailtui.recognizers.context import Context
 from mailtui.recognizers.model import Match, Recognizer
 from mailtui.recognizers.recognition import Recognition
+from mailtui.system.units import plural
 
 Pair = tuple[LogRecord, "Match | None"]
 Settle = Callable[["Context | None", LogRecord], "Context | None"]
@@ -98,10 +99,26 @@ class Summary:
     logins_failed: int = 0
     problems: Counter[str] = field(default_factory=Counter)  # headline recognizer id -> lines
     titles: dict[str, str] = field(default_factory=dict)
+    #: lines per host, and per host its problems; shown only when the lines are of several hosts
+    hosts: Counter[str] = field(default_factory=Counter)
+    host_problems: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def several_hosts(self) -> bool:
+        return several_hosts(self.hosts)
 
     def text_lines(self) -> list[str]:
         """The summary in a few lines of text (the CLI and the dashboard's who screen)."""
         out = [f"seen {_when(self.first)} .. {_when(self.last)}"]
+        if self.several_hosts:
+            out.append(
+                "hosts: "
+                + ", ".join(
+                    f"{host_label(h)} ×{n}"
+                    + (f" ({plural(self.host_problems[h], 'problem')})" if self.host_problems[h] else "")
+                    for h, n in self.hosts.most_common()
+                )
+            )
         if self.addresses:
             out.append("addresses: " + ", ".join(f"{ip} ×{n}" for ip, n in self.addresses.most_common(8)))
         if self.users:
@@ -112,6 +129,11 @@ class Summary:
         return out
 
     def to_dict(self) -> dict[str, Any]:
+        hosts = (
+            {"hosts": [{"host": h, "lines": n, "problems": self.host_problems[h]} for h, n in self.hosts.most_common()]}
+            if self.several_hosts
+            else {}  # one host: as before
+        )
         return {
             "addresses": dict(self.addresses.most_common()),
             "users": dict(self.users.most_common()),
@@ -121,6 +143,7 @@ class Summary:
             "problems": [
                 {"recognizer": rid, "title": self.titles[rid], "count": n} for rid, n in self.problems.most_common()
             ],
+            **hosts,
         }
 
 
@@ -132,6 +155,11 @@ class WhoResult:
     truncated: bool = False
 
     @property
+    def hosts(self) -> list[str]:
+        """The hosts the timeline's lines come from, in order of first appearance ("" too)."""
+        return list(dict.fromkeys(t.record.host for t in self.lines))
+
+    @property
     def problems(self) -> list[TimelineLine]:
         return [t for t in self.lines if (h := t.headline) is not None and h.rank >= 1]
 
@@ -139,6 +167,7 @@ class WhoResult:
         out = Summary()
         logins: dict[str, bool] = {}  # Dovecot session / AUTH line -> worked
         for n, t in enumerate(self.lines):
+            out.hosts[t.record.host] += 1
             ts = t.record.timestamp
             if ts is not None:
                 out.first = ts if out.first is None else min(out.first, ts)
@@ -159,6 +188,7 @@ class WhoResult:
             if headline is not None and headline.rank >= 1:
                 out.problems[headline.id] += 1
                 out.titles[headline.id] = headline.title
+                out.host_problems[t.record.host] += 1
         out.logins_ok = sum(logins.values())
         out.logins_failed = len(logins) - out.logins_ok
         return out
@@ -219,16 +249,18 @@ def lookup(records: Callable[[], Iterable[Pair]], query: str, settle: Settle | N
     kind = query_kind(query)
     result = WhoResult(query, kind)
     wanted: set[str] = set()
-    corr = Correlator()
+    first = Correlator()
     for rec, match in records():
-        keys = corr.keys(rec, match)
+        keys = first.keys(rec, match)
         if mentions(match, query, kind):
             wanted.update(keys)
-    corr = Correlator()
+    first.resolve_links()
+    roots = {first.root(k) for k in wanted}
+    corr = Correlator(hosts=dict(first.hosts))
     for rec, match in records():
         keys = corr.keys(rec, match)
         direct = mentions(match, query, kind)
-        if direct or wanted.intersection(keys):
+        if direct or any(first.root(k) in roots for k in keys):
             if len(result.lines) >= MAX_LINES:
                 result.truncated = True
                 break
@@ -240,24 +272,30 @@ def lookup(records: Callable[[], Iterable[Pair]], query: str, settle: Settle | N
 def conversation(records: Callable[[], Iterable[Pair]], target: LogRecord, settle: Settle | None = None) -> WhoResult:
     """Every line of the conversations ``target`` belongs to: its queue ID, smtpd connection or
     Dovecot session. ``target`` is found by identity, so the same text twice is no confusion."""
-    corr = Correlator()
+    first = Correlator()
     wanted: set[str] = set()
     for rec, match in records():
-        keys = corr.keys(rec, match)
+        keys = first.keys(rec, match)
         if rec is target:
             wanted.update(keys)
-            break
-    label = ", ".join(sorted(wanted)) or "this line"
-    result = WhoResult(label, "conversation")
-    corr = Correlator()
+    # the whole pass: a relay to another of our hosts further on links its queue ID there too
+    first.resolve_links()
+    roots = {first.root(k) for k in wanted}
+    result = WhoResult("", "conversation")
+    corr = Correlator(hosts=dict(first.hosts))
     for rec, match in records():
         keys = corr.keys(rec, match)
-        if rec is target or wanted.intersection(keys):
+        if rec is target or any(first.root(k) in roots for k in keys):
             if len(result.lines) >= MAX_LINES:
                 result.truncated = True
                 break
             result.lines.append(TimelineLine(rec, match, keys, rec is target, _settled(rec, match, keys, corr, settle)))
     result.lines = in_time_order(result.lines)
+    # the keys name their host; with one host in the timeline that says nothing: "qid:4XyZ"
+    one = not several_hosts(result.hosts)
+    # the target's conversations and those a relay linked them to
+    label = wanted.union(k for t in result.lines for k in t.keys if first.root(k) in roots)
+    result.query = ", ".join(sorted({k.rsplit("@", 1)[0] if one else k for k in label})) or "this line"
     return result
 
 

@@ -16,6 +16,7 @@ from mailtui.cli import validate
 from mailtui.cli.output import CliError, json_text, need_stdin, print_json
 from mailtui.cli.output import progress as show_progress
 from mailtui.config import Config
+from mailtui.core.record import host_label
 from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
@@ -180,6 +181,7 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
                 "top_clients": st.clients.most_common(5),
                 "top_users": st.users.most_common(5),
                 "sample": st.sample,
+                **({"hosts": _on_hosts(summary, rid)} if summary.several_hosts else {}),
             }
             for rid, st in summary.ordered(order)
         ]
@@ -460,6 +462,27 @@ def _range(since: float | None, until: float | None) -> str:
     return f"since {_when(since)}" if since is not None else f"before {_when(until)}"
 
 
+def _on_hosts(summary: ScanSummary, rid: str) -> dict[str, int]:
+    """A recognizer's lines per host, most first."""
+    counts = [(host, st.by_recognizer[rid]) for host, st in summary.hosts.items() if st.by_recognizer[rid]]
+    return dict(sorted(counts, key=lambda item: (-item[1], item[0])))
+
+
+def _print_hosts(summary: ScanSummary) -> None:
+    """One line per host: its lines, span, delivery totals and problems (the totals are above)."""
+    hosts = summary.hosts_dict()
+    width = min(24, max(len(host_label(h["host"])) for h in hosts))
+    print(f"  by host ({len(hosts)}):")
+    for h in hosts:
+        d, name = h["delivery"], host_label(h["host"])[:width]
+        print(
+            f"    {name:<{width}}  {plural(h['lines'], 'line')}, {h['recognized']:,} recognized;"
+            f" {_when(h['first'])} .. {_when(h['last'])};  received {d.get('received', 0):,}"
+            f"  delivered {d.get('delivered', 0):,}  deferred {d.get('deferred', 0):,}  bounced {d.get('bounced', 0):,}"
+            f"  rejected {d.get('rejected', 0):,};  {plural(h['problems'], 'problem')}"
+        )
+
+
 def _print_report(summary: ScanSummary, order: dict[str, int], files: list[str], limit: int) -> None:
 
     p = print
@@ -474,6 +497,8 @@ def _print_report(summary: ScanSummary, order: dict[str, int], files: list[str],
         f"bounced {d.get('bounced', 0):,}  rejected {d.get('rejected', 0):,}  expired {d.get('expired', 0):,}"
     )
     p("  by severity: " + "  ".join(f"{s} {n:,}" for s, n in summary.severity.most_common()))
+    if summary.several_hosts:
+        _print_hosts(summary)
     for title, counter in (
         ("top clients in problems", summary.clients),
         ("top users in problems", summary.users),
@@ -495,6 +520,8 @@ def _print_report(summary: ScanSummary, order: dict[str, int], files: list[str],
         who = ", ".join(f"{k} ×{n}" for k, n in st.clients.most_common(3))
         if who:
             p(f"{'':>19}from {who}")
+        if summary.several_hosts:
+            p(f"{'':>19}on " + ", ".join(f"{host_label(h)} ×{n:,}" for h, n in _on_hosts(summary, rid).items()))
         p(f"{'':>19}fix: {textwrap.shorten(r.fix, 150, placeholder=' …')}")
     if len(problems) > limit:
         p(f"... {plural(len(problems) - limit, 'more problem')} (use --limit or --json)")

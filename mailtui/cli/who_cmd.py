@@ -8,15 +8,16 @@ import sys
 import zlib
 from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mailtui.cli.output import CliError, print_json
 from mailtui.config import Config
+from mailtui.core.record import host_label
 from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
 if TYPE_CHECKING:
-    from mailtui.analysis.who import Pair, WhoResult
+    from mailtui.analysis.who import Pair, TimelineLine, WhoResult
 
 HELP = "who is complaining? everything the logs say about a user, email address, IP or host"
 
@@ -90,7 +91,7 @@ def _timeline(args: argparse.Namespace, files: list[str], result: WhoResult) -> 
                 "truncated": result.truncated,
                 "problems": len(result.problems),
                 "summary": summary.to_dict(),
-                "lines": [t.to_dict() for t in result.lines],
+                "lines": [_line_dict(t, summary.several_hosts) for t in result.lines],
             }
         )
         return 0 if result.lines else 1
@@ -100,6 +101,8 @@ def _timeline(args: argparse.Namespace, files: list[str], result: WhoResult) -> 
     print(f"{args.query}: {plural(len(result.lines), 'line')}, {plural(len(result.problems), 'recognized problem')}")
     for line in summary.text_lines():
         print(f"  {line}")
+    # several hosts: each line says which (the timeline stays in time order: a relayed message's path)
+    width = min(HOST_WIDTH, max(len(host_label(h)) for h in summary.hosts)) if summary.several_hosts else 0
     last_ts: float | None = None
     for t in result.lines:
         ts = t.record.timestamp
@@ -108,7 +111,8 @@ def _timeline(args: argparse.Namespace, files: list[str], result: WhoResult) -> 
         last_ts = ts if ts is not None else last_ts
         headline = t.headline
         mark = {"crit": "✖", "error": "✖", "warn": "⚠", "notice": "•"}.get(headline.severity if headline else "", " ")
-        print(f"{mark} {_when(ts)} {t.record.program:<24} {t.record.message}")
+        host = f"{host_label(t.record.host)[:width]:<{width}} " if width else ""
+        print(f"{mark} {_when(ts)} {host}{t.record.program:<24} {t.record.message}")
         if t.match is not None and headline is not None and headline.rank >= 1:
             print(f"    → {headline.title}: {t.match.summary}")
             if t.note:
@@ -119,6 +123,15 @@ def _timeline(args: argparse.Namespace, files: list[str], result: WhoResult) -> 
 
 
 GAP = 60  # seconds of silence that start a new paragraph of the timeline
+HOST_WIDTH = 16
+
+
+def _line_dict(t: TimelineLine, hosts: bool) -> dict[str, Any]:
+    """A timeline line as JSON; with several hosts it names its host (one host: as before)."""
+    out = t.to_dict()
+    if hosts:
+        out["host"] = t.record.host
+    return out
 
 
 def _when(ts: float | None) -> str:

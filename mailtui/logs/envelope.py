@@ -31,6 +31,14 @@ _ISO = re.compile(
     r"(?:[.,](?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d\d:?\d\d)? (?P<rest>.*)",
     re.S,
 )
+_PRI = re.compile(r"<\d{1,3}>")
+# RFC 5424 (rsyslog's RSYSLOG_SyslogProtocol23Format, syslog-ng's syslog-protocol): the stamp is RFC 3339
+_RFC5424 = re.compile(
+    r"<\d{1,3}>1 (?P<y>\d{4})-(?P<mo>\d\d)-(?P<d>\d\d)(?P<sep>T)(?P<h>\d\d):(?P<m>\d\d):(?P<s>\d\d)"
+    r"(?:[.,](?P<frac>\d{1,9}))?(?P<tz>Z|[+-]\d\d:?\d\d)? (?P<host>\S{1,255}) (?P<app>\S{1,48}) (?P<procid>\S{1,128}) "
+    r'\S{1,32} (?:-|(?:\[(?:[^\]\\"]|\\.|"(?:[^"\\]|\\.)*")*\])+)(?: (?P<msg>.*)|$)',
+    re.S,
+)
 _TAI = re.compile(r"@(?P<tai>[0-9a-f]{24}) (?P<rest>.*)", re.S)
 _TAG = re.compile(r"(?P<prog>[^\s\[\]:]+)(?:\[(?P<pid>\d+)\])?: ?(?P<msg>.*)", re.S)
 _SOLARIS_ID = re.compile(r"\[ID \d+ [\w.]+\] ")
@@ -111,9 +119,16 @@ class EnvelopeParser:
     """Parse lines of any supported format into records (stateful only for year guessing)."""
 
     def __init__(
-        self, source: str = "", year_reference: float | None = None, record_type: type[LogRecord] = LogRecord
+        self,
+        source: str = "",
+        year_reference: float | None = None,
+        record_type: type[LogRecord] = LogRecord,
+        host: str = "",
     ) -> None:
         self.source = source
+        # the host of lines that name none (Dovecot's own file, fail2ban.log): the source's, from
+        # a per-host layout such as /var/log/hosts/%HOST%/dovecot.log (logs/sources.py)
+        self.host = host
         self.record_type = record_type  # the live view's entries are records with a match slot
         self.years = YearGuesser(year_reference)
         self._last_stamp = ""
@@ -124,7 +139,7 @@ class EnvelopeParser:
         """``sanitized``: the line already went through sanitize (the file readers do that)."""
         if not sanitized:
             line = clean(line)
-        rec = self.record_type(line=line, message=line, source=self.source, lineno=lineno)
+        rec = self.record_type(line=line, message=line, source=self.source, lineno=lineno, host=self.host)
         # fast path for "Mmm dd hh:mm:ss " (most lines of a busy log share the second before)
         if len(line) > 16 and line[15] == " " and line[12] == ":" and line[9] == ":" and line[6] == " ":
             stamp = line[:15]
@@ -143,7 +158,16 @@ class EnvelopeParser:
                     self._last_stamp, self._last_epoch = stamp, rec.timestamp
                     self._after_stamp(rec, line[16:], "syslog")
                     return rec
-        m = _TRAD.match(line)
+        text = line
+        if line.startswith("<"):
+            m = _RFC5424.match(line)
+            if m is not None:
+                self._rfc5424(rec, m)
+                return rec
+            pri = _PRI.match(line)
+            if pri is not None:  # a priority before a traditional or RFC 3339 stamp (network captures)
+                text = line[pri.end() :]
+        m = _TRAD.match(text)
         if m is not None:
             month = MONTHS.get(m.group("mon"))
             if month is not None:
@@ -154,7 +178,7 @@ class EnvelopeParser:
                     rec.timestamp += float("0." + m.group("frac"))
                 self._after_stamp(rec, m.group("rest"), "syslog")
                 return rec
-        m = _ISO.match(line)
+        m = _ISO.match(text)
         if m is not None:
             rec.timestamp = _iso_epoch(m)
             rest = m.group("rest")
@@ -165,7 +189,7 @@ class EnvelopeParser:
             else:
                 self._dovecot_own(rec, rest)
             return rec
-        m = _TAI.match(line)
+        m = _TAI.match(text)
         if m is not None:
             rec.timestamp = int(m.group("tai")[:16], 16) - TAI64_EPOCH + int(m.group("tai")[16:], 16) / 1e9
             self._dovecot_own(rec, m.group("rest"))
@@ -197,17 +221,38 @@ class EnvelopeParser:
             rec.timestamp = None
         rec.cursor = str(entry.get("__CURSOR", ""))
         self._after_stamp(rec, clean(f"{host or '-'} {tag}: {message}"), "journal")
-        rec.host = host
+        rec.host = host or self.host
         return rec
 
     # -- pieces ------------------------------------------------------------------------------------
+    def _rfc5424(self, rec: LogRecord, m: re.Match[str]) -> None:
+        """``<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG``: "-" is a field left out."""
+        rec.timestamp = _iso_epoch(m)
+        host, app, procid, msg = m.group("host"), m.group("app"), m.group("procid"), m.group("msg") or ""
+        if msg.startswith("\ufeff"):  # MSG may start with a BOM to say it is UTF-8
+            msg = msg[1:]
+        if msg.startswith(" "):  # rsyslog's %msg% keeps the space that followed the tag's colon
+            msg = msg[1:]
+        host = "" if host == "-" else host  # the nil value: the source's host
+        if app == "-":  # no program: the message is all there is
+            rec.host = host or self.host
+            rec.message = msg
+        else:
+            self._after_stamp(rec, f"{host} {app}{f'[{procid}]' if procid.isdigit() else ''}: {msg}", "rfc5424")
+        rec.fmt = "rfc5424"
+
     def _after_stamp(self, rec: LogRecord, rest: str, fmt: str) -> None:
         host, _, after = rest.partition(" ")
         if host.endswith(":") or not after:
-            # Dovecot's own log has no host: "Nov 29 01:58:37 pop3-login: Info: ..."
-            self._dovecot_own(rec, rest)
-            return
-        rec.host = host
+            tag = _TAG.match(rest)
+            if tag is None or not _family(tag.group("prog")):
+                # Dovecot's own log has no host: "Nov 29 01:58:37 pop3-login: Info: ..."
+                self._dovecot_own(rec, rest)
+                return
+            # a syslog line without its host ("Feb 19 10:35:59 postfix/smtpd[7]: ..."): a
+            # central box's per-host file whose directory names the host (rec.host: the parser's)
+            host, after = "", rest
+        rec.host = host or self.host
         rec.fmt = fmt
         m = _TAG.match(after)
         if m is None:

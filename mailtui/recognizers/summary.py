@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
-from mailtui.core.record import LogRecord
+from mailtui.core.record import LogRecord, several_hosts
 from mailtui.recognizers.model import SEVERITIES, Match, Recognizer
 
 TOP = 10
@@ -111,6 +111,35 @@ class _Plan:
     delivery_status: bool  # a delivery recognizer without a fixed total: the status= decides
 
 
+@dataclass(slots=True)
+class HostStats:
+    """One host's share of a scan (issue 19): its lines, their span, and per recognizer how many.
+
+    The report derives the host's severities and delivery totals from ``by_recognizer`` as the
+    summary does from its own; ``by_status`` holds the totals a line's text decides (rejected,
+    deferred, bounced). Engines that scan in parts add parts with :meth:`merge`.
+    """
+
+    lines: int = 0
+    unparsed: int = 0
+    recognized: int = 0
+    first: float | None = None
+    last: float | None = None
+    by_recognizer: Counter[str] = field(default_factory=Counter)
+    by_status: Counter[str] = field(default_factory=Counter)
+
+    def merge(self, other: HostStats) -> None:
+        self.lines += other.lines
+        self.unparsed += other.unparsed
+        self.recognized += other.recognized
+        if other.first is not None and (self.first is None or other.first < self.first):
+            self.first = other.first
+        if other.last is not None and (self.last is None or other.last > self.last):
+            self.last = other.last
+        self.by_recognizer.update(other.by_recognizer)
+        self.by_status.update(other.by_status)
+
+
 @dataclass
 class ScanSummary:
     lines: int = 0
@@ -122,13 +151,25 @@ class ScanSummary:
     senders: Counter[str] = field(default_factory=Counter)
     first: float | None = None
     last: float | None = None
+    #: per host (record.host, "" for lines that name none): what each host's lines add up to; a
+    #: dict of mergeables, so summaries of pieces of a scan merge key by key (HostStats.merge)
+    hosts: dict[str, HostStats] = field(default_factory=dict)
     # delivery totals that depend on the line, not only on its recognizer
     _by_status: Counter[str] = field(default_factory=Counter)
     _plans: dict[str, _Plan] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        # the last line's host and its stats (lines come in runs of one host); not a field, so
+        # not merged: a merged summary's stats objects are still those in `hosts`
+        self._host: str | None = None
+        self._host_stats = HostStats()
+
     def add(self, record: LogRecord, match: Match | None) -> None:
         # runs once per line of files of millions of lines: per-recognizer facts are looked up
         # once (_plan), severity and delivery totals are summed from the counts at the end
+        host = self._host_stats
+        if record.host != self._host:
+            host = self._switch(record.host)
         self.lines += 1
         if record.fmt == "unknown":
             self.unparsed += 1
@@ -138,10 +179,26 @@ class ScanSummary:
                 self.first = ts
             if self.last is None or ts > self.last:
                 self.last = ts
+        host.lines += 1
+        if record.fmt == "unknown":
+            host.unparsed += 1
+        if ts is not None:
+            # lines come mostly in time order: one comparison while the time stands or moves on
+            last = host.last
+            if last is None:
+                host.first = host.last = ts
+            elif ts > last:
+                host.last = ts
+            elif ts < last and (first := host.first) is not None and ts < first:
+                host.first = ts
         if match is None:
             return
         self.recognized += 1
-        plan = self._plans.get(match.recognizer.id)
+        rid = match.recognizer.id
+        host.recognized += 1
+        counts = host.by_recognizer
+        counts[rid] = counts.get(rid, 0) + 1
+        plan = self._plans.get(rid)
         if plan is None:
             plan = self._plan(record, match)
         stats = plan.stats
@@ -153,12 +210,15 @@ class ScanSummary:
                 stats.last = ts
         if plan.rejects and ": reject: " in record.message:
             self._by_status["rejected"] += 1
+            host.by_status["rejected"] += 1
         if plan.delivery_status:
             message = record.message
             if "status=deferred" in message:
                 self._by_status["deferred"] += 1
+                host.by_status["deferred"] += 1
             elif "status=bounced" in message:
                 self._by_status["bounced"] += 1
+                host.by_status["bounced"] += 1
         if plan.problem:  # who is involved in problems, not in routine traffic
             f = match.fields
             if "client_ip" in f:
@@ -169,6 +229,65 @@ class ScanSummary:
                 self.users[f["user"]] += 1
             if f.get("sender"):
                 self.senders[f["sender"]] += 1
+
+    def _switch(self, name: str) -> HostStats:
+        stats = self.hosts.get(name)
+        if stats is None:
+            stats = self.hosts[name] = HostStats()
+        self._host, self._host_stats = name, stats
+        return stats
+
+    @property
+    def several_hosts(self) -> bool:
+        """Lines of more than one named host: the report is per host as well as in total."""
+        return several_hosts(self.hosts)
+
+    def host_severity(self, host: str) -> Counter[str]:
+        """One host's recognized lines per severity."""
+        out: Counter[str] = Counter()
+        for rid, n in self.hosts[host].by_recognizer.items():
+            stats = self.by_recognizer.get(rid)
+            if stats is not None and stats.sample_match is not None:
+                out[stats.sample_match.recognizer.severity] += n
+        return out
+
+    def host_delivery(self, host: str) -> Counter[str]:
+        """One host's pflogsumm-style totals (as :attr:`delivery`)."""
+        stats = self.hosts[host]
+        out: Counter[str] = Counter()
+        for rid, n in stats.by_recognizer.items():
+            total = DELIVERY_TOTALS.get(rid)
+            if total is not None:
+                out[total] += n
+        out.update(stats.by_status)
+        return +out
+
+    def host_problems(self, host: str) -> int:
+        """One host's lines of notice severity or worse."""
+        return sum(
+            n
+            for rid, n in self.hosts[host].by_recognizer.items()
+            if (st := self.by_recognizer.get(rid)) is not None
+            and st.sample_match
+            and st.sample_match.recognizer.rank >= 1
+        )
+
+    def hosts_dict(self) -> list[dict[str, Any]]:
+        """Each host's figures, most lines first (the JSON report's "hosts")."""
+        return [
+            {
+                "host": name,
+                "lines": st.lines,
+                "unparsed": st.unparsed,
+                "recognized": st.recognized,
+                "first": st.first,
+                "last": st.last,
+                "severity": {s: self.host_severity(name).get(s, 0) for s in SEVERITIES},
+                "delivery": dict(self.host_delivery(name)),
+                "problems": self.host_problems(name),
+            }
+            for name, st in sorted(self.hosts.items(), key=lambda item: (-item[1].lines, item[0]))
+        ]
 
     def _plan(self, record: LogRecord, match: Match) -> _Plan:
         stats = self.by_recognizer[match.recognizer.id] = RecognizerStats(
@@ -238,6 +357,7 @@ class ScanSummary:
         return sorted(self.by_recognizer.items(), key=key)
 
     def to_dict(self) -> dict[str, Any]:
+        hosts = {"hosts": self.hosts_dict()} if self.several_hosts else {}  # one host: as before
         return {
             "lines": self.lines,
             "unparsed": self.unparsed,
@@ -249,6 +369,7 @@ class ScanSummary:
             "top_clients": self.clients.most_common(TOP),
             "top_users": self.users.most_common(TOP),
             "top_senders": self.senders.most_common(TOP),
+            **hosts,
         }
 
 

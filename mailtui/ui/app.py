@@ -464,7 +464,9 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
             on(services, services.action_flush),
         )
         yield SystemCommand(
-            "Filter the log lines (Logs, /)", "text, !text, re:, sev:, prog:, known", on(logs, logs.action_filter)
+            "Filter the log lines (Logs, /)",
+            "text, !text, re:, sev:, prog:, host:, known",
+            on(logs, logs.action_filter),
         )
         yield SystemCommand(
             "Search the logs, then next / previous match (Logs, s n N)",

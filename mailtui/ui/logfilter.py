@@ -3,6 +3,8 @@
 Words are ANDed. ``text`` keeps lines containing it (any case); ``!text`` drops them;
 ``re:PATTERN`` keeps lines matching a regular expression; ``sev:warn`` keeps recognized
 lines of that severity or worse; ``prog:smtpd`` keeps lines whose program contains it;
+``host:mx1`` keeps the lines of that host (its whole name or its first label, any case; ``*`` and
+``?`` as in a file name, ``host:-`` the lines that name no host), ``!host:mx1`` drops them;
 ``known`` keeps only recognized lines.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from fnmatch import fnmatchcase
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.recognizers.model import SEVERITY_RANK
@@ -44,6 +47,10 @@ def _word_test(word: str) -> Predicate:
     if word.startswith("prog:"):
         program = word[5:].lower()
         return lambda e: program in e.record.program.lower()
+    if word.startswith(("host:", "!host:")):
+        negate = word.startswith("!")
+        wanted = host_test(word.partition(":")[2])
+        return (lambda e: not wanted(e.record.host)) if negate else (lambda e: wanted(e.record.host))
     if word == "known":
         return lambda e: e.match is not None
     if word.startswith("!") and len(word) > 1:
@@ -51,3 +58,22 @@ def _word_test(word: str) -> Predicate:
         return lambda e: absent not in e.record.line.lower()
     present = word.lower()
     return lambda e: present in e.record.line.lower()
+
+
+def host_test(pattern: str) -> Callable[[str], bool]:
+    """Does a record's host match ``pattern``: the whole name or its first label, any case?"""
+    pattern = pattern.lower()
+    if not pattern:
+        raise FilterError("host: needs a name (host:mx1, host:mx*, host:- for lines without one)")
+    if pattern == "-":
+        return lambda host: not host
+    glob = any(c in pattern for c in "*?[")
+
+    def test(host: str) -> bool:
+        name = host.lower()
+        first = name.split(".", 1)[0]
+        if glob:
+            return fnmatchcase(name, pattern) or fnmatchcase(first, pattern)
+        return name == pattern or first == pattern
+
+    return test

@@ -50,7 +50,9 @@ class LogsPane(Pane):
         super().__init__()
         self.lines = LogLines(max_lines=max_lines, id="log-lines")
         self.filter_input = KeyInput(
-            placeholder="words: text !text re:REGEX sev:warn prog:smtpd known", id="log-filter", open_class="-filtering"
+            placeholder="words: text !text re:REGEX sev:warn prog:smtpd host:mx1 known",
+            id="log-filter",
+            open_class="-filtering",
         )
         self.sources: list[str] = []
         self.filter_text = ""
@@ -87,7 +89,7 @@ class LogsPane(Pane):
         self.filter_input.placeholder = (
             "search (same words as the filter), then n / N"
             if mode == "search"
-            else "words: text !text re:REGEX sev:warn prog:smtpd known"
+            else "words: text !text re:REGEX sev:warn prog:smtpd host:mx1 known"
         )
         self.open_input(self.filter_input, value)
 

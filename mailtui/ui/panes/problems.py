@@ -2,6 +2,9 @@
 
 On top, when there are any, the failures no fail2ban jail counted (fail2ban/uncaught.py's
 UncaughtTracker over the same live tail; the row and its explanation: screens/uncaught.py).
+When the problems come from more than one host (central syslog, a journal directory, a fleet),
+the groups are per host and recognizer, with a host column (issue 19); with one host the pane is
+as it always was.
 """
 
 from __future__ import annotations
@@ -17,12 +20,13 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from mailtui.analysis.live import LiveEntry
+from mailtui.core.record import host_label, several_hosts
 from mailtui.fail2ban.uncaught import UncaughtTracker
 from mailtui.recognizers.model import Recognizer
 from mailtui.system.units import HOUR_SLOTS, HourCounts, sparkline
 from mailtui.ui.messages import NodeMessage
 from mailtui.ui.panes.base import Pane, PaneTable, refill_table
-from mailtui.ui.widgets.log_lines import SEVERITY_MARK
+from mailtui.ui.widgets.log_lines import SEVERITY_MARK, host_names
 
 
 @dataclass
@@ -35,6 +39,7 @@ class ProblemGroup:
     ips: Counter[str] = field(default_factory=Counter)
     buckets: HourCounts = field(default_factory=HourCounts)  # the last hour, for the trend
     samples: deque[LiveEntry] = field(default_factory=lambda: deque(maxlen=SAMPLES))
+    host: str | None = None  # the host of a per-host group; None: every host's lines
 
     def add(self, entry: LiveEntry, when: float) -> None:
         """One more line of this problem, seen at ``when``.
@@ -58,6 +63,8 @@ class ProblemGroup:
     def overview(self) -> Content:
         """Count, who is affected and the latest sample lines: the top of the group's explanation."""
         parts = [Content.assemble(("Seen".ljust(15), "bold"), f"{self.count} time{'s' if self.count != 1 else ''}")]
+        if self.host is not None:
+            parts.append(Content.assemble(("Host".ljust(15), "bold"), host_label(self.host)))
         if self.who:
             parts.append(
                 Content.assemble(
@@ -85,6 +92,12 @@ def _tally(counter: Counter[str], key: str) -> None:
     if len(counter) > 2 * WHO_KEPT:
         for rare, _ in counter.most_common()[WHO_KEPT:]:
             del counter[rare]
+
+
+def _key(group: ProblemGroup) -> str:
+    """A row's key: the recognizer, and the host for a per-host group."""
+    rid = group.recognizer.id
+    return rid if group.host is None else f"{rid}@{group.host}"
 
 
 def trend(group: ProblemGroup, now: float) -> str:
@@ -117,6 +130,11 @@ class ProblemsPane(Pane):
     def __init__(self) -> None:
         super().__init__()
         self.groups: dict[str, ProblemGroup] = {}
+        # the same lines per (recognizer, host): the rows once more than one host has problems
+        self.by_host: dict[tuple[str, str], ProblemGroup] = {}
+        self.hosts: Counter[str] = Counter()  # problem lines per host
+        self._rows: dict[str, ProblemGroup] = {}  # row key -> group, of the rows shown
+        self._host_mode = False
         self.table = PaneTable(cursor_type="row", zebra_stripes=False, id="problems-table")
         self.uncaught = UncaughtTracker()  # failures no jail counted, judged as fail2ban's lines arrive
 
@@ -147,7 +165,14 @@ class ProblemsPane(Pane):
             group = self.groups.get(m.recognizer.id)
             if group is None:
                 group = self.groups[m.recognizer.id] = ProblemGroup(m.recognizer)
-            group.add(entry, entry.record.timestamp or self.app.clock())  # type: ignore[attr-defined]
+            when = entry.record.timestamp or self.app.clock()  # type: ignore[attr-defined]
+            group.add(entry, when)
+            host = entry.record.host
+            self.hosts[host] += 1
+            per_host = self.by_host.get((m.recognizer.id, host))
+            if per_host is None:
+                per_host = self.by_host[m.recognizer.id, host] = ProblemGroup(m.recognizer, host=host)
+            per_host.add(entry, when)
             changed = True
         if changed:
             # rebuilding the table costs more than counting: at most REDRAW_SECONDS apart
@@ -161,18 +186,36 @@ class ProblemsPane(Pane):
             self._drawn = time.monotonic()
             self.refresh_table()
 
+    @property
+    def host_mode(self) -> bool:
+        """Problems of more than one host: a row per host and problem, with a host column."""
+        return several_hosts(self.hosts)
+
     def ordered(self) -> list[ProblemGroup]:
-        return sorted(self.groups.values(), key=lambda g: (-g.recognizer.rank, -g.last))
+        groups = self.by_host.values() if self.host_mode else self.groups.values()
+        return sorted(groups, key=lambda g: (-g.recognizer.rank, -g.last))
 
     def refresh_table(self, now: float | None = None) -> None:
         now = self.app.clock() if now is None else now  # type: ignore[attr-defined]
+        host_mode = self.host_mode
+        if host_mode != self._host_mode:
+            self._host_mode = host_mode
+            self.table.clear(columns=True)
+            names = ("", "count", "last hour", "host", "problem", "who", "last")
+            self._columns = self.table.add_columns(*(names if host_mode else names[:3] + names[4:]))
+            self._keys = []
         ordered = self.ordered()
-        rows = {g.recognizer.id: self._cells(g, now) for g in ordered}
+        shown = host_names(sorted(self.hosts)) if host_mode else {}
+        self._rows = {_key(g): g for g in ordered}
+        rows = {_key(g): self._cells(g, now, shown) for g in ordered}
         missed = self.uncaught.judge(now)
         if missed.kinds:  # the failures no jail counted come first: they are what nobody is watching
             from mailtui.ui.screens.uncaught import ROW_KEY, row_cells
 
-            rows = {ROW_KEY: row_cells(missed, _ago(missed.judged_until or now, now)), **rows}
+            cells = row_cells(missed, _ago(missed.judged_until or now, now))
+            if host_mode:  # the host column: the tracker judges every host's lines together
+                cells.insert(3, Text(""))
+            rows = {ROW_KEY: cells, **rows}
         keys = list(rows)
         if keys == self._keys:
             # same groups in the same order: change the cells, which costs no re-layout
@@ -185,20 +228,24 @@ class ProblemsPane(Pane):
             self._keys = keys
         self.status.display = not rows
         missed_lines = sum(k.count for k in missed.kinds)
-        self.border_title = Content(
-            f"Problems · {sum(g.count for g in self.groups.values())} recognized"
-            + (f" · {missed_lines} no jail counted" if missed_lines else "")
-        )
+        title = f"Problems · {sum(g.count for g in self.groups.values())} recognized"
+        if host_mode:
+            title += f" · {len(self.hosts)} hosts"
+        if missed_lines:
+            title += f" · {missed_lines} no jail counted"
+        self.border_title = Content(title)
 
     @staticmethod
-    def _cells(group: ProblemGroup, now: float) -> list[Text]:
+    def _cells(group: ProblemGroup, now: float, hosts: dict[str, str] | None = None) -> list[Text]:
         mark, style = SEVERITY_MARK[group.recognizer.severity]
         who = ", ".join(f"{k} ×{n}" for k, n in group.who.most_common(2))
         # cells are Text objects: DataTable would parse plain strings as markup
+        host = [Text(hosts.get(group.host or "", host_label(group.host or "")), "magenta")] if hosts else []
         return [
             Text(mark, style),
             Text(str(group.count)),
             Text(trend(group, now), "yellow"),
+            *host,
             # the catch-all's groups: title says "(not explained yet)", italic sets them apart
             Text(group.recognizer.title, "" if group.recognizer.explained else "italic"),
             Text(who),
@@ -206,7 +253,7 @@ class ProblemsPane(Pane):
         ]
 
     def selected_group(self) -> ProblemGroup | None:
-        return self.groups.get(self.table.selected_key())
+        return self._rows.get(self.table.selected_key())
 
     def action_copy_line(self) -> None:
         group = self.selected_group()
@@ -240,6 +287,6 @@ class ProblemsPane(Pane):
         if event.row_key.value == ROW_KEY:
             self.app.push_screen(UncaughtScreen(self.uncaught.report))
             return
-        group = self.groups.get(str(event.row_key.value))
+        group = self._rows.get(str(event.row_key.value))
         if group is not None and group.last_entry is not None:
             self.post_message(self.ExplainRequested(self, group.last_entry, group.overview()))

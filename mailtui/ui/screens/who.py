@@ -22,8 +22,9 @@ from textual.worker import get_current_worker
 
 from mailtui.analysis.live import LiveEntry
 from mailtui.analysis.who import Pair, WhoResult, conversation, lookup
+from mailtui.core.record import several_hosts
 from mailtui.ui.screens.dialog import Dialog
-from mailtui.ui.widgets.log_lines import SEVERITY_MARK
+from mailtui.ui.widgets.log_lines import NARROW_HOST_WIDTH, SEVERITY_MARK, host_names
 
 GAP = 60  # seconds of silence that start a new paragraph
 
@@ -39,6 +40,10 @@ def timeline_content(result: WhoResult, summary: bool = True) -> Content:
     parts = [Content.styled(f"{result.query}: {len(result.lines)} lines, {len(result.problems)} problems", "bold")]
     if summary:
         parts += [Content.styled(f"  {line}", "$text-muted") for line in result.summary().text_lines()]
+    # several hosts (a message relayed between ours, a user on the MX and the IMAP host): each line says which
+    hosts = host_names(result.hosts) if several_hosts(result.hosts) else {}
+    width = max(len(n) for n in hosts.values()) if hosts else 0
+    width = min(width, NARROW_HOST_WIDTH * 2)
     last_ts: float | None = None
     for t in result.lines:
         ts = t.record.timestamp
@@ -54,6 +59,7 @@ def timeline_content(result: WhoResult, summary: bool = True) -> Content:
                 " ",
                 (when, "dim"),
                 " ",
+                (hosts[t.record.host][:width].ljust(width) + " " if hosts else "", "$accent"),
                 (t.record.program[:24].ljust(24), "$secondary"),
                 " ",
                 t.record.message,

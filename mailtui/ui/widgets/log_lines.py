@@ -9,13 +9,14 @@ Rendered rows are kept in an LRU cache keyed by line, width, highlight, wrapped 
 sideways offset, so moving the cursor redraws only the two rows it leaves and lands on
 (``refresh_lines``). Colours come from the widget's component classes (``log-lines--*`` in
 DEFAULT_CSS), so an app's CSS or theme can restyle them.
+A host column (after the time) shows while the lines shown are of more than one host (issue 19).
 """
 
 from __future__ import annotations
 
 import time
 from bisect import bisect_right
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from itertools import accumulate
@@ -33,6 +34,7 @@ from textual.strip import Strip
 from textual.timer import Timer
 
 from mailtui.analysis.live import LiveEntry
+from mailtui.core.record import NO_HOST, several_hosts
 from mailtui.ui.messages import NodeMessage
 
 SEVERITY_MARK = {
@@ -46,6 +48,7 @@ PROGRAM_WIDTH = 24
 #: the parts of a row entry_text styles, and their look outside a LogLines (its CSS gives its own)
 DEFAULT_PART_STYLES: Mapping[str, Style | str] = {
     "time": "dim",
+    "host": "magenta",
     "program": "cyan",
     "alarm": "bold",  # the message of an error or critical line
     **{severity: style for severity, (_, style) in SEVERITY_MARK.items()},
@@ -57,6 +60,21 @@ REDRAW_EVERY = 0.1  # seconds between redraws while lines stream in
 #: where a wrapped line's continuation rows start: under the message, after mark, time, program
 MESSAGE_COLUMN = 2 + 9 + PROGRAM_WIDTH + 1
 SIDE_STEP = 8  # columns per left/right key while not wrapping
+#: the host column's widest (names are cut, with …): a wide view, and one under WIDE columns, where
+#: the program column gives up as much as the host column takes, so the message starts where it did
+HOST_WIDTH, NARROW_HOST_WIDTH, WIDE = 14, 6, 110
+
+
+def host_names(hosts: list[str]) -> dict[str, str]:
+    """How each host is shown: its first label when those tell the hosts apart (mx1.example.org
+    is "mx1"), else the whole name; an address stays whole."""
+
+    def short(host: str) -> str:
+        return host if not host or host.replace(".", "").isdigit() or ":" in host else host.split(".", 1)[0]
+
+    shorts = {h: short(h) for h in hosts}
+    distinct = len(set(shorts.values())) == len(shorts)
+    return {h: (shorts[h] if distinct else h) or NO_HOST for h in hosts}
 
 
 #: the Textual version RowStrip's reading of Strip's internals was checked against (and
@@ -84,9 +102,16 @@ class RowStrip(Strip):
         return super().crop_extend(start, end, style)
 
 
-def entry_text(entry: LiveEntry, styles: Mapping[str, Style | str] = DEFAULT_PART_STYLES) -> Text:
-    """One line as a row: severity mark, time, program, message. ``styles``: the look of each part
-    (``time``, ``program``, ``alarm`` and each severity's mark)."""
+def entry_text(
+    entry: LiveEntry,
+    styles: Mapping[str, Style | str] = DEFAULT_PART_STYLES,
+    host: str | None = None,
+    host_width: int = 0,
+    program_width: int = PROGRAM_WIDTH,
+) -> Text:
+    """One line as a row: severity mark, time, host, program, message. ``styles``: the look of each
+    part (``time``, ``host``, ``program``, ``alarm`` and each severity's mark); ``host``: the host as
+    shown, in a column ``host_width`` wide (none when 0)."""
     rec = entry.record
     when = datetime.fromtimestamp(rec.timestamp).strftime("%H:%M:%S") if rec.timestamp else "--:--:--"
     program = rec.program + (f"[{rec.pid}]" if rec.pid else "") if rec.program else ""
@@ -97,7 +122,12 @@ def entry_text(entry: LiveEntry, styles: Mapping[str, Style | str] = DEFAULT_PAR
     text.append(" ")
     text.append(when, styles["time"])
     text.append(" ")
-    text.append(program[:PROGRAM_WIDTH].ljust(PROGRAM_WIDTH), styles["program"])
+    if host_width:
+        name = host if host is not None else rec.host or NO_HOST
+        name = name if len(name) <= host_width else name[: host_width - 1] + "…"
+        text.append(name.ljust(host_width), styles["host"])
+        text.append(" ")
+    text.append(program[:program_width].ljust(program_width), styles["program"])
     text.append(" ")
     text.append(
         rec.message if rec.fmt != "unknown" else rec.line, styles["alarm"] if severity in ("error", "crit") else ""
@@ -111,6 +141,7 @@ class LogLines(ScrollView, can_focus=True):
     COMPONENT_CLASSES = {
         "log-lines--cursor",
         "log-lines--time",
+        "log-lines--host",
         "log-lines--program",
         "log-lines--alarm",
         *(f"log-lines--{severity}" for severity in SEVERITY_MARK),
@@ -121,6 +152,7 @@ class LogLines(ScrollView, can_focus=True):
     LogLines { height: 1fr; overflow-x: hidden; }
     LogLines > .log-lines--cursor { background: #444444; }
     LogLines > .log-lines--time { text-style: dim; }
+    LogLines > .log-lines--host { color: ansi_magenta; }
     LogLines > .log-lines--program { color: ansi_cyan; }
     LogLines > .log-lines--alarm { text-style: bold; }
     LogLines > .log-lines--crit { color: ansi_red; text-style: bold; }
@@ -179,6 +211,11 @@ class LogLines(ScrollView, can_focus=True):
         self.wrap = False  # long lines continue on the next rows (W) instead of being cut
         self.x = 0  # columns scrolled to the right (left/right) while not wrapping
         self._starts: list[int] = []  # wrapping: the first row of every line of the view, and the end
+        self._hosts: Counter[str] = Counter()  # lines of the view per host
+        self._host_names: dict[str, str] = {}  # host -> as shown; empty while one host is shown
+        self._host_width = 0  # the host column's width, 0 while it is not shown
+        self._program_width = PROGRAM_WIDTH
+        self.message_column = MESSAGE_COLUMN
 
     # -- data --------------------------------------------------------------------------------------
     def add(self, batch: list[LiveEntry]) -> None:
@@ -188,7 +225,15 @@ class LogLines(ScrollView, can_focus=True):
         self.entries.extend(batch)
         shown = batch if self._filter is None else [e for e in batch if self._filter(e)]
         removed = max(0, len(self.view) + len(shown) - self.max_lines)
+        if removed:  # the lines the view is about to drop no longer count for the host column
+            for i in range(min(removed, len(self.view))):
+                self._uncount(self.view[i].record.host)
+        hosts = self._hosts
+        for e in shown[-self.max_lines :]:
+            hosts[e.record.host] += 1
         self.view.extend(shown)
+        if shown or removed:
+            self._columns()
         if removed and self.cursor >= 0:
             self.cursor = max(0, self.cursor - removed)
         if shown and not self.following:
@@ -217,12 +262,42 @@ class LogLines(ScrollView, can_focus=True):
     def set_filter(self, predicate: Callable[[LiveEntry], bool] | None) -> None:
         self._filter = predicate
         self.view = deque((e for e in self.entries if predicate is None or predicate(e)), maxlen=self.max_lines)
+        self._hosts = Counter(e.record.host for e in self.view)
+        self._columns()
         self.cursor = min(self.cursor, len(self.view) - 1)
         self._cache.clear()
         self._resize()
         if self.following:
             self.scroll_end(animate=False, immediate=True)
         self.refresh()
+
+    def _uncount(self, host: str) -> None:
+        left = self._hosts[host] - 1
+        if left > 0:
+            self._hosts[host] = left
+        else:
+            del self._hosts[host]
+
+    @property
+    def hosts_shown(self) -> bool:
+        """The host column is on: the view's lines are of more than one host."""
+        return self._host_width > 0
+
+    def _columns(self) -> None:
+        """The host column's width (0: off) and the program column's, for the hosts and the width."""
+        if not several_hosts(self._hosts):
+            host_width, names = 0, {}
+        else:
+            names = host_names(sorted(self._hosts))
+            wide = self._width >= WIDE
+            host_width = min(HOST_WIDTH if wide else NARROW_HOST_WIDTH, max(len(n) for n in names.values()))
+        program_width = PROGRAM_WIDTH if not host_width or self._width >= WIDE else PROGRAM_WIDTH - host_width - 1
+        if (host_width, program_width, names) != (self._host_width, self._program_width, self._host_names):
+            self._host_width, self._program_width, self._host_names = host_width, program_width, names
+            self.message_column = 2 + 9 + (host_width + 1 if host_width else 0) + program_width + 1
+            self._cache.clear()
+            if self.wrap:
+                self._resize()
 
     @property
     def _width(self) -> int:
@@ -233,18 +308,19 @@ class LogLines(ScrollView, can_focus=True):
     def _resize(self) -> None:
         width = self._width
         if self.wrap:
-            self._starts = [0, *accumulate(self._rows_of(e, width) for e in self.view)]
+            column = self.message_column
+            self._starts = [0, *accumulate(self._rows_of(e, width, column) for e in self.view)]
             self.virtual_size = Size(width, self._starts[-1])
         else:
             self._starts = []
             self.virtual_size = Size(width, len(self.view))
 
     @staticmethod
-    def _rows_of(entry: LiveEntry, width: int) -> int:
+    def _rows_of(entry: LiveEntry, width: int, column: int = MESSAGE_COLUMN) -> int:
         """Rows a line takes when wrapped: the first row, then continuation rows under the message."""
         rec = entry.record
-        length = MESSAGE_COLUMN + len(rec.message if rec.fmt != "unknown" else rec.line)
-        room = max(10, width - MESSAGE_COLUMN)
+        length = column + len(rec.message if rec.fmt != "unknown" else rec.line)
+        room = max(10, width - column)
         return 1 if length <= width else 1 + -(-(length - width) // room)
 
     def _first_row(self, index: int) -> int:
@@ -296,16 +372,19 @@ class LogLines(ScrollView, can_focus=True):
         hit = self._cache.get(key)
         if hit is not None and hit[0] is entry:
             return hit[1]
-        text = entry_text(entry, self._part_styles())
+        column = self.message_column
+        text = entry_text(
+            entry, self._part_styles(), self._host_names.get(entry.record.host), self._host_width, self._program_width
+        )
         if self.wrap:
-            room = max(10, width - MESSAGE_COLUMN)
+            room = max(10, width - column)
             if part:
                 start = width + (part - 1) * room
                 text = Text.assemble(" " * (width - room), text[start : start + room], no_wrap=True)
         elif self.x:
             # scrolled sideways: the message moves, the time and the program stay
-            head = text[:MESSAGE_COLUMN]
-            head.append_text(text[MESSAGE_COLUMN + self.x :])
+            head = text[:column]
+            head.append_text(text[column + self.x :])
             text = head
         # wrapping, the first row is cut where the next one goes on; else an ellipsis says there is more
         text.truncate(width, overflow="crop" if self.wrap else "ellipsis", pad=True)
@@ -404,6 +483,7 @@ class LogLines(ScrollView, can_focus=True):
 
     def on_resize(self) -> None:
         self._cache.clear()
+        self._columns()  # the host column is narrower in a narrow view
         self._resize()
         if self.following:
             # the backfill can arrive before the first layout: stick to the end once the size is known
