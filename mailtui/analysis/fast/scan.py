@@ -28,6 +28,7 @@ import gzip
 import io
 import math
 import os
+import re
 import threading
 import zlib
 from collections import deque
@@ -45,7 +46,7 @@ from mailtui.logs.sanitize import MAX_LINE_BYTES, cut, decode
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.fields import _DOVECOT_KV, _DOVECOT_MAILPROC, _POSTFIX_CLIENT, _POSTFIX_KV
 from mailtui.recognizers.model import Match, Recognizer
-from mailtui.recognizers.summary import DELIVERY_TOTALS, ScanSummary
+from mailtui.recognizers.summary import DELIVERY_TOTALS, HostStats, ScanSummary
 
 BLOCK_BYTES = 8 << 20
 CHUNK = 1 << 20  # what reader.iter_lines reads at a time
@@ -81,6 +82,7 @@ _FAMILIES = (
     ("clamd", "clamav"),
     ("saslauthd", "saslauthd"),
 )
+_KNOWN_PROGRAM = "^(?:" + "|".join(re.escape(prefix) for prefix, _ in _FAMILIES) + ")"
 
 
 @dataclass
@@ -342,12 +344,20 @@ class _File:
             sp.is_not_null() & (pl.col("after") != "")
         )
         host, after = pl.col("host"), pl.col("after")
+        # a first word ending in ':' is Dovecot's own format, unless it is a known program: then the
+        # line is syslog written without its host (a central box's per-host file), which
+        # _after_stamp gives the parser's host; those few take the Python path
         own = pl.concat(
-            [iso.filter(pl.col("sep") == " ").select(keep), syslog.filter(host.str.ends_with(":")).select(keep)]
+            [
+                iso.filter(pl.col("sep") == " ").select(keep),
+                syslog.filter(host.str.ends_with(":") & ~host.str.contains(_KNOWN_PROGRAM)).select(keep),
+            ]
         )
-        tagged = syslog.filter(~host.str.ends_with(":") & after.str.contains(_TAG_START)).select("idx", "ts", "after")
+        tagged = syslog.filter(~host.str.ends_with(":") & after.str.contains(_TAG_START)).select(
+            "idx", "ts", "host", "after"
+        )
         msg = after.str.slice(after.str.find(":", literal=True) + 1)
-        tagged = tagged.select("idx", "ts", prog=after.str.slice(0, after.str.find(r"[\[:]")), msg=msg)
+        tagged = tagged.select("idx", "ts", "host", prog=after.str.slice(0, after.str.find(r"[\[:]")), msg=msg)
         msg = pl.col("msg")
         tagged = tagged.with_columns(msg=pl.when(msg.str.starts_with(" ")).then(msg.str.slice(1)).otherwise(msg))
         # family and Postfix daemon per distinct program name (a block has a handful), as
@@ -375,12 +385,12 @@ class _File:
         )
         dovecot = pl.concat(
             [
-                tagged.filter(pl.col("family") == "dovecot").select("idx", "ts", "msg"),
-                own.select("idx", "ts", msg=rest),
+                tagged.filter(pl.col("family") == "dovecot").select("idx", "ts", "host", "msg"),
+                own.select("idx", "ts", host=pl.lit(self.parser.host), msg=rest),
             ]
         )
         dovecot = self._dovecot(dovecot)
-        cols = ["idx", "ts", "family", "daemon", "level", "message"]
+        cols = ["idx", "ts", "host", "family", "daemon", "level", "message"]
         return pl.concat([postfix.select(cols), other.select(cols), dovecot.select(cols)])
 
     def _dovecot(self, df: pl.DataFrame) -> pl.DataFrame:
@@ -536,7 +546,7 @@ class _File:
         rid = rid.set(rid < 0, None)
         who_cols = self._fields(family, msgs, rid, who)
         return (
-            part.select("idx", "ts")
+            part.select("idx", "ts", "host")
             .with_columns(rid=rid, **who_cols, status=self._status(msgs, rid), unknown=pl.lit(False))
             .select(_COLUMNS)
         )
@@ -627,7 +637,7 @@ class _File:
                         status = "deferred"
                     elif "status=bounced" in record.message:
                         status = "bounced"
-            out.append((idx, ts, c, client, user, sender, status, record.fmt == "unknown"))
+            out.append((idx, ts, record.host, c, client, user, sender, status, record.fmt == "unknown"))
         return pl.DataFrame(out, schema=_SCHEMA, orient="row")
 
     # -- into the summary ------------------------------------------------------------------------------
@@ -687,6 +697,20 @@ class _File:
             stats_of[c].users[key] += n
         for key, n in agg["sender"]:
             s.senders[key] += n
+        for host, n, unknown, lo, hi, recognized in agg["hosts"]:
+            hs = s.hosts.get(host)
+            if hs is None:
+                hs = s.hosts[host] = HostStats()
+            hs.lines += n
+            hs.unparsed += unknown
+            hs.recognized += recognized
+            if lo is not None:
+                hs.first = lo if hs.first is None else min(hs.first, lo)
+                hs.last = hi if hs.last is None else max(hs.last, hi)
+        for host, c, n in agg["host_rid"]:
+            s.hosts[host].by_recognizer[recs[c].id] += n
+        for host, status, n in agg["host_status"]:
+            s.hosts[host].by_status[status] += n
 
 
 def _aggregate(frame: pl.DataFrame) -> dict[str, Any]:
@@ -711,8 +735,24 @@ def _aggregate(frame: pl.DataFrame) -> dict[str, Any]:
         counted(matched.drop_nulls("user"), "user"),
         counted(matched.drop_nulls("user"), "rid", "user"),
         counted(matched.filter(pl.col("sender").is_not_null() & (pl.col("sender") != "")), "sender"),
+        # per host (ScanSummary.hosts), hosts and their recognizers in first-seen order
+        lazy.group_by("host")
+        .agg(
+            n=pl.len(),
+            unknown=pl.col("unknown").sum(),
+            lo=ts.min(),
+            hi=ts.max(),
+            rec=pl.col("rid").count(),
+            at=idx.min(),
+        )
+        .sort("at")
+        .select("host", "n", "unknown", "lo", "hi", "rec"),
+        counted(matched, "host", "rid"),
+        counted(matched.drop_nulls("status"), "host", "status"),
     ]
-    head, per, status, client, rid_client, user, rid_user, sender = pl.collect_all(queries)
+    head, per, status, client, rid_client, user, rid_user, sender, hosts, host_rid, host_status = pl.collect_all(
+        queries
+    )
     out: dict[str, Any] = head.row(0, named=True)
     out.update(
         per=per.rows(),
@@ -722,6 +762,9 @@ def _aggregate(frame: pl.DataFrame) -> dict[str, Any]:
         user=user.rows(),
         rid_user=rid_user.rows(),
         sender=sender.rows(),
+        hosts=hosts.rows(),
+        host_rid=host_rid.rows(),
+        host_status=host_status.rows(),
     )
     return out
 
@@ -731,6 +774,7 @@ _MISSING = object()
 _SCHEMA = {
     "idx": pl.Int64,
     "ts": pl.Float64,
+    "host": pl.String,
     "rid": pl.Int32,
     "client": pl.String,
     "user": pl.String,
