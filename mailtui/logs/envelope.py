@@ -111,9 +111,16 @@ class EnvelopeParser:
     """Parse lines of any supported format into records (stateful only for year guessing)."""
 
     def __init__(
-        self, source: str = "", year_reference: float | None = None, record_type: type[LogRecord] = LogRecord
+        self,
+        source: str = "",
+        year_reference: float | None = None,
+        record_type: type[LogRecord] = LogRecord,
+        host: str = "",
     ) -> None:
         self.source = source
+        # the host of lines that name none (Dovecot's own file, fail2ban.log): the source's, from
+        # a per-host layout such as /var/log/hosts/%HOST%/dovecot.log (logs/sources.py)
+        self.host = host
         self.record_type = record_type  # the live view's entries are records with a match slot
         self.years = YearGuesser(year_reference)
         self._last_stamp = ""
@@ -124,7 +131,7 @@ class EnvelopeParser:
         """``sanitized``: the line already went through sanitize (the file readers do that)."""
         if not sanitized:
             line = clean(line)
-        rec = self.record_type(line=line, message=line, source=self.source, lineno=lineno)
+        rec = self.record_type(line=line, message=line, source=self.source, lineno=lineno, host=self.host)
         # fast path for "Mmm dd hh:mm:ss " (most lines of a busy log share the second before)
         if len(line) > 16 and line[15] == " " and line[12] == ":" and line[9] == ":" and line[6] == " ":
             stamp = line[:15]
@@ -197,7 +204,7 @@ class EnvelopeParser:
             rec.timestamp = None
         rec.cursor = str(entry.get("__CURSOR", ""))
         self._after_stamp(rec, clean(f"{host or '-'} {tag}: {message}"), "journal")
-        rec.host = host
+        rec.host = host or self.host
         return rec
 
     # -- pieces ------------------------------------------------------------------------------------
