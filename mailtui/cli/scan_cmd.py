@@ -60,18 +60,53 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _files(args: argparse.Namespace, cfg: Config) -> list[str]:
-    from mailtui.logs.locate import locate_logs
+JOURNAL = "journal:"  # a journal directory among the files: "journal:/var/log/journal/remote"
+
+
+def _files(args: argparse.Namespace, cfg: Config, hosts: dict[str, str]) -> list[str]:
+    """The files to read (and journal directories, as ``journal:DIR``); ``hosts`` gets each
+    pattern-matched file's host (/var/log/hosts/%HOST%/mail.log)."""
+    from mailtui.logs.locate import LogLocation, configured_files, locate_logs
     from mailtui.logs.reader import with_rotated
+    from mailtui.logs.sources import is_pattern
 
     files = list(args.files)
-    if not files:
-        files = [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable]
+    found: list[LogLocation] = []
+    if files:
+        # a quoted pattern the shell left alone: expanded like [logs] files
+        if any(is_pattern(f) and not os.path.exists(f) for f in files):
+            found = configured_files(files, "command line")
+            files = [loc.path for loc in found if loc.path]
+            if not files:
+                raise CliError(f"{', '.join(args.files)}: matches no file")
+    else:
+        found = locate_logs(cfg)
+        files = [loc.path for loc in found if loc.path and loc.usable]
+        for loc in found:
+            if loc.kind == "journald" and loc.directory:
+                if loc.problem:
+                    raise CliError(f"journal directory {loc.directory}: {loc.problem}")
+                files.append(JOURNAL + loc.directory)
         if not files:
             raise CliError("no readable log file found: name files to scan (see mailtui config)")
+    hosts.update((loc.path, loc.host) for loc in found if loc.path and loc.host)
     if args.rotated:
-        files = [f for name in files for f in (with_rotated(name) if name != "-" else [name])]
+        files = [
+            f
+            for name in files
+            for f in (with_rotated(name) if name not in ("-",) and not name.startswith(JOURNAL) else [name])
+        ]
     return files
+
+
+def _journal(directory: str, damaged: list[str]) -> Iterator[LogRecord]:
+    """Every mail record of a journal directory, as journalctl -D gives them (hosts from _HOSTNAME)."""
+    from mailtui.logs.journal import JournalFollower
+
+    follower = JournalFollower(directory=directory, follow=False)
+    yield from follower.read_all()
+    if follower.problem:
+        damaged.append(f"journal {directory}: {follower.problem}")
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
@@ -97,8 +132,11 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
 
     since = parse_time(args.since) if args.since else None
     until = parse_time(args.until) if args.until else None
-    files = _files(args, cfg)
+    hosts: dict[str, str] = {}
+    files = _files(args, cfg, hosts)
     for name in files:
+        if name.startswith(JOURNAL):
+            continue
         if name == "-":
             need_stdin("name files to scan instead of '-'")
         else:
@@ -124,10 +162,13 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
     outside, outside_first, outside_last = 0, float("inf"), float("-inf")
     damaged: list[str] = []
     for name in files:
-        mtime = os.path.getmtime(name) if name != "-" else None
-        parser = EnvelopeParser(source=name, year_reference=mtime)
-        for lineno, line in _readable(name, damaged):
-            record = parser.parse(line, lineno, sanitized=True)
+        if name.startswith(JOURNAL):
+            records = _journal(name[len(JOURNAL) :], damaged)
+        else:
+            mtime = os.path.getmtime(name) if name != "-" else None
+            parser = EnvelopeParser(source=name, year_reference=mtime, host=hosts.get(name, ""))
+            records = (parser.parse(line, lineno, sanitized=True) for lineno, line in _readable(name, damaged))
+        for record in records:
             ts = record.timestamp
             if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):
                 outside += 1

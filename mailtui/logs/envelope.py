@@ -211,10 +211,15 @@ class EnvelopeParser:
     def _after_stamp(self, rec: LogRecord, rest: str, fmt: str) -> None:
         host, _, after = rest.partition(" ")
         if host.endswith(":") or not after:
-            # Dovecot's own log has no host: "Nov 29 01:58:37 pop3-login: Info: ..."
-            self._dovecot_own(rec, rest)
-            return
-        rec.host = host
+            tag = _TAG.match(rest)
+            if tag is None or not _family(tag.group("prog")):
+                # Dovecot's own log has no host: "Nov 29 01:58:37 pop3-login: Info: ..."
+                self._dovecot_own(rec, rest)
+                return
+            # a syslog line without its host ("Feb 19 10:35:59 postfix/smtpd[7]: ..."): a
+            # central box's per-host file whose directory names the host (rec.host: the parser's)
+            host, after = "", rest
+        rec.host = host or self.host
         rec.fmt = fmt
         m = _TAG.match(after)
         if m is None:
