@@ -53,7 +53,9 @@ class JournalFollower:
         for f in self.files:
             argv += ["--file", f]
         if self.directory:
-            argv += ["-D", self.directory]
+            # --merge: with -f, journalctl (252) shows the newest boot only, and in a directory of
+            # many hosts (journal-remote) each host has boots of its own: all but one would vanish
+            argv += ["-D", self.directory, "--merge"]
         if not self.files:  # the system journal, or a directory of many hosts' (journal-remote)
             for unit in self.units:
                 argv += ["-u", unit]

@@ -177,7 +177,7 @@ class JournalRemote:
             text = reply.read().decode("utf-8", "replace")
         finally:
             conn.close()
-        if reply.status != 200:
+        if reply.status not in (200, 202):  # 202: accepted, written as it is processed
             raise RuntimeError(f"journal-remote answered {reply.status}: {text}")
 
     def _export(self, e: JournalEntry) -> bytes:
