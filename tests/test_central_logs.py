@@ -281,3 +281,41 @@ def test_journal_directory_followed_live_resumes_after_its_cursor(journal_box: J
     finally:
         follower.close()
     assert sorted((r.host, r.pid) for r in resumed) == [("mx1", 104), ("mx1", 105), ("mx2", 204), ("mx2", 205)]
+
+
+async def test_dashboard_shows_both_hosts_and_a_host_that_begins_later(
+    box: CentralRsyslog, senders: dict[str, SenderRsyslog]
+) -> None:
+    """The Logs pane of the real app over the box's patterns: mx1's lines at start, mx2's once it
+    begins to send (its files appear while the dashboard runs), each line with its host."""
+    import asyncio
+
+    from mailtui.ui.panes import LogsPane
+    from mailtui.ui.widgets.log_lines import LogLines
+    from tests.helpers import wait_lines
+    from tests.ui_apps import make_app
+
+    mx1, mx2 = senders["mx1"], senders["mx2"]
+    mx1.log("postfix/smtpd", 101, smtpd(1))
+    await asyncio.to_thread(wait_for, lambda: lines_in(box.hostless_log("mx1")) == 1, 20)
+    cfg = config.load(None, {"logs.files": [box.with_hosts, box.without_hosts], "logs.max_lines": 200})
+    app = make_app(cfg)
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 2)
+        pane = app.query_one(LogsPane)
+        assert "remote/*/mail.log (1 file)" in str(pane.border_title)
+        mx2.log("postfix/smtpd", 202, smtpd(2))
+        mx2.log("dovecot", 66, login("bob@example.org", 3))
+        await wait_lines(pilot, lines, 6, tries=400)
+        await pilot.pause(1.5)  # a re-expansion later: still each line once
+        entries = list(lines.entries)
+        assert Counter((e.host, e.source.split("/")[-3]) for e in entries) == {
+            ("mx1", "remote"): 1,
+            ("mx1", "hosts"): 1,
+            ("mx2", "remote"): 2,
+            ("mx2", "hosts"): 2,
+        }
+        title = str(pane.border_title)
+        assert "remote/*/mail.log (2 files)" in title and "hosts/%HOST%/mail.log (2 files)" in title
+        assert any(e.host == "mx2" and e.fields.get("user") == "bob@example.org" for e in entries)

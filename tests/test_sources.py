@@ -168,6 +168,14 @@ def test_a_line_without_host_takes_the_files_and_a_line_with_one_keeps_its_own()
     bare = parser.parse("Dec  1 10:00:00 postfix/smtpd[12]: connect from c.example.org[192.0.2.9]")
     assert (bare.host, bare.family, bare.daemon, bare.pid) == ("imap1", "postfix", "smtpd", 12)
     assert bare.message == "connect from c.example.org[192.0.2.9]"
+    # Dovecot through syslog, written without the host: its tag first, then the process
+    via_syslog = parser.parse("Dec  1 10:00:00 dovecot[66]: imap-login: Login: user=<ann>, rip=192.0.2.1")
+    assert (via_syslog.host, via_syslog.family, via_syslog.daemon, via_syslog.pid) == (
+        "imap1",
+        "dovecot",
+        "imap-login",
+        66,
+    )
     named = parser.parse("Dec  1 10:00:00 mx1 postfix/smtpd[12]: connect from c.example.org[192.0.2.9]")
     assert named.host == "mx1"
     f2b = parser.parse("2026-12-01 10:00:00,123 fail2ban.filter  [9]: INFO    [dovecot] Found 192.0.2.9")

@@ -63,9 +63,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 JOURNAL = "journal:"  # a journal directory among the files: "journal:/var/log/journal/remote"
 
 
-def _files(args: argparse.Namespace, cfg: Config, hosts: dict[str, str]) -> list[str]:
-    """The files to read (and journal directories, as ``journal:DIR``); ``hosts`` gets each
-    pattern-matched file's host (/var/log/hosts/%HOST%/mail.log)."""
+def _files(args: argparse.Namespace, cfg: Config, hosts: dict[str, str] | None = None) -> list[str]:
+    """The files to read; with ``hosts`` (scan) also journal directories, as ``journal:DIR``, and
+    ``hosts`` gets each pattern-matched file's host (/var/log/hosts/%HOST%/mail.log)."""
     from mailtui.logs.locate import LogLocation, configured_files, locate_logs
     from mailtui.logs.reader import with_rotated
     from mailtui.logs.sources import is_pattern
@@ -82,14 +82,15 @@ def _files(args: argparse.Namespace, cfg: Config, hosts: dict[str, str]) -> list
     else:
         found = locate_logs(cfg)
         files = [loc.path for loc in found if loc.path and loc.usable]
-        for loc in found:
+        for loc in found if hosts is not None else []:
             if loc.kind == "journald" and loc.directory:
                 if loc.problem:
                     raise CliError(f"journal directory {loc.directory}: {loc.problem}")
                 files.append(JOURNAL + loc.directory)
         if not files:
             raise CliError("no readable log file found: name files to scan (see mailtui config)")
-    hosts.update((loc.path, loc.host) for loc in found if loc.path and loc.host)
+    if hosts is not None:
+        hosts.update((loc.path, loc.host) for loc in found if loc.path and loc.host)
     if args.rotated:
         files = [
             f
