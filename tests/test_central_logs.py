@@ -319,3 +319,40 @@ async def test_dashboard_shows_both_hosts_and_a_host_that_begins_later(
         title = str(pane.border_title)
         assert "remote/*/mail.log (2 files)" in title and "hosts/%HOST%/mail.log (2 files)" in title
         assert any(e.host == "mx2" and e.fields.get("user") == "bob@example.org" for e in entries)
+
+
+def test_the_rigs_captured_postfix_lines_forwarded_by_two_hosts_mean_the_same_on_each(
+    box: CentralRsyslog, senders: dict[str, SenderRsyslog]
+) -> None:
+    """The Postfix lines the rig's real daemons wrote (mailtui/demo/data/mail.log), sent again by
+    mx1 and mx2 through their rsyslogs: on the box each host's lines are recognized as the
+    originals were, and the two hosts' identical queue IDs and pids stay apart by host."""
+    import re
+
+    from mailtui.logs.envelope import EnvelopeParser
+
+    captured = (Path(__file__).parent.parent / "mailtui" / "demo" / "data" / "mail.log").read_text().splitlines()
+    engine = default_engine()
+    originals = [EnvelopeParser().parse(text) for text in captured]
+    expected = Counter(m.recognizer.id for m in map(engine.recognize, originals) if m is not None)
+    assert sum(expected.values()) >= 10  # the capture is worth forwarding
+    tag = re.compile(r"\S+ +\d+ [\d:]+ \S+ (?P<tag>[^\[]+)\[(?P<pid>\d+)\]: (?P<msg>.*)")
+    for text in captured:
+        m = tag.match(text)
+        assert m is not None, text
+        for sender in senders.values():
+            sender.log(m["tag"], int(m["pid"]), m["msg"])
+    for host in senders:
+        wait_for(lambda h=host: lines_in(box.mail_log(h)) == len(captured), 30, what=f"{host}'s lines")
+    cfg = config.load(None, {"logs.files": [box.with_hosts]})
+    live = LiveLogs(locate_logs(cfg), default_engine(), backfill=1000)
+    try:
+        entries = collect(live, 2 * len(captured))
+    finally:
+        live.close()
+    assert len(entries) == 2 * len(captured)
+    for host in senders:
+        mine = [e for e in entries if e.host == host]
+        assert [e.message for e in mine] == [r.message for r in originals]
+        assert [(e.program, e.pid) for e in mine] == [(r.program, r.pid) for r in originals]
+        assert Counter(e.match.recognizer.id for e in mine if e.match is not None) == expected

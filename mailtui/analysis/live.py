@@ -8,7 +8,6 @@ a second for sources without file events (journald, missed events).
 from __future__ import annotations
 
 import asyncio
-import fnmatch
 import os
 import time
 from collections.abc import AsyncIterator
@@ -94,7 +93,7 @@ class LiveLogs:
         #: [logs] files patterns, expanded again while running (a new host's file joins in), and
         #: each one's note (matches nothing yet, too many)
         self.patterns: dict[str, str] = {}
-        self._followed: set[str] = set()
+        self._followed: dict[str, str] = {}  # path -> the pattern it came from ("" for none)
         self._expanded_at = time.monotonic()
         for loc in locations:
             if loc.kind == "journald":
@@ -103,13 +102,13 @@ class LiveLogs:
             elif loc.kind == "pattern":
                 self.patterns[loc.pattern] = loc.note
             elif loc.path:
-                self._follow(loc.path, loc.host, backfill)
+                self._follow(loc.path, loc.host, backfill, pattern=loc.pattern)
         self._lineno: dict[str, int] = {}
 
-    def _follow(self, path: str, host: str, backfill: int, from_start: bool = False) -> None:
+    def _follow(self, path: str, host: str, backfill: int, from_start: bool = False, pattern: str = "") -> None:
         if path in self._followed:
             return
-        self._followed.add(path)
+        self._followed[path] = pattern
         follower = FileFollower(path, backfill=backfill, from_start=from_start)
         self.files.append((follower, EnvelopeParser(source=path, record_type=LiveEntry, host=host)))
 
@@ -124,7 +123,7 @@ class LiveLogs:
             self.patterns[text] = pattern.note(total)
             for path, host in matches:
                 if path not in self._followed:
-                    self._follow(path, host, self.backfill, from_start=True)
+                    self._follow(path, host, self.backfill, from_start=True, pattern=text)
                     added += 1
         return added
 
@@ -157,22 +156,16 @@ class LiveLogs:
         by_pattern = dict.fromkeys(self.patterns, 0)
         names = []
         for follower, parser in self.files:
-            pattern = self._pattern_of(follower.path)
-            if pattern is None:
-                names.append(os.path.basename(parser.source))
-            else:
+            pattern = self._followed.get(follower.path, "")
+            if pattern in by_pattern:
                 by_pattern[pattern] += 1
+            else:
+                names.append(os.path.basename(parser.source))
         names += [f"{_short(p)} ({plural(n, 'file')})" for p, n in by_pattern.items() if n]
         names += [f.name for f, _ in self.containers]
         if self.journal is not None:
             names.append(f"journal {self.journal.directory}" if self.journal.directory else "journald")
         return names
-
-    def _pattern_of(self, path: str) -> str | None:
-        for text in self.patterns:
-            if fnmatch.fnmatchcase(path, Pattern(text).glob):
-                return text
-        return None
 
     def problems(self) -> list[str]:
         out = [f"{p}: {note}" for p, note in self.patterns.items() if note]
