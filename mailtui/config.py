@@ -160,7 +160,7 @@ def log_pattern_problem(text: str) -> str:
             prefix, suffix = part.split(HOST)
             if WILD.search(prefix) or WILD.search(suffix):
                 return f"{text!r}: the path part with %HOST% must hold no other wildcard"
-    if (HOST in text or WILD.search(text)) and parts[-1] in (HOST, "", "*"):
+    if (HOST in text or WILD.search(text)) and parts[-1] in (HOST, ""):
         return f"{text!r}: a pattern must end in a file name (such as %HOST%/mail.log)"
     if "**" in text:
         return f"{text!r}: ** (any depth) is not supported; use one * per directory level"

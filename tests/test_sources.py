@@ -194,3 +194,34 @@ def test_scan_reads_a_quoted_pattern_with_each_files_host(tmp_path: Path, capsys
     assert code == 0
     assert report["files"] == [str(tmp_path / h / "mail.log") for h in ("mx1", "mx2")]
     assert report["lines"] == 4
+
+
+async def test_dashboard_warns_of_an_empty_pattern_then_shows_the_first_hosts_lines(tmp_path: Path) -> None:
+    from mailtui.ui.panes import LogsPane
+    from mailtui.ui.widgets.log_lines import LogLines
+    from tests.helpers import wait_lines
+    from tests.ui_apps import make_app
+
+    pattern = str(tmp_path / "hosts" / "%HOST%" / "mail.log")
+    app = make_app(config.load(None, {"logs.files": [pattern], "logs.max_lines": 200}))
+    async with app.run_test(size=(120, 35)) as pilot:
+        pane = app.query_one(LogsPane)
+        for _ in range(100):
+            if "matches no file yet" in str(pane.status.render()):
+                break
+            await pilot.pause(0.05)
+        assert f"{pattern}: matches no file yet" in str(pane.status.render()) and pane.status.display
+        (tmp_path / "hosts" / "imap1").mkdir(parents=True)
+        (tmp_path / "hosts" / "imap1" / "mail.log").write_text(
+            "Dec  1 10:00:00 imap-login: Info: Login: user=<ann@example.org>, method=PLAIN, rip=192.0.2.7, "
+            "lip=192.0.2.1, mpid=7, session=<abcdefgh>\n" + hostless(1)
+        )
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 2, tries=200)
+        assert [(e.host, e.family) for e in lines.entries] == [("imap1", "dovecot"), ("imap1", "postfix")]
+        for _ in range(100):
+            if not pane.status.display:
+                break
+            await pilot.pause(0.05)
+        assert not pane.status.display  # the warning went with the first file
+        assert "hosts/%HOST%/mail.log (1 file)" in str(pane.border_title)

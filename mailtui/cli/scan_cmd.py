@@ -95,7 +95,7 @@ def _files(args: argparse.Namespace, cfg: Config, hosts: dict[str, str] | None =
         files = [
             f
             for name in files
-            for f in (with_rotated(name) if name not in ("-",) and not name.startswith(JOURNAL) else [name])
+            for f in (with_rotated(name) if name != "-" and not name.startswith(JOURNAL) else [name])
         ]
     return files
 
