@@ -356,3 +356,32 @@ def test_the_rigs_captured_postfix_lines_forwarded_by_two_hosts_mean_the_same_on
         assert [e.message for e in mine] == [r.message for r in originals]
         assert [(e.program, e.pid) for e in mine] == [(r.program, r.pid) for r in originals]
         assert Counter(e.match.recognizer.id for e in mine if e.match is not None) == expected
+
+
+async def test_dashboard_reads_the_journal_directory_by_host(journal_box: JournalRemote) -> None:
+    import asyncio
+
+    from mailtui.ui.panes import LogsPane
+    from mailtui.ui.widgets.log_lines import LogLines
+    from tests.helpers import wait_lines
+    from tests.ui_apps import make_app
+
+    upload_both(journal_box, 1, 2)
+    await asyncio.to_thread(wait_for, lambda: journal_count(journal_box.dir) == 5, 20)
+    cfg = config.load(None, {"logs.journal_dir": str(journal_box.dir), "logs.max_lines": 200})
+    app = make_app(cfg)
+    async with app.run_test(size=(120, 35)) as pilot:
+        lines = app.query_one(LogLines)
+        await wait_lines(pilot, lines, 4, tries=400)
+        await asyncio.to_thread(upload_both, journal_box, 3, 1)  # while the dashboard runs
+        await wait_lines(pilot, lines, 6, tries=400)
+        await pilot.pause(0.5)
+        assert sorted((e.host, e.pid) for e in lines.entries) == [
+            ("mx1", 101),
+            ("mx1", 102),
+            ("mx1", 103),
+            ("mx2", 201),
+            ("mx2", 202),
+            ("mx2", 203),
+        ]
+        assert f"journal {journal_box.dir}" in str(app.query_one(LogsPane).border_title)
