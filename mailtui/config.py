@@ -13,6 +13,7 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
+import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,10 +48,18 @@ class Setting:
 
 
 SCHEMA: dict[str, Setting] = {
-    "logs.files": Setting([], list, "log files to watch instead of the auto-detected ones"),
+    "logs.files": Setting(
+        [],
+        list,
+        "log files to watch instead of the auto-detected ones; patterns such as /var/log/remote/*/mail.log "
+        "or /var/log/hosts/%HOST%/mail.log follow every host's file (the directory names the host)",
+    ),
     "logs.mail": Setting("", str, "the syslog mail log (auto: /var/log/mail.log, /var/log/maillog, ...)"),
     "logs.dovecot": Setting("", str, "Dovecot's own log_path file (auto: doveconf -h log_path)"),
     "logs.fail2ban": Setting("", str, "fail2ban's log (auto: its logtarget)"),
+    "logs.journal_dir": Setting(
+        "", str, "a journal directory read with journalctl -D (systemd-journal-remote's output), each entry's host"
+    ),
     "logs.journald": Setting(
         "auto", str, "read journald: auto (when no mail log file exists), yes, no", choices=("auto", "yes", "no")
     ),
@@ -137,8 +146,36 @@ def _nameserver(value: str) -> str:
     return value
 
 
-# extra checks on string settings: raise ValueError with the reason
-CHECKS = {"dns.nameserver": _nameserver}
+HOST = "%HOST%"  # in a [logs] files pattern: the path part that names the host
+WILD = re.compile(r"[*?\[]")
+
+
+def log_pattern_problem(text: str) -> str:
+    """Why a ``[logs] files`` entry is not a usable pattern ("" when it is, or is a plain path)."""
+    if text.count(HOST) > 1:
+        return f"{text!r}: %HOST% may stand only once in a path"
+    parts = text.split("/")
+    for part in parts:
+        if HOST in part:
+            prefix, suffix = part.split(HOST)
+            if WILD.search(prefix) or WILD.search(suffix):
+                return f"{text!r}: the path part with %HOST% must hold no other wildcard"
+    if (HOST in text or WILD.search(text)) and parts[-1] in (HOST, ""):
+        return f"{text!r}: a pattern must end in a file name (such as %HOST%/mail.log)"
+    if "**" in text:
+        return f"{text!r}: ** (any depth) is not supported; use one * per directory level"
+    return ""
+
+
+def _log_file(value: str) -> str:
+    problem = log_pattern_problem(value)
+    if problem:
+        raise ValueError(problem)
+    return value
+
+
+# extra checks on string settings (and on each string of a list): raise ValueError with the reason
+CHECKS = {"dns.nameserver": _nameserver, "logs.files": _log_file}
 
 
 @dataclass
@@ -170,8 +207,14 @@ def _coerce(key: str, value: Any, source: str) -> Any:
     if kind is list:
         if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
             raise ConfigError(f"{where} must be a list of strings, got {_shown(value)}")
+        check = CHECKS.get(key)
         for v in value:
             _check_text(where, v)
+            if check is not None:
+                try:
+                    check(v)
+                except ValueError as exc:
+                    raise ConfigError(f"{where}: {exc}") from None
         return list(value)
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{where} must be {setting.allowed()}, got {type(value).__name__}")

@@ -18,16 +18,19 @@ from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.journal import JournalFollower
 from mailtui.logs.locate import LogLocation
+from mailtui.logs.sources import HOST, Pattern
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.model import Match, MatchedFields, Recognizer, match_fields
 from mailtui.recognizers.recognition import Recognition, RecognizedLine
+from mailtui.system.units import plural
 
 if TYPE_CHECKING:
     from mailtui.containers.follow import ContainerLogFollower
     from mailtui.containers.setup import ContainerSetup
 
 DEBOUNCE_MS = 50
+EXPAND_EVERY = 1.0  # seconds between re-expansions of the [logs] files patterns (new hosts)
 STEP_MS = 10
 FALLBACK_MS = 1000
 
@@ -86,15 +89,43 @@ class LiveLogs:
         self.containers: list[tuple[ContainerLogFollower, EnvelopeParser]] = []
         if containers is not None and containers.active:
             self._follow_containers(containers, backfill)
+        self.backfill = backfill
+        #: [logs] files patterns, expanded again while running (a new host's file joins in), and
+        #: each one's note (matches nothing yet, too many)
+        self.patterns: dict[str, str] = {}
+        self._followed: dict[str, str] = {}  # path -> the pattern it came from ("" for none)
+        self._expanded_at = time.monotonic()
         for loc in locations:
             if loc.kind == "journald":
-                self.journal = JournalFollower(backfill=backfill)
+                self.journal = JournalFollower(directory=loc.directory, backfill=backfill)
                 self.journal.use_record_type(LiveEntry)
+            elif loc.kind == "pattern":
+                self.patterns[loc.pattern] = loc.note
             elif loc.path:
-                self.files.append(
-                    (FileFollower(loc.path, backfill=backfill), EnvelopeParser(source=loc.path, record_type=LiveEntry))
-                )
+                self._follow(loc.path, loc.host, backfill, pattern=loc.pattern)
         self._lineno: dict[str, int] = {}
+
+    def _follow(self, path: str, host: str, backfill: int, from_start: bool = False, pattern: str = "") -> None:
+        if path in self._followed:
+            return
+        self._followed[path] = pattern
+        follower = FileFollower(path, backfill=backfill, from_start=from_start)
+        self.files.append((follower, EnvelopeParser(source=path, record_type=LiveEntry, host=host)))
+
+    def expand_patterns(self) -> int:
+        """Follow the files the patterns match now and did not before (a host that began to send):
+        each from its start, as it is new. Returns how many files were added."""
+        self._expanded_at = time.monotonic()
+        added = 0
+        for text in self.patterns:
+            pattern = Pattern(text)
+            matches, total = pattern.expand()
+            self.patterns[text] = pattern.note(total)
+            for path, host in matches:
+                if path not in self._followed:
+                    self._follow(path, host, self.backfill, from_start=True, pattern=text)
+                    added += 1
+        return added
 
     def _follow_containers(self, setup: ContainerSetup, backfill: int) -> None:
         """The appliance's mail containers, each followed through the engine (a thread each);
@@ -120,16 +151,29 @@ class LiveLogs:
 
     @property
     def names(self) -> list[str]:
-        # a file's parser is named after its path, or after its container (docker-mailserver)
-        names = [os.path.basename(p.source) for _, p in self.files]
+        # a file's parser is named after its path, or after its container (docker-mailserver);
+        # the files of a pattern are one name with their count: a central box has dozens
+        by_pattern = dict.fromkeys(self.patterns, 0)
+        names = []
+        for follower, parser in self.files:
+            pattern = self._followed.get(follower.path, "")
+            if pattern in by_pattern:
+                by_pattern[pattern] += 1
+            else:
+                names.append(os.path.basename(parser.source))
+        names += [f"{_short(p)} ({plural(n, 'file')})" for p, n in by_pattern.items() if n]
         names += [f.name for f, _ in self.containers]
-        return names + (["journald"] if self.journal else [])
+        if self.journal is not None:
+            names.append(f"journal {self.journal.directory}" if self.journal.directory else "journald")
+        return names
 
     def problems(self) -> list[str]:
-        out = [f"{f.path}: {f.status.problem}" for f, _ in self.files if f.status.problem]
+        out = [f"{p}: {note}" for p, note in self.patterns.items() if note]
+        out += [f"{f.path}: {f.status.problem}" for f, _ in self.files if f.status.problem]
         out += [f"{f.name}: {f.problem}" for f, _ in self.containers if f.problem]
         if self.journal and self.journal.problem:
-            out.append(f"journald: {self.journal.problem}")
+            where = f"journal {self.journal.directory}" if self.journal.directory else "journald"
+            out.append(f"{where}: {self.journal.problem}")
         return out
 
     @property
@@ -139,10 +183,14 @@ class LiveLogs:
 
     def watch_dirs(self) -> list[str]:
         dirs = {os.path.dirname(os.path.abspath(f.path)) for f, _ in self.files}
+        # where a pattern's new files appear: the directory above its first wildcard
+        dirs.update(_fixed_dir(p) for p in self.patterns)
         return sorted(d for d in dirs if os.path.isdir(d))
 
     def poll(self) -> list[LiveEntry]:
         entries: list[LiveEntry] = []
+        if self.patterns and time.monotonic() - self._expanded_at >= EXPAND_EVERY:
+            self.expand_patterns()
         recognize = self.engine.recognize
         for follower, parser in self.files:
             lines = follower.poll()
@@ -196,20 +244,24 @@ class LiveLogs:
                 except asyncio.TimeoutError:
                     pass
             return
-        async for _changes in awatch(
-            *dirs,
-            debounce=DEBOUNCE_MS,
-            step=STEP_MS,
-            stop_event=stop,
-            rust_timeout=FALLBACK_MS,
-            yield_on_timeout=True,
-            recursive=False,
-        ):
-            batch = await asyncio.to_thread(self.poll)
-            if batch:
-                yield batch
-            async for more in self._drain(stop):
-                yield more
+        while not stop.is_set():
+            async for _changes in awatch(
+                *dirs,
+                debounce=DEBOUNCE_MS,
+                step=STEP_MS,
+                stop_event=stop,
+                rust_timeout=FALLBACK_MS,
+                yield_on_timeout=True,
+                recursive=False,
+            ):
+                batch = await asyncio.to_thread(self.poll)
+                if batch:
+                    yield batch
+                async for more in self._drain(stop):
+                    yield more
+                if self.patterns and self.watch_dirs() != dirs:
+                    break  # a new host's directory: watch it too (a new watcher, same loop)
+            dirs = self.watch_dirs()
 
     async def _drain(self, stop: asyncio.Event) -> AsyncIterator[list[LiveEntry]]:
         """The rest of a burst, one bounded poll at a time, without waiting for a file event."""
@@ -225,3 +277,19 @@ class LiveLogs:
             cfollower.close()
         if self.journal is not None:
             self.journal.close()
+
+
+def _short(pattern: str) -> str:
+    """A pattern's last three path parts: remote/*/mail.log, hosts/%HOST%/mail.log."""
+    return "/".join(pattern.split("/")[-3:])
+
+
+def _fixed_dir(pattern: str) -> str:
+    """The deepest directory of a pattern without a wildcard: where its new files appear."""
+    parts = pattern.split("/")
+    fixed: list[str] = []
+    for part in parts[:-1]:
+        if HOST in part or any(c in part for c in "*?["):
+            break
+        fixed.append(part)
+    return os.path.abspath("/".join(fixed) or ".")

@@ -123,7 +123,15 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     print_table([[r["key"], _shown(r["in_force"]), r["in_force_from"]] for r in rows], ["setting", "in force", "from"])
     if not args.no_logs:
         out.write("\nlogs:\n")
-        table = [[loc.kind, loc.path or "(journal)", loc.origin, loc.problem or "ok"] for loc in logs]
+        table = [
+            [
+                loc.kind,
+                loc.shown + (f" (host {loc.host})" if loc.host else ""),
+                loc.origin,
+                loc.problem or loc.note or "ok",
+            ]
+            for loc in logs
+        ]
         if table:
             print_table(table, ["kind", "path", "found by", "status"])
         else:

@@ -7,7 +7,7 @@ import os
 import sys
 import textwrap
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TextIO
@@ -80,18 +80,54 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def _files(args: argparse.Namespace, cfg: Config) -> list[str]:
-    from mailtui.logs.locate import locate_logs
+JOURNAL = "journal:"  # a journal directory among the files: "journal:/var/log/journal/remote"
+
+
+def _files(args: argparse.Namespace, cfg: Config, hosts: dict[str, str] | None = None) -> list[str]:
+    """The files to read; with ``hosts`` (scan) also journal directories, as ``journal:DIR``, and
+    ``hosts`` gets each pattern-matched file's host (/var/log/hosts/%HOST%/mail.log)."""
+    from mailtui.logs.locate import LogLocation, configured_files, locate_logs
     from mailtui.logs.reader import with_rotated
+    from mailtui.logs.sources import is_pattern
 
     files = list(args.files)
-    if not files:
-        files = [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable]
+    found: list[LogLocation] = []
+    if files:
+        # a quoted pattern the shell left alone: expanded like [logs] files
+        if any(is_pattern(f) and not os.path.exists(f) for f in files):
+            found = configured_files(files, "command line")
+            files = [loc.path for loc in found if loc.path]
+            if not files:
+                raise CliError(f"{', '.join(args.files)}: matches no file")
+    else:
+        found = locate_logs(cfg)
+        files = [loc.path for loc in found if loc.path and loc.usable]
+        for loc in found if hosts is not None else []:
+            if loc.kind == "journald" and loc.directory:
+                if loc.problem:
+                    raise CliError(f"journal directory {loc.directory}: {loc.problem}")
+                files.append(JOURNAL + loc.directory)
         if not files:
             raise CliError("no readable log file found: name files to scan (see mailtui config)")
+    if hosts is not None:
+        hosts.update((loc.path, loc.host) for loc in found if loc.path and loc.host)
     if args.rotated:
-        files = [f for name in files for f in (with_rotated(name) if name != "-" else [name])]
+        files = [
+            f
+            for name in files
+            for f in (with_rotated(name) if name != "-" and not name.startswith(JOURNAL) else [name])
+        ]
     return files
+
+
+def _journal(directory: str, damaged: list[str]) -> Iterator[LogRecord]:
+    """Every mail record of a journal directory, as journalctl -D gives them (hosts from _HOSTNAME)."""
+    from mailtui.logs.journal import JournalFollower
+
+    follower = JournalFollower(directory=directory, follow=False)
+    yield from follower.read_all()
+    if follower.problem:
+        damaged.append(f"journal {directory}: {follower.problem}")
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
@@ -113,9 +149,12 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
 
     since = parse_time(args.since) if args.since else None
     until = parse_time(args.until) if args.until else None
-    files = _files(args, cfg)
+    hosts: dict[str, str] = {}  # a pattern-matched file -> the host its path names
+    files = _files(args, cfg, hosts)
     streams = False  # stdin, a pipe or a device: read once, in one process
     for name in files:
+        if name.startswith(JOURNAL):
+            continue
         if name == "-":
             need_stdin("name files to scan instead of '-'")
             streams = True
@@ -133,7 +172,18 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
     opts = ScanOptions(since, until, unknown=args.unknown, events=bool(args.json and args.events))
     # events carry context diagnoses: the correlation (and the explainer) run only then
     explainer = _explainer(cfg) if opts.events else None
-    which, jobs = _choose_engine(args, files, streams)
+    # journal directories and per-host files (a central box) are read by the reference engine only
+    one_process = bool(hosts) or any(f.startswith(JOURNAL) for f in files)
+    if one_process:
+        if args.engine not in (None, "python"):
+            print(
+                f"mailtui scan: --engine {args.engine} reads no journal directory or per-host file yet: "
+                "using --engine python",
+                file=sys.stderr,
+            )
+        which, jobs = "python", 1
+    else:
+        which, jobs = _choose_engine(args, files, streams)
     progress = sys.stderr.isatty() and not opts.events
     if which == "parallel":
         from mailtui.cli.scan_parallel import scan_parallel
@@ -146,7 +196,7 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
 
         outcome = importlib.import_module(FAST_MODULE).scan(files, opts, engine, explainer, sys.stdout, progress)
     else:
-        outcome = _scan_python(files, opts, engine, explainer, sys.stdout, progress)
+        outcome = _scan_python(files, opts, engine, explainer, sys.stdout, progress, hosts)
     if outcome.exit is not None:
         return outcome.exit
     summary, unknown = outcome.summary, outcome.unknown
@@ -296,8 +346,10 @@ def _scan_python(
     explainer: Explainer | None,
     out: TextIO,
     progress: bool,
+    hosts: dict[str, str] | None = None,
 ) -> ScanOutcome:
-    """The reference engine: every line in this process, in file order."""
+    """The reference engine: every line in this process, in file order (``hosts``: the host a
+    pattern-matched file's path names; ``journal:DIR`` names: a journal directory)."""
     from mailtui.analysis.correlate import Correlator, context
     from mailtui.logs.envelope import EnvelopeParser
     from mailtui.recognizers.explain import context_dict
@@ -311,11 +363,16 @@ def _scan_python(
     started = time.monotonic()
     # lines left out by --since/--until are only counted when skipped: lines in range cost nothing more
     outside, outside_first, outside_last = 0, float("inf"), float("-inf")
+    hosts = hosts or {}
     for name in files:
-        mtime = os.path.getmtime(name) if name != "-" else None
-        parser = EnvelopeParser(source=name, year_reference=mtime)
-        for lineno, line in _readable(name, result.damaged):
-            record = parser.parse(line, lineno, sanitized=True)
+        records: Iterable[LogRecord]
+        if name.startswith(JOURNAL):
+            records = _journal(name[len(JOURNAL) :], result.damaged)
+        else:
+            mtime = os.path.getmtime(name) if name != "-" else None
+            parser = EnvelopeParser(source=name, year_reference=mtime, host=hosts.get(name, ""))
+            records = (parser.parse(line, lineno, sanitized=True) for lineno, line in _readable(name, result.damaged))
+        for record in records:
             ts = record.timestamp
             if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):
                 outside += 1

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from mailtui.core.record import LogRecord
@@ -52,14 +53,16 @@ class JournalFollower:
         for f in self.files:
             argv += ["--file", f]
         if self.directory:
-            argv += ["-D", self.directory]
-        if not self.files and not self.directory:
+            # --merge: with -f, journalctl (252) shows the newest boot only, and in a directory of
+            # many hosts (journal-remote) each host has boots of its own: all but one would vanish
+            argv += ["-D", self.directory, "--merge"]
+        if not self.files:  # the system journal, or a directory of many hosts' (journal-remote)
             for unit in self.units:
                 argv += ["-u", unit]
         if self.cursor:
             argv += ["--after-cursor", self.cursor]
-        else:
-            argv += ["-n", str(self.backfill)]
+        elif self.backfill >= 0:
+            argv += ["-n", str(self.backfill)]  # else: all of it (scan)
         if self.follow:
             argv.append("-f")
         return argv
@@ -157,6 +160,45 @@ class JournalFollower:
             self._failed()
         if self.follow:
             self.restarts += 1  # the next poll starts it again after self.cursor
+
+    def read_all(self, deadline: float = 3600.0) -> Iterator[LogRecord]:
+        """Every record, start to end, for ``scan`` (no -f, no -n): journalctl's output is read as it
+        comes, a line at a time, each capped at MAX_LINE; ``problem`` says why it ended early."""
+        exe = find_tool("journalctl")
+        if exe is None:
+            self.problem = "journalctl is not installed"
+            return
+        follow, backfill = self.follow, self.backfill
+        self.follow, self.backfill = False, -1
+        try:
+            argv = self.argv()
+        finally:
+            self.follow, self.backfill = follow, backfill
+        proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        assert proc.stdout is not None and proc.stderr is not None
+        ends = time.monotonic() + deadline
+        try:
+            while True:
+                raw = proc.stdout.readline(MAX_LINE)
+                if not raw:
+                    break
+                if not raw.endswith(b"\n"):  # longer than MAX_LINE: skip the rest of it
+                    while raw and not raw.endswith(b"\n"):
+                        raw = proc.stdout.readline(MAX_LINE)
+                    continue
+                rec = self._record(raw)
+                if rec is not None:
+                    yield rec
+                if time.monotonic() > ends:
+                    self.problem = f"journalctl: stopped after {deadline:.0f} s"
+                    break
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            err = proc.stderr.read(4096).decode("utf-8", "replace").strip()
+            if proc.returncode not in (0, -9) and err:
+                self.problem = f"journalctl: {err.splitlines()[-1]}"
 
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from mailtui.config import Config
 from mailtui.logs.reader import only_regular, special_kind
+from mailtui.logs.sources import Pattern, is_pattern
 from mailtui.mta.run import find_tool, run_tool
 
 DISTRO_MAIL_LOGS = ("/var/log/mail.log", "/var/log/maillog", "/var/log/mail")
@@ -23,17 +24,30 @@ FAIL2BAN_CONF_DIR = Path("/etc/fail2ban")
 
 @dataclass(frozen=True)
 class LogLocation:
-    kind: str  # mail | dovecot | fail2ban | journald | file
-    path: str  # empty for journald
+    kind: str  # mail | dovecot | fail2ban | journald | file | pattern
+    path: str  # empty for journald and for a pattern itself
     origin: str  # why this path was chosen
     problem: str = ""  # empty when readable
+    host: str = ""  # the host of its lines that name none (from a pattern's %HOST% or * directory)
+    pattern: str = ""  # the [logs] files pattern it came from (kind "pattern": the pattern itself)
+    directory: str = ""  # journald: a journal directory (-D) instead of the system journal
+    note: str = ""  # a warning that is no error: a pattern that matches no file yet
 
     @property
     def usable(self) -> bool:
         return not self.problem
 
+    @property
+    def shown(self) -> str:
+        """The path as an admin recognizes it: the file, the pattern, the journal directory."""
+        return self.path or self.pattern or self.directory or "(journal)"
+
     def to_dict(self) -> dict[str, str]:
-        return {"kind": self.kind, "path": self.path, "origin": self.origin, "problem": self.problem}
+        out = {"kind": self.kind, "path": self.path, "origin": self.origin, "problem": self.problem}
+        for key in ("host", "pattern", "directory", "note"):
+            if getattr(self, key):
+                out[key] = getattr(self, key)
+        return out
 
 
 def access_problem(path: str, follow: bool = False) -> str:
@@ -108,10 +122,43 @@ def fail2ban_setting(name: str, conf_dir: Path = FAIL2BAN_CONF_DIR) -> str:
     return parser.get("Definition", name, fallback="").strip()
 
 
+def configured_files(entries: list[str], origin: str) -> list[LogLocation]:
+    """``[logs] files``: plain paths as they are; a pattern as one "pattern" location (with its
+    note when it matches nothing) followed by a "file" location per matching file."""
+    found: list[LogLocation] = []
+    for entry in entries:
+        if not is_pattern(entry):
+            found.append(_located("file", entry, origin))
+            continue
+        pattern = Pattern(entry)
+        matches, total = pattern.expand()
+        found.append(LogLocation("pattern", "", origin, pattern=entry, note=pattern.note(total)))
+        for path, host in matches:
+            loc = _located("file", path, origin)
+            found.append(LogLocation("file", path, origin, loc.problem, host=host, pattern=entry))
+    return found
+
+
+def journal_dir_location(directory: str, origin: str) -> LogLocation:
+    """``[logs] journal_dir``: a directory of journal files (systemd-journal-remote's), read with -D."""
+    problem = "" if find_tool("journalctl") else "journalctl is not installed"
+    if not problem:
+        if not os.path.isdir(directory):
+            problem = "does not exist" if not os.path.exists(directory) else "is not a directory"
+        elif not os.access(directory, os.R_OK | os.X_OK):
+            problem = "permission denied: run as root or join group systemd-journal or adm"
+    return LogLocation("journald", "", origin, problem, directory=directory)
+
+
 def locate_logs(cfg: Config) -> list[LogLocation]:
     """Return every log mailtui should follow, each with its origin and any access problem."""
+    central: list[LogLocation] = []
+    if cfg["logs.journal_dir"]:
+        central.append(journal_dir_location(cfg["logs.journal_dir"], cfg.sources["logs.journal_dir"]))
     if cfg["logs.files"]:
-        return [_located("file", p, cfg.sources["logs.files"]) for p in cfg["logs.files"]]
+        return configured_files(cfg["logs.files"], cfg.sources["logs.files"]) + central
+    if central:
+        return central  # a central log box: its journal directory is the mail log
     found: list[LogLocation] = []
     if cfg["logs.mail"]:
         found.append(_located("mail", cfg["logs.mail"], cfg.sources["logs.mail"]))

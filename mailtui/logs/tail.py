@@ -54,6 +54,9 @@ def _problem(exc: OSError) -> str:
 class FileFollower:
     path: str
     backfill: int = 500
+    #: read the file from its start, without back-fill: a file that appeared while running (a
+    #: new host's log under a [logs] files pattern) is all new
+    from_start: bool = False
     status: TailStatus = field(init=False)
     _fd: int | None = field(default=None, init=False)
     _ino: tuple[int, int] | None = field(default=None, init=False)
@@ -68,6 +71,7 @@ class FileFollower:
 
     def __post_init__(self) -> None:
         self.status = TailStatus(self.path)
+        self._started = self.from_start
 
     # -- public ------------------------------------------------------------------------------------
     def poll(self) -> list[str]:
