@@ -33,6 +33,7 @@ class LogsSettings:
     mail: str
     dovecot: str
     fail2ban: str
+    journal_dir: str
     journald: AutoYesNo
     backfill: int
     max_lines: int
