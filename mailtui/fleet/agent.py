@@ -50,7 +50,12 @@ class Outbox:
 
     def send(self, message: dict[str, Any]) -> None:
         data = encode(message)
-        if len(data) > MAX_LINE:
+        if len(data) > MAX_LINE and message.get("type") == "reply":
+            # the asker waits for this id: an answer it can read, not silence
+            data = encode(
+                {"type": "reply", "id": message.get("id"), "ok": False, "error": "the answer is larger than 1 MiB"}
+            )
+        elif len(data) > MAX_LINE:
             data = encode({"type": "notice", "text": f"a {message.get('type')} message was too large to send"})
         self.buf += data
         self.flush()
@@ -86,6 +91,7 @@ class Agent:
         stdout: int,
         refresh: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        handlers: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
     ) -> None:
         self.cfg = cfg
         self.engine = engine
@@ -99,6 +105,8 @@ class Agent:
         self._inbuf = b""
         self._next_collect = 0.0
         self._subscribed = False
+        # requests served by layers above this one (``who`` lives in analysis): cli passes them in
+        self.handlers = dict(handlers or {})
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -212,6 +220,18 @@ class Agent:
             from mailtui.mta.postconf import PostfixConfig
 
             return PostfixConfig(self.cfg["postfix.config_dir"]).values(names)
+        if op in ("flush", "queue"):
+            if self.read_only:
+                raise PermissionError(f"{op} refused: the agent on {socket.gethostname()} runs --read-only")
+            from mailtui.system import queue_actions
+
+            config_dir = self.cfg["postfix.config_dir"]
+            if op == "flush":
+                return queue_actions.flush(config_dir)
+            return queue_actions.change(text(msg.get("action"), 16), text(msg.get("queue_id"), 32), config_dir)
+        handler = self.handlers.get(op)
+        if handler is not None:
+            return handler(msg)
         raise ValueError(f"unknown request {op!r}")
 
     # -- logs ---------------------------------------------------------------------------------
@@ -319,8 +339,8 @@ class Agent:
             self.out.send({"type": "services", "report": report.to_dict()})
 
 
-def serve(cfg: Config, read_only: bool) -> int:
+def serve(cfg: Config, read_only: bool, handlers: dict[str, Callable[[dict[str, Any]], Any]] | None = None) -> int:
     from mailtui.recognizers.engine import default_engine
 
-    agent = Agent(cfg, default_engine(), read_only=read_only, stdin=0, stdout=1)
+    agent = Agent(cfg, default_engine(), read_only=read_only, stdin=0, stdout=1, handlers=handlers)
     return agent.run()
