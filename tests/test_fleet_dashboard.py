@@ -4,8 +4,11 @@ and a killed ssh connection, driven through to the screen (Pilot)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,7 +22,8 @@ from mailtui.ui.panes.logs import LogsPane
 from mailtui.ui.panes.services import ServicesPane
 from mailtui.ui.screens.confirm import ConfirmScreen
 from tests.fleetlab import LabHost, dashboard_config
-from tests.helpers import until
+from tests.helpers import REPO, until
+from tests.rig.base import free_port
 from tests.sshlab import SshLab, start_sshd
 from tests.ui_apps import FIXED_SUMMARY
 
@@ -156,3 +160,60 @@ async def test_read_only_hosts_and_dashboard_refuse_before_asking(hosts: dict[st
         assert any("imap1 is read-only in the config" in str(n.message) for n in app._notifications)
         fleet.read_only = True  # as --read-only sets it
         assert fleet.refusal("mx2", "ban") == "read-only mode: ban is disabled"
+
+
+def mailtui(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "XDG_CONFIG_HOME": str(root / "no-xdg")}
+    return subprocess.run(
+        [sys.executable, "-m", "mailtui", "--config", str(root / "dashboard.toml"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=env,
+        cwd=REPO,
+    )
+
+
+def test_cli_bans_and_who_over_the_same_links(hosts: dict[str, LabHost], tmp_path: Path) -> None:
+    # a fourth host whose sshd is not there: one line for it, the others answer
+    down = tmp_path / "down_ssh_config"
+    down.write_text(f"Host down\n  HostName 127.0.0.1\n  Port {free_port()}\n  StrictHostKeyChecking yes\n")
+    dashboard_config(tmp_path, list(hosts.values()), read_only=frozenset({"imap1"}))
+    with (tmp_path / "dashboard.toml").open("a") as fh:
+        fh.write(f'\n[[hosts]]\nname = "down"\nssh = "down"\nssh_config = "{down}"\n')
+    mx2 = hosts["mx2"]
+    assert mx2.f2b is not None
+    mx2.f2b.cli("set", "postfix-sasl", "banip", "203.0.113.44")
+    mx2.write(2, ip="203.0.113.44")
+
+    res = mailtui(tmp_path, "bans", "--host", "mx2", "--json")
+    assert res.returncode == 0, res.stderr
+    data = json.loads(res.stdout)
+    assert [h["host"] for h in data["hosts"]] == ["mx2"]
+    jail = next(j for j in data["hosts"][0]["jails"] if j["name"] == "postfix-sasl")
+    assert "203.0.113.44" in [b["ip"] for b in jail["banned"]]
+
+    res = mailtui(tmp_path, "bans", "--host", "mx1", "--host", "mx2", "--host", "down")
+    assert res.returncode == 2
+    table = [line.split() for line in res.stdout.splitlines()]
+    assert ["mx2", "postfix-sasl", "203.0.113.44"] in [row[:3] for row in table]
+    assert any(row[:2] == ["mx1", "postfix-sasl"] for row in table)
+    assert any(line.startswith("down: ") for line in res.stdout.splitlines())
+
+    res = mailtui(tmp_path, "who", "203.0.113.44", "--all-hosts", "--json")
+    data = json.loads(res.stdout)
+    by_host = {h["host"]: h for h in data["hosts"]}
+    assert set(by_host) == {"mx1", "mx2", "imap1", "down"} and res.returncode == 2
+    assert by_host["down"]["ok"] is False and by_host["down"]["error"]
+    assert [ln["line"] for ln in by_host["mx2"]["lines"] if "/mail.log" in ln["file"]] == mx2.written[-2:]
+    assert by_host["mx1"]["lines"] == [] and by_host["imap1"]["ok"] is True
+
+    res = mailtui(tmp_path, "who", "203.0.113.44", "--host", "mx2")
+    assert res.returncode == 0, res.stderr
+    assert "mx2: " in res.stdout and "SASL LOGIN authentication failed" in res.stdout
+    assert "→ SMTP AUTH failed" in res.stdout
+
+    res = mailtui(tmp_path, "bans", "--host", "nope")
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert "--host nope: no such host in [[hosts]] (hosts: mx1, mx2, imap1, down)" in res.stderr
+    mx2.f2b.cli("set", "postfix-sasl", "unbanip", "203.0.113.44")

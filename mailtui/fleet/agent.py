@@ -107,6 +107,7 @@ class Agent:
         self._subscribed = False
         # requests served by layers above this one (``who`` lives in analysis): cli passes them in
         self.handlers = dict(handlers or {})
+        self.streaming = True
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -135,7 +136,7 @@ class Agent:
                 break  # stdin closed: the session is over
             if not self._subscribed and self.clock() - started > SUBSCRIBE_WAIT:
                 self._subscribe({})  # an old dashboard: every log from its end
-            if self._subscribed:
+            if self._subscribed and self.streaming:
                 self._poll_logs()
                 if self.clock() >= self._next_collect:
                     self._collect()
@@ -180,7 +181,9 @@ class Agent:
         except ProtocolError as exc:
             self.out.send({"type": "notice", "text": f"ignored {exc}"})
             return
-        if msg["type"] == "subscribe":
+        if msg["type"] == "subscribe" and msg.get("stream") is False:
+            self._subscribed, self.streaming = True, False  # a CLI asking questions: no logs, no polls
+        elif msg["type"] == "subscribe":
             logs = msg.get("logs")
             self._subscribe(logs if isinstance(logs, dict) else {})
         elif msg["type"] == "request":
@@ -215,6 +218,8 @@ class Agent:
             found = PostfixConfig(self.cfg["postfix.config_dir"]).where(key)
             found += DovecotConfig(self.cfg["dovecot.config"]).where(key)
             return [loc.to_dict() for loc in found]
+        if op == "bans":
+            return self._bans()
         if op == "values":
             names = [text(n, 128) for n in msg.get("names", []) if isinstance(n, str)][:200]
             from mailtui.mta.postconf import PostfixConfig
@@ -313,22 +318,22 @@ class Agent:
 
     # -- fail2ban and services ----------------------------------------------------------------
 
-    def _collect(self) -> None:
-        if self.out.size >= HIGH:
-            return  # snapshots can wait for a slow link; they are replaced by the next one anyway
+    def _bans(self) -> dict[str, Any]:
         from mailtui.fail2ban.source import read_bans
 
         result = read_bans(self.cfg["fail2ban.socket"], self.cfg["logs.fail2ban"])
-        self.out.send(
-            {
-                "type": "bans",
-                "result": {
-                    "mode": result.mode,
-                    "reason": result.reason,
-                    "snapshot": result.snapshot.to_dict() if result.snapshot is not None else None,
-                },
-            }
-        )
+        return {
+            "mode": result.mode,
+            "reason": result.reason,
+            "headline": result.headline(),
+            "actions_disabled": result.actions_disabled,
+            "snapshot": result.snapshot.to_dict() if result.snapshot is not None else None,
+        }
+
+    def _collect(self) -> None:
+        if self.out.size >= HIGH:
+            return  # snapshots can wait for a slow link; they are replaced by the next one anyway
+        self.out.send({"type": "bans", "result": self._bans()})
         from mailtui.system.report import ServicesCollector
 
         try:

@@ -99,13 +99,21 @@ class ServiceRow:
 
 
 class Fleet:
-    def __init__(self, specs: list[HostSpec], read_only: bool = False) -> None:
+    def __init__(self, specs: list[HostSpec], read_only: bool = False, stream: bool = True) -> None:
         self.read_only = read_only  # the dashboard's --read-only: nothing goes to any host
-        self.hosts: dict[str, RemoteHost] = {s.name: RemoteHost(s) for s in specs}
+        self.hosts: dict[str, RemoteHost] = {s.name: RemoteHost(s, stream) for s in specs}
 
     @classmethod
-    def from_entries(cls, entries: list[HostEntry], read_only: bool = False) -> Fleet:
-        return cls([spec_of(e) for e in entries], read_only)
+    def from_entries(cls, entries: list[HostEntry], read_only: bool = False, stream: bool = True) -> Fleet:
+        return cls([spec_of(e) for e in entries], read_only, stream)
+
+    def wait_connected(self, timeout: float) -> None:
+        """Until every host said hello, or failed its first attempt (its problem says why)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if all(h.state in ("ok", "reconnecting") for h in self.hosts.values()):
+                return
+            time.sleep(0.05)
 
     def start(self) -> None:
         for host in self.hosts.values():

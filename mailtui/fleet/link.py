@@ -58,8 +58,9 @@ class RemoteError(Exception):
 
 
 class RemoteHost:
-    def __init__(self, spec: HostSpec) -> None:
+    def __init__(self, spec: HostSpec, stream: bool = True) -> None:
         self.spec = spec
+        self.stream = stream  # False: requests only (the CLI), the agent streams no logs
         self.state = "connecting"  # connecting | ok | reconnecting | stopped
         self.problem = ""
         self.hello: dict[str, Any] = {}
@@ -176,7 +177,10 @@ class RemoteHost:
         assert proc.stdin is not None and proc.stdout is not None
         self.connects += 1
         try:
-            proc.stdin.write(encode({"type": "subscribe", "logs": {k: list(v) for k, v in self.positions.items()}}))
+            hello: dict[str, Any] = {"type": "subscribe", "logs": {k: list(v) for k, v in self.positions.items()}}
+            if not self.stream:
+                hello["stream"] = False
+            proc.stdin.write(encode(hello))
             proc.stdin.flush()
         except OSError:
             pass  # it died at once; stderr below says why
