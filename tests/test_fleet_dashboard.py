@@ -147,6 +147,8 @@ async def test_read_only_hosts_and_dashboard_refuse_before_asking(hosts: dict[st
         fleet = app.fleet
         assert fleet is not None
         assert fleet.refusal("mx2", "unban") == ""
+        # the agent says what its user cannot reach; a socket it may use is not among them
+        assert not any("f2b.sock" in p for p in fleet.hosts["mx2"].hello["problems"])
         assert "runs --read-only" in fleet.refusal("mx1", "unban")
         assert "imap1 is read-only in the config" in fleet.refusal("imap1", "flush")
         services = app.query_one(ServicesPane)
@@ -217,3 +219,34 @@ def test_cli_bans_and_who_over_the_same_links(hosts: dict[str, LabHost], tmp_pat
     assert res.returncode == 2 and res.stderr.count("\n") == 1
     assert "--host nope: no such host in [[hosts]] (hosts: mx1, mx2, imap1, down)" in res.stderr
     mx2.f2b.cli("set", "postfix-sasl", "unbanip", "203.0.113.44")
+
+
+def test_the_fleet_in_a_real_terminal_at_three_sizes(hosts: dict[str, LabHost], tmp_path: Path) -> None:
+    from tests.terminal import Terminal, box
+
+    path = dashboard_config(tmp_path, list(hosts.values()), read_only=frozenset({"imap1"}))
+    (tmp_path / "xdg").mkdir()
+    with Terminal(["--config", str(path)], size=(120, 35), config_home=tmp_path / "xdg") as term:
+        screen = term.wait_for("mx1 ok · mx2 ok · imap1 ok", timeout=60, what="the header line")
+        assert screen.splitlines()[1].strip() == "mx1 ok · mx2 ok · imap1 ok"
+        for width, height in ((80, 24), (200, 55), (120, 35)):
+            term.resize(width, height)
+            # redrawn at the new size: a pane's border ends in the last column; mx2's jail shows
+            screen = term.wait_for(
+                lambda s, w=width: (
+                    any(len(ln.rstrip()) == w and ln.rstrip().endswith("╮") for ln in s.splitlines())
+                    and any("mx2" in r and "postfix-sasl" in r for r in box(s, "Bans ·"))
+                ),
+                timeout=30,
+                what=f"mx2's jail in Bans at {width}x{height}",
+            )
+            lines = screen.splitlines()
+            assert len(lines) <= height and all(len(ln) <= width for ln in lines)
+            assert lines[1].strip().startswith("mx1 ok · mx2 ok")
+            rows = box(screen, "Bans ·")
+            assert any(r.split()[:2] == ["postfix-sasl", "mx1"] for r in rows), "\n".join(rows)
+        os.kill(hosts["mx2"].session(), signal.SIGKILL)
+        term.wait_for("mx2 reconnecting (", timeout=30, what="mx2 reconnecting on screen")
+        term.wait_for("mx1 ok · mx2 ok · imap1 ok", timeout=60, what="mx2 back on screen")
+        term.press("q")
+        assert term.wait_exit() == 0

@@ -147,13 +147,13 @@ class Agent:
 
     def _problems(self) -> list[str]:
         from mailtui.fail2ban.client import socket_path
-        from mailtui.logs.locate import access_problem, locate_logs
+        from mailtui.logs.locate import locate_logs
 
         out = [f"{loc.path or loc.kind}: {loc.problem}" for loc in locate_logs(self.cfg) if loc.problem]
         sock = socket_path(self.cfg["fail2ban.socket"])
-        problem = access_problem(sock) if os.path.exists(sock) else ""
-        if problem:
-            out.append(f"{sock}: {problem} (bans from the log only)")
+        # a socket is not a log file: what matters is whether this user may talk to it
+        if os.path.exists(sock) and not os.access(sock, os.R_OK | os.W_OK):
+            out.append(f"{sock}: the fail2ban socket is root-only for this user (bans from the log only)")
         return out
 
     # -- requests -----------------------------------------------------------------------------
