@@ -36,7 +36,9 @@ class LabHost:
     """One mail host: ``dir/mail.log`` (written by the test), ``dir/agent.toml`` (the agent's
     own config), a fail2ban-server when asked for, and the ``[[hosts]]`` entry for it."""
 
-    def __init__(self, lab: SshLab, root: Path, name: str, *, fail2ban: bool, agent_read_only: bool = False) -> None:
+    def __init__(
+        self, lab: SshLab, root: Path, name: str, *, fail2ban: bool, agent_read_only: bool = False, refresh: float = 0.5
+    ) -> None:
         self.name = name
         self.dir = root / name
         (self.dir / "xdg").mkdir(parents=True)
@@ -50,7 +52,7 @@ class LabHost:
         (self.dir / "agent.toml").write_text(
             f"[logs]\nfiles = {files!r}\nfail2ban = '{self.f2b.log if self.f2b else ''}'\nbackfill = 0\n"
             f"[fail2ban]\nsocket = '{socket}'\n[postfix]\nconfig_dir = '/nonexistent/postfix'\n"
-            "[dovecot]\nconfig = '/nonexistent/dovecot.conf'\n[ui]\nrefresh_seconds = 0.5\n"
+            f"[dovecot]\nconfig = '/nonexistent/dovecot.conf'\n[ui]\nrefresh_seconds = {refresh}\n"
             "[containers]\nmode = 'no'\n"
         )
         lab.add_host(name)
@@ -105,10 +107,12 @@ class LabHost:
             self.f2b.stop()
 
 
-def dashboard_config(root: Path, hosts: list[LabHost], read_only: frozenset[str] = frozenset()) -> Path:
+def dashboard_config(
+    root: Path, hosts: list[LabHost], read_only: frozenset[str] = frozenset(), refresh: float = 0.5
+) -> Path:
     path = root / "dashboard.toml"
     path.write_text(
-        "[ui]\nrefresh_seconds = 0.5\n[fail2ban]\nsocket = '/nonexistent/f2b.sock'\n"
+        f"[ui]\nrefresh_seconds = {refresh}\n[fail2ban]\nsocket = '/nonexistent/f2b.sock'\n"
         "[logs]\nfail2ban = '/nonexistent/f2b.log'\n[postfix]\nconfig_dir = '/nonexistent/postfix'\n"
         "[dovecot]\nconfig = '/nonexistent/dovecot.conf'\n[containers]\nmode = 'no'\n\n"
         + "\n".join(h.hosts_table(h.name in read_only) for h in hosts)

@@ -23,7 +23,7 @@ from mailtui.logs.sanitize import clean
 from mailtui.recognizers.engine import Engine
 
 WAKE = 0.05  # seconds between looks at the hosts' queues when they were empty
-PER_POLL = 20_000  # entries per poll at most; the rest waits in the links' queues (more = True)
+PER_POLL = 5_000  # entries per poll at most; the rest waits in the links' queues (more = True)
 MAX_LINE_CHARS = 32 * 1024
 
 
