@@ -37,7 +37,15 @@ class LabHost:
     own config), a fail2ban-server when asked for, and the ``[[hosts]]`` entry for it."""
 
     def __init__(
-        self, lab: SshLab, root: Path, name: str, *, fail2ban: bool, agent_read_only: bool = False, refresh: float = 0.5
+        self,
+        lab: SshLab,
+        root: Path,
+        name: str,
+        *,
+        fail2ban: bool,
+        agent_read_only: bool = False,
+        refresh: float = 0.5,
+        main_cf: str = "",
     ) -> None:
         self.name = name
         self.dir = root / name
@@ -49,9 +57,15 @@ class LabHost:
         self.n = 0
         files = [str(self.log)] + ([str(self.f2b.log)] if self.f2b else [])
         socket = self.f2b.socket if self.f2b else str(self.dir / "no-fail2ban.sock")
+        postfix_dir = "/nonexistent/postfix"
+        if main_cf:  # this host's own Postfix settings, read by postconf -c there
+            (self.dir / "postfix").mkdir()
+            (self.dir / "postfix" / "main.cf").write_text(main_cf)
+            (self.dir / "postfix" / "master.cf").write_text("")
+            postfix_dir = str(self.dir / "postfix")
         (self.dir / "agent.toml").write_text(
             f"[logs]\nfiles = {files!r}\nfail2ban = '{self.f2b.log if self.f2b else ''}'\nbackfill = 0\n"
-            f"[fail2ban]\nsocket = '{socket}'\n[postfix]\nconfig_dir = '/nonexistent/postfix'\n"
+            f"[fail2ban]\nsocket = '{socket}'\n[postfix]\nconfig_dir = '{postfix_dir}'\n"
             f"[dovecot]\nconfig = '/nonexistent/dovecot.conf'\n[ui]\nrefresh_seconds = {refresh}\n"
             "[containers]\nmode = 'no'\n"
         )

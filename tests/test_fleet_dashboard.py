@@ -28,6 +28,7 @@ from tests.sshlab import SshLab, start_sshd
 from tests.ui_apps import FIXED_SUMMARY
 
 pytestmark = pytest.mark.daemons
+MX2_MAIN_CF = "smtpd_sasl_auth_enable = yes\nsmtpd_client_auth_rate_limit = 17\n"
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +38,7 @@ def hosts(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, LabHos
     made: dict[str, LabHost] = {}
     try:
         made["mx1"] = LabHost(lab, root, "mx1", fail2ban=True, agent_read_only=True)
-        made["mx2"] = LabHost(lab, root, "mx2", fail2ban=True)
+        made["mx2"] = LabHost(lab, root, "mx2", fail2ban=True, main_cf=MX2_MAIN_CF)
         made["imap1"] = LabHost(lab, root, "imap1", fail2ban=False)
         yield made
     finally:
@@ -250,3 +251,35 @@ def test_the_fleet_in_a_real_terminal_at_three_sizes(hosts: dict[str, LabHost], 
         term.wait_for("mx1 ok · mx2 ok · imap1 ok", timeout=60, what="mx2 back on screen")
         term.press("q")
         assert term.wait_exit() == 0
+
+
+async def test_a_hosts_line_is_explained_with_that_hosts_settings(hosts: dict[str, LabHost], tmp_path: Path) -> None:
+    from mailtui.ui.screens.explain import ExplainScreen
+
+    app = app_for(hosts, tmp_path)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await until(pilot, lambda: bar(app) == "mx1 ok · mx2 ok · imap1 ok", tries=300, what="three hosts up")
+        logs = app.query_one(LogsPane)
+        hosts["mx2"].write(1)
+        hosts["imap1"].write(1)
+        await until(
+            pilot,
+            lambda: {"mx2", "imap1"} <= {e.host for e in logs.lines.entries if e.match is not None},
+            tries=200,
+            what="a line of mx2 and of imap1",
+        )
+        shown = {}
+        for name in ("mx2", "imap1"):
+            entry = next(e for e in logs.lines.entries if e.host == name and e.match is not None)
+            screen = ExplainScreen(entry)
+            app.push_screen(screen)
+            await until(pilot, lambda s=screen: s.diagnosis is not None, tries=200, what=f"{name}'s explanation")
+            assert screen.diagnosis is not None
+            shown[name] = {r.name: r for r in screen.diagnosis.settings}
+            await pilot.press("escape")
+        limit = shown["mx2"]["smtpd_client_auth_rate_limit"]
+        assert limit.value == "17"  # mx2's main.cf, read there by its agent
+        assert [loc.file for loc in limit.locations] == [f"mx2:{hosts['mx2'].dir}/postfix/main.cf"]
+        # imap1's agent has no Postfix configured: said as its own problem, not this machine's values
+        other = shown["imap1"]["smtpd_client_auth_rate_limit"]
+        assert other.value is None and "/nonexistent/postfix" in other.note

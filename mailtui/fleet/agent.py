@@ -212,19 +212,37 @@ class Agent:
             return actions.unban(self.cfg["fail2ban.socket"], ip, jail or None)
         if op == "where":
             key = text(msg.get("key"), 128)
+            daemon = text(msg.get("daemon"), 16)
             from mailtui.mta.doveconf import DovecotConfig
             from mailtui.mta.postconf import PostfixConfig
 
-            found = PostfixConfig(self.cfg["postfix.config_dir"]).where(key)
-            found += DovecotConfig(self.cfg["dovecot.config"]).where(key)
+            found = PostfixConfig(self.cfg["postfix.config_dir"]).where(key) if daemon != "dovecot" else []
+            found += DovecotConfig(self.cfg["dovecot.config"]).where(key) if daemon != "postfix" else []
             return [loc.to_dict() for loc in found]
-        if op == "bans":
-            return self._bans()
         if op == "values":
             names = [text(n, 128) for n in msg.get("names", []) if isinstance(n, str)][:200]
+            if text(msg.get("daemon"), 16) == "dovecot":
+                from mailtui.mta.doveconf import DovecotConfig
+
+                dovecot = DovecotConfig(self.cfg["dovecot.config"])
+                if not dovecot.available:
+                    raise ValueError(dovecot.problem)
+                values = dovecot.values(names, text(msg.get("protocol"), 32))
+                if dovecot.error:
+                    raise ValueError(dovecot.error)
+                return values
             from mailtui.mta.postconf import PostfixConfig
 
-            return PostfixConfig(self.cfg["postfix.config_dir"]).values(names)
+            postfix = PostfixConfig(self.cfg["postfix.config_dir"])
+            if not postfix.available:
+                raise ValueError(postfix.problem)
+            return postfix.values(names)
+        if op == "bans":
+            return self._bans()
+        if op == "dovecot_version":
+            from mailtui.mta.doveconf import DovecotConfig
+
+            return list(DovecotConfig(self.cfg["dovecot.config"]).version())
         if op in ("flush", "queue"):
             if self.read_only:
                 raise PermissionError(f"{op} refused: the agent on {socket.gethostname()} runs --read-only")

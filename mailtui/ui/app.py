@@ -169,6 +169,7 @@ class MailTuiApp(App[int]):
         # [[hosts]] in the config: the panes show those hosts, read by an agent over ssh on each
         self.fleet: Fleet | None = None
         self._fleet_logs: FleetLogs | None = None
+        self._host_explainers: dict[str, Explainer] = {}
         if cfg.hosts and not demo:
             from mailtui.fleet.fleet import Fleet
 
@@ -325,6 +326,27 @@ class MailTuiApp(App[int]):
                 PostfixConfig(self.cfg["postfix.config_dir"]), DovecotConfig(self.cfg["dovecot.config"])
             )
         return self._explainer
+
+    def explainer_for(self, record: Any) -> Explainer:
+        """The explainer for a line: a fleet host's line is explained with that host's settings
+        (asked of its agent), never with this machine's."""
+        host = getattr(record, "host", "")
+        if self.fleet is None or host not in self.fleet.hosts:
+            return self.explainer
+        if host not in self._host_explainers:
+            from typing import cast
+
+            from mailtui.fleet.remoteconf import RemoteDovecot, RemotePostfix
+            from mailtui.mta.doveconf import DovecotConfig
+            from mailtui.mta.postconf import PostfixConfig
+            from mailtui.recognizers.explain import Explainer
+
+            remote = self.fleet.hosts[host]
+            # duck-typed: they offer what the Explainer asks of the local readers
+            self._host_explainers[host] = Explainer(
+                cast(PostfixConfig, RemotePostfix(remote)), cast(DovecotConfig, RemoteDovecot(remote))
+            )
+        return self._host_explainers[host]
 
     async def _tail_logs(self) -> None:
         import asyncio
