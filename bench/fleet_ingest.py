@@ -118,7 +118,7 @@ async def _run(cfg: Any, logs: dict[str, Path], key: str, rate: int, seconds: fl
         stop.set()
         await probe_task
         latencies = [x for a in acct.values() for x in a.latencies]
-        notices = list(app._fleet_logs.notices) if app._fleet_logs is not None else []
+        notices = list(app._fleet_logs.said) if app._fleet_logs is not None else []
         summarized = dict(app._fleet_logs.routine_skipped) if app._fleet_logs is not None else {}
     return {
         "written": total * len(logs),

@@ -170,3 +170,57 @@ def test_a_wrong_host_key_is_refused_and_said(lab: SshLab, tmp_path: Path) -> No
         assert host.hello == {}
     finally:
         host.close()
+
+
+def test_a_backlog_larger_than_a_message_is_split_not_dropped(tmp_path: Path) -> None:
+    """5,000 long lines read at once (the back-fill) make more than 1 MiB of JSON: they arrive
+    as several messages, each line once and in order (the agent once dropped such a batch)."""
+    import json
+    import select
+
+    from mailtui.fleet.protocol import MAX_LINE, encode
+
+    log = tmp_path / "mail.log"
+    lines = [
+        f'Dec  1 12:00:00 mx1 postfix/smtpd[{i}]: warning: "{"x" * 300}" {i}: SASL LOGIN authentication failed'
+        for i in range(5000)
+    ]
+    log.write_text("\n".join(lines) + "\n")
+    conf = tmp_path / "agent.toml"
+    conf.write_text(
+        f"[logs]\nfiles = ['{log}']\nbackfill = 5000\n[fail2ban]\nsocket = '{tmp_path}/none.sock'\n"
+        "[ui]\nrefresh_seconds = 3600\n[containers]\nmode = 'no'\n"
+    )
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "--config", str(conf), "agent", "--stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(encode({"type": "subscribe", "logs": {}}))
+        proc.stdin.flush()
+        got: list[str] = []
+        sizes: list[int] = []
+        notices: list[str] = []
+        deadline = time.monotonic() + 30
+        while len(got) < len(lines) and time.monotonic() < deadline:
+            # never block past the deadline: a dropped batch means nothing more comes
+            if not select.select([proc.stdout], [], [], 1.0)[0]:
+                continue
+            raw = proc.stdout.readline()
+            if not raw:
+                break
+            msg = json.loads(raw)
+            if msg["type"] == "logs":
+                sizes.append(len(raw))
+                got += [e["line"] for e in msg["entries"]]
+            elif msg["type"] == "notice":
+                notices.append(msg["text"])
+    finally:
+        proc.kill()
+        proc.wait()
+    assert got == lines and not notices
+    assert len(sizes) > 1 and max(sizes) <= MAX_LINE

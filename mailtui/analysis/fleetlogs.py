@@ -34,6 +34,7 @@ class FleetLogs:
         self._parsers: dict[tuple[str, str], EnvelopeParser] = {}
         self._lineno: dict[tuple[str, str], int] = {}
         self.notices: deque[tuple[str, str]] = deque(maxlen=200)  # (host, text) for the app to show
+        self.said: deque[tuple[str, str]] = deque(maxlen=200)
         self.routine_skipped: dict[str, int] = {}  # per host: routine lines a slow link left out
         self.more = False
 
@@ -58,7 +59,9 @@ class FleetLogs:
                 if kind in ("logs", "summary"):
                     self._take(host.name, msg, entries)
                 elif kind == "notice":
-                    self.notices.append((host.name, clean(text(msg.get("text"), 500))))
+                    said = (host.name, clean(text(msg.get("text"), 500)))
+                    self.notices.append(said)  # taken by the app, shown as notifications
+                    self.said.append(said)  # kept: what the agents said, for `mailtui` itself and the bench
             if len(entries) >= PER_POLL:
                 self.more = True
                 break

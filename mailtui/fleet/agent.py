@@ -49,7 +49,9 @@ class Outbox:
         return len(self.buf)
 
     def send(self, message: dict[str, Any]) -> None:
-        data = encode(message)
+        self.send_encoded(encode(message), message)
+
+    def send_encoded(self, data: bytes, message: dict[str, Any]) -> None:
         if len(data) > MAX_LINE and message.get("type") == "reply":
             # the asker waits for this id: an answer it can read, not silence
             data = encode(
@@ -324,15 +326,23 @@ class Agent:
                     entry.update(rec=match.recognizer.id, sev=match.recognizer.severity, fields=match.fields)
                 entries.append(entry)
             last = start + MAX_ENTRIES >= len(lines)
-            message: dict[str, Any] = {
-                "type": "logs" if full else "summary",
-                "src": src.name,
-                "entries": entries,
-                "pos": list(pos) if last and pos else None,
-            }
-            if not full:
-                message["routine"] = routine
-            self.out.send(message)
+            self._send_entries(src.name, entries, list(pos) if last and pos else None, full, routine)
+
+    def _send_entries(
+        self, name: str, entries: list[dict[str, Any]], pos: list[int] | None, full: bool, routine: int
+    ) -> None:
+        """One logs/summary message, or two halves when it would be larger than a message may be
+        (long lines with many fields, a backlog read at once): a batch is split, never dropped."""
+        message: dict[str, Any] = {"type": "logs" if full else "summary", "src": name, "entries": entries, "pos": pos}
+        if not full:
+            message["routine"] = routine
+        data = encode(message)
+        if len(data) > MAX_LINE and len(entries) > 1:
+            half = len(entries) // 2
+            self._send_entries(name, entries[:half], None, full, routine)
+            self._send_entries(name, entries[half:], pos, full, 0)
+            return
+        self.out.send_encoded(data, message)
 
     # -- fail2ban and services ----------------------------------------------------------------
 
