@@ -41,7 +41,8 @@ class Host:
             f"env XDG_CONFIG_HOME={self.dir}/xdg PYTHONPATH={REPO} {sys.executable} -m mailtui {flags}"
             f"--log {self.log} agent --stdio"
         )
-        self.remote = RemoteHost(HostSpec(name, name, command, ["-F", str(lab.config)]))
+        # fields=True: the agent's own recognizer and fields travel with each line (the protocol's full form)
+        self.remote = RemoteHost(HostSpec(name, name, command, ["-F", str(lab.config)]), fields=True)
 
     def write(self, count: int) -> None:
         with self.log.open("a") as fh:

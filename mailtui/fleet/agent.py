@@ -110,6 +110,7 @@ class Agent:
         # requests served by layers above this one (``who`` lives in analysis): cli passes them in
         self.handlers = dict(handlers or {})
         self.streaming = True
+        self.with_fields = True
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -186,6 +187,9 @@ class Agent:
         if msg["type"] == "subscribe" and msg.get("stream") is False:
             self._subscribed, self.streaming = True, False  # a CLI asking questions: no logs, no polls
         elif msg["type"] == "subscribe":
+            # "fields": false — the dashboard recognizes lines itself: full batches carry the lines
+            # only, and the agent parses and recognizes only what a slow link's summary needs
+            self.with_fields = msg.get("fields") is not False
             logs = msg.get("logs")
             self._subscribe(logs if isinstance(logs, dict) else {})
         elif msg["type"] == "request":
@@ -314,6 +318,10 @@ class Agent:
             chunk = lines[start : start + MAX_ENTRIES]
             entries: list[dict[str, Any]] = []
             routine = 0
+            if full and not self.with_fields:
+                src.lineno += len(chunk)
+                entries = [{"line": line} for line in chunk]
+                chunk = []
             for line in chunk:
                 src.lineno += 1
                 rec = src.parser.parse(line, src.lineno, sanitized=True)

@@ -58,9 +58,10 @@ class RemoteError(Exception):
 
 
 class RemoteHost:
-    def __init__(self, spec: HostSpec, stream: bool = True) -> None:
+    def __init__(self, spec: HostSpec, stream: bool = True, fields: bool = False) -> None:
         self.spec = spec
         self.stream = stream  # False: requests only (the CLI), the agent streams no logs
+        self.fields = fields  # True: entries carry the agent's recognizer and fields too
         self.state = "connecting"  # connecting | ok | reconnecting | stopped
         self.problem = ""
         self.hello: dict[str, Any] = {}
@@ -177,7 +178,12 @@ class RemoteHost:
         assert proc.stdin is not None and proc.stdout is not None
         self.connects += 1
         try:
-            hello: dict[str, Any] = {"type": "subscribe", "logs": {k: list(v) for k, v in self.positions.items()}}
+            # the dashboard recognizes every line itself: lines only (the agent does less work)
+            hello: dict[str, Any] = {
+                "type": "subscribe",
+                "logs": {k: list(v) for k, v in self.positions.items()},
+                "fields": self.fields,
+            }
             if not self.stream:
                 hello["stream"] = False
             proc.stdin.write(encode(hello))
