@@ -14,6 +14,7 @@ import ipaddress
 import math
 import os
 import re
+import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -184,6 +185,7 @@ class Config:
     sources: dict[str, str] = field(default_factory=dict)
     files_read: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)  # files skipped, said once by the caller
+    hosts: list[HostEntry] = field(default_factory=list)  # [[hosts]]: the fleet over SSH (below)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -341,5 +343,98 @@ def load(explicit: Path | None = None, overrides: dict[str, Any] | None = None) 
 
 def _apply(cfg: Config, path: Path, values: dict[str, Any]) -> None:
     for key, value in values.items():
+        if key == "hosts":  # an array of tables, not a dotted setting: the fleet (below)
+            cfg.hosts = parse_hosts(value, str(path))
+            continue
         cfg.set(key, value, str(path))
     cfg.files_read.append(str(path))
+
+
+# -- [[hosts]]: the mail hosts one dashboard reads over SSH (docs/fleet.md) ---------------------
+# Kept apart from SCHEMA: an array of tables, each a host. A layer that has [[hosts]] replaces
+# the list of the layers below (as every list setting does); each host remembers its file.
+
+HOST_KEYS = {
+    "name": "what the dashboard calls the host (letters, digits, . _ -)",
+    "ssh": "the ssh target: user@host, host, or a Host alias of ~/.ssh/config",
+    "command": "the agent's command on the host (default: mailtui agent --stdio)",
+    "read_only": "true: no ban, unban or queue change is sent to this host",
+    "ssh_config": "an ssh config file for this host (ssh -F), instead of ~/.ssh/config",
+}
+DEFAULT_AGENT_COMMAND = "mailtui agent --stdio"
+MAX_HOSTS = 200
+_HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+# [user@]host: a name, an IPv4 address or [IPv6]; never starting with "-" (ssh would take it for an option)
+_SSH_TARGET = re.compile(
+    r"(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@)?(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,252}|\[[0-9A-Fa-f:.]+\])"
+)
+
+
+@dataclass(frozen=True)
+class HostEntry:
+    name: str
+    ssh: str
+    command: str = DEFAULT_AGENT_COMMAND
+    read_only: bool = False
+    ssh_config: str = ""
+    source: str = ""  # the file it came from, for ``mailtui config``
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "ssh": self.ssh,
+            "command": self.command,
+            "read_only": self.read_only,
+            "ssh_config": self.ssh_config,
+            "source": self.source,
+        }
+
+
+def parse_hosts(value: Any, source: str) -> list[HostEntry]:
+    """``[[hosts]]`` tables, checked: one line naming the file, the host and what is wrong."""
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ConfigError(f"{source}: hosts must be [[hosts]] tables (name, ssh, ...), got {_shown(value)}")
+    if len(value) > MAX_HOSTS:
+        raise ConfigError(f"{source}: {len(value)} [[hosts]]: at most {MAX_HOSTS}")
+    out: list[HostEntry] = []
+    seen: set[str] = set()
+    for i, table in enumerate(value, 1):
+        name = table.get("name")
+        where = f"{source}: [[hosts]] {name!r}" if isinstance(name, str) and name else f"{source}: [[hosts]] #{i}"
+        unknown = sorted(set(table) - set(HOST_KEYS))
+        if unknown:
+            raise ConfigError(f"{where}: unknown key {unknown[0]!r} (known: {', '.join(HOST_KEYS)})")
+        if not isinstance(name, str) or not name:
+            raise ConfigError(f"{where}: needs a name (letters, digits, . _ -)")
+        if not _HOST_NAME.fullmatch(name):
+            raise ConfigError(
+                f"{where}: the name must be 1-64 letters, digits, . _ - (starting with a letter or digit)"
+            )
+        if name in seen:
+            raise ConfigError(f"{where}: a second host named {name!r} (names must be unique)")
+        seen.add(name)
+        target = table.get("ssh")
+        if not isinstance(target, str) or not target:
+            raise ConfigError(f'{where}: needs ssh = "user@host" (or a Host alias of ~/.ssh/config)')
+        if not _SSH_TARGET.fullmatch(target):
+            raise ConfigError(
+                f"{where}: ssh = {_shown(target)} is not an ssh target (user@host, host, or [IPv6]; "
+                "no spaces, no leading -; options belong in ~/.ssh/config)"
+            )
+        command = table.get("command", DEFAULT_AGENT_COMMAND)
+        if not isinstance(command, str) or not command.strip():
+            raise ConfigError(f"{where}: command must be a non-empty string")
+        _check_text(f"{where}: command", command)
+        try:
+            shlex.split(command)
+        except ValueError as exc:
+            raise ConfigError(f"{where}: command cannot be split into words ({exc})") from None
+        read_only = table.get("read_only", False)
+        if not isinstance(read_only, bool):
+            raise ConfigError(f"{where}: read_only must be true or false, got {type(read_only).__name__}")
+        ssh_config = table.get("ssh_config", "")
+        if not isinstance(ssh_config, str):
+            raise ConfigError(f"{where}: ssh_config must be a path (a string)")
+        _check_text(f"{where}: ssh_config", ssh_config)
+        out.append(HostEntry(name, target, command, read_only, ssh_config, source))
+    return out

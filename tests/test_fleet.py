@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from mailtui.fleet.link import HostSpec, RemoteHost, hosts_from
+from mailtui.fleet.link import HostSpec, RemoteError, RemoteHost
 from tests.rig.base import wait_for
 from tests.sshlab import SshLab, start_sshd
 
@@ -41,7 +41,8 @@ class Host:
             f"env XDG_CONFIG_HOME={self.dir}/xdg PYTHONPATH={REPO} {sys.executable} -m mailtui {flags}"
             f"--log {self.log} agent --stdio"
         )
-        self.remote = RemoteHost(HostSpec(name, name, command, ["-F", str(lab.config)]))
+        # fields=True: the agent's own recognizer and fields travel with each line (the protocol's full form)
+        self.remote = RemoteHost(HostSpec(name, name, command, ["-F", str(lab.config)]), fields=True)
 
     def write(self, count: int) -> None:
         with self.log.open("a") as fh:
@@ -135,21 +136,20 @@ def test_requests_are_routed_and_read_only_is_the_agents_word(fleet: dict[str, H
     ro = fleet["mx1"].remote.request("unban", ip="203.0.113.9")
     rw = fleet["mx2"].remote.request("where", key="smtpd_tls_security_level")
     empty = fleet["imap1"].remote.request("unban", ip="203.0.113.9", jail="")
-    replies: dict[str, dict[str, Any]] = {}
-
-    def answered() -> bool:
-        for name, h in fleet.items():
-            for m in h.remote.poll():
-                if m["type"] == "reply":
-                    replies[name] = m
-        return len(replies) == 3
-
-    wait_for(answered, what="three replies")
+    replies = {
+        "mx1": fleet["mx1"].remote.wait_reply(ro, 20),
+        "mx2": fleet["mx2"].remote.wait_reply(rw, 20),
+        "imap1": fleet["imap1"].remote.wait_reply(empty, 20),
+    }
     assert replies["mx1"]["id"] == ro and replies["mx1"]["ok"] is False
     assert "runs --read-only" in replies["mx1"]["error"]
     assert replies["mx2"]["id"] == rw and replies["mx2"]["ok"] is True and isinstance(replies["mx2"]["result"], list)
     assert replies["imap1"]["id"] == empty and replies["imap1"]["ok"] is False
     assert "empty jail name" in replies["imap1"]["error"]
+    # replies do not travel with the log stream
+    assert not any(m["type"] == "reply" for h in fleet.values() for m in h.remote.poll())
+    with pytest.raises(RemoteError, match=r"mx1: unban refused: the agent on .* runs --read-only"):
+        fleet["mx1"].remote.call("unban", ip="203.0.113.9")
 
 
 def test_a_wrong_host_key_is_refused_and_said(lab: SshLab, tmp_path: Path) -> None:
@@ -173,15 +173,55 @@ def test_a_wrong_host_key_is_refused_and_said(lab: SshLab, tmp_path: Path) -> No
         host.close()
 
 
-def test_hosts_config_is_checked() -> None:
-    specs = hosts_from(
-        [
-            {"name": "mx1", "ssh": "admin@mx1.example.org"},
-            {"name": "imap1", "ssh": "imap1", "command": "sudo mailtui agent --stdio"},
-        ]
+def test_a_backlog_larger_than_a_message_is_split_not_dropped(tmp_path: Path) -> None:
+    """5,000 long lines read at once (the back-fill) make more than 1 MiB of JSON: they arrive
+    as several messages, each line once and in order (the agent once dropped such a batch)."""
+    import json
+    import select
+
+    from mailtui.fleet.protocol import MAX_LINE, encode
+
+    log = tmp_path / "mail.log"
+    lines = [
+        f'Dec  1 12:00:00 mx1 postfix/smtpd[{i}]: warning: "{"x" * 300}" {i}: SASL LOGIN authentication failed'
+        for i in range(5000)
+    ]
+    log.write_text("\n".join(lines) + "\n")
+    conf = tmp_path / "agent.toml"
+    conf.write_text(
+        f"[logs]\nfiles = ['{log}']\nbackfill = 5000\n[fail2ban]\nsocket = '{tmp_path}/none.sock'\n"
+        "[ui]\nrefresh_seconds = 3600\n[containers]\nmode = 'no'\n"
     )
-    assert [s.name for s in specs] == ["mx1", "imap1"] and specs[1].command.startswith("sudo")
-    assert "StrictHostKeyChecking=no" not in " ".join(specs[0].argv())
-    for bad in ([{"name": "x"}], [{"name": "x", "ssh": "y", "ssh_options": "-v"}], ["mx1"]):
-        with pytest.raises(ValueError):
-            hosts_from(bad)
+    env = {**os.environ, "XDG_CONFIG_HOME": str(tmp_path / "xdg"), "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "--config", str(conf), "agent", "--stdio"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        env=env,
+    )
+    assert proc.stdin is not None and proc.stdout is not None
+    try:
+        proc.stdin.write(encode({"type": "subscribe", "logs": {}}))
+        proc.stdin.flush()
+        got: list[str] = []
+        sizes: list[int] = []
+        notices: list[str] = []
+        deadline = time.monotonic() + 30
+        while len(got) < len(lines) and time.monotonic() < deadline:
+            # never block past the deadline: a dropped batch means nothing more comes
+            if not select.select([proc.stdout], [], [], 1.0)[0]:
+                continue
+            raw = proc.stdout.readline()
+            if not raw:
+                break
+            msg = json.loads(raw)
+            if msg["type"] == "logs":
+                sizes.append(len(raw))
+                got += [e["line"] for e in msg["entries"]]
+            elif msg["type"] == "notice":
+                notices.append(msg["text"])
+    finally:
+        proc.kill()
+        proc.wait()
+    assert got == lines and not notices
+    assert len(sizes) > 1 and max(sizes) <= MAX_LINE

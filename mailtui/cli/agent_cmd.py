@@ -20,6 +20,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace, cfg: Config) -> int:
     if not args.stdio:
         raise CliError("mailtui agent is started by the dashboard as `mailtui agent --stdio` over ssh")
+    from mailtui.cli.who_cmd import agent_lookup
     from mailtui.fleet.agent import serve
 
-    return serve(cfg, read_only=settings_from(cfg).ui.read_only)
+    # requests answered by layers above the agent's (who is analysis): handed in from here
+    return serve(cfg, read_only=settings_from(cfg).ui.read_only, handlers={"who": lambda msg: agent_lookup(cfg, msg)})

@@ -30,9 +30,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="FILE",
         help="with --ip: logs to read for the reason (default: the configured logs)",
     )
-    from mailtui.cli import bans_more
+    from mailtui.cli import bans_more, fleet_cli
 
     bans_more.add_arguments(parser)
+    fleet_cli.add_host_arguments(parser)
 
 
 def _why(args: argparse.Namespace, cfg: Config, ip: str) -> tuple[BanReason, list[str]]:
@@ -54,8 +55,20 @@ def _when(ts: float | None) -> str:
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
-    from mailtui.cli import bans_more
+    from mailtui.cli import bans_more, fleet_cli
 
+    hosts = fleet_cli.wanted_hosts(args, cfg)  # --host / --all-hosts: their agents, over ssh
+    if hosts and bans_more.wanted(args):
+        raise CliError("--history, --settings, --pending and --uncaught read this machine: not with --host")
+    if hosts:
+        if args.ip:
+            from mailtui.fail2ban.actions import ActionRefused, valid_ip
+
+            try:
+                args.ip = valid_ip(args.ip)
+            except ActionRefused as exc:
+                raise CliError(str(exc)) from None
+        return fleet_cli.remote_bans(args, hosts)
     if bans_more.wanted(args):
         return bans_more.run(args, cfg)
 

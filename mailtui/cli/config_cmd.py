@@ -115,6 +115,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                 "settings": rows,
                 "logs": [loc.to_dict() for loc in logs],
                 "containers": appliance,
+                "hosts": [h.to_dict() for h in cfg.hosts],
             }
         )
         return 0
@@ -144,6 +145,21 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             out.write(f"  {route}\n")
     else:
         out.write(f"\ncontainers: not used: {appliance['reason']}\n")
+    if cfg.hosts:
+        out.write("\nhosts (the fleet over ssh, docs/fleet.md):\n")
+        print_table(
+            [
+                [
+                    h.name,
+                    h.ssh,
+                    h.command + (" (-F " + h.ssh_config + ")" if h.ssh_config else ""),
+                    "yes" if h.read_only else "no",
+                    h.source,
+                ]
+                for h in cfg.hosts
+            ],
+            ["host", "ssh", "agent command", "read-only", "from"],
+        )
     return 0
 
 

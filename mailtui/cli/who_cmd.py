@@ -26,6 +26,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("query", help="email address, user name, IP address or host name")
     parser.add_argument("files", nargs="*", metavar="FILE", help="logs to search (default: the configured logs)")
     parser.add_argument("--since", help="only lines at or after this time (2026-02-19, 2h, 7d)")
+    from mailtui.cli import fleet_cli
+
+    fleet_cli.add_host_arguments(parser)
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
@@ -40,6 +43,14 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
     if not args.query.strip():
         raise CliError("give a user, address, IP or host name to look up")
+    from mailtui.cli import fleet_cli
+
+    hosts = fleet_cli.wanted_hosts(args, cfg)  # --host / --all-hosts: each host's agent reads its own logs
+    if hosts:
+        if args.files:
+            raise CliError("FILE names this machine's logs: not with --host / --all-hosts")
+        since = parse_time(args.since) if args.since else None
+        return _remote(args, fleet_cli.ask(hosts, "who", query=args.query, since=since))
     args.rotated = False
     files = _files(args, cfg)
     for name in files:
@@ -81,19 +92,93 @@ def _each_file(
     return gen
 
 
-def _timeline(args: argparse.Namespace, files: list[str], result: WhoResult) -> int:
+def as_dict(result: WhoResult, max_lines: int | None = None) -> dict[str, Any]:
+    """``who --json``'s object; with ``max_lines`` only the last ones (an agent's reply is capped)."""
+    lines = result.lines if max_lines is None else result.lines[-max_lines:]
     summary = result.summary()
+    return {
+        "query": result.query,
+        "kind": result.kind,
+        "truncated": result.truncated or len(lines) < len(result.lines),
+        "problems": len(result.problems),
+        "summary": summary.to_dict(),
+        "lines": [_line_dict(t, summary.several_hosts) for t in lines],
+    }
+
+
+def agent_lookup(cfg: Config, request: dict[str, Any]) -> dict[str, Any]:
+    """The agent's ``who`` request: the timeline from this host's configured logs, as ``who --json``."""
+    from mailtui.analysis.who import iterate_files, lookup
+    from mailtui.fleet.protocol import MAX_LINE, encode, text
+    from mailtui.logs.locate import locate_logs
+    from mailtui.mta.doveconf import DovecotConfig
+    from mailtui.mta.postconf import PostfixConfig
+    from mailtui.recognizers.explain import Explainer
+
+    query = text(request.get("query"), 512).strip()
+    if not query:
+        raise ValueError("who needs a user, address, IP or host name")
+    since = request.get("since")
+    since = float(since) if isinstance(since, (int, float)) and not isinstance(since, bool) else None
+    files = [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable]
+    if not files:
+        raise ValueError("no readable log on this host (see mailtui config there)")
+    explainer = Explainer(PostfixConfig(cfg["postfix.config_dir"]), DovecotConfig(cfg["dovecot.config"]))
+    result = lookup(iterate_files(files, since), query, settle=explainer.settle)
+    limit = 2000
+    while True:  # the reply must fit one message of the protocol
+        data = as_dict(result, limit)
+        data["files"] = files
+        if len(encode(data)) < MAX_LINE - 4096 or limit <= 10:
+            return data
+        limit //= 2
+
+
+def _remote(args: argparse.Namespace, answers: dict[str, tuple[bool, Any]]) -> int:
+    """Every host's timeline: under its name in JSON; in text, the lines with their host."""
+    from mailtui.logs.sanitize import clean
+
+    failed = sum(not ok for ok, _ in answers.values())
     if args.json:
         print_json(
             {
-                "query": result.query,
-                "kind": result.kind,
-                "truncated": result.truncated,
-                "problems": len(result.problems),
-                "summary": summary.to_dict(),
-                "lines": [_line_dict(t, summary.several_hosts) for t in result.lines],
+                "query": args.query,
+                "hosts": [
+                    {"host": name, "ok": True, **result} if ok else {"host": name, "ok": False, "error": result}
+                    for name, (ok, result) in answers.items()
+                ],
             }
         )
+        return 2 if failed else 0 if any(ok and r.get("lines") for ok, r in answers.values()) else 1
+    found = False
+    for name, (ok, result) in answers.items():
+        if not ok:
+            print(f"{name}: {result}")
+            continue
+        lines = result.get("lines") if isinstance(result, dict) else None
+        if not lines:
+            print(f"{name}: nothing in its logs mentions {args.query}")
+            continue
+        found = True
+        print(f"{name}: {plural(len(lines), 'line')}, {plural(int(result.get('problems') or 0), 'recognized problem')}")
+        for line in lines:
+            if not isinstance(line, dict):
+                continue
+            marks = {"crit": "✖", "error": "✖", "warn": "⚠", "notice": "•"}
+            mark = marks.get(str(line.get("severity", "")), " ")
+            print(f"{mark} {name:<8} {clean(str(line.get('line', '')))}")  # the line has its own time
+            if line.get("title") and line.get("severity") in marks:
+                print(f"    → {clean(str(line['title']))}: {clean(str(line.get('summary', '')))}")
+        if result.get("truncated"):
+            print(f"({name}: timeline cut: narrow it with --since)")
+        print()
+    return 2 if failed else 0 if found else 1
+
+
+def _timeline(args: argparse.Namespace, files: list[str], result: WhoResult) -> int:
+    summary = result.summary()
+    if args.json:
+        print_json(as_dict(result))
         return 0 if result.lines else 1
     if not result.lines:
         print(f"nothing in {', '.join(files)} mentions {args.query}")

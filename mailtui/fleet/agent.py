@@ -50,8 +50,15 @@ class Outbox:
         return len(self.buf)
 
     def send(self, message: dict[str, Any]) -> None:
-        data = encode(message)
-        if len(data) > MAX_LINE:
+        self.send_encoded(encode(message), message)
+
+    def send_encoded(self, data: bytes, message: dict[str, Any]) -> None:
+        if len(data) > MAX_LINE and message.get("type") == "reply":
+            # the asker waits for this id: an answer it can read, not silence
+            data = encode(
+                {"type": "reply", "id": message.get("id"), "ok": False, "error": "the answer is larger than 1 MiB"}
+            )
+        elif len(data) > MAX_LINE:
             data = encode({"type": "notice", "text": f"a {message.get('type')} message was too large to send"})
         self.buf += data
         self.flush()
@@ -87,6 +94,7 @@ class Agent:
         stdout: int,
         refresh: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        handlers: dict[str, Callable[[dict[str, Any]], Any]] | None = None,
     ) -> None:
         self.cfg = cfg
         self.engine = engine
@@ -100,6 +108,10 @@ class Agent:
         self._inbuf = b""
         self._next_collect = 0.0
         self._subscribed = False
+        # requests served by layers above this one (``who`` lives in analysis): cli passes them in
+        self.handlers = dict(handlers or {})
+        self.streaming = True
+        self.with_fields = True
 
     # -- the loop -----------------------------------------------------------------------------
 
@@ -128,7 +140,7 @@ class Agent:
                 break  # stdin closed: the session is over
             if not self._subscribed and self.clock() - started > SUBSCRIBE_WAIT:
                 self._subscribe({})  # an old dashboard: every log from its end
-            if self._subscribed:
+            if self._subscribed and self.streaming:
                 self._poll_logs()
                 if self.clock() >= self._next_collect:
                     self._collect()
@@ -139,13 +151,13 @@ class Agent:
 
     def _problems(self) -> list[str]:
         from mailtui.fail2ban.client import socket_path
-        from mailtui.logs.locate import access_problem, locate_logs
+        from mailtui.logs.locate import locate_logs
 
         out = [f"{loc.path or loc.kind}: {loc.problem}" for loc in locate_logs(self.cfg) if loc.problem]
         sock = socket_path(self.cfg["fail2ban.socket"])
-        problem = access_problem(sock) if os.path.exists(sock) else ""
-        if problem:
-            out.append(f"{sock}: {problem} (bans from the log only)")
+        # a socket is not a log file: what matters is whether this user may talk to it
+        if os.path.exists(sock) and not os.access(sock, os.R_OK | os.W_OK):
+            out.append(f"{sock}: the fail2ban socket is root-only for this user (bans from the log only)")
         return out
 
     # -- requests -----------------------------------------------------------------------------
@@ -173,7 +185,12 @@ class Agent:
         except ProtocolError as exc:
             self.out.send({"type": "notice", "text": f"ignored {exc}"})
             return
-        if msg["type"] == "subscribe":
+        if msg["type"] == "subscribe" and msg.get("stream") is False:
+            self._subscribed, self.streaming = True, False  # a CLI asking questions: no logs, no polls
+        elif msg["type"] == "subscribe":
+            # "fields": false — the dashboard recognizes lines itself: full batches carry the lines
+            # only, and the agent parses and recognizes only what a slow link's summary needs
+            self.with_fields = msg.get("fields") is not False
             logs = msg.get("logs")
             self._subscribe(logs if isinstance(logs, dict) else {})
         elif msg["type"] == "request":
@@ -202,17 +219,49 @@ class Agent:
             return actions.unban(self.cfg["fail2ban.socket"], ip, jail or None)
         if op == "where":
             key = text(msg.get("key"), 128)
+            daemon = text(msg.get("daemon"), 16)
             from mailtui.mta.doveconf import DovecotConfig
             from mailtui.mta.postconf import PostfixConfig
 
-            found = PostfixConfig(self.cfg["postfix.config_dir"]).where(key)
-            found += DovecotConfig(self.cfg["dovecot.config"]).where(key)
+            found = PostfixConfig(self.cfg["postfix.config_dir"]).where(key) if daemon != "dovecot" else []
+            found += DovecotConfig(self.cfg["dovecot.config"]).where(key) if daemon != "postfix" else []
             return [loc.to_dict() for loc in found]
         if op == "values":
             names = [text(n, 128) for n in msg.get("names", []) if isinstance(n, str)][:200]
+            if text(msg.get("daemon"), 16) == "dovecot":
+                from mailtui.mta.doveconf import DovecotConfig
+
+                dovecot = DovecotConfig(self.cfg["dovecot.config"])
+                if not dovecot.available:
+                    raise ValueError(dovecot.problem)
+                values = dovecot.values(names, text(msg.get("protocol"), 32))
+                if dovecot.error:
+                    raise ValueError(dovecot.error)
+                return values
             from mailtui.mta.postconf import PostfixConfig
 
-            return PostfixConfig(self.cfg["postfix.config_dir"]).values(names)
+            postfix = PostfixConfig(self.cfg["postfix.config_dir"])
+            if not postfix.available:
+                raise ValueError(postfix.problem)
+            return postfix.values(names)
+        if op == "bans":
+            return self._bans()
+        if op == "dovecot_version":
+            from mailtui.mta.doveconf import DovecotConfig
+
+            return list(DovecotConfig(self.cfg["dovecot.config"]).version())
+        if op in ("flush", "queue"):
+            if self.read_only:
+                raise PermissionError(f"{op} refused: the agent on {socket.gethostname()} runs --read-only")
+            from mailtui.system import queue_actions
+
+            config_dir = self.cfg["postfix.config_dir"]
+            if op == "flush":
+                return queue_actions.flush(config_dir)
+            return queue_actions.change(text(msg.get("action"), 16), text(msg.get("queue_id"), 32), config_dir)
+        handler = self.handlers.get(op)
+        if handler is not None:
+            return handler(msg)
         raise ValueError(f"unknown request {op!r}")
 
     # -- logs ---------------------------------------------------------------------------------
@@ -270,6 +319,10 @@ class Agent:
             chunk = lines[start : start + MAX_ENTRIES]
             entries: list[dict[str, Any]] = []
             routine = 0
+            if full and not self.with_fields:
+                src.lineno += len(chunk)
+                entries = [{"line": line} for line in chunk]
+                chunk = []
             for line in chunk:
                 src.lineno += 1
                 rec = src.parser.parse(line, src.lineno, sanitized=True)
@@ -282,34 +335,42 @@ class Agent:
                     entry.update(rec=match.recognizer.id, sev=match.recognizer.severity, fields=match.fields)
                 entries.append(entry)
             last = start + MAX_ENTRIES >= len(lines)
-            message: dict[str, Any] = {
-                "type": "logs" if full else "summary",
-                "src": src.name,
-                "entries": entries,
-                "pos": list(pos) if last and pos else None,
-            }
-            if not full:
-                message["routine"] = routine
-            self.out.send(message)
+            self._send_entries(src.name, entries, list(pos) if last and pos else None, full, routine)
+
+    def _send_entries(
+        self, name: str, entries: list[dict[str, Any]], pos: list[int] | None, full: bool, routine: int
+    ) -> None:
+        """One logs/summary message, or two halves when it would be larger than a message may be
+        (long lines with many fields, a backlog read at once): a batch is split, never dropped."""
+        message: dict[str, Any] = {"type": "logs" if full else "summary", "src": name, "entries": entries, "pos": pos}
+        if not full:
+            message["routine"] = routine
+        data = encode(message)
+        if len(data) > MAX_LINE and len(entries) > 1:
+            half = len(entries) // 2
+            self._send_entries(name, entries[:half], None, full, routine)
+            self._send_entries(name, entries[half:], pos, full, 0)
+            return
+        self.out.send_encoded(data, message)
 
     # -- fail2ban and services ----------------------------------------------------------------
+
+    def _bans(self) -> dict[str, Any]:
+        from mailtui.fail2ban.source import read_bans
+
+        result = read_bans(self.cfg["fail2ban.socket"], self.cfg["logs.fail2ban"])
+        return {
+            "mode": result.mode,
+            "reason": result.reason,
+            "headline": result.headline(),
+            "actions_disabled": result.actions_disabled,
+            "snapshot": result.snapshot.to_dict() if result.snapshot is not None else None,
+        }
 
     def _collect(self) -> None:
         if self.out.size >= HIGH:
             return  # snapshots can wait for a slow link; they are replaced by the next one anyway
-        from mailtui.fail2ban.source import read_bans
-
-        result = read_bans(self.cfg["fail2ban.socket"], self.cfg["logs.fail2ban"])
-        self.out.send(
-            {
-                "type": "bans",
-                "result": {
-                    "mode": result.mode,
-                    "reason": result.reason,
-                    "snapshot": result.snapshot.to_dict() if result.snapshot is not None else None,
-                },
-            }
-        )
+        self.out.send({"type": "bans", "result": self._bans()})
         from mailtui.system.report import ServicesCollector
 
         try:
@@ -320,8 +381,8 @@ class Agent:
             self.out.send({"type": "services", "report": report.to_dict()})
 
 
-def serve(cfg: Config, read_only: bool) -> int:
+def serve(cfg: Config, read_only: bool, handlers: dict[str, Callable[[dict[str, Any]], Any]] | None = None) -> int:
     from mailtui.recognizers.engine import default_engine
 
-    agent = Agent(cfg, default_engine(), read_only=read_only, stdin=0, stdout=1)
+    agent = Agent(cfg, default_engine(), read_only=read_only, stdin=0, stdout=1, handlers=handlers)
     return agent.run()

@@ -18,10 +18,11 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailtui.config import DEFAULT_AGENT_COMMAND, HostEntry
 from mailtui.fleet.protocol import MAX_LINE, ProtocolError, decode, encode, position, text
 from mailtui.logs.sanitize import clean
 
-DEFAULT_COMMAND = "mailtui agent --stdio"
+DEFAULT_COMMAND = DEFAULT_AGENT_COMMAND
 QUEUE = 10_000  # messages waiting for the dashboard; the reader waits (and ssh with it) beyond
 RETRY_MAX = 30.0
 STABLE = 30.0  # a connection that lasted this long resets the backoff
@@ -33,6 +34,7 @@ class HostSpec:
     ssh: str  # "admin@mx1.example.org", or a Host alias of ~/.ssh/config
     command: str = DEFAULT_COMMAND
     ssh_options: list[str] = field(default_factory=list)  # e.g. ["-F", "/path/config"]
+    read_only: bool = False  # the config's word: nothing that changes the server goes there
 
     def argv(self) -> list[str]:
         return [
@@ -51,9 +53,15 @@ class HostSpec:
         ]
 
 
+class RemoteError(Exception):
+    """A host's agent refused a request (read-only, a bad IP, fail2ban said no): one line."""
+
+
 class RemoteHost:
-    def __init__(self, spec: HostSpec) -> None:
+    def __init__(self, spec: HostSpec, stream: bool = True, fields: bool = False) -> None:
         self.spec = spec
+        self.stream = stream  # False: requests only (the CLI), the agent streams no logs
+        self.fields = fields  # True: entries carry the agent's recognizer and fields too
         self.state = "connecting"  # connecting | ok | reconnecting | stopped
         self.problem = ""
         self.hello: dict[str, Any] = {}
@@ -67,6 +75,10 @@ class RemoteHost:
         self._lock = threading.Lock()
         self._next_id = 0
         self._failures = 0
+        # the newest bans / services message: only the latest matters, so they are not queued
+        self.latest: dict[str, dict[str, Any]] = {}
+        self._replies: dict[int, dict[str, Any]] = {}
+        self._replied = threading.Condition(self._lock)
 
     @property
     def name(self) -> str:
@@ -114,6 +126,25 @@ class RemoteHost:
             raise ConnectionError(f"{self.name}: the connection dropped") from None
         return ident
 
+    def wait_reply(self, ident: int, timeout: float) -> dict[str, Any]:
+        """The agent's reply to request ``ident``; TimeoutError when none came in ``timeout`` s."""
+        deadline = time.monotonic() + timeout
+        with self._replied:
+            while ident not in self._replies:
+                left = deadline - time.monotonic()
+                if left <= 0 or self._stop.is_set():
+                    raise TimeoutError(f"{self.name}: no answer in {timeout:g} s")
+                self._replied.wait(min(left, 0.5))
+            return self._replies.pop(ident)
+
+    def call(self, op: str, timeout: float = 20.0, **params: Any) -> Any:
+        """A request and its answer: the result, or an error (ConnectionError, TimeoutError,
+        RemoteError with the agent's one line)."""
+        reply = self.wait_reply(self.request(op, **params), timeout)
+        if reply.get("ok") is not True:
+            raise RemoteError(f"{self.name}: {clean(text(reply.get('error'), 500)) or 'refused'}")
+        return reply.get("result")
+
     # -- the thread ---------------------------------------------------------------------------
 
     def _run(self) -> None:
@@ -147,7 +178,15 @@ class RemoteHost:
         assert proc.stdin is not None and proc.stdout is not None
         self.connects += 1
         try:
-            proc.stdin.write(encode({"type": "subscribe", "logs": {k: list(v) for k, v in self.positions.items()}}))
+            # the dashboard recognizes every line itself: lines only (the agent does less work)
+            hello: dict[str, Any] = {
+                "type": "subscribe",
+                "logs": {k: list(v) for k, v in self.positions.items()},
+                "fields": self.fields,
+            }
+            if not self.stream:
+                hello["stream"] = False
+            proc.stdin.write(encode(hello))
             proc.stdin.flush()
         except OSError:
             pass  # it died at once; stderr below says why
@@ -185,6 +224,18 @@ class RemoteHost:
             if src and pos is not None:
                 self.positions[src] = pos
         msg["host"] = self.name
+        if kind == "reply":
+            ident = msg.get("id")
+            if isinstance(ident, int):
+                with self._replied:
+                    self._replies[ident] = msg
+                    while len(self._replies) > 100:  # answers nobody waits for any more
+                        del self._replies[next(iter(self._replies))]
+                    self._replied.notify_all()
+            return
+        if kind in ("bans", "services"):
+            self.latest[kind] = msg
+            return
         self._put(msg)
 
     def _put(self, msg: dict[str, Any]) -> None:
@@ -213,17 +264,12 @@ class RemoteHost:
         self._proc = None
 
 
-def hosts_from(entries: list[Any]) -> list[HostSpec]:
-    """``[[hosts]]`` tables: name, ssh, optional command and ssh_options; invalid ones are reported."""
-    out: list[HostSpec] = []
-    for i, entry in enumerate(entries, 1):
-        if not (isinstance(entry, dict) and isinstance(entry.get("name"), str) and isinstance(entry.get("ssh"), str)):
-            raise ValueError(f"[[hosts]] entry {i}: needs name and ssh (strings)")
-        options = entry.get("ssh_options", [])
-        if not isinstance(options, list) or not all(isinstance(o, str) for o in options):
-            raise ValueError(f"[[hosts]] {entry['name']}: ssh_options must be a list of strings")
-        command = entry.get("command", DEFAULT_COMMAND)
-        if not isinstance(command, str) or not command.strip():
-            raise ValueError(f"[[hosts]] {entry['name']}: command must be a non-empty string")
-        out.append(HostSpec(entry["name"], entry["ssh"], command, list(options)))
-    return out
+def spec_of(entry: HostEntry) -> HostSpec:
+    """The link for a ``[[hosts]]`` entry of the config (checked there: name, target, command)."""
+    return HostSpec(
+        entry.name,
+        entry.ssh,
+        entry.command,
+        ["-F", entry.ssh_config] if entry.ssh_config else [],
+        read_only=entry.read_only,
+    )

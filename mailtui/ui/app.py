@@ -57,6 +57,8 @@ if TYPE_CHECKING:
 
     from textual.app import SystemCommand
 
+    from mailtui.analysis.fleetlogs import FleetLogs
+    from mailtui.fleet.fleet import Fleet
     from mailtui.recognizers.explain import Explainer
     from mailtui.system.report import ServicesCollector
 
@@ -71,6 +73,7 @@ EXIT_GRACE_SECONDS = 1.0  # q / SIGTERM / SIGINT: what a stuck worker gets befor
 _RESET_TERMINAL = (
     "\x1b[?1000l\x1b[?1002l\x1b[?1003l\x1b[?1015l\x1b[?1006l\x1b[?2004l\x1b[<u\x1b[?1004l\x1b[?7h\x1b[?1049l\x1b[?25h"
 )
+_FLEET_STYLE = {"ok": "$success", "reconnecting": "bold $warning", "connecting": "$text-muted"}
 BATCH_SLICE = 1000  # log entries per LogBatch message
 MAX_BATCHES_IN_FLIGHT = 2  # posted LogBatch messages the panes have not handled yet
 
@@ -179,10 +182,20 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         # (Pane.focus_main), not a moment later as Widget.focus() does: keys typed fast ("3m",
         # Tab Tab) read the pane from the focus, and it must already be the new one
         self._current_id = PANE_ORDER[0].PANE_ID
+        # [[hosts]] in the config: the panes show those hosts, read by an agent over ssh on each
+        self.fleet: Fleet | None = None
+        self._fleet_logs: FleetLogs | None = None
+        self._host_explainers: dict[str, Explainer] = {}
+        if cfg.hosts and not demo:
+            from mailtui.fleet.fleet import Fleet
+
+            self.fleet = Fleet.from_entries(cfg.hosts, read_only=self.read_only)
 
     def compose(self) -> ComposeResult:
         # the mode shows at once; the stack's versions follow when detected (postconf can be slow)
         yield Static(self._topbar_content("detecting the mail stack…"), id="topbar", markup=False)
+        if self.fleet is not None:
+            yield Static(Content(self.fleet.status_line()), id="fleetbar", markup=False)  # names from the config
         tabs = Tabs(*(Tab(cls.TITLE, id=f"tab-{cls.PANE_ID}") for cls in PANE_ORDER), id="pane-tabs")
         # the strip is hidden on wide screens and only mirrors the pane keys on narrow ones: it
         # never takes focus (focused while hidden, m maximized it: a screen of hatching)
@@ -215,6 +228,8 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         self._focus_pane(first)
         self._detect_versions()
         self._tail_logs()
+        if self.fleet is not None:
+            self.set_interval(1.0, self._show_fleet)
         if self._watch_tty:
             self._install_hangup_handling()
             self._install_exit_signals()
@@ -295,6 +310,21 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         found = self.query(f"#{name}")
         return found.first(Static) if found else None
 
+    # -- the fleet ---------------------------------------------------------------------------------
+    def _show_fleet(self) -> None:
+        """Each second: every host's link state in the header, and what the agents said (notices)."""
+        bar = self._bar("fleetbar")
+        if self.fleet is None or bar is None:
+            return
+        parts = [
+            Content.assemble((name, "bold"), " ", (shown, _FLEET_STYLE.get(state, "")))
+            for name, shown, state in self.fleet.states()
+        ]
+        bar.update(Content(" · ").join(parts))
+        while self._fleet_logs is not None and self._fleet_logs.notices:
+            host, text = self._fleet_logs.notices.popleft()
+            self.notify(text, title=host, severity="warning", timeout=10, markup=False)
+
     # -- services and alerts ---------------------------------------------------------------------
     @property
     def services_collector(self) -> ServicesCollector:  # created lazily, polled from the Services pane's worker
@@ -329,6 +359,27 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
             )
         return self._explainer
 
+    def explainer_for(self, record: Any) -> Explainer:
+        """The explainer for a line: a fleet host's line is explained with that host's settings
+        (asked of its agent), never with this machine's."""
+        host = getattr(record, "host", "")
+        if self.fleet is None or host not in self.fleet.hosts:
+            return self.explainer
+        if host not in self._host_explainers:
+            from typing import cast
+
+            from mailtui.fleet.remoteconf import RemoteDovecot, RemotePostfix
+            from mailtui.mta.doveconf import DovecotConfig
+            from mailtui.mta.postconf import PostfixConfig
+            from mailtui.recognizers.explain import Explainer
+
+            remote = self.fleet.hosts[host]
+            # duck-typed: they offer what the Explainer asks of the local readers
+            self._host_explainers[host] = Explainer(
+                cast(PostfixConfig, RemotePostfix(remote)), cast(DovecotConfig, RemoteDovecot(remote))
+            )
+        return self._host_explainers[host]
+
     @work(exclusive=True, group="log-tail", exit_on_error=False)
     async def _tail_logs(self) -> None:
         import asyncio
@@ -341,13 +392,20 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         self._batch_done = asyncio.Event()
         from mailtui.containers.setup import discover
 
-        locations = await asyncio.to_thread(locate_logs, self.cfg)
         engine = await asyncio.to_thread(default_engine)
         for problem in engine.problems:  # a bad user catalog: said once, the built-in one keeps working
             self.notify(problem, title="Recognizer file skipped", severity="warning", timeout=60, markup=False)
-        # a mail appliance in containers: its logs come through the engine (and postconf runs inside)
-        containers = await asyncio.to_thread(discover, self.settings.containers)
-        live = LiveLogs(locations, engine, backfill=self.settings.logs.backfill, containers=containers)
+        live: LiveLogs | FleetLogs
+        if self.fleet is not None:
+            from mailtui.analysis.fleetlogs import FleetLogs
+
+            # the hosts' agents, not this machine: their lines arrive over ssh (one link each)
+            live = self._fleet_logs = FleetLogs(self.fleet, engine)
+        else:
+            locations = await asyncio.to_thread(locate_logs, self.cfg)
+            # a mail appliance in containers: its logs come through the engine (and postconf runs inside)
+            containers = await asyncio.to_thread(discover, self.settings.containers)
+            live = LiveLogs(locations, engine, backfill=self.settings.logs.backfill, containers=containers)
         try:
             shown: tuple | None = None
             async for batch in live.watch(self._stop_tail):

@@ -30,6 +30,7 @@ from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import BannedIP, format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
+from mailtui.fleet.fleet import split_jail
 from mailtui.settings import Settings
 from mailtui.system.units import HOUR_SLOTS, HourCounts, plural, sparkline
 from mailtui.ui.panes.base import (
@@ -90,7 +91,7 @@ def headline(bans: BansResult) -> tuple[str, str]:
     snap = bans.snapshot
     if bans.mode == "socket":
         version = f"fail2ban {snap.version}" if snap is not None and snap.version else "fail2ban"
-        note = bans.reason if bans.reason.startswith("demo") else "socket"
+        note = bans.reason if bans.reason.startswith(("demo", "fleet")) else "socket"
         return f"{version} · {note}", ""
     return bans.headline(), bans.source_file
 
@@ -212,8 +213,10 @@ class BansPane(PolledPane):
     def on_mount(self) -> None:
         # a banned IP is written in the first column, where nothing can cut it; what a narrow pane
         # loses on the right is the reverse name, then the ban's start
+        self.fleet = getattr(self.app, "fleet", None)  # [[hosts]]: every host's jails, a host column
+        host = ("host",) if self.fleet is not None else ()
         self._columns = self.table.add_columns(
-            "jail / banned IP · left", "failed", "banned", "bans/h", "ban time", "since", "name"
+            "jail / banned IP · left", *host, "failed", "banned", "bans/h", "ban time", "since", "name"
         )
         self.poll_seconds = self.settings.ui.refresh_seconds
         self.rdns = ReverseNames(self.settings.dns.nameserver)
@@ -228,6 +231,8 @@ class BansPane(PolledPane):
             bans = source.collect()
             self._collect_insight(bans)
             return SourceResult(data=bans)
+        if self.fleet is not None:  # what each host's agent sent last (jails named host/jail)
+            return SourceResult(data=self.fleet.bans())
         # unchanged jails keep their IP lists between polls; every FULL_EVERY polls all are re-read
         self._polls += 1
         last = self.result.snapshot if self.result is not None and self.result.mode == "socket" else None
@@ -274,7 +279,9 @@ class BansPane(PolledPane):
             if event is not None:
                 self.events.append(event)
                 if event.action in NEW_BANS and event.timestamp:
-                    self.ban_rate.setdefault(event.jail, HourCounts()).add(event.timestamp)
+                    # in a fleet the jails are host/jail, and the entry says which host it came from
+                    jail = f"{entry.host}/{event.jail}" if getattr(self, "fleet", None) and entry.host else event.jail
+                    self.ban_rate.setdefault(jail, HourCounts()).add(event.timestamp)
                 changed = True
         if changed and self.result is not None:
             self._fill()
@@ -310,6 +317,9 @@ class BansPane(PolledPane):
         rows: list[tuple[list[Text], str]] = []
 
         def add(*cells: Text, key: str) -> None:
+            if self.fleet is not None:  # the host column, from the jail's host/jail name in the key
+                host, _ = split_jail(key.split(":", 2)[1])
+                cells = (cells[0], Text(host, "cyan"), *cells[1:])
             rows.append((list(cells), key))
 
         budget = MAX_ROWS
@@ -332,7 +342,7 @@ class BansPane(PolledPane):
             rate = self.ban_rate.get(jail.name)
             trend = sparkline(rate.last_hour(now) if rate is not None else [0] * HOUR_SLOTS, HOUR_SLOTS)
             add(
-                Text(jail.name, "bold"),
+                Text(split_jail(jail.name)[1] if self.fleet is not None else jail.name, "bold"),
                 Text(f"{jail.currently_failed}/{jail.total_failed}"),
                 Text(f"{jail.currently_banned}/{jail.total_banned}"),
                 Text(trend, "yellow"),
@@ -616,6 +626,9 @@ class BansPane(PolledPane):
             self.notify(f"cannot unban now: {blocked}", severity="warning", markup=False)
             return
         jail, ip = chosen
+        if self.fleet is not None:
+            self._fleet_unban(jail, ip, everywhere)
+            return
         where = ("every jail", "") if everywhere else (f"jail {jail}", jail)
         found = self.appliance
         if found is not None and found.mailcow is not None:
@@ -638,6 +651,32 @@ class BansPane(PolledPane):
 
         self.app.push_screen(ConfirmScreen(question, "Unban"), done)
 
+    def _fleet_unban(self, name: str, ip: str, everywhere: bool) -> None:
+        """Unban on the host the row came from, asked first naming that host."""
+        from mailtui.ui.screens.confirm import ConfirmScreen
+
+        assert self.fleet is not None
+        host, jail = split_jail(name)
+        refused = self.fleet.refusal(host, "unban")
+        if refused:
+            self.notify(refused, severity="warning", markup=False)
+            return
+        question = Content.assemble(
+            "Unban ",
+            (BannedIP(ip).shown(), "bold"),
+            " in ",
+            ("every jail" if everywhere else f"jail {jail}", "bold"),
+            " on host ",
+            (host, "bold"),
+            "?\nfail2ban there also deletes this IP's ban history.",
+        )
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._act("unban", "" if everywhere else name, ip, host=host)
+
+        self.app.push_screen(ConfirmScreen(question, "Unban"), done)
+
     def action_ban(self) -> None:
         from mailtui.ui.screens.ban import BanScreen
 
@@ -656,26 +695,36 @@ class BansPane(PolledPane):
             if answer is None:
                 return
             ip, where = answer
+            host, jail = split_jail(where) if self.fleet is not None else ("", where)
+            refused = self.fleet.refusal(host, "ban") if self.fleet is not None else ""
+            if refused:
+                self.notify(refused, severity="warning", markup=False)
+                return
             question = Content.assemble(
                 "Ban ",
                 (ip, "bold"),
                 " in jail ",
-                (where, "bold"),
+                (jail, "bold"),
+                *((" on host ", (host, "bold")) if host else ()),
                 "?\nIts actions run as for any ban (a firewall rule, usually).",
             )
 
             def confirmed(yes: bool | None) -> None:
                 if yes:
-                    self._act("ban", where, ip)
+                    self._act("ban", where, ip, host=host)
 
             self.app.push_screen(ConfirmScreen(question, "Ban"), confirmed)
 
         self.app.push_screen(BanScreen([j.name for j in snap.jails], jail), chosen)
 
     @work(thread=True, group="bans-act", exit_on_error=False)
-    def _act(self, action: str, jail: str, ip: str) -> None:
+    def _act(self, action: str, jail: str, ip: str, host: str = "") -> None:
         from mailtui.containers.mailcow import MailcowError
         from mailtui.fail2ban.actions import ActionRefused, ban, unban
+
+        if host and self.fleet is not None:  # to the host the row came from, through its agent
+            self._remote_act(action, split_jail(jail)[1] if jail else "", ip, host)
+            return
 
         socket = self.settings.fail2ban.socket
         found = self.appliance
@@ -697,5 +746,25 @@ class BansPane(PolledPane):
                 message, severity = f"unbanned {ip} in {jail or 'every jail'} ({count})", "information"
         except (ActionRefused, MailcowError) as exc:
             message, severity = str(exc), "error"
+        self.app.call_from_thread(self.notify, message, severity=severity, markup=False)
+        self.app.call_from_thread(self.start_poll)
+
+    def _remote_act(self, action: str, jail: str, ip: str, host: str) -> None:
+        from mailtui.fleet.link import RemoteError
+
+        assert self.fleet is not None
+        params = {"ip": ip, **({"jail": jail} if jail else {})}
+        try:
+            result = self.fleet.host(host).call(action, **params)
+        except (RemoteError, ConnectionError, TimeoutError, KeyError) as exc:
+            message, severity = str(exc).strip("'\""), "error"
+        else:
+            where = f"jail {jail}" if jail else "every jail"
+            done = (
+                f"unbanned {BannedIP(ip).shown()} in {where} on {host}"
+                if action == "unban"
+                else f"banned {ip} in {where} on {host}"
+            )
+            message, severity = done + (f" ({result})" if isinstance(result, int) else ""), "information"
         self.app.call_from_thread(self.notify, message, severity=severity, markup=False)
         self.app.call_from_thread(self.start_poll)

@@ -13,6 +13,7 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from mailtui.containers.services import ContainersReport
+from mailtui.fleet.fleet import ServiceRow
 from mailtui.settings import Settings
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
@@ -63,11 +64,14 @@ class ServicesPane(PolledPane):
         yield self.table
 
     def on_mount(self) -> None:
-        self.table.add_columns("what", "state", "detail")
+        self.fleet = getattr(self.app, "fleet", None)  # [[hosts]]: a row per host and daemon, a host column
+        self.table.add_columns(*(("host",) if self.fleet is not None else ()), "what", "state", "detail")
         self.poll_seconds = self.settings.ui.refresh_seconds
         self.set_status("looking at the daemons…")
 
     def collect(self) -> SourceResult:
+        if self.fleet is not None:  # what each host's agent reported last
+            return SourceResult(data=self.fleet.service_rows())
         report = self.app.services_collector.collect()  # type: ignore[attr-defined]
         # a mail appliance in containers: its containers are the services worth a row each
         self.containers = self._containers()
@@ -93,6 +97,9 @@ class ServicesPane(PolledPane):
     def show(self, result: SourceResult) -> None:
         if result.error:
             self.set_status(f"services: {result.error}", problem=True)
+            return
+        if self.fleet is not None:
+            self._fill_fleet(result.data)
             return
         report: ServicesReport = result.data
         self.report = report
@@ -254,6 +261,29 @@ class ServicesPane(PolledPane):
     def _selected_key(self) -> str:
         return self.table.selected_key()
 
+    def _fill_fleet(self, found: list[ServiceRow]) -> None:
+        """Every host's daemons, queue and missing ports, each row under its host (text, not markup)."""
+        style = {"ok": "green", "bad": "bold red", "warn": "yellow"}
+        rows = [
+            ((Text(r.host, "cyan"), Text(r.what, "bold"), Text(r.state, style.get(r.style, "")), Text(r.detail)), r.key)
+            for r in found
+        ]
+        plain = [([c.plain for c in cells], key) for cells, key in rows]
+        if plain != self._rows_shown:
+            self._rows_shown = plain
+            refill_table(self.table, rows)
+        assert self.fleet is not None
+        down = sum(r.style == "bad" for r in found)
+        alerts = self.fleet.alerts()
+        up = sum(state == "ok" for _, _, state in self.fleet.states())
+        self.set_status(
+            f"{up}/{len(self.fleet.hosts)} hosts connected · "
+            + (f"{plural(down, 'daemon')} down" if down else "every daemon up")
+            + (f" · {alerts[0][0]}: {alerts[0][2]}" if alerts else ""),
+            problem=bool(down or alerts),
+        )
+        self.border_title = Content(f"Services · {plural(len(alerts), 'alert')}" if alerts else "Services")
+
     def action_open_queue(self, everything: bool = False) -> None:
         from mailtui.ui.screens.queue import QueueScreen
 
@@ -294,6 +324,9 @@ class ServicesPane(PolledPane):
         if self.settings.ui.read_only:
             self.notify("read-only mode: flush is disabled", severity="warning", markup=False)
             return
+        if self.fleet is not None:
+            self._fleet_flush()
+            return
 
         def done(yes: bool | None) -> None:
             if yes:
@@ -302,6 +335,37 @@ class ServicesPane(PolledPane):
         self.app.push_screen(
             ConfirmScreen(Content("Flush the mail queue?\nPostfix retries every deferred message now."), "Flush"), done
         )
+
+    def _fleet_flush(self) -> None:
+        """Flush the queue of the highlighted row's host, asked first naming it."""
+        from mailtui.ui.screens.confirm import ConfirmScreen
+
+        assert self.fleet is not None
+        host = self._selected_key().split(":", 1)[0]
+        refused = self.fleet.refusal(host, "flush") if host else "select a row of the host to flush first"
+        if refused:
+            self.notify(refused, severity="warning", markup=False)
+            return
+
+        def done(yes: bool | None) -> None:
+            if yes:
+                self._remote_flush(host)
+
+        question = Content.assemble(
+            "Flush the mail queue on host ", (host, "bold"), "?\nPostfix there retries every deferred message now."
+        )
+        self.app.push_screen(ConfirmScreen(question, "Flush"), done)
+
+    @work(thread=True, group="fleet-flush", exit_on_error=False)
+    def _remote_flush(self, host: str) -> None:
+        from mailtui.fleet.link import RemoteError
+
+        assert self.fleet is not None
+        try:
+            message, severity = str(self.fleet.host(host).call("flush")), "information"
+        except (RemoteError, ConnectionError, TimeoutError, KeyError) as exc:
+            message, severity = str(exc).strip("'\""), "error"
+        self.app.call_from_thread(self.notify, f"{host}: {message}", severity=severity, markup=False)
 
     @work(thread=True, group="queue-flush", exit_on_error=False)
     def _flush(self) -> None:

@@ -132,7 +132,9 @@ class ExplainScreen(Dialog[None]):
     def _lookup(self) -> None:
         from mailtui.analysis.correlate import context_of
 
-        explainer = self.app.explainer  # type: ignore[attr-defined]
+        # a fleet host's line: that host's settings (app.explainer_for); the demo's app has none
+        pick = getattr(self.app, "explainer_for", None)
+        explainer = pick(self.entry.record) if pick is not None else self.app.explainer  # type: ignore[attr-defined]
         try:
             entries = self.entries or [self.entry]
             # a LiveEntry is its own match (it offers what Match offers)

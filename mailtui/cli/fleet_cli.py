@@ -1,0 +1,149 @@
+"""The CLI's way to the fleet: ``--host NAME`` / ``--all-hosts`` on bans and who, through the same
+links as the dashboard (the system ssh, one agent per host), asking requests only (no log stream).
+
+A host that cannot be reached, or whose agent refuses, is one line in the output (and exit 2);
+the others still answer.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from mailtui.cli.output import CliError
+from mailtui.config import Config, HostEntry
+
+CONNECT_SECONDS = 30.0
+ANSWER_SECONDS = 60.0
+
+
+def add_host_arguments(parser: argparse.ArgumentParser, all_hosts: bool = True) -> None:
+    parser.add_argument(
+        "--host",
+        action="append",
+        metavar="NAME",
+        help="ask this [[hosts]] entry's agent over ssh instead of this machine (repeatable)",
+    )
+    if all_hosts:
+        parser.add_argument("--all-hosts", action="store_true", help="ask every host of [[hosts]] over ssh")
+
+
+def wanted_hosts(args: argparse.Namespace, cfg: Config) -> list[HostEntry]:
+    """The hosts named by --host / --all-hosts ([] when neither was given); unknown names are an error."""
+    names: list[str] = list(getattr(args, "host", None) or [])
+    if getattr(args, "all_hosts", False):
+        if not cfg.hosts:
+            raise CliError("--all-hosts: no [[hosts]] in the config (see docs/fleet.md)")
+        return list(cfg.hosts)
+    if not names:
+        return []
+    known = {h.name: h for h in cfg.hosts}
+    for name in names:
+        if name not in known:
+            listed = ", ".join(known) or "none: add [[hosts]] to the config (docs/fleet.md)"
+            raise CliError(f"--host {name}: no such host in [[hosts]] (hosts: {listed})")
+    return [known[n] for n in dict.fromkeys(names)]
+
+
+def ask(entries: list[HostEntry], op: str, **params: Any) -> dict[str, tuple[bool, Any]]:
+    """``op`` asked of every host at once: {host: (True, result) or (False, one-line error)}."""
+    from mailtui.fleet.fleet import Fleet
+    from mailtui.fleet.link import RemoteError
+    from mailtui.fleet.protocol import text
+    from mailtui.logs.sanitize import clean
+
+    fleet = Fleet.from_entries(entries, stream=False)
+    fleet.start()
+    try:
+        fleet.wait_connected(CONNECT_SECONDS)
+        sent: dict[str, int] = {}
+        out: dict[str, tuple[bool, Any]] = {}
+        for name, host in fleet.hosts.items():
+            try:
+                sent[name] = host.request(op, **params)
+            except ConnectionError as exc:
+                out[name] = (False, f"{exc}" + (f": {host.problem}" if host.problem else ""))
+        for name, ident in sent.items():
+            host = fleet.hosts[name]
+            try:
+                reply = host.wait_reply(ident, ANSWER_SECONDS)
+            except TimeoutError as exc:
+                out[name] = (False, str(exc))
+                continue
+            if reply.get("ok") is True:
+                out[name] = (True, reply.get("result"))
+            else:
+                error = clean(text(reply.get("error"), 500)) or "refused"
+                out[name] = (False, str(RemoteError(f"{name}: {error}")))
+        return {name: out[name] for name in fleet.hosts}
+    finally:
+        fleet.close()
+
+
+def remote_bans(args: argparse.Namespace, entries: list[HostEntry]) -> int:
+    """``mailtui bans --host NAME``: each host's jails and banned IPs, as its agent reads them."""
+    import time
+
+    from mailtui.cli.output import print_json, print_table
+    from mailtui.fail2ban.status import format_left
+    from mailtui.fleet.fleet import snapshot_of, split_jail
+    from mailtui.fleet.protocol import text
+    from mailtui.logs.sanitize import clean
+
+    if getattr(args, "socket", None) or getattr(args, "why_logs", None):
+        raise CliError("--socket and --log name this machine's files: not with --host")
+    answers = ask(entries, "bans")
+    hosts: list[dict[str, Any]] = []
+    failed = 0
+    now = time.time()
+    table: list[list[str]] = []
+    banned: list[list[str]] = []
+    for name, (ok, result) in answers.items():
+        snap = snapshot_of(name, result.get("snapshot")) if ok and isinstance(result, dict) else None
+        if snap is None:
+            failed += 1
+            why = result if not ok else clean(text(result.get("reason") if isinstance(result, dict) else "", 300))
+            hosts.append({"host": name, "ok": False, "error": why or "no fail2ban"})
+            continue
+        jails = [j for j in snap.jails if not args.jail or split_jail(j.name)[1] == args.jail]
+        entry: dict[str, Any] = {
+            "host": name,
+            "ok": True,
+            "mode": clean(text(result.get("mode"), 16)),
+            "headline": clean(text(result.get("headline"), 300)),
+            "version": snap.version,
+            "jails": [],
+        }
+        for j in jails:
+            data = j.to_dict()
+            data["name"] = split_jail(j.name)[1]
+            if args.ip:
+                data["banned"] = [b for b in data["banned"] if b["ip"] == args.ip]
+            entry["jails"].append(data)
+            table.append(
+                [name, data["name"], f"{j.currently_failed}/{j.total_failed}", f"{j.currently_banned}/{j.total_banned}"]
+            )
+            for b in j.banned:
+                if not args.ip or b.ip == args.ip:
+                    banned.append([name, data["name"], b.shown(), format_left(b.time_left(now))])
+        hosts.append(entry)
+    if args.json:
+        print_json({"hosts": hosts})
+        return 2 if failed else 0
+    for h in hosts:
+        if not h["ok"]:
+            print(f"{h['host']}: {h['error']}")
+        elif h["headline"]:
+            print(f"{h['host']}: {h['headline']}")
+    if table:
+        print_table(table, ["host", "jail", "failed now/total", "banned now/total"])
+    if banned:
+        print()
+        print_table(banned, ["host", "jail", "banned IP", "left"])
+    elif table:
+        print(
+            "\n"
+            + (f"{args.ip} is not banned on " if args.ip else "no IP is banned on ")
+            + ", ".join(h["host"] for h in hosts if h["ok"])
+        )
+    return 2 if failed else 0
