@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -98,11 +99,15 @@ class YearGuesser:
                 self._set_reference(now)
         year = self._year if (month, day) <= self._limit else self._year - 1
         key = (year, month, day, hour)
+        if not (0 <= minute < 60 and 0 <= second <= 60):  # 60: a leap second
+            raise ValueError("minute or second out of range")
         base = self._hour_cache.get(key)
         if base is None:
             try:
                 base = datetime(year, month, day, hour).timestamp()  # local time, DST-aware
-            except ValueError:  # Feb 29 guessed into a non-leap year
+            except ValueError:
+                if (month, day) != (2, 29):  # Feb 29 guessed into a non-leap year; anything else is no time
+                    raise
                 base = datetime(year, month, 28, hour).timestamp() + 86400
             self._hour_cache[key] = base
         return base + minute * 60 + second
@@ -154,8 +159,11 @@ class EnvelopeParser:
                 except ValueError:
                     day = 0
                 if day:
-                    rec.timestamp = self.years.epoch(month, day, int(line[7:9]), int(line[10:12]), int(line[13:15]))
-                    self._last_stamp, self._last_epoch = stamp, rec.timestamp
+                    rec.timestamp = _real(
+                        self.years.epoch, month, day, int(line[7:9]), int(line[10:12]), int(line[13:15])
+                    )
+                    if rec.timestamp is not None:
+                        self._last_stamp, self._last_epoch = stamp, rec.timestamp
                     self._after_stamp(rec, line[16:], "syslog")
                     return rec
         text = line
@@ -171,16 +179,21 @@ class EnvelopeParser:
         if m is not None:
             month = MONTHS.get(m.group("mon"))
             if month is not None:
-                rec.timestamp = self.years.epoch(
-                    month, int(m.group("day")), int(m.group("h")), int(m.group("m")), int(m.group("s"))
+                rec.timestamp = _real(
+                    self.years.epoch,
+                    month,
+                    int(m.group("day")),
+                    int(m.group("h")),
+                    int(m.group("m")),
+                    int(m.group("s")),
                 )
-                if m.group("frac"):
+                if m.group("frac") and rec.timestamp is not None:
                     rec.timestamp += float("0." + m.group("frac"))
                 self._after_stamp(rec, m.group("rest"), "syslog")
                 return rec
         m = _ISO.match(text)
         if m is not None:
-            rec.timestamp = _iso_epoch(m)
+            rec.timestamp = _real(_iso_epoch, m)
             rest = m.group("rest")
             if m.group("sep") == "T":
                 self._after_stamp(rec, rest, "rfc3339")
@@ -227,7 +240,7 @@ class EnvelopeParser:
     # -- pieces ------------------------------------------------------------------------------------
     def _rfc5424(self, rec: LogRecord, m: re.Match[str]) -> None:
         """``<PRI>1 TIMESTAMP HOST APP PROCID MSGID [SD] MSG``: "-" is a field left out."""
-        rec.timestamp = _iso_epoch(m)
+        rec.timestamp = _real(_iso_epoch, m)
         host, app, procid, msg = m.group("host"), m.group("app"), m.group("procid"), m.group("msg") or ""
         if msg.startswith("\ufeff"):  # MSG may start with a BOM to say it is UTF-8
             msg = msg[1:]
@@ -320,6 +333,15 @@ class EnvelopeParser:
         rec.daemon = m.group("logger").rsplit(".", 1)[-1]
         rec.level = m.group("level")
         rec.message = m.group("msg")
+
+
+def _real(stamp: Callable[..., float], *parts: Any) -> float | None:
+    """The time a stamp's fields give, or None for one that names no real time (month 13, Feb 30,
+    hour 25, day 0): the line keeps its text and what it says, without a time."""
+    try:
+        return stamp(*parts)
+    except (ValueError, OverflowError):
+        return None
 
 
 def _iso_epoch(m: re.Match[str]) -> float:
