@@ -211,15 +211,23 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         yield Footer(compact=True)
 
     def _new_pane(self, cls: type[Pane]) -> Pane:
-        """Each pane gets the settings it reads through its constructor (attributes down)."""
+        """Each pane gets what it reads through its constructor (attributes down): its settings, the
+        demo's captured sources, the fleet."""
         if cls is LogsPane:
             return LogsPane(self.settings.logs.max_lines)
         if cls is BansPane:  # why an IP is banned is read from the lines the Logs pane holds
-            return BansPane(self.settings, log_entries=lambda: self._pane(LogsPane).lines.entries)
+            return BansPane(
+                self.settings,
+                log_entries=lambda: self._pane(LogsPane).lines.entries,
+                source=self.bans_source,
+                fleet=self.fleet,
+            )
         if cls is ServicesPane:
-            return ServicesPane(self.settings)
+            return ServicesPane(self.settings, fleet=self.fleet, demo=bool(self.demo))
         if cls is DnsPane:
-            return DnsPane(self.settings)
+            return DnsPane(self.settings, replay=self.dns_source)
+        if cls is ProblemsPane:
+            return ProblemsPane(bans_source=self.bans_source)
         return cls()
 
     def on_mount(self) -> None:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Iterable
 from datetime import datetime
+from typing import Any
 
 from rich.text import Text
 from textual import on, work
@@ -30,7 +31,7 @@ from mailtui.fail2ban.rdns import ReverseNames
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import BannedIP, format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
-from mailtui.fleet.fleet import split_jail
+from mailtui.fleet.fleet import Fleet, split_jail
 from mailtui.settings import Settings
 from mailtui.system.units import HOUR_SLOTS, HourCounts, plural, sparkline
 from mailtui.ui.panes.base import (
@@ -176,10 +177,20 @@ class BansPane(PolledPane):
     """
     ENTER_HELP = "Jail detail (also o): thresholds, bans per day for 30 days, who is close to a ban, repeat offenders"
 
-    def __init__(self, settings: Settings, *, log_entries: Callable[[], Iterable[LiveEntry]] = tuple) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        log_entries: Callable[[], Iterable[LiveEntry]] = tuple,
+        source: Any = None,
+        fleet: Fleet | None = None,
+    ) -> None:
         """``log_entries``: the lines the Logs pane holds, read (on the UI thread) to say why an IP
-        is banned."""
+        is banned; ``source``: the demo's captured fail2ban (None: the real one); ``fleet``: the
+        [[hosts]] of the config (every host's jails, with a host column)."""
         super().__init__()
+        self.source = source
+        self.fleet = fleet
         self.settings = settings  # fail2ban's socket and log, the resolver, read-only, the poll interval
         self.log_entries = log_entries
         self.search_input = KeyInput(
@@ -213,7 +224,6 @@ class BansPane(PolledPane):
     def on_mount(self) -> None:
         # a banned IP is written in the first column, where nothing can cut it; what a narrow pane
         # loses on the right is the reverse name, then the ban's start
-        self.fleet = getattr(self.app, "fleet", None)  # [[hosts]]: every host's jails, a host column
         host = ("host",) if self.fleet is not None else ()
         self._columns = self.table.add_columns(
             "jail / banned IP · left", *host, "failed", "banned", "bans/h", "ban time", "since", "name"
@@ -226,7 +236,7 @@ class BansPane(PolledPane):
     def collect(self) -> SourceResult:
         from mailtui.fail2ban.source import read_bans
 
-        source = getattr(self.app, "bans_source", None)
+        source = self.source
         if source is not None:  # the demo's captured snapshot
             bans = source.collect()
             self._collect_insight(bans)
@@ -263,7 +273,7 @@ class BansPane(PolledPane):
             return
         self._insight_read = time.monotonic()
         banned = {j.name: [b.ip for b in j.banned] for j in bans.snapshot.jails}
-        source = getattr(self.app, "bans_source", None)
+        source = self.source
         now = self.app.clock()  # type: ignore[attr-defined]
         if source is not None:  # the demo: captured with its snapshot
             self.insight = source.insight(now) if hasattr(source, "insight") else None
@@ -753,7 +763,7 @@ class BansPane(PolledPane):
         from mailtui.fleet.link import RemoteError
 
         assert self.fleet is not None
-        params = {"ip": ip, **({"jail": jail} if jail else {})}
+        params: dict[str, Any] = {"ip": ip, **({"jail": jail} if jail else {})}
         try:
             result = self.fleet.host(host).call(action, **params)
         except (RemoteError, ConnectionError, TimeoutError, KeyError) as exc:

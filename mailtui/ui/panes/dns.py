@@ -9,6 +9,8 @@ check is compared with the domain's previous one (widgets/dns_changes.py): what 
 
 from __future__ import annotations
 
+from typing import Any
+
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -84,9 +86,10 @@ class DnsPane(Pane):
             super().__init__(pane, worker)
             self.error = error
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, replay: Any = None) -> None:
         super().__init__()
         self.settings = settings  # [dns] domain, name server, CA file, blocklists; Postfix/Dovecot configs
+        self.replay = replay  # the demo's captured check (None: checks for real)
         self.domain_input = KeyInput(
             placeholder="domain to check, then Enter (esc: back)", id="dns-domain", open_class="-editing"
         )
@@ -116,7 +119,7 @@ class DnsPane(Pane):
     def _default_domain(self) -> None:
         from mailtui.dns.context import default_domain
 
-        replay = getattr(self.app, "dns_source", None)
+        replay = self.replay
         domain = replay.domain if replay is not None else default_domain(self.settings)
         if domain:
             self.app.call_from_thread(self.start_check, domain)
@@ -168,7 +171,7 @@ class DnsPane(Pane):
         def arrived(finding: Finding) -> None:
             send(self.Found(self, worker, finding))
 
-        replay = getattr(self.app, "dns_source", None)
+        replay = self.replay
         try:
             if replay is not None:  # the demo: a captured check, no network
                 report = replay.check(domain, on_finding=arrived)
@@ -204,7 +207,7 @@ class DnsPane(Pane):
         self._flush(force=True)
         counts = {s: sum(f.status == s for f in self.findings) for s in ("fail", "timeout", "error", "warn")}
         summary = ", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no problems"
-        note = getattr(getattr(self.app, "dns_source", None), "note", "")
+        note = getattr(self.replay, "note", "")
         self._summary = (
             f"{self.domain}: {plural(len(self.findings), 'finding')}, {summary}{f' · {note}' if note else ''}",
             any(counts.values()),
@@ -215,7 +218,7 @@ class DnsPane(Pane):
     @work(thread=True, exclusive=True, group="dns-changes", exit_on_error=False)
     def _compare(self, findings: list[Finding], changes: DnsChanges) -> None:
         """The finished check against the previous run (the demo: against its captured earlier check)."""
-        replay = getattr(self.app, "dns_source", None)
+        replay = self.replay
         # the demo compares with its captured earlier check and keeps nothing; any other source uses the state file
         previous = getattr(replay, "previous", None)
         changes.compute(self.domain, findings, previous() if previous else None, save=previous is None)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from dataclasses import dataclass, field
+from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -127,8 +128,10 @@ class ProblemsPane(Pane):
             self.entry = entry
             self.overview = overview
 
-    def __init__(self) -> None:
+    def __init__(self, *, bans_source: Any = None) -> None:
+        """``bans_source``: the demo's captured fail2ban, whose logs judge the failures no jail counted."""
         super().__init__()
+        self.bans_source = bans_source
         self.groups: dict[str, ProblemGroup] = {}
         # the same lines per (recognizer, host): the rows once more than one host has problems
         self.by_host: dict[tuple[str, str], ProblemGroup] = {}
@@ -148,7 +151,7 @@ class ProblemsPane(Pane):
         self._columns = self.table.add_columns("", "count", "last hour", "problem", "who", "last")
         self._keys: list[str] = []
         self.set_status("no problems recognized yet")
-        source = getattr(self.app, "bans_source", None)
+        source = self.bans_source
         if source is not None and hasattr(source, "uncaught_tracker"):  # the demo: judged on its captured logs
             self.uncaught = source.uncaught_tracker()
             self._dirty = True

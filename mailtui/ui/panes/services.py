@@ -13,7 +13,7 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from mailtui.containers.services import ContainersReport
-from mailtui.fleet.fleet import ServiceRow
+from mailtui.fleet.fleet import Fleet, ServiceRow
 from mailtui.settings import Settings
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
@@ -50,9 +50,11 @@ class ServicesPane(PolledPane):
             super().__init__(pane)
             self.running = running
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, fleet: Fleet | None = None, demo: bool = False) -> None:
         super().__init__()
         self.settings = settings  # containers, Postfix's config dir (flush, queue), read-only, the poll interval
+        self.fleet = fleet  # [[hosts]]: a row per host and daemon, a host column
+        self.demo = demo  # the demo's captured services: no container engine is asked
         self.table = PaneTable(cursor_type="row", id="services-table")
         self._running_seen: dict[str, bool] | None = None
         self.containers: ContainersReport | None = None  # the appliance's containers, each poll
@@ -64,7 +66,6 @@ class ServicesPane(PolledPane):
         yield self.table
 
     def on_mount(self) -> None:
-        self.fleet = getattr(self.app, "fleet", None)  # [[hosts]]: a row per host and daemon, a host column
         self.table.add_columns(*(("host",) if self.fleet is not None else ()), "what", "state", "detail")
         self.poll_seconds = self.settings.ui.refresh_seconds
         self.set_status("looking at the daemons…")
@@ -79,7 +80,7 @@ class ServicesPane(PolledPane):
 
     def _containers(self) -> ContainersReport | None:
         containers = self.settings.containers
-        if containers.mode == "no" or getattr(self.app, "demo", False):
+        if containers.mode == "no" or self.demo:
             return None
         from mailtui.containers.engine import EngineClient, access_problem, socket_from_env
         from mailtui.containers.services import collect
