@@ -266,22 +266,35 @@ class ProblemsPane(Pane):
         self.app.copy_to_clipboard(group.last_entry.record.line)
         self.notify("latest line of this problem copied to the clipboard (OSC 52)", markup=False)
 
-    def action_bans(self) -> None:
-        """Jump to the Bans pane, searching the group's most frequent client address."""
+    def _selected_addresses(self) -> tuple[Counter[str], Counter[str]]:
+        """The highlighted row's client addresses and users (the row of failures no jail counted:
+        its kinds' addresses together)."""
+        from mailtui.ui.screens.uncaught import ROW_KEY
+
+        if self.table.selected_key() == ROW_KEY:
+            ips: Counter[str] = Counter()
+            for kind in self.uncaught.report.kinds:
+                ips.update(kind.addresses)
+            return ips, Counter()
         group = self.selected_group()
-        if group is None or not group.ips:
+        return (group.ips, group.who) if group is not None else (Counter(), Counter())
+
+    def action_bans(self) -> None:
+        """Jump to the Bans pane, searching the row's most frequent client address."""
+        ips, _ = self._selected_addresses()
+        if not ips:
             self.notify("this problem has no client address", markup=False)
             return
-        ip = group.ips.most_common(1)[0][0]
+        ip = ips.most_common(1)[0][0]
         self.app.action_show_pane("bans")  # type: ignore[attr-defined]
         self.app.panes["bans"].search_ip(ip)  # type: ignore[attr-defined]
 
     def action_who(self) -> None:
-        group = self.selected_group()
-        if group is None or not (group.who or group.ips):
+        ips, who = self._selected_addresses()
+        if not (who or ips):
             self.notify("this problem names no user or address", markup=False)
             return
-        top = (group.who or group.ips).most_common(1)[0][0]
+        top = (who or ips).most_common(1)[0][0]
         self.app.action_who(top)  # type: ignore[attr-defined]
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
