@@ -48,7 +48,10 @@ def test_80x24_history_strip_pending_rows_and_jail_detail(terminal: Factory) -> 
 
 def test_120x35_every_jail_shows_and_dns_marks_changes(terminal: Factory) -> None:
     term = terminal(["--demo"], size=(120, 35))
-    screen = term.wait_for(lambda s: "7 changed" in s and "dovecot 30d" in s, what="DNS marks and the strip")
+    # the status and the marked rows are drawn in separate frames: wait for both
+    screen = term.wait_for(
+        lambda s: "7 changed" in s and "new: MX target" in s and "dovecot 30d" in s, what="DNS marks and the strip"
+    )
     bans = box(screen, "Bans ·")
     assert sum(1 for r in bans if r.split()[:1] and r.split()[0] in JAILS) == 4, "\n".join(bans)
     dns = "\n".join(box(screen, "DNS"))

@@ -41,7 +41,7 @@ import polars as pl
 
 from mailtui.analysis.fast.native import EXACT, PYTHON, Native, translate
 from mailtui.core.record import LogRecord
-from mailtui.logs.envelope import _ISO, MONTHS, EnvelopeParser, _iso_epoch
+from mailtui.logs.envelope import _ISO, FAMILIES, MONTHS, EnvelopeParser, _iso_epoch
 from mailtui.logs.sanitize import MAX_LINE_BYTES, cut, decode
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.fields import _DOVECOT_KV, _DOVECOT_MAILPROC, _POSTFIX_CLIENT, _POSTFIX_KV
@@ -68,21 +68,9 @@ _TAG_START = r"^[^\s\[\]:]+(?:\[[0-9]+\])?:"
 _DOVECOT_LEVEL = r"^(?P<proc>[\w-]+(?:\([^)]*\))?(?:<[^>]*>)*): (?P<level>Debug|Info|Warning|Error|Fatal|Panic): "
 _DOVECOT_LEVEL_FIRST = r"^(Debug|Info|Warning|Error|Fatal|Panic): "
 _DOVECOT_PROC = r"^(?:dovecot: )?([a-z][\w-]*)[(:<]"
-_FAMILIES = (
-    ("postfix", "postfix"),
-    ("dovecot", "dovecot"),
-    ("fail2ban", "fail2ban"),
-    ("opendkim", "opendkim"),
-    ("opendmarc", "opendmarc"),
-    ("rspamd", "rspamd"),
-    ("postgrey", "postgrey"),
-    ("policyd-spf", "policyd-spf"),
-    ("amavis", "amavis"),
-    ("spamd", "spamassassin"),
-    ("clamd", "clamav"),
-    ("saslauthd", "saslauthd"),
-)
-_KNOWN_PROGRAM = "^(?:" + "|".join(re.escape(prefix) for prefix, _ in _FAMILIES) + ")"
+# the parser's program families; Dovecot 1.x's "deliver(" tag takes the Python path (filtered below)
+_FAMILIES = tuple((prefix, family) for prefix, family in FAMILIES if prefix != "deliver(")
+_KNOWN_PROGRAM = "^(?:" + "|".join(re.escape(prefix) for prefix, _ in FAMILIES) + ")"
 
 
 @dataclass
