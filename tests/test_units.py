@@ -36,3 +36,21 @@ def test_plural_irregular_form_and_noun_alone() -> None:
     assert plural(1, "mouse", "mice") == "1 mouse"
     assert plural(1, "ban", show_count=False) == "ban"
     assert plural(4, "ban", show_count=False) == "bans"
+
+
+def test_fail2ban_span_writes_times_as_fail2ban_does() -> None:
+    from mailtui.system.units import fail2ban_span
+
+    cases = {
+        None: "?",
+        -1: "permanent",
+        600: "10m",
+        7200: "2h",
+        604800: "1w",
+        45: "45s",
+        90: "1m30s",
+        5400: "90m",
+        3690: "1h01m",
+    }
+    for seconds, shown in cases.items():
+        assert fail2ban_span(seconds) == shown, seconds

@@ -18,6 +18,21 @@ def human_age(seconds: float | None) -> str:
     return f"{s // 86400}d{(s % 86400) // 3600}h"
 
 
+def fail2ban_span(seconds: int | None) -> str:
+    """A ban time or findtime as fail2ban writes them (and bantime.increment makes them): 10m, 2h,
+    1w, 1m30s, permanent."""
+    if seconds is None:
+        return "?"
+    if seconds < 0:
+        return "permanent"
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{seconds // size}{unit}"
+    if seconds < 3600:
+        return f"{seconds}s" if seconds < 60 else f"{seconds // 60}m{seconds % 60:02d}s"
+    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
+
+
 def human_bytes(n: int | None) -> str:
     if n is None:
         return "-"

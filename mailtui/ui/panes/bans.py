@@ -33,7 +33,7 @@ from mailtui.fail2ban.status import BannedIP, format_left
 from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
 from mailtui.fleet.fleet import Fleet, split_jail
 from mailtui.settings import Settings
-from mailtui.system.units import HOUR_SLOTS, HourCounts, plural, sparkline
+from mailtui.system.units import HOUR_SLOTS, HourCounts, fail2ban_span, plural, sparkline
 from mailtui.ui.panes.base import (
     KeyInput,
     PaneTable,
@@ -67,20 +67,6 @@ def _since(ts: float | None, now: float) -> str:
         return "?"
     fmt = "%H:%M:%S" if now - ts < 86400 else "%b %d %H:%M"
     return datetime.fromtimestamp(ts).strftime(fmt)
-
-
-def _span(seconds: int | None) -> str:
-    """A ban time as fail2ban's bantime.increment makes it: 10m, 2h, 1w3d, permanent."""
-    if seconds is None:
-        return "?"
-    if seconds < 0:
-        return "permanent"
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    if seconds < 3600:
-        return f"{seconds}s" if seconds < 60 else f"{seconds // 60}m{seconds % 60:02d}s"
-    return f"{seconds // 3600}h{seconds % 3600 // 60:02d}m"
 
 
 def headline(bans: BansResult) -> tuple[str, str]:
@@ -380,7 +366,7 @@ class BansPane(PolledPane):
                     Text(""),
                     Text(""),
                     Text(""),
-                    Text(_span(ban.ban_time) if ban.ban_time is not None else ""),
+                    Text(fail2ban_span(ban.ban_time) if ban.ban_time is not None else ""),
                     Text(_since(ban.ban_start, now)),
                     Text(name, "red" if trusted else "dim"),
                     key=f"ip:{jail.name}:{ban.ip}",

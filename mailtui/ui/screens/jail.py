@@ -18,24 +18,12 @@ from mailtui.fail2ban.history import Offender
 from mailtui.fail2ban.insight import JailInsight
 from mailtui.fail2ban.settings import JailSettings
 from mailtui.fail2ban.status import BannedIP, JailStatus
-from mailtui.system.units import plural
+from mailtui.system.units import fail2ban_span, plural
 from mailtui.ui.screens.dialog import Dialog
 from mailtui.ui.widgets.ban_history import BanChart
 
 LABEL = 17
 OFFENDERS_SHOWN = 8
-
-
-def span(seconds: int | None) -> str:
-    """fail2ban's own way of writing a time: 10m, 1h, 1w, permanent."""
-    if seconds is None:
-        return "?"
-    if seconds < 0:
-        return "permanent"
-    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
-        if seconds >= size and seconds % size == 0:
-            return f"{seconds // size}{unit}"
-    return f"{seconds}s"
 
 
 def _row(label: str, *body: str | tuple[str, str] | Content) -> Content:
@@ -46,14 +34,14 @@ def settings_content(s: JailSettings | None, note: str) -> Content:
     if s is None:
         return _row("Thresholds", (note or "not known without the fail2ban socket", "italic"))
     increment: dict[bool | None, str] = {
-        True: f"grows with each ban (bantime.increment), up to {span(s.maxtime)}",
+        True: f"grows with each ban (bantime.increment), up to {fail2ban_span(s.maxtime)}",
         False: "fixed",
     }
     lines = [
         _row(
             "Thresholds",
             f"banned after {'?' if s.maxretry is None else s.maxretry} failures (maxretry) within "
-            f"{span(s.findtime)} (findtime), for {span(s.bantime)} (bantime)",
+            f"{fail2ban_span(s.findtime)} (findtime), for {fail2ban_span(s.bantime)} (bantime)",
         ),
         _row("Ban time", increment.get(s.increment, "increment unknown (fail2ban before 0.11?)")),
         _row("Never banned", " ".join(s.ignoreip) if s.ignoreip else ("nobody (ignoreip is empty)", "dim")),
