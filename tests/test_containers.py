@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -26,10 +27,12 @@ MAILCOW = {"com.docker.compose.project": "mailcowdockerized"}
 # one Postfix line a tick, numbered, in the traditional syslog format mailcow's syslog-ng writes;
 # the counter lives in the container's own file system, so it survives a restart
 SEQ_SCRIPT = (
-    "n=$(cat /var/tmp/n 2>/dev/null || echo 0); "
+    # the count survives a restart; written by rename, since `restart -t 0` may kill the shell
+    # mid-write (an empty file ended the restarted loop with "[: -lt: unexpected operator")
+    "n=$(cat /var/tmp/n 2>/dev/null); n=${{n:-0}}; "
     "while [ $n -lt {stop} ]; do n=$((n+1)); "
     'echo "$(date "+%b %e %H:%M:%S") mx postfix/smtpd[$$]: connect from unknown[127.0.0.9] seq=$n"; '
-    "echo $n > /var/tmp/n; sleep {pause}; done; sleep 600"
+    "echo $n > /var/tmp/n.new; mv /var/tmp/n.new /var/tmp/n; sleep {pause}; done; sleep 600"
 )
 
 
@@ -254,13 +257,18 @@ def test_follow_across_restart_and_recreation_loses_and_repeats_nothing(
         )
         after = _engine_log(client, second)
         texts = [line.text for line in got]
-        assert texts == before + after, (
+        # nothing lost, nothing twice. Around `restart -t 0` podman's own log may hand a few lines
+        # of one second over in another order than it stored them (seen once in CI: 32 before
+        # 28-31), so within the first container the order is not asserted; across the
+        # re-creation it is: the second container's lines come after all of the first's
+        assert Counter(texts) == Counter(before + after), (
             len(texts),
             len(before),
             len(after),
             [t[-7:] for t in texts],
             [t[-7:] for t in before + after],
         )
+        assert texts[len(before) :] == after
         assert len(before) >= 50 and len(after) == 25
         assert all(line.timestamp is not None for line in got)
     finally:

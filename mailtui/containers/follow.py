@@ -3,11 +3,14 @@
 One daemon thread per container holds the engine's ``logs?follow=1`` stream and queues its
 lines; ``poll()`` hands them over. When the stream ends (the container stopped, was
 restarted, or re-created under the same compose service) or the engine goes away, the
-thread finds the container again by its key and asks for the log *since the second of the
-last line it saw*. The engine's ``since`` has whole seconds (podman's timestamps have no
-fraction at all), so that second's lines come again: the ones already seen are recognised
-by their timestamp and text and dropped, in order — no line lost, none repeated. The queue
-is bounded: while the panes are behind, the thread waits and the backlog stays in the engine.
+thread finds the container again by its key and asks for the log again from REPLAY_SECONDS
+before the last line it saw. The engine's ``since`` has whole seconds (podman's timestamps
+have no fraction at all), and podman's live stream can skip a few lines around a restart
+(seen with podman 4.3: lines 26-28 missing, 29 delivered, then the stream ended), so those
+seconds are read again: the lines already seen are recognised by their second and text and
+dropped, the ones the stream skipped come now — no line lost, none repeated (a skipped line
+comes after the ones the stream gave first). The queue is bounded: while the panes are behind,
+the thread waits and the backlog stays in the engine.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ QUEUE_LINES = 20_000
 POLL_MAX = 5_000
 QUIET = 30.0  # seconds without a byte before a followed stream is re-opened (harmless)
 RETRY_MAX = 30.0
+REPLAY_SECONDS = 5  # how far before the last line seen a re-opened stream starts again
 
 
 @dataclass(slots=True)
@@ -81,9 +85,12 @@ class ContainerLogFollower:
         self.problem = ""
         self.reconnects = 0
         self._since = since  # resume point (whole seconds); 0 = start with the last `backfill` lines
-        self._last: tuple[int, int] = (since, 0) if since else (0, 0)
-        self._at_last: Counter[bytes] = Counter()  # lines seen with timestamp == _last
-        self._replay: Counter[bytes] = Counter()  # of those, still to be skipped after a reconnect
+        self._last = since  # the newest second seen
+        self._asked = since  # where the current stream starts (the engine sends nothing before)
+        # per second of the last REPLAY_SECONDS + 1: the lines seen (hashes of their text, counted)
+        self._seen: dict[int, Counter[int]] = {}
+        self._replay: dict[int, Counter[int]] = {}  # of those, still to be skipped on this stream
+        self._followed = ""  # the id of the container those lines came from
         self._queue: queue.Queue[ContainerLine] = queue.Queue(QUEUE_LINES)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -92,7 +99,7 @@ class ContainerLogFollower:
     @property
     def resume_second(self) -> int:
         """Where a new follower would resume without loss (the dashboard keeps it per container)."""
-        return self._last[0]
+        return self._last
 
     def start(self) -> None:
         if self._thread is None:
@@ -149,9 +156,16 @@ class ContainerLogFollower:
         self._stop.wait(min(RETRY_MAX, 0.5 * 2 ** min(self._failures - 1, 8)))
 
     def _follow(self, container: Container) -> None:
-        since = self._last[0]
+        if self._seen and container.id == self._followed:
+            # the same container again: its last seconds once more, the lines already seen skipped
+            since = max(1, self._last - REPLAY_SECONDS)
+            self._replay = {second: Counter(seen) for second, seen in self._seen.items() if second >= since}
+        else:  # the first stream, or a re-created container: none of its lines was seen yet
+            since, self._replay = self._last, {}
+            self._seen = {}
+        self._followed = container.id
+        self._asked = since
         tail = None if since else self.backfill
-        self._replay = Counter(self._at_last)
         decoder = FrameDecoder(raw=self.tty)
         with self.client.logs(container.id, follow=True, since=since, tail=tail, read_timeout=QUIET) as chunks:
             self.problem = ""
@@ -167,17 +181,19 @@ class ContainerLogFollower:
     def _line(self, raw: bytes) -> None:
         key, rest = parse_stamp(raw)
         if key is not None:
-            if key < self._last:
-                return  # before the resume point: seen on the previous stream
-            if key == self._last:
-                if self._replay[rest] > 0:
-                    self._replay[rest] -= 1
-                    return
-                self._at_last[rest] += 1
-            else:
-                self._last = key
-                self._at_last = Counter({rest: 1})
-                self._replay = Counter()
+            second = key[0]
+            if second < self._asked:
+                return  # before this stream's start (an engine that ignores `since`)
+            mark = hash(rest)
+            again = self._replay.get(second)
+            if again is not None and again[mark] > 0:
+                again[mark] -= 1  # seen on an earlier stream
+                return
+            self._seen.setdefault(second, Counter())[mark] += 1
+            if second > self._last:
+                self._last = second
+                for old in [s for s in self._seen if s < second - REPLAY_SECONDS]:
+                    del self._seen[old]
         item = ContainerLine(key[0] + key[1] / 1e9 if key else None, decode(rest))
         while not self._stop.is_set():
             try:

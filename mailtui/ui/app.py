@@ -457,6 +457,13 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
             self._batches_in_flight -= 1
             self._batch_done.set()
 
+    def on_bans_pane_insight_read(self, message: BansPane.InsightRead) -> None:
+        # the jails' ignoreip: addresses meant to pass are no "uncaught" failure
+        problems = self.panes["problems"]
+        assert isinstance(problems, ProblemsPane)
+        if problems.uncaught.set_settings(message.insight.settings):
+            problems.refresh_table()
+
     def action_who(self, query: str = "") -> None:
         from mailtui.ui.screens.who import WhoScreen
 

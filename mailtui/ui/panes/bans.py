@@ -43,6 +43,7 @@ from mailtui.ui.panes.base import (
     read_only_state,
     refill_table,
 )
+from mailtui.ui.messages import NodeMessage
 from mailtui.ui.widgets.ban_history import history_strip
 
 # a table of 20,000 rows costs the UI over a second per refresh; nobody scrolls it: / finds any IP
@@ -163,6 +164,16 @@ class BansPane(PolledPane):
     """
     ENTER_HELP = "Jail detail (also o): thresholds, bans per day for 30 days, who is close to a ban, repeat offenders"
 
+    class InsightRead(NodeMessage):
+        """A new read of the jails' settings and history (the Problems pane takes their ignoreip:
+        it may arrive after the last log line, so it cannot wait for the next batch)."""
+
+        LATEST_ONLY = True
+
+        def __init__(self, pane: BansPane, insight: JailInsight) -> None:
+            super().__init__(pane)
+            self.insight = insight
+
     def __init__(
         self,
         settings: Settings,
@@ -201,6 +212,7 @@ class BansPane(PolledPane):
         self.appliance: ApplianceBans | None = None  # set by collect() on a container host
         self.insight: JailInsight | None = None  # history, thresholds, pending: read_insight()
         self._insight_read = float("-inf")  # time.monotonic() of the last read
+        self._insight_told: JailInsight | None = None  # the read last posted as InsightRead
 
     def compose_body(self) -> ComposeResult:
         yield self.search_input
@@ -287,6 +299,9 @@ class BansPane(PolledPane):
             self.set_status(f"fail2ban: not connected — {result.error}", problem=True)
             return
         self.result = result.data
+        if self.insight is not None and self.insight is not self._insight_told:
+            self._insight_told = self.insight
+            self.post_message(self.InsightRead(self, self.insight))
         self._fill()
 
     def _fill(self) -> None:
