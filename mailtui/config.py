@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mailtui.core.files import NotRegularFile, read_capped
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -267,10 +269,11 @@ def _flatten(table: dict[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def read_toml(path: Path) -> dict[str, Any]:
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_CONFIG_BYTES + 1)
+        data = read_capped(path, MAX_CONFIG_BYTES + 1)  # a FIFO planted as the config blocks nothing
     except PermissionError:
         raise ConfigError(f"{path}: permission denied") from None
+    except NotRegularFile as exc:
+        raise ConfigError(f"{path}: is {exc.kind}, not a config file") from None
     except IsADirectoryError:
         raise ConfigError(f"{path}: is a directory, not a config file") from None
     except OSError as exc:

@@ -358,3 +358,82 @@ def test_who_refuses_what_it_cannot_read_twice(specials, tmp_path: Path, name: s
         f"mailtui: {specials[name]}: is {'a named pipe (FIFO)' if name == 'fifo' else 'a character device'}: "
         f"it can be read once, not followed or read again: use mailtui scan {specials[name]}"
     )
+
+
+# -- files that must be regular: a FIFO planted there is refused, never waited on -----------------
+
+
+@pytest.mark.parametrize(
+    "reader",
+    ["config", "user_catalog", "fail2ban_setting", "jail_bantimes", "postfix_config", "certificate", "dns_report"],
+)
+def test_a_fifo_planted_where_a_regular_file_belongs_is_refused_at_once(tmp_path: Path, reader: str) -> None:
+    """Each reader, handed a FIFO nobody writes to, answers in one line at once (open() of a FIFO
+    would wait for a writer for ever: the test's own timeout is the hang)."""
+    fifo = tmp_path / "planted"
+    os.mkfifo(fifo)
+
+    def hang(*_: object) -> None:
+        raise TimeoutError(f"{reader} waited on the FIFO")
+
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(5)
+    try:
+        if reader == "config":
+            from mailtui import config
+
+            with pytest.raises(config.ConfigError, match="is a FIFO, not a config file"):
+                config.read_toml(fifo)
+        elif reader == "user_catalog":
+            from mailtui.recognizers import loader
+
+            with pytest.raises(loader.CatalogError, match="not a regular file \\(a FIFO\\)"):
+                loader._read_user_file(fifo)
+        elif reader == "fail2ban_setting":
+            from mailtui.logs.locate import fail2ban_setting
+
+            (tmp_path / "fail2ban.conf").write_text("[Definition]\nlogtarget = /var/log/f2b.log\n")
+            os.mkfifo(tmp_path / "fail2ban.local")
+            assert fail2ban_setting("logtarget", tmp_path) == "/var/log/f2b.log"
+        elif reader == "jail_bantimes":
+            from mailtui.fail2ban.offline import jail_bantimes
+
+            (tmp_path / "jail.conf").write_text("[sshd]\nbantime = 1h\n")
+            os.mkfifo(tmp_path / "jail.local")
+            assert jail_bantimes(tmp_path) == {"sshd": 3600}
+        elif reader == "postfix_config":
+            from mailtui.mta.run import read_config
+
+            assert read_config(fifo, "postconf") is None
+        elif reader == "certificate":
+            from mailtui.system.certs import read_certificate
+
+            assert "not a regular file (a FIFO)" in read_certificate(str(fifo), "postfix").error
+        else:
+            from mailtui.dns.diff import DiffError, load_previous
+
+            with pytest.raises(DiffError, match="not a regular file \\(a FIFO\\)"):
+                load_previous(str(fifo))
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+
+
+def test_open_regular_names_each_kind_it_refuses(tmp_path: Path) -> None:
+    from mailtui.core.files import NotRegularFile, open_regular, read_capped
+
+    os.mkfifo(tmp_path / "fifo")
+    sock = socket.socket(socket.AF_UNIX)
+    sock.bind(str(tmp_path / "sock"))
+    (tmp_path / "dir").mkdir()
+    kinds = {}
+    for name, path in [("fifo", tmp_path / "fifo"), ("dir", tmp_path / "dir"), ("dev", Path("/dev/null"))]:
+        with pytest.raises(NotRegularFile) as got:
+            open_regular(path)
+        kinds[name] = got.value.kind
+    with pytest.raises(OSError):  # a socket cannot even be opened: refused by the kernel, no wait
+        open_regular(tmp_path / "sock")
+    sock.close()
+    assert kinds == {"fifo": "a FIFO", "dir": "a directory", "dev": "a character device"}
+    (tmp_path / "big").write_bytes(b"x" * 10_000)
+    assert len(read_capped(tmp_path / "big", 100)) == 100

@@ -151,3 +151,48 @@ def test_a_journal_that_cannot_be_read_is_retried_ever_more_slowly(tmp_path: Pat
     assert all(problems[first:]), "the problem flickered off between attempts"
     # attempts at 0, 1, 1+2 s: without the back-off it would be one every other poll (~35)
     assert 2 <= follower.restarts <= 4
+
+
+def test_an_endless_record_is_dropped_and_the_records_around_it_kept(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A journalctl that writes one record of 5 MiB without a newline between two normal ones (the
+    real one prints fields over 4 KiB as null, so a stand-in on PATH writes it): the follower's
+    buffer stays near MAX_LINE, the record is dropped up to its newline, the neighbours arrive."""
+    import json
+
+    from mailtui.logs import journal
+
+    def record(n: int) -> str:
+        return json.dumps(
+            {
+                "__CURSOR": f"c{n}",
+                "__REALTIME_TIMESTAMP": "1780000000000000",
+                "SYSLOG_IDENTIFIER": "postfix/smtpd",
+                "MESSAGE": f"connect from unknown[192.0.2.{n}]",
+                "_HOSTNAME": "mx",
+            }
+        )
+
+    fake = tmp_path / "journalctl"
+    fake.write_text(
+        "#!/bin/sh\n"
+        f"echo '{record(1)}'\n"
+        "printf '{\"MESSAGE\": \"'; head -c 5242880 /dev/zero | tr '\\0' 'A'; echo '\"}'\n"
+        f"echo '{record(2)}'\n"
+        "head -c 300000 /dev/zero | tr '\\0' 'E' >&2; echo ' the last words' >&2; exit 1\n"
+    )
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    follower = JournalFollower(follow=True)
+    biggest = 0
+    got: list = []
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not follower.problem:
+        got += follower.poll()
+        biggest = max(biggest, len(follower._buf))
+        time.sleep(0.02)
+    follower.close()
+    assert [r.message for r in got] == ["connect from unknown[192.0.2.1]", "connect from unknown[192.0.2.2]"]
+    assert biggest <= journal.MAX_LINE + (1 << 16)
+    # 300 kB on stderr neither stopped it nor grew the follower; the problem is one short line
+    assert follower.problem.startswith("journalctl: EEEE") and follower.problem.endswith("…")
+    assert len(follower.problem) < 300 and len(follower._err) == 0

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from mailtui.containers.appliances import Detection, MailContainer
 from mailtui.containers.engine import ContainerState, EngineClient, EngineError
 from mailtui.containers.paths import host_path
+from mailtui.core.files import read_text_capped
 from mailtui.mta.run import DOVECOT_TOOLS, POSTFIX_TOOLS, ToolResult, route_tools
 
 MAX_FILE = 4 << 20
@@ -55,8 +56,7 @@ class ContainerRoute:
         host = self.host_path(path)
         if host:
             try:
-                with open(host, "rb") as fh:
-                    return fh.read(MAX_FILE).decode("utf-8", "replace")
+                return read_text_capped(host, MAX_FILE)
             except OSError:
                 pass  # not readable here (a volume of another user): ask the container
         res = self.run(["cat", "--", path], timeout=10)

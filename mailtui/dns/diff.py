@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from mailtui.core.files import read_capped
+
 #: data fields that say what a finding is about (not what it found)
 SUBJECT_FIELDS = ("host", "target", "zone", "port", "service", "selector", "name", "url", "mx")
 MAX_REPORT = 16 << 20
@@ -59,8 +61,7 @@ class CheckDiff:
 
 def load_previous(path: str) -> dict[str, Any]:
     try:
-        with open(path, "rb") as fh:
-            raw = fh.read(MAX_REPORT + 1)
+        raw = read_capped(path, MAX_REPORT + 1)
     except FileNotFoundError:
         return {}  # the first run: everything is new
     except OSError as exc:

@@ -7,6 +7,7 @@ import glob
 import os
 import re
 
+from mailtui.core.files import read_text_capped
 from mailtui.dns.context import CheckContext
 from mailtui.dns.model import AUTH, Finding
 from mailtui.dns.records import SpfRecord, is_spf, mailto_domain, parse_dkim, parse_dmarc, parse_spf
@@ -198,8 +199,7 @@ def local_dkim_selectors(root: str = "/") -> list[str]:
 
 def _grep(path: str, pattern: str) -> list[str]:
     try:
-        with open(path, encoding="utf-8", errors="replace") as fh:
-            text = fh.read(256 * 1024)
+        text = read_text_capped(path, 256 * 1024)
     except OSError:
         return []
     return re.findall(pattern, text, flags=re.MULTILINE)

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailtui.core.files import open_regular
 from mailtui.fail2ban.client import Fail2banClient, SocketUnavailable
 from mailtui.fail2ban.history import BanHistory, HistoryError, Offender, read_history
 from mailtui.fail2ban.pending import Pending, pending
@@ -53,7 +54,7 @@ class JailInsight:
 def read_log_tail(path: str, limit: int = LOG_TAIL) -> list[str]:
     """The last ``limit`` bytes of a log as lines (the first, cut line dropped); [] if unreadable."""
     try:
-        with open(path, "rb") as fh:
+        with open_regular(path) as fh:  # a FIFO as fail2ban's log blocks nothing
             size = os.fstat(fh.fileno()).st_size
             start = max(0, size - limit)
             fh.seek(start)

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
 
+from mailtui.core.files import read_ini_files
 from mailtui.fail2ban.status import BannedIP, Fail2banSnapshot, JailStatus
 
 _LINE = re.compile(
@@ -121,7 +122,7 @@ def jail_bantimes(conf_dir: str | Path) -> dict[str, int]:
     ]
     parser = configparser.RawConfigParser(strict=False, interpolation=None)
     try:
-        parser.read([str(f) for f in files], encoding="utf-8")
+        read_ini_files(parser, files)  # a FIFO planted as jail.local blocks nothing
     except (configparser.Error, UnicodeDecodeError, OSError):
         return {}
     out = {}

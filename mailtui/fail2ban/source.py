@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from mailtui.core.files import open_regular
 from mailtui.fail2ban.client import (
     Fail2banClient,
     SocketUnavailable,
@@ -245,7 +246,7 @@ def check_actions(socket_file: str = "") -> str:
 def _read_tail(path: str) -> tuple[list[str], bool]:
     """The file's lines, at most its last LOG_READ_MAX bytes (then the first, partial line is
     dropped); True when it was cut."""
-    with open(path, "rb") as fh:
+    with open_regular(path) as fh:  # a FIFO as fail2ban's log blocks nothing
         size = os.fstat(fh.fileno()).st_size
         cut = size > LOG_READ_MAX
         if cut:

@@ -22,6 +22,8 @@ from mailtui.mta.run import find_tool
 #: the mail stack's units on Debian/Ubuntu (postfix@-) and RHEL/Fedora/Arch (postfix)
 MAIL_UNITS = ("postfix.service", "postfix@-.service", "dovecot.service", "fail2ban.service")
 MAX_LINE = 1 << 20
+ERR_KEPT = 1 << 16  # bytes of journalctl's stderr kept
+ERR_SHOWN = 240  # characters of its last line in the one-line problem
 RETRY_MAX = 60.0  # seconds between attempts once journalctl keeps failing (1, 2, 4, ... 60)
 SETTLED = 2.0  # a journalctl still running this long after its start has overcome the last problem
 
@@ -41,6 +43,8 @@ class JournalFollower:
     _failures: int = 0  # failed runs in a row
     _retry_at: float = 0.0
     _buf: bytes = b""
+    _err: bytes = b""  # the end of what journalctl wrote on stderr (why it stopped)
+    _skipping: bool = False  # inside a record longer than MAX_LINE: dropped up to its newline
     _parser: EnvelopeParser = field(default_factory=lambda: EnvelopeParser(source="journald"))
 
     def use_record_type(self, record_type: type) -> None:
@@ -81,9 +85,11 @@ class JournalFollower:
             self.problem = f"cannot run journalctl: {exc.strerror}"
             self._failed()
             return
-        assert self._proc.stdout is not None
+        assert self._proc.stdout is not None and self._proc.stderr is not None
         os.set_blocking(self._proc.stdout.fileno(), False)
+        os.set_blocking(self._proc.stderr.fileno(), False)
         self._started = time.monotonic()
+        self._buf, self._skipping, self._err = b"", False, b""  # what the last run left half written went with it
 
     def _failed(self) -> None:
         """Try again later, later each time: a journal we may not read is not retried every second."""
@@ -111,10 +117,19 @@ class JournalFollower:
             if not chunk:
                 ended = True
                 break
+            if self._skipping:  # the rest of an absurd record, up to its end
+                end = chunk.find(b"\n")
+                if end < 0:
+                    continue
+                chunk, self._skipping = chunk[end + 1 :], False
             self._buf += chunk
-            if len(self._buf) > MAX_LINE and b"\n" not in self._buf:
-                self._buf = b""  # one absurd record: drop it rather than grow forever
+            start = self._buf.rfind(b"\n") + 1
+            if len(self._buf) - start > MAX_LINE:
+                # one absurd record (no newline in MAX_LINE bytes): drop it rather than grow
+                # forever, and what comes of it until its newline
+                self._buf, self._skipping = self._buf[:start], True
         *complete, self._buf = self._buf.split(b"\n")
+        self._drain_stderr()
         for raw in complete:
             rec = self._record(raw)
             if rec is not None:
@@ -126,6 +141,19 @@ class JournalFollower:
         if ended:
             self._finished()
         return out
+
+    def _drain_stderr(self) -> None:
+        """Read what journalctl said on stderr so far, keeping the last ERR_KEPT bytes: unread, a
+        full pipe would stop it (and its stdout) for good; kept whole, a chatty one grows without end."""
+        pipe = self._proc.stderr if self._proc is not None else None
+        while pipe is not None:
+            try:
+                chunk = os.read(pipe.fileno(), 1 << 16)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            self._err = (self._err + chunk)[-ERR_KEPT:]
 
     def _record(self, raw: bytes) -> LogRecord | None:
         if not raw.strip():
@@ -148,7 +176,9 @@ class JournalFollower:
         except subprocess.TimeoutExpired:
             self._proc.kill()
             self._proc.wait()
-        err = self._proc.stderr.read().decode("utf-8", "replace").strip() if self._proc.stderr else ""
+        self._drain_stderr()
+        err = self._err.decode("utf-8", "replace").strip()
+        self._err = b""
         code = self._proc.returncode
         self._proc = None
         if code not in (0, None) and err:
@@ -156,7 +186,8 @@ class JournalFollower:
             if "permission" in low or "no journal files were opened" in low:
                 self.problem = "cannot read the journal: run as root or join group systemd-journal or adm"
             else:
-                self.problem = f"journalctl: {err.splitlines()[-1]}"
+                last = err.splitlines()[-1]
+                self.problem = f"journalctl: {last[:ERR_SHOWN]}{'…' if len(last) > ERR_SHOWN else ''}"
             self._failed()
         if self.follow:
             self.restarts += 1  # the next poll starts it again after self.cursor
@@ -198,7 +229,8 @@ class JournalFollower:
             proc.wait()
             err = proc.stderr.read(4096).decode("utf-8", "replace").strip()
             if proc.returncode not in (0, -9) and err:
-                self.problem = f"journalctl: {err.splitlines()[-1]}"
+                last = err.splitlines()[-1]
+                self.problem = f"journalctl: {last[:ERR_SHOWN]}{'…' if len(last) > ERR_SHOWN else ''}"
 
     def close(self) -> None:
         if self._proc is not None and self._proc.poll() is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailtui.config import Config
+from mailtui.core.files import read_ini_files
 from mailtui.logs.reader import only_regular, special_kind
 from mailtui.logs.sources import Pattern, is_pattern
 from mailtui.mta.run import find_tool, run_tool
@@ -116,7 +117,7 @@ def fail2ban_setting(name: str, conf_dir: Path = FAIL2BAN_CONF_DIR) -> str:
     if dropins.is_dir():
         files += sorted(p for p in dropins.iterdir() if p.suffix in (".conf", ".local"))
     try:
-        parser.read([str(f) for f in files], encoding="utf-8")
+        read_ini_files(parser, files)  # a FIFO planted as fail2ban.local blocks nothing
     except (configparser.Error, UnicodeDecodeError, OSError):
         return ""
     return parser.get("Definition", name, fallback="").strip()

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from mailtui.core.files import read_text_capped
+
+MAX_CONFIG_FILE = 4 << 20  # bytes of main.cf, master.cf or dovecot.conf read
 TOOL_DIRS = "/usr/sbin:/usr/bin:/sbin:/bin:/usr/local/sbin:/usr/local/bin"
 
 
@@ -79,7 +82,7 @@ def read_config(path: Path | str, tool: str) -> str | None:
     if route is not None:
         return route.read_text(str(path))
     try:
-        return Path(path).read_text(encoding="utf-8", errors="replace")
+        return read_text_capped(path, MAX_CONFIG_FILE)
     except OSError:
         return None
 

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from mailtui.config import user_config_dir
+from mailtui.core.files import read_capped
 from mailtui.recognizers.model import SEVERITIES, WEAKENS, Recognizer, Setting
 
 if sys.version_info >= (3, 11):
@@ -254,8 +255,7 @@ def _user_files(folder: Path, problems: list[str]) -> list[list[Recognizer]]:
 
 def _read_user_file(path: Path) -> str:
     try:
-        with path.open("rb") as fh:
-            data = fh.read(MAX_USER_FILE_BYTES + 1)
+        data = read_capped(path, MAX_USER_FILE_BYTES + 1)  # never blocked by a FIFO
     except OSError as exc:
         raise CatalogError(f"{path}: cannot read: {exc.strerror or exc}") from None
     if len(data) > MAX_USER_FILE_BYTES:

@@ -11,6 +11,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from mailtui.core.files import read_capped
+
 MAX_PEM_BYTES = 1 << 20
 
 
@@ -59,8 +61,7 @@ def read_certificate(path: str, used_by: str) -> CertInfo:
 
     info = CertInfo(path, used_by)
     try:
-        with open(path, "rb") as fh:
-            data = fh.read(MAX_PEM_BYTES)
+        data = read_capped(path, MAX_PEM_BYTES)
     except PermissionError:
         info.error = "not readable (run as root or join the group that owns it)"
         return info

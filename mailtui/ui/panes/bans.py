@@ -34,6 +34,7 @@ from mailtui.fail2ban.why import BanEvent, BanReason, event_of, why_banned
 from mailtui.fleet.fleet import Fleet, split_jail
 from mailtui.settings import Settings
 from mailtui.system.units import HOUR_SLOTS, HourCounts, fail2ban_span, plural, sparkline
+from mailtui.ui.messages import NodeMessage
 from mailtui.ui.panes.base import (
     KeyInput,
     PaneTable,
@@ -43,7 +44,6 @@ from mailtui.ui.panes.base import (
     read_only_state,
     refill_table,
 )
-from mailtui.ui.messages import NodeMessage
 from mailtui.ui.widgets.ban_history import history_strip
 
 # a table of 20,000 rows costs the UI over a second per refresh; nobody scrolls it: / finds any IP
