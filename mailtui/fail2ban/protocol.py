@@ -156,6 +156,25 @@ def check_size(value: Any) -> None:
                     f"reply refused: an integer of about {obj.bit_length() * 0.30103:,.0f} digits "
                     f"(cap {MAX_INT_BITS * 0.30103:,.0f})"
                 )
+        elif (kind is list or kind is tuple) and set(map(type, obj)) == {str}:
+            # a list of strings (a jail's ban list: thousands) checked in C; a list that breaks a
+            # cap is walked item by item below, so the error names the same cap as ever
+            size = sum(map(len, obj))
+            if (
+                values + len(obj) <= MAX_VALUES
+                and len(stack) <= MAX_DEPTH
+                and text + size <= MAX_TOTAL_TEXT
+                and max(map(len, obj)) <= MAX_TEXT
+            ):
+                values += len(obj)
+                text += size
+            else:
+                values += len(obj)
+                if values > MAX_VALUES:
+                    raise ProtocolError(f"reply refused: more than {MAX_VALUES:,} values")
+                if len(stack) > MAX_DEPTH:
+                    raise ProtocolError(f"reply refused: nested more than {MAX_DEPTH} deep")
+                stack.append(iter(obj))
         elif kind in (list, tuple, set, frozenset, dict) or kind is RemoteError:
             items = obj.args if kind is RemoteError else obj
             values += len(items) * (2 if kind is dict else 1)

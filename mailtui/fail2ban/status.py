@@ -251,5 +251,5 @@ def collect(
     # pipelined: the server formats the next jail's list while this one's is parsed
     replies = client.call_many([("get", jail.name, "banip", "--with-time") for jail in fetch])
     for jail, entries in zip(fetch, replies):
-        jail.banned = [parse_with_time(str(e)) for e in entries]
+        jail.banned = list(map(parse_with_time, map(str, entries)))
     return Fail2banSnapshot(jails, "socket", version, note=note)
