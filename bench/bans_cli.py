@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import statistics
 import subprocess
 import sys
@@ -48,19 +47,8 @@ def _import_ms() -> float:
     return total / 1000
 
 
-def byte_compile() -> None:
-    """Write mailtui's .pyc files, as pip does when it installs the package (fail2ban-client's
-    are the Debian package's). Without them, a PYTHONDONTWRITEBYTECODE environment compiles
-    every module the command imports from source on every run (~50 ms here)."""
-    subprocess.run(
-        [PYTHON, "-m", "compileall", "-q", str(ROOT / "mailtui")],
-        check=True,
-        stdout=subprocess.DEVNULL,
-        env={**os.environ, "PYTHONDONTWRITEBYTECODE": ""},
-    )
-
-
 def measure(rounds: int = 7) -> dict[str, float]:
+    from bench.run import byte_compile
     from mailtui.fail2ban.client import Fail2banClient
     from tests.rig.fail2ban import many_jails_conf, start_fail2ban
 
