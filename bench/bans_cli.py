@@ -48,6 +48,7 @@ def _import_ms() -> float:
 
 
 def measure(rounds: int = 7) -> dict[str, float]:
+    from bench.run import byte_compile
     from mailtui.fail2ban.client import Fail2banClient
     from tests.rig.fail2ban import many_jails_conf, start_fail2ban
 
@@ -65,6 +66,7 @@ def measure(rounds: int = 7) -> dict[str, float]:
             f"fail2ban-client -c {f2b.conf_dir} status | sed -n 's/,//g;s/.*Jail list://p' | "
             f"xargs -n1 fail2ban-client -c {f2b.conf_dir} status"
         )
+        byte_compile()
         ours, theirs = [], []
         out = ""
         for _ in range(rounds):

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.gen_log import generate  # noqa: E402
-from bench.run import PYTHON, replace_section  # noqa: E402
+from bench.run import PYTHON, byte_compile, replace_section  # noqa: E402
 
 
 def write(path: Path, lines: int, seed: int) -> None:
@@ -33,72 +33,88 @@ def write(path: Path, lines: int, seed: int) -> None:
             fh.write(line + "\n")
 
 
-def run(argv: list[str]) -> tuple[float, int]:
-    """Wall time and peak RSS (KiB) of one whole process."""
+def run(argv: list[str]) -> tuple[float, int, float]:
+    """Wall time, peak RSS (KiB) and CPU seconds (user + system, every thread) of one whole process."""
     code = (
         "import resource, subprocess, sys, time; t = time.perf_counter();"
         "p = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL);"
-        "print(time.perf_counter() - t, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, p.returncode)"
+        "u = resource.getrusage(resource.RUSAGE_CHILDREN);"
+        "print(time.perf_counter() - t, u.ru_maxrss, u.ru_utime + u.ru_stime, p.returncode)"
     )
     out = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, check=True).stdout
-    wall, rss, rc = out.split()
+    wall, rss, cpu, rc = out.split()
     if int(rc) not in (0, 1):
         raise RuntimeError(f"{argv[:4]} exited {rc}")
-    return float(wall), int(rss)
+    return float(wall), int(rss), float(cpu)
 
 
-def interleaved(a: list[str], b: list[str], repeat: int) -> tuple[float, float, int]:
-    """Best wall time of a and of b, run alternately, and b's largest peak RSS."""
+def interleaved(a: list[str], b: list[str], repeat: int) -> tuple[float, float, int, float, float]:
+    """Best wall time of a and of b, run alternately, b's largest peak RSS, and the CPU seconds
+    of a's and b's best runs."""
     best_a = best_b = float("inf")
     rss_b = 0
+    cpu_a = cpu_b = 0.0
     for _ in range(repeat):
-        best_a = min(best_a, run(a)[0])
-        wall, rss = run(b)
-        best_b, rss_b = min(best_b, wall), max(rss_b, rss)
-    return best_a, best_b, rss_b
+        wall, _, cpu = run(a)
+        if wall < best_a:
+            best_a, cpu_a = wall, cpu
+        wall, rss, cpu = run(b)
+        if wall < best_b:
+            best_b, cpu_b = wall, cpu
+        rss_b = max(rss_b, rss)
+    return best_a, best_b, rss_b, cpu_a, cpu_b
 
 
 def section(lines: int, files: int, file_lines: int, repeat: int) -> str:
+    load0 = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         one = Path(tmp) / "big.log"
         write(one, lines, 7)
         many = [Path(tmp) / f"mail{i}.log" for i in range(files)]
         for i, path in enumerate(many):
             write(path, file_lines, 100 + i)
+        byte_compile()
         scan = [PYTHON, "-m", "mailtui", "scan", "--json"]
         ref = subprocess.run([*scan, "--engine", "python", str(one)], capture_output=True, check=True).stdout
         got = subprocess.run([*scan, "--engine", "fast", str(one)], capture_output=True, check=True).stdout
         if got != ref:
             raise SystemExit("--engine fast gave another report than --engine python: not timing it")
-        t_py, rss_py = run([*scan, "--engine", "python", str(one)])
-        t_pfl, t_fast, rss_fast = interleaved(["pflogsumm", str(one)], [*scan, "--engine", "fast", str(one)], repeat)
+        t_py, rss_py, cpu_py = run([*scan, "--engine", "python", str(one)])
+        t_pfl, t_fast, rss_fast, cpu_pfl, cpu_fast = interleaved(
+            ["pflogsumm", str(one)], [*scan, "--engine", "fast", str(one)], repeat
+        )
         names = [str(p) for p in many]
-        t_pfl_m, t_fast_m, rss_fast_m = interleaved(["pflogsumm", *names], [*scan, "--engine", "fast", *names], repeat)
+        t_pfl_m, t_fast_m, rss_fast_m, cpu_pfl_m, cpu_fast_m = interleaved(
+            ["pflogsumm", *names], [*scan, "--engine", "fast", *names], repeat
+        )
         size_one = one.stat().st_size
         size_many = sum(p.stat().st_size for p in many)
     load = os.getloadavg()[0]
     total = files * file_lines
     rows = [
-        f"| pflogsumm, {lines:,} lines ({size_one / 2**20:.0f} MiB) | {t_pfl:.2f} s | {lines / t_pfl:,.0f} lines/s | 1.00 | |",
+        f"| pflogsumm, {lines:,} lines ({size_one / 2**20:.0f} MiB) | {t_pfl:.2f} s | {lines / t_pfl:,.0f} lines/s "
+        f"| 1.00 | {cpu_pfl:.2f} s | 1.00 | |",
         f"| `scan --engine fast`, same file | {t_fast:.2f} s | {lines / t_fast:,.0f} lines/s | "
-        f"**{t_pfl / t_fast:.2f}** | {rss_fast / 1024:.0f} MiB |",
+        f"**{t_pfl / t_fast:.2f}** | {cpu_fast:.2f} s | {cpu_pfl / cpu_fast:.2f} | {rss_fast / 1024:.0f} MiB |",
         f"| `scan --engine python`, same file (reference, once) | {t_py:.2f} s | {lines / t_py:,.0f} lines/s | "
-        f"{t_pfl / t_py:.2f} | {rss_py / 1024:.0f} MiB |",
+        f"{t_pfl / t_py:.2f} | {cpu_py:.2f} s | {cpu_pfl / cpu_py:.2f} | {rss_py / 1024:.0f} MiB |",
         f"| pflogsumm, {files} files x {file_lines:,} lines ({size_many / 2**20:.0f} MiB) | {t_pfl_m:.2f} s | "
-        f"{total / t_pfl_m:,.0f} lines/s | 1.00 | |",
+        f"{total / t_pfl_m:,.0f} lines/s | 1.00 | {cpu_pfl_m:.2f} s | 1.00 | |",
         f"| `scan --engine fast`, same files | {t_fast_m:.2f} s | {total / t_fast_m:,.0f} lines/s | "
-        f"**{t_pfl_m / t_fast_m:.2f}** | {rss_fast_m / 1024:.0f} MiB |",
+        f"**{t_pfl_m / t_fast_m:.2f}** | {cpu_fast_m:.2f} s | {cpu_pfl_m / cpu_fast_m:.2f} | {rss_fast_m / 1024:.0f} MiB |",
     ]
     return f"""## Vectorized scan: `mailtui[fast]` (issue 20, part 2)
 
 `bench/fast_scan.py`: whole processes, pflogsumm and `scan --json --engine fast` run alternately
 on the same generated logs, best of {repeat}; "pflogsumm / run" above 1 means mailtui is faster. The
-fast report was first checked byte-identical to `--engine python`'s. Load average at the end of
-the run: {load:.1f} on {os.cpu_count()} cores (the machine is shared: both sides of each ratio ran
-under it; the fast engine's second thread gains least when the other core is busy).
+fast report was first checked byte-identical to `--engine python`'s. CPU time is user + system of
+the best run, every thread (pflogsumm has one); "CPU ratio" is pflogsumm's CPU over the run's.
+Load average at the start / end of the run: {load0:.1f} / {load:.1f} on {os.cpu_count()} cores
+(the machine is shared: both sides of each ratio ran under it; the fast engine's second thread
+gains least when the other core is busy).
 
-| run | wall time | throughput | pflogsumm / run | peak RSS |
-|---|---|---|---|---|
+| run | wall time | throughput | pflogsumm / run | CPU time | CPU ratio | peak RSS |
+|---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
 How: blocks of about 8 MB of whole lines become a Polars column; printable-ASCII lines with a

@@ -28,6 +28,16 @@ from bench.gen_log import generate  # noqa: E402
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv" / "bin" / "python").exists() else sys.executable
 
 
+def byte_compile() -> None:
+    """Write mailtui's .pyc files, as pip does when it installs the package (the peers' are their
+    Debian packages'). Without them, an environment with PYTHONDONTWRITEBYTECODE (this one) compiles
+    every module a command imports from source on every run: ~50 ms of each start-up here."""
+    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": ""}
+    subprocess.run(
+        [PYTHON, "-m", "compileall", "-q", str(ROOT / "mailtui")], check=True, env=env, stdout=subprocess.DEVNULL
+    )
+
+
 def timed(argv: list[str], repeat: int = 3) -> tuple[float, int]:
     """Best wall time of ``repeat`` runs and the peak RSS (KiB) of the last one."""
     best = float("inf")

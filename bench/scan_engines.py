@@ -91,6 +91,9 @@ def write_log(path: Path, lines: int) -> None:
 
 
 def measure(lines: int = 1_000_000, rounds: int = 3) -> dict[str, object]:
+    from bench.run import byte_compile
+
+    byte_compile()
     cores = len(os.sched_getaffinity(0))
     with tempfile.TemporaryDirectory() as tmp:
         big, small = Path(tmp) / "big.log", Path(tmp) / "small.log"

@@ -32,9 +32,10 @@ def engine() -> Engine:
 
 def report_problems() -> None:
     global _reported
-    from mailtui.recognizers import engine as module
-
-    loaded = module._default
+    # a command that never loaded the engine has nothing to report: importing it would cost
+    # the catalog's modules (~8 ms) to every command
+    module = sys.modules.get("mailtui.recognizers.engine")
+    loaded = getattr(module, "_default", None)
     if _reported or loaded is None:
         return
     _reported = True

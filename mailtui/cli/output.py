@@ -16,7 +16,8 @@ import json
 import math
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from itertools import repeat
 from typing import Any, TextIO
 
 from mailtui.logs.sanitize import clean_output, escape_json
@@ -180,14 +181,16 @@ def json_text(data: Any, indent: int | None = 2) -> str:
 _COMPACT = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False)
 
 
-def _one_line_encoder() -> Callable[[Any], str]:
+def _one_line_encoder() -> tuple[Callable[[Any], str], Callable[[Any, int], Any] | None]:
     """``_COMPACT.encode``, minus the encoder object it builds on every call (half its time for a
-    small row): the C encoder json itself uses, made once, with the same settings."""
+    small row): the C encoder json itself uses, made once, with the same settings; and that C
+    encoder itself (None without json's C speed-ups), whose pieces of a container joined are
+    ``encode``'s text."""
     from json import encoder as std
 
     make = getattr(std, "c_make_encoder", None)  # not in the typeshed stubs: a CPython detail
     if make is None:  # an interpreter without json's C speed-ups
-        return _COMPACT.encode
+        return _COMPACT.encode, None
     # markers, default, string encoder, indent, key sep., item sep., sort_keys, skipkeys, allow_nan
     chunks = make(None, str, std.encode_basestring, None, ": ", ", ", False, False, False)
 
@@ -196,7 +199,10 @@ def _one_line_encoder() -> Callable[[Any], str]:
             return "".join(chunks(obj, 0))
         return _COMPACT.encode(obj)
 
-    return encode
+    return encode, chunks
+
+
+_CONTAINERS = frozenset((dict, list, tuple))
 
 
 def json_rows_text(data: Any, rows_at: int) -> str:
@@ -204,7 +210,12 @@ def json_rows_text(data: Any, rows_at: int) -> str:
     written on one line: 20,000 bans become 20,000 lines, written by the C encoder instead of
     ~400,000 pieces of the pure-Python one. Above that depth the text is json_text's exactly."""
     parts: list[str] = []
-    encode = _one_line_encoder()
+    encode, chunks = _one_line_encoder()
+
+    def rows(obj: Any) -> Iterable[str]:
+        if chunks is not None and _CONTAINERS.issuperset(map(type, obj)):
+            return map("".join, map(chunks, obj, repeat(0)))  # no Python frame per row
+        return map(encode, obj)
 
     def emit(obj: Any, depth: int) -> None:
         if depth >= rows_at or not isinstance(obj, (dict, list, tuple)) or not obj:
@@ -219,7 +230,7 @@ def json_rows_text(data: Any, rows_at: int) -> str:
                 emit(value, depth + 1)
             parts.append("\n" + "  " * depth + "}")
         elif depth + 1 >= rows_at:  # a list of rows: each one C call, joined at once
-            parts.append(f"[{pad}{f',{pad}'.join(map(encode, obj))}\n{'  ' * depth}]")
+            parts.append(f"[{pad}{f',{pad}'.join(rows(obj))}\n{'  ' * depth}]")
         else:
             parts.append("[")
             for i, value in enumerate(obj):

@@ -372,6 +372,13 @@ def _scan_python(
             mtime = os.path.getmtime(name) if name != "-" else None
             parser = EnvelopeParser(source=name, year_reference=mtime, host=hosts.get(name, ""))
             records = (parser.parse(line, lineno, sanitized=True) for lineno, line in _readable(name, result.damaged))
+        if since is None and until is None and unknown is None and corr is None and not progress:
+            # the plain report (the usual scan): the loop below without its per-line tests, all
+            # false here, and with its methods looked up once
+            recognize, add = engine.recognize, summary.add
+            for record in records:
+                add(record, recognize(record))
+            continue
         for record in records:
             ts = record.timestamp
             if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):

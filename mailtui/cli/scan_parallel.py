@@ -110,7 +110,16 @@ def scan_piece(piece: Piece, opts: ScanOptions) -> PieceResult:
     parser = EnvelopeParser(source=piece.path, year_reference=piece.mtime)
     outside, outside_first, outside_last = 0, float("inf"), float("-inf")
     lineno = 0
-    for lineno, line in readable(piece.path, result.stop, piece.start, piece.end):
+    lines = readable(piece.path, result.stop, piece.start, piece.end)
+    if since is None and until is None and unknown is None and not events:
+        # the plain report (the usual scan): the loop below with its per-line tests that are all
+        # false here taken out, and its methods looked up once
+        parse, recognize, add = parser.parse, engine.recognize, summary.add
+        for lineno, line in lines:
+            record = parse(line, lineno, True)
+            add(record, recognize(record))
+        lines = iter(())
+    for lineno, line in lines:
         record = parser.parse(line, lineno, sanitized=True)
         ts = record.timestamp
         if ts is not None and ((since is not None and ts < since) or (until is not None and ts >= until)):

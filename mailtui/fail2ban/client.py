@@ -16,6 +16,7 @@ import os
 import socket
 import stat
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -91,6 +92,7 @@ class Fail2banClient:
         self.owner_uid = owner_uid
         self._sock: socket.socket | None = None
         self._ends = 0.0  # time.monotonic() by which the conversation must be over
+        self._pending = bytearray()  # read past the last reply (pipelined calls): the next one's
 
     def __enter__(self) -> Fail2banClient:
         self.connect()
@@ -125,32 +127,58 @@ class Fail2banClient:
                 pass
             self._sock.close()
             self._sock = None
+            self._pending.clear()
 
     def call(self, *command: str) -> Any:
         """Send one command; return its result or raise RemoteError / ProtocolError / SocketUnavailable."""
+        return next(self.call_many([command]))
+
+    def call_many(self, commands: list[tuple[str, ...]]) -> Iterator[Any]:
+        """Send every command at once, then yield their results in order, each as it arrives
+        (the server answers the next while the caller handles one). A RemoteError is raised at
+        its command's turn; the other errors as for :meth:`call`. The first reply is due within
+        TIMEOUT of the send, each next one within TIMEOUT of the one before, all within the
+        conversation's deadline."""
         if self._sock is None:
             self.connect()
         assert self._sock is not None
+        sock = self._sock
         call_ends = time.monotonic() + self.timeout
-        deadline = min(call_ends, self._ends)
+        answered = 0
         try:
-            self._sock.settimeout(max(0.001, deadline - time.monotonic()))
-            self._sock.sendall(encode(list(command)))
-            data = receive(self._sock, deadline=deadline)
-        except TimeoutError:  # socket.timeout
-            self.close()
-            if deadline < call_ends:
+            for data in self._replies(sock, commands, call_ends):
+                answered += 1  # read whole: the connection stays in step even if this raises
+                yield unwrap(loads(data))
+        finally:
+            if answered < len(commands) and self._sock is sock:
+                self.close()  # replies left unread would be taken for the next call's: start afresh
+
+    def _replies(self, sock: socket.socket, commands: list[tuple[str, ...]], call_ends: float) -> Iterator[bytes]:
+        for n, command in enumerate(commands):
+            if n:
+                call_ends = time.monotonic() + self.timeout
+            deadline = min(call_ends, self._ends)
+            try:
+                if not n:
+                    sock.settimeout(max(0.001, deadline - time.monotonic()))
+                    sock.sendall(b"".join(encode(list(c)) for c in commands))
+                data = receive(sock, deadline=deadline, pending=self._pending)
+            except TimeoutError:  # socket.timeout
+                self.close()
+                if deadline < call_ends:
+                    raise SocketUnavailable(
+                        f"fail2ban-server did not finish answering within {self.conversation:g}s (at {command[0]!r})"
+                    ) from None
                 raise SocketUnavailable(
-                    f"fail2ban-server did not finish answering within {self.conversation:g}s (at {command[0]!r})"
+                    f"fail2ban-server did not answer {command[0]!r} within {self.timeout:g}s"
                 ) from None
-            raise SocketUnavailable(f"fail2ban-server did not answer {command[0]!r} within {self.timeout:g}s") from None
-        except (ConnectionError, BrokenPipeError) as exc:
-            self.close()
-            raise SocketUnavailable(f"fail2ban-server went away: {exc}") from None
-        except ProtocolError:
-            self.close()
-            raise
-        return unwrap(loads(data))
+            except (ConnectionError, BrokenPipeError) as exc:
+                self.close()
+                raise SocketUnavailable(f"fail2ban-server went away: {exc}") from None
+            except ProtocolError:
+                self.close()
+                raise
+            yield data
 
 
 __all__ = [

@@ -156,6 +156,25 @@ def check_size(value: Any) -> None:
                     f"reply refused: an integer of about {obj.bit_length() * 0.30103:,.0f} digits "
                     f"(cap {MAX_INT_BITS * 0.30103:,.0f})"
                 )
+        elif (kind is list or kind is tuple) and set(map(type, obj)) == {str}:
+            # a list of strings (a jail's ban list: thousands) checked in C; a list that breaks a
+            # cap is walked item by item below, so the error names the same cap as ever
+            size = sum(map(len, obj))
+            if (
+                values + len(obj) <= MAX_VALUES
+                and len(stack) <= MAX_DEPTH
+                and text + size <= MAX_TOTAL_TEXT
+                and max(map(len, obj)) <= MAX_TEXT
+            ):
+                values += len(obj)
+                text += size
+            else:
+                values += len(obj)
+                if values > MAX_VALUES:
+                    raise ProtocolError(f"reply refused: more than {MAX_VALUES:,} values")
+                if len(stack) > MAX_DEPTH:
+                    raise ProtocolError(f"reply refused: nested more than {MAX_DEPTH} deep")
+                stack.append(iter(obj))
         elif kind in (list, tuple, set, frozenset, dict) or kind is RemoteError:
             items = obj.args if kind is RemoteError else obj
             values += len(items) * (2 if kind is dict else 1)
@@ -192,11 +211,26 @@ def encode(command: list[str]) -> bytes:
     return pickle.dumps([str(c) for c in command], protocol=2) + END
 
 
-def receive(sock: socket.socket, limit: int = MAX_REPLY, deadline: float | None = None) -> bytes:
+def receive(
+    sock: socket.socket, limit: int = MAX_REPLY, deadline: float | None = None, pending: bytearray | None = None
+) -> bytes:
     """One reply up to the end marker. ``deadline`` (time.monotonic) bounds the whole reply, not
-    each read: a server sending one byte every few seconds raises socket.timeout at it."""
-    buf = bytearray()
+    each read: a server sending one byte every few seconds raises socket.timeout at it.
+    ``pending``: bytes already read past the previous reply (pipelined calls); what follows this
+    reply's marker is left in it for the next one."""
+    buf = pending if pending is not None else bytearray()
+    start = 0
     while True:
+        end = buf.find(END, start)
+        if end >= 0:
+            if end > limit:
+                raise ProtocolError(f"reply larger than {limit // (1024 * 1024)} MiB")
+            reply = bytes(buf[:end])
+            del buf[: end + len(END)]
+            return reply
+        if len(buf) > limit:
+            raise ProtocolError(f"reply larger than {limit // (1024 * 1024)} MiB")
+        start = max(0, len(buf) - len(END) + 1)  # the marker may straddle two chunks
         if deadline is not None:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -205,15 +239,7 @@ def receive(sock: socket.socket, limit: int = MAX_REPLY, deadline: float | None 
         chunk = sock.recv(65536)
         if not chunk:
             raise ProtocolError("fail2ban-server closed the connection")
-        start = max(0, len(buf) - len(END))  # the marker may straddle two chunks
         buf += chunk
-        end = buf.find(END, start)
-        if end >= 0:
-            if end > limit:
-                raise ProtocolError(f"reply larger than {limit // (1024 * 1024)} MiB")
-            return bytes(buf[:end])
-        if len(buf) > limit:
-            raise ProtocolError(f"reply larger than {limit // (1024 * 1024)} MiB")
 
 
 def unwrap(reply: Any) -> Any:

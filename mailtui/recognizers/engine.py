@@ -15,6 +15,8 @@ Nothing serious is dropped because nobody wrote a recognizer for it yet; ``mailt
 from __future__ import annotations
 
 import re
+from itertools import compress, repeat
+from operator import contains
 
 from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import Match, Recognizer, Setting
@@ -102,6 +104,10 @@ class Engine:
         self.recognizers = list(recognizers)
         self.by_id = {r.id: r for r in self.recognizers}
         self._lists: dict[tuple[str, str], tuple[Candidate, ...]] = {}
+        # per pair: its literals, its (regex, recognizer)s and their positions, for recognize()
+        self._split: dict[
+            tuple[str, str], tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], Recognizer], ...], range]
+        ] = {}
         self.catch_all = catch_all_recognizers()
         self.problems: list[str] = []  # user catalog files skipped, and why (see load_catalog)
 
@@ -119,14 +125,22 @@ class Engine:
 
     def recognize(self, record: LogRecord) -> Match | None:
         message = record.message
-        candidates = self._lists.get((record.family, record.daemon))
-        if candidates is None:
+        split = self._split.get((record.family, record.daemon))
+        if split is None:
             candidates = self._candidates(record.family, record.daemon)
-        for literal, regex, rec in candidates:
-            if literal in message:
-                m = regex.search(message)
-                if m is not None:
-                    return Match(rec, None, record.family, message, m)
+            split = self._split[(record.family, record.daemon)] = (
+                tuple(literal for literal, _, _ in candidates),
+                tuple((regex, rec) for _, regex, rec in candidates),
+                range(len(candidates)),
+            )
+        literals, tries, positions = split
+        # the first candidate, in catalog order, whose literal occurs and whose pattern matches:
+        # the literal tests run in C (compress and map are lazy: they stop where the loop does)
+        for i in compress(positions, map(contains, repeat(message), literals)):
+            regex, rec = tries[i]
+            m = regex.search(message)
+            if m is not None:
+                return Match(rec, None, record.family, message, m)
         if record.level:
             return self._unexplained(record)
         return None

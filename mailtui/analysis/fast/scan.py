@@ -98,12 +98,16 @@ class _Compiled:
     rejects: list[int] = field(default_factory=list)  # recognizers whose ': reject: ' lines are rejections
     statuses: list[int] = field(default_factory=list)  # delivery recognizers whose status= decides
     vector_fields: list[int] = field(default_factory=list)  # problems whose fields come from Polars
+    checked: list[bool] = field(default_factory=list)  # native[i] is what _checked says of it
 
     def __post_init__(self) -> None:
         self.recs = list(self.engine.recognizers) + list(self.engine.catch_all.values())
         self.index = {r.id: i for i, r in enumerate(self.recs)}
         for r in self.recs:
-            self.native.append(_checked(translate(r.regex)))
+            # Rust compiles a pattern on first use (1-3 ms each: a check of all 250 at start cost
+            # more than scanning a small log); usable() asks it then, for those a log needs
+            self.native.append(translate(r.regex))
+            self.checked.append(False)
             named: dict[str, list[str]] = {}
             for name in sorted(r.regex.groupindex, key=r.regex.groupindex.__getitem__):
                 base = name.rstrip("0123456789") or name
@@ -119,6 +123,14 @@ class _Compiled:
             # (the lines re decided carry their fields already); the catch-all's come from Python
             if r.rank >= 1 and r.origin != "engine" and (self.native[i].kind == EXACT or self.native[i].veto):
                 self.vector_fields.append(i)
+
+    def usable(self, c: int) -> Native:
+        """Recognizer c's native form, ``python`` if Rust refuses its text (asked once; two
+        threads asking at once both get the same answer)."""
+        if not self.checked[c]:
+            self.native[c] = _checked(self.native[c])
+            self.checked[c] = True
+        return self.native[c]
 
     def candidates(self, family: str, daemon: str) -> list[int]:
         key = (family, daemon)
@@ -143,7 +155,7 @@ def _checked(native: Native) -> Native:
 def compiled(engine: Engine) -> list[tuple[Recognizer, Native]]:
     """Each recognizer of the engine with the form it runs in here (for tests and ``--debug``)."""
     comp = _Compiled(engine)
-    return list(zip(comp.recs, comp.native))
+    return [(r, comp.usable(c)) for c, r in enumerate(comp.recs)]
 
 
 def scan_files(
@@ -499,7 +511,7 @@ class _File:
             pos = pos.filter(~resolved.gather(pos))
             if pos.is_empty():
                 continue
-            nat = comp.native[c]
+            nat = comp.usable(c)
             if nat.kind != PYTHON:
                 pos = pos.filter(msgs.gather(pos).str.contains(nat.text))
             sure = pos.clear()
@@ -578,7 +590,7 @@ class _File:
         sub = {name: pl.Series(name, [None] * m, dtype=pl.String) for name in cols}
         for c in sub_rid.unique().to_list():
             named = comp.groups[c]
-            if not named:
+            if not named or comp.usable(c).kind == PYTHON:  # (re decided those lines: in ``who``)
                 continue
             local = (sub_rid == c).arg_true()
             g = sub_msgs.gather(local).str.extract_groups(comp.native[c].text)
