@@ -421,9 +421,9 @@ def test_cli_queue_over_the_same_links(lab: Lab, tmp_path: Path) -> None:
         assert lab.in_queue("mx1", other) == "deferred" and lab.in_queue("mx2", qid) == "deferred"
 
         # without --yes and no terminal: no guess
+        argv = [sys.executable, "-m", "mailtui", "--config", str(tmp_path / "dashboard.toml"), "queue", "hold"]
         res = subprocess.run(
-            [sys.executable, "-m", "mailtui", "--config", str(tmp_path / "dashboard.toml"), "queue", "hold", qid]
-            + ["--host", "mx2"],
+            [*argv, qid, "--host", "mx2"],
             capture_output=True,
             text=True,
             stdin=subprocess.DEVNULL,
@@ -461,9 +461,10 @@ def test_a_hosts_queue_in_a_real_terminal(lab: Lab, tmp_path: Path) -> None:
             )
             term.press("2")
             services = box(term.screen(), "Services")
-            index = next(i for i, r in enumerate(services) if r.split()[1:2] == ["queue"])
-            term.press(*(["j"] * (index - 1)), "Enter")  # the first line is the header
-            screen = term.wait_for(f"Mail queue on mx2 · ", timeout=30, what="the host's queue dialog")
+            header = next(i for i, r in enumerate(services) if r.split()[:2] == ["host", "what"])
+            index = next(i for i, r in enumerate(services) if r.split()[1:2] == ["queue"]) - header - 1
+            term.press("g", *(["j"] * index), "Enter")  # from the first row down to mx2's queue row
+            screen = term.wait_for("Mail queue on mx2 · ", timeout=30, what="the host's queue dialog")
             assert qid in screen and "alice@rig.test" in screen
             term.press("h")
             screen = term.wait_for(f"Hold message {qid}", timeout=10, what="the question")

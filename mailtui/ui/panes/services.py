@@ -339,7 +339,7 @@ class ServicesPane(PolledPane):
         if everything or what == "queue":
             self._fetch_host_queue(host, "", f"Mail queue on {host}")
         elif what.startswith("reason:") and row.reason:
-            self._fetch_host_queue(host, row.reason, f"Deferred on {host}: {row.detail}"[:100])
+            self._fetch_host_queue(host, row.reason, f"Deferred on {host}: {row.detail}")
 
     @work(thread=True, group="fleet-queue", exclusive=True, exit_on_error=False)
     def _fetch_host_queue(self, host: str, reason: str, title: str) -> None:

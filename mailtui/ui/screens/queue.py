@@ -18,7 +18,7 @@ from textual.widgets import DataTable, Static
 
 from mailtui.fleet.fleet import Fleet, HostQueue
 from mailtui.system.queue import QueuedMessage
-from mailtui.system.units import human_age, human_bytes
+from mailtui.system.units import human_age, human_bytes, plural
 from mailtui.ui.panes.base import read_only_bindings
 from mailtui.ui.screens.dialog import Dialog
 
@@ -83,8 +83,10 @@ class QueueScreen(Dialog[None]):
 
     def _fill(self) -> None:
         shown = len(self.messages)
-        count = f"{shown} of {self.total} messages" if self.total > shown else f"{shown} messages"
-        self.box.border_title = Content(f"{self.title_text} · {count}")
+        count = f"{shown} of {plural(self.total, 'message')}" if self.total > shown else plural(shown, "message")
+        # a long reason is cut so that the count still shows in the border
+        title = self.title_text if len(self.title_text) <= 72 else self.title_text[:71] + "…"
+        self.box.border_title = Content(f"{title} · {count}")
         self.table.clear()
         for m in self.messages.values():
             self.table.add_row(
