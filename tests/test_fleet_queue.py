@@ -336,7 +336,7 @@ async def test_a_hostile_hosts_queue_and_alerts_are_sanitised(lab: Lab, tmp_path
         # "ALL", "-d" and a list are no queue IDs: left out (and said), never sent back
         assert [r[0] for r in shown] == ["4F2A1B3C5D", "7E8F9A0B1C"]
         assert any("evil: 3 listed members were not messages" in n for n in notes(app))
-        text = " ".join(" ".join(r) for r in shown) + str(screen.reason_view.render())
+        text = " ".join(" ".join(r) for r in shown) + str(screen.reason.render())
         assert "\x1b" not in text and "\x07" not in text
         assert "mallory" in text and "… 3 more" in text
         await pilot.press("h")

@@ -335,6 +335,8 @@ class ServicesPane(PolledPane):
         host, _, what = key.partition(":")
         row = self._fleet_rows.get(key)
         if row is None or not host:
+            if everything:  # the palette's command: whose queue is not said by any row yet
+                self.notify("highlight a row of the host whose queue to open", severity="warning", markup=False)
             return
         if everything or what == "queue":
             self._fetch_host_queue(host, "", f"Mail queue on {host}")
@@ -373,7 +375,11 @@ class ServicesPane(PolledPane):
             reason=reason,
             total=listed.total,
         )
-        self.app.push_screen(screen, lambda _: self.start_poll())
+
+        def closed(_: None) -> None:
+            self.start_poll()  # the queue row shows what was held, released or deleted
+
+        self.app.push_screen(screen, closed)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         event.stop()

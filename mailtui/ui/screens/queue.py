@@ -61,20 +61,20 @@ class QueueScreen(Dialog[None]):
         self.read_only = read_only
         self.fleet = fleet  # with host: the messages are that host's, the actions go to its agent
         self.host = host
-        self.reason = reason  # a deferral reason's dialog: what is asked for again after an action
+        self.deferral = reason  # a deferral reason's dialog: what is asked for again after an action
         self.title_text = title
         self.messages = {m.queue_id: m for m in messages}
         self.total = len(self.messages) if total is None else total  # the host's listing may be capped
         self.now = now
         self.table: DataTable[Text] = DataTable(cursor_type="row", id="queue-table")
-        self.reason_view = Static("", markup=False, id="queue-reason")
+        self.reason = Static("", markup=False, id="queue-reason")
         self.box = Vertical(classes="dialog-box")
 
     def compose(self) -> ComposeResult:
         with self.box:
             self.box.border_subtitle = Content("h hold · r release · d delete · esc/q close")
             yield self.table
-            yield self.reason_view
+            yield self.reason
 
     def on_mount(self) -> None:
         self.table.add_columns("queue id", "queue", "age", "size", "sender", "recipients")
@@ -108,7 +108,7 @@ class QueueScreen(Dialog[None]):
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         m = self.selected()
         reasons = sorted({r.reason for r in m.recipients if r.reason}) if m else []
-        self.reason_view.update(Content("\n".join(reasons)))
+        self.reason.update(Content("\n".join(reasons)))
 
     def action_act(self, key: str) -> None:
         from mailtui.ui.screens.confirm import ConfirmScreen
@@ -165,7 +165,7 @@ class QueueScreen(Dialog[None]):
             result, severity = str(exc).strip("'\""), "error"
         self.app.call_from_thread(self.notify, result, severity=severity, markup=False)
         try:
-            listed = fleet.queue(self.host, self.reason)
+            listed = fleet.queue(self.host, self.deferral)
         except (RemoteError, ConnectionError, TimeoutError, KeyError) as exc:
             self.app.call_from_thread(self.notify, str(exc).strip("'\""), severity="error", markup=False)
             return
