@@ -4,7 +4,7 @@ queue IDs Postfix never makes ("ALL", an option), numbers that are strings. A re
 be made to produce these (postqueue -j prints a control character as "?"), so this script plays
 the host; everything else (ssh, the link, the dashboard) is real.
 
-Run as ``python tests/hostile_agent.py``; ends when stdin closes.
+Run as ``python tests/hostile_agent.py [--rev1]``; ends when stdin closes.
 """
 
 from __future__ import annotations
@@ -61,7 +61,10 @@ REPORT = {
 
 
 def main() -> int:
-    send({"type": "hello", "v": 1, "rev": 2, "host": f"evil{EVIL}", "mailtui": "0.1.0", "read_only": False})
+    hello = {"type": "hello", "v": 1, "rev": 2, "host": f"evil{EVIL}", "mailtui": "0.1.0", "read_only": False}
+    if "--rev1" in sys.argv:  # an agent from before revisions: no "rev", no queue_list
+        del hello["rev"]
+    send(hello)
     send({"type": "services", "report": REPORT})
     for raw in sys.stdin:
         try:

@@ -210,6 +210,51 @@ def test_the_agent_lists_its_queue_and_its_report_carries_none(lab: Lab, tmp_pat
         change("delete", other, str(lab.postfix["mx1"].conf_dir))
 
 
+def test_a_queue_too_large_for_one_message_keeps_the_hosts_report(lab: Lab, tmp_path: Path) -> None:
+    """One real message to 4,500 long recipients: as a list it is over 1 MiB of JSON. The report
+    once carried every message, was dropped as too large, and the host's Services rows waited for
+    a report forever; now it carries counts and reasons, and the list comes capped when asked."""
+    pf = lab.postfix["imap1"]
+    # the rig's limits are for its scenarios: this one message needs more recipients and room for them
+    limits = ["smtpd_recipient_limit = 5000", "message_size_limit = 10240000"]
+    subprocess.run(["postconf", "-c", str(pf.conf_dir), "-e", *limits], check=True, capture_output=True)
+    subprocess.run(["postfix", "-c", str(pf.conf_dir), "reload"], check=True, capture_output=True)
+    rcpts = [f"u{i:05d}{'x' * 200}@example.org" for i in range(4500)]
+    with smtplib.SMTP("127.0.0.1", pf.ports["smtp"], timeout=60) as client:
+        client.ehlo("client.rig.test")
+        client.sendmail("alice@rig.test", rcpts, b"Subject: many\r\n\r\nto many\r\n")
+    conf = str(pf.conf_dir)
+
+    def deferred() -> QueuedMessage | None:
+        found = [m for m in read_queue(conf).messages if len(m.recipients) >= len(rcpts) and m.queue == "deferred"]
+        return found[0] if found else None
+
+    big = wait_for(deferred, 60, 0.5, "the message deferred")
+    assert len(json.dumps(big.to_dict())) > 1 << 20  # what the report used to carry
+    path = dashboard_config(tmp_path, [lab.hosts["imap1"]])
+    fleet = Fleet.from_entries(config.load(path).hosts)
+    fleet.start()
+    try:
+        fleet.wait_connected(30)
+        host = fleet.hosts["imap1"]
+
+        def reported() -> dict | None:
+            queue = (host.latest.get("services") or {}).get("report", {}).get("queue")
+            return queue if queue and queue.get("total", 0) >= 1 else None
+
+        queue = wait_for(reported, 30, 0.2, "imap1's report with its queue")
+        assert "messages" not in queue
+        assert any(r.host == "imap1" and r.what == "queue" and r.state == "1 msg" for r in fleet.service_rows())
+        notices = [m["text"] for m in host.poll() if m["type"] == "notice"]
+        assert not [n for n in notices if "too large" in n], notices
+        listed = fleet.queue("imap1")
+        msg = next(m for m in listed.messages if m.queue_id == big.queue_id)
+        assert len(msg.recipients) == 51 and msg.recipients[-1].address == f"… {len(big.recipients) - 50} more"
+    finally:
+        fleet.close()
+        change("delete", big.queue_id, conf)
+
+
 # -- the dashboard -----------------------------------------------------------------------------------
 
 
@@ -344,10 +389,18 @@ async def test_a_hostile_hosts_queue_and_alerts_are_sanitised(lab: Lab, tmp_path
         await pilot.press("y")
         await until(pilot, lambda: any(n.startswith("evil: 4F2A1B3C5D held") for n in notes(app)), what="answer")
         assert all("\x1b" not in n and "\x07" not in n for n in notes(app))
+    lab.ssh.add_host("old")
+    with path.open("a") as fh:
+        fh.write(
+            f'[[hosts]]\nname = "old"\nssh = "old"\ncommand = "{command} --rev1"\nssh_config = "{lab.ssh.config}"\n'
+        )
     fleet = Fleet.from_entries(config.load(path).hosts)
     fleet.start()
     try:
         fleet.wait_connected(30)
+        # an agent from before queue_list: said, not asked
+        with pytest.raises(RemoteError, match=r"old: its agent cannot list the queue \(an older mailtui there"):
+            fleet.queue("old")
         listed: HostQueue = fleet.queue("evil")
         assert listed.skipped == 3 and listed.total == 5
         bad = next(m for m in listed.messages if m.queue_id == "7E8F9A0B1C")
