@@ -46,6 +46,8 @@ class LabHost:
         agent_read_only: bool = False,
         refresh: float = 0.5,
         main_cf: str = "",
+        postfix_dir: str = "",
+        extra: str = "",
     ) -> None:
         self.name = name
         self.dir = root / name
@@ -57,17 +59,19 @@ class LabHost:
         self.n = 0
         files = [str(self.log)] + ([str(self.f2b.log)] if self.f2b else [])
         socket = self.f2b.socket if self.f2b else str(self.dir / "no-fail2ban.sock")
-        postfix_dir = "/nonexistent/postfix"
+        # postfix_dir: a real Postfix's config dir (its queue is this host's); else none, or main_cf's
+        postfix_dir = postfix_dir or "/nonexistent/postfix"
         if main_cf:  # this host's own Postfix settings, read by postconf -c there
             (self.dir / "postfix").mkdir()
             (self.dir / "postfix" / "main.cf").write_text(main_cf)
             (self.dir / "postfix" / "master.cf").write_text("")
             postfix_dir = str(self.dir / "postfix")
+        self.postfix_dir = postfix_dir
         (self.dir / "agent.toml").write_text(
             f"[logs]\nfiles = {files!r}\nfail2ban = '{self.f2b.log if self.f2b else ''}'\nbackfill = 0\n"
             f"[fail2ban]\nsocket = '{socket}'\n[postfix]\nconfig_dir = '{postfix_dir}'\n"
             f"[dovecot]\nconfig = '/nonexistent/dovecot.conf'\n[ui]\nrefresh_seconds = {refresh}\n"
-            "[containers]\nmode = 'no'\n"
+            "[containers]\nmode = 'no'\n" + extra
         )
         lab.add_host(name)
         flags = "--read-only " if agent_read_only else ""

@@ -147,3 +147,136 @@ def remote_bans(args: argparse.Namespace, entries: list[HostEntry]) -> int:
             + ", ".join(h["host"] for h in hosts if h["ok"])
         )
     return 2 if failed else 0
+
+
+def remote_queue(args: argparse.Namespace, entries: list[HostEntry], read_only: bool) -> int:
+    """``mailtui queue [ACTION [ID]] --host NAME``: the host's queue as its agent lists it, or one
+    action sent to it. An action goes to one host, refused before the question as the dashboard
+    refuses it (``--read-only``, the host's ``read_only``, an agent started ``--read-only``, a host
+    that cannot be reached), and asked naming the host and the queue ID."""
+    from mailtui.fleet.fleet import Fleet
+
+    if args.action == "list":
+        return _remote_queue_list(args, entries)
+    if len(entries) != 1:
+        raise CliError(f"queue {args.action} goes to one host: name it with --host NAME")
+    entry = entries[0]
+    if read_only:  # said before any connection: nothing would be sent anywhere
+        raise CliError(f"read-only mode: queue {args.action} is disabled (drop --read-only / ui.read_only)")
+    if entry.read_only:
+        raise CliError(f"{entry.name} is read-only in the config: queue {args.action} is disabled there")
+    qid = ""
+    if args.action != "flush":
+        from mailtui.system.queue_actions import QueueActionError, valid_queue_id
+
+        if not args.queue_id:
+            raise CliError(f"queue {args.action} needs a queue ID")
+        try:
+            qid = valid_queue_id(args.queue_id)
+        except QueueActionError as exc:
+            raise CliError(str(exc)) from None
+    fleet = Fleet.from_entries([entry], stream=False)
+    fleet.start()
+    try:
+        fleet.wait_connected(CONNECT_SECONDS)
+        host = fleet.host(entry.name)
+        refused = fleet.refusal(entry.name, f"queue {args.action}")
+        if refused:
+            raise CliError(refused + (f": {host.problem}" if host.problem and host.state != "ok" else ""))
+        question = (
+            f"Flush the queue on host {entry.name} (retry every deferred message now)?"
+            if args.action == "flush"
+            else f"{args.action.capitalize()} message {qid} on host {entry.name}?"
+        )
+        from mailtui.cli.output import confirm
+
+        if not confirm(question, args.yes):
+            print("nothing done")
+            return 1
+        message = _remote_action(fleet, entry.name, args.action, qid)
+    finally:
+        fleet.close()
+    if args.json:
+        from mailtui.cli.output import print_json
+
+        print_json({"host": entry.name, "action": args.action, "queue_id": qid or None, "result": message})
+    else:
+        print(f"{entry.name}: {message}")
+    return 0
+
+
+def _remote_action(fleet: Any, name: str, action: str, qid: str) -> str:
+    from mailtui.fleet.link import RemoteError
+    from mailtui.fleet.protocol import text
+    from mailtui.logs.sanitize import clean
+    from mailtui.system.queue_actions import QueueActionError
+
+    try:
+        if action == "flush":
+            return clean(text(fleet.host(name).call("flush", timeout=ANSWER_SECONDS), 300)) or "flushed"
+        return str(fleet.queue_action(name, action, qid, timeout=ANSWER_SECONDS))
+    except (RemoteError, QueueActionError, ConnectionError, TimeoutError) as exc:
+        raise CliError(str(exc)) from None
+
+
+def _remote_queue_list(args: argparse.Namespace, entries: list[HostEntry]) -> int:
+    import time
+
+    from mailtui.cli.output import print_json, print_table
+    from mailtui.fleet.fleet import HostQueue, queue_of
+    from mailtui.fleet.link import RemoteError
+    from mailtui.system.queue import LIST_MESSAGES
+    from mailtui.system.units import human_age, plural
+
+    answers = ask(entries, "queue_list", limit=LIST_MESSAGES)
+    listed: dict[str, HostQueue | str] = {}
+    for name, (ok, result) in answers.items():
+        try:
+            listed[name] = queue_of(name, result) if ok else str(result)
+        except RemoteError as exc:
+            listed[name] = str(exc)
+    failed = sum(isinstance(v, str) for v in listed.values())
+    if args.json:
+        hosts: list[dict[str, Any]] = []
+        for name, got in listed.items():
+            if isinstance(got, str):
+                hosts.append({"host": name, "ok": False, "error": got})
+                continue
+            hosts.append(
+                {
+                    "host": name,
+                    "ok": True,
+                    "total": got.total,
+                    "truncated": got.truncated,
+                    "taken": got.taken,
+                    "messages": [m.to_dict() for m in got.messages],
+                }
+            )
+        print_json({"hosts": hosts})
+        return 2 if failed else 0
+    rows: list[list[str]] = []
+    now = time.time()
+    for name, got in listed.items():
+        if isinstance(got, str):
+            print(got if got.startswith(f"{name}:") else f"{name}: {got}")
+            continue
+        more = f" (the oldest {len(got.messages)} shown)" if got.truncated else ""
+        print(
+            f"{name}: " + (f"{plural(got.total, 'message')} in the queue{more}" if got.total else "the queue is empty")
+        )
+        # ages against the host's own clock when it said one, else this machine's
+        taken = got.taken or now
+        for m in got.messages:
+            rows.append(
+                [
+                    name,
+                    m.queue_id,
+                    m.queue,
+                    human_age(taken - m.arrival),
+                    m.sender or "<>",
+                    "; ".join(f"{r.address} ({r.reason})" if r.reason else r.address for r in m.recipients),
+                ]
+            )
+    if rows:
+        print_table(rows, ["host", "queue id", "queue", "age", "sender", "recipients"])
+    return 2 if failed else 0

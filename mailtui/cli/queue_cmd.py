@@ -1,4 +1,5 @@
-"""``mailtui queue [flush | hold ID | release ID | delete ID | requeue ID]``: the Postfix queue."""
+"""``mailtui queue [flush | hold ID | release ID | delete ID | requeue ID]``: the Postfix queue
+(this machine's, or with ``--host NAME`` a [[hosts]] entry's, through its agent over ssh)."""
 
 from __future__ import annotations
 
@@ -17,14 +18,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("action", nargs="?", default="list", choices=ACTIONS)
     parser.add_argument("queue_id", nargs="?", help="the message's queue ID (hold/release/delete/requeue)")
     parser.add_argument("--yes", action="store_true", help="do not ask for confirmation (scripts)")
+    from mailtui.cli import fleet_cli
+
+    fleet_cli.add_host_arguments(parser)
 
 
 def run(args: argparse.Namespace, cfg: Config) -> int:
+    from mailtui.cli import fleet_cli
     from mailtui.system import queue_actions
     from mailtui.system.queue import read_queue
     from mailtui.system.units import human_age, plural
 
     settings = settings_from(cfg)
+    hosts = fleet_cli.wanted_hosts(args, cfg)  # --host / --all-hosts: their agents, over ssh
+    if hosts:
+        return fleet_cli.remote_queue(args, hosts, settings.ui.read_only)
     config_dir = settings.postfix.config_dir
     if args.action == "list":
         snap = read_queue(config_dir)

@@ -23,7 +23,17 @@ from typing import Any
 
 from mailtui import __version__
 from mailtui.config import Config
-from mailtui.fleet.protocol import MAX_ENTRIES, MAX_LINE, VERSION, ProtocolError, decode, encode, position, text
+from mailtui.fleet.protocol import (
+    MAX_ENTRIES,
+    MAX_LINE,
+    REVISION,
+    VERSION,
+    ProtocolError,
+    decode,
+    encode,
+    position,
+    text,
+)
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
@@ -121,6 +131,7 @@ class Agent:
             {
                 "type": "hello",
                 "v": VERSION,
+                "rev": REVISION,
                 "host": socket.gethostname()[:255],
                 "mailtui": __version__,
                 "read_only": self.read_only,
@@ -250,6 +261,12 @@ class Agent:
             from mailtui.mta.doveconf import DovecotConfig
 
             return list(DovecotConfig(self.cfg["dovecot.config"]).version())
+        if op == "queue_list":  # reading the queue changes nothing: allowed under --read-only too
+            from mailtui.system.queue import LIST_MESSAGES, listing, read_queue
+
+            limit = msg.get("limit")
+            wanted = limit if isinstance(limit, int) and not isinstance(limit, bool) else LIST_MESSAGES
+            return listing(read_queue(self.cfg["postfix.config_dir"]), text(msg.get("reason"), 4096), wanted)
         if op in ("flush", "queue"):
             if self.read_only:
                 raise PermissionError(f"{op} refused: the agent on {socket.gethostname()} runs --read-only")
@@ -378,7 +395,14 @@ class Agent:
         except Exception as exc:  # noqa: BLE001 - a failing collector is a notice, not a dead agent
             self.out.send({"type": "notice", "text": f"services: {exc}"[:500]})
         else:
-            self.out.send({"type": "services", "report": report.to_dict()})
+            data = report.to_dict()
+            queue = data.get("queue")
+            if isinstance(queue, dict):
+                # the messages themselves are asked for (queue_list): a full queue would make the
+                # report larger than a message may be, and the host's services would vanish
+                queue.pop("messages", None)
+                queue["reasons"] = [{k: v for k, v in g.items() if k != "queue_ids"} for g in queue["reasons"][:50]]
+            self.out.send({"type": "services", "report": data})
 
 
 def serve(cfg: Config, read_only: bool, handlers: dict[str, Callable[[dict[str, Any]], Any]] | None = None) -> int:

@@ -12,17 +12,21 @@ shown; nothing is markup, nothing reaches a shell.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from mailtui.config import HostEntry
 from mailtui.fail2ban.source import BansResult
 from mailtui.fail2ban.status import BannedIP, Fail2banSnapshot, JailStatus
-from mailtui.fleet.link import HostSpec, RemoteHost, spec_of
+from mailtui.fleet.link import HostSpec, RemoteError, RemoteHost, spec_of
 from mailtui.fleet.protocol import text
 from mailtui.logs.sanitize import clean
+from mailtui.system.alerts import Alert
+from mailtui.system.queue import LIST_MESSAGES, QueuedMessage, Recipient
+from mailtui.system.queue_actions import POSTSUPER, QueueActionError, valid_queue_id
 
 SEP = "/"  # host names are [A-Za-z0-9._-]: "mx1/sshd" splits at the first slash
+SEVERITIES = ("warn", "error", "crit")
 MAX_JAILS = 500
 MAX_BANS = 20_000
 
@@ -96,6 +100,63 @@ class ServiceRow:
     detail: str
     style: str = ""  # "ok" | "bad" | "warn" | "" (the pane picks colours)
     key: str = ""
+    reason: str = ""  # a deferral reason's row: the reason, as sent back to list its messages
+
+
+@dataclass
+class HostQueue:
+    """A host's queued messages as its agent listed them (``queue_list``), checked and sanitised:
+    what the queue dialog shows and acts on."""
+
+    host: str
+    messages: list[QueuedMessage] = field(default_factory=list)
+    total: int = 0  # matching messages there; more than ``messages`` when the listing was capped
+    truncated: bool = False
+    taken: float = 0.0  # the host's clock: ages are taken against it
+    skipped: int = 0  # members that were not a message (a queue ID Postfix never makes, no ID)
+
+
+def queue_of(host: str, data: Any) -> HostQueue:
+    """A ``queue_list`` result, checked: every string sanitised, every number a number, queue IDs
+    only as Postfix makes them (they go back in a request: kept exact, never "ALL" or an option)."""
+    if not isinstance(data, dict):
+        raise RemoteError(f"{host}: the queue listing is not an object")
+    error = clean(text(data.get("error"), 500))
+    if error:
+        raise RemoteError(f"{host}: {error}")
+    out = HostQueue(host, truncated=data.get("truncated") is True)
+    taken = _num(data.get("taken"), float)
+    out.taken = taken if taken is not None else time.time()
+    for m in _list(data.get("messages"))[:LIST_MESSAGES]:
+        qid = m.get("queue_id") if isinstance(m, dict) else None
+        try:
+            valid_queue_id(qid if isinstance(qid, str) else "")
+        except QueueActionError:
+            out.skipped += 1
+            continue
+        assert isinstance(m, dict) and isinstance(qid, str)
+        recipients = [
+            Recipient(clean(text(r.get("address"), 1000)), clean(text(r.get("delay_reason"), 1000)))
+            for r in _list(m.get("recipients"))[:50]
+            if isinstance(r, dict)
+        ]
+        more = _count(m.get("more_recipients"))
+        if more:
+            recipients.append(Recipient(f"… {more} more", ""))
+        arrival = _num(m.get("arrival_time"), float)
+        out.messages.append(
+            QueuedMessage(
+                qid,
+                clean(text(m.get("queue_name"), 16)) or "?",
+                arrival if arrival is not None else out.taken,
+                _count(m.get("message_size")),
+                clean(text(m.get("sender"), 1000)),
+                recipients,
+            )
+        )
+    out.total = max(_count(data.get("total")), len(out.messages))
+    out.truncated = out.truncated or out.total > len(out.messages)
+    return out
 
 
 class Fleet:
@@ -157,6 +218,27 @@ class Fleet:
             return f"{name} is not connected ({host.state})"
         return ""
 
+    # -- the queue -------------------------------------------------------------------------------
+    def queue(self, name: str, reason: str = "", timeout: float = 30.0) -> HostQueue:
+        """Host ``name``'s queued messages (those deferred for ``reason`` when given), asked of its
+        agent: RemoteError / ConnectionError / TimeoutError / KeyError with one line otherwise."""
+        host = self.host(name)
+        if host.state == "ok" and host.hello.get("rev", 1) < 2:
+            raise RemoteError(f"{name}: its agent cannot list the queue (an older mailtui there: update it)")
+        return queue_of(name, host.call("queue_list", timeout=timeout, reason=reason, limit=LIST_MESSAGES))
+
+    def queue_action(self, name: str, action: str, queue_id: str, timeout: float = 30.0) -> str:
+        """hold / release / delete / requeue one message on host ``name``: the refusal (read-only,
+        not connected) is checked again here, the agent checks its own ``--read-only``."""
+        if action not in POSTSUPER:
+            raise RemoteError(f"unknown queue action {action!r}")
+        refused = self.refusal(name, action)
+        if refused:
+            raise RemoteError(refused)
+        qid = valid_queue_id(queue_id)
+        result = self.host(name).call("queue", timeout=timeout, action=action, queue_id=qid)
+        return clean(text(result, 300)) or f"{qid}: done"
+
     # -- bans ------------------------------------------------------------------------------------
     def bans(self) -> BansResult:
         """Every connected host's jails in one snapshot (``host/jail``); hosts without one are said."""
@@ -198,6 +280,22 @@ class Fleet:
             for problem in h.hello.get("problems", [])[:5]:
                 rows.append(ServiceRow(h.name, "access", "limited", problem, "warn", f"{h.name}:access:{problem[:40]}"))
         return rows
+
+    def host_alerts(self) -> list[Alert]:
+        """Every host's alerts for the app's alert bar: ids and messages prefixed by the host."""
+        out = []
+        for h in self.hosts.values():
+            report = (h.latest.get("services") or {}).get("report")
+            for a in _list(report.get("alerts") if isinstance(report, dict) else None)[:50]:
+                if not isinstance(a, dict):
+                    continue
+                severity = text(a.get("severity"), 16)
+                message = clean(text(a.get("message"), 300))
+                ident = clean(text(a.get("id"), 200)) or message[:60]
+                out.append(
+                    Alert(f"{h.name}:{ident}", severity if severity in SEVERITIES else "warn", f"{h.name}: {message}")
+                )
+        return out
 
     def alerts(self) -> list[tuple[str, str, str]]:
         """(host, severity, message) of every host's last report."""
@@ -256,6 +354,23 @@ def _report_rows(host: str, report: dict[str, Any]) -> list[ServiceRow]:
             rows.append(
                 ServiceRow(host, "queue", plural(total, "msg"), detail, "warn" if total else "ok", f"{host}:queue")
             )
+            # the reasons mail waits for, each a row (Enter lists that reason's messages there)
+            for i, g in enumerate(_list(queue.get("reasons"))[:10]):
+                if not isinstance(g, dict) or not isinstance(g.get("reason"), str):
+                    continue
+                reason = clean(text(g["reason"], 1000))
+                title = clean(text(g.get("title"), 200))
+                rows.append(
+                    ServiceRow(
+                        host,
+                        f"  {_count(g.get('count'))}×",
+                        "deferred",
+                        f"{title}: {reason}" if title else reason,
+                        "warn",
+                        f"{host}:reason:{i}",
+                        reason,
+                    )
+                )
     ports = _list(report.get("ports"))
     for p in ports[:60]:
         if isinstance(p, dict) and p.get("state") not in ("ok", "not configured"):

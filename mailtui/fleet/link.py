@@ -215,6 +215,8 @@ class RemoteHost:
                 "host": clean(text(msg.get("host"), 255)),
                 "mailtui": clean(text(msg.get("mailtui"), 32)),
                 "read_only": msg.get("read_only") is True,
+                # which requests it knows (protocol.py: revisions); an agent before revisions is 1
+                "rev": msg["rev"] if isinstance(msg.get("rev"), int) and not isinstance(msg["rev"], bool) else 1,
                 "problems": [clean(text(p, 500)) for p in msg.get("problems", []) if isinstance(p, str)][:50],
             }
             self.state, self.problem = "ok", ""

@@ -18,6 +18,11 @@ from mailtui.mta.run import run_tool
 
 QUEUES = ("active", "deferred", "hold", "incoming", "maildrop")
 MAX_MESSAGES = 100_000  # a queue listing beyond this is cut (the counts say so)
+# a listing sent to a dashboard elsewhere (the fleet's agent): what one message of the link carries
+LIST_MESSAGES = 1_000
+LIST_BYTES = 768 << 10  # JSON of the messages; the link's messages are at most 1 MiB
+LIST_RECIPIENTS = 50  # of one message; the rest is counted
+FIELD_CHARS = 1_000  # an address or a reason (Postfix keeps reasons short; a host may not)
 
 
 @dataclass
@@ -122,6 +127,51 @@ class QueueSnapshot:
             "top_domains": [{"domain": d, "recipients": n} for d, n in self.top_domains()],
             "messages": [m.to_dict() for m in self.messages],
         }
+
+
+def listing(snap: QueueSnapshot, reason: str = "", limit: int = LIST_MESSAGES) -> dict[str, Any]:
+    """The queued messages (all, or those deferred for ``reason``: every recipient's reason that
+    normalizes alike) as ``postqueue -j`` members, capped in count, recipients, field length and
+    bytes so that it fits one message of the fleet's link; ``total`` and ``truncated`` say what
+    was left out, the messages are the oldest first (those stuck longest)."""
+    from mailtui.logs.sanitize import clean
+
+    wanted = normalize_reason(reason) if reason else ""
+
+    def matches(m: QueuedMessage) -> bool:
+        # the dashboard shows (and sends back) a sanitised reason: a raw one with controls still matches
+        return any(
+            r.reason and wanted in (normalize_reason(r.reason), normalize_reason(clean(r.reason))) for r in m.recipients
+        )
+
+    chosen = [m for m in snap.messages if not wanted or matches(m)]
+    chosen.sort(key=lambda m: m.arrival)
+    out: list[dict[str, Any]] = []
+    size = 0
+    limit = max(0, min(limit, LIST_MESSAGES))
+    for m in chosen:
+        if len(out) >= limit:
+            break
+        item = m.to_dict()
+        item["sender"] = item["sender"][:FIELD_CHARS]
+        rcpts = item["recipients"]
+        item["recipients"] = [
+            {"address": r["address"][:FIELD_CHARS], "delay_reason": r["delay_reason"][:FIELD_CHARS]}
+            for r in rcpts[:LIST_RECIPIENTS]
+        ]
+        if len(rcpts) > LIST_RECIPIENTS:
+            item["more_recipients"] = len(rcpts) - LIST_RECIPIENTS
+        size += len(json.dumps(item, ensure_ascii=False))
+        if size > LIST_BYTES:
+            break
+        out.append(item)
+    return {
+        "messages": out,
+        "total": len(chosen),
+        "truncated": snap.truncated or len(out) < len(chosen),
+        "taken": snap.taken,
+        "error": snap.error,
+    }
 
 
 _BRACKETS = re.compile(r"\[[^\]]*\]")

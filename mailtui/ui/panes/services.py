@@ -1,6 +1,8 @@
 """The Services pane: daemons, listening ports, queue (with reasons), disks and certificates.
 
-It also feeds the app's alert bar: every poll posts the current alerts upward.
+It also feeds the app's alert bar: every poll posts the current alerts upward (with [[hosts]],
+every host's, each prefixed by its host). Enter on a queue or deferred row opens the queue
+dialog: this machine's, or the row host's, listed by its agent in a worker.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from textual.content import Content
 from textual.widgets import DataTable
 
 from mailtui.containers.services import ContainersReport
-from mailtui.fleet.fleet import Fleet, ServiceRow
+from mailtui.fleet.fleet import Fleet, HostQueue, ServiceRow
 from mailtui.settings import Settings
 from mailtui.system.alerts import Alert
 from mailtui.system.report import ServicesReport
@@ -60,6 +62,8 @@ class ServicesPane(PolledPane):
         self.containers: ContainersReport | None = None  # the appliance's containers, each poll
         self.report: ServicesReport | None = None
         self._alert_ids: tuple[str, ...] | None = None
+        self._fleet_alerts: tuple[tuple[str, str], ...] | None = None
+        self._fleet_rows: dict[str, ServiceRow] = {}  # by key: the row Enter was pressed on
         self._rows_shown: list | None = None
 
     def compose_body(self) -> ComposeResult:
@@ -274,6 +278,12 @@ class ServicesPane(PolledPane):
             self._rows_shown = plain
             refill_table(self.table, rows)
         assert self.fleet is not None
+        self._fleet_rows = {r.key: r for r in found}
+        shown = self.fleet.host_alerts()
+        seen = tuple((a.id, a.message) for a in shown)
+        if seen != self._fleet_alerts:  # the bar changes only when some host's alerts do
+            self._fleet_alerts = seen
+            self.post_message(self.AlertsChanged(self, shown))
         down = sum(r.style == "bad" for r in found)
         alerts = self.fleet.alerts()
         up = sum(state == "ok" for _, _, state in self.fleet.states())
@@ -288,6 +298,9 @@ class ServicesPane(PolledPane):
     def action_open_queue(self, everything: bool = False) -> None:
         from mailtui.ui.screens.queue import QueueScreen
 
+        if self.fleet is not None:
+            self._open_host_queue(everything)
+            return
         report = self.report
         if report is None or report.queue is None or report.queue.error:
             self.notify("no queue to show", markup=False)
@@ -313,6 +326,59 @@ class ServicesPane(PolledPane):
             postfix_dir=self.settings.postfix.config_dir,
             read_only=self.settings.ui.read_only,
         )
+        self.app.push_screen(screen, closed)
+
+    def _open_host_queue(self, everything: bool) -> None:
+        """Enter on a host's queue row (all its messages) or deferred row (that reason's): its
+        agent lists them in a worker, the dialog opens with the answer."""
+        key = self._selected_key()
+        host, _, what = key.partition(":")
+        row = self._fleet_rows.get(key)
+        if row is None or not host:
+            if everything:  # the palette's command: whose queue is not said by any row yet
+                self.notify("highlight a row of the host whose queue to open", severity="warning", markup=False)
+            return
+        if everything or what == "queue":
+            self._fetch_host_queue(host, "", f"Mail queue on {host}")
+        elif what.startswith("reason:") and row.reason:
+            self._fetch_host_queue(host, row.reason, f"Deferred on {host}: {row.detail}")
+
+    @work(thread=True, group="fleet-queue", exclusive=True, exit_on_error=False)
+    def _fetch_host_queue(self, host: str, reason: str, title: str) -> None:
+        from mailtui.fleet.link import RemoteError
+
+        assert self.fleet is not None
+        try:
+            listed = self.fleet.queue(host, reason)
+        except (RemoteError, ConnectionError, TimeoutError, KeyError) as exc:
+            self.app.call_from_thread(self.notify, str(exc).strip("'\""), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self._show_host_queue, listed, reason, title)
+
+    def _show_host_queue(self, listed: HostQueue, reason: str, title: str) -> None:
+        from mailtui.ui.screens.queue import QueueScreen
+
+        if listed.skipped:
+            self.notify(
+                f"{listed.host}: {listed.skipped} listed members were not messages (no queue ID) and are left out",
+                severity="warning",
+                markup=False,
+            )
+        screen = QueueScreen(
+            title,
+            listed.messages,
+            listed.taken,
+            postfix_dir="",
+            read_only=self.settings.ui.read_only,
+            fleet=self.fleet,
+            host=listed.host,
+            reason=reason,
+            total=listed.total,
+        )
+
+        def closed(_: None) -> None:
+            self.start_poll()  # the queue row shows what was held, released or deleted
+
         self.app.push_screen(screen, closed)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -1,4 +1,9 @@
-"""Queued messages (all, or those deferred for one reason) with hold / release / delete."""
+"""Queued messages (all, or those deferred for one reason) with hold / release / delete.
+
+Of this machine's Postfix, or of a fleet host's (``fleet`` and ``host``): then the messages are
+that host's agent's listing, the confirmation names the host, each action goes to its agent
+(refused first by ``Fleet.refusal``), and the list is asked for again after it.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,9 @@ from textual.content import Content
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
+from mailtui.fleet.fleet import Fleet, HostQueue
 from mailtui.system.queue import QueuedMessage
-from mailtui.system.units import human_age, human_bytes
+from mailtui.system.units import human_age, human_bytes, plural
 from mailtui.ui.panes.base import read_only_bindings
 from mailtui.ui.screens.dialog import Dialog
 
@@ -38,26 +44,50 @@ class QueueScreen(Dialog[None]):
     HELP_TITLE = "Mail queue"
 
     def __init__(
-        self, title: str, messages: list[QueuedMessage], now: float, *, postfix_dir: str, read_only: bool
+        self,
+        title: str,
+        messages: list[QueuedMessage],
+        now: float,
+        *,
+        postfix_dir: str,
+        read_only: bool,
+        fleet: Fleet | None = None,
+        host: str = "",
+        reason: str = "",
+        total: int | None = None,
     ) -> None:
         super().__init__()
         self.postfix_dir = postfix_dir  # [postfix] config_dir: which Postfix the actions go to
         self.read_only = read_only
+        self.fleet = fleet  # with host: the messages are that host's, the actions go to its agent
+        self.host = host
+        self.deferral = reason  # a deferral reason's dialog: what is asked for again after an action
         self.title_text = title
         self.messages = {m.queue_id: m for m in messages}
+        self.total = len(self.messages) if total is None else total  # the host's listing may be capped
         self.now = now
         self.table: DataTable[Text] = DataTable(cursor_type="row", id="queue-table")
         self.reason = Static("", markup=False, id="queue-reason")
+        self.box = Vertical(classes="dialog-box")
 
     def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog-box") as box:
-            box.border_title = Content(f"{self.title_text} · {len(self.messages)} messages")
-            box.border_subtitle = Content("h hold · r release · d delete · esc/q close")
+        with self.box:
+            self.box.border_subtitle = Content("h hold · r release · d delete · esc/q close")
             yield self.table
             yield self.reason
 
     def on_mount(self) -> None:
         self.table.add_columns("queue id", "queue", "age", "size", "sender", "recipients")
+        self._fill()
+        self.table.focus()
+
+    def _fill(self) -> None:
+        shown = len(self.messages)
+        count = f"{shown} of {plural(self.total, 'message')}" if self.total > shown else plural(shown, "message")
+        # a long reason is cut so that the count still shows in the border
+        title = self.title_text if len(self.title_text) <= 72 else self.title_text[:71] + "…"
+        self.box.border_title = Content(f"{title} · {count}")
+        self.table.clear()
         for m in self.messages.values():
             self.table.add_row(
                 Text(m.queue_id),
@@ -68,7 +98,6 @@ class QueueScreen(Dialog[None]):
                 Text(", ".join(r.address for r in m.recipients)),
                 key=m.queue_id,
             )
-        self.table.focus()
 
     def selected(self) -> QueuedMessage | None:
         if self.table.row_count == 0:
@@ -91,9 +120,17 @@ class QueueScreen(Dialog[None]):
         if message is None:
             return
         action, verb = ACTIONS[key]
+        if self.fleet is not None:
+            refused = self.fleet.refusal(self.host, action)
+            if refused:  # before any question: a read-only or disconnected host is not asked
+                self.notify(refused, severity="warning", markup=False)
+                return
         question = Content.assemble(
-            f"{verb} message ", (message.queue_id, "bold"), " from ", (message.sender or "<>", "bold"), "?"
+            f"{verb} message ", (message.queue_id, "bold"), " from ", (message.sender or "<>", "bold")
         )
+        if self.fleet is not None:
+            question = Content.assemble(question, " on host ", (self.host, "bold"))
+        question = Content.assemble(question, "?")
 
         def done(yes: bool | None) -> None:
             if yes:
@@ -103,6 +140,9 @@ class QueueScreen(Dialog[None]):
 
     @work(thread=True, group="queue-action", exit_on_error=False)
     def _run(self, action: str, queue_id: str) -> None:
+        if self.fleet is not None:
+            self._run_remote(self.fleet, action, queue_id)
+            return
         from mailtui.system.queue_actions import QueueActionError, change
 
         try:
@@ -112,6 +152,33 @@ class QueueScreen(Dialog[None]):
         self.app.call_from_thread(self.notify, result, severity=severity, markup=False)
         if severity == "information":
             self.app.call_from_thread(self._mark, queue_id, action)
+
+    def _run_remote(self, fleet: Fleet, action: str, queue_id: str) -> None:
+        """The action on the host's agent, then the host's list again (a message that vanished
+        meanwhile is one line, and leaves the list)."""
+        from mailtui.fleet.link import RemoteError
+        from mailtui.system.queue_actions import QueueActionError
+
+        try:
+            result, severity = f"{self.host}: {fleet.queue_action(self.host, action, queue_id)}", "information"
+        except (RemoteError, QueueActionError, ConnectionError, TimeoutError, KeyError) as exc:
+            result, severity = str(exc).strip("'\""), "error"
+        self.app.call_from_thread(self.notify, result, severity=severity, markup=False)
+        try:
+            listed = fleet.queue(self.host, self.deferral)
+        except (RemoteError, ConnectionError, TimeoutError, KeyError) as exc:
+            self.app.call_from_thread(self.notify, str(exc).strip("'\""), severity="error", markup=False)
+            return
+        self.app.call_from_thread(self.refill, listed)
+
+    def refill(self, listed: HostQueue) -> None:
+        """The host's list as asked for again: the highlighted message stays highlighted."""
+        current = self.selected()
+        self.messages = {m.queue_id: m for m in listed.messages}
+        self.total, self.now = listed.total, listed.taken
+        self._fill()
+        if current is not None and current.queue_id in self.messages:
+            self.table.move_cursor(row=list(self.messages).index(current.queue_id))
 
     def _mark(self, queue_id: str, action: str) -> None:
         state = {"hold": "hold", "release": "deferred", "delete": "deleted"}[action]
