@@ -46,6 +46,9 @@ class LabHost:
         agent_read_only: bool = False,
         refresh: float = 0.5,
         main_cf: str = "",
+        master_cf: str = "",
+        journal_dir: str = "",
+        backfill: int = 0,
     ) -> None:
         self.name = name
         self.dir = root / name
@@ -61,10 +64,12 @@ class LabHost:
         if main_cf:  # this host's own Postfix settings, read by postconf -c there
             (self.dir / "postfix").mkdir()
             (self.dir / "postfix" / "main.cf").write_text(main_cf)
-            (self.dir / "postfix" / "master.cf").write_text("")
+            (self.dir / "postfix" / "master.cf").write_text(master_cf)
             postfix_dir = str(self.dir / "postfix")
+        journal = f"journal_dir = '{journal_dir}'\n" if journal_dir else ""  # followed by the agent too
         (self.dir / "agent.toml").write_text(
-            f"[logs]\nfiles = {files!r}\nfail2ban = '{self.f2b.log if self.f2b else ''}'\nbackfill = 0\n"
+            f"[logs]\nfiles = {files!r}\n{journal}fail2ban = '{self.f2b.log if self.f2b else ''}'\n"
+            f"backfill = {backfill}\n"
             f"[fail2ban]\nsocket = '{socket}'\n[postfix]\nconfig_dir = '{postfix_dir}'\n"
             f"[dovecot]\nconfig = '/nonexistent/dovecot.conf'\n[ui]\nrefresh_seconds = {refresh}\n"
             "[containers]\nmode = 'no'\n"
