@@ -256,6 +256,8 @@ class Agent:
             found = PostfixConfig(self.cfg["postfix.config_dir"]).where(key) if daemon != "dovecot" else []
             found += DovecotConfig(self.cfg["dovecot.config"]).where(key) if daemon != "postfix" else []
             return [loc.to_dict() for loc in found]
+        if op == "services_of":
+            return self._services_of(text(msg.get("program"), 256))
         if op == "values":
             names = [text(n, 128) for n in msg.get("names", []) if isinstance(n, str)][:200]
             if text(msg.get("daemon"), 16) == "dovecot":
@@ -293,6 +295,19 @@ class Agent:
         if handler is not None:
             return handler(msg)
         raise ValueError(f"unknown request {op!r}")
+
+    def _services_of(self, program: str) -> list[dict[str, Any]]:
+        """The master.cf entries whose processes log as ``program`` (postfix/submission/smtpd),
+        each with its ``-o`` overrides: what makes a setting's value per service (explain.py)."""
+        from mailtui.mta.postconf import PostfixConfig
+
+        postfix = PostfixConfig(self.cfg["postfix.config_dir"])
+        if not postfix.available:
+            raise ValueError(postfix.problem)
+        return [
+            {"name": s.name, "command": s.command, "program": s.program, "overrides": s.overrides}
+            for s in postfix.services_of(program)
+        ]
 
     # -- logs ---------------------------------------------------------------------------------
 
