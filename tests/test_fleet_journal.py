@@ -110,6 +110,48 @@ def test_a_follower_resumed_after_a_cursor_gives_every_later_entry(tmp_path: Pat
     assert numbers(got) == list(range(5, gap + 5))
 
 
+REAL_CURSOR = "s=5a5a3d2278f24b93b58b275d7436a77b;i=1e;b=2c88fbe37a9b420eb0f17feb26ddb49b;m=406;t=661937a153a83;x=cb875afd09e0b645"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "--output=/tmp/x",
+        "s=1;i=2 -f",
+        "s=1;i=2\n",
+        "s=1;;i=2",
+        "S=1",
+        "s=" + "a" * 600,
+        "",
+        ["s=1"],
+        7,
+        None,
+        True,
+    ],
+)
+def test_a_resume_point_that_is_no_cursor_is_refused(value: Any, tmp_path: Path) -> None:
+    """What the dashboard sends as a journal's position reaches journalctl as one argument only
+    when it is a cursor as journald writes them; anything else starts from the back-fill."""
+    from mailtui.fleet.protocol import cursor, resume_point
+
+    assert cursor(REAL_CURSOR) == REAL_CURSOR and resume_point(REAL_CURSOR) == REAL_CURSOR
+    assert resume_point([1, 2, 3, 4]) == (1, 2, 3, 4)
+    assert cursor(value) is None and resume_point(value) is None
+    journal_dir = tmp_path / "journal"
+    journal_dir.mkdir()
+    cfg = config.load(None, {"logs.journal_dir": str(journal_dir), "logs.backfill": 50})
+    agent = agent_mod.Agent(cfg, default_engine(), read_only=True, stdin=0, stdout=1)
+    agent._subscribe({f"journal:{journal_dir}": value})
+    try:
+        (journal,) = agent.journals.values()
+        assert journal.follower.cursor == "" and journal.follower.argv()[-3:] == ["-n", "50", "-f"]
+        agent._subscribe({f"journal:{journal_dir}": REAL_CURSOR})
+        (journal,) = agent.journals.values()
+        assert journal.follower.argv()[-5:] == ["--after-cursor", REAL_CURSOR, "-n", "all", "-f"]
+    finally:
+        agent._close_logs()
+
+
 # -- a slow link --------------------------------------------------------------------------------
 
 
