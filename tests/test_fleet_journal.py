@@ -7,10 +7,12 @@ journalctl, through the real sshd of the fleet lab to the dashboard's end.
 * On a slow link the agent stops reading the journal (journalctl waits on its full pipe), its
   unsent output stays bounded, and once the link drains every problem line arrives once, in
   order, and every routine line is counted.
-* A host whose mail log is a journal (``[logs] journal_dir``, the way a journald-only host is
-  followed) streams over ssh while journal-remote receives uploads; its sshd session is killed in
-  the middle of the stream, the link reconnects with the last cursor, and every entry arrives
-  exactly once, in order — at the link and on the dashboard's screen.
+* A host without rsyslog, whose mail log is its system journal (a real systemd-journald in a mount
+  namespace of its own, tests/rig/journald.py), and a host whose mail log is a journal directory
+  (``[logs] journal_dir``, written by systemd-journal-remote as uploads arrive) stream over ssh;
+  the sshd session is killed in the middle of the stream, the link reconnects with the last
+  cursor, and every entry arrives exactly once, in order — at the link and on the dashboard's
+  screen.
 
 Run under the rig lock: ``flock /tmp/mailtui-rig.lock .venv/bin/python -m pytest ...``.
 """
@@ -39,6 +41,7 @@ from mailtui.recognizers.engine import default_engine
 from tests.fleetlab import LabHost, dashboard_config
 from tests.rig.base import wait_for
 from tests.rig.central import JournalEntry, JournalRemote, start_journal_remote, write_journal
+from tests.rig.journald import PrivateJournald, start_private_journald
 from tests.sshlab import SshLab, start_sshd
 
 pytestmark = pytest.mark.daemons
@@ -95,7 +98,8 @@ def test_a_journal_record_travels_as_a_line_that_parses_back_the_same(tmp_path: 
 @pytest.mark.parametrize("gap", [1, 10, 11, 500])
 def test_a_follower_resumed_after_a_cursor_gives_every_later_entry(tmp_path: Path, gap: int) -> None:
     """The journal a reconnected agent (or a restarted dashboard) resumes: every entry after the
-    cursor, however many came meanwhile (journalctl -f showed 10 of them, then only new ones)."""
+    cursor, however many came meanwhile, without waiting for a new one (journalctl -f printed 10
+    of them and held the rest back until the journal was written again)."""
     journal = tmp_path / "gap.journal"
     write_journal(journal, [JournalEntry("jx1", "postfix/smtpd", 1000 + n, failed(n)) for n in range(gap + 5)])
     first = list(JournalFollower(files=[str(journal)], follow=False).read_all())
@@ -350,3 +354,61 @@ async def test_the_dashboard_shows_a_journal_hosts_lines_once_across_a_dropped_l
         entries = [e for e in app.query_one(LogsPane).lines.entries if e.host == "jx1"]
         assert all(e.match is not None and e.match.recognizer.id == "postfix.sasl.auth_failed" for e in entries)
         assert "jx1:journal journal" in str(app.query_one(LogsPane).border_title)
+
+
+@pytest.fixture
+def system_journal(tmp_path: Path) -> Iterator[PrivateJournald]:
+    journald = start_private_journald(tmp_path / "journald")
+    yield journald
+    journald.stop()
+
+
+def test_a_host_without_rsyslog_streams_its_system_journal_across_a_killed_connection(
+    lab: SshLab, system_journal: PrivateJournald, tmp_path: Path
+) -> None:
+    """The Debian 12 case: no syslog daemon, the mail stack's entries in the system journal only;
+    the agent (in the journal's namespace, as it would simply be on that host) follows it."""
+    written = 0
+
+    def log(count: int, pause: float = 0.0) -> None:
+        nonlocal written
+        for _ in range(count):
+            system_journal.log("postfix/smtpd", 1000 + written, failed(written))
+            written += 1
+            if pause:
+                time.sleep(pause)
+
+    system_journal.log("sshd", 7, "Accepted publickey for root", unit="ssh.service")  # not the mail stack's
+    log(4)  # before the dashboard: the back-fill
+    host = LabHost(
+        lab, tmp_path, "deb12", fail2ban=False, system_journal=True, backfill=1000, prefix=system_journal.enter()
+    )
+    link = RemoteHost(HostSpec("deb12", "deb12", host.command, ["-F", str(lab.config)]))
+    got: list[dict[str, Any]] = []
+
+    def lines() -> list[str]:
+        return [
+            e["line"] for m in got if m["type"] in ("logs", "summary") and m["src"] == "journald" for e in m["entries"]
+        ]
+
+    link.start()
+    try:
+        wait_for(lambda: (got.extend(link.poll()), len(lines()) >= 4)[1], 30, what="the back-fill")
+        assert link.hello["problems"] == []
+        writer = threading.Thread(target=log, args=(300, 0.01), daemon=True)
+        writer.start()
+        wait_for(lambda: (got.extend(link.poll()), len(lines()) >= 50)[1], 30, what="the stream")
+        os.kill(host.session(), signal.SIGKILL)
+        wait_for(lambda: link.state == "reconnecting", 20, what="deb12 reconnecting")
+        wait_for(lambda: link.state == "ok" and link.connects >= 2, 40, what="deb12 back")
+        writer.join(60)
+        log(5)
+        wait_for(lambda: (got.extend(link.poll()), len(lines()) >= 309)[1], 40, what="all 309 entries")
+        time.sleep(1.0)
+        got.extend(link.poll())
+    finally:
+        link.close()
+    assert numbers(lines()) == list(range(309))  # each once, in order; sshd's entry is not the mail stack's
+    assert isinstance(link.positions["journald"], str)
+    parsed = EnvelopeParser().parse(lines()[0])
+    assert (parsed.program, parsed.pid) == ("postfix/smtpd", 1000) and parsed.host

@@ -76,8 +76,8 @@ class JournalFollower:
             for unit in self.units:
                 argv += ["-u", unit]
         if self.cursor:
-            # -n all: with -f, journalctl (252) shows only 10 entries after the cursor and then
-            # jumps to new ones, so a gap of more than 10 entries lost all but its first 10
+            # -n all: with -f, journalctl (252) prints only 10 entries after the cursor and holds
+            # the rest of a gap back until the journal is written again (a quiet night: for hours)
             argv += ["--after-cursor", self.cursor, "-n", "all"]
         elif self.backfill >= 0:
             argv += ["-n", str(self.backfill)]  # else: all of it (scan)
