@@ -48,6 +48,11 @@ class LabHost:
         main_cf: str = "",
         postfix_dir: str = "",
         extra: str = "",
+        master_cf: str = "",
+        journal_dir: str = "",
+        system_journal: bool = False,
+        backfill: int = 0,
+        prefix: str = "",
     ) -> None:
         self.name = name
         self.dir = root / name
@@ -64,19 +69,23 @@ class LabHost:
         if main_cf:  # this host's own Postfix settings, read by postconf -c there
             (self.dir / "postfix").mkdir()
             (self.dir / "postfix" / "main.cf").write_text(main_cf)
-            (self.dir / "postfix" / "master.cf").write_text("")
+            (self.dir / "postfix" / "master.cf").write_text(master_cf)
             postfix_dir = str(self.dir / "postfix")
         self.postfix_dir = postfix_dir
+        journal = f"journal_dir = '{journal_dir}'\n" if journal_dir else ""  # followed by the agent too
+        # the system journal (a host without rsyslog): no [logs] files, journald = yes beside mail.log
+        sources = f"mail = '{self.log}'\njournald = 'yes'\n" if system_journal else f"files = {files!r}\n"
         (self.dir / "agent.toml").write_text(
-            f"[logs]\nfiles = {files!r}\nfail2ban = '{self.f2b.log if self.f2b else ''}'\nbackfill = 0\n"
+            f"[logs]\n{sources}{journal}fail2ban = '{self.f2b.log if self.f2b else ''}'\n"
+            f"backfill = {backfill}\n"
             f"[fail2ban]\nsocket = '{socket}'\n[postfix]\nconfig_dir = '{postfix_dir}'\n"
             f"[dovecot]\nconfig = '/nonexistent/dovecot.conf'\n[ui]\nrefresh_seconds = {refresh}\n"
             "[containers]\nmode = 'no'\n" + extra
         )
         lab.add_host(name)
         flags = "--read-only " if agent_read_only else ""
-        self.command = (
-            f"env XDG_CONFIG_HOME={self.dir}/xdg PYTHONPATH={REPO} {sys.executable} -m mailtui {flags}"
+        self.command = (  # prefix: e.g. nsenter into a private journald's namespace
+            f"{prefix + ' ' if prefix else ''}env XDG_CONFIG_HOME={self.dir}/xdg PYTHONPATH={REPO} {sys.executable} -m mailtui {flags}"
             f"--config {self.dir}/agent.toml agent --stdio"
         )
         self.lab = lab

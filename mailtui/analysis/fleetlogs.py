@@ -40,7 +40,7 @@ class FleetLogs:
 
     @property
     def names(self) -> list[str]:
-        return [f"{h.name}:{src.rsplit('/', 1)[-1]}" for h in self.fleet.hosts.values() for src in sorted(h.positions)]
+        return [f"{h.name}:{_short(src)}" for h in self.fleet.hosts.values() for src in sorted(h.positions)]
 
     def problems(self) -> list[str]:
         out = []
@@ -107,3 +107,10 @@ class FleetLogs:
 
     def close(self) -> None:
         self.fleet.close()
+
+
+def _short(src: str) -> str:
+    """A host's source as the Logs title names it: the file's name, "journald", "journal DIR"."""
+    if src.startswith("journal:"):
+        return f"journal {src.removeprefix('journal:').rstrip('/').rsplit('/', 1)[-1]}"
+    return src.rsplit("/", 1)[-1]

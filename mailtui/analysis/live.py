@@ -179,7 +179,8 @@ class LiveLogs:
     @property
     def more(self) -> bool:
         """A follower stopped at its per-poll limit: poll again at once."""
-        return any(f.more for f, _ in self.files) or any(f.more for f, _ in self.containers)
+        journal = self.journal is not None and self.journal.more
+        return journal or any(f.more for f, _ in self.files) or any(f.more for f, _ in self.containers)
 
     def watch_dirs(self) -> list[str]:
         dirs = {os.path.dirname(os.path.abspath(f.path)) for f, _ in self.files}

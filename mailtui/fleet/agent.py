@@ -6,9 +6,13 @@ the fail2ban socket). One thread, one loop: requests are read from stdin, the lo
 fail2ban and the services are collected every ``refresh`` seconds, and everything is written
 to stdout without blocking. When the link is slow the unsent output grows; past a high mark
 the agent sends only problem lines and a count of the routine ones (and says so), and past a
-hard limit it stops reading the logs, so the backlog waits in the files: memory stays bounded
-and no line is lost, only summarised. Requests that change the server are refused under
-``--read-only``. The agent exits when stdin closes (the SSH session ended).
+hard limit it stops reading the logs, so the backlog waits in the files and in journald (whose
+journalctl blocks on its full pipe): memory stays bounded and no line is lost, only summarised.
+journald (the system journal, or ``[logs] journal_dir``) is followed as the local dashboard
+follows it (``journalctl -o json -f``); its records travel as RFC 3339 lines and each batch's
+``pos`` is the journald cursor of its last record, so a reconnected agent resumes after it.
+Requests that change the server are refused under ``--read-only``. The agent exits when stdin
+closes (the SSH session ended).
 """
 
 from __future__ import annotations
@@ -23,18 +27,21 @@ from typing import Any
 
 from mailtui import __version__
 from mailtui.config import Config
+from mailtui.core.record import LogRecord
 from mailtui.fleet.protocol import (
     MAX_ENTRIES,
     MAX_LINE,
     REVISION,
     VERSION,
     ProtocolError,
+    cursor,
     decode,
     encode,
     position,
     text,
 )
 from mailtui.logs.envelope import EnvelopeParser
+from mailtui.logs.journal import JournalFollower, syslog_line
 from mailtui.logs.tail import FileFollower
 from mailtui.recognizers.engine import Engine
 from mailtui.settings import settings_from
@@ -93,6 +100,20 @@ class Source:
     lineno: int = 0
 
 
+@dataclass
+class JournalSource:
+    """journald followed for the dashboard: ``name`` is "journald" (this host's journal) or
+    "journal:DIR" (``[logs] journal_dir``), the key of its cursor on the dashboard's side."""
+
+    name: str
+    follower: JournalFollower
+    said: str = ""  # the follower's problem as last said in a notice
+
+
+def journal_source_name(directory: str) -> str:
+    return f"journal:{directory}" if directory else "journald"
+
+
 class Agent:
     def __init__(
         self,
@@ -114,6 +135,7 @@ class Agent:
         self.refresh = refresh if refresh is not None else float(cfg["ui.refresh_seconds"])
         self.clock = clock
         self.sources: dict[str, Source] = {}
+        self.journals: dict[str, JournalSource] = {}
         self.summary_mode = False
         self._inbuf = b""
         self._next_collect = 0.0
@@ -156,8 +178,7 @@ class Agent:
                 if self.clock() >= self._next_collect:
                     self._collect()
                     self._next_collect = self.clock() + self.refresh
-        for src in self.sources.values():
-            src.follower.close()
+        self._close_logs()
         return 0
 
     def _problems(self) -> list[str]:
@@ -237,6 +258,8 @@ class Agent:
             found = PostfixConfig(self.cfg["postfix.config_dir"]).where(key) if daemon != "dovecot" else []
             found += DovecotConfig(self.cfg["dovecot.config"]).where(key) if daemon != "postfix" else []
             return [loc.to_dict() for loc in found]
+        if op == "services_of":
+            return self._services_of(text(msg.get("program"), 256))
         if op == "values":
             names = [text(n, 128) for n in msg.get("names", []) if isinstance(n, str)][:200]
             if text(msg.get("daemon"), 16) == "dovecot":
@@ -281,18 +304,32 @@ class Agent:
             return handler(msg)
         raise ValueError(f"unknown request {op!r}")
 
+    def _services_of(self, program: str) -> list[dict[str, Any]]:
+        """The master.cf entries whose processes log as ``program`` (postfix/submission/smtpd),
+        each with its ``-o`` overrides: what makes a setting's value per service (explain.py)."""
+        from mailtui.mta.postconf import PostfixConfig
+
+        postfix = PostfixConfig(self.cfg["postfix.config_dir"])
+        if not postfix.available:
+            raise ValueError(postfix.problem)
+        return [
+            {"name": s.name, "command": s.command, "program": s.program, "overrides": s.overrides}
+            for s in postfix.services_of(program)
+        ]
+
     # -- logs ---------------------------------------------------------------------------------
 
     def _subscribe(self, wanted: dict[str, Any]) -> None:
         from mailtui.logs.locate import locate_logs
 
         self._subscribed = True
-        for src in self.sources.values():
-            src.follower.close()
-        self.sources = {}
+        self._close_logs()
         for loc in locate_logs(self.cfg):
+            if loc.kind == "journald":
+                self._follow_journal(loc.directory, wanted)
+                continue
             if not loc.path:
-                continue  # journald: not streamed by the agent yet
+                continue  # a [logs] files pattern itself: its files are locations of their own
             follower = FileFollower(loc.path, backfill=int(self.cfg["logs.backfill"]))
             src = Source(loc.path, follower, EnvelopeParser(source=loc.path))
             self.sources[loc.path] = src
@@ -309,6 +346,21 @@ class Agent:
                     )
                 if lines:
                     self._send_lines(src, lines, full=True)
+
+    def _close_logs(self) -> None:
+        for src in self.sources.values():
+            src.follower.close()
+        for journal in self.journals.values():
+            journal.follower.close()
+        self.sources, self.journals = {}, {}
+
+    def _follow_journal(self, directory: str, wanted: dict[str, Any]) -> None:
+        """journald as the local dashboard follows it; after the dashboard's cursor when it has one
+        (nothing twice, nothing skipped), else the last ``backfill`` records."""
+        name = journal_source_name(directory)
+        after = cursor(wanted.get(name))
+        follower = JournalFollower(directory=directory, backfill=int(self.cfg["logs.backfill"]), cursor=after or "")
+        self.journals[name] = JournalSource(name, follower)
 
     def _poll_logs(self) -> None:
         if self.out.size >= LIMIT:
@@ -329,6 +381,17 @@ class Agent:
             lines = src.follower.poll()
             if lines:
                 self._send_lines(src, lines, full=not self.summary_mode)
+        for journal in self.journals.values():
+            if self.out.size >= LIMIT:
+                return  # journalctl blocks on its full pipe: the backlog waits in the journal
+            records = journal.follower.poll()
+            if records:
+                self._send_records(journal.name, records, full=not self.summary_mode)
+            problem = journal.follower.problem
+            if problem != journal.said:
+                journal.said = problem
+                if problem:
+                    self.out.send({"type": "notice", "text": f"{journal.name}: {problem}"[:500]})
 
     def _send_lines(self, src: Source, lines: list[str], full: bool) -> None:
         pos = src.follower.position
@@ -354,8 +417,29 @@ class Agent:
             last = start + MAX_ENTRIES >= len(lines)
             self._send_entries(src.name, entries, list(pos) if last and pos else None, full, routine)
 
+    def _send_records(self, name: str, records: list[LogRecord], full: bool) -> None:
+        """journald records as lines; each message's ``pos`` is the cursor of its last record."""
+        for start in range(0, len(records), MAX_ENTRIES):
+            chunk = records[start : start + MAX_ENTRIES]
+            entries: list[dict[str, Any]] = []
+            routine = 0
+            for rec in chunk:
+                entry: dict[str, Any] = {"line": syslog_line(rec)}
+                if full and not self.with_fields:
+                    entries.append(entry)
+                    continue
+                match = self.engine.recognize(rec)
+                if not full and (match is None or match.recognizer.rank < 1):
+                    routine += 1
+                    continue
+                if match is not None:
+                    entry.update(rec=match.recognizer.id, sev=match.recognizer.severity, fields=match.fields)
+                entries.append(entry)
+            last = next((r.cursor for r in reversed(chunk) if r.cursor), None)
+            self._send_entries(name, entries, last, full, routine)
+
     def _send_entries(
-        self, name: str, entries: list[dict[str, Any]], pos: list[int] | None, full: bool, routine: int
+        self, name: str, entries: list[dict[str, Any]], pos: list[int] | str | None, full: bool, routine: int
     ) -> None:
         """One logs/summary message, or two halves when it would be larger than a message may be
         (long lines with many fields, a backlog read at once): a batch is split, never dropped."""

@@ -5,7 +5,8 @@ The system ``ssh`` is used as it is, so the user's ``~/.ssh/config``, agent, key
 ssh from asking a question nobody can answer). A reader thread per host checks every line
 (protocol.py), keeps where each log stopped, and queues the messages; when the connection
 drops, the host says "reconnecting (N s)" and is tried again after 1, 2, 4 … 30 s, and the new
-agent is told where each log stopped, so the stream goes on without loss or repetition.
+agent is told where each log stopped (a file's offset, journald's cursor), so the stream goes
+on without loss or repetition.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from mailtui.config import DEFAULT_AGENT_COMMAND, HostEntry
-from mailtui.fleet.protocol import MAX_LINE, ProtocolError, decode, encode, position, text
+from mailtui.fleet.protocol import MAX_LINE, ProtocolError, decode, encode, resume_point, text
 from mailtui.logs.sanitize import clean
 
 DEFAULT_COMMAND = DEFAULT_AGENT_COMMAND
@@ -65,7 +66,8 @@ class RemoteHost:
         self.state = "connecting"  # connecting | ok | reconnecting | stopped
         self.problem = ""
         self.hello: dict[str, Any] = {}
-        self.positions: dict[str, tuple[int, int, int, int]] = {}
+        # where each log resumes: a file's (dev, ino, offset, head crc), journald's cursor
+        self.positions: dict[str, tuple[int, int, int, int] | str] = {}
         self.connects = 0
         self.retry_at = 0.0
         self._queue: queue.Queue[dict[str, Any]] = queue.Queue(QUEUE)
@@ -181,7 +183,7 @@ class RemoteHost:
             # the dashboard recognizes every line itself: lines only (the agent does less work)
             hello: dict[str, Any] = {
                 "type": "subscribe",
-                "logs": {k: list(v) for k, v in self.positions.items()},
+                "logs": {k: v if isinstance(v, str) else list(v) for k, v in self.positions.items()},
                 "fields": self.fields,
             }
             if not self.stream:
@@ -222,7 +224,7 @@ class RemoteHost:
             self.state, self.problem = "ok", ""
         elif kind in ("logs", "summary"):
             src = text(msg.get("src"), 4096)
-            pos = position(msg.get("pos"))
+            pos = resume_point(msg.get("pos"))
             if src and pos is not None:
                 self.positions[src] = pos
         msg["host"] = self.name

@@ -5,7 +5,10 @@ readers offer what the Explainer asks of ``PostfixConfig`` / ``DovecotConfig`` (
 ``problem``, ``values``, ``where``, ``services_of``, ``is_24``) by asking the agent (``values``,
 ``where``, ``dovecot_version``). Each answer is checked for its shape; a host that is not
 connected or refuses is ``problem`` (shown as the reason a setting could not be read).
-master.cf services are not asked over ssh yet: ``services_of`` says none.
+A Postfix line's service is asked too (``services_of``: the host's master.cf entries that log as
+the line's program, with their ``-o`` overrides), so the Explainer gives the value in force for
+that service — ``postfix/submission/smtpd``'s override, not main.cf's — with the master.cf file
+and line from ``where``, exactly as for a local line.
 """
 
 from __future__ import annotations
@@ -16,8 +19,11 @@ from mailtui.fleet.link import RemoteError, RemoteHost
 from mailtui.fleet.protocol import text
 from mailtui.logs.sanitize import clean
 from mailtui.mta.location import Location
+from mailtui.mta.postconf import Service
 
 TIMEOUT = 10.0
+MAX_SERVICES = 50  # master.cf entries sharing one program name (a handful, in practice)
+MAX_OVERRIDES = 200
 
 
 class _RemoteReader:
@@ -73,8 +79,43 @@ class RemotePostfix(_RemoteReader):
     def values(self, names: list[str]) -> dict[str, str]:
         return self._values(names)
 
-    def services_of(self, program: str) -> list[Any]:
-        return []  # master.cf over ssh: not asked yet (main.cf's values and places are)
+    def __init__(self, host: RemoteHost) -> None:
+        super().__init__(host)
+        self._services: dict[str, list[Service]] = {}
+
+    def services_of(self, program: str) -> list[Service]:
+        """The host's master.cf entries that log as ``program``, asked once per program (the local
+        reader reads master.cf once, too); none when the host cannot say (``problem`` says why)."""
+        if not program or not self.available:
+            return []
+        if program not in self._services:
+            found = self._call("services_of", program=program)
+            if found is None:
+                return []  # not connected, or refused: asked again next time
+            self._services[program] = _services(found)
+        return self._services[program]
+
+
+def _services(found: Any) -> list[Service]:
+    """The agent's answer, checked: strings only, bounded counts, sanitised."""
+    out: list[Service] = []
+    for d in found[:MAX_SERVICES] if isinstance(found, list) else []:
+        if not isinstance(d, dict) or not isinstance(d.get("name"), str) or not isinstance(d.get("overrides"), dict):
+            continue
+        overrides = {
+            clean(k[:128]): clean(v[:4096])
+            for k, v in list(d["overrides"].items())[:MAX_OVERRIDES]
+            if isinstance(k, str) and isinstance(v, str)
+        }
+        out.append(
+            Service(
+                clean(text(d.get("name"), 256)),
+                clean(text(d.get("command"), 256)),
+                clean(text(d.get("program"), 256)),
+                overrides,
+            )
+        )
+    return out
 
 
 class RemoteDovecot(_RemoteReader):

@@ -14,6 +14,7 @@ import subprocess
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
@@ -26,6 +27,19 @@ ERR_KEPT = 1 << 16  # bytes of journalctl's stderr kept
 ERR_SHOWN = 240  # characters of its last line in the one-line problem
 RETRY_MAX = 60.0  # seconds between attempts once journalctl keeps failing (1, 2, 4, ... 60)
 SETTLED = 2.0  # a journalctl still running this long after its start has overcome the last problem
+POLL_BYTES = 1 << 20  # read per poll at most; the rest waits in the pipe, and journalctl waits with it
+
+
+def syslog_line(rec: LogRecord) -> str:
+    """A journal record as an RFC 3339 syslog line (``2026-12-01T14:31:29.123456+00:00 mx1
+    postfix/smtpd[101]: ...``), which the envelope parser reads back into the same host, program,
+    pid, message and time to the microsecond: how the agent sends journald over the fleet's
+    line-only stream. The record's text is already sanitised (newlines are visible symbols)."""
+    micros = round(rec.timestamp * 1e6) if rec.timestamp is not None else time.time_ns() // 1000
+    seconds, fraction = divmod(micros, 1_000_000)
+    stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+    rest = rec.line if rec.line and not rec.line.startswith(" ") else f"-{rec.line}"  # no host: "-"
+    return f"{stamp}.{fraction:06d}+00:00 {rest}"
 
 
 @dataclass
@@ -38,6 +52,8 @@ class JournalFollower:
     cursor: str = ""
     problem: str = ""
     restarts: int = 0
+    #: the last poll stopped at POLL_BYTES: more is already printed and waits for the next poll
+    more: bool = False
     _proc: subprocess.Popen[bytes] | None = None
     _started: float = 0.0
     _failures: int = 0  # failed runs in a row
@@ -64,7 +80,9 @@ class JournalFollower:
             for unit in self.units:
                 argv += ["-u", unit]
         if self.cursor:
-            argv += ["--after-cursor", self.cursor]
+            # -n all: with -f, journalctl (252) prints only 10 entries after the cursor and holds
+            # the rest of a gap back until the journal is written again (a quiet night: for hours)
+            argv += ["--after-cursor", self.cursor, "-n", "all"]
         elif self.backfill >= 0:
             argv += ["-n", str(self.backfill)]  # else: all of it (scan)
         if self.follow:
@@ -107,9 +125,15 @@ class JournalFollower:
         assert self._proc.stdout is not None
         out: list[LogRecord] = []
         ended = False
+        self.more = False
+        taken = 0
         # the pipe holds 64 KiB and journalctl waits while it is full, so a backlog (a restart
-        # after a long gap) comes a pipeful per read, never as one giant batch
+        # after a long gap) comes a pipeful per read, and at most POLL_BYTES per poll: a reader
+        # that stops polling (the agent on a slow link) leaves the backlog in the journal
         while True:
+            if taken >= POLL_BYTES:
+                self.more = True
+                break
             try:
                 chunk = os.read(self._proc.stdout.fileno(), 1 << 16)
             except BlockingIOError:
@@ -117,6 +141,7 @@ class JournalFollower:
             if not chunk:
                 ended = True
                 break
+            taken += len(chunk)
             if self._skipping:  # the rest of an absurd record, up to its end
                 end = chunk.find(b"\n")
                 if end < 0:

@@ -204,6 +204,18 @@ class JournalRemote:
         stop_process(self.proc)
 
 
+def write_journal(path: Path, entries: list[JournalEntry]) -> None:
+    """Write ``entries`` (one boot per host) into the journal file ``path``: systemd-journal-remote
+    reading export format from stdin (``--output=FILE -``), a large journal at once, no listener."""
+    exe = JOURNAL_REMOTE if os.path.exists(JOURNAL_REMOTE) else need("systemd-journal-remote")
+    need_daemon("journalctl")
+    exporter = JournalRemote(path.parent, 0, None)  # type: ignore[arg-type]  # never started: export only
+    body = b"".join(exporter._export(e) for e in entries)
+    done = subprocess.run([exe, f"--output={path}", "-"], input=body, capture_output=True, timeout=300)
+    if done.returncode != 0:
+        raise RuntimeError(f"systemd-journal-remote --output={path}: {done.stderr.decode()[-500:]}")
+
+
 def start_journal_remote(dir: Path) -> JournalRemote:
     exe = JOURNAL_REMOTE if os.path.exists(JOURNAL_REMOTE) else need("systemd-journal-remote")
     need_daemon("journalctl")
