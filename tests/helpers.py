@@ -3,7 +3,7 @@
 * the corpus: ``corpus_dir()`` is ``../shared/corpus`` or a skip with a one-line reason (a
   failure when ``MAILTUI_REQUIRE_CORPUS=1``, as in CI); tests take the ``corpus`` fixture
   (tests/conftest.py), the rig's NSD asks ``corpus_available()``;
-* waiting in Pilot tests: ``settle``, ``until``, ``wait_lines``, ``wait_done``.
+* waiting in Pilot tests: ``settle``, ``settle_drawn`` (snapshots), ``until``, ``wait_lines``, ``wait_done``.
 """
 
 from __future__ import annotations
@@ -51,6 +51,30 @@ async def settle(pilot: Pilot[Any]) -> None:
         if worker.group != "log-tail":
             await worker.wait()
     await pilot.pause(0.2)
+
+
+def _everything_drawn(app: Any) -> bool:
+    """What the app was given is on screen: the versions and the Services pane's daemons in the
+    top bar (two messages, handled after their workers ended), the Bans and Services polls
+    shown, and no redraw of the Problems pane pending (it redraws at most every 0.5 s)."""
+    panes = app.panes
+    services, problems = panes["services"], panes["problems"]
+    return (
+        app._stack_text is not None
+        and services.report is not None
+        and app._daemons_running == services._running_seen
+        and panes["bans"].result is not None
+        and not problems._dirty
+        and not problems.uncaught.ready(app.clock())
+    )
+
+
+async def settle_drawn(pilot: Pilot[Any], what: str = "every pane drawn") -> None:
+    """``settle``, then until everything the workers collected is drawn (for snapshots, which
+    compare the whole screen: a message handled a moment later is another picture)."""
+    await settle(pilot)
+    await until(pilot, lambda: _everything_drawn(pilot.app), what=what)
+    await pilot.pause(0.1)
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], T], tries: int = 100, what: str = "condition") -> T:

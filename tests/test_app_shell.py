@@ -6,7 +6,7 @@ from textual.widgets import Static, Tabs
 
 from mailtui.ui.panes import Pane
 from mailtui.ui.screens.help import HelpScreen
-from tests.helpers import settle
+from tests.helpers import settle, until
 from tests.ui_apps import FIXED_SUMMARY, make_app
 
 
@@ -18,8 +18,13 @@ async def test_wide_layout_shows_every_pane(isolated_config) -> None:
         assert [p.id for p in panes] == ["bans", "services", "problems", "logs", "dns"]
         assert all(p.display and p.region.height >= 3 for p in panes)
         assert not app.query_one(Tabs).display
-        # the fixed services report has Dovecot installed but stopped: the top bar says so
-        bar = str(app.query_one("#topbar", Static).render())
+        # the fixed services report has Dovecot installed but stopped: the top bar says so, once
+        # the app has handled the Services poll's DaemonsSeen (a message after that worker ended)
+        bar = await until(
+            pilot,
+            lambda: "(installed, not running)" in (text := str(app.query_one("#topbar", Static).render())) and text,
+            what="the top bar with the Services pane's finding",
+        )
         assert FIXED_SUMMARY.replace("Dovecot 2.3.19.1", "Dovecot 2.3.19.1 (installed, not running)") in bar
 
 

@@ -93,6 +93,17 @@ def test_bans_per_day_per_jail_from_a_database_fail2ban_wrote(history_db: Path) 
     assert hist.note == ""
 
 
+def test_a_ban_of_the_last_half_second_is_today_though_fail2ban_stored_the_next_second(history_db: Path) -> None:
+    """fail2ban stores int(round(time of the ban)): a ban made at T-0.4 is stored as T. Read at
+    T-0.4 (the moment of the ban), it is today's, not missing until the next read."""
+    with sqlite3.connect(f"file:{history_db}?mode=ro", uri=True) as conn:
+        stored = conn.execute("SELECT timeofban FROM bans WHERE ip = '192.0.2.3'").fetchone()[0]
+    hist = read_history(str(history_db), days=30, now=stored - 0.4)
+    # a second earlier the ban was not made yet: nothing later than fail2ban's rounding counts
+    early = read_history(str(history_db), days=30, now=stored - 1.5)
+    assert hist.totals["dovecot"] == 3 and early.totals["dovecot"] == 2  # totals: the sum of the 30 slots
+
+
 def test_repeat_offenders_and_the_recidive_view(history_db: Path) -> None:
     hist = read_history(str(history_db), days=30)
     by_ip = {o.ip: o for o in hist.offenders}

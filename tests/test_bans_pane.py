@@ -70,8 +70,17 @@ async def test_ban_reason_search_and_events(rig, tmp_path: Path, monkeypatch) ->
         ip_row = rows(pane.table)[index]
         # time left beside the IP; the rig's 10 min ban time; since HH:MM:SS
         assert ip_row[0].endswith(" left") and ip_row[4] == "10m" and ip_row[5].count(":") == 2
-        # the event stream saw the Ban line in fail2ban.log
-        assert any(e.ip == ip and e.action == "Ban" and e.jail == "postfix-sasl" for e in pane.events)
+        # the event stream saw the Ban line in fail2ban.log, and the log view holds the mail lines
+        # that caused it: both come from the log tail, not from the socket poll that drew the row,
+        # and the why panel below reads them once, when the row is highlighted
+        await until(
+            pilot,
+            lambda: (
+                any(e.ip == ip and e.action == "Ban" and e.jail == "postfix-sasl" for e in pane.events)
+                and any(ip in e.record.line and "SASL PLAIN" in e.record.message for e in pane.log_entries())
+            ),
+            what="the Ban event and the scenario's SASL failures from the log tail",
+        )
         pane.table.focus()
         pane.table.move_cursor(row=index)
         why = await until(

@@ -255,6 +255,7 @@ async def test_problems_pane_and_explanation_mark_unexplained_lines(
     from mailtui import config
     from mailtui.ui.panes import ProblemsPane
     from mailtui.ui.screens.explain import ExplainScreen
+    from tests.helpers import until
     from tests.ui_apps import make_app
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
@@ -264,19 +265,23 @@ async def test_problems_pane_and_explanation_mark_unexplained_lines(
     app = make_app(config.load(None, {"logs.files": [str(log)], "logs.max_lines": 200}))
     async with app.run_test(size=(120, 35)) as pilot:
         pane = app.query_one(ProblemsPane)
-        for _ in range(100):
-            if pane.groups:
-                break
-            await pilot.pause(0.05)
-        await pilot.pause(0.6)  # the table is redrawn at most twice a second
+        await until(pilot, lambda: pane.groups, what="a problem group")
+        # the table is redrawn at most twice a second: until no redraw is pending
+        await until(pilot, lambda: not pane._dirty and pane.table.row_count, what="the Problems table drawn")
         assert set(pane.groups) == {"unexplained.postfix.warning"}
         table = pane.query_one(DataTable)
         row = [str(c) for c in table.get_row_at(0)]
         assert row[3] == "Postfix warning (not explained yet)"
         table.focus()
         await pilot.press("enter")
-        await pilot.pause(0.2)
-        assert isinstance(app.screen, ExplainScreen)
-        shown = str(app.screen.body.render())
+        screen = await until(
+            pilot, lambda: isinstance(app.screen, ExplainScreen) and app.screen, what="the explanation"
+        )
+        # the explanation is read in a worker: wait for its body rather than a fixed 0.2 s
+        shown = await until(
+            pilot,
+            lambda: "Not explained" in (text := str(screen.body.render())) and text,
+            what="the explanation's body",
+        )
         assert "Not explained" in shown and "level warning" in shown and "scan --unknown" in shown
         assert "not explained yet: smtp_connect_addr: bind 192.0.2.1" in shown

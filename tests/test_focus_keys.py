@@ -20,7 +20,7 @@ from mailtui.ui.panes import PANE_ORDER, BansPane, DnsPane, LogsPane, Pane, Prob
 from mailtui.ui.screens.explain import ExplainScreen
 from mailtui.ui.screens.help import HelpScreen
 from mailtui.ui.screens.queue import QueueScreen
-from tests.test_app_shell import settle
+from tests.helpers import settle, until
 from tests.ui_apps import make_app
 
 SIZES = [(80, 24), (120, 35), (200, 55)]
@@ -363,8 +363,13 @@ async def test_queue_dialog_closes_with_escape_and_q_and_has_its_own_footer(isol
         await settle(pilot)
         await pilot.press("2")
         app._open_queue()
-        await pilot.pause(0.3)
-        assert isinstance(app.screen, QueueScreen)
+        await until(pilot, lambda: isinstance(app.screen, QueueScreen), what="the queue dialog")
+        # the dialog's footer is composed after the dialog: wait for its keys
+        await until(
+            pilot,
+            lambda: {"Hold", "Close"} <= {k.description for k in footer_keys(app)},
+            what="the queue dialog's footer keys",
+        )
         descriptions = [k.description for k in footer_keys(app)]
         assert "Hold" in descriptions and "Close" in descriptions
         assert "Flush queue" not in descriptions and "Maximize" not in descriptions
@@ -465,7 +470,8 @@ async def test_lists_move_with_arrows_jk_gG_home_end(isolated_config) -> None:
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
         table = app.query_one(ServicesPane).table
-        assert table.row_count >= 5
+        # the report's rows come with the poll's Collected message, handled after settle's pause
+        await until(pilot, lambda: table.row_count >= 5, what="the Services report's rows")
         last = table.row_count - 1
         await pilot.press("2")
         for keys, row in (
@@ -502,8 +508,17 @@ async def test_a_failed_worker_becomes_a_notification(isolated_config) -> None:
                     break
                 await pilot.pause(0.05)
             await pilot.pause(0.1)
-        messages = [str(n.message) for n in app._notifications]
-        assert messages.count("probe failed: ValueError: the source broke") == 2, messages
+
+        def messages() -> list[str]:
+            return [str(n.message) for n in app._notifications]
+
+        # the notification comes from the worker's state-change message, handled after it ended
+        await until(
+            pilot,
+            lambda: messages().count("probe failed: ValueError: the source broke") >= 2,
+            what="both workers' notifications",
+        )
+        assert messages().count("probe failed: ValueError: the source broke") == 2, messages()
         assert app.is_running
 
 

@@ -118,6 +118,7 @@ async def test_panels_show_hostile_text_literally(hostile_log: Path, tmp_path: P
     from mailtui.ui.screens.explain import ExplainScreen
     from mailtui.ui.screens.who import WhoScreen
     from mailtui.ui.widgets.log_lines import LogLines
+    from tests.helpers import until
     from tests.ui_apps import make_app
 
     cfg = config.load(
@@ -133,12 +134,11 @@ async def test_panels_show_hostile_text_literally(hostile_log: Path, tmp_path: P
     app = make_app(cfg)
     async with app.run_test(size=(160, 45)) as pilot:
         lines = app.query_one(LogLines)
-        for _ in range(100):
-            if len(lines.view) >= 8:
-                break
-            await pilot.pause(0.05)
-        await pilot.pause(0.6)
-        problems = app.query_one(ProblemsPane).query_one(DataTable)
+        await until(pilot, lambda: len(lines.view) >= 8, what="the 8 hostile lines")
+        # the Problems table is redrawn at most twice a second: until no redraw is pending
+        pane = app.query_one(ProblemsPane)
+        await until(pilot, lambda: not pane._dirty, what="the Problems table drawn")
+        problems = pane.query_one(DataTable)
         cells = " ".join(str(c) for i in range(problems.row_count) for c in problems.get_row_at(i))
         assert MARKUP in cells or "[bold]x[/bold]" in cells
         assert not CONTROL.search(cells)
@@ -147,9 +147,15 @@ async def test_panels_show_hostile_text_literally(hostile_log: Path, tmp_path: P
         lines.focus()
         lines.cursor = target
         await pilot.press("enter")
-        await pilot.pause(0.5)
-        assert isinstance(app.screen, ExplainScreen)
-        shown = str(app.screen.body.render())
+        screen = await until(
+            pilot, lambda: isinstance(app.screen, ExplainScreen) and app.screen, what="the explanation"
+        )
+        # the explanation is read in a worker: wait for the line in its body, not a fixed 0.5 s
+        shown = await until(
+            pilot,
+            lambda: "[link=http://evil]y[/link]" in (text := str(screen.body.render())) and text,
+            what="the hostile line in the explanation",
+        )
         assert "[link=http://evil]y[/link]" in shown and not CONTROL.search(shown)
         await pilot.press("escape")
         await pilot.pause(0.1)

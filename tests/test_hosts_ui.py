@@ -194,8 +194,12 @@ async def test_problems_are_grouped_by_host(tmp_path, size) -> None:
         assert group is not None and group.host == "mx2.example.org"
         assert group.ips.most_common(1)[0][0] == "127.0.0.116"
         await pilot.press("enter")
-        await pilot.pause(0.3)
-        text = "\n".join(str(s.render()) for s in app.screen.query(Static))
+        # the explanation is read in a worker: wait for it rather than a fixed 0.3 s
+        text = await until(
+            pilot,
+            lambda: "mx2.example.org" in (t := "\n".join(str(s.render()) for s in app.screen.query(Static))) and t,
+            what="the explanation naming its host",
+        )
         assert "mx2.example.org" in text
 
 

@@ -11,7 +11,7 @@ from mailtui import config
 from mailtui.ui.panes import LogsPane, ProblemsPane
 from mailtui.ui.screens.explain import ExplainScreen
 from mailtui.ui.widgets.log_lines import LogLines
-from tests.helpers import wait_lines
+from tests.helpers import until, wait_lines
 from tests.ui_apps import make_app
 
 DATA = Path(__file__).parent / "data"
@@ -96,9 +96,11 @@ async def test_problems_pane_groups_by_recognizer(tmp_path: Path, monkeypatch) -
     text = "".join((DATA / n / "syslog.log").read_text() for n in ("sasl_auth_failed", "relay_denied"))
     app, log = app_for(tmp_path, monkeypatch, text + HELO + HELO)
     async with app.run_test(size=(120, 35)) as pilot:
-        await wait_lines(pilot, app.query_one(LogLines), 5)
-        await pilot.pause(0.1)
+        # all 7 lines (2 + 3 + the two HELO rejects, which come last), and the table drawn with them
+        # (it is redrawn at most twice a second: a second batch waits for the timer)
+        await wait_lines(pilot, app.query_one(LogLines), 7)
         pane = app.query_one(ProblemsPane)
+        await until(pilot, lambda: not pane._dirty, what="the Problems table redrawn")
         counts = {rid: g.count for rid, g in pane.groups.items()}
         assert counts["postfix.helo.non_fqdn"] == 2 and counts["postfix.relay.deferred"] == 1
         table = pane.query_one(DataTable)
@@ -110,13 +112,18 @@ async def test_problems_pane_groups_by_recognizer(tmp_path: Path, monkeypatch) -
 
         with log.open("a") as fh:
             fh.write(datetime.now().strftime("%b %d %H:%M:%S") + HELO[15:])
-        await wait_lines(pilot, app.query_one(LogLines), 6)
-        await pilot.pause(0.6)  # the table is redrawn at most twice a second
-        helo = next(
-            [str(c) for c in table.get_row_at(i)]
-            for i in range(table.row_count)
-            if "fully-qualified" in str(table.get_row_at(i)[3])
-        )
+        await wait_lines(pilot, app.query_one(LogLines), 8)
+
+        def helo_row() -> list[str]:
+            return next(
+                [str(c) for c in table.get_row_at(i)]
+                for i in range(table.row_count)
+                if "fully-qualified" in str(table.get_row_at(i)[3])
+            )
+
+        # the table is redrawn at most twice a second: wait for the row to count the new line
+        await until(pilot, lambda: helo_row()[1] == "3" and not pane._dirty, what="the HELO row counting 3")
+        helo = helo_row()
         assert helo[1] == "3" and helo[2].endswith("█") and helo[2].startswith("▁")
         # b jumps to the Bans pane with the group's client address as the search
         table.focus()
@@ -178,8 +185,8 @@ async def test_filter_words_apply_live(tmp_path: Path, monkeypatch) -> None:
         assert "filter: sev:warn" in str(pane.border_title)
         with log.open("a") as fh:
             fh.write(HELO)  # notice: filtered out even when it arrives later
-        await wait_lines(pilot, app.query_one(LogLines), 1)
-        await pilot.pause(0.3)
+        # the view already held its 1 line: wait for the new line to have arrived, filtered out
+        await until(pilot, lambda: len(lines.entries) == 5, what="the appended line in the Logs pane")
         assert len(lines.view) == 1 and len(lines.entries) == 5
         for words, count in (
             ("!connect prog:smtpd", 3),
@@ -214,11 +221,9 @@ async def test_pause_key_and_who_lookup(tmp_path: Path, monkeypatch) -> None:
         assert isinstance(app.screen, WhoScreen)
         app.screen.query_one("#who-query").value = "alice"
         await pilot.press("enter")
-        for _ in range(50):
-            if app.screen.result is not None:
-                break
-            await pilot.pause(0.05)
-        result = app.screen.result
+        screen = app.screen
+        # the lookup reads the logs in a worker: a fixed 2.5 s was not always enough under load
+        result = await until(pilot, lambda: screen.result, what="the who lookup's result")
         assert result.kind == "name" and len(result.lines) == 2  # the AUTH failure and its disconnect
         assert "SMTP AUTH failed" in str(app.screen.body.render())
 
@@ -247,14 +252,12 @@ async def test_search_next_previous_and_conversation(tmp_path: Path, monkeypatch
         await pilot.press("y")
         assert app.clipboard == lines.selected.record.line
         await pilot.press("c")
-        await pilot.pause(0.3)
-        screen = app.screen
-        assert isinstance(screen, ConversationScreen)
-        for _ in range(40):
-            if screen.result is not None:
-                break
-            await pilot.pause(0.05)
-        messages = [t.record.message for t in screen.result.lines]
+        screen = await until(
+            pilot, lambda: isinstance(app.screen, ConversationScreen) and app.screen, what="the conversation screen"
+        )
+        # read in a worker: a fixed 2 s was not always enough under load
+        result = await until(pilot, lambda: screen.result, what="the conversation's lines")
+        messages = [t.record.message for t in result.lines]
         assert len(messages) == 3 and all("127.0.0.222" in m for m in messages)
         assert messages[0].startswith("connect from") and messages[-1].startswith("disconnect from")
         await pilot.press("escape")

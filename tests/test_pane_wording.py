@@ -13,7 +13,7 @@ from mailtui.demo.dns import DemoDns
 from mailtui.dns.model import Finding
 from mailtui.ui.panes.base import middle_ellipsis
 from mailtui.ui.panes.dns import DnsPane, ordered_findings
-from tests.test_app_shell import settle
+from tests.helpers import settle, until
 from tests.ui_apps import make_app
 
 BAD_PLURAL = re.compile(r"\b1 (problems|alerts|msgs|jails|findings|ports|bans)\b")
@@ -105,8 +105,13 @@ async def test_top_bar_and_services_wording(isolated_config) -> None:
     app = make_app(isolated_config)
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
-        await pilot.pause(0.5)
-        bar = str(app.query_one("#topbar").render())
+        # "not running" needs two messages: the versions worker's and the Services poll's
+        # DaemonsSeen, which the app handles after that poll's worker has ended
+        bar = await until(
+            pilot,
+            lambda: "(installed, not running)" in (text := str(app.query_one("#topbar").render())) and text,
+            what="the top bar with the Services pane's finding",
+        )
         assert "Dovecot 2.3.19.1 (installed, not running)" in bar, bar
         assert "Postfix 3.7.11 ·" in bar and "Postfix 3.7.11 (" not in bar
         services = app.query_one("#services")

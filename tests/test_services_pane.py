@@ -13,7 +13,7 @@ from mailtui.ui.app import MailTuiApp
 from mailtui.ui.panes.services import ServicesPane
 from mailtui.ui.screens.confirm import ConfirmScreen
 from mailtui.ui.screens.queue import QueueScreen
-from tests.helpers import settle
+from tests.helpers import settle, until
 from tests.rig.base import wait_for
 from tests.ui_apps import FIXED_SUMMARY, make_app
 
@@ -27,6 +27,14 @@ async def test_report_rows_and_alert_bar(isolated_config) -> None:
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
         pane = app.query_one(ServicesPane)
+        # the rows come with the poll's Collected message, the alert bar with the AlertsChanged
+        # message the pane posts then: both handled after the worker settle waited for
+        bar = app.query_one("#alertbar", Static)
+        await until(
+            pilot,
+            lambda: pane.report is not None and bar.display and "2 alerts" in str(bar.render()),
+            what="the alerts",
+        )
         rows = cells(pane.table)
         assert any(r.startswith("Postfix | up 2h30m | pid 812 · 5 children") for r in rows)
         assert any(r.startswith("Dovecot | DOWN") for r in rows)
@@ -37,7 +45,6 @@ async def test_report_rows_and_alert_bar(isolated_config) -> None:
         assert any(
             r.startswith("  3× | deferred | Cannot connect to the destination: connect to mx.example.org") for r in rows
         )
-        bar = app.query_one("#alertbar", Static)
         assert bar.display and bar.has_class("-bad")
         text = str(bar.render())
         assert "2 alerts" in text and "Dovecot is not running" in text and "*:993" in text
@@ -50,6 +57,8 @@ async def test_queue_screen_lists_a_reason_and_read_only_refuses(isolated_config
     async with app.run_test(size=(120, 35)) as pilot:
         await settle(pilot)
         pane = app.query_one(ServicesPane)
+        # the rows come with the poll's Collected message, handled after settle's pause
+        await until(pilot, lambda: any(r.startswith("  3×") for r in cells(pane.table)), what="the deferred reason")
         row = next(i for i, r in enumerate(cells(pane.table)) if r.startswith("  3×"))
         pane.table.focus()
         pane.table.move_cursor(row=row)
@@ -93,6 +102,8 @@ async def test_hold_from_the_queue_screen_changes_the_real_queue(rig, isolated_c
         async with app.run_test(size=(120, 35)) as pilot:
             await settle(pilot)
             pane = app.query_one(ServicesPane)
+            # the report comes with the poll's Collected message, handled after settle's pause
+            await until(pilot, lambda: pane.report is not None, what="the Services report")
             assert pane.report is not None and pane.report.queue.find(qid) is not None
             app._open_queue()
             await pilot.pause()
@@ -105,8 +116,12 @@ async def test_hold_from_the_queue_screen_changes_the_real_queue(rig, isolated_c
             assert qid in str(app.screen.question)
             await pilot.press("y")
             wait_for(lambda: read_queue(conf).find(qid).queue == "hold", 10, 0.1, "the hold")
-            await pilot.pause(0.2)
-            assert str(screen.table.get_row_at(list(screen.messages).index(qid))[1]) == "hold"
+            # the dialog re-reads the queue after the action's worker: wait for its row to say so
+            await until(
+                pilot,
+                lambda: str(screen.table.get_row_at(list(screen.messages).index(qid))[1]) == "hold",
+                what="the held message's row in the queue dialog",
+            )
     finally:
         if read_queue(conf).find(qid) is not None:
             change("delete", qid, conf)

@@ -13,9 +13,9 @@ from tests.ui_apps import make_app
 
 
 async def _settle(pilot) -> None:
-    from tests.helpers import settle
+    from tests.helpers import settle_drawn
 
-    await settle(pilot)
+    await settle_drawn(pilot)
 
 
 def test_dashboard_wide(snap_compare, isolated_config) -> None:
@@ -53,13 +53,13 @@ def _demo_app(isolated_config):
 
 async def _demo_settle(pilot) -> None:
     from mailtui.ui.widgets.log_lines import LogLines
+    from tests.helpers import settle_drawn, until
 
-    await _settle(pilot)
-    for _ in range(100):
-        if len(pilot.app.query_one(LogLines).view) >= 74:
-            break
-        await pilot.pause(0.05)
-    await pilot.pause(0.2)
+    lines = pilot.app.query_one(LogLines)
+    await until(pilot, lambda: len(lines.view) >= 74, what="the 74 demo lines in the log view")
+    # the Problems pane draws the last batch on its redraw timer, up to 0.5 s later
+    await settle_drawn(pilot, what="the demo lines' problems drawn")
+    await pilot.pause(0.1)
 
 
 def test_logs_and_problems_with_demo_data(snap_compare, isolated_config) -> None:
@@ -97,15 +97,15 @@ def _populated_app(isolated_config):
 
 async def _populated_settle(pilot) -> None:
     from mailtui.ui.panes.dns import DnsPane
+    from tests.helpers import until
 
     app = pilot.app
     app.panes["bans"].rdns = None  # no reverse lookups: names would depend on the resolver
+    # with the captured failures no jail counted, drawn on the Problems pane's first redraw tick
     await _settle(pilot)
     dns = app.query_one(DnsPane)
-    for _ in range(100):
-        if dns.done and dns.changes.compared:  # the marks against the demo's previous run are drawn
-            break
-        await pilot.pause(0.05)
+    # the marks against the demo's previous run are drawn
+    await until(pilot, lambda: dns.done and dns.changes.compared, what="the DNS check compared")
     app.panes["bans"]._fill()
     await pilot.pause(0.3)
 

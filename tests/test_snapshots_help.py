@@ -16,9 +16,9 @@ PANES = ["1", "2", "3", "4", "5"]  # Bans, Services, Problems, Logs, DNS
 
 
 async def _settle(pilot) -> None:
-    from tests.test_app_shell import settle
+    from tests.helpers import settle_drawn
 
-    await settle(pilot)
+    await settle_drawn(pilot)  # the dashboard behind the help is in the picture too
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")

@@ -9,6 +9,7 @@ pane), since a border colour is not in the captured text.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -89,9 +90,13 @@ def test_no_key_is_typed_into_an_input_nobody_opened(terminal: Factory, size: tu
     # the keys that used to land in the hidden Bans search box (its value became q, then 1235)
     term.press("Tab", "BTab", "1", "3", "b", "5", "m", "m", "2", "1", "Tab", "BTab")
     term.settle(0.3, 3)
-    # b in Problems was an action: Bans now looks for that problem's address
-    screen = term.wait_for(lambda s: "not banned in any jail" in s or "banned in" in s, what="the IP search")
-    ip = next(r for r in box(screen, "Bans ·") if "banned" in r).split(":")[0].strip()
+    # b in Problems was an action: Bans now looks for that problem's address. Its status row says
+    # so ("banned in" is also in the why panel of a highlighted ban, and "banned" in the header)
+    screen = term.wait_for(
+        lambda s: any(re.match(r"\S+: (not )?banned in ", r.strip()) for r in box(s, "Bans ·")[:1]),
+        what="the IP search in the Bans status row",
+    )
+    ip = box(screen, "Bans ·")[0].split(":")[0].strip()
     term.press("1", "/")  # open the search box: it holds that address and nothing typed
     screen = term.wait_for(lambda s: any(r.strip(" ▊▎") == ip for r in box(s, "Bans ·")), what="the search box")
     assert "1235" not in screen and "q" not in "".join(r for r in box(screen, "Bans ·") if ip in r)
@@ -157,7 +162,12 @@ def test_help_lists_the_focused_panes_keys_and_the_global_ones(terminal: Factory
 
 def test_demo_says_read_only_and_refuses_unban_with_a_reason(terminal: Factory) -> None:
     term = demo(terminal, (80, 24))
-    screen = term.screen()
+    # the footer lists the Bans pane's keys once that pane has focus, which can be a frame after
+    # the app's own keys ("q Quit") are drawn
+    screen = term.wait_for(
+        lambda s: "DEMO, read-only" in s.splitlines()[0] and "Find IP" in s.splitlines()[-1],
+        what="the demo's header and the Bans pane's keys in the footer",
+    )
     assert "DEMO, read-only" in screen.splitlines()[0]  # visible even at 80 columns
     footer = screen.splitlines()[-1]
     assert "Find IP" in footer and "Unban" not in footer and "Ban IP" not in footer
@@ -173,8 +183,10 @@ def test_demo_says_read_only_and_refuses_unban_with_a_reason(terminal: Factory) 
 def test_dialogs_close_with_q_and_show_their_own_keys(terminal: Factory, size: tuple[int, int]) -> None:
     term = demo(terminal, size)
     term.press("4", "Enter")  # explain the newest line
-    term.wait_for("Close", what="the explanation")
-    footer = term.screen().splitlines()[-1]
+    screen = term.wait_for(
+        lambda s: "Close" in s.splitlines()[-1] and "Copy" in s.splitlines()[-1], what="the explanation's footer"
+    )
+    footer = screen.splitlines()[-1]
     assert "Copy" in footer and "Conversation" not in footer and "Filter" not in footer, footer
     term.press("?")
     term.wait_for("│ Explanation")
@@ -184,9 +196,15 @@ def test_dialogs_close_with_q_and_show_their_own_keys(terminal: Factory, size: t
     screen = term.wait_for(lambda s: "Filter" in s.splitlines()[-1], what="the Logs footer again")
     assert term.exit_status() is None
     term.press("2")
-    term.wait_for(lambda s: "msg" in s, what="the queue row")
     # the queue dialog (Enter on the queue row) obeys q too
-    rows = box(term.screen(), "Services")
+    screen = term.wait_for(
+        lambda s: (
+            any(r.split()[:1] == ["what"] for r in box(s, "Services"))
+            and any(r.split()[:1] == ["queue"] for r in box(s, "Services"))
+        ),
+        what="the Services header and queue row",
+    )
+    rows = box(screen, "Services")
     header = next(i for i, r in enumerate(rows) if r.split()[:1] == ["what"])
     queue = next(i for i, r in enumerate(rows) if r.split()[:1] == ["queue"]) - header - 1
     term.press("g", *["Down"] * queue, "Enter")

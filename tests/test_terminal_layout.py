@@ -47,7 +47,19 @@ def test_120x35_every_pane_shows_its_core_rows(terminal: Factory) -> None:
     """Issue 15 items 3 and 4: Bans lists four jails and the highlighted jail's banned IPs,
     DNS its worst findings, Services its daemons; every status is one line."""
     term = demo(terminal, (120, 35))
-    screen = term.wait_for("DNS · broken.test · 19 problems", what="the DNS check replayed")
+
+    def every_pane_filled(s: str) -> bool:
+        # each pane draws its own poll's result: the DNS title comes a frame before its rows,
+        # the Services report may come after the DNS replay
+        services = box(s, "Services")
+        return (
+            "DNS · broken.test · 19 problems" in s
+            and len([r for r in box(s, "DNS")[1:] if r.strip().startswith("✗")]) >= 3
+            and all(any(r.split()[:1] == [name] for r in services) for name in ("Postfix", "Dovecot", "fail2ban"))
+            and bool(BANNED_IP.search("\n".join(box(s, "Bans ·"))))
+        )
+
+    screen = term.wait_for(every_pane_filled, what="the DNS check replayed, its findings, Services' daemons, a ban")
     bans = box(screen, "Bans ·")
     assert len(jail_rows(bans)) >= 4, "\n".join(bans)
     assert BANNED_IP.search("\n".join(bans)), "\n".join(bans)
@@ -97,8 +109,12 @@ def test_logs_wrap_toggle_and_sideways_scroll_at_80(terminal: Factory) -> None:
     """Item 9: at 80 columns a long message is cut; W wraps it, W again unwraps, right scrolls."""
     term = demo(terminal, (80, 24))
     term.press("4")
-    term.wait_for(lambda s: "Logs ·" in s and "postfix/" in s)
-    cut = box(term.screen(), "Logs ·")
+    # the replay adds lines all the time: wait for a long one to be on screen
+    screen = term.wait_for(
+        lambda s: "Logs ·" in s and "postfix/" in s and any(r.endswith("…") for r in box(s, "Logs ·")),
+        what="a log line cut at 80 columns",
+    )
+    cut = box(screen, "Logs ·")
     assert any(r.endswith("…") for r in cut), "\n".join(cut)
     term.press("W")
     screen = term.wait_for("wrapped (W)")
@@ -120,7 +136,13 @@ def test_logs_wrap_toggle_and_sideways_scroll_at_80(terminal: Factory) -> None:
 def test_200x55_uses_the_space(terminal: Factory) -> None:
     term = demo(terminal, (200, 55))
     term.wait_for("DNS · broken.test · 19 problems", what="the DNS check replayed")
-    screen = term.wait_for(lambda s: len([r for r in box(s, "Logs ·") if r.strip()]) >= 12, what="12 log lines")
+    # the DNS rows are drawn a frame after its title: wait for them with the log lines
+    screen = term.wait_for(
+        lambda s: (
+            len([r for r in box(s, "Logs ·") if r.strip()]) >= 12 and len([r for r in box(s, "DNS") if "✗" in r]) >= 6
+        ),
+        what="12 log lines and 6 failed DNS findings",
+    )
     bans = box(screen, "Bans ·")
     assert len(jail_rows(bans)) == 4 and len(BANNED_IP.findall("\n".join(bans))) >= 4
     assert len([r for r in box(screen, "DNS") if "✗" in r]) >= 6
@@ -164,7 +186,10 @@ def test_fail2ban_not_running_says_where_the_bans_come_from(terminal: Factory, t
         f'[fail2ban]\nsocket = "{tmp_path}/none/fail2ban.sock"\n[logs]\nfail2ban = "{log}"\nfiles = ["{mail}"]\n'
     )
     term = terminal(["--config", str(config)], size=(120, 35))
-    screen = term.wait_for("fail2ban is not running")
+    screen = term.wait_for(
+        lambda s: "fail2ban is not running" in s and any(BANNED_IP.search(r) for r in box(s, "Bans ·")),
+        what="the bans read from fail2ban.log, with their addresses",
+    )
     bans = box(screen, "Bans ·")
     head = bans[0]
     # half of 120 columns: the first clause moves to the border title, the rest stays one line

@@ -81,12 +81,17 @@ def read_history(path: str, days: int = 30, now: float | None = None, purge_age:
     hist = BanHistory(days, now)
     conn = _connect(path)
     try:
+        # fail2ban stores int(round(time of the ban)): a ban of the last half second is stored as
+        # the next second, after `now`; it belongs to today's slot (with `<= now` it was missing
+        # from the chart until the next read, INSIGHT_SECONDS later)
         rows = conn.execute(
             "SELECT jail, CAST((timeofban - ?) / ? AS INTEGER), COUNT(*) FROM bans "
-            "WHERE timeofban >= ? AND timeofban <= ? GROUP BY 1, 2",
-            (start, DAY, start, now),
+            "WHERE timeofban >= ? AND timeofban < ? GROUP BY 1, 2",
+            (start, DAY, start, now + 1),
         ).fetchall()
         for jail, slot, count in rows:
+            if isinstance(slot, int) and slot == days:  # stored up to a second after now: today
+                slot = days - 1
             if not isinstance(jail, str) or not isinstance(slot, int) or not 0 <= slot < days:
                 continue
             hist.per_day.setdefault(jail[:128], [0] * days)[slot] += int(count)
