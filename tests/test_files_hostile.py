@@ -382,12 +382,12 @@ def test_a_fifo_planted_where_a_regular_file_belongs_is_refused_at_once(tmp_path
         if reader == "config":
             from mailtui import config
 
-            with pytest.raises(config.ConfigError, match="is a FIFO, not a config file"):
+            with pytest.raises(config.ConfigError, match=r"is a named pipe \(FIFO\), not a config file"):
                 config.read_toml(fifo)
         elif reader == "user_catalog":
             from mailtui.recognizers import loader
 
-            with pytest.raises(loader.CatalogError, match="not a regular file \\(a FIFO\\)"):
+            with pytest.raises(loader.CatalogError, match=r"is a named pipe \(FIFO\)"):
                 loader._read_user_file(fifo)
         elif reader == "fail2ban_setting":
             from mailtui.logs.locate import fail2ban_setting
@@ -408,11 +408,11 @@ def test_a_fifo_planted_where_a_regular_file_belongs_is_refused_at_once(tmp_path
         elif reader == "certificate":
             from mailtui.system.certs import read_certificate
 
-            assert "not a regular file (a FIFO)" in read_certificate(str(fifo), "postfix").error
+            assert "is a named pipe (FIFO)" in read_certificate(str(fifo), "postfix").error
         else:
             from mailtui.dns.diff import DiffError, load_previous
 
-            with pytest.raises(DiffError, match="not a regular file \\(a FIFO\\)"):
+            with pytest.raises(DiffError, match=r"is a named pipe \(FIFO\)"):
                 load_previous(str(fifo))
     finally:
         signal.alarm(0)
@@ -434,6 +434,6 @@ def test_open_regular_names_each_kind_it_refuses(tmp_path: Path) -> None:
     with pytest.raises(OSError):  # a socket cannot even be opened: refused by the kernel, no wait
         open_regular(tmp_path / "sock")
     sock.close()
-    assert kinds == {"fifo": "a FIFO", "dir": "a directory", "dev": "a character device"}
+    assert kinds == {"fifo": "a named pipe (FIFO)", "dir": "a directory", "dev": "a character device"}
     (tmp_path / "big").write_bytes(b"x" * 10_000)
     assert len(read_capped(tmp_path / "big", 100)) == 100

@@ -143,8 +143,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 def _run(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.cli.catalog import engine as load_engine
     from mailtui.cli.timespec import parse_time
+    from mailtui.core.files import special_kind
     from mailtui.logs.locate import access_problem
-    from mailtui.logs.reader import special_kind
     from mailtui.recognizers.model import SEVERITY_RANK
 
     since = parse_time(args.since) if args.since else None

@@ -4,7 +4,8 @@
 or a log is expected would stop a command (or the dashboard's worker) for good. Every read of a
 config file, a catalog, a certificate, a saved report or a log tail goes through
 ``open_regular``: it opens without blocking, refuses what ``fstat`` says is not a regular file
-(a FIFO, a device, a socket, a directory) with an ``OSError`` whose ``strerror`` says which, and
+(a FIFO, a device, a socket, a directory) with an ``OSError`` whose ``strerror`` says which
+(``special_kind``, the words the log readers use too), and
 then reads normally. ``read_capped`` reads at most ``cap`` bytes of it.
 """
 
@@ -16,25 +17,30 @@ import stat
 from pathlib import Path
 from typing import BinaryIO
 
-KINDS = (
-    (stat.S_ISFIFO, "a FIFO"),
-    (stat.S_ISCHR, "a character device"),
-    (stat.S_ISBLK, "a block device"),
-    (stat.S_ISSOCK, "a socket"),
-    (stat.S_ISDIR, "a directory"),
-)
-
 
 class NotRegularFile(OSError):
     """The path is there but is not a regular file (``strerror`` and ``kind`` say what it is)."""
 
     def __init__(self, path: str, kind: str) -> None:
-        super().__init__(0, f"not a regular file ({kind})", path)
-        self.kind = kind  # "a FIFO", "a directory", ...
+        super().__init__(0, f"is {kind}", path)
+        self.kind = kind  # "a named pipe (FIFO)", "a directory", ...
 
 
-def kind_of(mode: int) -> str:
-    return next((name for test, name in KINDS if test(mode)), "not a regular file")
+def special_kind(mode: int) -> str:
+    """What a path that is not a regular file is, in words ("" for a regular file)."""
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a named pipe (FIFO)"
+    if stat.S_ISCHR(mode):
+        return "a character device"
+    if stat.S_ISBLK(mode):
+        return "a block device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
 
 
 def open_regular(path: str | Path) -> BinaryIO:
@@ -43,7 +49,7 @@ def open_regular(path: str | Path) -> BinaryIO:
     try:
         mode = os.fstat(fd).st_mode
         if not stat.S_ISREG(mode):
-            raise NotRegularFile(str(path), kind_of(mode))
+            raise NotRegularFile(str(path), special_kind(mode))
         os.set_blocking(fd, True)
         return os.fdopen(fd, "rb")
     except BaseException:

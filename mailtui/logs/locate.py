@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mailtui.config import Config
-from mailtui.core.files import read_ini_files
-from mailtui.logs.reader import only_regular, special_kind
+from mailtui.core.files import read_ini_files, special_kind
+from mailtui.logs.reader import only_regular
 from mailtui.logs.sources import Pattern, is_pattern
 from mailtui.mta.run import find_tool, run_tool
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gzip
 import re
-import stat
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,23 +83,6 @@ class LineSplitter:
 
     def text(self, raw: bytes, length: int) -> str:
         return cut_text(raw, length) if length > self.cap else decode(raw)
-
-
-def special_kind(mode: int) -> str:
-    """What a path that is not a regular file is, in words ("" for a regular file)."""
-    if stat.S_ISREG(mode):
-        return ""
-    if stat.S_ISDIR(mode):
-        return "a directory"
-    if stat.S_ISFIFO(mode):
-        return "a named pipe (FIFO)"
-    if stat.S_ISCHR(mode):
-        return "a character device"
-    if stat.S_ISBLK(mode):
-        return "a block device"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    return "not a regular file"
 
 
 def only_regular(path: str, kind: str) -> str:

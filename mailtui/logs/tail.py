@@ -20,7 +20,8 @@ import stat
 import zlib
 from dataclasses import dataclass, field
 
-from mailtui.logs.reader import LineSplitter, only_regular, special_kind
+from mailtui.core.files import special_kind
+from mailtui.logs.reader import LineSplitter, only_regular
 from mailtui.logs.sanitize import decode
 
 READ_CHUNK = 1 << 20
