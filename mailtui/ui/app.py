@@ -452,7 +452,7 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
             bans.add_log_entries(message.entries)
             # the jails' ignoreip: addresses meant to pass are no "uncaught" failure
             if bans.insight is not None and problems.uncaught.set_settings(bans.insight.settings):
-                problems.refresh_table()
+                problems.redraw_soon()
         finally:
             self._batches_in_flight -= 1
             self._batch_done.set()
@@ -462,7 +462,7 @@ class MailTuiApp(ReportsFailedWorkers, App[int]):
         problems = self.panes["problems"]
         assert isinstance(problems, ProblemsPane)
         if problems.uncaught.set_settings(message.insight.settings):
-            problems.refresh_table()
+            problems.redraw_soon()
 
     def action_who(self, query: str = "") -> None:
         from mailtui.ui.screens.who import WhoScreen

@@ -183,6 +183,11 @@ class ProblemsPane(Pane):
             if time.monotonic() - self._drawn >= REDRAW_SECONDS:
                 self._redraw()
 
+    def redraw_soon(self) -> None:
+        """Something shown changed outside a log batch (the jails' ignoreip): drawn on the next
+        redraw tick, like every other change, not in the middle of one."""
+        self._dirty = True
+
     def _redraw(self) -> None:
         if self._dirty or self.uncaught.ready(self.app.clock()):  # type: ignore[attr-defined]
             self._dirty = False
