@@ -22,11 +22,6 @@ from typing import Any
 
 from mailtui.core.files import NotRegularFile, read_capped
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover - exercised on 3.10 only
-    import tomli as tomllib
-
 
 class ConfigError(Exception):
     """A configuration file is unreadable or holds an invalid value."""
@@ -284,6 +279,11 @@ def read_toml(path: Path) -> dict[str, Any]:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: not UTF-8 text (byte 0x{data[exc.start]:02x} at offset {exc.start})") from None
+    # loaded here, where a config file exists: a machine without one does not pay for it
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
     try:
         return _flatten(tomllib.loads(text))
     except tomllib.TOMLDecodeError as exc:

@@ -70,7 +70,7 @@ def test_scan_names_an_empty_file_and_a_clean_one(tmp_path: Path) -> None:
 
 
 def test_config_shows_the_values_in_force_and_how_they_were_found(tmp_path: Path) -> None:
-    from mailtui.fail2ban.client import DEFAULT_SOCKET
+    from mailtui.logs.locate import FAIL2BAN_DEFAULT_SOCKET as DEFAULT_SOCKET
     from mailtui.logs.locate import fail2ban_setting
 
     proc = run("config", "--json", home=tmp_path)

@@ -11,7 +11,7 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailtui.cli.output import json_rows_text, json_text
+from mailtui.cli.output import encode_rows, json_rows_text, json_text
 from mailtui.fail2ban.status import BannedIP, JailStatus
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=12))
@@ -44,3 +44,30 @@ def test_jail_to_dict_is_asdict() -> None:
     )
     assert jail.to_dict() == asdict(jail)
     assert list(jail.to_dict()) == list(asdict(jail))  # the same key order, so the same JSON
+
+
+def _with_encoded_lists(data: Any, rows_at: int, depth: int = 0) -> Any:
+    """``data`` with every list that sits right above ``rows_at`` replaced by its encode_rows."""
+    if isinstance(data, dict):
+        return {k: _with_encoded_lists(v, rows_at, depth + 1) for k, v in data.items()}
+    if isinstance(data, list):
+        if depth + 1 == rows_at:
+            return encode_rows(data, depth)
+        return [_with_encoded_lists(v, rows_at, depth + 1) for v in data]
+    return data
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=_json, rows_at=st.integers(1, 6))
+def test_rows_encoded_ahead_are_the_same_text(data: Any, rows_at: int) -> None:
+    """``bans --json`` encodes each jail's bans while fail2ban formats the next jail's: the
+    text must be what json_rows_text writes when it encodes them itself, NaN and all."""
+    assert json_rows_text(_with_encoded_lists(data, rows_at), rows_at) == json_rows_text(data, rows_at)
+
+
+def test_encoded_ban_rows_are_the_jails_rows() -> None:
+    jail = JailStatus("postfix", banned=[BannedIP("192.0.2.1", 1.5, 600, 601.5), BannedIP("\x1b]0;x\x07")])
+    data = {"jails": [jail.to_dict()]}
+    ahead = {"jails": [jail.to_dict(encode_rows(jail.banned_rows(), depth=3))]}
+    assert json_rows_text(ahead, 4) == json_rows_text(data, 4)
+    assert "\x1b" not in json_rows_text(ahead, 4)

@@ -6,11 +6,12 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailtui.fail2ban.offline import from_log
-from mailtui.fail2ban.status import _jail_names, _parse_jail, parse_with_time
+from mailtui.fail2ban.status import _jail_names, _parse_jail, parse_ban_list, parse_with_time
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.system.listeners import parse_doveconf_services
 from mailtui.system.queue import parse_mailq, parse_postqueue_json
@@ -51,6 +52,30 @@ def test_banip_with_time_entries_never_raise(entry: str) -> None:
     assert isinstance(ban.ip, str)
 
 
+_stamps = st.sampled_from(["2026-11-29 01:08:54", "2026-13-40 25:61:61", "1970-01-01 00:00:00", "permanent", "x"])
+_entries = st.one_of(
+    st.text(max_size=60),
+    st.builds(
+        lambda ip, gap, start, ban, end, tail: f"{ip}{gap}{start} + {ban} = {end}{tail}",
+        st.sampled_from(["192.0.2.1", "2001:db8::1", "host name", "a\nb", "", "\x1b[2J", "1.2.3.4 \t"]),
+        st.sampled_from([" \t", " ", "\t", "\n", "\r", "\u2003", " \n "]),
+        _stamps,
+        st.sampled_from(["600", "-1", "0", "9" * 5000]),
+        _stamps,
+        st.sampled_from(["", " extra", "\n", "\n2026-11-29 01:08:54 + 1 = x"]),
+    ),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(_entries, max_size=8))
+def test_ban_list_in_one_pass_is_each_entry_parsed(entries: list[str]) -> None:
+    """parse_ban_list reads a jail's whole reply with one regex pass; entries with newlines,
+    odd whitespace, impossible stamps or a bantime of 5,000 digits must give what parsing each
+    entry alone gives (the one-pass regex differs from the single one in its whitespace)."""
+    assert parse_ban_list(entries) == [parse_with_time(e) for e in entries]
+
+
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.text(max_size=120), max_size=20))
 def test_fail2ban_log_never_raises(lines: list[str]) -> None:
@@ -69,3 +94,18 @@ def test_postqueue_json_never_raises(lines: list[str]) -> None:
 def test_mailq_and_doveconf_dumps_never_raise(text: str) -> None:
     parse_mailq(text)
     parse_doveconf_services(text)
+
+
+def test_well_formed_ban_lists_take_the_one_pass(monkeypatch) -> None:
+    import mailtui.fail2ban.status as status
+
+    entries = [f"192.0.2.{n} \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54" for n in range(50)]
+    expected = [parse_with_time(e) for e in entries]
+
+    def refuse(entry: str) -> None:
+        raise AssertionError("a well-formed list went entry by entry")
+
+    monkeypatch.setattr(status, "parse_with_time", refuse)
+    assert parse_ban_list(entries) == expected
+    with pytest.raises(AssertionError, match="entry by entry"):  # one entry with a newline: each alone
+        parse_ban_list([*entries, "192.0.2.99\n2026-11-29 01:08:54 + 1 = x"])

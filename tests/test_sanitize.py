@@ -67,3 +67,24 @@ def test_file_reader_fast_path_equals_decode(chunks: list[bytes]) -> None:
     if data.endswith(b"\n") or not data:
         expected.pop()  # no line after the last newline
     assert got == expected
+
+
+_ascii_heavy = st.text(alphabet=st.characters(max_codepoint=0x7F), max_size=80) | st.text(max_size=40)
+
+
+@given(_ascii_heavy)
+def test_output_and_json_fast_paths_agree_with_the_regexes(text: str) -> None:
+    """clean_output and escape_json skip their regex scan for ASCII text (a 2 MB report); the
+    result must be the regex's on every input, controls, DEL and non-ASCII included."""
+    from mailtui.logs.sanitize import _UNSAFE_IN_JSON, _UNSAFE_IN_OUTPUT, _visible, clean_output, escape_json
+
+    assert clean_output(text) == _UNSAFE_IN_OUTPUT.sub(_visible, text)
+    assert escape_json(text) == _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def test_output_fast_path_finds_each_ascii_control() -> None:
+    from mailtui.logs.sanitize import clean_output
+
+    for code in [*range(0x09), *range(0x0B, 0x20), 0x7F]:
+        assert chr(code) not in clean_output(f"report line\n{chr(code)}\tend"), hex(code)
+    assert clean_output("a\tb\nc ~") == "a\tb\nc ~"

@@ -14,6 +14,7 @@ from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
 if TYPE_CHECKING:
+    from mailtui.fail2ban.status import JailStatus
     from mailtui.fail2ban.why import BanReason
 
 HELP = "fail2ban: all jails, banned IPs and time left (socket, or fail2ban.log when not root)"
@@ -95,10 +96,19 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     # mailcow's netfilter (its API) or docker-mailserver's fail2ban, when the mail server is an appliance
     settings = settings_from(cfg)
     found = None if args.socket else appliance_bans(settings)
+    encoded: dict[int, Any] = {}  # id(jail) -> its bans as JSON rows, written while fail2ban formats the next
+
+    def encode(jail: JailStatus) -> None:
+        from mailtui.cli.output import encode_rows
+
+        encoded[id(jail)] = encode_rows(jail.banned_rows(), depth=3)  # data["jails"][n]["banned"]
+
     result = (
         found.result
         if found is not None
-        else read_bans(args.socket or settings.fail2ban.socket, settings.logs.fail2ban)
+        else read_bans(
+            args.socket or settings.fail2ban.socket, settings.logs.fail2ban, each=encode if args.json else None
+        )
     )
     if result.snapshot is None:
         raise CliError(f"fail2ban: {result.reason}")
@@ -107,7 +117,11 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     if args.jail and not jails:
         raise CliError(f"no jail named {args.jail!r} (jails: {', '.join(j.name for j in snap.jails)})")
     if args.json:
-        data: dict[str, Any] = {"jails": [j.to_dict() for j in jails], "source": snap.source, "version": snap.version}
+        data: dict[str, Any] = {
+            "jails": [j.to_dict(encoded.get(id(j))) for j in jails],
+            "source": snap.source,
+            "version": snap.version,
+        }
         data.update(result.to_dict())  # mode, server, source_file, as_of, headline, actions_disabled, note
         data["note"] = "; ".join(n for n in (result.reason, snap.note) if n)
         if args.ip:

@@ -43,7 +43,7 @@ def _auto(key: str, cfg: Config, logs: list[Any]) -> tuple[Any, str]:
             return [loc.path or "(journal)" for loc in found], "auto-detected (see logs below)"
         return found[0].path or "(journal)", f"auto: {found[0].origin}"
     if key == "fail2ban.socket":
-        from mailtui.fail2ban.client import DEFAULT_SOCKET
+        from mailtui.logs.locate import FAIL2BAN_DEFAULT_SOCKET as DEFAULT_SOCKET
 
         configured = fail2ban_setting("socket")
         return (configured, "auto: fail2ban.conf socket") if configured else (DEFAULT_SOCKET, "fail2ban's default")

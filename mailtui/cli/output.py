@@ -205,6 +205,31 @@ def _one_line_encoder() -> tuple[Callable[[Any], str], Callable[[Any, int], Any]
 _CONTAINERS = frozenset((dict, list, tuple))
 
 
+class EncodedRows(str):
+    """A list of rows already written as :func:`json_rows_text` writes a list whose items are
+    rows (see :func:`encode_rows`); ``json_rows_text`` puts it in verbatim. For a command that can
+    encode its rows while it waits for more input (``bans --json``: each jail's bans while
+    fail2ban-server formats the next jail's), so the encoding is not all left to the end."""
+
+
+def encode_rows(rows: list[Any], depth: int) -> EncodedRows | list[Any]:
+    """``rows`` as ``json_rows_text`` writes a list at ``depth`` whose items sit at its
+    ``rows_at`` (= ``depth + 1``); ``rows`` itself back when it cannot be (a NaN or an infinity in
+    it: the whole text is then written by json_rows_text's own fallback)."""
+    if not rows:
+        return rows
+    encode, chunks = _one_line_encoder()
+    pad = "\n" + "  " * (depth + 1)
+    try:
+        if chunks is not None and _CONTAINERS.issuperset(map(type, rows)):
+            body = f",{pad}".join(map("".join, map(chunks, rows, repeat(0))))
+        else:
+            body = f",{pad}".join(map(encode, rows))
+    except ValueError:
+        return rows
+    return EncodedRows(f"[{pad}{body}\n{'  ' * depth}]")
+
+
 def json_rows_text(data: Any, rows_at: int) -> str:
     """:func:`json_text` (indent 2), except that every container ``rows_at`` levels deep is
     written on one line: 20,000 bans become 20,000 lines, written by the C encoder instead of
@@ -218,6 +243,9 @@ def json_rows_text(data: Any, rows_at: int) -> str:
         return map(encode, obj)
 
     def emit(obj: Any, depth: int) -> None:
+        if type(obj) is EncodedRows:
+            parts.append(obj)  # written by encode_rows for this depth
+            return
         if depth >= rows_at or not isinstance(obj, (dict, list, tuple)) or not obj:
             parts.append(encode(obj))
             return

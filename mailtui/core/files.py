@@ -11,11 +11,13 @@ then reads normally. ``read_capped`` reads at most ``cap`` bytes of it.
 
 from __future__ import annotations
 
-import configparser
 import os
 import stat
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+if TYPE_CHECKING:  # configparser is loaded by the callers that read INI files, not by every command
+    import configparser
 
 
 class NotRegularFile(OSError):

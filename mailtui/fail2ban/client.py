@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 from mailtui.fail2ban.protocol import CLOSE, END, ProtocolError, RemoteError, encode, loads, receive, unwrap
-from mailtui.logs.locate import FAIL2BAN_DEFAULT_SOCKET as DEFAULT_SOCKET
 
 TIMEOUT = 5.0  # one call, request to end marker
 CONVERSATION = 20.0  # everything from connect to close (a refresh of every jail is one)
@@ -32,6 +31,8 @@ class SocketUnavailable(Exception):
 
 
 def socket_path(configured: str = "") -> str:
+    if configured:
+        return configured
     from mailtui.logs.locate import fail2ban_socket_path
 
     return fail2ban_socket_path(configured)
@@ -182,7 +183,6 @@ class Fail2banClient:
 
 
 __all__ = [
-    "DEFAULT_SOCKET",
     "Fail2banClient",
     "ProtocolError",
     "RemoteError",

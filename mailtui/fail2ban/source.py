@@ -11,6 +11,7 @@ import os
 import re
 import socket
 import stat
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -23,7 +24,7 @@ from mailtui.fail2ban.client import (
     socket_path,
 )
 from mailtui.fail2ban.protocol import ProtocolError, RemoteError
-from mailtui.fail2ban.status import Fail2banSnapshot, collect
+from mailtui.fail2ban.status import Fail2banSnapshot, JailStatus, collect
 
 #: fail2ban.log is read from its end, at most this much (a busy server's log can be gigabytes)
 LOG_READ_MAX = 32 * 1024 * 1024
@@ -283,12 +284,14 @@ def read_bans(
     db_path: str = "",
     previous: Fail2banSnapshot | None = None,
     conf_dir: str = "",
+    each: Callable[[JailStatus], object] | None = None,
 ) -> BansResult:
     """``previous``: the last socket snapshot, so unchanged jails' IP lists are not fetched again.
-    ``conf_dir``: fail2ban's configuration (default /etc/fail2ban), for ban times in log mode."""
+    ``conf_dir``: fail2ban's configuration (default /etc/fail2ban), for ban times in log mode.
+    ``each``: see :func:`collect` (socket mode only)."""
     try:
         with Fail2banClient(socket_path) as client:
-            snapshot = collect(client, previous=previous)
+            snapshot = collect(client, previous=previous, each=each)
             return BansResult(
                 snapshot,
                 "socket",

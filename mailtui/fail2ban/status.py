@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
@@ -85,7 +86,11 @@ class JailStatus:
     files: list[str] = field(default_factory=list)
     banned: list[BannedIP] = field(default_factory=list)
 
-    def to_dict(self) -> dict[str, Any]:
+    def banned_rows(self) -> list[dict[str, Any]]:
+        return [{"ip": b.ip, "ban_start": b.ban_start, "ban_time": b.ban_time, "ends": b.ends} for b in self.banned]
+
+    def to_dict(self, banned: Any = None) -> dict[str, Any]:
+        """``banned``: the ban list as the caller already has it encoded (else ``banned_rows()``)."""
         # what asdict(self) gives, written out: asdict deep-copies every value of 20,000 bans
         return {
             "name": self.name,
@@ -94,9 +99,7 @@ class JailStatus:
             "currently_banned": self.currently_banned,
             "total_banned": self.total_banned,
             "files": list(self.files),
-            "banned": [
-                {"ip": b.ip, "ban_start": b.ban_start, "ban_time": b.ban_time, "ends": b.ends} for b in self.banned
-            ],
+            "banned": self.banned_rows() if banned is None else banned,
         }
 
 
@@ -183,29 +186,55 @@ def parse_with_time(entry: str) -> BannedIP:
     if m is None:  # no times: the address, or (usedns = raw, a broken server) the whole entry
         first = entry.split()[0] if entry.split() else entry
         return BannedIP(first if is_ip(first) else entry.strip())
-    ip, start_text, bantime, end = m.groups()  # 20,000 bans: one call, not one per group
-    try:
-        start = _STAMPS.get(start_text) or _stamp(start_text)
-    except ValueError:
-        return BannedIP(ip)
-    ban_time = int(bantime)
-    try:
-        ends = (_STAMPS.get(end) or _stamp(end)) if len(end) == 19 else None
-    except ValueError:
-        ends = None
-    ban = BannedIP(ip, start, ban_time, ends)
+    ban = _ban(*m.groups())  # 20,000 bans: one call, not one per group
     if len(_ENTRIES) > CACHE_MAX:
         _ENTRIES.clear()
     _ENTRIES[entry] = ban
     return ban
 
 
+def _ban(ip: str, start_text: str, bantime: str, end: str) -> BannedIP:
+    try:
+        start = _STAMPS.get(start_text) or _stamp(start_text)
+        ban_time = int(bantime)  # ValueError past 4,300 digits (a hostile server's reply)
+    except ValueError:
+        return BannedIP(ip)
+    try:
+        ends = (_STAMPS.get(end) or _stamp(end)) if len(end) == 19 else None
+    except ValueError:
+        ends = None
+    return BannedIP(ip, start, ban_time, ends)
+
+
+#: _WITH_TIME over a jail's entries joined by newlines: the whitespace after the address may
+#: not be a newline, so each match stays within its entry and is the match of the entry alone
+_WITH_TIME_LINES = re.compile(_WITH_TIME.pattern.replace(r"\s+", r"[^\S\n]+"), re.MULTILINE)
+
+
+def parse_ban_list(entries: Any) -> list[BannedIP]:
+    """A jail's ``banip --with-time`` reply: ``parse_with_time`` of each entry, in one regex
+    pass over all of them (a third of the time for 1,000 bans, with 20 jails pipelined while the
+    server formats the next). An entry with a newline in it, or one that is not in the shape,
+    sends the whole list through ``parse_with_time``."""
+    texts = list(map(str, entries))
+    joined = "\n".join(texts)
+    rows = _WITH_TIME_LINES.findall(joined)
+    if len(rows) != len(texts) or joined.count("\n") != len(texts) - 1:
+        return list(map(parse_with_time, texts))
+    return [_ban(*row) for row in rows]
+
+
 def collect(
-    client: Fail2banClient, with_ips: bool = True, previous: Fail2banSnapshot | None = None
+    client: Fail2banClient,
+    with_ips: bool = True,
+    previous: Fail2banSnapshot | None = None,
+    each: Callable[[JailStatus], object] | None = None,
 ) -> Fail2banSnapshot:
     """Every jail's counters and banned IPs. With ``previous`` (the last refresh), a jail whose
     (currently banned, total banned) did not change keeps its IP list: any ban raises the
-    total and any unban lowers the current count, so equal counters mean the same list."""
+    total and any unban lowers the current count, so equal counters mean the same list.
+    ``each`` is called with every jail whose ban list was fetched, as soon as it is parsed, while
+    the server still formats the next ones (``bans --json`` writes its JSON rows then)."""
     known = {j.name: j for j in previous.jails} if previous is not None else {}
     version = str(client.call("version"))
     v = _version_tuple(version)
@@ -229,13 +258,22 @@ def collect(
             f"fail2ban {version[:40]}'s answer to 'status' is not in the shape mailtui knows "
             f"({type(reply).__name__}, no 'Jail list'): no jail could be read"
         )
+    # Every request is sent at once (pipelined): the counters of each jail the answer to
+    # ``status --all`` did not hold, and, when there is no earlier list to keep (``bans --json``),
+    # every ban list in the same batch: the server formats the next while this one is parsed.
+    asked = [name for name in names if name not in statuses]
+    kind = "short" if short and with_time else "basic"
+    eager = with_ips and with_time and previous is None
+    batch: list[tuple[str, ...]] = [("status", name, kind) for name in asked]
+    if eager:
+        batch += [("get", name, "banip", "--with-time") for name in names]
+    answers = client.call_many(batch) if batch else iter(())
+    for name in asked:
+        statuses[name] = next(answers)
     jails = []
-    fetch: list[JailStatus] = []  # jails whose ban list is asked for, all at once below
+    fetch: list[JailStatus] = []  # jails whose ban list is asked for
     for name in names:
-        reply = statuses.get(name)
-        if reply is None:
-            reply = client.call("status", name, "short" if short and with_time else "basic")
-        jail = _parse_jail(name, reply)
+        jail = _parse_jail(name, statuses[name])
         before = known.get(name)
         if with_ips and with_time:
             if (
@@ -248,8 +286,10 @@ def collect(
             else:
                 fetch.append(jail)
         jails.append(jail)
-    # pipelined: the server formats the next jail's list while this one's is parsed
-    replies = client.call_many([("get", jail.name, "banip", "--with-time") for jail in fetch])
-    for jail, entries in zip(fetch, replies):
-        jail.banned = list(map(parse_with_time, map(str, entries)))
+    if not eager:
+        answers = client.call_many([("get", jail.name, "banip", "--with-time") for jail in fetch])
+    for jail, entries in zip(fetch, answers):
+        jail.banned = parse_ban_list(entries)
+        if each is not None:
+            each(jail)
     return Fail2banSnapshot(jails, "socket", version, note=note)

@@ -63,9 +63,18 @@ _UNSAFE_IN_OUTPUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-
 _UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
+# What _UNSAFE_IN_OUTPUT leaves in ASCII text. A whole report is usually ASCII (2 MB of
+# ``bans --json``): for it, deleting these bytes in C and finding nothing left is ~5x faster
+# than the regex's scan, and says the same.
+_SAFE_ASCII_OUTPUT = bytes(range(0x20, 0x7F)) + b"\t\n"
+
+
 def clean_output(text: str) -> str:
     """:func:`clean` for text a command prints: newlines and tabs kept, no length cap."""
-    if _UNSAFE_IN_OUTPUT.search(text) is None:
+    if text.isascii():
+        if not text.encode("ascii").translate(None, _SAFE_ASCII_OUTPUT):
+            return text
+    elif _UNSAFE_IN_OUTPUT.search(text) is None:
         return text
     return _UNSAFE_IN_OUTPUT.sub(_visible, text)
 
@@ -76,6 +85,8 @@ def escape_json(text: str) -> str:
     ``json.dumps(..., ensure_ascii=False)`` already escapes C0 controls; only the characters
     above can reach a terminal from a string value, and escaping them keeps the value exact.
     """
+    if text.isascii() and "\x7f" not in text:  # of the set, ASCII holds only DEL: no scan
+        return text
     if _UNSAFE_IN_JSON.search(text) is None:
         return text
     return _UNSAFE_IN_JSON.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
