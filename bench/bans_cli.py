@@ -6,7 +6,7 @@ Needs root and fail2ban (Debian package). Starts a fail2ban-server of its own (t
 helper, no action), bans 1,000 addresses in each of 20 jails, then runs, interleaved in one
 loop so both see the same machine load:
 
-- ``mailtui bans --json --socket SOCK`` (a new process: start-up, every jail's counters and
+- ``mailtui bans --json --socket SOCK`` (pip's ``mailtui`` script, a new process: start-up, every jail's counters and
   banned IPs with times, the JSON written to a pipe);
 - the alias admins use, ``fail2ban-client status | sed -n 's/,//g;s/.*Jail list://p' | xargs
   -n1 fail2ban-client status`` (one Python process per jail, IP lists without times).
@@ -61,7 +61,10 @@ def measure(rounds: int = 7) -> dict[str, float]:
         with Fail2banClient(str(f2b.socket), timeout=120) as client:
             for i in range(JAILS):
                 client.call("set", f"bench{i + 1:02d}", "banip", *addresses[i * PER_JAIL : (i + 1) * PER_JAIL])
-        ours_argv = [PYTHON, "-m", "mailtui", "bans", "--json", "--socket", str(f2b.socket)]
+        # the command admins type: pip's console script beside the interpreter (no runpy)
+        script = Path(PYTHON).parent / "mailtui"
+        ours_argv = [*([str(script)] if script.exists() else [PYTHON, "-m", "mailtui"]), "bans", "--json"]
+        ours_argv += ["--socket", str(f2b.socket)]
         alias = (
             f"fail2ban-client -c {f2b.conf_dir} status | sed -n 's/,//g;s/.*Jail list://p' | "
             f"xargs -n1 fail2ban-client -c {f2b.conf_dir} status"
