@@ -15,6 +15,7 @@ from typing import Any
 
 from mailtui.cli.output import CliError, print_json, print_table
 from mailtui.config import Config
+from mailtui.core.numbers import ascii_int, is_ascii_digits
 from mailtui.settings import settings_from
 
 DEFAULT_DB = "/var/lib/fail2ban/fail2ban.sqlite3"
@@ -47,11 +48,10 @@ def _seconds(text: str) -> int | None:
     """fail2ban's time words ("1d", "3600", "2w") as seconds."""
     text = text.strip().lower()
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
-    if text.isdigit():
-        return int(text)
-    if text[:-1].isdigit() and text[-1:] in units:
-        return int(text[:-1]) * units[text[-1]]
-    return None
+    if is_ascii_digits(text):
+        return ascii_int(text)
+    number = ascii_int(text[:-1]) if text[-1:] in units else None
+    return None if number is None else number * units[text[-1]]
 
 
 def _socket_settings(cfg: Config, socket: str) -> tuple[dict[str, Any], str]:

@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from mailtui.containers.appliances import Detection, detect
 from mailtui.containers.engine import Container, EngineClient, EngineError, EngineTimeout
 from mailtui.containers.frames import FrameDecoder
+from mailtui.core.numbers import is_ascii_digits
 from mailtui.logs.sanitize import decode
 
 QUEUE_LINES = 20_000
@@ -51,7 +52,7 @@ def parse_stamp(raw: bytes) -> tuple[tuple[int, int] | None, bytes]:
     main = stamp
     if "." in stamp:
         main, _, tail = stamp.partition(".")
-        digits = "".join(ch for ch in tail if ch.isdigit())
+        digits = "".join(ch for ch in tail if is_ascii_digits(ch))
         tz = tail[len(digits) :]
         frac = int((digits + "000000000")[:9]) if digits else 0
         main += tz

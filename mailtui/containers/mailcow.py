@@ -25,12 +25,13 @@ from typing import Any
 
 import httpx
 
+from mailtui.core.numbers import MAX_DIGITS, ascii_int, is_ascii_digits
 from mailtui.fail2ban.status import BannedIP, Fail2banSnapshot, JailStatus
 
 JAIL = "netfilter (mailcow)"
 MAX_BODY = 4 << 20
 TIMEOUT = 10.0
-_LEFT = re.compile(r"^\s*(-?\d+)h\s+(-?\d+)m\s+(-?\d+)s\s*$")
+_LEFT = re.compile(r"^\s*(-?[0-9]{1,12})h\s+(-?[0-9]{1,12})m\s+(-?[0-9]{1,12})s\s*$")  # ASCII, bounded
 
 
 class MailcowError(Exception):
@@ -79,8 +80,8 @@ def _int(value: Any) -> int | None:
         return None
     if isinstance(value, int):
         return value
-    if isinstance(value, str) and value.strip().isdigit() and len(value) < 12:
-        return int(value)
+    if isinstance(value, str):
+        return ascii_int(value, max_digits=11)
     return None
 
 
@@ -197,7 +198,7 @@ class MailcowAPI:
                     float(when)
                     if isinstance(when, (int, float)) and not isinstance(when, bool)
                     else float(when)
-                    if isinstance(when, str) and when.isdigit()
+                    if isinstance(when, str) and is_ascii_digits(when) and len(when) <= MAX_DIGITS
                     else None,
                     str(item.get("priority", ""))[:16],
                     item["message"][:2000],

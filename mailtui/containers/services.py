@@ -15,6 +15,7 @@ from typing import Any
 
 from mailtui.containers.appliances import Detection, detect
 from mailtui.containers.engine import EngineClient, EngineError
+from mailtui.core.numbers import is_ascii_digits
 from mailtui.logs.sanitize import clean
 
 
@@ -68,7 +69,7 @@ def _epoch(text: str) -> float | None:
         when = datetime.fromisoformat(main + "+00:00")
     except ValueError:
         return None
-    return when.timestamp() + (float("0." + "".join(c for c in frac if c.isdigit())[:6]) if frac else 0.0)
+    return when.timestamp() + (float("0." + "".join(c for c in frac if is_ascii_digits(c))[:6]) if frac else 0.0)
 
 
 def collect(client: EngineClient, names: dict[str, tuple[str, ...]] | None = None) -> ContainersReport:

@@ -15,6 +15,8 @@ from xml.etree.ElementTree import Element
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
+from mailtui.core.numbers import ascii_int
+
 AUTODISCOVER_REQUEST = """<?xml version="1.0" encoding="utf-8"?>
 <Autodiscover xmlns="http://schemas.microsoft.com/exchange/autodiscover/outlook/requestschema/2006">
   <Request>
@@ -77,7 +79,8 @@ def _text(el: Element, name: str) -> str:
 
 
 def _port(text: str) -> int | None:
-    return int(text) if text.isdigit() and 0 < int(text) < 65536 else None
+    port = ascii_int(text, max_digits=5)
+    return port if port is not None and 0 < port < 65536 else None
 
 
 @dataclass

@@ -14,6 +14,8 @@ import base64
 import re
 from dataclasses import dataclass, field
 
+from mailtui.core.numbers import ascii_int
+
 SPF_MECHANISMS = {"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"}
 SPF_LOOKUP_TERMS = {"include", "a", "mx", "ptr", "exists", "redirect"}
 
@@ -146,9 +148,10 @@ def parse_dmarc(text: str) -> DmarcRecord:
         if key in tags and tags[key].lower() not in ("r", "s"):
             errors.append(f"{key}={tags[key]} must be r or s")
     if "pct" in tags:
-        if not tags["pct"].isdigit() or not 0 <= int(tags["pct"]) <= 100:
-            errors.append(f"pct={tags['pct']} must be 0-100")
-        elif int(tags["pct"]) < 100:
+        pct = ascii_int(tags["pct"], max_digits=3)
+        if pct is None or not 0 <= pct <= 100:
+            errors.append(f"pct={tags['pct'][:40]} must be 0-100")
+        elif pct < 100:
             warnings.append(f"pct={tags['pct']}: the policy applies to part of the mail only")
     for uri in DmarcRecord(tags, [], []).report_uris():
         if not uri.lower().startswith("mailto:"):
@@ -248,11 +251,11 @@ def parse_sts_policy(body: str) -> StsPolicy:
     pol.mode = fields.get("mode", "").lower()
     if pol.mode not in ("enforce", "testing", "none"):
         pol.errors.append(f"mode {pol.mode or '(missing)'!r} is not enforce, testing or none")
-    age = fields.get("max_age", "")
-    if not age.isdigit():
+    age = ascii_int(fields.get("max_age", ""))
+    if age is None:
         pol.errors.append("max_age is missing or not a number")
     else:
-        pol.max_age = int(age)
+        pol.max_age = age
         if pol.max_age > 31557600:
             pol.errors.append("max_age is above 31557600 (one year)")
         elif pol.max_age < 86400:

@@ -9,9 +9,11 @@ within ``findtime`` seconds an address is banned for ``bantime`` (growing when
 from __future__ import annotations
 
 import ipaddress
+import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from mailtui.core.numbers import ascii_int
 from mailtui.fail2ban.client import Fail2banClient
 from mailtui.fail2ban.protocol import ProtocolError, RemoteError
 
@@ -50,9 +52,9 @@ def _number(value: Any) -> int | None:
     if isinstance(value, int):
         return value
     if isinstance(value, float):
-        return int(value)
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 20:
-        return int(value)
+        return int(value) if math.isfinite(value) else None  # int(inf) raises OverflowError
+    if isinstance(value, str):
+        return ascii_int(value, signed=True)
     return None
 
 

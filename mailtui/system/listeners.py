@@ -14,6 +14,7 @@ from typing import Any
 
 import psutil
 
+from mailtui.core.numbers import ascii_int, is_ascii_digits
 from mailtui.mta.run import run_tool
 
 #: ports an admin expects to see on a mail server, with what usually listens there
@@ -84,8 +85,8 @@ class PortStatus:
 
 
 def _port(text: str) -> int | None:
-    if text.isdigit():
-        return int(text)
+    if is_ascii_digits(text):
+        return ascii_int(text, max_digits=5)
     try:
         return socket.getservbyname(text, "tcp")
     except OSError:
