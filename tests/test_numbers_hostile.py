@@ -75,3 +75,48 @@ def test_container_stamps_and_ban_time_words() -> None:
     for text in HOSTILE:
         assert _seconds(text) is None and _seconds(f"{text}d") is None
     assert _seconds("2d") == 172800 and _seconds("600") == 600
+
+
+MSG = "warning: unknown[192.0.2.9]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
+LOG_LINES = [
+    f"Dec  1 ²²:00:00 mx1 postfix/smtpd[1]: {MSG}",  # superscripts in the stamp's fast path
+    f"Dec ²1 10:²0:00 mx1 postfix/smtpd[1]: {MSG}",
+    f"Dec  1 10:00:00 mx1 postfix/smtpd[{'9' * 5000}]: {MSG}",  # a pid int() refuses
+    f"Dec  1 10:00:00 mx1 postfix/smtpd[٣]: {MSG}",  # a digit that is no ASCII digit
+    f"2026-12-01T10:00:00+00:00 mx1 postfix/smtpd[{'1' * 4301}]: {MSG}",
+    f"2026-12-01 10:00:00,123 fail2ban.filter [{'7' * 5000}]: INFO [postfix] Found 192.0.2.9",
+]
+
+
+@pytest.mark.parametrize("line", LOG_LINES, ids=range(len(LOG_LINES)))
+def test_log_lines_with_hostile_digits_parse(line: str) -> None:
+    from mailtui.logs.envelope import EnvelopeParser
+
+    rec = EnvelopeParser(source="t").parse(line)  # raised ValueError: exit 70 in every engine
+    if "smtpd[" in line and "²" not in line:
+        assert (rec.host, rec.program, rec.message, rec.pid) == ("mx1", "postfix/smtpd", MSG, None)
+
+
+def test_every_engine_scans_them_alike(tmp_path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    log = tmp_path / "mail.log"
+    log.write_text("\n".join([f"Dec  1 10:00:00 mx1 postfix/smtpd[1]: {MSG}", *LOG_LINES]) + "\n")
+    runs = {}
+    engines = ["python", "parallel"]
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        engines.append("fast")
+    for engine in engines:
+        argv = [sys.executable, "-m", "mailtui", "scan", "--json", "--engine", engine, str(log)]
+        runs[engine] = subprocess.run(argv, capture_output=True, text=True, timeout=120)
+    ref = runs["python"]
+    assert ref.returncode == 0, ref.stderr
+    assert json.loads(ref.stdout)["lines"] == len(LOG_LINES) + 1
+    for engine, got in runs.items():
+        assert (got.returncode, got.stdout) == (0, ref.stdout), (engine, got.stderr)

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from mailtui.core.numbers import ascii_int, is_ascii_digits
 from mailtui.core.record import LogRecord
 from mailtui.logs.sanitize import clean
 
@@ -153,7 +154,8 @@ class EnvelopeParser:
                 self._after_stamp(rec, line[16:], "syslog")
                 return rec
             month = MONTHS.get(line[:3])
-            if month is not None and line[7:9].isdigit() and line[10:12].isdigit() and line[13:15].isdigit():
+            # ASCII digits: "²" is a digit to isdigit() and no number to int()
+            if month is not None and all(map(is_ascii_digits, (line[7:9], line[10:12], line[13:15]))):
                 try:
                     day = int(line[4:6])
                 except ValueError:
@@ -274,7 +276,7 @@ class EnvelopeParser:
         program, pid, msg = m.groups()
         rec.program = program
         if pid:
-            rec.pid = int(pid)
+            rec.pid = ascii_int(pid)  # None for a "pid" of 5,000 digits, which int() refuses
         if msg.startswith("[ID "):
             msg = _SOLARIS_ID.sub("", msg, count=1)
         known = self._programs.get(program)
@@ -329,7 +331,7 @@ class EnvelopeParser:
             return
         if not keep_program:
             rec.program = m.group("logger")
-            rec.pid = int(m.group("pid"))
+            rec.pid = ascii_int(m.group("pid"))
         rec.daemon = m.group("logger").rsplit(".", 1)[-1]
         rec.level = m.group("level")
         rec.message = m.group("msg")
