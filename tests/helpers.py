@@ -1,5 +1,6 @@
 """Helpers every test module may import (test modules never import each other).
 
+* ``scan_engines()``: the scan engines installed here;
 * the corpus: ``corpus_dir()`` is ``../shared/corpus`` or a skip with a one-line reason (a
   failure when ``MAILTUI_REQUIRE_CORPUS=1``, as in CI); tests take the ``corpus`` fixture
   (tests/conftest.py), the rig's NSD asks ``corpus_available()``;
@@ -43,6 +44,15 @@ def corpus_dir() -> Path:
     if corpus_required():
         pytest.fail(message + f" ({REQUIRE_CORPUS_ENV} is set, so this is a failure)", pytrace=False)
     pytest.skip(message)
+
+
+def scan_engines() -> list[str]:
+    """The scan engines this install has: python and parallel always, fast with Polars."""
+    try:
+        import polars  # noqa: F401
+    except ImportError:
+        return ["python", "parallel"]
+    return ["python", "parallel", "fast"]
 
 
 async def settle(pilot: Pilot[Any]) -> None:

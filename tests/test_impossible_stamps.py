@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from mailtui.logs.envelope import EnvelopeParser
+from tests.helpers import scan_engines
 
 MSG = "warning: unknown[192.0.2.9]: SASL LOGIN authentication failed: UGFzc3dvcmQ6"
 BAD = [
@@ -64,13 +65,6 @@ def test_every_engine_reports_such_lines_without_an_internal_error(tmp_path: Pat
     report = json.loads(reference.stdout)
     assert report["lines"] == len(BAD) + 1 and report["unparsed"] == 0
     assert report["recognized"] == len(BAD) + 1  # every line still says what it means
-    engines = ["parallel"]
-    try:
-        import polars  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        engines.append("fast")
-    for engine in engines:
+    for engine in scan_engines()[1:]:
         got = _scan(engine, log)
         assert (got.returncode, got.stdout) == (0, reference.stdout), (engine, got.stderr)

@@ -104,15 +104,10 @@ def test_every_engine_scans_them_alike(tmp_path) -> None:
 
     log = tmp_path / "mail.log"
     log.write_text("\n".join([f"Dec  1 10:00:00 mx1 postfix/smtpd[1]: {MSG}", *LOG_LINES]) + "\n")
+    from tests.helpers import scan_engines
+
     runs = {}
-    engines = ["python", "parallel"]
-    try:
-        import polars  # noqa: F401
-    except ImportError:
-        pass
-    else:
-        engines.append("fast")
-    for engine in engines:
+    for engine in scan_engines():
         argv = [sys.executable, "-m", "mailtui", "scan", "--json", "--engine", engine, str(log)]
         runs[engine] = subprocess.run(argv, capture_output=True, text=True, timeout=120)
     ref = runs["python"]
