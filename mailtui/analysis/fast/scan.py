@@ -202,7 +202,7 @@ def _pieces(fh: BinaryIO) -> Iterator[tuple[bytes, int]]:
             if len(buf) >= BLOCK_BYTES:
                 end = buf.rfind(b"\n")
                 if end >= 0:
-                    yield bytes(buf[:end]), -1
+                    yield bytes(memoryview(buf)[:end]), -1
                     del buf[: end + 1]
                 if len(buf) > MAX_LINE_BYTES:
                     head, length = bytes(buf[:MAX_LINE_BYTES]), len(buf)
@@ -210,11 +210,11 @@ def _pieces(fh: BinaryIO) -> Iterator[tuple[bytes, int]]:
     except (EOFError, zlib.error, gzip.BadGzipFile, OSError):
         end = buf.rfind(b"\n")
         if end >= 0:
-            yield bytes(buf[:end]), -1
+            yield bytes(memoryview(buf)[:end]), -1
         raise
     end = buf.rfind(b"\n")
     if end >= 0:
-        yield bytes(buf[:end]), -1
+        yield bytes(memoryview(buf)[:end]), -1
         del buf[: end + 1]
     if head is not None:
         yield head, length
@@ -266,8 +266,9 @@ class _File:
                         self.lineno += 1
                         pending.append(pool.submit(self.python_block, [(base + 1, cut(data, length))]))
                     else:
-                        self.lineno += data.count(b"\n") + 1
-                        pending.append(pool.submit(self.block, data, base))
+                        count = data.count(b"\n") + 1
+                        self.lineno += count
+                        pending.append(pool.submit(self.block, data, base, count))
                     while len(pending) > IN_FLIGHT:
                         self.add(pending.popleft().result())
         except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
@@ -285,16 +286,22 @@ class _File:
                 self.add(pending.popleft().result())
 
     # -- one block ---------------------------------------------------------------------------------
-    def block(self, data: bytes, base: int) -> _Block:
+    def block(self, data: bytes, base: int, count: int = -1) -> _Block:
+        """The counts of ``data``, whole lines joined by newlines (``count`` of them, -1: not
+        counted yet), its first line being line ``base + 1``."""
+        if count < 0:
+            count = data.count(b"\n") + 1
         # latin-1 keeps every byte as one character: ASCII lines are their UTF-8 text, the rest are
         # turned back into their bytes for the Python path
         printable = not data.translate(None, _PRINTABLE_BYTES)
-        if printable and data and b"\n\n" not in data and not data.startswith(b"\n") and not data.endswith(b"\n"):
-            # printable ASCII, no empty line: Polars' CSV reader with one column splits it as split() would
+        if printable and data and not data.startswith(b"\n") and not data.endswith(b"\n"):
+            # printable ASCII: Polars' CSV reader with one column splits it as split() would, but for
+            # empty lines (skipped or null: the count or the nulls say so; not searched for in
+            # the bytes, a scan of the block under the GIL)
             lines = pl.read_csv(
                 io.BytesIO(data), has_header=False, separator="\x01", quote_char=None, schema={"line": pl.String}
             ).to_series()
-            if len(lines) != data.count(b"\n") + 1 or lines.null_count():  # not as split(): no guessing
+            if len(lines) != count or lines.null_count():  # not as split(): no guessing
                 lines = pl.Series("line", data.decode("latin-1").split("\n"), dtype=pl.String)
         else:
             lines = pl.Series("line", data.decode("latin-1").split("\n"), dtype=pl.String)
