@@ -95,7 +95,7 @@ def test_empty_lines_in_a_printable_block(
     # a block of printable ASCII is split by Polars' CSV reader, which reads an empty line as a
     # null: such a block is split by Python instead (nothing searches the bytes for them first)
     ordinary = [line.encode() for line in generate(300, seed=11)]
-    lines = ordinary[:40] + [b""] + ordinary[40:90] + [b"", b"", b""] + ordinary[90:] + [b""]
+    lines = [*ordinary[:40], b"", *ordinary[40:90], b"", b"", b"", *ordinary[90:], b""]
     log = _write(tmp_path / "mail.log", b"\n".join(lines) + b"\n")
     _same(capsys, str(log))
     result = fast.scan_files([str(log)], default_engine(), None, None, [])

@@ -748,7 +748,7 @@ def _aggregate(rows: _Rows) -> dict[str, Any]:
     idx, ts = pl.col("idx"), pl.col("ts")
     lazy = rows.base.lazy()
     matched = lazy.drop_nulls("rid")
-    who, status = rows.who.lazy(), rows.status.lazy()
+    who, lines_status = rows.who.lazy(), rows.status.lazy()
 
     def counted(src: pl.LazyFrame, *keys: str) -> pl.LazyFrame:
         return src.group_by(*keys).agg(n=pl.len(), at=idx.min()).sort("at").select(*keys, "n")
@@ -758,7 +758,7 @@ def _aggregate(rows: _Rows) -> dict[str, Any]:
             lines=pl.len(), unknown=pl.col("unknown").sum(), lo=ts.min(), hi=ts.max(), recognized=pl.col("rid").count()
         ),
         matched.group_by("rid").agg(n=pl.len(), first=ts.min(), last=ts.max(), at=idx.min()).sort("at"),
-        counted(status, "status"),
+        counted(lines_status, "status"),
         counted(who.drop_nulls("client"), "client"),
         counted(who.drop_nulls("client"), "rid", "client"),
         counted(who.drop_nulls("user"), "user"),
@@ -777,7 +777,7 @@ def _aggregate(rows: _Rows) -> dict[str, Any]:
         .sort("at")
         .select("host", "n", "unknown", "lo", "hi", "rec"),
         counted(matched, "host", "rid"),
-        counted(status, "host", "status"),
+        counted(lines_status, "host", "status"),
     ]
     head, per, status, client, rid_client, user, rid_user, sender, hosts, host_rid, host_status = pl.collect_all(
         queries
