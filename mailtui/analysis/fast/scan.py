@@ -1,6 +1,6 @@
 """``scan --engine fast``: the report of ``mailtui scan`` from Polars columns, block by block.
 
-A block is about 8 MB of whole lines. Each line is first sorted into one of two paths:
+A block is about 6 MB of whole lines. Each line is first sorted into one of two paths:
 
 - vectorized: printable ASCII (no control character, no TAB), at most FAST_MAX_CHARS long, with
   an envelope whose Python parse is fully known here — traditional syslog (also Postfix's
@@ -48,7 +48,7 @@ from mailtui.recognizers.fields import _DOVECOT_KV, _DOVECOT_MAILPROC, _POSTFIX_
 from mailtui.recognizers.model import Match, Recognizer
 from mailtui.recognizers.summary import DELIVERY_TOTALS, HostStats, ScanSummary
 
-BLOCK_BYTES = 8 << 20
+BLOCK_BYTES = 6 << 20  # 8 MB: ~40 MiB more peak RSS (two blocks in work at once), CPU within noise
 CHUNK = 1 << 20  # what reader.iter_lines reads at a time
 THREADS = 2  # blocks worked on at once (Polars releases the GIL: two cores stay busy)
 IN_FLIGHT = 1  # blocks read ahead of the one being added: memory stays a few blocks' worth
@@ -229,7 +229,9 @@ class _Block:
     """What one block adds to the summary, computed apart (in a worker thread), added in order."""
 
     agg: dict[str, Any]  # see _aggregate
-    rows: pl.DataFrame | None  # the vectorized rows (their lines give the samples)
+    #: the first line of each recognizer in the block (the summary's sample if it is the scan's
+    #: first): a few lines, so the block's column of lines is freed when its thread is done
+    lines: dict[int, str]
     samples: dict[int, tuple[LogRecord, Match]]  # the Python path's matches, by line number
     outside: int = 0
     outside_first: float = math.inf
@@ -306,20 +308,25 @@ class _File:
         else:
             lines = pl.Series("line", data.decode("latin-1").split("\n"), dtype=pl.String)
         df = pl.DataFrame({"idx": pl.int_range(base + 1, base + 1 + len(lines), eager=True), "line": lines})
-        out = _Block({}, None, {})
+        out = _Block({}, {}, {})
         rows = self.envelope(df, printable)
         rest = df.join(rows.select("idx"), on="idx", how="anti") if rows.height else df
         slow = [(i, decode(line.encode("latin-1"))) for i, line in rest.iter_rows()]
         parts = [self.recognize(rows, out)] if rows.height else []
+        del rows, rest  # (each block's frames are freed as soon as used: two blocks are in work at once)
         if slow:
             parts.append(self.python_rows(slow, out))
+            del slow
         if parts:
             out.agg = _aggregate(_Rows.concat(parts))
-        out.rows = df  # the samples' lines
+            del parts
+        if out.agg:
+            firsts = [at for *_, at in out.agg["per"]]
+            out.lines = dict(df.filter(pl.col("idx").is_in(firsts)).iter_rows())
         return out
 
     def python_block(self, lines: list[tuple[int, str]]) -> _Block:
-        out = _Block({}, None, {})
+        out = _Block({}, {}, {})
         out.agg = _aggregate(self.python_rows(lines, out))
         return out
 
@@ -673,8 +680,7 @@ class _File:
         got = block.samples.get(idx)
         if got is not None:
             return got
-        assert block.rows is not None
-        line = block.rows.filter(pl.col("idx") == idx)["line"][0]
+        line = block.lines[idx]
         record = self.parser.parse(line, idx, sanitized=True)
         return record, self.comp.engine.recognize(record)
 
