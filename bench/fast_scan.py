@@ -117,7 +117,7 @@ gains least when the other core is busy).
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-How: blocks of about 8 MB of whole lines become a Polars column; printable-ASCII lines with a
+How: blocks of about 6 MB of whole lines become a Polars column; printable-ASCII lines with a
 traditional-syslog, RFC 3339 or Dovecot-own envelope are cut with anchored Rust regexes (stamp
 times computed once per distinct stamp by the parser's own code), split by (family, daemon);
 Aho-Corasick finds each message's catalog literals; candidates are tried in the engine's order

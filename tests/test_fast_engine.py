@@ -89,6 +89,19 @@ def test_lines_only_the_python_path_takes(
     _same(capsys, str(log))
 
 
+def test_empty_lines_in_a_printable_block(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], small_blocks: None
+) -> None:
+    # a block of printable ASCII is split by Polars' CSV reader, which reads an empty line as a
+    # null: such a block is split by Python instead (nothing searches the bytes for them first)
+    ordinary = [line.encode() for line in generate(300, seed=11)]
+    lines = [*ordinary[:40], b"", *ordinary[40:90], b"", b"", b"", *ordinary[90:], b""]
+    log = _write(tmp_path / "mail.log", b"\n".join(lines) + b"\n")
+    _same(capsys, str(log))
+    result = fast.scan_files([str(log)], default_engine(), None, None, [])
+    assert result.summary.lines == len(lines) and result.mismatches == 0
+
+
 def test_the_vectorized_path_takes_the_ordinary_lines(tmp_path: Path) -> None:
     log = _write(tmp_path / "mail.log", "".join(line + "\n" for line in generate(20_000, seed=9)).encode())
     result = fast.scan_files([str(log)], default_engine(), None, None, [])
