@@ -5,7 +5,7 @@ compare each shortcut inside the reference engine with the code it stands in for
 cannot change a result unnoticed: the reader's whole-chunk decode with a line-by-line decode,
 the envelope parser's one-match path with its general path (a fresh parser, which knows no
 program yet, takes the general path for every line), the engine's key-word index with trying
-every candidate in catalog order.
+every candidate in catalog order, the three fields a scan counts with all the fields.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from mailtui.logs import envelope, reader
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.sanitize import MAX_LINE_BYTES, cut, decode
 from mailtui.recognizers.engine import Engine, default_engine
+from mailtui.recognizers.fields import who
+from mailtui.recognizers.model import match_fields
 
 STAMP = 1_796_000_000.0  # 2026-11-30: the year of traditional stamps
 
@@ -272,3 +274,80 @@ def test_the_key_word_index_recognizes_made_up_messages_as_catalog_order(
     engine = default_engine()
     record = envelope.LogRecord(line="", message="".join(pieces), family=pair[0], daemon=pair[1], level=level)
     assert _recognized(engine, record) == _first_match(engine, record)
+
+
+def test_the_ascii_envelope_pattern_is_the_unicode_one_on_ascii() -> None:
+    """The classes spelled out for ASCII lines take the very characters \\s and \\d take there."""
+    for code in range(128):
+        line = "Mar  1 00:00:00 mx " + f"p{chr(code)}q[1{chr(code)}]: x"
+        a, u = envelope._HOST_TAG_ASCII.match(line, 16), envelope._HOST_TAG.match(line, 16)
+        assert (a and a.groups()) == (u and u.groups()), code
+
+
+# -- who is involved: three fields without the others -------------------------------------------
+
+
+def _who_of_fields(family: str, message: str, groups: dict[str, str | None]) -> tuple[str | None, ...]:
+    f = match_fields(family, message, groups)
+    return f.get("client_ip"), f.get("user"), f.get("sender")
+
+
+def test_who_is_what_the_fields_say_on_the_corpus(corpus: Path) -> None:
+    engine = default_engine()
+    lines = [line for path in sorted(corpus.rglob("*.log")) for line in path.read_text(errors="replace").splitlines()]
+    lines += [s for r in engine.recognizers for s in r.samples]
+    parser = EnvelopeParser(source="mail.log", year_reference=STAMP)
+    seen = 0
+    for line in lines:
+        record = parser.parse(line)
+        match = engine.recognize(record)
+        if match is not None:
+            assert match.who() == _who_of_fields(record.family, record.message, match.groups), line
+            seen += match.who() != (None, None, None)
+    assert seen > 100
+
+
+_kv = st.sampled_from(
+    [
+        "from=<a@example.org>",
+        "from=<>",
+        "from=",
+        "sasl_username=ann",
+        "sasl_username=<>",
+        "helo=<from=x>",
+        "to=<b@example.net>",
+        "user=<ann>",
+        "user=",
+        "rip=192.0.2.1",
+        "rip=<>",
+        "lip=192.0.2.2",
+        "session=<abc>",
+        "imap(ann)<7><sess>: ",
+        "imap()<7><sess>: ",
+        "connect from host[192.0.2.1]",
+        "client=h[2001:db8::1]:25",
+        " [192.0.2.9]:25",
+        "1A2B3C: ",
+        "warning: ",
+        ", ",
+        " ",
+        "x",
+    ]
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    family=st.sampled_from(["postfix", "dovecot", "fail2ban", "opendkim", ""]),
+    pieces=st.lists(_kv, max_size=8),
+    groups=st.dictionaries(
+        st.sampled_from(["client_ip", "client_ip2", "user", "user2", "user3", "sender", "queue_id", "x1"]),
+        st.none() | st.sampled_from(["", "192.0.2.7", "bob", "c@example.org"]),
+        max_size=5,
+    ),
+)
+def test_who_is_what_the_fields_say_on_made_up_messages(
+    family: str, pieces: list[str], groups: dict[str, str | None]
+) -> None:
+    message = "".join(pieces)
+    assert who(family, message, groups) == _who_of_fields(family, message, groups)

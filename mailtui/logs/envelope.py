@@ -54,6 +54,11 @@ _POSTFIX_LEVELS = ("warning: ", "error: ", "fatal: ", "panic: ")
 # the host and tag after a traditional stamp, for parse's fast path: the host as _after_stamp
 # takes it (up to the first space; one ending in ":" is Dovecot's own format) and then _TAG
 _HOST_TAG = re.compile(r"([^ ]*[^ :]) " + _TAG.pattern, re.S)
+# the same for a line of ASCII (str.isascii() costs nothing): \s and \d spelled out as what they
+# match among ASCII characters, which sre tests faster than its Unicode classes
+_HOST_TAG_ASCII = re.compile(
+    r"([^ ]*[^ :]) " + _TAG.pattern.replace(r"[^\s", r"[^\t-\r\x1c-\x1f ").replace(r"\d", "[0-9]"), re.S
+)
 
 TAI64_EPOCH = 2**62 + 10  # TAI64 label of 1970-01-01 00:00:10 TAI (close enough for logs)
 
@@ -153,11 +158,15 @@ class EnvelopeParser:
             read, ts = (True, self._last_epoch) if stamp == self._last_stamp else self._syslog_stamp(line, stamp)
             if read:
                 # "host prog[pid]: msg" in one match: what _after_stamp finds (its regexes joined)
-                m = _HOST_TAG.match(line, 16)
+                m = (_HOST_TAG_ASCII if line.isascii() else _HOST_TAG).match(line, 16)
                 if m is not None:
                     host, program, pid, msg = m.groups()
                     known = self._programs.get(program)
                     if known is not None and not msg.startswith("[ID "):
+                        family, daemon = known
+                        level = ""
+                        if family == "postfix" and msg.startswith(_POSTFIX_LEVELS):
+                            level = msg[: msg.index(":")]
                         rec = self.record_type(
                             line,
                             msg,
@@ -165,13 +174,15 @@ class EnvelopeParser:
                             host,
                             program,
                             int(pid) if pid else None,
-                            *known,
-                            "",
+                            family,
+                            daemon,
+                            level,
                             "syslog",
                             self.source,
                             lineno,
                         )
-                        self._tagged(rec, program, msg)
+                        if family != "postfix":
+                            self._tagged(rec, program, msg)
                         return rec
                 rec = self.record_type(line=line, message=line, source=self.source, lineno=lineno, host=self.host)
                 rec.timestamp = ts
