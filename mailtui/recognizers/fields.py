@@ -64,6 +64,7 @@ def common_fields(family: str, message: str) -> dict[str, str]:
 
 
 _DIGITS = "0123456789"
+_LONGEST_KEY = max(len(k) for k in _POSTFIX_KV.pattern.split("(", 1)[1].split(")", 1)[0].split("|"))
 
 
 def who(family: str, message: str, groups: dict[str, str | None]) -> tuple[str | None, str | None, str | None]:
@@ -93,15 +94,23 @@ def _common_who(family: str, message: str) -> tuple[str | None, str | None, str 
     same first-one-wins."""
     client = user = sender = None
     if family == "postfix":
-        c = _POSTFIX_CLIENT.search(message)
-        if c is not None:
-            client = c.group(2) or c.group(4)
-        for key, value in _POSTFIX_KV.findall(message):
-            if key == "from":
-                if sender is None:
-                    sender = _strip(value)
-            elif key == "sasl_username" and user is None:
-                user = _strip(value)
+        # the searches start where a match can first start (search/findall from a position see
+        # the characters before it for \b and ^, so they find what a search of it all finds):
+        # a client at "from ", "client=" or one before a "[" ...
+        bracket = message.find("[")
+        if bracket >= 0:
+            starts = [i for i in (message.find("from "), message.find("client="), bracket - 1) if i >= 0]
+            c = _POSTFIX_CLIENT.search(message, min(starts, default=0))
+            if c is not None:
+                client = c.group(2) or c.group(4)
+        # ... and a key=value pair at most len("sasl_username") before the first "="
+        if "from=" in message or "sasl_username=" in message:
+            for key, value in _POSTFIX_KV.findall(message, max(message.find("=") - _LONGEST_KEY, 0)):
+                if key == "from":
+                    if sender is None:
+                        sender = _strip(value)
+                elif key == "sasl_username" and user is None:
+                    user = _strip(value)
     elif family == "dovecot":
         m = _DOVECOT_MAILPROC.match(message)
         if m is not None:
