@@ -22,6 +22,7 @@ from mailtui.system.units import plural
 
 if TYPE_CHECKING:
     from mailtui.core.record import LogRecord
+    from mailtui.logs.envelope import EnvelopeParser
     from mailtui.recognizers.engine import Engine
     from mailtui.recognizers.explain import Explainer
     from mailtui.recognizers.model import Match
@@ -366,15 +367,19 @@ def _scan_python(
     hosts = hosts or {}
     for name in files:
         records: Iterable[LogRecord]
+        plain = since is None and until is None and unknown is None and corr is None and not progress
         if name.startswith(JOURNAL):
             records = _journal(name[len(JOURNAL) :], result.damaged)
         else:
             mtime = os.path.getmtime(name) if name != "-" else None
             parser = EnvelopeParser(source=name, year_reference=mtime, host=hosts.get(name, ""))
+            if plain:
+                # the plain report (the usual scan): the loop below without its per-line tests,
+                # all false here, with its methods looked up once and lines read a block at a time
+                _scan_plain(name, parser, engine, summary, result.damaged)
+                continue
             records = (parser.parse(line, lineno, sanitized=True) for lineno, line in _readable(name, result.damaged))
-        if since is None and until is None and unknown is None and corr is None and not progress:
-            # the plain report (the usual scan): the loop below without its per-line tests, all
-            # false here, and with its methods looked up once
+        if plain:
             recognize, add = engine.recognize, summary.add
             for record in records:
                 add(record, recognize(record))
@@ -408,6 +413,17 @@ def _scan_python(
     return result
 
 
+def _scan_plain(name: str, parser: EnvelopeParser, engine: Engine, summary: ScanSummary, damaged: list[str]) -> None:
+    """Every line of one file into ``summary`` (no range, no events, no shapes, no progress)."""
+    stop: list[tuple[str, int, str]] = []
+    parse, recognize, add = parser.parse, engine.recognize, summary.add
+    for first, block in readable_blocks(name, stop, 0, None):
+        for lineno, line in enumerate(block, first):
+            record = parse(line, lineno, True)
+            add(record, recognize(record))
+    damaged.extend(damage_text(name, kind, lineno, detail) for kind, lineno, detail in stop)
+
+
 def _explainer(cfg: Config) -> Explainer:
     from mailtui.mta.doveconf import DovecotConfig
     from mailtui.mta.postconf import PostfixConfig
@@ -432,15 +448,24 @@ def readable(
 ) -> Iterator[tuple[int, str]]:
     """The lines of ``name`` (or of its bytes ``[start, end)``); why the read stopped early, if
     it did, goes into ``stop`` as (kind, last line number read, detail): see :func:`damage_text`."""
+    for first, block in readable_blocks(name, stop, start, end):
+        yield from enumerate(block, first)
+
+
+def readable_blocks(
+    name: str, stop: list[tuple[str, int, str]], start: int = 0, end: int | None = None
+) -> Iterator[tuple[int, list[str]]]:
+    """:func:`readable`'s lines a block at a time: (number of the block's first line, its lines)."""
     import gzip
     import zlib
 
-    from mailtui.logs.reader import iter_lines
+    from mailtui.logs.reader import iter_blocks
 
-    lineno = 0
+    lineno = 0  # lines read
     try:
-        for lineno, line in iter_lines(name, start, end):
-            yield lineno, line
+        for block in iter_blocks(name, start, end):
+            yield lineno + 1, block
+            lineno += len(block)
     except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
         stop.append(("corrupt", lineno, str(exc)))
     except OSError as exc:

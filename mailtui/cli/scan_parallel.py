@@ -30,7 +30,16 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from mailtui.cli.output import json_text
 from mailtui.cli.output import progress as show_progress
-from mailtui.cli.scan_cmd import EXIT_PIPE, PROGRESS_EVERY, ScanOptions, ScanOutcome, _event, damage_text, readable
+from mailtui.cli.scan_cmd import (
+    EXIT_PIPE,
+    PROGRESS_EVERY,
+    ScanOptions,
+    ScanOutcome,
+    _event,
+    damage_text,
+    readable,
+    readable_blocks,
+)
 
 if TYPE_CHECKING:
     from multiprocessing.pool import AsyncResult
@@ -110,15 +119,17 @@ def scan_piece(piece: Piece, opts: ScanOptions) -> PieceResult:
     parser = EnvelopeParser(source=piece.path, year_reference=piece.mtime)
     outside, outside_first, outside_last = 0, float("inf"), float("-inf")
     lineno = 0
-    lines = readable(piece.path, result.stop, piece.start, piece.end)
     if since is None and until is None and unknown is None and not events:
         # the plain report (the usual scan): the loop below with its per-line tests that are all
-        # false here taken out, and its methods looked up once
+        # false here taken out, its methods looked up once, and its lines read a block at a time
         parse, recognize, add = parser.parse, engine.recognize, summary.add
-        for lineno, line in lines:
-            record = parse(line, lineno, True)
-            add(record, recognize(record))
-        lines = iter(())
+        for first, block in readable_blocks(piece.path, result.stop, piece.start, piece.end):
+            for lineno, line in enumerate(block, first):
+                record = parse(line, lineno, True)
+                add(record, recognize(record))
+        lines: Iterator[tuple[int, str]] = iter(())
+    else:
+        lines = readable(piece.path, result.stop, piece.start, piece.end)
     for lineno, line in lines:
         record = parser.parse(line, lineno, sanitized=True)
         ts = record.timestamp

@@ -52,6 +52,14 @@ _DOVECOT_LEVEL_FIRST = re.compile(r"(?P<level>Debug|Info|Warning|Error|Fatal|Pan
 _DOVECOT_PROC = re.compile(r"(?:dovecot: )?(?P<name>[a-z][\w-]*)[(:<]")
 _F2B = re.compile(r"(?P<logger>fail2ban(?:\.[\w.]+)?)\s*\[(?P<pid>\d+)\]: (?P<level>[A-Z]+)\s+(?P<msg>.*)", re.S)
 _POSTFIX_LEVELS = ("warning: ", "error: ", "fatal: ", "panic: ")
+# the host and tag after a traditional stamp, for parse's fast path: the host as _after_stamp
+# takes it (up to the first space; one ending in ":" is Dovecot's own format) and then _TAG
+_HOST_TAG = re.compile(r"([^ ]*[^ :]) " + _TAG.pattern, re.S)
+# the same for a line of ASCII (str.isascii() costs nothing): \s and \d spelled out as what they
+# match among ASCII characters, which sre tests faster than its Unicode classes
+_HOST_TAG_ASCII = re.compile(
+    r"([^ ]*[^ :]) " + _TAG.pattern.replace(r"[^\s", r"[^\t-\r\x1c-\x1f ").replace(r"\d", "[0-9]"), re.S
+)
 
 TAI64_EPOCH = 2**62 + 10  # TAI64 label of 1970-01-01 00:00:10 TAI (close enough for logs)
 
@@ -145,29 +153,43 @@ class EnvelopeParser:
         """``sanitized``: the line already went through sanitize (the file readers do that)."""
         if not sanitized:
             line = clean(line)
-        rec = self.record_type(line=line, message=line, source=self.source, lineno=lineno, host=self.host)
         # fast path for "Mmm dd hh:mm:ss " (most lines of a busy log share the second before)
         if len(line) > 16 and line[15] == " " and line[12] == ":" and line[9] == ":" and line[6] == " ":
             stamp = line[:15]
-            if stamp == self._last_stamp:
-                rec.timestamp = self._last_epoch
+            read, ts = (True, self._last_epoch) if stamp == self._last_stamp else self._syslog_stamp(line, stamp)
+            if read:
+                # "host prog[pid]: msg" in one match: what _after_stamp finds (its regexes joined)
+                m = (_HOST_TAG_ASCII if line.isascii() else _HOST_TAG).match(line, 16)
+                if m is not None:
+                    host, program, pid, msg = m.groups()
+                    known = self._programs.get(program)
+                    if known is not None and not msg.startswith("[ID "):
+                        family, daemon = known
+                        level = ""
+                        if family == "postfix" and msg.startswith(_POSTFIX_LEVELS):
+                            level = msg[: msg.index(":")]
+                        rec = self.record_type(
+                            line,
+                            msg,
+                            ts,
+                            host,
+                            program,
+                            ascii_int(pid) if pid else None,  # None for 5,000 digits, which int() refuses
+                            family,
+                            daemon,
+                            level,
+                            "syslog",
+                            self.source,
+                            lineno,
+                        )
+                        if family != "postfix":
+                            self._tagged(rec, program, msg)
+                        return rec
+                rec = self.record_type(line=line, message=line, source=self.source, lineno=lineno, host=self.host)
+                rec.timestamp = ts
                 self._after_stamp(rec, line[16:], "syslog")
                 return rec
-            month = MONTHS.get(line[:3])
-            # ASCII digits: "²" is a digit to isdigit() and no number to int()
-            if month is not None and all(map(is_ascii_digits, (line[7:9], line[10:12], line[13:15]))):
-                try:
-                    day = int(line[4:6])
-                except ValueError:
-                    day = 0
-                if day:
-                    rec.timestamp = _real(
-                        self.years.epoch, month, day, int(line[7:9]), int(line[10:12]), int(line[13:15])
-                    )
-                    if rec.timestamp is not None:
-                        self._last_stamp, self._last_epoch = stamp, rec.timestamp
-                    self._after_stamp(rec, line[16:], "syslog")
-                    return rec
+        rec = self.record_type(line=line, message=line, source=self.source, lineno=lineno, host=self.host)
         text = line
         if line.startswith("<"):
             m = _RFC5424.match(line)
@@ -211,6 +233,23 @@ class EnvelopeParser:
             return rec
         rec.fmt = "unknown"
         return rec
+
+    def _syslog_stamp(self, line: str, stamp: str) -> tuple[bool, float | None]:
+        """Whether the fast path reads the stamp of a line starting "Mmm dd hh:mm:ss " (else the
+        general path decides), and its time (None: no real time)."""
+        month = MONTHS.get(line[:3])
+        # ASCII digits ("²" is a digit to isdigit() and no number to int()); each slice is 2 long
+        if month is not None and is_ascii_digits(line[7:9] + line[10:12] + line[13:15]):
+            try:
+                day = int(line[4:6])
+            except ValueError:
+                day = 0
+            if day:
+                ts = _real(self.years.epoch, month, day, int(line[7:9]), int(line[10:12]), int(line[13:15]))
+                if ts is not None:
+                    self._last_stamp, self._last_epoch = stamp, ts
+                return True, ts
+        return False, None
 
     def parse_journal(self, entry: dict[str, Any], lineno: int = 0) -> LogRecord:
         """A record from one ``journalctl -o json`` object (MESSAGE may be a list of byte values)."""
@@ -285,17 +324,22 @@ class EnvelopeParser:
             known = (family, program.rsplit("/", 1)[-1] if family == "postfix" else "")
             if len(self._programs) < 4096:
                 self._programs[program] = known
-        rec.family = known[0]
-        if rec.family == "postfix":
-            rec.daemon = known[1]
+        rec.family, rec.daemon = known
+        self._tagged(rec, program, msg)
+
+    def _tagged(self, rec: LogRecord, program: str, msg: str) -> None:
+        """The message after a tag; ``rec.family`` and ``rec.daemon`` are the program's (the
+        daemon of a Postfix program; the rest find theirs in the message)."""
+        family = rec.family
+        if family == "postfix":
             if msg.startswith(_POSTFIX_LEVELS):
                 rec.level = msg[: msg.index(":")]
-        elif rec.family == "dovecot":
+        elif family == "dovecot":
             if program.startswith("deliver("):  # Dovecot 1.x LDA logs under its own tag
                 msg = f"{program}: {msg}"
             self._dovecot_message(rec, msg)
             return
-        elif rec.family == "fail2ban" and msg.startswith("fail2ban"):
+        elif family == "fail2ban" and msg.startswith("fail2ban"):
             self._fail2ban(rec, msg, keep_program=True)
             return
         rec.message = msg

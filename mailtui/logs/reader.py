@@ -103,6 +103,25 @@ def iter_lines(path: str, start: int = 0, end: int | None = None) -> Iterator[tu
 
     ``start``/``end``: only the bytes ``[start, end)`` of a plain file (a piece of a parallel
     scan, cut at line starts: see logs.ranges), its lines numbered from 1."""
+    lineno = 0
+    for block in iter_blocks(path, start, end):
+        for lineno, text in enumerate(block, lineno + 1):  # noqa: B020 - it goes on counting
+            yield lineno, text
+
+
+#: bytes a chunk of plain printable text consists of: ASCII without control characters but
+#: TAB and the newline (so not CR either); a chunk of only these is its lines' text as it is
+_PLAIN = bytes([9, 10, *range(0x20, 0x7F)])
+# what clean() replaces, but the newline: found in a whole chunk's text, not line by line
+_UNSAFE_IN_CHUNK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def iter_blocks(path: str, start: int = 0, end: int | None = None) -> Iterator[list[str]]:
+    """The lines of :func:`iter_lines` (the same texts, in order), a list per chunk read.
+
+    The usual chunk, text without a control character and no line longer than CAP_BYTES, is
+    decoded and split as a whole (each line's text is then what decode() makes of it: newlines
+    are ASCII, so decoding never joins or moves them); any other goes line by line."""
     fh = _open(path)
     # read1: what is there now (a pipe or stdin hands lines over as they come, not per MiB)
     read = getattr(fh, "read1", fh.read)
@@ -110,7 +129,6 @@ def iter_lines(path: str, start: int = 0, end: int | None = None) -> Iterator[tu
     if start:
         fh.seek(start)
     splitter = LineSplitter()
-    lineno = 0
     try:
         while left:
             chunk = read(CHUNK if left < 0 else min(CHUNK, left))
@@ -118,26 +136,51 @@ def iter_lines(path: str, start: int = 0, end: int | None = None) -> Iterator[tu
                 break
             if left > 0:
                 left -= len(chunk)
+            fresh = not splitter.length  # the chunk starts a line (nothing carried over)
             lines, cuts = splitter.feed(chunk)
-            if cuts:
-                for i, raw in enumerate(lines):
-                    yield lineno + 1 + i, cut_text(raw, cuts[i]) if i in cuts else decode(raw)
-                lineno += len(lines)
+            if not lines:
                 continue
-            for lineno, raw in enumerate(lines, lineno + 1):  # noqa: B020 - it goes on counting
-                # decode() inlined for the common case (a scan reads millions of lines); anything
-                # long or with a control character still goes through it
-                if len(raw) > CAP_BYTES:
-                    yield lineno, decode(raw)
-                    continue
-                text = raw.decode("utf-8", "replace").rstrip("\r")
-                yield lineno, text if is_safe(text) else clean(text)
+            texts = None if cuts else _whole(chunk, lines, fresh)
+            if texts is None:
+                texts = [cut_text(raw, cuts[i]) if i in cuts else _decode(raw) for i, raw in enumerate(lines)]
+            yield texts
         rest = splitter.flush()
         if rest is not None:
-            yield lineno + 1, splitter.text(*rest)
+            yield [splitter.text(*rest)]
     finally:
         if fh is not sys.stdin.buffer:
             fh.close()
+
+
+def _decode(raw: bytes) -> str:
+    """decode() of a line of at most MAX_LINE_BYTES, with its common case inlined."""
+    if len(raw) > CAP_BYTES:
+        return decode(raw)
+    text = raw.decode("utf-8", "replace").rstrip("\r")
+    return text if is_safe(text) else clean(text)
+
+
+def _whole(chunk: bytes, lines: list[bytes], fresh: bool) -> list[str] | None:
+    """The texts of ``lines`` (the chunk's complete lines) from one decode and split of the
+    chunk, or None when the chunk needs line-by-line treatment (a control character, CR, a
+    line longer than CAP_BYTES). Not ``fresh``: the first line began in an earlier chunk."""
+    if max(map(len, lines)) > CAP_BYTES:
+        return None
+    if chunk.isascii():
+        if chunk.translate(None, _PLAIN):  # what is left is a control character
+            return None
+        text = chunk.decode("ascii")
+    else:
+        text = chunk.decode("utf-8", "replace")
+        if _UNSAFE_IN_CHUNK.search(text) is not None:
+            return None
+    texts = text.split("\n")
+    texts.pop()  # the unfinished last line: the splitter keeps it
+    if len(texts) != len(lines):  # cannot be (decoding keeps every newline): never guess
+        return None
+    if not fresh:
+        texts[0] = _decode(lines[0])
+    return texts
 
 
 _ROTATED = re.compile(r"\.(\d+)(?:\.gz)?$")

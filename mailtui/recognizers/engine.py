@@ -15,6 +15,7 @@ Nothing serious is dropped because nobody wrote a recognizer for it yet; ``mailt
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from itertools import compress, repeat
 from operator import contains
 
@@ -99,15 +100,61 @@ def catch_all_recognizers() -> dict[tuple[str, str], Recognizer]:
     return out
 
 
+#: one (family, daemon) pair's candidates, or some of them: literals, (regex, recognizer)s, positions
+_Tries = tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], Recognizer], ...], range]
+MAX_SUBSETS = 4096  # subsets of a pair's candidates kept, per pair (a message's keys pick one)
+
+
+@dataclass
+class _Pair:
+    """A (family, daemon) pair's candidates, indexed by a word each literal contains.
+
+    A literal with a word between two spaces (``"NOQUEUE: reject: "``'s ``reject:``) can only
+    occur in a message whose ``split(" ")`` has that word: the spaces around it are in the
+    message too. So each such literal is keyed by its longest such word; a message's words
+    pick the keyed literals that may occur, and those with no such word are always tried.
+    The candidates tried keep catalog order (first match wins), only fewer literal tests run."""
+
+    candidates: tuple[Candidate, ...]
+    keys: frozenset[str]  # every key word
+    by_key: dict[str, tuple[int, ...]]  # key word -> the positions of the literals it keys
+    unkeyed: frozenset[int]  # the positions of the literals without a key word
+    subsets: dict[frozenset[str], _Tries] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, candidates: tuple[Candidate, ...]) -> _Pair:
+        by_key: dict[str, list[int]] = {}
+        unkeyed = []
+        for i, (literal, _, _) in enumerate(candidates):
+            words = [w for w in literal.split(" ")[1:-1] if w]
+            if words:
+                by_key.setdefault(max(words, key=len), []).append(i)
+            else:
+                unkeyed.append(i)
+        return cls(candidates, frozenset(by_key), {k: tuple(v) for k, v in by_key.items()}, frozenset(unkeyed))
+
+    def tries(self, present: frozenset[str]) -> _Tries:
+        """The candidates a message whose key words are ``present`` may match, in catalog order."""
+        chosen = [self.candidates[i] for i in sorted(self.unkeyed.union(*(self.by_key[k] for k in present)))]
+        tries = (
+            tuple(literal for literal, _, _ in chosen),
+            tuple((regex, rec) for _, regex, rec in chosen),
+            range(len(chosen)),
+        )
+        if len(self.subsets) < MAX_SUBSETS:
+            self.subsets[present] = tries
+        return tries
+
+
+_NO_KEYS: frozenset[str] = frozenset()
+
+
 class Engine:
     def __init__(self, recognizers: list[Recognizer]) -> None:
         self.recognizers = list(recognizers)
         self.by_id = {r.id: r for r in self.recognizers}
         self._lists: dict[tuple[str, str], tuple[Candidate, ...]] = {}
-        # per pair: its literals, its (regex, recognizer)s and their positions, for recognize()
-        self._split: dict[
-            tuple[str, str], tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], Recognizer], ...], range]
-        ] = {}
+        self._pairs: dict[tuple[str, str], _Pair] = {}  # per pair: its candidates, for recognize()
         self.catch_all = catch_all_recognizers()
         self.problems: list[str] = []  # user catalog files skipped, and why (see load_catalog)
 
@@ -125,15 +172,14 @@ class Engine:
 
     def recognize(self, record: LogRecord) -> Match | None:
         message = record.message
-        split = self._split.get((record.family, record.daemon))
-        if split is None:
-            candidates = self._candidates(record.family, record.daemon)
-            split = self._split[(record.family, record.daemon)] = (
-                tuple(literal for literal, _, _ in candidates),
-                tuple((regex, rec) for _, regex, rec in candidates),
-                range(len(candidates)),
+        pair = self._pairs.get((record.family, record.daemon))
+        if pair is None:
+            pair = self._pairs[(record.family, record.daemon)] = _Pair.of(
+                self._candidates(record.family, record.daemon)
             )
-        literals, tries, positions = split
+        present = pair.keys.intersection(message.split(" ")) if pair.keys else _NO_KEYS
+        split = pair.subsets.get(present)
+        literals, tries, positions = split if split is not None else pair.tries(present)
         # the first candidate, in catalog order, whose literal occurs and whose pattern matches:
         # the literal tests run in C (compress and map are lazy: they stop where the loop does)
         for i in compress(positions, map(contains, repeat(message), literals)):

@@ -61,3 +61,66 @@ def common_fields(family: str, message: str) -> dict[str, str]:
         if m is not None:
             out["jail"] = m.group("jail")
     return out
+
+
+_DIGITS = "0123456789"
+_LONGEST_KEY = max(len(k) for k in _POSTFIX_KV.pattern.split("(", 1)[1].split(")", 1)[0].split("|"))
+
+
+def who(family: str, message: str, groups: dict[str, str | None]) -> tuple[str | None, str | None, str | None]:
+    """(client_ip, user, sender) of ``match_fields(family, message, groups)`` (None: no such
+    field), without making the other fields: a scan counts who is involved in every problem
+    line, and reads nothing else of most of them."""
+    client = user = sender = None
+    for key, value in groups.items():
+        if value is not None:  # the pattern's own groups win; the last of user, user2, ... counts
+            name = key.rstrip(_DIGITS) or key
+            if name == "client_ip":
+                client = value
+            elif name == "user":
+                user = value
+            elif name == "sender":
+                sender = value
+    if (client is None or user is None or sender is None) and message:
+        common = _common_who(family, message)
+        client = common[0] if client is None else client
+        user = common[1] if user is None else user
+        sender = common[2] if sender is None else sender
+    return client, user, sender
+
+
+def _common_who(family: str, message: str) -> tuple[str | None, str | None, str | None]:
+    """(client_ip, user, sender) of ``common_fields(family, message)``: the same regexes, the
+    same first-one-wins."""
+    client = user = sender = None
+    if family == "postfix":
+        # the searches start where a match can first start (search/findall from a position see
+        # the characters before it for \b and ^, so they find what a search of it all finds):
+        # a client at "from ", "client=" or one before a "[" ...
+        bracket = message.find("[")
+        if bracket >= 0:
+            starts = [i for i in (message.find("from "), message.find("client="), bracket - 1) if i >= 0]
+            c = _POSTFIX_CLIENT.search(message, min(starts, default=0))
+            if c is not None:
+                client = c.group(2) or c.group(4)
+        # ... and a key=value pair at most len("sasl_username") before the first "="
+        if "from=" in message or "sasl_username=" in message:
+            for key, value in _POSTFIX_KV.findall(message, max(message.find("=") - _LONGEST_KEY, 0)):
+                if key == "from":
+                    if sender is None:
+                        sender = _strip(value)
+                elif key == "sasl_username" and user is None:
+                    user = _strip(value)
+    elif family == "dovecot":
+        m = _DOVECOT_MAILPROC.match(message)
+        if m is not None:
+            user = m.group("user")
+        for key, value in _DOVECOT_KV.findall(message):
+            if key in ("user", "rip"):
+                value = _strip(value)
+                if value:
+                    if key == "user":
+                        user = value if user is None else user
+                    elif client is None:
+                        client = value
+    return client, user, sender

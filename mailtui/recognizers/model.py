@@ -144,6 +144,11 @@ class MatchedFields:
         assert self.recognizer is not None, "only a recognized line is a match"
         return match_dict(self.recognizer, self.fields)
 
+    def who(self) -> tuple[str | None, str | None, str | None]:
+        """The fields client_ip, user and sender (None: absent), as a scan counts them."""
+        f = self.fields
+        return f.get("client_ip"), f.get("user"), f.get("sender")
+
 
 class Match(MatchedFields):
     """A recognizer that matched a message. ``fields`` is computed on first use: a scan over
@@ -186,3 +191,10 @@ class Match(MatchedFields):
         if self._fields is None:
             self._fields = match_fields(self._family, self._message, self.groups)
         return self._fields
+
+    def who(self) -> tuple[str | None, str | None, str | None]:
+        if self._fields is not None:
+            return super().who()
+        from mailtui.recognizers.fields import who
+
+        return who(self._family, self._message, self.groups)

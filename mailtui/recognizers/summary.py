@@ -171,19 +171,20 @@ class ScanSummary:
         if record.host != self._host:
             host = self._switch(record.host)
         self.lines += 1
-        if record.fmt == "unknown":
-            self.unparsed += 1
-        ts = record.timestamp
-        if ts is not None:
-            if self.first is None or ts < self.first:
-                self.first = ts
-            if self.last is None or ts > self.last:
-                self.last = ts
         host.lines += 1
         if record.fmt == "unknown":
+            self.unparsed += 1
             host.unparsed += 1
+        ts = record.timestamp
         if ts is not None:
             # lines come mostly in time order: one comparison while the time stands or moves on
+            last = self.last
+            if last is None:
+                self.first = self.last = ts
+            elif ts > last:
+                self.last = ts
+            elif ts < last and (first := self.first) is not None and ts < first:
+                self.first = ts
             last = host.last
             if last is None:
                 host.first = host.last = ts
@@ -204,10 +205,13 @@ class ScanSummary:
         stats = plan.stats
         stats.count += 1
         if ts is not None:
-            if stats.first is None or ts < stats.first:
-                stats.first = ts
-            if stats.last is None or ts > stats.last:
+            last = stats.last
+            if last is None:
+                stats.first = stats.last = ts
+            elif ts > last:
                 stats.last = ts
+            elif ts < last and (first := stats.first) is not None and ts < first:
+                stats.first = ts
         if plan.rejects and ": reject: " in record.message:
             self._by_status["rejected"] += 1
             host.by_status["rejected"] += 1
@@ -220,15 +224,15 @@ class ScanSummary:
                 self._by_status["bounced"] += 1
                 host.by_status["bounced"] += 1
         if plan.problem:  # who is involved in problems, not in routine traffic
-            f = match.fields
-            if "client_ip" in f:
-                stats.clients[f["client_ip"]] += 1
-                self.clients[f["client_ip"]] += 1
-            if "user" in f:
-                stats.users[f["user"]] += 1
-                self.users[f["user"]] += 1
-            if f.get("sender"):
-                self.senders[f["sender"]] += 1
+            client, user, sender = match.who()
+            if client is not None:
+                stats.clients[client] += 1
+                self.clients[client] += 1
+            if user is not None:
+                stats.users[user] += 1
+                self.users[user] += 1
+            if sender:
+                self.senders[sender] += 1
 
     def _switch(self, name: str) -> HostStats:
         stats = self.hosts.get(name)
