@@ -100,7 +100,7 @@ def measure(rounds: int = 7) -> dict[str, float]:
 def section(m: dict[str, float]) -> str:
     return f"""## `mailtui bans --json`, a whole process, 20 jails x 1,000 bans
 
-`bench/bans_cli.py`: the command as admins run it (a new process each time, its JSON read
+`bench/bans_cli.py`: the command as admins run it (pip's `mailtui` script, a new process each time, its JSON read
 from a pipe: {m["bytes"]:,} bytes, {m["banned"]:,} bans with start, ban time and end) against the alias
 `fail2ban-client status | sed -n 's/,//g;s/.*Jail list://p' | xargs -n1 fail2ban-client status`
 ({m["alias_banned"]:,} addresses, no times), run alternately {m["rounds"]} times each in one loop (median).
