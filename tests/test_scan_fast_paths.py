@@ -178,7 +178,8 @@ def test_the_one_match_envelope_is_the_general_one(
     assert _fast(line, before=f"Mar  2 00:00:00 mx {tag}{colon}x") == want  # another stamp came between
 
 
-def test_the_one_match_envelope_on_the_corpus(corpus: Path) -> None:
+def _corpus_lines(corpus: Path) -> list[str]:
+    """Every line of the corpus logs, then the first column of the realworld tables."""
     lines = [
         line
         for path in sorted(corpus.rglob("*.log"))
@@ -187,6 +188,11 @@ def test_the_one_match_envelope_on_the_corpus(corpus: Path) -> None:
     for tsv in sorted((corpus / "realworld").glob("*.tsv")):
         text = tsv.read_text(encoding="utf-8", errors="replace")
         lines += [row.split("\t", 1)[0] for row in text.splitlines() if row and not row.startswith("#")]
+    return lines
+
+
+def test_the_one_match_envelope_on_the_corpus(corpus: Path) -> None:
+    lines = _corpus_lines(corpus)
     assert len(lines) > 1000, "the corpus logs are missing"
     parser = EnvelopeParser(source="mail.log", year_reference=STAMP)  # warm: the fast path
     for line in lines:
@@ -223,14 +229,7 @@ def _recognized(engine: Engine, record: envelope.LogRecord) -> tuple[str, dict[s
 
 def test_the_key_word_index_recognizes_the_corpus_as_catalog_order(corpus: Path) -> None:
     engine = default_engine()
-    lines = [
-        line
-        for path in sorted(corpus.rglob("*.log"))
-        for line in path.read_text(encoding="utf-8", errors="replace").splitlines()
-    ]
-    for tsv in sorted((corpus / "realworld").glob("*.tsv")):
-        text = tsv.read_text(encoding="utf-8", errors="replace")
-        lines += [row.split("\t", 1)[0] for row in text.splitlines() if row and not row.startswith("#")]
+    lines = _corpus_lines(corpus)
     lines += [s for r in engine.recognizers for s in r.samples]
     parser = EnvelopeParser(source="mail.log", year_reference=STAMP)
     recognized = 0
@@ -294,7 +293,7 @@ def _who_of_fields(family: str, message: str, groups: dict[str, str | None]) -> 
 
 def test_who_is_what_the_fields_say_on_the_corpus(corpus: Path) -> None:
     engine = default_engine()
-    lines = [line for path in sorted(corpus.rglob("*.log")) for line in path.read_text(errors="replace").splitlines()]
+    lines = _corpus_lines(corpus)
     lines += [s for r in engine.recognizers for s in r.samples]
     parser = EnvelopeParser(source="mail.log", year_reference=STAMP)
     seen = 0

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mailtui.cli import validate
-from mailtui.cli.output import CliError, print_json, print_table
+from mailtui.cli.output import CliError, encode_rows, print_json, print_table
 from mailtui.config import Config
 from mailtui.settings import settings_from
 from mailtui.system.units import plural
@@ -99,8 +99,6 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     encoded: dict[int, Any] = {}  # id(jail) -> its bans as JSON rows, written while fail2ban formats the next
 
     def encode(jail: JailStatus) -> None:
-        from mailtui.cli.output import encode_rows
-
         encoded[id(jail)] = encode_rows(jail.banned_rows(), depth=3)  # data["jails"][n]["banned"]
 
     result = (

@@ -18,6 +18,8 @@ from typing import BinaryIO
 from mailtui.logs.sanitize import (
     MAX_LINE_BYTES,
     MAX_LINE_CHARS,
+    SAFE_ASCII_OUTPUT,
+    UNSAFE_IN_OUTPUT,
     clean,
     cut,
     decode,
@@ -109,13 +111,6 @@ def iter_lines(path: str, start: int = 0, end: int | None = None) -> Iterator[tu
             yield lineno, text
 
 
-#: bytes a chunk of plain printable text consists of: ASCII without control characters but
-#: TAB and the newline (so not CR either); a chunk of only these is its lines' text as it is
-_PLAIN = bytes([9, 10, *range(0x20, 0x7F)])
-# what clean() replaces, but the newline: found in a whole chunk's text, not line by line
-_UNSAFE_IN_CHUNK = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
-
-
 def iter_blocks(path: str, start: int = 0, end: int | None = None) -> Iterator[list[str]]:
     """The lines of :func:`iter_lines` (the same texts, in order), a list per chunk read.
 
@@ -167,12 +162,13 @@ def _whole(chunk: bytes, lines: list[bytes], fresh: bool) -> list[str] | None:
     if max(map(len, lines)) > CAP_BYTES:
         return None
     if chunk.isascii():
-        if chunk.translate(None, _PLAIN):  # what is left is a control character
+        # what clean_output keeps as it is (not CR: rstrip("\r") is line by line): nothing left, plain
+        if chunk.translate(None, SAFE_ASCII_OUTPUT):
             return None
         text = chunk.decode("ascii")
     else:
         text = chunk.decode("utf-8", "replace")
-        if _UNSAFE_IN_CHUNK.search(text) is not None:
+        if UNSAFE_IN_OUTPUT.search(text) is not None:  # what clean() replaces, the newline apart
             return None
     texts = text.split("\n")
     texts.pop()  # the unfinished last line: the splitter keeps it
