@@ -18,6 +18,7 @@ import pytest
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
+    from textual.screen import Screen
 
     from mailtui.ui.panes.dns import DnsPane
     from mailtui.ui.widgets.log_lines import LogLines
@@ -93,6 +94,23 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], T], tries: int = 100,
         value = predicate()
         if value:
             return value
+        await pilot.pause(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+S = TypeVar("S", bound="Screen[Any]")
+
+
+async def until_screen(pilot: Pilot[Any], kind: type[S], tries: int = 100, what: str = "the screen") -> S:
+    """The app's screen once it is a ``kind`` and mounted.
+
+    ``app.screen`` is the new screen from ``push_screen`` on, but what its ``on_mount`` fills
+    (rows, titles) is there only once it is mounted: a read before that finds an empty table."""
+    app = pilot.app
+    for _ in range(tries):
+        screen = app.screen
+        if isinstance(screen, kind) and screen.is_mounted:
+            return screen
         await pilot.pause(0.1)
     raise AssertionError(f"timed out waiting for {what}")
 

@@ -18,7 +18,7 @@ from mailtui.ui.app import MailTuiApp
 from mailtui.ui.panes.bans import BansPane
 from mailtui.ui.screens.jail import JailScreen
 from mailtui.ui.widgets.ban_history import BanChart
-from tests.helpers import settle, until
+from tests.helpers import settle, until, until_screen
 from tests.minif2b import MiniFail2ban, start_mini, syslog_now
 from tests.rig.base import wait_for
 from tests.ui_apps import FIXED_SUMMARY, FixedServices
@@ -153,7 +153,7 @@ async def test_enter_on_a_jail_shows_thresholds_history_and_offenders(f2b: MiniF
         pane = app.query_one(BansPane)
         await _bans_ready(pilot, pane)
         await pilot.press("enter")
-        screen = await until(pilot, lambda: isinstance(app.screen, JailScreen) and app.screen, what="jail detail")
+        screen = await until_screen(pilot, JailScreen, what="jail detail")
         text = "\n".join(plain(s.render()) for s in screen.query(Static))
         assert "banned after 5 failures (maxretry) within 10m (findtime), for 1h (bantime)" in text, text
         assert "grows with each ban (bantime.increment), up to 1w" in text
@@ -167,7 +167,7 @@ async def test_enter_on_a_jail_shows_thresholds_history_and_offenders(f2b: MiniF
         pane.table.move_cursor(row=next(i for i, c in enumerate(cells(pane)) if c == "dovecot"))
         await pilot.pause(0.1)
         await pilot.press("o")
-        screen = await until(pilot, lambda: isinstance(app.screen, JailScreen) and app.screen, what="jail detail")
+        screen = await until_screen(pilot, JailScreen, what="jail detail")
         text = "\n".join(plain(s.render()) for s in screen.query(Static))
         assert "banned after 3 failures (maxretry) within 1h (findtime), for 30m (bantime)" in text
         assert "Never banned     127.0.0.0/8 203.0.113.0/24" in text, text  # fail2ban writes the network

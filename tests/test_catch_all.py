@@ -255,7 +255,7 @@ async def test_problems_pane_and_explanation_mark_unexplained_lines(
     from mailtui import config
     from mailtui.ui.panes import ProblemsPane
     from mailtui.ui.screens.explain import ExplainScreen
-    from tests.helpers import until
+    from tests.helpers import until, until_screen
     from tests.ui_apps import make_app
 
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
@@ -274,9 +274,7 @@ async def test_problems_pane_and_explanation_mark_unexplained_lines(
         assert row[3] == "Postfix warning (not explained yet)"
         table.focus()
         await pilot.press("enter")
-        screen = await until(
-            pilot, lambda: isinstance(app.screen, ExplainScreen) and app.screen, what="the explanation"
-        )
+        screen = await until_screen(pilot, ExplainScreen, what="the explanation")
         # the explanation is read in a worker: wait for its body rather than a fixed 0.2 s
         shown = await until(
             pilot,

@@ -27,7 +27,7 @@ from mailtui.ui.panes.services import ServicesPane
 from mailtui.ui.screens.confirm import ConfirmScreen
 from mailtui.ui.screens.queue import QueueScreen
 from tests.fleetlab import LabHost, dashboard_config
-from tests.helpers import REPO, until
+from tests.helpers import REPO, until, until_screen
 from tests.rig.base import free_port, wait_for
 from tests.rig.postfix import Postfix, start_postfix
 from tests.sshlab import SshLab, start_sshd
@@ -137,7 +137,7 @@ async def open_queue(pilot, app: MailTuiApp, host: str, what: str = "queue") -> 
     services.table.move_cursor(row=row)
     await pilot.pause(0.1)
     await pilot.press("enter")
-    screen = await until(pilot, lambda: isinstance(app.screen, QueueScreen) and app.screen, tries=200, what="dialog")
+    screen = await until_screen(pilot, QueueScreen, tries=200, what="dialog")
     assert isinstance(screen, QueueScreen)
     return screen
 

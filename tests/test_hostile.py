@@ -118,7 +118,7 @@ async def test_panels_show_hostile_text_literally(hostile_log: Path, tmp_path: P
     from mailtui.ui.screens.explain import ExplainScreen
     from mailtui.ui.screens.who import WhoScreen
     from mailtui.ui.widgets.log_lines import LogLines
-    from tests.helpers import until
+    from tests.helpers import until, until_screen
     from tests.ui_apps import make_app
 
     cfg = config.load(
@@ -147,9 +147,7 @@ async def test_panels_show_hostile_text_literally(hostile_log: Path, tmp_path: P
         lines.focus()
         lines.cursor = target
         await pilot.press("enter")
-        screen = await until(
-            pilot, lambda: isinstance(app.screen, ExplainScreen) and app.screen, what="the explanation"
-        )
+        screen = await until_screen(pilot, ExplainScreen, what="the explanation")
         # the explanation is read in a worker: wait for the line in its body, not a fixed 0.5 s
         shown = await until(
             pilot,

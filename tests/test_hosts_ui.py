@@ -16,7 +16,7 @@ from mailtui import config
 from mailtui.ui.panes import LogsPane, ProblemsPane
 from mailtui.ui.screens.who import ConversationScreen
 from mailtui.ui.widgets.log_lines import MESSAGE_COLUMN, LogLines
-from tests.helpers import until, wait_lines
+from tests.helpers import until, until_screen, wait_lines
 from tests.ui_apps import make_app
 
 MX1 = """\
@@ -211,7 +211,7 @@ async def test_the_conversation_of_a_relayed_message_shows_both_hosts_in_order(t
         lines.focus()
         assert lines.find(lambda e: "delivered to mailbox" in e.record.message, forward=False)
         await pilot.press("c")
-        screen = await until(pilot, lambda: isinstance(app.screen, ConversationScreen) and app.screen, what="screen")
+        screen = await until_screen(pilot, ConversationScreen, what="screen")
         await until(pilot, lambda: screen.result is not None, what="the conversation")
         assert screen.result.hosts == ["mx1.example.org", "mx2.example.org"]
         text = str(screen.body.render())

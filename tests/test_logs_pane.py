@@ -11,7 +11,7 @@ from mailtui import config
 from mailtui.ui.panes import LogsPane, ProblemsPane
 from mailtui.ui.screens.explain import ExplainScreen
 from mailtui.ui.widgets.log_lines import LogLines
-from tests.helpers import until, wait_lines
+from tests.helpers import until, until_screen, wait_lines
 from tests.ui_apps import make_app
 
 DATA = Path(__file__).parent / "data"
@@ -252,9 +252,7 @@ async def test_search_next_previous_and_conversation(tmp_path: Path, monkeypatch
         await pilot.press("y")
         assert app.clipboard == lines.selected.record.line
         await pilot.press("c")
-        screen = await until(
-            pilot, lambda: isinstance(app.screen, ConversationScreen) and app.screen, what="the conversation screen"
-        )
+        screen = await until_screen(pilot, ConversationScreen, what="the conversation screen")
         # read in a worker: a fixed 2 s was not always enough under load
         result = await until(pilot, lambda: screen.result, what="the conversation's lines")
         messages = [t.record.message for t in result.lines]

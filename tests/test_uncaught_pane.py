@@ -18,7 +18,7 @@ from mailtui.recognizers.engine import default_engine
 from mailtui.ui.app import MailTuiApp
 from mailtui.ui.panes.problems import ProblemsPane
 from mailtui.ui.screens.uncaught import ROW_KEY, UncaughtScreen
-from tests.helpers import settle, until
+from tests.helpers import settle, until, until_screen
 from tests.minif2b import MiniFail2ban, start_mini, syslog_now
 from tests.ui_apps import FIXED_SUMMARY, FixedServices
 
@@ -113,7 +113,7 @@ async def test_problems_lists_the_failures_no_jail_counted(f2b: MiniFail2ban) ->
         pane.table.focus()
         pane.table.move_cursor(row=0)
         await pilot.press("enter")
-        screen = await until(pilot, lambda: isinstance(app.screen, UncaughtScreen) and app.screen, what="explanation")
+        screen = await until_screen(pilot, UncaughtScreen, what="explanation")
         text = str(getattr(screen.query_one("#uncaught-body", Static).render(), "plain", ""))
         assert "2 lines no jail counted, 3 others were counted" in text, text
         assert "SASL PLAIN authentication failed" in text and "fail2ban-regex" in text
