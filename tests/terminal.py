@@ -115,6 +115,7 @@ class Terminal:
         self._status_file = self.config_home / f"exit-status-{self.socket}"
         self.started = False
         self._last = ""
+        self._after_escape = False  # the last key sent was Escape, and nothing was waited for since
 
     # -- lifecycle -----------------------------------------------------------------------------
     def _tmux(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
@@ -198,6 +199,7 @@ class Terminal:
         while True:
             text = self.screen()
             if test(text):
+                self._after_escape = False
                 return text
             status = self.exit_status()
             if status is not None:
@@ -232,23 +234,40 @@ class Terminal:
             if now != last:
                 last, since = now, time.monotonic()
             elif time.monotonic() - since >= quiet:
+                self._after_escape = False
                 break
         return last
 
     # -- writing -----------------------------------------------------------------------------------
+    # A terminal sends Escape as the byte ESC, and Alt+d as ESC d: an app that reads ESC and the
+    # next key at once (a busy machine, a slow link) sees Alt+key, as vim and every terminal app
+    # does. Escape's effect is waited for (wait_for, wait_gone, settle) before the next key.
+    def _keys_allowed(self, keys: Sequence[str]) -> None:
+        if self._after_escape:
+            raise TerminalError(
+                f"{keys[0]!r} right after Escape: wait for what Escape does first (read at once, the two are Alt+key)"
+            )
+        if "Escape" in keys[:-1]:
+            raise TerminalError("a key right after Escape in one call: wait for what Escape does first")
+
     def press(self, *keys: str, delay: float = 0.15) -> None:
         """Send tmux key names (``Tab``, ``BTab``, ``Escape``, ``Enter``, ``Up``, ``C-q``, ``m``, ``?``)."""
+        self._keys_allowed(keys)
         for key in keys:
             self._tmux("send-keys", "-t", "t", key)
             time.sleep(delay)
+        self._after_escape = keys[-1:] == ("Escape",)
 
     def send_burst(self, *keys: str) -> None:
         """Send tmux key names all at once, as a fast typist (or a paste) does."""
+        self._keys_allowed(keys)
         self._tmux("send-keys", "-t", "t", *keys)
         time.sleep(0.15)
+        self._after_escape = keys[-1:] == ("Escape",)
 
     def type(self, text: str) -> None:
         """Send literal text."""
+        self._keys_allowed([text])
         self._tmux("send-keys", "-t", "t", "-l", text)
         time.sleep(0.15)
 

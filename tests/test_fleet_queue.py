@@ -536,6 +536,7 @@ def test_a_hosts_queue_in_a_real_terminal(lab: Lab, tmp_path: Path) -> None:
                 )
                 assert len(screen.splitlines()) <= height
             term.press("Escape")
+            term.wait_gone("Mail queue on mx2")
             term.press("q")
             assert term.wait_exit() == 0
     finally:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.terminal import Terminal, box
+from tests.terminal import Terminal, TerminalError, box
 
 Factory = Callable[..., Terminal]
 SIZES = [(80, 24), (120, 35), (200, 55)]
@@ -233,6 +233,7 @@ def test_log_files_run_focus_dns_validation_and_quit(terminal: Factory, tmp_path
         assert focused_pane(term) == name
     term.press("5", "m", "r")  # commands on the findings, never text in the domain box
     term.press("Escape")
+    term.wait_for(lambda s: not s.lstrip().startswith("╭─ DNS"), what="the DNS pane restored")
     term.press("d")
     term.wait_for("domain to check, then Enter", what="the empty domain input")
     term.type("bad domain!")
@@ -243,7 +244,9 @@ def test_log_files_run_focus_dns_validation_and_quit(terminal: Factory, tmp_path
     gone(term, "domain to check, then Enter")
     term.press("3", "?")
     term.wait_for("│ Problems pane")
-    term.press("Escape", "q")
+    term.press("Escape")
+    gone(term, "│ Problems pane")
+    term.press("q")
     assert term.wait_exit() == 0
 
 
@@ -263,5 +266,22 @@ def test_keys_typed_in_one_burst_act_on_the_pane_just_chosen(terminal: Factory, 
     assert focused_pane(term) == "Problems"
     term.send_burst("4", "/")
     term.wait_for("re:REGEX", what="the Logs filter box (its placeholder)")
-    term.press("Escape", "q")
+    term.press("Escape")
+    term.wait_gone("re:REGEX")  # the box closed
+    term.press("q")
     assert term.wait_exit() == 0
+
+
+def test_a_key_right_after_escape_is_refused_by_the_harness(tmp_path: Path) -> None:
+    """ESC and the next key read at once are Alt+key (Textual, like every terminal app): a test
+    that sends one right after Escape, without waiting for what Escape does, flakes on a busy
+    machine. The harness refuses it before anything is sent (no tmux is started here)."""
+    term = Terminal(["--demo"], config_home=tmp_path)
+    with pytest.raises(TerminalError, match="right after Escape"):
+        term.press("Escape", "q")
+    with pytest.raises(TerminalError, match="right after Escape"):
+        term.send_burst("Escape", "d")
+    term._after_escape = True  # as press("Escape") leaves it
+    for send in (lambda: term.press("d"), lambda: term.type("x"), lambda: term.send_burst("q")):
+        with pytest.raises(TerminalError, match="right after Escape"):
+            send()
