@@ -66,6 +66,11 @@ _ISO_STAMP = (
     r"^(?P<all>(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?P<sep>[T ])(?P<time>[0-9]{2}:[0-9]{2}:[0-9]{2})"
     r"(?:[.,](?P<frac>[0-9]{1,9}))?(?P<tz>Z|[+-][0-9]{2}:?[0-9]{2})? )"
 )
+# a traditional stamp, host and tag up to the tag's ':' (the message starts after ``head``)
+_TRAD_TAGGED = (
+    rf"^(?P<head>{_MON} [ 0-9][0-9] [0-9]{{2}}:[0-9]{{2}}:[0-9]{{2}} (?P<host>[^ ]*) (?P<prog>[^\s\[\]:]+)"
+    r"(?:\[[0-9]+\])?:)"
+)
 # _TAG of envelope.py up to its ':' (the first ':' of the text: the name and pid have none)
 _TAG_START = r"^[^\s\[\]:]+(?:\[[0-9]+\])?:"
 _DOVECOT_LEVEL = r"^(?P<proc>[\w-]+(?:\([^)]*\))?(?:<[^>]*>)*): (?P<level>Debug|Info|Warning|Error|Fatal|Panic): "
@@ -342,6 +347,15 @@ class _File:
             df = df.filter((n >= 17) & (n <= FAST_MAX_CHARS))
         else:
             df = df.filter(line.str.contains(_PRINTABLE))
+        # the common line, "Mmm dd hh:mm:ss host prog[pid]: message", in one anchored match: what
+        # the steps below give such a line (host up to the first space, not ending in ':'; the
+        # tag as _TAG_START; the message after the tag's ':'); every other line takes them
+        head = df.select(g=line.str.extract_groups(_TRAD_TAGGED)).to_series().struct.unnest()
+        quick = head["host"].is_not_null() & ~head["host"].str.ends_with(":")
+        one = df.select("idx", "line").hstack(head.select("host", "prog", n=pl.col("head").str.len_bytes()))
+        one, df = one.filter(quick), df.filter(~quick)
+        one = one.select("idx", "host", "prog", stamp=line.str.slice(0, 15), msg=line.str.slice(pl.col("n")))
+        one = one.with_columns(ts=self._stamp_times(one["stamp"])).drop_nulls("ts").drop("stamp")
         df = df.with_columns(trad=line.str.contains(_TRAD), iso=line.str.contains(_ISO_STAMP))
         # only what the next step needs is carried on: every filter copies the columns it keeps
         trad = df.filter("trad").select("idx", stamp=line.str.slice(0, 15), rest=line.str.slice(16))
@@ -375,6 +389,7 @@ class _File:
         )
         msg = after.str.slice(after.str.find(":", literal=True) + 1)
         tagged = tagged.select("idx", "ts", "host", prog=after.str.slice(0, after.str.find(r"[\[:]")), msg=msg)
+        tagged = pl.concat([one.select(tagged.columns), tagged]) if tagged.height else one.select(tagged.columns)
         msg = pl.col("msg")
         tagged = tagged.with_columns(msg=pl.when(msg.str.starts_with(" ")).then(msg.str.slice(1)).otherwise(msg))
         # family and Postfix daemon per distinct program name (a block has a handful), as
