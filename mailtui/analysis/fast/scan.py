@@ -318,7 +318,10 @@ class _File:
         df = pl.DataFrame({"idx": pl.int_range(base + 1, base + 1 + len(lines), eager=True), "line": lines})
         out = _Block({}, {}, {})
         rows = self.envelope(df, printable)
-        rest = df.join(rows.select("idx"), on="idx", how="anti") if rows.height else df
+        if rows.height == df.height:  # every line taken (the usual block; each row is one of df's): no join
+            rest = df.clear()
+        else:
+            rest = df.join(rows.select("idx"), on="idx", how="anti") if rows.height else df
         slow = [(i, decode(line.encode("latin-1"))) for i, line in rest.iter_rows()]
         parts = [self.recognize(rows, out)] if rows.height else []
         del rows, rest  # (each block's frames are freed as soon as used: two blocks are in work at once)
@@ -564,8 +567,8 @@ class _File:
                 rid.scatter(pos, c)
         # leveled lines nobody claimed: the engine's catch-all (rare; Python)
         levels = part["level"]
-        left = part.with_columns(pos=pl.int_range(0, n), r=resolved).filter(~pl.col("r") & (levels != ""))
-        for p, m, level in left.select("pos", "message", "level").iter_rows():
+        left = (~resolved & (levels != "")).arg_true()  # (positions only: no copy of the part's columns)
+        for p, m, level in zip(left.to_list(), msgs.gather(left).to_list(), levels.gather(left).to_list()):
             if (family, level) in comp.engine.catch_all:
                 record = LogRecord(line="", message=m, family=family, daemon=daemon, level=level)
                 match = comp.engine._unexplained(record)
