@@ -117,15 +117,17 @@ gains least when the other core is busy).
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
-How: blocks of about 6 MB of whole lines become a Polars column; printable-ASCII lines with a
-traditional-syslog, RFC 3339 or Dovecot-own envelope are cut with anchored Rust regexes (stamp
+How: blocks of about 6 MB of whole lines (a multiple of 2 of about equal size a file) become a
+Polars column; printable-ASCII lines with a traditional-syslog, RFC 3339 or Dovecot-own envelope
+are cut with anchored Rust regexes (the common "stamp host prog[pid]:" line in one match; stamp
 times computed once per distinct stamp by the parser's own code), split by (family, daemon);
 Aho-Corasick finds each message's catalog literals; candidates are tried in the engine's order
 on the rows still unmatched that hold their literal (246 of 248 patterns run natively and exact,
 2 with a trailing negative lookahead natively without it, `re` asked only where the lookahead's
 text follows);
 client/user/sender of problem lines as `common_fields` + the pattern's groups; counts per block
-in first-seen order, two blocks at a time in threads, folded in file order.
+in first-seen order, two blocks at a time in threads (the next one read and queued meanwhile),
+folded in file order.
 
 Not covered by the vectorized path (the python engine does these, in the same process, with the
 same output): `--events` and `--unknown` (the whole scan then runs in the python engine), stdin,
