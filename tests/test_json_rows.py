@@ -8,11 +8,13 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mailtui.cli.output import encode_rows, json_rows_text, json_text
-from mailtui.fail2ban.status import BannedIP, JailStatus
+from mailtui.cli.bans_cmd import encode_bans
+from mailtui.cli.output import EncodedRows, encode_rows, json_rows_text, json_text
+from mailtui.fail2ban.status import BannedIP, JailStatus, ban_rows
 
 _scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True), st.text(max_size=12))
 _json = st.recursive(
@@ -71,3 +73,47 @@ def test_encoded_ban_rows_are_the_jails_rows() -> None:
     ahead = {"jails": [jail.to_dict(encode_rows(jail.banned_rows(), depth=3))]}
     assert json_rows_text(ahead, 4) == json_rows_text(data, 4)
     assert "\x1b" not in json_rows_text(ahead, 4)
+
+
+_numbers = st.one_of(
+    st.none(), st.floats(allow_nan=True, allow_infinity=True), st.integers(), st.booleans(), st.just(-0.0)
+)
+_bans = st.lists(
+    st.builds(
+        BannedIP,
+        ip=st.text(st.characters(codec=None), max_size=10) | st.sampled_from(["192.0.2.1", "2001:db8::1"]),
+        ban_start=_numbers | st.sampled_from([1764556800.0, 0.0, 1764556800.5]),
+        ban_time=_numbers | st.sampled_from([600, -1]),
+        ends=_numbers | st.sampled_from([1764557400.0, -0.0]),
+    ),
+    max_size=8,
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(bans=_bans, depth=st.integers(0, 4))
+def test_bans_encoded_by_rows_of_text_are_encode_rows_text(bans: list[BannedIP], depth: int) -> None:
+    """``bans --json`` writes each ban with an f-string: the same text as json's encoder gives
+    the same rows, for every value a field may hold (and the ones it should not: they take
+    encode_rows' path), 0.0 and -0.0 in one list included."""
+    got, want = encode_bans(bans, depth), encode_rows(ban_rows(bans), depth)
+    assert type(got) is type(want) and got == want
+    if isinstance(got, EncodedRows):
+        assert json.loads(got) == json.loads(json.dumps(ban_rows(bans)))
+
+
+def test_plain_bans_are_written_without_encode_rows(monkeypatch: Any) -> None:
+    """The f-string path is the one taken for what fail2ban's replies give (else the test above
+    would pass with every list sent to encode_rows)."""
+    import mailtui.cli.bans_cmd as bans_cmd
+
+    bans = [BannedIP("192.0.2.1", 1764556800.0, 600, 1764557400.0), BannedIP("x", None, None, None)]
+    want = encode_rows(ban_rows(bans), 3)
+
+    def refused(*_: Any) -> Any:
+        raise AssertionError("encode_rows was used")
+
+    monkeypatch.setattr(bans_cmd, "encode_rows", refused)
+    assert bans_cmd.encode_bans(bans, 3) == want
+    with pytest.raises(AssertionError, match="encode_rows was used"):
+        bans_cmd.encode_bans([BannedIP("192.0.2.1", float("inf"))], 3)

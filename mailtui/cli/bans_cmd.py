@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mailtui.cli import validate
-from mailtui.cli.output import CliError, encode_rows, print_json, print_table
+from mailtui.cli.output import CliError, EncodedRows, encode_rows, print_json, print_table
 from mailtui.config import Config
 from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
 if TYPE_CHECKING:
-    from mailtui.fail2ban.status import JailStatus
+    from mailtui.fail2ban.status import BannedIP, JailStatus
     from mailtui.fail2ban.why import BanReason
 
 HELP = "fail2ban: all jails, banned IPs and time left (socket, or fail2ban.log when not root)"
@@ -49,6 +50,49 @@ def _why(args: argparse.Namespace, cfg: Config, ip: str) -> tuple[BanReason, lis
         files.append(f2b_log)
     files = [f for f in files if not access_problem(f)]
     return why_banned(iterate_files(files)(), ip, args.jail), files
+
+
+_NULL: dict[object, str] = {None: "null"}  # a value that is not of its field's type: None, or not plain
+
+
+def _float_text(value: object, known: dict[float, str]) -> str | None:
+    """A float's JSON text as json writes it (its repr), None for inf/NaN and non-floats."""
+    if type(value) is not float or value - value != 0.0:
+        return _NULL.get(value)
+    text = repr(value)
+    if value:  # 0.0 and -0.0 are one key of a dict, and two texts
+        known[value] = text
+    return text
+
+
+def encode_bans(bans: list[BannedIP], depth: int) -> EncodedRows | list[Any]:
+    """``encode_rows(ban_rows(bans), depth)``, written with one f-string per ban instead of a
+    dict and a C-encoder call each (20,000 bans: 2-3x less time, while fail2ban formats the next
+    jail). The same text: each value as json writes it (a str through json's own escaping, a
+    finite float as its repr, an int, None as null); anything else (inf, NaN, a bool, another
+    type) sends the list to encode_rows, which knows every case."""
+    from json.encoder import encode_basestring as quoted  # what the C encoder escapes with
+
+    from mailtui.fail2ban.status import ban_rows
+
+    floats: dict[float, str] = {}  # bans of one run share their start and end seconds
+    rows: list[str] = []
+    append = rows.append
+    try:
+        for b in bans:
+            start, ends, ban_time, ip = b.ban_start, b.ends, b.ban_time, b.ip
+            s = (floats.get(start) if type(start) is float else _NULL.get(start)) or _float_text(start, floats)
+            e = (floats.get(ends) if type(ends) is float else _NULL.get(ends)) or _float_text(ends, floats)
+            t = int.__repr__(ban_time) if type(ban_time) is int else _NULL.get(ban_time)
+            if s is None or e is None or t is None or type(ip) is not str:
+                return encode_rows(ban_rows(bans), depth)
+            append(f'{{"ip": {quoted(ip)}, "ban_start": {s}, "ban_time": {t}, "ends": {e}}}')
+    except TypeError:  # an unhashable value where a number belongs
+        return encode_rows(ban_rows(bans), depth)
+    if not rows:
+        return []
+    pad = "\n" + "  " * (depth + 1)
+    return EncodedRows(f"[{pad}{f',{pad}'.join(rows)}\n{'  ' * depth}]")
 
 
 def _when(ts: float | None) -> str:
@@ -99,15 +143,21 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     encoded: dict[int, Any] = {}  # id(jail) -> its bans as JSON rows, written while fail2ban formats the next
 
     def encode(jail: JailStatus) -> None:
-        encoded[id(jail)] = encode_rows(jail.banned_rows(), depth=3)  # data["jails"][n]["banned"]
+        encoded[id(jail)] = encode_bans(jail.banned, depth=3)  # data["jails"][n]["banned"]
 
-    result = (
-        found.result
-        if found is not None
-        else read_bans(
-            args.socket or settings.fail2ban.socket, settings.logs.fail2ban, each=encode if args.json else None
+    # 20,000 bans are ~100,000 objects without a cycle among them: the cyclic collector would
+    # walk them over and over while they are made (4 % of the command's instructions)
+    gc.disable()
+    try:
+        result = (
+            found.result
+            if found is not None
+            else read_bans(
+                args.socket or settings.fail2ban.socket, settings.logs.fail2ban, each=encode if args.json else None
+            )
         )
-    )
+    finally:
+        gc.enable()
     if result.snapshot is None:
         raise CliError(f"fail2ban: {result.reason}")
     snap = result.snapshot
@@ -135,6 +185,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                 "logs_read": files,
             }
         print_json(data, rows_at=4)  # one line per banned address
+        gc.freeze()  # the process ends here: the collection at exit need not walk the bans again
         return 0
     if result.mode == "log":
         print(result.headline())

@@ -66,6 +66,11 @@ class BannedIP:
         return max(0.0, self.ends - (time.time() if now is None else now))
 
 
+def ban_rows(bans: list[BannedIP]) -> list[dict[str, Any]]:
+    """The bans as the JSON of a jail lists them."""
+    return [{"ip": b.ip, "ban_start": b.ban_start, "ban_time": b.ban_time, "ends": b.ends} for b in bans]
+
+
 def format_left(seconds: float | None) -> str:
     """Time left of a ban for people: 9m05s, 2h10m, permanent, "unknown" when nobody said."""
     if seconds is None:
@@ -87,7 +92,7 @@ class JailStatus:
     banned: list[BannedIP] = field(default_factory=list)
 
     def banned_rows(self) -> list[dict[str, Any]]:
-        return [{"ip": b.ip, "ban_start": b.ban_start, "ban_time": b.ban_time, "ends": b.ends} for b in self.banned]
+        return ban_rows(self.banned)
 
     def to_dict(self, banned: Any = None) -> dict[str, Any]:
         """``banned``: the ban list as the caller already has it encoded (else ``banned_rows()``)."""
