@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mailtui.recognizers.pattern import Regex
 
 SEVERITIES = ("info", "notice", "warn", "error", "crit")
 SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
@@ -51,7 +54,7 @@ class Recognizer:
     id: str
     family: str
     match: str  # a literal every matching message contains (cheap pre-filter)
-    regex: re.Pattern[str]
+    regex: Regex  # re.Pattern[str], or a LazyPattern for the built-in catalog
     severity: str
     title: str
     summary: str
