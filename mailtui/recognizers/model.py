@@ -198,6 +198,10 @@ class Match(MatchedFields):
     def who(self) -> tuple[str | None, str | None, str | None]:
         if self._fields is not None:
             return super().who()
+        if self._regex_match is not None:  # groups not read yet: only the three are
+            from mailtui.recognizers.fields import who_of_match
+
+            return who_of_match(self._family, self._message, self._regex_match)
         from mailtui.recognizers.fields import who
 
         return who(self._family, self._message, self.groups)
