@@ -10,6 +10,7 @@ every candidate in catalog order, the three fields a scan counts with all the fi
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from mailtui.logs import envelope, reader
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.sanitize import MAX_LINE_BYTES, cut, decode
 from mailtui.recognizers.engine import Engine, default_engine
-from mailtui.recognizers.fields import who
+from mailtui.recognizers.fields import who, who_of_match
 from mailtui.recognizers.model import match_fields
 
 STAMP = 1_796_000_000.0  # 2026-11-30: the year of traditional stamps
@@ -134,6 +135,9 @@ _tags = st.sampled_from(
         "postfix/qmgr",
         "postfix/smtpd[１２]",  # full-width digits: \d takes them
         "postfix/smtpd[12x]",
+        "postfix/smtpd[000000000000000042]",  # pids of 18, 19 and 5,000 digits: ascii_int's cap
+        "postfix/smtpd[9999999999999999999]",
+        "postfix/smtpd[" + "7" * 5000 + "]",
         "postfix/smtpd[]",
         "dovecot",
         "dovecot[442]",
@@ -357,3 +361,38 @@ def test_who_is_what_the_fields_say_on_made_up_messages(
 ) -> None:
     message = "".join(pieces)
     assert who(family, message, groups) == _who_of_fields(family, message, groups)
+
+
+_WHO_PATTERNS = [
+    r"(?P<client_ip>\d+)",
+    r"(?P<user>u)?(?P<x>x)?(?P<user2>v)?",
+    r"(?P<sender>s)|(?P<client_ip2>c)|(?P<user3>w)",
+    r"(?P<queue_id>[A-F]+)?(?P<client_ip>)",
+    r"nothing",
+]
+
+
+@settings(max_examples=800, deadline=None)
+@given(
+    family=st.sampled_from(["postfix", "dovecot", ""]),
+    pieces=st.lists(_kv | st.sampled_from(["u", "v", "w", "s", "c", "12", "x"]), max_size=8),
+    which=st.sampled_from(range(len(_WHO_PATTERNS))),
+)
+def test_who_of_a_fresh_match_is_who_of_its_groups(family: str, pieces: list[str], which: int) -> None:
+    # Match.who() before its groups were read takes only the who-groups from the regex match
+    message = "".join(pieces)
+    m = re.compile(_WHO_PATTERNS[which]).search(message)
+    if m is not None:
+        assert who_of_match(family, message, m) == who(family, message, m.groupdict())
+
+
+def test_who_of_a_fresh_match_on_every_catalog_sample() -> None:
+    engine = default_engine()
+    parser = EnvelopeParser(source="mail.log", year_reference=STAMP)
+    for rec in engine.recognizers:
+        for sample in rec.samples:
+            record = parser.parse(sample)
+            fresh, read = engine.recognize(record), engine.recognize(record)
+            assert fresh is not None and read is not None
+            assert fresh._regex_match is not None  # the path under test
+            assert fresh.who() == who(record.family, record.message, read.groups), sample

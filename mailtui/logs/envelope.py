@@ -15,7 +15,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from mailtui.core.numbers import ascii_int, is_ascii_digits
+from mailtui.core.numbers import MAX_DIGITS, ascii_int, is_ascii_digits
 from mailtui.core.record import LogRecord
 from mailtui.logs.sanitize import clean
 
@@ -159,7 +159,8 @@ class EnvelopeParser:
             read, ts = (True, self._last_epoch) if stamp == self._last_stamp else self._syslog_stamp(line, stamp)
             if read:
                 # "host prog[pid]: msg" in one match: what _after_stamp finds (its regexes joined)
-                m = (_HOST_TAG_ASCII if line.isascii() else _HOST_TAG).match(line, 16)
+                ascii = line.isascii()
+                m = (_HOST_TAG_ASCII if ascii else _HOST_TAG).match(line, 16)
                 if m is not None:
                     host, program, pid, msg = m.groups()
                     known = self._programs.get(program)
@@ -168,13 +169,21 @@ class EnvelopeParser:
                         level = ""
                         if family == "postfix" and msg.startswith(_POSTFIX_LEVELS):
                             level = msg[: msg.index(":")]
+                        # ascii_int(pid): None for 5,000 digits, which int() refuses; the ASCII
+                        # pattern's pid is ASCII digits already, only how many counts
+                        if not pid:
+                            number = None
+                        elif ascii:
+                            number = int(pid) if len(pid) <= MAX_DIGITS else None
+                        else:
+                            number = ascii_int(pid)
                         rec = self.record_type(
                             line,
                             msg,
                             ts,
                             host,
                             program,
-                            ascii_int(pid) if pid else None,  # None for 5,000 digits, which int() refuses
+                            number,
                             family,
                             daemon,
                             level,

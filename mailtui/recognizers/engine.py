@@ -21,8 +21,9 @@ from operator import contains
 
 from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import Match, Recognizer, Setting
+from mailtui.recognizers.pattern import Regex
 
-Candidate = tuple[str, re.Pattern[str], Recognizer]
+Candidate = tuple[str, Regex, Recognizer]
 
 #: the catch-all's severity per logged level (Postfix's lower-case, Dovecot's capitalised)
 LEVEL_SEVERITY = {"warning": "warn", "error": "error", "fatal": "crit", "panic": "crit"}
@@ -101,7 +102,7 @@ def catch_all_recognizers() -> dict[tuple[str, str], Recognizer]:
 
 
 #: one (family, daemon) pair's candidates, or some of them: literals, (regex, recognizer)s, positions
-_Tries = tuple[tuple[str, ...], tuple[tuple[re.Pattern[str], Recognizer], ...], range]
+_Tries = tuple[tuple[str, ...], tuple[tuple[Regex, Recognizer], ...], range]
 MAX_SUBSETS = 4096  # subsets of a pair's candidates kept, per pair (a message's keys pick one)
 
 

@@ -81,6 +81,39 @@ def who(family: str, message: str, groups: dict[str, str | None]) -> tuple[str |
                 user = value
             elif name == "sender":
                 sender = value
+    return _with_common(family, message, client, user, sender)
+
+
+#: per compiled pattern (by id; the pattern is kept, so the id is not reused): its groups named
+#: client_ip, user or sender (or those with digits after), as (group number, which), in order
+_WHO_GROUPS: dict[int, tuple[re.Pattern[str], tuple[tuple[int, int], ...]]] = {}
+_WHO_BASES = {"client_ip": 0, "user": 1, "sender": 2}
+
+
+def who_of_match(family: str, message: str, m: re.Match[str]) -> tuple[str | None, str | None, str | None]:
+    """``who(family, message, m.groupdict())`` without making the dict: only the groups that
+    can name who is involved are read (groupdict lists groupindex's names in its order)."""
+    regex = m.re
+    known = _WHO_GROUPS.get(id(regex))
+    if known is None or known[0] is not regex:
+        plan = tuple(
+            (index, _WHO_BASES[base])
+            for name, index in regex.groupindex.items()
+            if (base := name.rstrip(_DIGITS) or name) in _WHO_BASES
+        )
+        known = _WHO_GROUPS[id(regex)] = (regex, plan)
+    found: list[str | None] = [None, None, None]
+    for index, which in known[1]:
+        value = m.group(index)
+        if value is not None:  # the last of user, user2, ... counts, as in who()
+            found[which] = value
+    return _with_common(family, message, found[0], found[1], found[2])
+
+
+def _with_common(
+    family: str, message: str, client: str | None, user: str | None, sender: str | None
+) -> tuple[str | None, str | None, str | None]:
+    """The pattern's own who-fields, the message's common ones where it has none."""
     if (client is None or user is None or sender is None) and message:
         common = _common_who(family, message)
         client = common[0] if client is None else client
@@ -103,14 +136,23 @@ def _common_who(family: str, message: str) -> tuple[str | None, str | None, str 
             c = _POSTFIX_CLIENT.search(message, min(starts, default=0))
             if c is not None:
                 client = c.group(2) or c.group(4)
-        # ... and a key=value pair at most len("sasl_username") before the first "="
-        if "from=" in message or "sasl_username=" in message:
-            for key, value in _POSTFIX_KV.findall(message, max(message.find("=") - _LONGEST_KEY, 0)):
+        # ... and a key=value pair at most len("sasl_username") before the first "="; the
+        # pairs come in findall's order, and the scan stops once the first "from" and the first
+        # "sasl_username" are found, or the one still missing is nowhere in the message (a
+        # reject line's sender is its first pair: the rest of the line is not scanned)
+        want_sender, want_user = "from=" in message, "sasl_username=" in message
+        if want_sender or want_user:
+            for kv in _POSTFIX_KV.finditer(message, max(message.find("=") - _LONGEST_KEY, 0)):
+                key = kv.group(1)
                 if key == "from":
-                    if sender is None:
-                        sender = _strip(value)
-                elif key == "sasl_username" and user is None:
-                    user = _strip(value)
+                    if want_sender:
+                        sender, want_sender = _strip(kv.group(2)), False
+                elif key == "sasl_username" and want_user:
+                    user, want_user = _strip(kv.group(2)), False
+                else:
+                    continue
+                if not (want_sender or want_user):
+                    break
     elif family == "dovecot":
         m = _DOVECOT_MAILPROC.match(message)
         if m is not None:

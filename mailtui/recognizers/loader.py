@@ -10,7 +10,8 @@ A user file is held to more than the built-in one, because it was not reviewed: 
 patterns must not backtrack catastrophically (recognizers/redos.py), each sample must be
 matched by its own pattern, and an id may appear only once across the user's files. A bad
 user file is skipped as a whole and reported once (``problems``); the built-in catalog
-keeps working. An invalid built-in catalog is a bug and raises.
+keeps working. An invalid built-in catalog is a bug and raises (a built-in pattern that does not
+compile: at its first use, see recognizers/pattern.py; tests/test_lazy_pattern.py compiles each).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any
 from mailtui.config import user_config_dir
 from mailtui.core.files import read_capped
 from mailtui.recognizers.model import SEVERITIES, WEAKENS, Recognizer, Setting
+from mailtui.recognizers.pattern import LazyPattern, Regex
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -74,7 +76,7 @@ MAX_USER_FILE_BYTES = 1 << 20
 MAX_USER_FILES = 200
 
 
-def _entry(raw: Any, macros: dict[str, str], origin: str, user: bool = False) -> Recognizer:
+def _entry(raw: Any, macros: dict[str, str], origin: str, user: bool = False, lazy: bool = False) -> Recognizer:
     if not isinstance(raw, dict):
         raise CatalogError(f"{origin}: each recognizer must be a [[recognizer]] table, got {type(raw).__name__}")
     ident = raw.get("id", "?")
@@ -107,14 +109,8 @@ def _entry(raw: Any, macros: dict[str, str], origin: str, user: bool = False) ->
         raise CatalogError(f"{where}: unknown macro @{exc.args[0]}@") from None
     if len(source) > MAX_PATTERN_CHARS:
         raise CatalogError(f"{where}: pattern is longer than {MAX_PATTERN_CHARS:,} characters")
-    try:
-        regex = re.compile(source)
-    except re.error as exc:
-        raise CatalogError(f"{where}: pattern does not compile: {exc}") from None
-    except OverflowError as exc:  # a{4294967296}
-        raise CatalogError(f"{where}: pattern does not compile: {exc}") from None
-    except RecursionError:  # thousands of nested groups
-        raise CatalogError(f"{where}: pattern does not compile: nested too deeply") from None
+    # the built-in catalog's patterns are compiled on first use (recognizers/pattern.py)
+    regex: Regex = LazyPattern(source, where) if lazy else _compile(source, where)
     if user:
         from mailtui.recognizers.redos import structural_problem
 
@@ -147,7 +143,20 @@ def _entry(raw: Any, macros: dict[str, str], origin: str, user: bool = False) ->
     )
 
 
-def parse_catalog(text: str, origin: str, user: bool = False) -> list[Recognizer]:
+def _compile(source: str, where: str) -> re.Pattern[str]:
+    try:
+        return re.compile(source)
+    except re.error as exc:
+        raise CatalogError(f"{where}: pattern does not compile: {exc}") from None
+    except OverflowError as exc:  # a{4294967296}
+        raise CatalogError(f"{where}: pattern does not compile: {exc}") from None
+    except RecursionError:  # thousands of nested groups
+        raise CatalogError(f"{where}: pattern does not compile: nested too deeply") from None
+
+
+def parse_catalog(text: str, origin: str, user: bool = False, lazy: bool = False) -> list[Recognizer]:
+    """The recognizers of one catalog file; ``lazy``: patterns compiled on first use (only for
+    the built-in catalog, whose every pattern tests/test_lazy_pattern.py compiles)."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -165,7 +174,7 @@ def parse_catalog(text: str, origin: str, user: bool = False) -> list[Recognizer
     entries = data.get("recognizer", [])
     if not isinstance(entries, list):
         raise CatalogError(f"{origin}: use [[recognizer]] tables")
-    return [_entry(raw, macros, origin, user) for raw in entries]
+    return [_entry(raw, macros, origin, user, lazy) for raw in entries]
 
 
 def builtin_catalog_files() -> list[tuple[str, str]]:
@@ -189,7 +198,7 @@ def load_catalog(
     """
     by_id: dict[str, Recognizer] = {}
     for origin, text in builtin_catalog_files():
-        for rec in parse_catalog(text, origin):
+        for rec in parse_catalog(text, origin, lazy=True):
             if rec.id in by_id:
                 raise CatalogError(f"{origin}: recognizer {rec.id!r}: duplicate id (also in {by_id[rec.id].origin})")
             by_id[rec.id] = rec

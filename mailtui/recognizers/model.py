@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mailtui.recognizers.pattern import Regex
 
 SEVERITIES = ("info", "notice", "warn", "error", "crit")
 SEVERITY_RANK = {name: i for i, name in enumerate(SEVERITIES)}
@@ -51,7 +54,7 @@ class Recognizer:
     id: str
     family: str
     match: str  # a literal every matching message contains (cheap pre-filter)
-    regex: re.Pattern[str]
+    regex: Regex  # re.Pattern[str], or a LazyPattern for the built-in catalog
     severity: str
     title: str
     summary: str
@@ -195,6 +198,10 @@ class Match(MatchedFields):
     def who(self) -> tuple[str | None, str | None, str | None]:
         if self._fields is not None:
             return super().who()
+        if self._regex_match is not None:  # groups not read yet: only the three are
+            from mailtui.recognizers.fields import who_of_match
+
+            return who_of_match(self._family, self._message, self._regex_match)
         from mailtui.recognizers.fields import who
 
         return who(self._family, self._message, self.groups)

@@ -25,7 +25,10 @@ import importlib
 import re
 import sys
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from mailtui.recognizers.pattern import Regex
 
 # the parser of the re module (sre_parse before 3.11): the structure the rewrites are proven on
 _NEW = sys.version_info >= (3, 11)
@@ -146,7 +149,7 @@ def _rust_hazard(pattern: str) -> str:
     return ""
 
 
-def translate(regex: re.Pattern[str]) -> Native:
+def translate(regex: Regex) -> Native:
     """The native form of one compiled catalog pattern (see the module docstring)."""
     pattern = regex.pattern
     extra = regex.flags & ~(re.UNICODE | re.ASCII)
