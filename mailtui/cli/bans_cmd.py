@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import gc
 import time
 from datetime import datetime
@@ -147,6 +148,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
 
     # 20,000 bans are ~100,000 objects without a cycle among them: the cyclic collector would
     # walk them over and over while they are made (4 % of the command's instructions)
+    collecting = gc.isenabled()
     gc.disable()
     try:
         result = (
@@ -157,7 +159,8 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             )
         )
     finally:
-        gc.enable()
+        if collecting:
+            gc.enable()
     if result.snapshot is None:
         raise CliError(f"fail2ban: {result.reason}")
     snap = result.snapshot
@@ -185,7 +188,10 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
                 "logs_read": files,
             }
         print_json(data, rows_at=4)  # one line per banned address
-        gc.freeze()  # the process ends here: the collection at exit need not walk the bans again
+        # the collection at exit need not walk the bans again; at exit, not now: main() may run
+        # inside a longer process (a test), whose later garbage must stay collectable
+        atexit.unregister(gc.freeze)
+        atexit.register(gc.freeze)
         return 0
     if result.mode == "log":
         print(result.headline())
