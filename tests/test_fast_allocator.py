@@ -1,5 +1,5 @@
-"""The fast scan's allocator options (cli/scan_fast.py): Polars' jemalloc reads them when it is
-imported, they are the ones scan_fast sets when the user set none, the user's own win, and no
+"""The fast scan's allocator options (analysis/fast/load.py): Polars' jemalloc reads them when it is
+imported, they are the ones load.py sets when the user set none, the user's own win, and no
 process started afterwards inherits ours. Each case runs in a fresh interpreter (the options are
 read once per process, at the first allocation).
 """
@@ -16,12 +16,12 @@ import pytest
 if os.environ.get("MAILTUI_REQUIRE_FAST") != "1":
     pytest.importorskip("polars", reason="the fast engine needs Polars: pip install 'mailtui[fast]'")
 
-from mailtui.cli import scan_fast
+from mailtui.analysis.fast import load as scan_fast  # (the loader; cli/scan_fast re-exports its names)
 
 REPO = Path(__file__).resolve().parent.parent
 # after the import: what this process's environment holds and what a child process sees
 PROBE = (
-    "import os, subprocess, sys; import mailtui.cli.scan_fast;"
+    "import os, subprocess, sys; import mailtui.analysis.fast.scan;"
     "print(os.environ.get('_RJEM_MALLOC_CONF', 'unset'));"
     "print(subprocess.run(['/bin/sh', '-c', 'echo ${_RJEM_MALLOC_CONF:-unset}'],"
     " capture_output=True, text=True).stdout.strip())"
@@ -46,7 +46,7 @@ def test_the_users_own_options_are_kept() -> None:
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Polars links jemalloc on Linux")
 def test_jemalloc_reads_the_options_set_for_the_import() -> None:
-    # scan_fast's own code with stats_print added to its options: jemalloc prints the options it
+    # load.py's own code with stats_print added to its options: jemalloc prints the options it
     # runs with when the process ends, so this shows they were read at the import (not too late)
     source = Path(scan_fast.__file__).read_text()
     probe = source.replace(
@@ -56,7 +56,7 @@ def test_jemalloc_reads_the_options_set_for_the_import() -> None:
     code = (
         "import sys, types; m = types.ModuleType('probe'); m.__file__ = 'probe';"
         f"exec(compile({probe!r}, 'probe', 'exec'), m.__dict__);"
-        "import polars as pl; pl.Series(range(100_000)).sum()"
+        "pl = m.polars_module(); pl.Series(range(100_000)).sum()"
     )
     err = _python(code).stderr
     for option in scan_fast.JEMALLOC_CONF.split(","):

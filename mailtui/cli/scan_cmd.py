@@ -195,7 +195,9 @@ def _run(args: argparse.Namespace, cfg: Config) -> int:
     elif which == "fast":
         import importlib
 
-        outcome = importlib.import_module(FAST_MODULE).scan(files, opts, engine, explainer, sys.stdout, progress)
+        outcome = importlib.import_module(FAST_MODULE).scan(
+            files, opts, engine, explainer, sys.stdout, progress, jobs=jobs
+        )
     else:
         outcome = _scan_python(files, opts, engine, explainer, sys.stdout, progress, hosts)
     if outcome.exit is not None:
@@ -321,7 +323,8 @@ def usable_cores() -> int:
 
 #: the vectorized engine (``pip install 'mailtui[fast]'``): a module with ``unavailable() -> str``
 #: ("" when it can run here, else why not) and ``scan(files, opts, engine, explainer, out,
-#: progress) -> ScanOutcome``, the same contract as :func:`_scan_python`
+#: progress, jobs=N) -> ScanOutcome``, the same contract as :func:`_scan_python` (``jobs``: the
+#: worker processes it may use)
 FAST_MODULE = "mailtui.cli.scan_fast"
 
 

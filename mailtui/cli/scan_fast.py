@@ -1,6 +1,7 @@
 """``scan --engine fast``: the vectorized engine (mailtui/analysis/fast, ``pip install 'mailtui[fast]'``)
-behind the contract of scan_cmd's engines. Importing this module imports Polars: only
-scan_cmd does, and only when that engine was chosen (``fast_unavailable``, ``_run``).
+behind the contract of scan_cmd's engines. Only scan_cmd imports this module, and it does not
+load Polars: the process that scans blocks does (this one for a small input or ``--jobs 1``,
+else the worker processes of analysis/fast/workers.py, forked from this one before that).
 
 What the vectorized engine does not do itself goes to the python engine whole, with the same
 output: ``--events`` (every event carries context from a correlation that follows each line in
@@ -12,32 +13,11 @@ from __future__ import annotations
 
 import os
 import stat
-import sys
 from typing import TYPE_CHECKING, TextIO
 
+# (Polars is loaded by the process that scans blocks only: analysis/fast/load.py, workers.py)
+from mailtui.analysis.fast.load import JEMALLOC_CONF, JEMALLOC_VAR, installed  # noqa: F401 - tests read them
 from mailtui.cli.scan_cmd import ScanOptions, ScanOutcome, _scan_python
-
-#: Polars' allocator (its own jemalloc, options in ``_RJEM_MALLOC_CONF``) reads its options once,
-#: when the library first allocates: during ``import polars`` below, which writes its defaults
-#: ("dirty_decay_ms:500,muzzy_decay_ms:1000") followed by the variable's value into the
-#: environment first. Those keep a finished block's pages 0.5 s dirty then 1 s "muzzy"
-#: (MADV_FREE: still in RSS until the kernel wants them); ours, when the user set nothing, have a
-#: background thread hand them back after 1 s with no muzzy stage (bench/fast_scan.py: 10 M
-#: lines 304 -> 287 MiB peak, CPU the same; purging at once cost +40 % CPU). After the import
-#: the variable is put back as it was (removed, or the user's own), so no process started from
-#: here inherits Polars' or our options.
-JEMALLOC_VAR = "_RJEM_MALLOC_CONF"
-JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
-_before = os.environ.get(JEMALLOC_VAR)
-if _before is None and "polars" not in sys.modules:
-    os.environ[JEMALLOC_VAR] = JEMALLOC_CONF
-try:
-    import polars  # noqa: F401 - missing: fast_unavailable says "pip install 'mailtui[fast]'"
-finally:
-    if _before is None:
-        os.environ.pop(JEMALLOC_VAR, None)
-    else:
-        os.environ[JEMALLOC_VAR] = _before
 
 if TYPE_CHECKING:
     from mailtui.recognizers.engine import Engine
@@ -45,8 +25,9 @@ if TYPE_CHECKING:
 
 
 def unavailable() -> str:
-    """Why the engine cannot run here ("" when it can): Polars imported, so it can."""
-    return ""
+    """Why the engine cannot run here ("" when it can), without loading Polars (a scan in
+    worker processes forks them from this process: it must not have Polars loaded)."""
+    return "" if installed() else "it needs polars (pip install 'mailtui[fast]')"
 
 
 def python_only(files: list[str], opts: ScanOptions) -> str:
@@ -68,13 +49,20 @@ def scan(
     explainer: Explainer | None,
     out: TextIO,
     progress: bool,
+    jobs: int = 1,
 ) -> ScanOutcome:
+    """``jobs``: the worker processes a large input is scanned in (1: this process alone)."""
     if python_only(files, opts):
         return _scan_python(files, opts, engine, explainer, out, progress)
-    from mailtui.analysis.fast.scan import scan_files
+    from mailtui.analysis.fast import workers
 
     damaged: list[str] = []
-    result = scan_files(files, engine, opts.since, opts.until, damaged)
+    if workers.use_workers(files, jobs):
+        result = workers.scan_files(files, engine, opts.since, opts.until, damaged, jobs)
+    else:
+        from mailtui.analysis.fast.scan import scan_files
+
+        result = scan_files(files, engine, opts.since, opts.until, damaged)
     return ScanOutcome(
         result.summary,
         None,
