@@ -25,6 +25,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.gen_log import generate  # noqa: E402
 from bench.run import PYTHON, byte_compile, replace_section  # noqa: E402
+from bench.scan_engines import memory  # noqa: E402
 
 
 def write(path: Path, lines: int, seed: int) -> None:
@@ -80,13 +81,18 @@ def section(lines: int, files: int, file_lines: int, repeat: int) -> str:
         if got != ref:
             raise SystemExit("--engine fast gave another report than --engine python: not timing it")
         t_py, rss_py, cpu_py = run([*scan, "--engine", "python", str(one)])
-        t_pfl, t_fast, rss_fast, cpu_pfl, cpu_fast = interleaved(
+        t_pfl, t_fast, _, cpu_pfl, cpu_fast = interleaved(
             ["pflogsumm", str(one)], [*scan, "--engine", "fast", str(one)], repeat
         )
         names = [str(p) for p in many]
-        t_pfl_m, t_fast_m, rss_fast_m, cpu_pfl_m, cpu_fast_m = interleaved(
+        t_pfl_m, t_fast_m, _, cpu_pfl_m, cpu_fast_m = interleaved(
             ["pflogsumm", *names], [*scan, "--engine", "fast", *names], repeat
         )
+        # memory apart from the timed runs (sampling /proc every 20 ms costs a little CPU): the
+        # workers' and the main process's PSS summed (pages they share counted once), and the
+        # largest single process's RSS
+        rss_one, pss_one = memory([*scan, "--engine", "fast", str(one)])
+        rss_many, pss_many = memory([*scan, "--engine", "fast", *names])
         size_one = one.stat().st_size
         size_many = sum(p.stat().st_size for p in many)
     load = os.getloadavg()[0]
@@ -95,13 +101,15 @@ def section(lines: int, files: int, file_lines: int, repeat: int) -> str:
         f"| pflogsumm, {lines:,} lines ({size_one / 2**20:.0f} MiB) | {t_pfl:.2f} s | {lines / t_pfl:,.0f} lines/s "
         f"| 1.00 | {cpu_pfl:.2f} s | 1.00 | |",
         f"| `scan --engine fast`, same file | {t_fast:.2f} s | {lines / t_fast:,.0f} lines/s | "
-        f"**{t_pfl / t_fast:.2f}** | {cpu_fast:.2f} s | {cpu_pfl / cpu_fast:.2f} | {rss_fast / 1024:.0f} MiB |",
+        f"**{t_pfl / t_fast:.2f}** | {cpu_fast:.2f} s | {cpu_pfl / cpu_fast:.2f} | {pss_one / 1024:.0f} MiB "
+        f"({rss_one / 1024:.0f} MiB) |",
         f"| `scan --engine python`, same file (reference, once) | {t_py:.2f} s | {lines / t_py:,.0f} lines/s | "
         f"{t_pfl / t_py:.2f} | {cpu_py:.2f} s | {cpu_pfl / cpu_py:.2f} | {rss_py / 1024:.0f} MiB |",
         f"| pflogsumm, {files} files x {file_lines:,} lines ({size_many / 2**20:.0f} MiB) | {t_pfl_m:.2f} s | "
         f"{total / t_pfl_m:,.0f} lines/s | 1.00 | {cpu_pfl_m:.2f} s | 1.00 | |",
         f"| `scan --engine fast`, same files | {t_fast_m:.2f} s | {total / t_fast_m:,.0f} lines/s | "
-        f"**{t_pfl_m / t_fast_m:.2f}** | {cpu_fast_m:.2f} s | {cpu_pfl_m / cpu_fast_m:.2f} | {rss_fast_m / 1024:.0f} MiB |",
+        f"**{t_pfl_m / t_fast_m:.2f}** | {cpu_fast_m:.2f} s | {cpu_pfl_m / cpu_fast_m:.2f} | {pss_many / 1024:.0f} MiB "
+        f"({rss_many / 1024:.0f} MiB) |",
     ]
     return f"""## Vectorized scan: `mailtui[fast]` (issue 20, part 2)
 
@@ -110,10 +118,12 @@ on the same generated logs, best of {repeat}; "pflogsumm / run" above 1 means ma
 fast report was first checked byte-identical to `--engine python`'s. CPU time is user + system of
 the best run, every thread (pflogsumm has one); "CPU ratio" is pflogsumm's CPU over the run's.
 Load average at the start / end of the run: {load0:.1f} / {load:.1f} on {os.cpu_count()} cores
-(the machine is shared: both sides of each ratio ran under it; the fast engine's second thread
-gains least when the other core is busy).
+(the machine is shared: both sides of each ratio ran under it; the fast engine's second worker
+gains least when the other core is busy). Memory: the peak of the summed PSS of the main process
+and its workers (pages they share counted once), in brackets the largest single process's RSS,
+both measured in a run apart.
 
-| run | wall time | throughput | pflogsumm / run | CPU time | CPU ratio | peak RSS |
+| run | wall time | throughput | pflogsumm / run | CPU time | CPU ratio | peak memory |
 |---|---|---|---|---|---|---|
 {chr(10).join(rows)}
 
@@ -126,8 +136,11 @@ on the rows still unmatched that hold their literal (246 of 248 patterns run nat
 2 with a trailing negative lookahead natively without it, `re` asked only where the lookahead's
 text follows);
 client/user/sender of problem lines as `common_fields` + the pattern's groups; counts per block
-in first-seen order, two blocks at a time in threads (the next one read and queued meanwhile),
-folded in file order.
+in first-seen order. A large input is worked on in one worker process per usable core, forked
+before Polars is loaded (analysis/fast/workers.py): each plain file is cut into byte ranges of a
+block that a worker reads itself (a .gz is read by the main process and its blocks handed over),
+each worker runs Polars on one thread, and the main process folds the blocks in file order. A
+small input (one block) or `--jobs 1` runs in the process itself, two blocks at a time in threads.
 
 Not covered by the vectorized path (the python engine does these, in the same process, with the
 same output): `--events` and `--unknown` (the whole scan then runs in the python engine), stdin,

@@ -21,6 +21,7 @@ other.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import multiprocessing
 import os
@@ -53,8 +54,8 @@ if TYPE_CHECKING:
 
 AHEAD = 2  # blocks handed out per worker ahead of the fold: the next one is queued when one ends
 
-#: the catalog's translation, made before the fork (the workers inherit it); in a worker, its
-#: files' scanners (scan._File: their stamp caches), by name
+#: the catalog's translation, made before the fork (the workers inherit it); in a worker, the
+#: scanner of the file it works on (scan._File, with its stamp caches)
 _STATE: dict[str, Any] = {}
 
 
@@ -82,8 +83,15 @@ def scan_files(
     comp = _STATE["comp"] = _Compiled(engine)  # (before the fork: the workers inherit it)
     result = FastScan(ScanSummary())
     context = multiprocessing.get_context("fork")
+    # the catalog and everything else made so far are shared with the workers until written:
+    # frozen, the workers' collector never walks (and so never copies) those pages
+    gc.freeze()
     try:
-        with context.Pool(jobs, initializer=_worker_start) as pool:
+        pool = context.Pool(jobs, initializer=_worker_start)
+    finally:
+        gc.unfreeze()
+    try:
+        with pool:
             pending: deque[tuple[_Folding, AsyncResult[Part]]] = deque()
             for folding, task, args in _tasks(files, comp, result, since, until, damaged):
                 pending.append((folding, pool.apply_async(task, args)))
@@ -164,13 +172,15 @@ def _worker_start() -> None:
 
 
 def _file(name: str, mtime: float, since: float | None, until: float | None) -> _File:
+    """The worker's scanner of ``name``: one at a time (a worker is handed the files' blocks in
+    file order), so the stamp caches of the files before are freed."""
     from mailtui.analysis.fast.scan import _File
 
-    key = f"file:{name}"
-    got: _File | None = _STATE.get(key)
-    if got is None:
-        got = _STATE[key] = _File(_STATE["comp"], FastScan(ScanSummary()), name, mtime, since, until)
-    return got
+    key = (name, mtime, since, until)
+    got: tuple[tuple[Any, ...], _File] | None = _STATE.get("file")
+    if got is None or got[0] != key:
+        got = _STATE["file"] = (key, _File(_STATE["comp"], FastScan(ScanSummary()), name, mtime, since, until))
+    return got[1]
 
 
 def _shipped(block: _Block) -> _Block:
