@@ -127,15 +127,16 @@ def _open(path: str) -> BinaryIO:
     return open(path, "rb")
 
 
-def _block_size(size: int) -> int:
+def _block_size(size: int, parts: int = 0) -> int:
     """The block size for a file of ``size`` bytes: at most BLOCK_BYTES, in a number of blocks
-    that is a multiple of THREADS, all about as large, so the threads finish the file together
-    (one full-size block and a small last one left a thread idle for most of a block at the end:
-    ~0.1 s of a 1M-line log's ~2.5 s)."""
+    that is a multiple of ``parts`` (THREADS if 0: the threads or worker processes at work), all
+    about as large, so they finish the file together (one full-size block and a small last one
+    left a thread idle for most of a block at the end: ~0.1 s of a 1M-line log's ~2.5 s)."""
+    parts = parts or THREADS
     n = -(-size // BLOCK_BYTES)
     if n <= 1:
         return BLOCK_BYTES
-    n += -n % THREADS
+    n += -n % parts
     return -(-size // n)
 
 

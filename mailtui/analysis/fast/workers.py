@@ -93,7 +93,7 @@ def scan_files(
     try:
         with pool:
             pending: deque[tuple[_Folding, AsyncResult[Part]]] = deque()
-            for folding, task, args in _tasks(files, comp, result, since, until, damaged):
+            for folding, task, args in _tasks(files, jobs, comp, result, since, until, damaged):
                 pending.append((folding, pool.apply_async(task, args)))
                 while len(pending) > jobs * AHEAD:
                     _fold(*pending.popleft(), damaged)
@@ -114,6 +114,7 @@ class _Folding:
 
 def _tasks(
     files: list[str],
+    jobs: int,
     comp: _Compiled,
     result: FastScan,
     since: float | None,
@@ -127,7 +128,7 @@ def _tasks(
         where = (name, mtime, since, until)
         if not name.endswith(".gz"):
             size = os.path.getsize(name)
-            for start, end in line_ranges(name, size, _block_size(size)):
+            for start, end in line_ranges(name, size, _block_size(size, jobs)):
                 yield folding, _scan_range, (*where, start, end)
             continue
         lineno = 0  # a compressed file: read here, each block's bytes handed to a worker
