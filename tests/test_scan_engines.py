@@ -284,9 +284,12 @@ def test_an_event_is_about_its_log_line_whatever_its_fields_are_called(
     assert event["fields"]["file"] == "/etc/postfix/main.cf"
 
 
-def test_ctrl_c_ends_a_parallel_scan_with_its_workers(tmp_path: Path) -> None:
+@pytest.mark.parametrize("engine", ["parallel", "fast"])
+def test_ctrl_c_ends_a_parallel_scan_with_its_workers(tmp_path: Path, engine: str) -> None:
     """Ctrl-C reaches the whole process group: one line and exit 130 from the main process, no
-    traceback from any worker, and no worker left running."""
+    traceback from any worker, and no worker left running (the fast engine's workers too)."""
+    if engine == "fast" and fast_unavailable():
+        pytest.skip(f"--engine fast: {fast_unavailable()}")
     import signal
     import subprocess
     import sys
@@ -298,7 +301,7 @@ def test_ctrl_c_ends_a_parallel_scan_with_its_workers(tmp_path: Path) -> None:
         for _ in range(300):  # ~70 MB: many seconds of work for two workers
             fh.write(block)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtui", "scan", "--engine", "parallel", "--jobs", "2", str(log)],
+        [sys.executable, "-m", "mailtui", "scan", "--engine", engine, "--jobs", "2", str(log)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
