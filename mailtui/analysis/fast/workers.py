@@ -128,7 +128,14 @@ def _tasks(
         where = (name, mtime, since, until)
         if not name.endswith(".gz"):
             size = os.path.getsize(name)
-            for start, end in line_ranges(name, size, _block_size(size, jobs)):
+            try:
+                ranges = line_ranges(name, size, _block_size(size, jobs))
+            except OSError as exc:  # (as the in-process scan says it when the first read fails)
+                damaged.append(
+                    f"{name}: read error after line 0 ({exc.strerror or exc}); the rest of this file was not read"
+                )
+                continue
+            for start, end in ranges:
                 yield folding, _scan_range, (*where, start, end)
             continue
         lineno = 0  # a compressed file: read here, each block's bytes handed to a worker
