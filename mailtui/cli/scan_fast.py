@@ -17,7 +17,10 @@ from typing import TYPE_CHECKING, TextIO
 
 # (Polars is loaded by the process that scans blocks only: analysis/fast/load.py, workers.py)
 from mailtui.analysis.fast.load import JEMALLOC_CONF, JEMALLOC_VAR, installed  # noqa: F401 - tests read them
+from mailtui.cli.output import CliError
 from mailtui.cli.scan_cmd import ScanOptions, ScanOutcome, _scan_python
+
+EXIT_WORKER_LOST = 71  # sysexits' EX_OSERR: the system took a worker away (README, "Exit codes")
 
 if TYPE_CHECKING:
     from mailtui.recognizers.engine import Engine
@@ -58,7 +61,10 @@ def scan(
 
     damaged: list[str] = []
     if workers.use_workers(files, jobs):
-        result = workers.scan_files(files, engine, opts.since, opts.until, damaged, jobs)
+        try:
+            result = workers.scan_files(files, engine, opts.since, opts.until, damaged, jobs)
+        except workers.WorkerLost as exc:
+            raise CliError(f"scan: {exc}: no report", exit_code=EXIT_WORKER_LOST) from None
     else:
         from mailtui.analysis.fast.scan import scan_files
 

@@ -21,7 +21,6 @@ other.
 
 from __future__ import annotations
 
-import gc
 import gzip
 import multiprocessing
 import os
@@ -29,6 +28,8 @@ import signal
 import sys
 import zlib
 from collections import deque
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, BinaryIO, cast
 
@@ -47,7 +48,6 @@ from mailtui.recognizers.summary import ScanSummary
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from multiprocessing.pool import AsyncResult
 
     from mailtui.analysis.fast.scan import _File
     from mailtui.recognizers.engine import Engine
@@ -82,26 +82,29 @@ def scan_files(
     """The scan of ``files`` (plain or .gz) in file order, in ``jobs`` worker processes."""
     comp = _STATE["comp"] = _Compiled(engine)  # (before the fork: the workers inherit it)
     result = FastScan(ScanSummary())
-    context = multiprocessing.get_context("fork")
-    # the catalog and everything else made so far are shared with the workers until written:
-    # frozen, the workers' collector never walks (and so never copies) those pages
-    gc.freeze()
+    # a pool of futures, not multiprocessing.Pool: a worker that dies (the OOM killer, kill -9)
+    # breaks it, and the scan ends with WorkerLost instead of waiting for ever for its block
+    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
     try:
-        pool = context.Pool(jobs, initializer=_worker_start)
-    finally:
-        gc.unfreeze()
-    try:
-        with pool:
-            pending: deque[tuple[_Folding, AsyncResult[Part]]] = deque()
-            for folding, task, args in _tasks(files, jobs, comp, result, since, until, damaged):
-                pending.append((folding, pool.apply_async(task, args)))
-                while len(pending) > jobs * AHEAD:
-                    _fold(*pending.popleft(), damaged)
-            while pending:
+        pending: deque[tuple[_Folding, Future[Part]]] = deque()
+        for folding, task, args in _tasks(files, jobs, comp, result, since, until, damaged):
+            pending.append((folding, pool.submit(task, *args)))
+            while len(pending) > jobs * AHEAD:
                 _fold(*pending.popleft(), damaged)
+        while pending:
+            _fold(*pending.popleft(), damaged)
+    except BrokenProcessPool as exc:
+        raise WorkerLost("a worker process of the scan ended unexpectedly (killed, or out of memory?)") from exc
     finally:
+        # Ctrl-C or an error: the blocks not started are dropped, the workers end with their
+        # current one (they ignore SIGINT: the main process reports it once)
+        pool.shutdown(wait=True, cancel_futures=True)
         _STATE.clear()
     return result
+
+
+class WorkerLost(RuntimeError):
+    """A worker process died: its block's counts are lost, so there is no report."""
 
 
 @dataclass
@@ -155,8 +158,8 @@ def _tasks(
             )
 
 
-def _fold(folding: _Folding, future: AsyncResult[Part], damaged: list[str]) -> None:
-    part = future.get()
+def _fold(folding: _Folding, future: Future[Part], damaged: list[str]) -> None:
+    part = future.result()
     if folding.lines < 0:  # an earlier range of this file stopped: this one is not the file's
         return
     for block in part.blocks:
