@@ -3,7 +3,8 @@
 (rotation sets, a compressed file read by the main process, lines only the Python path takes,
 a cut line, no final newline, --since/--until, a user catalog the workers inherit); the main
 process never loads Polars (it forks the workers); and a read that stops in one range drops the
-ranges after it with the python engine's message.
+ranges after it with the python engine's message. (A worker killed mid-scan, and Ctrl-C: in
+tests/test_scan_engines.py, for both engines that use workers.)
 
 Each case runs the CLI in a fresh interpreter, as an admin does: a pytest process has Polars
 loaded by the other fast tests, and a process with Polars loaded does not fork workers
@@ -195,42 +196,3 @@ class _Done:
 
     def result(self) -> workers.Part:
         return self.part
-
-
-def test_a_worker_killed_mid_scan_ends_it_with_one_line(tmp_path: Path) -> None:
-    """The OOM killer or kill -9 on a worker: the scan ends at once with one line, not a hang
-    waiting for the lost block, and no worker is left."""
-    import signal
-    import time
-
-    log = tmp_path / "mail.log"
-    block = _log(2_000, 5)
-    with log.open("wb") as fh:
-        for _ in range(300):  # ~70 MB: many seconds of work for two workers
-            fh.write(block)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtui", "scan", "--engine", "fast", "--jobs", "2", str(log)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        children: list[str] = []
-        while time.monotonic() < deadline and len(children) < 2:
-            time.sleep(0.2)
-            path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-            children = path.read_text().split() if path.exists() else []
-        assert len(children) >= 2, "the workers did not start"
-        time.sleep(1.0)  # (Polars loaded, blocks under way)
-        os.kill(int(children[0]), signal.SIGKILL)
-        _, err = proc.communicate(timeout=60)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    text = err.decode()
-    assert proc.returncode == 71, text  # EX_OSERR (README, "Exit codes")
-    assert "Traceback" not in text and text.count("\n") == 1, text
-    assert "worker process of the scan ended unexpectedly" in text, text
-    time.sleep(0.5)
-    assert not [c for c in children if Path(f"/proc/{c}").exists()], "a worker outlived the scan"

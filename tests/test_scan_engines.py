@@ -326,3 +326,47 @@ def test_ctrl_c_ends_a_parallel_scan_with_its_workers(tmp_path: Path, engine: st
     assert "Traceback" not in text and text.strip() == "mailtui: scan interrupted: no report", text
     time.sleep(0.5)
     assert not [w for w in workers if Path(f"/proc/{w}").exists()], "a worker outlived the scan"
+
+
+@pytest.mark.parametrize("engine", ["parallel", "fast"])
+def test_a_worker_killed_mid_scan_ends_it_with_one_line(tmp_path: Path, engine: str) -> None:
+    """The OOM killer or kill -9 on a worker: the scan ends at once with one line and exit 71,
+    not a hang waiting for the lost piece, and no worker is left."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    if engine == "fast" and fast_unavailable():
+        pytest.skip(f"--engine fast: {fast_unavailable()}")
+    log = tmp_path / "mail.log"
+    block = "".join(line + "\n" for line in generate(2_000, seed=5)).encode()
+    with log.open("wb") as fh:
+        for _ in range(300):  # ~70 MB: many seconds of work for two workers
+            fh.write(block)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "mailtui", "scan", "--engine", engine, "--jobs", "2", str(log)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        children: list[str] = []
+        while time.monotonic() < deadline and len(children) < 2:
+            time.sleep(0.2)
+            path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+            children = path.read_text().split() if path.exists() else []
+        assert len(children) >= 2, "the workers did not start"
+        time.sleep(1.0)  # (pieces under way)
+        os.kill(int(children[0]), signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    text = err.decode()
+    assert proc.returncode == 71, text  # EX_OSERR (README, "Exit codes")
+    assert "Traceback" not in text and text.count("\n") == 1, text
+    assert "worker process of the scan ended unexpectedly" in text, text
+    time.sleep(0.5)
+    assert not [c for c in children if Path(f"/proc/{c}").exists()], "a worker outlived the scan"

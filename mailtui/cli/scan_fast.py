@@ -19,8 +19,7 @@ from typing import TYPE_CHECKING, TextIO
 from mailtui.analysis.fast.load import JEMALLOC_CONF, JEMALLOC_VAR, installed  # noqa: F401 - tests read them
 from mailtui.cli.output import CliError
 from mailtui.cli.scan_cmd import ScanOptions, ScanOutcome, _scan_python
-
-EXIT_WORKER_LOST = 71  # sysexits' EX_OSERR: the system took a worker away (README, "Exit codes")
+from mailtui.cli.scan_parallel import EXIT_WORKER_LOST
 
 if TYPE_CHECKING:
     from mailtui.recognizers.engine import Engine

@@ -25,10 +25,12 @@ import os
 import signal
 from collections import deque
 from collections.abc import Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TextIO
 
-from mailtui.cli.output import json_text
+from mailtui.cli.output import CliError, json_text
 from mailtui.cli.output import progress as show_progress
 from mailtui.cli.scan_cmd import (
     EXIT_PIPE,
@@ -42,8 +44,6 @@ from mailtui.cli.scan_cmd import (
 )
 
 if TYPE_CHECKING:
-    from multiprocessing.pool import AsyncResult
-
     from mailtui.recognizers.engine import Engine
     from mailtui.recognizers.explain import Explainer
     from mailtui.recognizers.model import Recognizer
@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 
 MIN_CHUNK = 1 << 20
 MAX_CHUNK = 4 << 20
+EXIT_WORKER_LOST = 71  # sysexits' EX_OSERR: the system took a worker away (README, "Exit codes")
 AHEAD = 2  # pieces handed out per worker ahead of the merge: enough to keep them busy, no more
 
 
@@ -170,21 +171,34 @@ def _context() -> Any:
 
 
 def _results(todo: list[Piece], opts: ScanOptions, jobs: int) -> Iterator[tuple[Piece, PieceResult]]:
-    """The pieces' results in file order, at most ``jobs * AHEAD`` pieces under way."""
-    with _context().Pool(jobs, initializer=_worker_start) as pool:
-        pending: deque[tuple[Piece, AsyncResult[PieceResult]]] = deque()
+    """The pieces' results in file order, at most ``jobs * AHEAD`` pieces under way.
+
+    A pool of futures, not multiprocessing.Pool: a worker that dies (the OOM killer, kill -9)
+    breaks it and the scan ends with one line (EXIT_WORKER_LOST), where Pool lost the piece and
+    waited for it for ever. Ctrl-C or an error drops the pieces not started; the workers end
+    with their current one (they ignore SIGINT: the main process reports it once)."""
+    pool = ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_worker_start)
+    try:
+        pending: deque[tuple[Piece, Future[PieceResult]]] = deque()
         queue = iter(todo)
         for piece in queue:
-            pending.append((piece, pool.apply_async(scan_piece, (piece, opts))))
+            pending.append((piece, pool.submit(scan_piece, piece, opts)))
             if len(pending) >= jobs * AHEAD:
                 break
         while pending:
             piece, future = pending.popleft()
-            result = future.get()
+            result = future.result()
             for more in queue:
-                pending.append((more, pool.apply_async(scan_piece, (more, opts))))
+                pending.append((more, pool.submit(scan_piece, more, opts)))
                 break
             yield piece, result
+    except BrokenProcessPool:
+        raise CliError(
+            "scan: a worker process of the scan ended unexpectedly (killed, or out of memory?): no report",
+            exit_code=EXIT_WORKER_LOST,
+        ) from None
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def scan_parallel(
