@@ -196,3 +196,19 @@ class _Done:
 
     def result(self) -> workers.Part:
         return self.part
+
+
+def test_the_corpora_in_workers(corpus: Path, tmp_path: Path) -> None:
+    """The corpus logs and the realworld lines (other projects' logs: odd envelopes, non-ASCII,
+    lines only the Python path takes), many ranges each, in one scan."""
+    logs = sorted(str(p) for p in corpus.rglob("*.log"))
+    assert len(logs) >= 5, "the corpus logs are missing"
+    lines = []
+    for tsv in sorted((corpus / "realworld").glob("*.tsv")):
+        text = tsv.read_text(encoding="utf-8", errors="surrogateescape")
+        lines += [row.split("\t", 1)[0] for row in text.splitlines() if row and not row.startswith("#")]
+    assert len(lines) > 500
+    realworld = tmp_path / "realworld.log"
+    realworld.write_text("".join(line + "\n" for line in lines), encoding="utf-8", errors="surrogateescape")
+    os.utime(realworld, (STAMP, STAMP))
+    _same(*logs, str(realworld))
