@@ -239,12 +239,30 @@ def test_the_default_engine_is_parallel_only_for_large_inputs(tmp_path: Path) ->
     many = scan_cmd._choose_engine(args, [str(big)], False)
     default = "parallel" if scan_cmd.usable_cores() > 1 else "python"
     large = "fast" if not fast_unavailable() else default  # mailtui[fast] installed: the fast engine
-    assert many == (large, scan_cmd.usable_cores())
+    cores = scan_cmd.usable_cores()
+    assert many == (large, scan_cmd.fast_workers(cores) if large == "fast" else cores)
     events = argparse.Namespace(engine=None, jobs=None, events=True)  # fast would run it in one process
     assert scan_cmd._choose_engine(events, [str(big)], False)[0] == default
     assert scan_cmd._choose_engine(args, [str(big)], True) == ("python", 1)  # stdin among the inputs
     one = argparse.Namespace(engine=None, jobs=1)
     assert scan_cmd._choose_engine(one, [str(big)], False)[0] == "python"
+
+
+def test_the_fast_engines_workers_fit_in_a_quarter_of_the_free_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    import psutil
+
+    def free(mib: int) -> None:
+        monkeypatch.setattr(psutil, "virtual_memory", lambda: argparse.Namespace(available=mib << 20))
+
+    free(64 << 10)  # 64 GiB free: a worker per core
+    assert scan_cmd.fast_workers(16) == 16
+    free(4 * scan_cmd.FAST_WORKER_MIB * 3)  # room for three
+    assert scan_cmd.fast_workers(16) == 3
+    free(300)  # a small box: the scan stays in one process
+    assert scan_cmd.fast_workers(8) == 1
+    if not fast_unavailable():  # --jobs is the user's word
+        big = argparse.Namespace(engine="fast", jobs=6)
+        assert scan_cmd._choose_engine(big, [], False) == ("fast", 6)
 
 
 def test_the_fast_engine_is_compared() -> None:
