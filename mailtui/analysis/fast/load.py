@@ -5,12 +5,13 @@ when the library first allocates: during ``import polars``, which writes its def
 ("dirty_decay_ms:500,muzzy_decay_ms:1000") followed by the variable's value into the
 environment first. Those keep a finished block's pages 0.5 s dirty then 1 s "muzzy"
 (MADV_FREE: still in RSS until the kernel wants them); ours, when the user set nothing, have a
-background thread hand them back after 1 s with no muzzy stage (10 M lines in threads: 304 ->
-287 MiB peak, CPU the same; purging at once cost +40 % CPU). In worker processes, 0.1 s took
-the 1M-line log from 257 to 219 MiB summed PSS but cost a third more system time (pages zeroed
-again: 0.62-0.71 -> 0.85-1.08 s) and was slower in each of three interleaved pairs: 1 s stays.
-After the import the variable is put back as it was (removed, or the user's own), so no process
-started from here inherits Polars' or our options.
+background thread hand them back after 0.3 s with no muzzy stage. A worker process ends a block
+every ~0.17 s, and what the summed PSS of a scan peaks at depends on how many blocks' freed
+pages are still held: 2 files x 5M lines 289 MiB with 1 s, 262 with 0.3 s (the 10 x 5M bench was
+at 299 with 1 s, the 300 MiB target); CPU the same within noise in interleaved runs. 0.1 s cost
+a third more system time (pages zeroed again); purging at once +40-50 % CPU. After the import
+the variable is put back as it was (removed, or the user's own), so no process started from
+here inherits Polars' or our options.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import sys
 from types import ModuleType
 
 JEMALLOC_VAR = "_RJEM_MALLOC_CONF"
-JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0"
+JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:300,muzzy_decay_ms:0"
 
 
 def installed() -> bool:

@@ -67,6 +67,9 @@ else:  # loaded with our allocator options (load.py)
     pl = polars_module()
 
 FAST_MAX_CHARS = 2048
+#: stamps whose times are kept between blocks: a log in time order meets each second in one or
+#: two blocks, so a long run only grew the cache (5M lines: ~77,000 stamps, ~10 MiB a worker)
+STAMP_CACHE = 8192
 
 _PRINTABLE_BYTES = bytes(range(0x20, 0x7F)) + b"\n"  # what a block of printable ASCII lines holds
 _MON = "(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
@@ -314,7 +317,7 @@ class _File(Fold):
         ``self.stamps`` is shared by the worker threads: read and written one key at a time, the
         block's own mapping is local (another thread may clear the cache meanwhile)."""
         known = self.stamps
-        if len(known) > 100_000:
+        if len(known) > STAMP_CACHE:
             known.clear()
         # a log is in time order: its stamps come in runs (one per second), each run's time is
         # looked up once and the runs are spread back over their lines (3x less time than
@@ -345,7 +348,7 @@ class _File(Fold):
         """Seconds of each RFC 3339 stamp without its fraction, by envelope._iso_epoch (as above)."""
         key = iso["date"] + iso["sep"] + iso["time"] + iso["tz"].fill_null("")
         known = self.iso
-        if len(known) > 100_000:
+        if len(known) > STAMP_CACHE:
             known.clear()
         mapping: dict[str, float | None] = {}
         for k in key.unique().to_list():
