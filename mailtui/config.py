@@ -13,14 +13,13 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import re
-import shlex
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mailtui.core.files import NotRegularFile, read_capped
+from mailtui.core.lazyre import LazyRegex
 
 
 class ConfigError(Exception):
@@ -145,7 +144,7 @@ def _nameserver(value: str) -> str:
 
 
 HOST = "%HOST%"  # in a [logs] files pattern: the path part that names the host
-WILD = re.compile(r"[*?\[]")
+WILD = LazyRegex(r"[*?\[]")  # compiled on first use, as the two below: most commands use none
 
 
 def log_pattern_problem(text: str) -> str:
@@ -366,9 +365,9 @@ HOST_KEYS = {
 }
 DEFAULT_AGENT_COMMAND = "mailtui agent --stdio"
 MAX_HOSTS = 200
-_HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_HOST_NAME = LazyRegex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # [user@]host: a name, an IPv4 address or [IPv6]; never starting with "-" (ssh would take it for an option)
-_SSH_TARGET = re.compile(
+_SSH_TARGET = LazyRegex(
     r"(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@)?(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,252}|\[[0-9A-Fa-f:.]+\])"
 )
 
@@ -428,6 +427,8 @@ def parse_hosts(value: Any, source: str) -> list[HostEntry]:
         if not isinstance(command, str) or not command.strip():
             raise ConfigError(f"{where}: command must be a non-empty string")
         _check_text(f"{where}: command", command)
+        import shlex  # only for a config with [[hosts]]
+
         try:
             shlex.split(command)
         except ValueError as exc:

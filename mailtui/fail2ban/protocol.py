@@ -18,9 +18,9 @@ times).
 
 from __future__ import annotations
 
+import _pickle as pickle  # what pickle.py re-exports (Unpickler, dumps, ...), without its pure-Python half
 import builtins
 import io
-import pickle
 import socket
 import time
 from collections.abc import Callable

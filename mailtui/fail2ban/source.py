@@ -8,15 +8,14 @@ which file the bans were read from and as of when, and why actions (unban, ban) 
 from __future__ import annotations
 
 import os
-import re
 import socket
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from mailtui.core.files import open_regular
+from mailtui.core.lazyre import LazyRegex
 from mailtui.fail2ban.client import (
     Fail2banClient,
     SocketUnavailable,
@@ -36,7 +35,7 @@ DENIED = "denied"  # the socket exists but this user may not use it (not root)
 UNSAFE = "unsafe"  # the socket fails mailtui's ownership checks: not talked to
 NOT_ANSWERING = "not-answering"  # something listens but did not answer properly
 
-_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
+_STAMP = LazyRegex(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
 
 
 @dataclass(frozen=True)
@@ -106,6 +105,8 @@ class BansResult:
 
 
 def _when(ts: float | None) -> str:
+    from datetime import datetime  # the bans shown from the socket need none of it
+
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "an unknown time"
 
 
@@ -265,6 +266,8 @@ def _read_tail(path: str) -> tuple[list[str], bool]:
 
 def log_as_of(lines: list[str], path: str) -> float | None:
     """The time of the log's last stamped line; the file's mtime when no line has a stamp."""
+    from datetime import datetime
+
     for line in reversed(lines[-1000:]):
         m = _STAMP.match(line)
         if m:

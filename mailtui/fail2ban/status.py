@@ -13,13 +13,15 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from mailtui.core.lazyre import LazyRegex
 from mailtui.fail2ban.client import Fail2banClient
 
-_WITH_TIME = re.compile(
+# compiled on first use (as _WITH_TIME_LINES, and datetime imported): once fail2ban's answers
+# arrive, while it formats the next ones, not before the requests are sent
+_WITH_TIME = LazyRegex(
     r"^(?P<ip>.+?)\s+(?P<start>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \+ (?P<bantime>-?\d+) = "
     r"(?P<end>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d|permanent|\S+)"
 )
@@ -173,6 +175,8 @@ def _stamp(text: str) -> float:
     """'2026-11-29 03:40:01' as local epoch; strptime costs 5 µs, which 20,000 bans feel."""
     ts = _STAMPS.get(text)
     if ts is None:
+        from datetime import datetime
+
         ts = datetime(
             int(text[0:4]), int(text[5:7]), int(text[8:10]), int(text[11:13]), int(text[14:16]), int(text[17:19])
         ).timestamp()
@@ -213,7 +217,7 @@ def _ban(ip: str, start_text: str, bantime: str, end: str) -> BannedIP:
 
 #: _WITH_TIME over a jail's entries joined by newlines: the whitespace after the address may
 #: not be a newline, so each match stays within its entry and is the match of the entry alone
-_WITH_TIME_LINES = re.compile(_WITH_TIME.pattern.replace(r"\s+", r"[^\S\n]+"), re.MULTILINE)
+_WITH_TIME_LINES = LazyRegex(_WITH_TIME.pattern.replace(r"\s+", r"[^\S\n]+"), re.MULTILINE)
 
 
 def parse_ban_list(entries: Any) -> list[BannedIP]:
