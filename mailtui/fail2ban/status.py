@@ -12,11 +12,11 @@ import ipaddress
 import re
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
 from mailtui.core.lazyre import LazyRegex
+from mailtui.core.plain import Record
 from mailtui.fail2ban.client import Fail2banClient
 
 # compiled on first use (as _WITH_TIME_LINES, and datetime imported): once fail2ban's answers
@@ -39,14 +39,20 @@ def is_ip(text: str) -> bool:
     return True
 
 
-@dataclass
-class BannedIP:
-    #: what fail2ban has in its ban list: an address, or with ``usedns = raw`` any text at all
-    #: (a host name, ``--help``, an escape sequence): shown through ``shown()``, never raw
-    ip: str
-    ban_start: float | None = None
-    ban_time: int | None = None  # seconds; -1 = permanent
-    ends: float | None = None
+class BannedIP(Record):
+    """One entry of a jail's ban list (a plain record, not a dataclass: see mailtui.core.plain)."""
+
+    FIELDS = ("ip", "ban_start", "ban_time", "ends")
+
+    def __init__(
+        self, ip: str, ban_start: float | None = None, ban_time: int | None = None, ends: float | None = None
+    ) -> None:
+        #: what fail2ban has in its ban list: an address, or with ``usedns = raw`` any text at all
+        #: (a host name, ``--help``, an escape sequence): shown through ``shown()``, never raw
+        self.ip = ip
+        self.ban_start = ban_start
+        self.ban_time = ban_time  # seconds; -1 = permanent
+        self.ends = ends
 
     @property
     def is_ip(self) -> bool:
@@ -83,15 +89,28 @@ def format_left(seconds: float | None) -> str:
     return f"{s // 3600}h{s % 3600 // 60:02d}m" if s >= 3600 else f"{s // 60}m{s % 60:02d}s"
 
 
-@dataclass
-class JailStatus:
-    name: str
-    currently_failed: int = 0
-    total_failed: int = 0
-    currently_banned: int = 0
-    total_banned: int = 0
-    files: list[str] = field(default_factory=list)
-    banned: list[BannedIP] = field(default_factory=list)
+class JailStatus(Record):
+    """A jail's counters and ban list (a plain record, see mailtui.core.plain)."""
+
+    FIELDS = ("name", "currently_failed", "total_failed", "currently_banned", "total_banned", "files", "banned")
+
+    def __init__(
+        self,
+        name: str,
+        currently_failed: int = 0,
+        total_failed: int = 0,
+        currently_banned: int = 0,
+        total_banned: int = 0,
+        files: list[str] | None = None,
+        banned: list[BannedIP] | None = None,
+    ) -> None:
+        self.name = name
+        self.currently_failed = currently_failed
+        self.total_failed = total_failed
+        self.currently_banned = currently_banned
+        self.total_banned = total_banned
+        self.files: list[str] = [] if files is None else files
+        self.banned: list[BannedIP] = [] if banned is None else banned
 
     def banned_rows(self) -> list[dict[str, Any]]:
         return ban_rows(self.banned)
@@ -110,13 +129,19 @@ class JailStatus:
         }
 
 
-@dataclass
-class Fail2banSnapshot:
-    jails: list[JailStatus]
-    source: str  # "socket" or "log"
-    version: str = ""
-    taken: float = field(default_factory=time.time)
-    note: str = ""  # a reply that was not understood, said instead of an empty list
+class Fail2banSnapshot(Record):
+    """Every jail at one moment (a plain record, see mailtui.core.plain)."""
+
+    FIELDS = ("jails", "source", "version", "taken", "note")
+
+    def __init__(
+        self, jails: list[JailStatus], source: str, version: str = "", taken: float | None = None, note: str = ""
+    ) -> None:
+        self.jails = jails
+        self.source = source  # "socket" or "log"
+        self.version = version
+        self.taken = time.time() if taken is None else taken
+        self.note = note  # a reply that was not understood, said instead of an empty list
 
     def to_dict(self) -> dict[str, Any]:
         return {"jails": [j.to_dict() for j in self.jails], "source": self.source, "version": self.version}
