@@ -43,6 +43,7 @@ class BannedIP(Record):
     """One entry of a jail's ban list (a plain record, not a dataclass: see mailtui.core.plain)."""
 
     FIELDS = ("ip", "ban_start", "ban_time", "ends")
+    __slots__ = FIELDS  # 20,000 of them in one refresh: no dict each (made, walked and freed)
 
     def __init__(
         self, ip: str, ban_start: float | None = None, ban_time: int | None = None, ends: float | None = None
@@ -241,8 +242,22 @@ def _ban(ip: str, start_text: str, bantime: str, end: str) -> BannedIP:
 
 
 #: _WITH_TIME over a jail's entries joined by newlines: the whitespace after the address may
-#: not be a newline, so each match stays within its entry and is the match of the entry alone
-_WITH_TIME_LINES = LazyRegex(_WITH_TIME.pattern.replace(r"\s+", r"[^\S\n]+"), re.MULTILINE)
+#: not be a newline, so each match stays within its entry and is the match of the entry alone.
+#: Narrower, and a third cheaper for re: the address is the entry's first run of non-space (not
+#: the shortest text before the rest matches: the same split when the address has no space in
+#: it), the start and the ban time ASCII digits (not any Unicode digit). A line it matches is
+#: matched by _WITH_TIME with the same groups (the end keeps _WITH_TIME's own alternatives:
+#: cut at a space, an end in other digits would be read shorter); a line it does not match makes
+#: the count of matches differ, and parse_ban_list then parses the list entry by entry.
+_WITH_TIME_LINES = LazyRegex(
+    _WITH_TIME.pattern.replace(r"\s+", r"[^\S\n]+")
+    .replace("(?P<ip>.+?)", r"(?P<ip>\S+)")
+    .replace(
+        r"(?P<start>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)", "(?P<start>[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2})"
+    )
+    .replace(r"(?P<bantime>-?\d+)", "(?P<bantime>-?[0-9]+)"),
+    re.MULTILINE,
+)
 
 
 def parse_ban_list(entries: Any) -> list[BannedIP]:
