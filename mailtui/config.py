@@ -13,28 +13,40 @@ from __future__ import annotations
 import ipaddress
 import math
 import os
-import re
-import shlex
 import sys
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mailtui.core.files import NotRegularFile, read_capped
+from mailtui.core.lazyre import LazyRegex
+from mailtui.core.plain import FrozenRecord, Record
 
 
 class ConfigError(Exception):
     """A configuration file is unreadable or holds an invalid value."""
 
 
-@dataclass(frozen=True)
-class Setting:
+class Setting(FrozenRecord):
+    """One key of the schema (frozen; a plain record, not a dataclass: see mailtui.core.plain)."""
+
+    FIELDS = ("default", "kind", "help", "low", "high", "choices")
     default: Any
     kind: type
     help: str
-    low: float | None = None  # numbers: the allowed range, inclusive
-    high: float | None = None
-    choices: tuple[str, ...] = ()
+    low: float | None  # numbers: the allowed range, inclusive
+    high: float | None
+    choices: tuple[str, ...]
+
+    def __init__(
+        self,
+        default: Any,
+        kind: type,
+        help: str,
+        low: float | None = None,
+        high: float | None = None,
+        choices: tuple[str, ...] = (),
+    ) -> None:
+        self.__dict__.update(default=default, kind=kind, help=help, low=low, high=high, choices=choices)
 
     def allowed(self) -> str:
         if self.choices:
@@ -145,7 +157,7 @@ def _nameserver(value: str) -> str:
 
 
 HOST = "%HOST%"  # in a [logs] files pattern: the path part that names the host
-WILD = re.compile(r"[*?\[]")
+WILD = LazyRegex(r"[*?\[]")  # compiled on first use, as the two below: most commands use none
 
 
 def log_pattern_problem(text: str) -> str:
@@ -176,13 +188,24 @@ def _log_file(value: str) -> str:
 CHECKS = {"dns.nameserver": _nameserver, "logs.files": _log_file}
 
 
-@dataclass
-class Config:
-    values: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-    files_read: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)  # files skipped, said once by the caller
-    hosts: list[HostEntry] = field(default_factory=list)  # [[hosts]]: the fleet over SSH (below)
+class Config(Record):
+    """The effective configuration: every key's value and where it came from (a plain record)."""
+
+    FIELDS = ("values", "sources", "files_read", "warnings", "hosts")
+
+    def __init__(
+        self,
+        values: dict[str, Any] | None = None,
+        sources: dict[str, str] | None = None,
+        files_read: list[str] | None = None,
+        warnings: list[str] | None = None,
+        hosts: list[HostEntry] | None = None,
+    ) -> None:
+        self.values: dict[str, Any] = {} if values is None else values
+        self.sources: dict[str, str] = {} if sources is None else sources
+        self.files_read: list[str] = [] if files_read is None else files_read
+        self.warnings: list[str] = [] if warnings is None else warnings  # files skipped, said once by the caller
+        self.hosts: list[HostEntry] = [] if hosts is None else hosts  # [[hosts]]: the fleet over SSH (below)
 
     def __getitem__(self, key: str) -> Any:
         return self.values[key]
@@ -366,21 +389,36 @@ HOST_KEYS = {
 }
 DEFAULT_AGENT_COMMAND = "mailtui agent --stdio"
 MAX_HOSTS = 200
-_HOST_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
+_HOST_NAME = LazyRegex(r"[A-Za-z0-9][A-Za-z0-9._-]{0,63}")
 # [user@]host: a name, an IPv4 address or [IPv6]; never starting with "-" (ssh would take it for an option)
-_SSH_TARGET = re.compile(
+_SSH_TARGET = LazyRegex(
     r"(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,63}@)?(?:[A-Za-z0-9_][A-Za-z0-9._-]{0,252}|\[[0-9A-Fa-f:.]+\])"
 )
 
 
-@dataclass(frozen=True)
-class HostEntry:
+class HostEntry(FrozenRecord):
+    """One ``[[hosts]]`` table, checked (frozen; a plain record, see mailtui.core.plain)."""
+
+    FIELDS = ("name", "ssh", "command", "read_only", "ssh_config", "source")
     name: str
     ssh: str
-    command: str = DEFAULT_AGENT_COMMAND
-    read_only: bool = False
-    ssh_config: str = ""
-    source: str = ""  # the file it came from, for ``mailtui config``
+    command: str
+    read_only: bool
+    ssh_config: str
+    source: str  # the file it came from, for ``mailtui config``
+
+    def __init__(
+        self,
+        name: str,
+        ssh: str,
+        command: str = DEFAULT_AGENT_COMMAND,
+        read_only: bool = False,
+        ssh_config: str = "",
+        source: str = "",
+    ) -> None:
+        self.__dict__.update(
+            name=name, ssh=ssh, command=command, read_only=read_only, ssh_config=ssh_config, source=source
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -428,6 +466,8 @@ def parse_hosts(value: Any, source: str) -> list[HostEntry]:
         if not isinstance(command, str) or not command.strip():
             raise ConfigError(f"{where}: command must be a non-empty string")
         _check_text(f"{where}: command", command)
+        import shlex  # only for a config with [[hosts]]
+
         try:
             shlex.split(command)
         except ValueError as exc:

@@ -52,15 +52,27 @@ def test_banip_with_time_entries_never_raise(entry: str) -> None:
     assert isinstance(ban.ip, str)
 
 
-_stamps = st.sampled_from(["2026-11-29 01:08:54", "2026-13-40 25:61:61", "1970-01-01 00:00:00", "permanent", "x"])
+_stamps = st.sampled_from(
+    [
+        "2026-11-29 01:08:54",
+        "2026-13-40 25:61:61",
+        "1970-01-01 00:00:00",
+        "permanent",
+        "x",
+        "\u0662\u0660\u0662\u0666-11-29 01:08:54",  # other decimal digits: \d takes them, int() reads them
+        "2026-11-29 01:08:5\u0664",
+    ]
+)
 _entries = st.one_of(
     st.text(max_size=60),
     st.builds(
         lambda ip, gap, start, ban, end, tail: f"{ip}{gap}{start} + {ban} = {end}{tail}",
-        st.sampled_from(["192.0.2.1", "2001:db8::1", "host name", "a\nb", "", "\x1b[2J", "1.2.3.4 \t"]),
+        st.sampled_from(
+            ["192.0.2.1", "2001:db8::1", "host name", "a\nb", "", "\x1b[2J", "1.2.3.4 \t", "1.2.3.4\u2003x", "a  b"]
+        ),
         st.sampled_from([" \t", " ", "\t", "\n", "\r", "\u2003", " \n "]),
         _stamps,
-        st.sampled_from(["600", "-1", "0", "9" * 5000]),
+        st.sampled_from(["600", "-1", "0", "9" * 5000, "6\u0660\u0660", "\u0666"]),
         _stamps,
         st.sampled_from(["", " extra", "\n", "\n2026-11-29 01:08:54 + 1 = x"]),
     ),
@@ -73,6 +85,19 @@ def test_ban_list_in_one_pass_is_each_entry_parsed(entries: list[str]) -> None:
     """parse_ban_list reads a jail's whole reply with one regex pass; entries with newlines,
     odd whitespace, impossible stamps or a bantime of 5,000 digits must give what parsing each
     entry alone gives (the one-pass regex differs from the single one in its whitespace)."""
+    assert parse_ban_list(entries) == [parse_with_time(e) for e in entries]
+
+
+def test_a_real_ban_list_takes_the_one_pass_regex() -> None:
+    """fail2ban's own shape ("%s \\t%s + %d = %s") is read by the one pass, not entry by entry."""
+    from mailtui.fail2ban.status import _WITH_TIME_LINES
+
+    entries = [
+        "192.0.2.1 \t2026-11-29 01:08:54 + 600 = 2026-11-29 01:18:54",
+        "2001:db8::1 \t2026-11-29 01:08:54 + -1 = permanent",
+        "host.example \t2026-11-29 01:08:54 + 86400 = 2026-11-30 01:08:54",
+    ]
+    assert len(_WITH_TIME_LINES.findall("\n".join(entries))) == len(entries)
     assert parse_ban_list(entries) == [parse_with_time(e) for e in entries]
 
 

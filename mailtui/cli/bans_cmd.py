@@ -6,16 +6,15 @@ import argparse
 import atexit
 import gc
 import time
-from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from mailtui.cli import validate
 from mailtui.cli.output import CliError, EncodedRows, encode_rows, print_json, print_table
 from mailtui.config import Config
-from mailtui.settings import settings_from
 from mailtui.system.units import plural
 
 if TYPE_CHECKING:
+    from mailtui.containers.bans import ApplianceBans
     from mailtui.fail2ban.status import BannedIP, JailStatus
     from mailtui.fail2ban.why import BanReason
 
@@ -44,6 +43,7 @@ def _why(args: argparse.Namespace, cfg: Config, ip: str) -> tuple[BanReason, lis
     from mailtui.analysis.who import iterate_files
     from mailtui.fail2ban.why import why_banned
     from mailtui.logs.locate import access_problem, locate_logs
+    from mailtui.settings import settings_from
 
     files = list(args.why_logs or [loc.path for loc in locate_logs(cfg) if loc.path and loc.usable])
     f2b_log = settings_from(cfg).logs.fail2ban
@@ -97,6 +97,8 @@ def encode_bans(bans: list[BannedIP], depth: int) -> EncodedRows | list[Any]:
 
 
 def _when(ts: float | None) -> str:
+    from datetime import datetime  # not for --json (fail2ban.status imports it once answers arrive)
+
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "?"
 
 
@@ -136,11 +138,20 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
             problem = access_problem(name)
             if problem:
                 raise CliError(f"{name}: {problem}")
-    from mailtui.containers.bans import appliance_bans
+    found: ApplianceBans | None = None
+    if args.socket:
+        # the socket named: no appliance to look for, and of the settings only fail2ban's log is
+        # read (mailtui.settings' nine dataclasses cost ~37 M instructions, an eighth of the
+        # command's work before it asks fail2ban); the value was checked as a str when it was set
+        socket_file, log_file = args.socket, str(cfg["logs.fail2ban"])
+    else:
+        from mailtui.containers.bans import appliance_bans
+        from mailtui.settings import settings_from
 
-    # mailcow's netfilter (its API) or docker-mailserver's fail2ban, when the mail server is an appliance
-    settings = settings_from(cfg)
-    found = None if args.socket else appliance_bans(settings)
+        # mailcow's netfilter (its API) or docker-mailserver's fail2ban, when the mail server is an appliance
+        settings = settings_from(cfg)
+        found = appliance_bans(settings)
+        socket_file, log_file = settings.fail2ban.socket, settings.logs.fail2ban
     encoded: dict[int, Any] = {}  # id(jail) -> its bans as JSON rows, written while fail2ban formats the next
 
     def encode(jail: JailStatus) -> None:
@@ -152,11 +163,7 @@ def run(args: argparse.Namespace, cfg: Config) -> int:
     gc.disable()
     try:
         result = (
-            found.result
-            if found is not None
-            else read_bans(
-                args.socket or settings.fail2ban.socket, settings.logs.fail2ban, each=encode if args.json else None
-            )
+            found.result if found is not None else read_bans(socket_file, log_file, each=encode if args.json else None)
         )
     finally:
         if collecting:

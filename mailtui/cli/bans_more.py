@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime
 from typing import Any
 
 from mailtui.cli.output import CliError, print_json, print_table
 from mailtui.config import Config
 from mailtui.core.numbers import ascii_int, is_ascii_digits
-from mailtui.settings import settings_from
 
 DEFAULT_DB = "/var/lib/fail2ban/fail2ban.sqlite3"
 
@@ -41,6 +39,8 @@ def wanted(args: argparse.Namespace) -> bool:
 
 
 def _day(ts: float | None) -> str:
+    from datetime import datetime  # not loaded by ``bans --json`` before it asks fail2ban
+
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d") if ts else "?"
 
 
@@ -62,6 +62,8 @@ def _socket_settings(cfg: Config, socket: str) -> tuple[dict[str, Any], str]:
     from mailtui.fail2ban.status import _jail_names
 
     try:
+        from mailtui.settings import settings_from
+
         with Fail2banClient(socket or settings_from(cfg).fail2ban.socket) as client:
             names = _jail_names(client.call("status"))
             return read_settings(client, names), ""
@@ -71,6 +73,7 @@ def _socket_settings(cfg: Config, socket: str) -> tuple[dict[str, Any], str]:
 
 def _fail2ban_log(cfg: Config) -> list[str]:
     from mailtui.logs.locate import access_problem, fail2ban_setting
+    from mailtui.settings import settings_from
 
     path = settings_from(cfg).logs.fail2ban or fail2ban_setting("logtarget")
     if not path.startswith("/"):
@@ -134,6 +137,7 @@ def _history(args: argparse.Namespace, cfg: Config) -> int:
 def _settings(args: argparse.Namespace, cfg: Config) -> int:
     from mailtui.fail2ban.settings import ignored_elsewhere
     from mailtui.fail2ban.source import read_bans
+    from mailtui.settings import settings_from
     from mailtui.system.units import human_age
 
     settings, why = _socket_settings(cfg, args.socket or "")

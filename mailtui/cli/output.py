@@ -12,13 +12,16 @@ from __future__ import annotations
 
 import errno
 import io
-import json
 import math
 import os
 import sys
 from collections.abc import Callable, Iterable
+from functools import cache
 from itertools import repeat
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
+
+if TYPE_CHECKING:  # json is imported where JSON is written: ``bans --json`` writes it once fail2ban answers
+    import json
 
 from mailtui.logs.sanitize import clean_output, escape_json
 
@@ -170,6 +173,8 @@ def json_text(data: Any, indent: int | None = 2) -> str:
 
     NaN and infinities are not JSON (``json.loads`` elsewhere rejects them): they become null.
     """
+    import json
+
     try:
         text = json.dumps(data, indent=indent, ensure_ascii=False, default=str, allow_nan=False)
     except ValueError:
@@ -177,12 +182,16 @@ def json_text(data: Any, indent: int | None = 2) -> str:
     return escape_json(text)
 
 
-#: one-line JSON through the C encoder (``json.dumps`` with an indent runs the pure-Python one)
-_COMPACT = json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False)
+@cache
+def _compact() -> json.JSONEncoder:
+    """One-line JSON through the C encoder (``json.dumps`` with an indent runs the pure-Python one)."""
+    import json
+
+    return json.JSONEncoder(ensure_ascii=False, default=str, allow_nan=False)
 
 
 def _one_line_encoder() -> tuple[Callable[[Any], str], Callable[[Any, int], Any] | None]:
-    """``_COMPACT.encode``, minus the encoder object it builds on every call (half its time for a
+    """``_compact().encode``, minus the encoder object it builds on every call (half its time for a
     small row): the C encoder json itself uses, made once, with the same settings; and that C
     encoder itself (None without json's C speed-ups), whose pieces of a container joined are
     ``encode``'s text."""
@@ -190,14 +199,15 @@ def _one_line_encoder() -> tuple[Callable[[Any], str], Callable[[Any, int], Any]
 
     make = getattr(std, "c_make_encoder", None)  # not in the typeshed stubs: a CPython detail
     if make is None:  # an interpreter without json's C speed-ups
-        return _COMPACT.encode, None
+        return _compact().encode, None
     # markers, default, string encoder, indent, key sep., item sep., sort_keys, skipkeys, allow_nan
     chunks = make(None, str, std.encode_basestring, None, ": ", ", ", False, False, False)
+    compact = _compact().encode
 
     def encode(obj: Any) -> str:
         if isinstance(obj, (dict, list, tuple)):
             return "".join(chunks(obj, 0))
-        return _COMPACT.encode(obj)
+        return compact(obj)
 
     return encode, chunks
 

@@ -12,8 +12,8 @@ trickles bytes, or answers each of many calls just in time, cannot hold a refres
 
 from __future__ import annotations
 
+import _socket  # the C socket itself: socket.py's enums and selectors are ~14 M instructions of bans --json
 import os
-import socket
 import stat
 import time
 from collections.abc import Iterator
@@ -91,7 +91,7 @@ class Fail2banClient:
         self.timeout = timeout
         self.conversation = conversation
         self.owner_uid = owner_uid
-        self._sock: socket.socket | None = None
+        self._sock: _socket.socket | None = None
         self._ends = 0.0  # time.monotonic() by which the conversation must be over
         self._pending = bytearray()  # read past the last reply (pipelined calls): the next one's
 
@@ -104,7 +104,7 @@ class Fail2banClient:
 
     def connect(self) -> None:
         check_socket(self.path, self.owner_uid)
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock = _socket.socket(_socket.AF_UNIX, _socket.SOCK_STREAM)
         sock.settimeout(self.timeout)
         self._ends = time.monotonic() + self.conversation
         try:
@@ -154,7 +154,7 @@ class Fail2banClient:
             if answered < len(commands) and self._sock is sock:
                 self.close()  # replies left unread would be taken for the next call's: start afresh
 
-    def _replies(self, sock: socket.socket, commands: list[tuple[str, ...]], call_ends: float) -> Iterator[bytes]:
+    def _replies(self, sock: _socket.socket, commands: list[tuple[str, ...]], call_ends: float) -> Iterator[bytes]:
         for n, command in enumerate(commands):
             if n:
                 call_ends = time.monotonic() + self.timeout

@@ -18,13 +18,15 @@ times).
 
 from __future__ import annotations
 
+import _pickle as pickle  # what pickle.py re-exports (Unpickler, dumps, ...), without its pure-Python half
 import builtins
 import io
-import pickle
-import socket
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import _socket
 
 END = b"<F2B_END_COMMAND>"
 CLOSE = b"<F2B_CLOSE_COMMAND>"
@@ -212,7 +214,7 @@ def encode(command: list[str]) -> bytes:
 
 
 def receive(
-    sock: socket.socket, limit: int = MAX_REPLY, deadline: float | None = None, pending: bytearray | None = None
+    sock: _socket.socket, limit: int = MAX_REPLY, deadline: float | None = None, pending: bytearray | None = None
 ) -> bytes:
     """One reply up to the end marker. ``deadline`` (time.monotonic) bounds the whole reply, not
     each read: a server sending one byte every few seconds raises socket.timeout at it.

@@ -8,15 +8,13 @@ which file the bans were read from and as of when, and why actions (unban, ban) 
 from __future__ import annotations
 
 import os
-import re
-import socket
 import stat
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
 
 from mailtui.core.files import open_regular
+from mailtui.core.lazyre import LazyRegex
+from mailtui.core.plain import FrozenRecord, Record
 from mailtui.fail2ban.client import (
     Fail2banClient,
     SocketUnavailable,
@@ -36,18 +34,22 @@ DENIED = "denied"  # the socket exists but this user may not use it (not root)
 UNSAFE = "unsafe"  # the socket fails mailtui's ownership checks: not talked to
 NOT_ANSWERING = "not-answering"  # something listens but did not answer properly
 
-_STAMP = re.compile(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
+_STAMP = LazyRegex(r"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
 
 
-@dataclass(frozen=True)
-class ServerState:
-    """Whether fail2ban-server runs, as far as this process can tell, and how it knows."""
+class ServerState(FrozenRecord):
+    """Whether fail2ban-server runs, as far as this process can tell, and how it knows (frozen; a
+    plain record, see mailtui.core.plain)."""
 
+    FIELDS = ("state", "running", "detail", "socket", "pid")
     state: str
     running: bool | None  # None: cannot tell (the socket is root-only and no pid file says)
     detail: str  # one sentence an admin can act on
-    socket: str = ""
-    pid: int | None = None
+    socket: str
+    pid: int | None
+
+    def __init__(self, state: str, running: bool | None, detail: str, socket: str = "", pid: int | None = None) -> None:
+        self.__dict__.update(state=state, running=running, detail=detail, socket=socket, pid=pid)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,15 +61,28 @@ class ServerState:
         }
 
 
-@dataclass
-class BansResult:
-    snapshot: Fail2banSnapshot | None
-    mode: str  # "socket", "log", or "" when nothing could be read
-    reason: str = ""  # why the socket was not used / what went wrong
-    server: ServerState = field(default_factory=lambda: ServerState(RUNNING, True, ""))
-    source_file: str = ""  # the log the bans were read from ("" in socket mode); mailcow: its API
-    as_of: float | None = None  # the time of that log's last line (else its mtime)
-    blocked: str = ""  # another source's reason actions are off (mailcow without a read-write key)
+class BansResult(Record):
+    """The bans and what the reader needs to trust them (a plain record, see mailtui.core.plain)."""
+
+    FIELDS = ("snapshot", "mode", "reason", "server", "source_file", "as_of", "blocked")
+
+    def __init__(
+        self,
+        snapshot: Fail2banSnapshot | None,
+        mode: str,
+        reason: str = "",
+        server: ServerState | None = None,
+        source_file: str = "",
+        as_of: float | None = None,
+        blocked: str = "",
+    ) -> None:
+        self.snapshot = snapshot
+        self.mode = mode  # "socket", "log", or "" when nothing could be read
+        self.reason = reason  # why the socket was not used / what went wrong
+        self.server = ServerState(RUNNING, True, "") if server is None else server
+        self.source_file = source_file  # the log the bans were read from ("" in socket mode); mailcow: its API
+        self.as_of = as_of  # the time of that log's last line (else its mtime)
+        self.blocked = blocked  # another source's reason actions are off (mailcow without a read-write key)
 
     @property
     def actions_disabled(self) -> str:
@@ -106,6 +121,8 @@ class BansResult:
 
 
 def _when(ts: float | None) -> str:
+    from datetime import datetime  # the bans shown from the socket need none of it
+
     return datetime.fromtimestamp(ts).strftime("%Y-%m-%d %H:%M:%S") if ts else "an unknown time"
 
 
@@ -189,6 +206,8 @@ def server_state(socket_file: str = "", failure: str = "") -> ServerState:
         check_socket(path)
     except SocketUnavailable as exc:
         return ServerState(UNSAFE, True if pid else None, str(exc), path, pid)
+    import socket  # only when the socket did not answer
+
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     probe.settimeout(2.0)
     try:
@@ -265,6 +284,8 @@ def _read_tail(path: str) -> tuple[list[str], bool]:
 
 def log_as_of(lines: list[str], path: str) -> float | None:
     """The time of the log's last stamped line; the file's mtime when no line has a stamp."""
+    from datetime import datetime
+
     for line in reversed(lines[-1000:]):
         m = _STAMP.match(line)
         if m:

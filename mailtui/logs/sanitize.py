@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import re
 
+from mailtui.core.lazyre import LazyRegex
+
 MAX_LINE_CHARS = 8192
 
+
+# Compiled on first use (mailtui.core.lazyre): a command whose output is ASCII needs none of them.
 # C0 except TAB, DEL, C1, and the bidi embedding/override/isolate controls.
-_UNSAFE = re.compile("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE = LazyRegex("[\x00-\x08\x0a-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _visible(m: re.Match[str]) -> str:
@@ -58,9 +62,9 @@ def decode(raw: bytes) -> str:
 
 # The same set without newline: for whole outputs (a command's report), where "\n" is
 # the command's own line structure, not text from outside.
-UNSAFE_IN_OUTPUT = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+UNSAFE_IN_OUTPUT = LazyRegex("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 # What JSON leaves raw with ensure_ascii=False: C1, DEL, bidi controls and lone surrogates
-_UNSAFE_IN_JSON = re.compile("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
+_UNSAFE_IN_JSON = LazyRegex("[\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 # What UNSAFE_IN_OUTPUT leaves in ASCII text (the log readers test whole chunks with it too).
