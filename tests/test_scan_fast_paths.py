@@ -267,7 +267,12 @@ def _words() -> list[str]:
     pair=st.sampled_from(_pairs()),
     level=st.sampled_from(["", "warning", "Error", "Info"]),
     pieces=st.lists(
-        st.one_of(st.sampled_from(_words()), st.sampled_from([" ", "  ", "\t", ": ", "x", "1.2.3.4", "[192.0.2.1]"])),
+        st.one_of(
+            st.sampled_from(_words()),
+            st.sampled_from(
+                [" ", "  ", "\t", ": ", "x", "1.2.3.4", "[192.0.2.1]", "1A2B3C4D5E:", "NOQUEUE:", "connect"]
+            ),
+        ),
         max_size=8,
     ),
 )
@@ -276,6 +281,28 @@ def test_the_key_word_index_recognizes_made_up_messages_as_catalog_order(
 ) -> None:
     engine = default_engine()
     record = envelope.LogRecord(line="", message="".join(pieces), family=pair[0], daemon=pair[1], level=level)
+    assert _recognized(engine, record) == _first_match(engine, record)
+
+
+_CATALOG = sorted((r.family, d, r.regex.pattern) for r in default_engine().recognizers for d in (r.daemons or {""}))
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(
+    data=st.data(),
+    which=st.sampled_from(_CATALOG),
+    level=st.sampled_from(["", "warning", "Error"]),
+    before=st.sampled_from(["", "1A2B3C4D5E: ", "NOQUEUE: ", "warning: ", "connect ", " "]),
+)
+def test_the_index_recognizes_what_each_pattern_matches_as_catalog_order(
+    data: st.DataObject, which: tuple[str, str, str], level: str, before: str
+) -> None:
+    """Messages a catalog pattern matches (Hypothesis makes them from the pattern, some with a
+    first piece put in front): the index skips no candidate that catalog order would take."""
+    family, daemon, pattern = which
+    message = before + data.draw(st.from_regex(re.compile(pattern)))
+    engine = default_engine()
+    record = envelope.LogRecord(line="", message=message, family=family, daemon=daemon, level=level)
     assert _recognized(engine, record) == _first_match(engine, record)
 
 
