@@ -159,12 +159,6 @@ class _Pair:
         keys = frozenset().union(*words)
         return cls(candidates, keys, tuple(words), tuple(firsts), tuple(ends), first, end, bool(keys or first or end))
 
-    def signature(self, message: str) -> _Signature:
-        """What picks the candidates ``message`` may match."""
-        pieces = message.split(" ")
-        head = pieces[0]
-        return self.keys.intersection(pieces), self.first.get(head, -1), self.end.get(head[-1:], -1)
-
     def tries(self, signature: _Signature) -> _Tries:
         """The candidates a message of this signature may match, in catalog order."""
         present, first, end = signature
@@ -214,7 +208,12 @@ class Engine:
             pair = self._pairs[(record.family, record.daemon)] = _Pair.of(
                 self._candidates(record.family, record.daemon)
             )
-        signature = pair.signature(message) if pair.split else _NO_SIGNATURE
+        if pair.split:  # what picks the candidates this message may match (see _Pair)
+            pieces = message.split(" ")
+            head = pieces[0]
+            signature = (pair.keys.intersection(pieces), pair.first.get(head, -1), pair.end.get(head[-1:], -1))
+        else:
+            signature = _NO_SIGNATURE
         split = pair.subsets.get(signature)
         literals, tries, positions = split if split is not None else pair.tries(signature)
         # the first candidate, in catalog order, whose literal occurs and whose pattern matches:

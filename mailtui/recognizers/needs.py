@@ -38,7 +38,7 @@ _TOKEN = re.compile(
     r"(?P<lit>[^\\\[\]()|*+?{}.^$]+)"
     r"|\\(?P<esc>.)"
     rf"|(?P<set>{_SET})"
-    rf"|(?P<flat>(?:{_OPEN})(?:\\.|{_SET.replace('?P<neg>', '')}|[^\\()\[])*\))"
+    rf"|(?P<flat>(?P<opener>{_OPEN})(?:\\.|{_SET.replace('?P<neg>', '')}|[^\\()\[])*\))"
     rf"|(?P<open>{_OPEN})"
     r"|(?P<close>\))"
     r"|(?P<quant>(?:[*+?]|\{(?!\})[0-9]*,?[0-9]*\})[?+]?)"
@@ -47,6 +47,7 @@ _TOKEN = re.compile(
 )
 #: escapes that can never match a space (\b is zero-width, and the same before a space as at the end)
 _SPACE_FREE_ESCAPES = frozenset("dwSb")
+_LOOKAROUNDS = ("(?=", "(?!", "(?<=", "(?<!")
 _CACHE: dict[tuple[str, int], Needs] = {}  # a pure function of its arguments: never stale
 
 
@@ -87,23 +88,13 @@ def _set_space_free(body: str, negated: bool) -> bool:
     return True
 
 
-_DETAIL = re.compile(
-    r"(?P<lit>[^\\\[\]()|*+?{}.^$]+)"
-    r"|\\(?P<esc>.)"
-    rf"|(?P<set>{_SET})"
-    r"|(?P<look>\(\?(?:=|!|<=|<!))"
-    r"|(?P<group>\((?!\?)|\(\?(?:P<[^>]*>|:)|\)|\||(?:[*+?]|\{(?!\})[0-9]*,?[0-9]*\})[?+]?|[{}\]])",
-    re.DOTALL,
-)
-
-
 def _space_free(text: str) -> bool:
     """Whether the atom ``text`` (of :func:`_atoms`) can never match a space."""
     i = 0
-    while i < len(text):
-        t = _DETAIL.match(text, i)
-        if t is None:
-            return False  # ".", "^", "$", or what _atoms left alone
+    for t in _TOKEN.finditer(text):
+        if t.start() != i:
+            return False
+        i = t.end()
         kind = t.lastgroup
         if kind == "lit":
             if " " in t.group():
@@ -114,12 +105,18 @@ def _space_free(text: str) -> bool:
                 return False
         elif kind == "set" or kind == "neg":
             negated = t.group("neg") is not None
-            if not _set_space_free(text[i + (2 if negated else 1) : t.end() - 1], negated):
+            if not _set_space_free(text[t.start() + (2 if negated else 1) : i - 1], negated):
                 return False
-        elif kind == "look":
-            return False  # zero-width, but what it looks at is not this piece's
-        i = t.end()
-    return True
+        elif kind == "flat" or kind == "opener":
+            opener = t.group("opener")
+            if opener.startswith(_LOOKAROUNDS) or not _space_free(t.group()[len(opener) : -1]):
+                return False  # a lookaround is zero-width, but what it looks at is not this piece's
+        elif kind == "open":
+            if t.group().startswith(_LOOKAROUNDS):
+                return False
+        elif kind == "meta" and t.group() in ".^$":
+            return False
+    return i == len(text)
 
 
 #: a top-level atom: (its literal text or None, start, end)
@@ -132,9 +129,8 @@ def _atoms(p: str) -> list[_Atom]:
     depth = 0
     group_start = 0
     i = 0
-    while i < len(p):
-        t = _TOKEN.match(p, i)
-        if t is None:
+    for t in _TOKEN.finditer(p):
+        if t.start() != i:
             raise _Unread  # "(?" of inline flags, comments, conditionals, back-references; a bad set
         kind = t.lastgroup
         end = t.end()
@@ -167,7 +163,7 @@ def _atoms(p: str) -> list[_Atom]:
         elif depth == 0:  # a set, a flat group, a meta character
             atoms.append((None, i, end))
         i = end
-    if depth:
+    if depth or i != len(p):
         raise _Unread
     return atoms
 
@@ -181,8 +177,12 @@ def needs(pattern: str, flags: int = 0) -> Needs:
     return found
 
 
+_REFUSED = int(re.IGNORECASE | re.VERBOSE)  # ints: RegexFlag's operators are Python code
+_MULTILINE = int(re.MULTILINE)
+
+
 def _read(pattern: str, flags: int) -> Needs:
-    if flags & (re.IGNORECASE | re.VERBOSE):
+    if flags & _REFUSED:
         return NOTHING
     try:
         atoms = _atoms(pattern)
@@ -194,10 +194,12 @@ def _read(pattern: str, flags: int) -> Needs:
         if text is not None:
             run.append(text)
         elif run:
-            words.update(w for w in "".join(run).split(" ")[1:-1] if w)
+            joined = "".join(run)
+            if joined.count(" ") > 1:
+                words.update(w for w in joined.split(" ")[1:-1] if w)
             run = []
     first = last = None
-    if atoms and atoms[0] == (None, 0, 1) and pattern.startswith("^") and not flags & re.MULTILINE:
+    if atoms and atoms[0] == (None, 0, 1) and pattern.startswith("^") and not flags & _MULTILINE:
         head: list[str | None] = []
         for text, start, end in atoms[1:]:
             if text is not None and " " in text:  # the first literal space ends the first piece
