@@ -423,3 +423,22 @@ def test_who_of_a_fresh_match_on_every_catalog_sample() -> None:
             assert fresh is not None and read is not None
             assert fresh._regex_match is not None  # the path under test
             assert fresh.who() == who(record.family, record.message, read.groups), sample
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    family=st.sampled_from(["postfix", "dovecot", "fail2ban"]),
+    pieces=st.lists(_kv, max_size=8),
+    need=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+)
+def test_a_field_not_needed_changes_none_of_the_others(
+    family: str, pieces: list[str], need: tuple[bool, bool, bool]
+) -> None:
+    """_common_who looks only for the fields the pattern did not give: each one it is asked for
+    is what it finds when asked for all three."""
+    from mailtui.recognizers.fields import _common_who
+
+    message = "".join(pieces)
+    every = _common_who(family, message)
+    some = _common_who(family, message, *need)
+    assert [s for s, n in zip(some, need) if n] == [e for e, n in zip(every, need) if n]
