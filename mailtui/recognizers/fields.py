@@ -135,7 +135,7 @@ def _common_who(
         # a client at "from ", "client=" or one before a "[" ...
         bracket = message.find("[") if need_client else -1
         if bracket >= 0:
-            starts = [i for i in (message.find("from "), message.find("client="), bracket - 1) if i >= 0]
+            starts = [i for i in (message.find("from "), message.find("client="), max(bracket - 1, 0)) if i >= 0]
             c = _POSTFIX_CLIENT.search(message, min(starts, default=0))
             if c is not None:
                 client = c.group(2) or c.group(4)
