@@ -267,7 +267,12 @@ def _words() -> list[str]:
     pair=st.sampled_from(_pairs()),
     level=st.sampled_from(["", "warning", "Error", "Info"]),
     pieces=st.lists(
-        st.one_of(st.sampled_from(_words()), st.sampled_from([" ", "  ", "\t", ": ", "x", "1.2.3.4", "[192.0.2.1]"])),
+        st.one_of(
+            st.sampled_from(_words()),
+            st.sampled_from(
+                [" ", "  ", "\t", ": ", "x", "1.2.3.4", "[192.0.2.1]", "1A2B3C4D5E:", "NOQUEUE:", "connect"]
+            ),
+        ),
         max_size=8,
     ),
 )
@@ -276,6 +281,28 @@ def test_the_key_word_index_recognizes_made_up_messages_as_catalog_order(
 ) -> None:
     engine = default_engine()
     record = envelope.LogRecord(line="", message="".join(pieces), family=pair[0], daemon=pair[1], level=level)
+    assert _recognized(engine, record) == _first_match(engine, record)
+
+
+_CATALOG = sorted((r.family, d, r.regex.pattern) for r in default_engine().recognizers for d in (r.daemons or {""}))
+
+
+@settings(max_examples=800, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@given(
+    data=st.data(),
+    which=st.sampled_from(_CATALOG),
+    level=st.sampled_from(["", "warning", "Error"]),
+    before=st.sampled_from(["", "1A2B3C4D5E: ", "NOQUEUE: ", "warning: ", "connect ", " "]),
+)
+def test_the_index_recognizes_what_each_pattern_matches_as_catalog_order(
+    data: st.DataObject, which: tuple[str, str, str], level: str, before: str
+) -> None:
+    """Messages a catalog pattern matches (Hypothesis makes them from the pattern, some with a
+    first piece put in front): the index skips no candidate that catalog order would take."""
+    family, daemon, pattern = which
+    message = before + data.draw(st.from_regex(re.compile(pattern)))
+    engine = default_engine()
+    record = envelope.LogRecord(line="", message=message, family=family, daemon=daemon, level=level)
     assert _recognized(engine, record) == _first_match(engine, record)
 
 
@@ -396,3 +423,22 @@ def test_who_of_a_fresh_match_on_every_catalog_sample() -> None:
             assert fresh is not None and read is not None
             assert fresh._regex_match is not None  # the path under test
             assert fresh.who() == who(record.family, record.message, read.groups), sample
+
+
+@settings(max_examples=1500, deadline=None)
+@given(
+    family=st.sampled_from(["postfix", "dovecot", "fail2ban"]),
+    pieces=st.lists(_kv, max_size=8),
+    need=st.tuples(st.booleans(), st.booleans(), st.booleans()),
+)
+def test_a_field_not_needed_changes_none_of_the_others(
+    family: str, pieces: list[str], need: tuple[bool, bool, bool]
+) -> None:
+    """_common_who looks only for the fields the pattern did not give: each one it is asked for
+    is what it finds when asked for all three."""
+    from mailtui.recognizers.fields import _common_who
+
+    message = "".join(pieces)
+    every = _common_who(family, message)
+    some = _common_who(family, message, *need)
+    assert [s for s, n in zip(some, need) if n] == [e for e, n in zip(every, need) if n]

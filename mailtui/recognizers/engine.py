@@ -21,7 +21,7 @@ from operator import contains
 
 from mailtui.core.record import LogRecord
 from mailtui.recognizers.model import Match, Recognizer, Setting
-from mailtui.recognizers.pattern import Regex
+from mailtui.recognizers.pattern import LazyPattern, Regex
 
 Candidate = tuple[str, Regex, Recognizer]
 
@@ -103,51 +103,81 @@ def catch_all_recognizers() -> dict[tuple[str, str], Recognizer]:
 
 #: one (family, daemon) pair's candidates, or some of them: literals, (regex, recognizer)s, positions
 _Tries = tuple[tuple[str, ...], tuple[tuple[Regex, Recognizer], ...], range]
-MAX_SUBSETS = 4096  # subsets of a pair's candidates kept, per pair (a message's keys pick one)
+MAX_SUBSETS = 4096  # subsets of a pair's candidates kept, per pair (a message's pieces pick one)
+#: what picks a subset of a pair's candidates for a message: the key words among its pieces, the
+#: number of its first piece among the literal first pieces, and of that piece's last character
+#: among the first pieces' last characters (-1: none)
+_Signature = tuple[frozenset[str], int, int]
+
+
+def _flags(regex: Regex) -> int | None:
+    """The flags ``regex`` was compiled with, or None when they cannot be known without compiling."""
+    if isinstance(regex, LazyPattern):
+        return 0  # compiled with none (and inline flags make needs() read nothing)
+    if isinstance(regex, re.Pattern):
+        return regex.flags
+    return None
 
 
 @dataclass
 class _Pair:
-    """A (family, daemon) pair's candidates, indexed by a word each literal contains.
+    """A (family, daemon) pair's candidates, indexed by what a message must have to match each.
 
-    A literal with a word between two spaces (``"NOQUEUE: reject: "``'s ``reject:``) can only
-    occur in a message whose ``split(" ")`` has that word: the spaces around it are in the
-    message too. So each such literal is keyed by its longest such word; a message's words
-    pick the keyed literals that may occur, and those with no such word are always tried.
-    The candidates tried keep catalog order (first match wins), only fewer literal tests run."""
+    A candidate can only match a message whose ``split(" ")`` pieces include each word between
+    two spaces of its literal (``"NOQUEUE: reject: "``'s ``reject:``: the spaces around it are in
+    the message too) and of the literal runs of its pattern, and whose first piece is what its
+    pattern's anchored start allows (``^connect from ``: ``connect``; ``^QUEUEID: ``: a piece
+    ending with ``:``; see recognizers/needs.py). A message's pieces pick the candidates that may
+    match; those are tried in catalog order (first match wins), only fewer literal tests run."""
 
     candidates: tuple[Candidate, ...]
     keys: frozenset[str]  # every key word
-    by_key: dict[str, tuple[int, ...]]  # key word -> the positions of the literals it keys
-    unkeyed: frozenset[int]  # the positions of the literals without a key word
-    subsets: dict[frozenset[str], _Tries] = field(default_factory=dict)
+    words: tuple[frozenset[str], ...]  # per candidate: the key words it needs
+    firsts: tuple[int, ...]  # per candidate: the number of the first piece it needs, or -1
+    ends: tuple[int, ...]  # per candidate: the number of the first piece's last character it needs, or -1
+    first: dict[str, int]  # a first piece some candidate needs -> its number
+    end: dict[str, int]  # a last character of a first piece some candidate needs -> its number
+    split: bool  # whether anything is keyed: else messages are not split
+    subsets: dict[_Signature, _Tries] = field(default_factory=dict)
 
     @classmethod
     def of(cls, candidates: tuple[Candidate, ...]) -> _Pair:
-        by_key: dict[str, list[int]] = {}
-        unkeyed = []
-        for i, (literal, _, _) in enumerate(candidates):
-            words = [w for w in literal.split(" ")[1:-1] if w]
-            if words:
-                by_key.setdefault(max(words, key=len), []).append(i)
-            else:
-                unkeyed.append(i)
-        return cls(candidates, frozenset(by_key), {k: tuple(v) for k, v in by_key.items()}, frozenset(unkeyed))
+        # imported here: its token patterns are compiled when the first pair is made, not at start
+        from mailtui.recognizers.needs import NOTHING, needs
 
-    def tries(self, present: frozenset[str]) -> _Tries:
-        """The candidates a message whose key words are ``present`` may match, in catalog order."""
-        chosen = [self.candidates[i] for i in sorted(self.unkeyed.union(*(self.by_key[k] for k in present)))]
+        words: list[frozenset[str]] = []
+        firsts: list[int] = []
+        ends: list[int] = []
+        first: dict[str, int] = {}
+        end: dict[str, int] = {}
+        for literal, regex, _ in candidates:
+            flags = _flags(regex)
+            required, head, last = needs(regex.pattern, flags) if flags is not None else NOTHING
+            words.append(frozenset(w for w in literal.split(" ")[1:-1] if w) | required)
+            firsts.append(-1 if head is None else first.setdefault(head, len(first)))
+            ends.append(-1 if last is None else end.setdefault(last, len(end)))
+        keys = frozenset().union(*words)
+        return cls(candidates, keys, tuple(words), tuple(firsts), tuple(ends), first, end, bool(keys or first or end))
+
+    def tries(self, signature: _Signature) -> _Tries:
+        """The candidates a message of this signature may match, in catalog order."""
+        present, first, end = signature
+        chosen = [
+            candidate
+            for candidate, words, f, e in zip(self.candidates, self.words, self.firsts, self.ends)
+            if words <= present and f in (-1, first) and e in (-1, end)
+        ]
         tries = (
             tuple(literal for literal, _, _ in chosen),
             tuple((regex, rec) for _, regex, rec in chosen),
             range(len(chosen)),
         )
         if len(self.subsets) < MAX_SUBSETS:
-            self.subsets[present] = tries
+            self.subsets[signature] = tries
         return tries
 
 
-_NO_KEYS: frozenset[str] = frozenset()
+_NO_SIGNATURE: _Signature = (frozenset(), -1, -1)
 
 
 class Engine:
@@ -178,9 +208,14 @@ class Engine:
             pair = self._pairs[(record.family, record.daemon)] = _Pair.of(
                 self._candidates(record.family, record.daemon)
             )
-        present = pair.keys.intersection(message.split(" ")) if pair.keys else _NO_KEYS
-        split = pair.subsets.get(present)
-        literals, tries, positions = split if split is not None else pair.tries(present)
+        if pair.split:  # what picks the candidates this message may match (see _Pair)
+            pieces = message.split(" ")
+            head = pieces[0]
+            signature = (pair.keys.intersection(pieces), pair.first.get(head, -1), pair.end.get(head[-1:], -1))
+        else:
+            signature = _NO_SIGNATURE
+        split = pair.subsets.get(signature)
+        literals, tries, positions = split if split is not None else pair.tries(signature)
         # the first candidate, in catalog order, whose literal occurs and whose pattern matches:
         # the literal tests run in C (compress and map are lazy: they stop where the loop does)
         for i in compress(positions, map(contains, repeat(message), literals)):

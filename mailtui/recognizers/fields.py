@@ -115,24 +115,27 @@ def _with_common(
 ) -> tuple[str | None, str | None, str | None]:
     """The pattern's own who-fields, the message's common ones where it has none."""
     if (client is None or user is None or sender is None) and message:
-        common = _common_who(family, message)
+        common = _common_who(family, message, client is None, user is None, sender is None)
         client = common[0] if client is None else client
         user = common[1] if user is None else user
         sender = common[2] if sender is None else sender
     return client, user, sender
 
 
-def _common_who(family: str, message: str) -> tuple[str | None, str | None, str | None]:
+def _common_who(
+    family: str, message: str, need_client: bool = True, need_user: bool = True, need_sender: bool = True
+) -> tuple[str | None, str | None, str | None]:
     """(client_ip, user, sender) of ``common_fields(family, message)``: the same regexes, the
-    same first-one-wins."""
+    same first-one-wins. A field not needed (the pattern has it) is not looked for: what is
+    given for it means nothing."""
     client = user = sender = None
     if family == "postfix":
         # the searches start where a match can first start (search/findall from a position see
         # the characters before it for \b and ^, so they find what a search of it all finds):
         # a client at "from ", "client=" or one before a "[" ...
-        bracket = message.find("[")
+        bracket = message.find("[") if need_client else -1
         if bracket >= 0:
-            starts = [i for i in (message.find("from "), message.find("client="), bracket - 1) if i >= 0]
+            starts = [i for i in (message.find("from "), message.find("client="), max(bracket - 1, 0)) if i >= 0]
             c = _POSTFIX_CLIENT.search(message, min(starts, default=0))
             if c is not None:
                 client = c.group(2) or c.group(4)
@@ -140,7 +143,8 @@ def _common_who(family: str, message: str) -> tuple[str | None, str | None, str 
         # pairs come in findall's order, and the scan stops once the first "from" and the first
         # "sasl_username" are found, or the one still missing is nowhere in the message (a
         # reject line's sender is its first pair: the rest of the line is not scanned)
-        want_sender, want_user = "from=" in message, "sasl_username=" in message
+        want_sender = need_sender and "from=" in message
+        want_user = need_user and "sasl_username=" in message
         if want_sender or want_user:
             for kv in _POSTFIX_KV.finditer(message, max(message.find("=") - _LONGEST_KEY, 0)):
                 key = kv.group(1)
@@ -153,11 +157,12 @@ def _common_who(family: str, message: str) -> tuple[str | None, str | None, str 
                     continue
                 if not (want_sender or want_user):
                     break
-    elif family == "dovecot":
-        m = _DOVECOT_MAILPROC.match(message)
-        if m is not None:
-            user = m.group("user")
-        for key, value in _DOVECOT_KV.findall(message):
+    elif family == "dovecot" and (need_client or need_user):
+        if need_user:
+            m = _DOVECOT_MAILPROC.match(message)
+            if m is not None:
+                user = m.group("user")
+        for key, value in _DOVECOT_KV.findall(message) if need_client or user is None else ():
             if key in ("user", "rip"):
                 value = _strip(value)
                 if value:
