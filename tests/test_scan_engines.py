@@ -18,6 +18,7 @@ import argparse
 import gzip
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -302,37 +303,49 @@ def test_an_event_is_about_its_log_line_whatever_its_fields_are_called(
     assert event["fields"]["file"] == "/etc/postfix/main.cf"
 
 
-@pytest.mark.parametrize("engine", ["parallel", "fast"])
-def test_ctrl_c_ends_a_parallel_scan_with_its_workers(tmp_path: Path, engine: str) -> None:
-    """Ctrl-C reaches the whole process group: one line and exit 130 from the main process, no
-    traceback from any worker, and no worker left running (the fast engine's workers too)."""
-    if engine == "fast" and fast_unavailable():
-        pytest.skip(f"--engine fast: {fast_unavailable()}")
-    import signal
+def _busy_scan(tmp_path: Path, engine: str, **popen: Any) -> tuple[Any, list[str]]:
+    """``mailtui scan --engine ENGINE --jobs 2`` on ~70 MB (many seconds of work for two
+    workers), once both workers are running: (the process, its workers' pids)."""
     import subprocess
     import sys
     import time
 
+    if engine == "fast" and fast_unavailable():
+        pytest.skip(f"--engine fast: {fast_unavailable()}")
     log = tmp_path / "mail.log"
     block = "".join(line + "\n" for line in generate(2_000, seed=5)).encode()
     with log.open("wb") as fh:
-        for _ in range(300):  # ~70 MB: many seconds of work for two workers
+        for _ in range(300):
             fh.write(block)
     proc = subprocess.Popen(
         [sys.executable, "-m", "mailtui", "scan", "--engine", engine, "--jobs", "2", str(log)],
         cwd=REPO,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        start_new_session=True,  # its own process group, as a shell gives a command
+        **popen,
     )
+    deadline = time.monotonic() + 60
+    workers: list[str] = []
+    while time.monotonic() < deadline and len(workers) < 2:  # wait for the workers to be busy
+        time.sleep(0.2)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
+        workers = children.read_text().split() if children.exists() else []
+    if len(workers) < 2:
+        proc.kill()
+        pytest.fail("the workers did not start")
+    return proc, workers
+
+
+@pytest.mark.parametrize("engine", ["parallel", "fast"])
+def test_ctrl_c_ends_a_parallel_scan_with_its_workers(tmp_path: Path, engine: str) -> None:
+    """Ctrl-C reaches the whole process group: one line and exit 130 from the main process, no
+    traceback from any worker, and no worker left running (the fast engine's workers too)."""
+    import signal
+    import time
+
+    # its own process group, as a shell gives a command
+    proc, workers = _busy_scan(tmp_path, engine, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
-        workers: list[str] = []
-        while time.monotonic() < deadline and len(workers) < 2:  # wait for the workers to be busy
-            time.sleep(0.2)
-            children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-            workers = children.read_text().split() if children.exists() else []
-        assert len(workers) >= 2, "the workers did not start"
         time.sleep(0.5)
         os.killpg(proc.pid, signal.SIGINT)
         _, err = proc.communicate(timeout=20)
@@ -351,31 +364,10 @@ def test_a_worker_killed_mid_scan_ends_it_with_one_line(tmp_path: Path, engine: 
     """The OOM killer or kill -9 on a worker: the scan ends at once with one line and exit 71,
     not a hang waiting for the lost piece, and no worker is left."""
     import signal
-    import subprocess
-    import sys
     import time
 
-    if engine == "fast" and fast_unavailable():
-        pytest.skip(f"--engine fast: {fast_unavailable()}")
-    log = tmp_path / "mail.log"
-    block = "".join(line + "\n" for line in generate(2_000, seed=5)).encode()
-    with log.open("wb") as fh:
-        for _ in range(300):  # ~70 MB: many seconds of work for two workers
-            fh.write(block)
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "mailtui", "scan", "--engine", engine, "--jobs", "2", str(log)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-    )
+    proc, children = _busy_scan(tmp_path, engine)
     try:
-        deadline = time.monotonic() + 60
-        children: list[str] = []
-        while time.monotonic() < deadline and len(children) < 2:
-            time.sleep(0.2)
-            path = Path(f"/proc/{proc.pid}/task/{proc.pid}/children")
-            children = path.read_text().split() if path.exists() else []
-        assert len(children) >= 2, "the workers did not start"
         time.sleep(1.0)  # (pieces under way)
         os.kill(int(children[0]), signal.SIGKILL)
         _, err = proc.communicate(timeout=60)

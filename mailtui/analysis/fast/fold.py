@@ -193,6 +193,17 @@ def _pieces(fh: BinaryIO, block: int = 0) -> Iterator[tuple[bytes, int]]:
         yield bytes(buf), -1
 
 
+def damage(name: str, lineno: int, exc: BaseException) -> str:
+    """What a scan says of a file whose read stopped after ``lineno`` lines (the words of
+    scan_cmd.damage_text, which the other engines use): corrupt compressed data, or a read error."""
+    if isinstance(exc, OSError) and not isinstance(exc, gzip.BadGzipFile):
+        return f"{name}: read error after line {lineno:,} ({exc.strerror or exc}); the rest of this file was not read"
+    return (
+        f"{name}: compressed data is corrupt or truncated after line {lineno:,} "
+        f"({exc}); the rest of this file was not read"
+    )
+
+
 @dataclass
 class _Block:
     """What one block adds to the summary, computed apart (in a worker thread), added in order."""

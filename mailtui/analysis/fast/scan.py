@@ -24,7 +24,6 @@ lists and the order of the report's keys come out as the python engine's.
 
 from __future__ import annotations
 
-import gzip
 import io
 import os
 import re
@@ -50,6 +49,7 @@ from mailtui.analysis.fast.fold import (  # noqa: F401 - BLOCK_BYTES, _pieces...
     _open,
     _pieces,
     compiled,
+    damage,
 )
 from mailtui.analysis.fast.load import polars_module
 from mailtui.analysis.fast.native import EXACT, PYTHON
@@ -143,16 +143,8 @@ class _File(Fold):
                         pending.append(pool.submit(self.block, data, base, count))
                     while len(pending) > IN_FLIGHT:
                         self.add(pending.popleft().result())
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            damaged.append(
-                f"{self.name}: compressed data is corrupt or truncated after line {self.lineno:,} "
-                f"({exc}); the rest of this file was not read"
-            )
-        except OSError as exc:
-            damaged.append(
-                f"{self.name}: read error after line {self.lineno:,} ({exc.strerror or exc}); "
-                "the rest of this file was not read"
-            )
+        except (EOFError, zlib.error, OSError) as exc:  # (gzip.BadGzipFile is an OSError)
+            damaged.append(damage(self.name, self.lineno, exc))
         finally:
             while pending:
                 self.add(pending.popleft().result())

@@ -21,7 +21,6 @@ other.
 
 from __future__ import annotations
 
-import gzip
 import multiprocessing
 import os
 import signal
@@ -42,6 +41,7 @@ from mailtui.analysis.fast.fold import (
     _Compiled,
     _open,
     _pieces,
+    damage,
 )
 from mailtui.logs.ranges import line_ranges
 from mailtui.recognizers.summary import ScanSummary
@@ -134,9 +134,7 @@ def _tasks(
             try:
                 ranges = line_ranges(name, size, _block_size(size, jobs))
             except OSError as exc:  # (as the in-process scan says it when the first read fails)
-                damaged.append(
-                    f"{name}: read error after line 0 ({exc.strerror or exc}); the rest of this file was not read"
-                )
+                damaged.append(damage(name, 0, exc))
                 continue
             for start, end in ranges:
                 yield folding, _scan_range, (*where, start, end)
@@ -147,15 +145,8 @@ def _tasks(
                 for data, length in _pieces(fh):
                     lineno += 1 if length >= 0 else data.count(b"\n") + 1
                     yield folding, _scan_bytes, (*where, data, length)
-        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
-            damaged.append(
-                f"{name}: compressed data is corrupt or truncated after line {lineno:,} "
-                f"({exc}); the rest of this file was not read"
-            )
-        except OSError as exc:
-            damaged.append(
-                f"{name}: read error after line {lineno:,} ({exc.strerror or exc}); the rest of this file was not read"
-            )
+        except (EOFError, zlib.error, OSError) as exc:  # (gzip.BadGzipFile is an OSError)
+            damaged.append(damage(name, lineno, exc))
 
 
 def _fold(folding: _Folding, future: Future[Part], damaged: list[str]) -> None:
@@ -166,10 +157,7 @@ def _fold(folding: _Folding, future: Future[Part], damaged: list[str]) -> None:
         folding.fold.add(block, folding.lines)
     folding.lines += part.lines
     if part.error:
-        damaged.append(
-            f"{folding.fold.name}: read error after line {folding.lines:,} ({part.error}); "
-            "the rest of this file was not read"
-        )
+        damaged.append(damage(folding.fold.name, folding.lines, OSError(part.error)))
         folding.lines = -1
 
 
