@@ -27,7 +27,7 @@ else:
     pl = pytest.importorskip("polars", reason="the fast engine needs Polars: pip install 'mailtui[fast]'")
 
 from mailtui.analysis.fast import scan as fast
-from mailtui.analysis.fast.native import CONFIRM, EXACT, PYTHON, translate
+from mailtui.analysis.fast.native import CONFIRM, EXACT, PYTHON, ascii_classes, translate
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.reader import iter_lines
 from mailtui.recognizers.engine import Engine
@@ -74,7 +74,7 @@ def test_the_catalog_runs_natively_and_only_two_patterns_need_re_to_confirm() ->
     assert python == []
     rewritten = [n for n in kinds.values() if n.kind == EXACT and "(?<" in n.text]
     assert rewritten == []
-    assert "(?:^|\\W)(?P<operation>" in kinds["dovecot.storage.permission"].text
+    assert "(?:^|[^0-9A-Za-z_])(?P<operation>" in kinds["dovecot.storage.permission"].text  # (\\W, as ASCII)
 
 
 def test_corpus_pairs_match_the_same_in_re_and_in_rust(corpus: Path) -> None:
@@ -135,6 +135,65 @@ def test_the_rewrites_are_exact_on_generated_text(before: str, after: str) -> No
             assert m is not None and s.str.extract_groups(native.text).to_list()[0] == m.groupdict(), (pattern, text)
 
 
+_ATOMS = [
+    r"\d",
+    r"\w",
+    r"\s",
+    r"\D",
+    r"\W",
+    r"\S",
+    "a",
+    "1",
+    " ",
+    "-",
+    "_",
+    ":",
+    r"\.",
+    ".",
+]  # (\B: Python reads it otherwise)
+_ATOMS += [r"[\w-]", r"[^\s,]", r"[\d.]", r"[^\d]", r"[]a]", r"[^]\s]", r"[-\w]", r"[\s\d]", r"(?:\w|-)"]
+_PATTERNS = st.lists(
+    st.one_of(
+        st.tuples(st.sampled_from(_ATOMS), st.sampled_from(["", "+", "*", "?", "{2}", "+?"])),
+        st.tuples(st.sampled_from([r"\b", "^", "$"]), st.just("")),
+    ),
+    min_size=1,
+    max_size=6,
+).map(lambda parts: "".join(a + q for a, q in parts))
+_ASCII_TEXT = st.text(alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x7E), max_size=24)
+
+
+@settings(max_examples=400, deadline=None)
+@given(pattern=_PATTERNS, texts=st.lists(_ASCII_TEXT, min_size=1, max_size=8))
+def test_ascii_classes_find_what_re_finds_on_printable_ascii(pattern: str, texts: list[str]) -> None:
+    """The ASCII form Rust is given of every native pattern (native.ascii_classes) finds the same
+    leftmost match as ``re`` with its Unicode classes, on the text the vectorized path takes."""
+    rust = ascii_classes(pattern)
+    series = pl.Series(texts, dtype=pl.String)
+    found = series.str.contains(rust).to_list()
+    whole = series.str.extract(f"({rust})", 1).to_list()
+    for text, hit, got in zip(texts, found, whole):
+        m = re.search(pattern, text)
+        assert hit == (m is not None), (pattern, rust, text)
+        if m is not None:
+            assert got == m.group(0), (pattern, rust, text)
+
+
+def test_ascii_classes_rewrites_perl_classes_only() -> None:
+    assert ascii_classes(r"[\w-]+\s\d") == r"[0-9A-Za-z_-]+[\t\n\x0B\x0C\r ][0-9]"
+    assert ascii_classes(r"[^,\s]+\S\b\B\W\D") == (
+        r"[^,\t\n\x0B\x0C\r ]+[^\t\n\x0B\x0C\r ](?-u:\b)(?-u:\B)[^0-9A-Za-z_][^0-9]"
+    )
+    assert ascii_classes(r"[]\w]a\\w[^]\d]") == r"[]0-9A-Za-z_]a\\w[^]0-9]"  # ']' first is a literal
+    assert ascii_classes(r"[\S\d]x") == r"[\S\d]x"  # a negated escape inside a class: left as it is
+    assert ascii_classes(r"from=<(?P<s>[^>]*)>") == r"from=<(?P<s>[^>]*)>"
+    # every native text of the catalog went through it: none keeps a Unicode Perl class
+    engine = Engine(load_catalog(include_user=False))
+    texts = [n.text for n in (translate(r.regex) for r in engine.recognizers) if n.kind != PYTHON]
+    cleaned = [t.replace("\\\\", "").replace("(?-u:\\b)", "").replace("(?-u:\\B)", "") for t in texts]
+    assert len(texts) > 200 and not [t for t in cleaned if re.search(r"\\[dwsDWSbB]", t)]
+
+
 @pytest.mark.parametrize(
     ("pattern", "kind"),
     [
@@ -145,6 +204,7 @@ def test_the_rewrites_are_exact_on_generated_text(before: str, after: str) -> No
         (r"[a&&b]", PYTHON),  # Rust: intersection; Python: the characters a, &, b
         (r"[[a]", PYTHON),  # Rust: a nested class
         (r"a\Z", PYTHON),
+        (r"a\B", PYTHON),  # Python's \B never matches an empty text, Rust's does
         (r"(?x) a b", PYTHON),
         (r"(a)\1", PYTHON),  # Rust refuses backreferences
     ],
