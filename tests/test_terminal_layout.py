@@ -203,8 +203,15 @@ def test_fail2ban_not_running_says_where_the_bans_come_from(terminal: Factory, t
     # without the ban database the end is unknown (with fail2ban's ban time, it may have ended)
     assert ip_rows and all("end unknown" in r or "ended" in r for r in ip_rows), text
     term.resize(200, 55)  # wider: more of the path, still one line
+    # (the whole redrawn pane in one wait: a capture while the frame is being drawn can hold some
+    # new rows and some old ones)
     screen = term.wait_for(
-        lambda s: "/tmp/" in "".join(box(s, "Bans ·")[:1]) and "fail2ban.log" in s,
+        lambda s: (
+            "/tmp/" in "".join(box(s, "Bans ·")[:1])
+            and "fail2ban.log" in s
+            and box(s, "Bans ·")[1:2] != []
+            and box(s, "Bans ·")[1].split()[:1] == ["jail"]
+        ),
         what="the path's start at 200 columns",
     )
     bans = box(screen, "Bans ·")
