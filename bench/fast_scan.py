@@ -134,7 +134,7 @@ times computed once per distinct stamp by the parser's own code), split by (fami
 Aho-Corasick finds each message's catalog literals; candidates are tried in the engine's order
 on the rows still unmatched that hold their literal (246 of 248 patterns run natively and exact,
 2 with a trailing negative lookahead natively without it, `re` asked only where the lookahead's
-text follows);
+text follows; Rust is given their Perl classes as ASCII classes, the same on printable ASCII);
 client/user/sender of problem lines as `common_fields` + the pattern's groups; counts per block
 in first-seen order. A large input is worked on in one worker process per usable core, forked
 before Polars is loaded (analysis/fast/workers.py): each plain file is cut into byte ranges of a
