@@ -16,7 +16,8 @@ Rust's regex has no lookarounds and no backreferences. Each pattern becomes one 
   its literal pre-filter left.
 
 In every native text the Perl classes ``\\d \\w \\s`` (and ``\\D \\W \\S`` outside a class) are
-written as ASCII classes and ``\\b \\B`` as ASCII word boundaries (``ascii_classes``): the
+written as ASCII classes and ``\\b`` as an ASCII word boundary (``ascii_classes``; a pattern with
+``\\B`` runs in ``re``, see _rust_hazard): the
 vectorized path only gives Rust printable ASCII, on which both read the same, and Rust's
 Unicode classes cost twice as long to compile (~0.35 ms a pattern; Polars keeps 32 compiled
 patterns a thread, so a log that needs more compiles some again in every block).

@@ -224,10 +224,10 @@ class _File(Fold):
         one = one.with_columns(ts=self._stamp_times(one["stamp"])).drop_nulls("ts").drop("stamp")
         # the lines the one match did not take (usually none: their ~25 steps cost ~3 ms a block
         # in fixed costs alone when run on nothing)
-        own, other = self._other_envelopes(df) if df.height else (None, None)
+        own, more = self._other_envelopes(df) if df.height else (None, None)
         tagged = one.select("idx", "ts", "host", "prog", "msg")
-        if other is not None and other.height:
-            tagged = pl.concat([tagged, other])
+        if more is not None and more.height:
+            tagged = pl.concat([tagged, more])
         msg = pl.col("msg")
         tagged = tagged.with_columns(msg=pl.when(msg.str.starts_with(" ")).then(msg.str.slice(1)).otherwise(msg))
         # family and Postfix daemon per distinct program name (a block has a handful), as
@@ -681,7 +681,7 @@ def _strip(value: pl.Expr) -> pl.Expr:
 
 def _kv_first(msgs: pl.Series, pattern: str, key: str) -> pl.Series:
     """The stripped value of the first ``key=`` among the findall() matches of ``pattern``, or
-    null (a literal test, not a regex per key: each regex Polars has to compile again costs)."""
+    null (a literal test rather than a pattern per key: Polars keeps 32 compiled patterns a thread)."""
     el = pl.element()
     values = _strip(el.filter(el.str.starts_with(key + "=")).str.slice(len(key) + 1))
     return msgs.str.extract_all(pattern).list.eval(values).list.first()
