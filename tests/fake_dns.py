@@ -20,6 +20,8 @@ import dns.name
 import dns.rdatatype
 import dns.rrset
 
+from tests.fakes import udp_and_tcp
+
 Answer = Callable[[dns.message.Message], "dns.message.Message | bytes | None"]
 
 
@@ -30,18 +32,8 @@ class FakeDns:
         self.truncate_udp = truncate_udp
         self.queries = 0
         self._stop = threading.Event()
-        for _ in range(50):  # a UDP port whose TCP twin is free too
-            self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            self.udp.bind(("127.0.0.1", 0))
-            self.port = self.udp.getsockname()[1]
-            self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-            self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-            try:
-                self.tcp.bind(("127.0.0.1", self.port))
-                break
-            except OSError:
-                self.udp.close()
-                self.tcp.close()
+        self.udp, self.tcp = udp_and_tcp()
+        self.port = self.udp.getsockname()[1]
         self.tcp.listen(16)
         self.udp.settimeout(0.2)
         self.tcp.settimeout(0.2)

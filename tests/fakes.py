@@ -148,18 +148,33 @@ def qname(query: bytes) -> list[str]:
     return labels
 
 
+def udp_and_tcp() -> tuple[socket.socket, socket.socket]:
+    """A UDP and a TCP socket bound to the same free port of 127.0.0.1, as a DNS server needs. A
+    port the kernel gives free for UDP may be taken for TCP (CI met it: one fixture, 158 errors),
+    so another is tried until both bind."""
+    for _ in range(50):
+        udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        udp.bind(("127.0.0.1", 0))
+        tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            tcp.bind(("127.0.0.1", udp.getsockname()[1]))
+        except OSError:
+            udp.close()
+            tcp.close()
+            continue
+        return udp, tcp
+    raise OSError("no port of 127.0.0.1 free for both UDP and TCP in 50 tries")
+
+
 class FakeDns:
     """UDP (and TCP) on 127.0.0.1:<port>; ``answer(query) -> bytes | None`` (None: silence)."""
 
     def __init__(self, answer: Callable[[bytes], bytes | None], trickle: float = 0.0) -> None:
         self.answer = answer
         self.trickle = trickle
-        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        self.udp.bind(("127.0.0.1", 0))
+        self.udp, self.tcp = udp_and_tcp()
         self.port = self.udp.getsockname()[1]
-        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.tcp.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.tcp.bind(("127.0.0.1", self.port))
         self.tcp.listen(16)
         self.udp.settimeout(0.2)
         self.tcp.settimeout(0.2)
