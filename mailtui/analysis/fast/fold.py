@@ -24,7 +24,9 @@ from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.model import Match, Recognizer
 from mailtui.recognizers.summary import DELIVERY_TOTALS, HostStats, ScanSummary
 
-BLOCK_BYTES = 6 << 20  # 8 MB: ~40 MiB more peak RSS (two blocks in work at once), ~6 % less CPU
+#: a block's size: 8 MB cost ~40 MiB more peak memory for ~6 % less CPU when two blocks were in work
+#: at once (threads); a worker process holds one, and the 50M-line bench peaks at ~250 of 300 MiB
+BLOCK_BYTES = 6 << 20
 CHUNK = 1 << 20  # what reader.iter_lines reads at a time
 THREADS = 2  # blocks worked on at once (Polars releases the GIL: two cores stay busy)
 #: blocks submitted beyond the one being added: with 2, the next block is read and queued while
