@@ -7,6 +7,7 @@ read once per process, at the first allocation).
 from __future__ import annotations
 
 import os
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -62,3 +63,14 @@ def test_jemalloc_reads_the_options_set_for_the_import() -> None:
     for option in scan_fast.JEMALLOC_CONF.split(","):
         name, value = option.split(":")
         assert f"opt.{name}: {value} " in err, option
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="mallopt is glibc's")
+def test_glibc_keeps_freed_memory_unless_the_user_tuned_it() -> None:
+    # glibc answers 1 for a parameter it took, 0 for one it refused (an M_MMAP_THRESHOLD over
+    # its 32 MiB cap, say): all of ours are taken
+    code = "from mailtui.analysis.fast import load; print(load._keep_freed_pages())"
+    assert _python(code).stdout.split() == ["True"]
+    mine = {"GLIBC_TUNABLES": "glibc.malloc.trim_threshold=1000000", "MALLOC_TRIM_THRESHOLD_": "1000000"}
+    for name, value in mine.items():
+        assert _python(code, **{name: value}).stdout.split() == ["False"], name

@@ -18,15 +18,20 @@ import json
 import os
 import subprocess
 import sys
+from itertools import pairwise
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 if os.environ.get("MAILTUI_REQUIRE_FAST") != "1":
     pytest.importorskip("polars", reason="the fast engine needs Polars: pip install 'mailtui[fast]'")
 
 from bench.gen_log import generate
 from mailtui.analysis.fast import fold, workers
+from mailtui.logs.ranges import line_ranges
+from mailtui.logs.sanitize import MAX_LINE_BYTES
 from mailtui.recognizers.engine import default_engine
 
 STAMP = 1_796_000_000.0
@@ -212,3 +217,43 @@ def test_the_corpora_in_workers(corpus: Path, tmp_path: Path) -> None:
     realworld.write_text("".join(line + "\n" for line in lines), encoding="utf-8", errors="surrogateescape")
     os.utime(realworld, (STAMP, STAMP))
     _same(*logs, str(realworld))
+
+
+_LINE = st.one_of(
+    st.sampled_from([line.encode() for line in generate(40, seed=9)]),
+    st.just(b""),  # an empty line, also one alone in a range
+    st.binary(max_size=60).map(lambda b: b.replace(b"\n", b" ")),  # controls, invalid UTF-8
+    st.integers(1, 3).map(lambda k: b"Nov 29 10:00:00 mx postfix/smtpd[1]: " + b"z" * (k * MAX_LINE_BYTES // 2)),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(lines=st.lists(_LINE, min_size=1, max_size=30), final=st.booleans(), chunk=st.integers(1, 400))
+def test_a_range_read_in_one_go_gives_what_the_pieces_give(
+    tmp_path: Path, lines: list[bytes], final: bool, chunk: int
+) -> None:
+    """_scan_whole (a bounded range in one read) against _scan_pieces (the last range, or one
+    larger than two blocks): the same lines, the same folded report, range by range."""
+    log = _write(tmp_path / "one.log", b"\n".join(lines) + (b"\n" if final else b""))
+    size = log.stat().st_size
+    workers._STATE["comp"] = comp = fold._Compiled(default_engine())
+    try:
+        folds = [fold.Fold(comp, fold.FastScan(fold.ScanSummary()), str(log), STAMP, None, None) for _ in "ab"]
+        seen = [0, 0]
+        starts = [0, *(i + 1 for i, c in enumerate(log.read_bytes()) if c == 10)]
+        # the ranges a scan cuts, then each line as a range of its own (an empty one too)
+        ranges = [r for r in line_ranges(str(log), size, chunk) if r[1] is not None]
+        for start, end in [*ranges, *pairwise(starts)]:
+            assert end is not None
+            scanner = workers._file(str(log), STAMP, None, None)
+            whole = workers._scan_whole(scanner, str(log), start, end - start)
+            pieces = workers._scan_pieces(scanner, str(log), start, end)
+            assert (whole.lines, whole.error) == (pieces.lines, pieces.error)
+            for i, part in enumerate((whole, pieces)):
+                for block in part.blocks:
+                    folds[i].add(block, seen[i])
+                seen[i] += part.lines
+        a, b = (f.result.summary.to_dict() for f in folds)
+        assert a == b
+    finally:
+        workers._STATE.clear()
