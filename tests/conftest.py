@@ -24,10 +24,11 @@ def corpus() -> Path:
 @pytest.fixture(autouse=True)
 def _no_machine_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """No test reads this machine's configuration: the system file is ``tmp_path/etc/config.toml``
-    and XDG_CONFIG_HOME is ``tmp_path/xdg``, XDG_STATE_HOME ``tmp_path/xdg-state`` (absent until a test
-    writes them; subprocesses inherit the variables). The one place tests isolate the configuration files."""
+    and XDG_CONFIG_HOME is ``tmp_path/xdg``, XDG_STATE_HOME ``tmp_path/xdg-state``, XDG_CACHE_HOME
+    ``tmp_path/xdg-cache`` (absent until a test writes them; subprocesses inherit the variables). The one place tests isolate the configuration files."""
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg"))
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))  # the DNS pane keeps its last check there
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # the parsed catalog (core/jsoncache.py)
     monkeypatch.setattr(config, "SYSTEM_CONFIG", tmp_path / "etc" / "config.toml")
 
 

@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import gzip
 import math
+import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any, BinaryIO
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
+from mailtui.analysis.fast import native as native_module
 from mailtui.analysis.fast.native import EXACT, PYTHON, Native, translate
+from mailtui.core.jsoncache import cached
 from mailtui.core.record import LogRecord
 from mailtui.logs.envelope import EnvelopeParser
 from mailtui.logs.sanitize import MAX_LINE_BYTES
 from mailtui.recognizers.engine import Engine
 from mailtui.recognizers.model import Match, Recognizer
 from mailtui.recognizers.summary import DELIVERY_TOTALS, HostStats, ScanSummary
+
+if TYPE_CHECKING:
+    from mailtui.recognizers.pattern import Regex
 
 #: a block's size: 8 MB cost ~40 MiB more peak memory for ~6 % less CPU when two blocks were in work
 #: at once (threads); a worker process holds one, and the 50M-line bench peaks at ~250 of 300 MiB
@@ -66,11 +73,11 @@ class _Compiled:
     def __post_init__(self) -> None:
         self.recs = list(self.engine.recognizers) + list(self.engine.catch_all.values())
         self.index = {r.id: i for i, r in enumerate(self.recs)}
+        # Rust compiles a pattern on first use (1-3 ms each: a check of all 250 at start cost
+        # more than scanning a small log); usable() asks it then, for those a log needs
+        self.native = translations([r.regex for r in self.recs])
+        self.checked = [False] * len(self.recs)
         for r in self.recs:
-            # Rust compiles a pattern on first use (1-3 ms each: a check of all 250 at start cost
-            # more than scanning a small log); usable() asks it then, for those a log needs
-            self.native.append(translate(r.regex))
-            self.checked.append(False)
             named: dict[str, list[str]] = {}
             for name in sorted(r.regex.groupindex, key=r.regex.groupindex.__getitem__):
                 base = name.rstrip("0123456789") or name
@@ -102,6 +109,20 @@ class _Compiled:
             got = [self.index[r.id] for _, _, r in self.engine._candidates(family, daemon)]
             self.cands[key] = got
         return got
+
+
+def translations(regexes: list[Regex]) -> list[Native]:
+    """native.translate of each pattern, kept between runs (core/jsoncache.py: ~40 ms a scan's
+    start) under the patterns, native.py's own text and Python's version: a change to any of
+    them translates anew."""
+    rules = Path(native_module.__file__ or "").read_text(encoding="utf-8")  # (~10 KB)
+    # (and Python's: the translation reads patterns with re's own parser)
+    key = "\0".join([sys.version, rules, *(f"{r.flags}:{r.pattern}" for r in regexes)])
+
+    def compute() -> list[list[str]]:
+        return [[n.kind, n.text, n.why, n.veto] for n in map(translate, regexes)]
+
+    return [Native(*n) for n in cached("native-v1", key, compute)]
 
 
 def _checked(native: Native) -> Native:

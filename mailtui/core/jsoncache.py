@@ -1,0 +1,98 @@
+"""Results worth keeping between runs, on disk as JSON, keyed by the text they were computed from.
+
+Every command that recognizes lines parses the recognizer catalog first: ~50 ms of pure-Python
+TOML for the built-in catalog's 13 files, and ``scan --engine fast`` then translates its ~250
+patterns for Rust (~40 ms). Both are pure functions of texts, so their results are kept in
+``$XDG_CACHE_HOME/mailtui`` (``~/.cache/mailtui``) under a digest of those texts: an edited file
+has another digest and is computed again; nothing is ever stale, only unused.
+
+- JSON only (never pickle): a cache file holds data, not code; what does not turn into JSON
+  is not kept. A file that does not read back (cut short, edited, another format) is computed
+  again and replaced; each is written whole (a temporary file, then renamed).
+- A cache is an optimization: a missing, unwritable or full cache directory changes nothing
+  but the time (every OSError is ignored), and a read is capped in size.
+- Each kind keeps its newest ``KEEP`` files (a user catalog edited a hundred times leaves no
+  hundred files).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+MAX_BYTES = 8 << 20  # a cache file larger than this is not read (the catalog's is ~0.3 MB)
+KEEP = 64  # files of one kind (the built-in catalog is 13)
+
+
+def cache_dir() -> Path | None:
+    """``$XDG_CACHE_HOME/mailtui`` or ``~/.cache/mailtui``; None where there is no home."""
+    base = os.environ.get("XDG_CACHE_HOME")
+    if not base:
+        try:
+            base = str(Path.home() / ".cache")
+        except RuntimeError:  # no $HOME and no passwd entry
+            return None
+    return Path(base) / "mailtui"
+
+
+def cached(kind: str, key: str, compute: Callable[[], T]) -> T:
+    """``compute()``'s value as it was for the same ``key`` (a text that decides it) in an
+    earlier run, else ``compute()``, kept for the next run when it is JSON. The value read back
+    is what JSON gives (lists for tuples): ``compute`` returns what JSON keeps as it is."""
+    folder = cache_dir()
+    if folder is None:
+        return compute()
+    path = folder / kind / (hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40] + ".json")
+    got = _read(path)
+    if got is not None:
+        return got  # type: ignore[no-any-return]
+    value = compute()
+    _write(path, value)
+    return value
+
+
+def _read(path: Path) -> Any:
+    try:
+        with open(path, "rb") as fh:
+            data = fh.read(MAX_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_BYTES:
+        return None
+    try:
+        return json.loads(data)["value"]
+    except (ValueError, TypeError, KeyError, RecursionError):
+        return None
+
+
+def _write(path: Path, value: object) -> None:
+    try:
+        text = json.dumps({"value": value}, ensure_ascii=False, separators=(",", ":"))
+    except (TypeError, ValueError, RecursionError):  # not JSON (a TOML date, say): not kept
+        return
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                fh.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            os.unlink(tmp)
+            raise
+        _prune(path.parent)
+    except OSError:
+        return
+
+
+def _prune(folder: Path) -> None:
+    files = sorted(folder.glob("*.json"), key=lambda p: p.stat().st_mtime, reverse=True)
+    for old in files[KEEP:]:
+        old.unlink(missing_ok=True)
