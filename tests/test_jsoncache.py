@@ -17,6 +17,10 @@ from mailtui.core import jsoncache
 from mailtui.recognizers.loader import load_catalog
 
 
+def _any(value: object) -> bool:
+    return True
+
+
 def _counting(value: object) -> tuple[list[int], object]:
     calls: list[int] = []
 
@@ -36,36 +40,36 @@ def _files(kind: str) -> list[Path]:
 def test_a_value_is_computed_once_per_key() -> None:
     calls, compute = _counting({"a": [1, 2.5, "x", None, True]})
     for _ in range(3):
-        assert jsoncache.cached("t", "key one", compute) == {"a": [1, 2.5, "x", None, True]}  # type: ignore[arg-type]
+        assert jsoncache.cached("t", "key one", compute, _any) == {"a": [1, 2.5, "x", None, True]}  # type: ignore[arg-type]
     assert len(calls) == 1
-    assert jsoncache.cached("t", "key two", compute) == {"a": [1, 2.5, "x", None, True]}  # type: ignore[arg-type]
+    assert jsoncache.cached("t", "key two", compute, _any) == {"a": [1, 2.5, "x", None, True]}  # type: ignore[arg-type]
     assert len(calls) == 2 and len(_files("t")) == 2
 
 
 @pytest.mark.parametrize("damage", [b"", b'{"value": [1, 2', b"\xff\xfe", b'{"other": 1}', b"[]", b"null"])
 def test_a_damaged_file_is_computed_again_and_replaced(damage: bytes) -> None:
     calls, compute = _counting([1, 2, 3])
-    jsoncache.cached("t", "k", compute)  # type: ignore[arg-type]
+    jsoncache.cached("t", "k", compute, _any)  # type: ignore[arg-type]
     (path,) = _files("t")
     path.write_bytes(damage)
-    assert jsoncache.cached("t", "k", compute) == [1, 2, 3]  # type: ignore[arg-type]
+    assert jsoncache.cached("t", "k", compute, _any) == [1, 2, 3]  # type: ignore[arg-type]
     assert len(calls) == 2
     assert json.loads(path.read_bytes()) == {"value": [1, 2, 3]}
 
 
 def test_an_oversized_file_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
     calls, compute = _counting("x" * 1000)
-    jsoncache.cached("t", "k", compute)  # type: ignore[arg-type]
+    jsoncache.cached("t", "k", compute, _any)  # type: ignore[arg-type]
     monkeypatch.setattr(jsoncache, "MAX_BYTES", 100)
-    assert jsoncache.cached("t", "k", compute) == "x" * 1000  # type: ignore[arg-type]
+    assert jsoncache.cached("t", "k", compute, _any) == "x" * 1000  # type: ignore[arg-type]
     assert len(calls) == 2
 
 
 def test_what_is_not_json_is_returned_and_not_kept() -> None:
     when = {"at": datetime.date(2026, 12, 3)}  # (TOML has dates; JSON does not)
     calls, compute = _counting(when)
-    assert jsoncache.cached("t", "k", compute) == when  # type: ignore[arg-type]
-    assert jsoncache.cached("t", "k", compute) == when  # type: ignore[arg-type]
+    assert jsoncache.cached("t", "k", compute, _any) == when  # type: ignore[arg-type]
+    assert jsoncache.cached("t", "k", compute, _any) == when  # type: ignore[arg-type]
     assert len(calls) == 2 and _files("t") == []
 
 
@@ -74,26 +78,26 @@ def test_an_unusable_cache_directory_only_costs_the_time(tmp_path: Path, monkeyp
     blocker.write_text("not a directory")
     monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
     calls, compute = _counting([1])
-    assert jsoncache.cached("t", "k", compute) == [1]  # type: ignore[arg-type]
-    assert jsoncache.cached("t", "k", compute) == [1]  # type: ignore[arg-type]
+    assert jsoncache.cached("t", "k", compute, _any) == [1]  # type: ignore[arg-type]
+    assert jsoncache.cached("t", "k", compute, _any) == [1]  # type: ignore[arg-type]
     assert len(calls) == 2
     monkeypatch.delenv("XDG_CACHE_HOME")
     monkeypatch.delenv("HOME")
     monkeypatch.setattr(Path, "home", lambda: (_ for _ in ()).throw(RuntimeError("no home")))
     assert jsoncache.cache_dir() is None
-    assert jsoncache.cached("t", "k", compute) == [1]  # type: ignore[arg-type]
+    assert jsoncache.cached("t", "k", compute, _any) == [1]  # type: ignore[arg-type]
 
 
 def test_each_kind_keeps_its_newest_files(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(jsoncache, "KEEP", 3)
     for i in range(6):
-        jsoncache.cached("t", f"key {i}", lambda i=i: i)  # type: ignore[misc]
+        jsoncache.cached("t", f"key {i}", lambda i=i: i, _any)  # type: ignore[misc]
         for n, path in enumerate(_files("t")):  # (distinct times whatever the clock's resolution)
             os.utime(path, (1_000_000 + n, 1_000_000 + n))
         newest = max(_files("t"), key=lambda p: p.stat().st_mtime)
         os.utime(newest, (2_000_000 + i, 2_000_000 + i))
     assert len(_files("t")) == 3
-    jsoncache.cached("u", "other kind", lambda: 0)
+    jsoncache.cached("u", "other kind", lambda: 0, _any)
     assert len(_files("t")) == 3 and len(_files("u")) == 1
 
 
@@ -150,3 +154,27 @@ def test_pattern_translations_are_kept_until_the_rules_change(tmp_path: Path, mo
     assert fold.translations(regexes) == fresh and len(calls) == len(regexes)  # another text: anew
     assert fold.translations(regexes[:5]) == fresh[:5]  # other patterns: anew too
     assert len(calls) == len(regexes) + 5
+
+
+def test_a_value_the_caller_refuses_is_computed_again() -> None:
+    calls, compute = _counting({"recognizer": []})
+    jsoncache.cached("t", "k", compute, _any)  # type: ignore[arg-type]
+    (path,) = _files("t")
+    path.write_text('{"value": ["a list, not the table a catalog is"]}')
+    assert jsoncache.cached("t", "k", compute, lambda v: isinstance(v, dict)) == {"recognizer": []}  # type: ignore[arg-type]
+    assert len(calls) == 2
+
+
+def test_an_edited_cache_file_never_reaches_the_engine(tmp_path: Path) -> None:
+    from mailtui.analysis.fast import fold
+
+    regexes = [r.regex for r in load_catalog(include_user=False)][:20]
+    fresh = fold.translations(regexes)
+    (path,) = _files("native-v1")
+    for damage in ([["exact"]], [["exact", 1, "", ""]] * 20, {"a": 1}, [[]] * 19):
+        path.write_text(json.dumps({"value": damage}))
+        assert fold.translations(regexes) == fresh
+    ids = [r.id for r in load_catalog(include_user=False)]
+    for path in _files("toml-v1"):
+        path.write_text('{"value": ["not a table"]}')
+    assert [r.id for r in load_catalog(include_user=False)] == ids

@@ -42,16 +42,17 @@ def cache_dir() -> Path | None:
     return Path(base) / "mailtui"
 
 
-def cached(kind: str, key: str, compute: Callable[[], T]) -> T:
+def cached(kind: str, key: str, compute: Callable[[], T], valid: Callable[[Any], bool]) -> T:
     """``compute()``'s value as it was for the same ``key`` (a text that decides it) in an
     earlier run, else ``compute()``, kept for the next run when it is JSON. The value read back
-    is what JSON gives (lists for tuples): ``compute`` returns what JSON keeps as it is."""
+    is what JSON gives (lists for tuples): ``compute`` returns what JSON keeps as it is. A value
+    read back that ``valid`` refuses (a file someone edited) is computed again."""
     folder = cache_dir()
     if folder is None:
         return compute()
     path = folder / kind / (hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40] + ".json")
     got = _read(path)
-    if got is not None:
+    if got is not None and valid(got):
         return got  # type: ignore[no-any-return]
     value = compute()
     _write(path, value)

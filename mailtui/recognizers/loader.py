@@ -161,7 +161,7 @@ def parse_catalog(text: str, origin: str, user: bool = False, lazy: bool = False
     the built-in catalog, whose every pattern tests/test_lazy_pattern.py compiles)."""
     try:
         # (parsed once per text: the 13 built-in files cost ~50 ms of pure-Python TOML a start)
-        data = cached(_TOML_KIND, text, lambda: tomllib.loads(text))
+        data = cached(_TOML_KIND, text, lambda: tomllib.loads(text), lambda v: isinstance(v, dict))
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(f"{origin}: invalid TOML: {exc}") from None
     except RecursionError:

@@ -115,14 +115,24 @@ def translations(regexes: list[Regex]) -> list[Native]:
     """native.translate of each pattern, kept between runs (core/jsoncache.py: ~40 ms a scan's
     start) under the patterns, native.py's own text and Python's version: a change to any of
     them translates anew."""
-    rules = Path(native_module.__file__ or "").read_text(encoding="utf-8")  # (~10 KB)
+    try:
+        rules = Path(native_module.__file__ or "").read_text(encoding="utf-8")  # (~10 KB)
+    except OSError:  # (no source to key on: nothing kept)
+        return [translate(r) for r in regexes]
     # (and Python's: the translation reads patterns with re's own parser)
     key = "\0".join([sys.version, rules, *(f"{r.flags}:{r.pattern}" for r in regexes)])
 
     def compute() -> list[list[str]]:
         return [[n.kind, n.text, n.why, n.veto] for n in map(translate, regexes)]
 
-    return [Native(*n) for n in cached("native-v1", key, compute)]
+    def valid(value: Any) -> bool:
+        return (
+            isinstance(value, list)
+            and len(value) == len(regexes)
+            and all(isinstance(n, list) and len(n) == 4 and all(isinstance(x, str) for x in n) for n in value)
+        )
+
+    return [Native(*n) for n in cached("native-v1", key, compute, valid)]
 
 
 def _checked(native: Native) -> Native:
