@@ -239,8 +239,9 @@ def _scan_whole(scanner: _File, name: str, start: int, size: int) -> Part:
     faults). A line over the cap is cut by the block's Python path (sanitize.decode) as _pieces
     cuts it; a file that shrank meanwhile gives what it still holds, its last line unended too."""
     part = Part()
-    data, end, part.error = _read_at(name, start, size - 1)  # (the newline that ends the range apart:
-    lines: bytes | None = data  # slicing it off would copy the block); None: no line
+    # the newline that ends the range is read apart: slicing it off would copy the block
+    data, end, part.error = _read_at(name, start, size - 1)
+    lines: bytes | None = data  # None: no line at all
     if part.error:  # the complete lines before the failed read
         lines = data[: data.rfind(b"\n")] if b"\n" in data else None
     elif len(data) < size - 1 or end != b"\n":  # the file changed under the scan: what it holds now
