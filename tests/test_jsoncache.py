@@ -46,7 +46,10 @@ def test_a_value_is_computed_once_per_key() -> None:
     assert len(calls) == 2 and len(_files("t")) == 2
 
 
-@pytest.mark.parametrize("damage", [b"", b'{"value": [1, 2', b"\xff\xfe", b'{"other": 1}', b"[]", b"null"])
+@pytest.mark.parametrize(
+    "damage",
+    [b"", b'{"value": [1, 2', b"\xff\xfe", b'{"other": 1}', b"[]", b"null", b'{"key": "another text", "value": [9]}'],
+)
 def test_a_damaged_file_is_computed_again_and_replaced(damage: bytes) -> None:
     calls, compute = _counting([1, 2, 3])
     jsoncache.cached("t", "k", compute, _any)  # type: ignore[arg-type]
@@ -54,7 +57,7 @@ def test_a_damaged_file_is_computed_again_and_replaced(damage: bytes) -> None:
     path.write_bytes(damage)
     assert jsoncache.cached("t", "k", compute, _any) == [1, 2, 3]  # type: ignore[arg-type]
     assert len(calls) == 2
-    assert json.loads(path.read_bytes()) == {"value": [1, 2, 3]}
+    assert json.loads(path.read_bytes()) == {"key": "k", "value": [1, 2, 3]}
 
 
 def test_an_oversized_file_is_not_read(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -160,7 +163,8 @@ def test_a_value_the_caller_refuses_is_computed_again() -> None:
     calls, compute = _counting({"recognizer": []})
     jsoncache.cached("t", "k", compute, _any)  # type: ignore[arg-type]
     (path,) = _files("t")
-    path.write_text('{"value": ["a list, not the table a catalog is"]}')
+    held = json.loads(path.read_bytes())
+    path.write_text(json.dumps({**held, "value": ["a list, not the table a catalog is"]}))
     assert jsoncache.cached("t", "k", compute, lambda v: isinstance(v, dict)) == {"recognizer": []}  # type: ignore[arg-type]
     assert len(calls) == 2
 
@@ -171,10 +175,11 @@ def test_an_edited_cache_file_never_reaches_the_engine(tmp_path: Path) -> None:
     regexes = [r.regex for r in load_catalog(include_user=False)][:20]
     fresh = fold.translations(regexes)
     (path,) = _files("native-v1")
+    held = json.loads(path.read_bytes())
     for damage in ([["exact"]], [["exact", 1, "", ""]] * 20, {"a": 1}, [[]] * 19):
-        path.write_text(json.dumps({"value": damage}))
+        path.write_text(json.dumps({**held, "value": damage}))
         assert fold.translations(regexes) == fresh
     ids = [r.id for r in load_catalog(include_user=False)]
     for path in _files("toml-v1"):
-        path.write_text('{"value": ["not a table"]}')
+        path.write_text(json.dumps({**json.loads(path.read_bytes()), "value": ["not a table"]}))
     assert [r.id for r in load_catalog(include_user=False)] == ids

@@ -3,8 +3,10 @@
 Every command that recognizes lines parses the recognizer catalog first: ~50 ms of pure-Python
 TOML for the built-in catalog's 13 files, and ``scan --engine fast`` then translates its ~250
 patterns for Rust (~40 ms). Both are pure functions of texts, so their results are kept in
-``$XDG_CACHE_HOME/mailtui`` (``~/.cache/mailtui``) under a digest of those texts: an edited file
-has another digest and is computed again; nothing is ever stale, only unused.
+``$XDG_CACHE_HOME/mailtui`` (``~/.cache/mailtui``) with those texts: a file is named by their
+CRC-32 and used only when the texts it holds are the ones asked for, so an edited catalog is
+computed again; nothing is ever stale, only unused. (No hashlib: its OpenSSL module costs ~7 ms
+of every start that loads the catalog; a CRC collision costs a recomputation, never a wrong value.)
 
 - JSON only (never pickle): a cache file holds data, not code; what does not turn into JSON
   is not kept. A file that does not read back (cut short, edited, another format) is computed
@@ -17,10 +19,9 @@ has another digest and is computed again; nothing is ever stale, only unused.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import tempfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -50,16 +51,16 @@ def cached(kind: str, key: str, compute: Callable[[], T], valid: Callable[[Any],
     folder = cache_dir()
     if folder is None:
         return compute()
-    path = folder / kind / (hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:40] + ".json")
-    got = _read(path)
+    path = folder / kind / f"{zlib.crc32(key.encode('utf-8', 'surrogatepass')):08x}.json"
+    got = _read(path, key)
     if got is not None and valid(got):
         return got  # type: ignore[no-any-return]
     value = compute()
-    _write(path, value)
+    _write(path, key, value)
     return value
 
 
-def _read(path: Path) -> Any:
+def _read(path: Path, key: str) -> Any:
     try:
         with open(path, "rb") as fh:
             data = fh.read(MAX_BYTES + 1)
@@ -68,14 +69,17 @@ def _read(path: Path) -> Any:
     if len(data) > MAX_BYTES:
         return None
     try:
-        return json.loads(data)["value"]
+        held = json.loads(data)
+        return held["value"] if held["key"] == key else None
     except (ValueError, TypeError, KeyError, RecursionError):
         return None
 
 
-def _write(path: Path, value: object) -> None:
+def _write(path: Path, key: str, value: object) -> None:
+    import tempfile  # (only when something is written: not on every start)
+
     try:
-        text = json.dumps({"value": value}, ensure_ascii=False, separators=(",", ":"))
+        text = json.dumps({"key": key, "value": value}, ensure_ascii=False, separators=(",", ":"))
     except (TypeError, ValueError, RecursionError):  # not JSON (a TOML date, say): not kept
         return
     try:
