@@ -67,6 +67,9 @@ else:  # loaded with our allocator options (load.py)
     pl = polars_module()
 
 FAST_MAX_CHARS = 2048
+#: Polars' index type (UInt32): ``series[positions]`` of it is one call into Rust, where
+#: ``gather`` and a position of another type make a query (~50 µs each, ~80 of them a block)
+_IDX = pl.get_index_type()
 #: stamps whose times are kept between blocks: a log in time order meets each second in one or
 #: two blocks, so a long run only grew the cache (5M lines: ~77,000 stamps, ~10 MiB a worker)
 STAMP_CACHE = 8192
@@ -402,7 +405,7 @@ class _File(Fold):
         rid = pl.repeat(None, n, dtype=pl.Int32, eager=True).alias("rid")
         who: dict[int, tuple[str | None, str | None, str | None]] = {}  # pos -> fields, Python-decided
         if n:
-            parts = rows.select("family", "daemon", "message", pos=pl.int_range(0, pl.len(), dtype=pl.Int64))
+            parts = rows.select("family", "daemon", "message", pos=pl.int_range(0, pl.len(), dtype=_IDX))
             for (family, daemon), part in parts.partition_by(["family", "daemon"], as_dict=True).items():
                 self._match(str(family), str(daemon), part["message"], part["pos"], rid, who)
         # leveled lines nobody claimed: the engine's catch-all (rare; Python)
@@ -411,10 +414,10 @@ class _File(Fold):
         if len(left):
             for p, m, level, family, daemon in zip(
                 left.to_list(),
-                msgs.gather(left).to_list(),
-                levels.gather(left).to_list(),
-                families.gather(left).to_list(),
-                rows["daemon"].gather(left).to_list(),
+                msgs[left].to_list(),
+                levels[left].to_list(),
+                families[left].to_list(),
+                rows["daemon"][left].to_list(),
             ):
                 if (family, level) in comp.engine.catch_all:
                     record = LogRecord(line="", message=m, family=family, daemon=daemon, level=level)
@@ -430,8 +433,8 @@ class _File(Fold):
         idx, fpos, spos = rows["idx"], fields["pos"], status["pos"]
         return _Rows(
             base,
-            pl.DataFrame({"idx": idx.gather(fpos), "rid": rid.gather(fpos)}).hstack(fields.drop("pos")),
-            pl.DataFrame({"idx": idx.gather(spos), "host": rows["host"].gather(spos), "status": status["status"]}),
+            pl.DataFrame({"idx": idx[fpos], "rid": rid[fpos]}).hstack(fields.drop("pos")),
+            pl.DataFrame({"idx": idx[spos], "host": rows["host"][spos], "status": status["status"]}),
         )
 
     def _match(
@@ -453,7 +456,7 @@ class _File(Fold):
         if not literals:
             return
         found = msgs.str.extract_many(literals, overlapping=True)
-        pairs = pl.DataFrame({"pos": pl.int_range(0, n, eager=True), "lit": found}).explode("lit")
+        pairs = pl.DataFrame({"pos": pl.int_range(0, n, dtype=_IDX, eager=True), "lit": found}).explode("lit")
         grouped = pairs.drop_nulls("lit").group_by("lit").agg("pos")  # a repeated literal: pos twice, harmless
         by_lit = dict(zip(grouped["lit"].to_list(), grouped["pos"]))
         local = pl.repeat(None, n, dtype=pl.Int32, eager=True)
@@ -464,25 +467,25 @@ class _File(Fold):
             pos = by_lit.get(r.match)
             if pos is None:
                 continue
-            pos = pos.filter(~resolved.gather(pos))
+            pos = pos.filter(~resolved[pos])
             if pos.is_empty():
                 continue
             nat = comp.usable(c)
             if nat.kind != PYTHON:
-                pos = pos.filter(msgs.gather(pos).str.contains(nat.text))
+                pos = pos.filter(msgs[pos].str.contains(nat.text))
             sure = pos.clear()
             if nat.veto and not pos.is_empty():  # matches without the lookahead's text after: sure hits
-                vetoed = msgs.gather(pos).str.contains(nat.veto)
+                vetoed = msgs[pos].str.contains(nat.veto)
                 sure, pos = pos.filter(~vetoed), pos.filter(vetoed)  # (their fields: _fields, vectorized)
             if nat.kind != EXACT and not pos.is_empty():
                 hits = []
-                for p, m in zip(pos.to_list(), msgs.gather(pos).to_list()):
+                for p, m in zip(pos.to_list(), msgs[pos].to_list()):
                     found_m = r.regex.search(m)
                     if found_m is not None:
                         hits.append(p)
                         if r.rank >= 1:
                             found_who[p] = _who(Match(r, None, family, m, found_m).fields)
-                pos = pl.Series(hits, dtype=pl.Int64)
+                pos = pl.Series(hits, dtype=_IDX)
             pos = pl.concat([sure, pos.cast(sure.dtype)]) if not sure.is_empty() else pos
             if not pos.is_empty():
                 resolved.scatter(pos, True)
@@ -500,11 +503,11 @@ class _File(Fold):
         frames = []
         pos = rid.is_in(comp.rejects).arg_true()
         if len(pos):
-            pos = pos.filter(msgs.gather(pos).str.contains(": reject: ", literal=True))
+            pos = pos.filter(msgs[pos].str.contains(": reject: ", literal=True))
             frames.append(pl.DataFrame({"pos": pos}).with_columns(status=pl.lit("rejected")))
         pos = rid.is_in(comp.statuses).arg_true()
         if len(pos):
-            sub = msgs.gather(pos)
+            sub = msgs[pos]
             deferred = sub.str.contains("status=deferred", literal=True)
             bounced = ~deferred & sub.str.contains("status=bounced", literal=True)
             frames.append(pl.DataFrame({"pos": pos.filter(deferred)}).with_columns(status=pl.lit("deferred")))
@@ -538,7 +541,7 @@ class _File(Fold):
             pos = pos.filter(~pos.is_in(list(who)))
         if not len(pos):
             return frames[0] if frames else pl.DataFrame(schema=_FIELDS)
-        sub_msgs, sub_rid = msgs.gather(pos), rid.gather(pos)
+        sub_msgs, sub_rid = msgs[pos], rid[pos]
         m = len(pos)
         sub = {
             name: pl.repeat(None, m, dtype=pl.String, eager=True).alias(name) for name in ("client", "user", "sender")
@@ -548,12 +551,12 @@ class _File(Fold):
             if not named or comp.usable(c).kind == PYTHON:  # (re decided those lines: in ``who``)
                 continue
             local = (sub_rid == c).arg_true()
-            g = sub_msgs.gather(local).str.extract_groups(comp.native[c].text)
+            g = sub_msgs[local].str.extract_groups(comp.native[c].text)
             for f, name in (("client_ip", "client"), ("user", "user"), ("sender", "sender")):
                 if f in named:
                     value = pl.select(pl.coalesce([g.struct.field(x) for x in reversed(named[f])])).to_series()
                     sub[name].scatter(local, value)
-        sub_families = families.gather(pos)
+        sub_families = families[pos]
         for family in sub_families.unique().to_list():
             if family in ("postfix", "dovecot"):  # (common_fields adds nothing for the others)
                 _common(family, sub_msgs, sub, sub_families == family)
@@ -734,7 +737,7 @@ def _fill(
     ``literal`` from ``values``."""
     pos = (rows & target.is_null() & msgs.str.contains(literal, literal=True)).arg_true()
     if len(pos):
-        target.scatter(pos, values(msgs.gather(pos)))
+        target.scatter(pos, values(msgs[pos]))
 
 
 def _common(family: str, msgs: pl.Series, cols: dict[str, pl.Series], rows: pl.Series) -> None:
