@@ -10,7 +10,9 @@ process that scans keeps what it freed for the next block, in both allocators:
   variable's value first. Ours, when the user set nothing, never decay: freed pages stay
   for reuse. Memory stays bounded all the same, by the largest block: the 10 x 5M bench's
   summed PSS 254 MiB against 238 with the earlier 0.3 s decay (target 300), and its scan
-  25 % faster (85 s against 113 s).
+  25 % faster (85 s against 113 s). No background thread: with nothing to purge it only woke
+  up, ~3x the context switches of a worker (1M-line log: ~26,000 against ~8,600) and ~10 %
+  more CPU.
 - glibc's malloc (Python's bytes, lists, the read buffer): mallopt() with no trimming of the
   heap and blocks up to 32 MiB from the heap rather than from mmap (its default gives each
   free of a large block back to the kernel). Page faults of the 1M-line log: 157,000 ->
@@ -29,7 +31,7 @@ import sys
 from types import ModuleType
 
 JEMALLOC_VAR = "_RJEM_MALLOC_CONF"
-JEMALLOC_CONF = "background_thread:true,dirty_decay_ms:-1,muzzy_decay_ms:-1"
+JEMALLOC_CONF = "background_thread:false,dirty_decay_ms:-1,muzzy_decay_ms:-1"
 # mallopt(3) parameters: M_TRIM_THRESHOLD (-1), M_MMAP_THRESHOLD (-3; glibc caps it at 32 MiB)
 MALLOPT = ((-1, 1 << 30), (-3, 32 << 20))
 
