@@ -11,6 +11,7 @@ one-line reason; in CI (MAILTUI_REQUIRE_FAST=1, set by .ci/run) that is a failur
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -63,6 +64,22 @@ def test_small_blocks_give_the_reference_report(
     _same(capsys, str(log))
     _same(capsys, "--since", "2026-03-01 00:02", "--until", "2026-03-01 00:05", str(log))
     _same(capsys, "--since", "2030-01-01", str(log))  # everything outside the range
+
+
+def test_blocks_of_one_host_and_of_several_give_the_reference_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], small_blocks: None
+) -> None:
+    # a block of one host's lines has its per-host counts made from the block's (_aggregate):
+    # blocks of "mx" alone, of "mx" and "relay" line by line, then of "relay" alone
+    lines = [
+        line.replace(" mx ", " relay ", 1) if i >= 2000 or (i >= 1000 and i % 2) else line
+        for i, line in enumerate(generate(3000, seed=5))
+    ]
+    log = _write(tmp_path / "mail.log", "".join(line + "\n" for line in lines).encode())
+    _same(capsys, str(log))
+    code, out, _ = _scan(capsys, "--json", "--engine", "fast", str(log))
+    hosts = {h["host"]: h["lines"] for h in json.loads(out)["hosts"]}
+    assert code in (0, 1) and hosts == {"mx": 1500, "relay": 1500}
 
 
 def test_lines_only_the_python_path_takes(
