@@ -133,9 +133,9 @@ both measured in a run apart.
 How: blocks of about 6 MB of whole lines (a multiple of 2 of about equal size a file) become a
 Polars column; printable-ASCII lines with a traditional-syslog, RFC 3339 or Dovecot-own envelope
 are cut with anchored Rust regexes (the common "stamp host prog[pid]:" line in one match; stamp
-times computed once per distinct stamp by the parser's own code), split by (family, daemon);
+times computed once per distinct stamp by the parser's own code), split by family;
 Aho-Corasick finds each message's catalog literals; candidates are tried in the engine's order
-on the rows still unmatched that hold their literal (246 of 248 patterns run natively and exact,
+on the rows still unmatched that hold their literal, of the daemons each is for (246 of 248 patterns run natively and exact,
 2 with a trailing negative lookahead natively without it, `re` asked only where the lookahead's
 text follows; Rust is given their Perl classes as ASCII classes, the same on printable ASCII);
 client/user/sender of problem lines as `common_fields` + the pattern's groups; counts per block

@@ -12,9 +12,9 @@ A block is about 6 MB of whole lines. Each line is first sorted into one of two 
   ids, Dovecot 1.x ``deliver(...)``, odd stamps) runs through ``EnvelopeParser`` and ``Engine``
   exactly as the python engine does.
 
-Recognition per (family, daemon): Aho-Corasick (Polars' ``extract_many``) finds which catalog
-literals occur in each message; candidates are then tried recognizer by recognizer in the
-engine's order on the rows still unmatched that contain its literal, with the native pattern
+Recognition per family: Aho-Corasick (Polars' ``extract_many``) finds which catalog literals
+occur in each message; candidates are then tried recognizer by recognizer in the engine's order
+on the rows still unmatched that contain its literal (and whose daemon it is for), with the native pattern
 (native.py: exact, or a superset confirmed by ``re`` on its hits, or ``re`` alone). Unmatched
 leveled lines go to the engine's own catch-all. Who is involved in problems (client, user,
 sender) is taken with the same rules as ``common_fields`` + the pattern's groups, vectorized for
@@ -396,7 +396,7 @@ class _File(Fold):
     def recognize(self, rows: pl.DataFrame, block: _Block) -> _Rows:
         """Each row's recognizer (the engine's first candidate, in its order, whose literal occurs
         in the message and whose pattern matches), then who is involved and the delivery
-        totals. Candidates are tried per (family, daemon); the rest is done once for the block
+        totals. Candidates are tried per family (_match); the rest is done once for the block
         (each Polars step costs ~20-300 µs whatever its size: made per part, ~20 ms a block)."""
         rows = self._in_range(rows, block)
         n = rows.height
