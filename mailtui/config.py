@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 import math
-import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 from mailtui.core.files import NotRegularFile, read_capped
 from mailtui.core.lazyre import LazyRegex
 from mailtui.core.plain import FrozenRecord, Record
+from mailtui.core.xdg import xdg_base
 
 
 class ConfigError(Exception):
@@ -114,13 +114,8 @@ SYSTEM_CONFIG = Path("/etc/mailtui/config.toml")
 
 
 def user_config_dir() -> Path:
-    base = os.environ.get("XDG_CONFIG_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".config")
-        except RuntimeError:  # no $HOME and no passwd entry: there is no user layer
-            base = "/nonexistent"
-    return Path(base) / "mailtui"
+    # (no home: there is no user layer)
+    return (xdg_base("XDG_CONFIG_HOME", ".config") or Path("/nonexistent")) / "mailtui"
 
 
 def parse_nameserver(text: str) -> tuple[str, int]:

@@ -26,6 +26,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
+from mailtui.core.xdg import xdg_base
+
 T = TypeVar("T")
 
 MAX_BYTES = 8 << 20  # a cache file larger than this is not read (the catalog's is ~0.3 MB)
@@ -34,13 +36,8 @@ KEEP = 64  # files of one kind (the built-in catalog is 13)
 
 def cache_dir() -> Path | None:
     """``$XDG_CACHE_HOME/mailtui`` or ``~/.cache/mailtui``; None where there is no home."""
-    base = os.environ.get("XDG_CACHE_HOME")
-    if not base:
-        try:
-            base = str(Path.home() / ".cache")
-        except RuntimeError:  # no $HOME and no passwd entry
-            return None
-    return Path(base) / "mailtui"
+    base = xdg_base("XDG_CACHE_HOME", ".cache")
+    return base / "mailtui" if base is not None else None
 
 
 def cached(kind: str, key: str, compute: Callable[[], T], valid: Callable[[Any], bool]) -> T:

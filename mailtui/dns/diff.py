@@ -13,13 +13,13 @@ and what changed status or wording. An unchanged domain prints nothing, so cron 
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from mailtui.core.files import read_capped
+from mailtui.core.xdg import xdg_base
 
 #: data fields that say what a finding is about (not what it found)
 SUBJECT_FIELDS = ("host", "target", "zone", "port", "service", "selector", "name", "url", "mx")
@@ -126,9 +126,10 @@ def save(path: str, report: dict[str, Any]) -> None:
 
 def state_file(domain: str, state_home: str | None = None) -> Path:
     """Where the DNS pane keeps ``domain``'s last check (the name is checked by the pane before)."""
-    home = state_home or os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    # (no home: a path that cannot be read or written, as the config's user layer)
+    home = Path(state_home) if state_home else xdg_base("XDG_STATE_HOME", ".local/state") or Path("/nonexistent")
     name = domain.strip().rstrip(".").lower().replace("/", "_") or "_"
-    return Path(home) / "mailtui" / "dns" / f"{name}.json"
+    return home / "mailtui" / "dns" / f"{name}.json"
 
 
 def marks(previous: dict[str, Any], current: list[dict[str, Any]]) -> list[Change | None]:
