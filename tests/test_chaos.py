@@ -9,8 +9,8 @@ CNAME cycles inside one answer and across answers, an endless alias chain, a DNA
 grows the name, garbage, silence, and a TCP answer trickled one byte at a time.
 
 Every case asserts: no traceback, no exit 70, stderr made only of ``mailtui…`` message lines
-(one for an error), exit within its deadline (2 s after SIGTERM or `q`), and peak memory
-under MEMORY_CAP_MB. Each child also runs under RLIMIT_AS = AS_LIMIT so a runaway case
+(one for an error), exit within its deadline (2 s after SIGTERM or `q`), no process of its own
+session left running 2 s after it ended (a scan's workers), and peak memory under MEMORY_CAP_MB. Each child also runs under RLIMIT_AS = AS_LIMIT so a runaway case
 cannot take the shared machine's memory: it fails as MemoryError instead.
 
 The cases run concurrently (a module fixture, CHAOS_WORKERS at a time); each case's
@@ -23,6 +23,7 @@ Cases marked ``needs_hangs`` depend on the resolver/unpickler/socket-deadline fi
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import functools
 import json
@@ -89,6 +90,7 @@ class Outcome:
     after_signal: float | None
     maxrss_mb: float
     hung: bool
+    left: int = 0  # processes of its session still running after it ended (its workers, say)
 
 
 # -- hostile servers ----------------------------------------------------------------------------
@@ -447,6 +449,7 @@ def _run(case: Case, base: Path) -> Outcome:
         time.sleep(0.02)
     elapsed = time.monotonic() - started
     proc.returncode = os.waitstatus_to_exitcode(status)
+    left = _left_behind(proc.pid)
     for t in readers:
         t.join(timeout=2)
     if master is not None:
@@ -461,7 +464,34 @@ def _run(case: Case, base: Path) -> Outcome:
         None if signalled_at is None else elapsed - signalled_at,
         rusage.ru_maxrss / 1024,
         hung,
+        left,
     )
+
+
+def _session(sid: int) -> list[int]:
+    """The processes of session ``sid`` that still run (zombies have ended)."""
+    found = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if fields[0] != "Z" and int(fields[3]) == sid:  # (state, ppid, pgrp, session)
+            found.append(int(entry.name))
+    return found
+
+
+def _left_behind(sid: int) -> int:
+    """How many processes of a case's own session still run 2 s after it ended (then killed)."""
+    deadline = time.monotonic() + 2
+    while (members := _session(sid)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    for pid in members:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    return len(members)
 
 
 # -- the fixture and the tests --------------------------------------------------------------------
@@ -544,6 +574,8 @@ def _problems(case: Case, out: Outcome) -> list[str]:
         problems.append(f"took {out.after_signal:.1f} s to exit after SIGTERM/q")
     if out.code == 70:
         problems.append("exit 70")
+    if out.left:
+        problems.append(f"left {out.left} process(es) running after it ended")
     if out.maxrss_mb > MEMORY_CAP_MB:
         problems.append(f"peak memory {out.maxrss_mb:.0f} MB > {MEMORY_CAP_MB} MB")
     if case.stderr == "pipe":

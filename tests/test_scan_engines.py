@@ -363,6 +363,46 @@ def test_ctrl_c_ends_a_parallel_scan_with_its_workers(tmp_path: Path, engine: st
     assert not [w for w in workers if Path(f"/proc/{w}").exists()], "a worker outlived the scan"
 
 
+def _running(pid: str) -> bool:
+    """Whether process ``pid`` still runs (a zombie does not: it ended, nobody reaped it yet)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("engine", ["parallel", "fast"])
+def test_workers_end_when_the_scan_itself_is_killed(tmp_path: Path, engine: str, how: str) -> None:
+    """``timeout``, ``kill`` or systemd (SIGTERM) and the OOM killer (SIGKILL) end the scan's own
+    process, which cannot tell its workers: they end with it all the same (core/children.py),
+    instead of waiting for their next piece for ever, each holding its memory."""
+    import signal
+    import sys
+    import time
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("workers end with their parent on Linux only (prctl)")
+    proc, workers = _busy_scan(tmp_path, engine)
+    try:
+        time.sleep(0.3)  # (pieces under way)
+        proc.send_signal(getattr(signal, how))
+        proc.communicate(timeout=20)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(_running(w) for w in workers):
+            time.sleep(0.05)
+        left = [w for w in workers if _running(w)]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        for w in workers:
+            if _running(w):
+                os.kill(int(w), signal.SIGKILL)
+    assert proc.returncode == -getattr(signal, how)
+    assert not left, f"{len(left)} worker(s) outlived the scan's {how}"
+
+
 @pytest.mark.parametrize("engine", ["parallel", "fast"])
 def test_a_worker_killed_mid_scan_ends_it_with_one_line(tmp_path: Path, engine: str) -> None:
     """The OOM killer or kill -9 on a worker: the scan ends at once with one line and exit 71,

@@ -42,6 +42,7 @@ from mailtui.cli.scan_cmd import (
     readable,
     readable_blocks,
 )
+from mailtui.core.children import die_with_parent
 
 if TYPE_CHECKING:
     from mailtui.recognizers.engine import Engine
@@ -159,9 +160,10 @@ def scan_piece(piece: Piece, opts: ScanOptions) -> PieceResult:
     return result
 
 
-def _worker_start() -> None:
+def _worker_start(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the main process says "scan interrupted" once
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)  # SIGTERM or SIGKILL of the scan ends its workers too
 
 
 def _context() -> Any:
@@ -177,7 +179,7 @@ def _results(todo: list[Piece], opts: ScanOptions, jobs: int) -> Iterator[tuple[
     breaks it and the scan ends with one line (EXIT_WORKER_LOST), where Pool lost the piece and
     waited for it for ever. Ctrl-C or an error drops the pieces not started; the workers end
     with their current one (they ignore SIGINT: the main process reports it once)."""
-    pool = ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_worker_start)
+    pool = ProcessPoolExecutor(jobs, mp_context=_context(), initializer=_worker_start, initargs=(os.getpid(),))
     try:
         pending: deque[tuple[Piece, Future[PieceResult]]] = deque()
         queue = iter(todo)

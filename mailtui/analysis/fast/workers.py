@@ -44,6 +44,7 @@ from mailtui.analysis.fast.fold import (
     _pieces,
     damage,
 )
+from mailtui.core.children import die_with_parent
 from mailtui.logs.ranges import line_ranges
 from mailtui.recognizers.summary import ScanSummary
 
@@ -88,7 +89,9 @@ def scan_files(
     gc.freeze()
     # a pool of futures, not multiprocessing.Pool: a worker that dies (the OOM killer, kill -9)
     # breaks it, and the scan ends with WorkerLost instead of waiting for ever for its block
-    pool = ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start)
+    pool = ProcessPoolExecutor(
+        jobs, mp_context=multiprocessing.get_context("fork"), initializer=_worker_start, initargs=(os.getpid(),)
+    )
     try:
         pending: deque[tuple[_Folding, Future[Part]]] = deque()
         for folding, task, args in _tasks(files, jobs, comp, result, since, until, damaged):
@@ -167,9 +170,10 @@ def _fold(folding: _Folding, future: Future[Part], damaged: list[str]) -> None:
 
 
 # -- in a worker ----------------------------------------------------------------------------------
-def _worker_start() -> None:
+def _worker_start(parent: int) -> None:
     # Ctrl-C reaches the whole process group: the main process says "scan interrupted" once
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    die_with_parent(parent)  # SIGTERM or SIGKILL of the scan ends its workers too
     # one thread each: the workers are the parallelism (Polars' pool beside them only spins)
     os.environ.setdefault("POLARS_MAX_THREADS", "1")
     import mailtui.analysis.fast.scan  # noqa: F401 - Polars, loaded once per worker
