@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from tests.helpers import proc_stat
 from tests.minif2b import MiniFail2ban, start_mini
 from tests.sshlab import SshLab
 
@@ -118,7 +119,7 @@ class LabHost:
         )
         for pid in found.stdout.split():
             try:
-                parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[1])
+                parent = int(proc_stat(pid)[1])
                 if Path(f"/proc/{parent}/comm").read_text().strip() == "sshd":
                     return parent
             except (OSError, ValueError, IndexError):

@@ -4,7 +4,8 @@
 * the corpus: ``corpus_dir()`` is ``../shared/corpus`` or a skip with a one-line reason (a
   failure when ``MAILTUI_REQUIRE_CORPUS=1``, as in CI); tests take the ``corpus`` fixture
   (tests/conftest.py), the rig's NSD asks ``corpus_available()``;
-* waiting in Pilot tests: ``settle``, ``settle_drawn`` (snapshots), ``until``, ``wait_lines``, ``wait_done``.
+* waiting in Pilot tests: ``settle``, ``settle_drawn`` (snapshots), ``until``, ``wait_lines``, ``wait_done``;
+* processes: ``proc_stat(pid)``, the fields of /proc/PID/stat after the command name.
 """
 
 from __future__ import annotations
@@ -45,6 +46,13 @@ def corpus_dir() -> Path:
     if corpus_required():
         pytest.fail(message + f" ({REQUIRE_CORPUS_ENV} is set, so this is a failure)", pytrace=False)
     pytest.skip(message)
+
+
+def proc_stat(pid: int | str) -> list[str]:
+    """The fields of ``/proc/PID/stat`` after the command name: state, ppid, pgrp, session, ...
+    (OSError: no such process). The name is cut at its last ")", since it may hold spaces and
+    parentheses itself."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
 
 
 def scan_engines() -> list[str]:

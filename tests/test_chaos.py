@@ -10,8 +10,9 @@ grows the name, garbage, silence, and a TCP answer trickled one byte at a time.
 
 Every case asserts: no traceback, no exit 70, stderr made only of ``mailtui…`` message lines
 (one for an error), exit within its deadline (2 s after SIGTERM or `q`), no process of its own
-session left running 2 s after it ended (a scan's workers), and peak memory under MEMORY_CAP_MB. Each child also runs under RLIMIT_AS = AS_LIMIT so a runaway case
-cannot take the shared machine's memory: it fails as MemoryError instead.
+session left running 2 s after it ended (a scan's workers), and peak memory under
+MEMORY_CAP_MB. Each child also runs under RLIMIT_AS = AS_LIMIT so a runaway case cannot take
+the shared machine's memory: it fails as MemoryError instead.
 
 The cases run concurrently (a module fixture, CHAOS_WORKERS at a time); each case's
 assertions are its own parametrized test. Set MAILTUI_CHAOS_REPORT=FILE to write the counts
@@ -54,6 +55,7 @@ from tests.fakes import (
     jails_answer,
     qname,
 )
+from tests.helpers import proc_stat
 
 REPO = Path(__file__).resolve().parent.parent
 MEMORY_CAP_MB = 400
@@ -475,7 +477,7 @@ def _session(sid: int) -> list[int]:
         if not entry.name.isdigit():
             continue
         try:
-            fields = Path(entry.path, "stat").read_text().rsplit(")", 1)[1].split()
+            fields = proc_stat(entry.name)
         except OSError:
             continue
         if fields[0] != "Z" and int(fields[3]) == sid:  # (state, ppid, pgrp, session)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from mailtui.fleet.link import HostSpec, RemoteError, RemoteHost
+from tests.helpers import proc_stat
 from tests.rig.base import wait_for
 from tests.sshlab import SshLab, start_sshd
 
@@ -76,7 +77,7 @@ def _session_of(host: Host) -> int:
     found = subprocess.run(["pgrep", "-f", "--", f"--log {host.log} agent"], capture_output=True, text=True)
     for pid in found.stdout.split():
         try:
-            parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(") ", 1)[1].split()[1])
+            parent = int(proc_stat(pid)[1])
             if Path(f"/proc/{parent}/comm").read_text().strip() == "sshd":
                 return parent
         except (OSError, ValueError, IndexError):

@@ -30,6 +30,7 @@ from mailtui.cli import scan_cmd
 from mailtui.cli.scan_cmd import fast_unavailable
 from mailtui.logs.ranges import line_ranges
 from mailtui.recognizers.summary import ScanSummary, UnknownShapes
+from tests.helpers import proc_stat
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = REPO / "tests" / "data"
@@ -366,10 +367,9 @@ def test_ctrl_c_ends_a_parallel_scan_with_its_workers(tmp_path: Path, engine: st
 def _running(pid: str) -> bool:
     """Whether process ``pid`` still runs (a zombie does not: it ended, nobody reaped it yet)."""
     try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
+        return proc_stat(pid)[0] != "Z"
     except OSError:
         return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 @pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
